@@ -1,0 +1,46 @@
+using AgentCloud.Gateway.Signing;
+using AgentCloud.ServiceDefaults.Tenancy;
+using Yarp.ReverseProxy.Transforms;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace AgentCloud.Gateway.Proxy;
+
+/// <summary>
+/// On every proxied call: removes whatever tenant context or <c>x-tenant-*</c> headers the client sent,
+/// then attaches a freshly minted, signed context for the caller the Gateway authenticated.
+/// </summary>
+public static class TenantContextTransform
+{
+    public static void Apply(TransformBuilderContext builder)
+    {
+        builder.AddRequestTransform(transform =>
+        {
+            RemoveClientContextHeaders(transform.ProxyRequest.Headers);
+            if (transform.ProxyRequest.Content is not null)
+            {
+                RemoveClientContextHeaders(transform.ProxyRequest.Content.Headers);
+            }
+            var context = transform.HttpContext.Features.Get<TenantContext>()
+                ?? throw new InvalidOperationException("A call reached the proxy without an authenticated caller.");
+            var keys = transform.HttpContext.RequestServices.GetRequiredService<GatewaySigningKeys>();
+            transform.ProxyRequest.Headers.TryAddWithoutValidation(TenantContextHeaders.Context, keys.Mint(context));
+            return ValueTask.CompletedTask;
+        });
+    }
+
+    private static void RemoveClientContextHeaders(System.Net.Http.Headers.HttpHeaders headers)
+    {
+        var doomed = headers
+            .Select(h => h.Key)
+            .Where(IsClientContextHeader)
+            .ToList();
+        foreach (var name in doomed)
+        {
+            headers.Remove(name);
+        }
+    }
+
+    public static bool IsClientContextHeader(string name) =>
+        name.Equals(TenantContextHeaders.Context, StringComparison.OrdinalIgnoreCase)
+        || name.StartsWith(TenantContextHeaders.TenantHeaderPrefix, StringComparison.OrdinalIgnoreCase);
+}

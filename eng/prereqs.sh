@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Installs what AgentCloud's local mode needs on Debian/Ubuntu: redis-server, bubblewrap, uidmap,
+# nginx (benchmark reference proxy), PostgreSQL 15 and pgvector. Idempotent: seconds when all is present.
+# pgvector has no Debian 12 package, so we build Debian trixie's source package against PG 15,
+# using a private apt configuration so the system's sources stay untouched.
+set -euo pipefail
+
+PG_BIN=/usr/lib/postgresql/15/bin
+STATE="${AGENTCLOUD_PREREQS_STATE:-/var/cache/agentcloud-prereqs}"
+log() { printf '[prereqs] %s\n' "$*"; }
+need_root() {
+  if [ "$(id -u)" != 0 ]; then
+    log "must run as root to install: $*  (sudo bash eng/prereqs.sh)"; exit 1
+  fi
+}
+
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v bwrap >/dev/null || missing+=(bubblewrap)
+command -v newuidmap >/dev/null || missing+=(uidmap)
+command -v nginx >/dev/null || missing+=(nginx-light)
+[ -x "$PG_BIN/postgres" ] || missing+=(postgresql-15)
+[ -x "$PG_BIN/pg_config" ] || [ -x /usr/bin/pg_config ] || missing+=(postgresql-server-dev-15)
+vector_ok() { [ -f "$(/usr/lib/postgresql/15/bin/pg_config --sharedir 2>/dev/null || echo /nonexistent)/extension/vector.control" ]; }
+if ! vector_ok 2>/dev/null; then
+  for p in postgresql-server-dev-15 build-essential dpkg-dev; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+fi
+# de-duplicate
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | awk 'NF && !seen[$0]++')
+
+if [ ${#missing[@]} -gt 0 ]; then
+  need_root "${missing[*]}"
+  log "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian's packaged services must not hold the ports or data we manage ourselves.
+  for svc in redis-server nginx postgresql; do
+    systemctl disable --now "$svc" >/dev/null 2>&1 || service "$svc" stop >/dev/null 2>&1 || true
+  done
+fi
+
+PG_CONFIG="$PG_BIN/pg_config"; [ -x "$PG_CONFIG" ] || PG_CONFIG=/usr/bin/pg_config
+if ! [ -f "$("$PG_CONFIG" --sharedir)/extension/vector.control" ]; then
+  need_root pgvector
+  log "building pgvector from Debian trixie's source package"
+  work="$STATE/pgvector"; rm -rf "$work"; mkdir -p "$work/sources" "$work/lists/partial" "$work/cache/archives/partial"
+  cat > "$work/sources/trixie-src.sources" <<SRC
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  aptopts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$work/sources"
+           -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o APT::Sandbox::User=root)
+  apt-get "${aptopts[@]}" update -qq
+  (cd "$work" && apt-get "${aptopts[@]}" source --download-only -qq pgvector >/dev/null)
+  tarball=$(ls "$work"/pgvector_*.orig.tar.* | head -n1)
+  mkdir -p "$work/src" && tar -xf "$tarball" -C "$work/src" --strip-components=1
+  make -s -C "$work/src" PG_CONFIG="$PG_CONFIG" OPTFLAGS="" >/dev/null
+  make -s -C "$work/src" PG_CONFIG="$PG_CONFIG" OPTFLAGS="" install >/dev/null
+  log "pgvector installed"
+fi
+log "all prerequisites present (redis-server, bwrap, uidmap, nginx, postgres 15, pgvector)"
