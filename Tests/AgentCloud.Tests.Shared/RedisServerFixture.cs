@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using StackExchange.Redis;
+using Xunit;
+
+namespace AgentCloud.Tests.Shared;
+
+/// <summary>
+/// A real redis-server on a random loopback port, for the lifetime of a test class or collection.
+/// Can be stopped and started again on the same port to test behaviour while Redis is down.
+/// </summary>
+public sealed class RedisServerFixture : IAsyncLifetime
+{
+    private Process? _process;
+
+    public int Port { get; } = LocalProcess.FreePort();
+
+    public string Password { get; } = "test-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>A StackExchange.Redis connection string, as services get it from the AppHost.</summary>
+    public string ConnectionString => $"127.0.0.1:{Port},password={Password},abortConnect=false,connectTimeout=2000,syncTimeout=2000";
+
+    public ConnectionMultiplexer Connection { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await StartAsync();
+        Connection = await ConnectionMultiplexer.ConnectAsync(ConnectionString);
+    }
+
+    public async Task StartAsync()
+    {
+        _process = LocalProcess.StartServer("redis-server",
+            ["--port", Port.ToString(), "--bind", "127.0.0.1", "--requirepass", Password, "--save", "", "--appendonly", "no"]);
+        await LocalProcess.WaitUntilAsync(async () =>
+        {
+            await using var probe = await ConnectionMultiplexer.ConnectAsync(ConnectionString + ",connectRetry=0");
+            await probe.GetDatabase().PingAsync();
+            return true;
+        }, TimeSpan.FromSeconds(20), $"redis-server on port {Port}");
+    }
+
+    /// <summary>Kills the server (as a crash would); <see cref="StartAsync"/> brings it back empty on the same port.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+        _process?.Dispose();
+        _process = null;
+    }
+
+    public async Task DisposeAsync()
+    {
+        Connection?.Dispose();
+        await StopAsync();
+    }
+}
