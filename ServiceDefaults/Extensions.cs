@@ -2,6 +2,7 @@ using AgentCloud.ServiceDefaults.Tenancy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -49,6 +50,22 @@ public static class Extensions
         builder.Services.AddHttpClient(JwksKeySource.HttpClientName);
         builder.Services.AddSingleton<JwksKeySource>();
         builder.Services.AddSingleton<TenantContextValidator>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds <see cref="AgentCloud.ServiceDefaults.Contracts.ITenantPolicySource"/>: the tenant's policy from the
+    /// ControlPlane (through service discovery), asked with the caller's own context.
+    /// </summary>
+    public static TBuilder AddTenantPolicyClient<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddHttpClient(AgentCloud.ServiceDefaults.Contracts.TenantPolicyClient.HttpClientName,
+            c => c.BaseAddress = new Uri("http://controlplane"));
+        builder.Services.AddSingleton<AgentCloud.ServiceDefaults.Contracts.TenantPolicyClient>();
+        builder.Services.AddSingleton<AgentCloud.ServiceDefaults.Contracts.ITenantPolicySource>(sp =>
+            sp.GetRequiredService<AgentCloud.ServiceDefaults.Contracts.TenantPolicyClient>());
         return builder;
     }
 

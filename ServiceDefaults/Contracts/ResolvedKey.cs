@@ -1,0 +1,30 @@
+namespace AgentCloud.ServiceDefaults.Contracts;
+
+/// <summary>
+/// The ControlPlane's answer to the Gateway's key lookup (<c>POST /internal/v1/keys/resolve</c> with
+/// <c>{"key": "..."}</c>, callable only with the Gateway's own signed identity): who the key belongs to.
+/// Unknown or revoked keys are answered 404.
+/// </summary>
+public sealed record ResolvedKey(
+    string KeyId,
+    string TenantId,
+    string Tier,
+    string Principal,
+    IReadOnlyList<string> Capabilities,
+    string? RunId,
+    TenantPolicy Policy);
+
+public sealed record ResolveKeyRequest(string Key);
+
+/// <summary>Redis pub/sub channels through which the ControlPlane tells every replica of every service at once.</summary>
+public static class PlatformChannels
+{
+    /// <summary>Message: the revoked key's id. Gateways drop it from their caches at once.</summary>
+    public const string KeyRevoked = "agentcloud:keys:revoked";
+
+    /// <summary>Message: the offboarded tenant's id. Memory, usage and sandboxes act on it.</summary>
+    public const string TenantOffboarded = "agentcloud:tenants:offboarded";
+
+    /// <summary>Message: the tenant whose policy changed. Policy caches drop it.</summary>
+    public const string PolicyChanged = "agentcloud:tenants:policy-changed";
+}
