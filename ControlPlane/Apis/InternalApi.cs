@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using AgentCloud.ControlPlane.Domain;
 using AgentCloud.ControlPlane.Infrastructure;
 using AgentCloud.ServiceDefaults;
@@ -59,15 +60,25 @@ public static class InternalApi
         {
             return refusal;
         }
-        var secret = await db.InTenantAsync(ctx.TenantId, async c =>
+        string? secret;
+        try
         {
-            var plain = await vault.RevealAsync(c, ctx.TenantId, integration, ct);
-            if (plain is not null)
+            secret = await db.InTenantAsync(ctx.TenantId, async c =>
             {
-                await audit.AppendAsync(c, ctx.TenantId, ctx.Principal, "credential.revealed", new { integration, runId = ctx.RunId }, ct);
-            }
-            return plain;
-        }, ct);
+                var plain = await vault.RevealAsync(c, ctx.TenantId, integration, ct);
+                if (plain is not null)
+                {
+                    await audit.AppendAsync(c, ctx.TenantId, ctx.Principal, "credential.revealed", new { integration, runId = ctx.RunId }, ct);
+                }
+                return plain;
+            }, ct);
+        }
+        catch (CryptographicException)
+        {
+            // A sealed secret that does not open was changed or moved in the database: never hand out anything.
+            return Problems.Create(StatusCodes.Status500InternalServerError, "credential-integrity", "Credential does not verify",
+                $"The stored credential for '{integration}' failed its integrity check; store it again with PUT /v1/credentials/{integration}.");
+        }
         return secret is null
             ? Problems.NotFound($"There is no credential for '{integration}'.")
             : TypedResults.Ok(new RevealedCredential(integration, secret));
