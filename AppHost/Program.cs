@@ -14,7 +14,8 @@ var modelSimulator = builder.AddAgentCloudService<Projects.AgentCloud_ModelSimul
 
 var controlPlane = builder.AddAgentCloudService<Projects.AgentCloud_ControlPlane>("controlplane")
     .WithStore(stores.ControlPlaneDb)
-    .WithStore(stores.Redis);
+    .WithStore(stores.Redis)
+    .WithEnvironment("ControlPlane__VaultMasterKey", secrets.VaultMasterKey);
 
 var inferenceRouter = builder.AddAgentCloudService<Projects.AgentCloud_InferenceRouter>("inference-router")
     .WithStore(stores.Redis)
