@@ -327,6 +327,17 @@ public abstract class MemoryBackendContract
     }
 
     [BackendFact]
+    public async Task A_tenant_the_control_plane_no_longer_knows_cannot_create_a_collection()
+    {
+        var gone = TestTenantContexts.Tenant(FixedTenantPolicies.GonePrefix + Guid.NewGuid().ToString("N"));
+        using var client = App.ClientFor(gone);
+
+        using var response = await Put(client, "notes", Point(1, "hello"));
+
+        await AssertProblem(response, HttpStatusCode.NotFound, "no longer exists");
+    }
+
+    [BackendFact]
     public async Task A_collection_name_that_is_not_a_plain_name_is_refused()
     {
         var a = NewTenant("a");
