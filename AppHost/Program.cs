@@ -34,6 +34,8 @@ var usageAggregator = builder.AddAgentCloudService<Projects.AgentCloud_UsageAggr
 
 var memory = builder.AddAgentCloudService<Projects.AgentCloud_Memory>("memory")
     .WithVectorStore(stores.Vector)
+    .WithStore(stores.Redis)
+    .WithReference(controlPlane)
     .WithReference(inferenceRouter);
 
 var gateway = builder.AddGateway(secrets)

@@ -84,7 +84,7 @@ public sealed class AppModelTests
             ["usage-aggregator"] = ["ConnectionStrings__usage-db", "ConnectionStrings__redis", "services__gateway__http__0"],
             ["inference-router"] = ["ConnectionStrings__redis", "services__model-simulator__http__0", "services__gateway__http__0"],
             ["sandbox-broker"] = ["ConnectionStrings__redis", "services__gateway__http__0"],
-            ["memory"] = ["services__inference-router__http__0", "services__gateway__http__0"],
+            ["memory"] = ["services__inference-router__http__0", "services__controlplane__http__0", "ConnectionStrings__redis", "services__gateway__http__0"],
             ["gateway"] = ["ConnectionStrings__redis", "services__controlplane__http__0", "services__inference-router__http__0",
                 "services__sandbox-broker__http__0", "services__usage-aggregator__http__0", "services__memory__http__0"],
         };
