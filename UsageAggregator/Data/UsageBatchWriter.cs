@@ -42,6 +42,8 @@ public static class UsageBatchWriter
             SELECT event_id, tenant_id, principal, run_id, kind, resource, endpoint, placement,
                 input_tokens, cached_input_tokens, output_tokens, weighted_tokens, seconds, started_at, duration_ms, status, cost, stream_id
             FROM priced
+            -- Event ids in a fixed order too: two batches sharing redelivered events then wait for each other instead of deadlocking.
+            ORDER BY event_id
             ON CONFLICT (event_id) DO NOTHING
             RETURNING tenant_id, kind, resource, date_trunc('minute', started_at, 'UTC') AS minute,
                 input_tokens, cached_input_tokens, output_tokens, weighted_tokens, sandbox_seconds, cost

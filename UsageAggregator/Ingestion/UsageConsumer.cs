@@ -137,6 +137,22 @@ public sealed class UsageConsumer(
     private async Task<IReadOnlyList<RollupDelta>> CommitAsync(
         IReadOnlyList<(UsageEvent Event, string StreamId)> good, IReadOnlyList<StreamEntry> entries, CancellationToken cancellationToken)
     {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await CommitOnceAsync(good, entries, cancellationToken);
+            }
+            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure && attempt < 5)
+            {
+                // The transaction was rolled back whole; running it again is safe.
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<RollupDelta>> CommitOnceAsync(
+        IReadOnlyList<(UsageEvent Event, string StreamId)> good, IReadOnlyList<StreamEntry> entries, CancellationToken cancellationToken)
+    {
         await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var tx = await conn.BeginTransactionAsync(cancellationToken);
         var deltas = await UsageBatchWriter.WriteAsync(conn, tx, good, cancellationToken);
