@@ -24,6 +24,13 @@ public static class UsageBatchWriter
                 AS b(event_id, tenant_id, principal, run_id, kind, resource, endpoint, placement,
                      input_tokens, cached_input_tokens, output_tokens, weighted_tokens, sandbox_seconds, started_at, duration_ms, status, stream_id)
         ),
+        -- Each price with the end of its validity, so that the batch prices with one hash join rather than a lookup a row.
+        price_periods AS (
+            SELECT resource, effective_from,
+                   coalesce(lead(effective_from) OVER (PARTITION BY resource ORDER BY effective_from), 'infinity') AS effective_to,
+                   input_per_million, cached_input_per_million, output_per_million, per_sandbox_second
+            FROM usage_prices
+        ),
         priced AS (
             SELECT b.*, b.sandbox_seconds::numeric(18, 6) AS seconds,
                    round(greatest(b.input_tokens - b.cached_input_tokens, 0) * coalesce(p.input_per_million, 0) / 1000000
@@ -31,10 +38,8 @@ public static class UsageBatchWriter
                        + b.output_tokens * coalesce(p.output_per_million, 0) / 1000000
                        + b.sandbox_seconds::numeric(18, 6) * coalesce(p.per_sandbox_second, 0), 9) AS cost
             FROM batch b
-            LEFT JOIN LATERAL (
-                SELECT * FROM usage_prices p
-                WHERE p.resource = b.resource AND p.effective_from <= b.started_at
-                ORDER BY p.effective_from DESC LIMIT 1) p ON true
+            LEFT JOIN price_periods p
+                ON p.resource = b.resource AND b.started_at >= p.effective_from AND b.started_at < p.effective_to
         ),
         inserted AS (
             INSERT INTO usage_events (event_id, tenant_id, principal, run_id, kind, resource, endpoint, placement,
