@@ -13,7 +13,7 @@ public sealed class RandomisedRunTests(UsageServers servers)
         var hooks = new CrashingHooks(seed: 8, probability: 0.08);
         await using var host = await UsageHost.StartAsync(servers, runWorker: false, hooks: hooks, settings: new Dictionary<string, string>
         {
-            ["UsageIngestion:BatchSize"] = "2500",
+            ["UsageIngestion:BatchSize"] = "5000",
             ["UsageIngestion:ClaimIdle"] = "00:00:00.200",
             ["UsageIngestion:ClaimInterval"] = "00:00:00.050",
         });

@@ -18,8 +18,37 @@ public sealed class UsageIngestionWorker(IServiceProvider services, IOptions<Usa
         var consumers = Enumerable.Range(0, options.Value.Consumers)
             .Select(i => Create(services, $"{prefix}-{i}"))
             .Select(c => Task.Run(() => RunAsync(c, stoppingToken), stoppingToken));
-        return Task.WhenAll(consumers);
+        return Task.WhenAll([.. consumers, Task.Run(() => SampleBacklogAsync(stoppingToken), stoppingToken)]);
     }
+
+    private async Task SampleBacklogAsync(CancellationToken stoppingToken)
+    {
+        var redis = services.GetRequiredService<IConnectionMultiplexer>();
+        var metrics = services.GetRequiredService<UsageMetrics>();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var groups = await redis.GetDatabase().StreamGroupInfoAsync(options.Value.StreamName);
+                var group = groups.FirstOrDefault(g => g.Name == options.Value.ConsumerGroup);
+                if (group.Name is not null)
+                {
+                    metrics.Backlog((group.Lag ?? 0) + group.PendingMessageCount);
+                }
+                await Task.Delay(BacklogSampleInterval, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (RedisException)
+            {
+                await Task.Delay(BacklogSampleInterval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private static readonly TimeSpan BacklogSampleInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>Builds a consumer with the given name from the container (tests use it to run consumers by hand).</summary>
     public static UsageConsumer Create(IServiceProvider services, string name) => new(

@@ -16,6 +16,7 @@ public sealed class UsageMetrics : IDisposable
     private readonly Counter<long> _deadLettered;
     private readonly Histogram<double> _lag;
     private long _lastLagMs;
+    private long _backlog;
 
     public UsageMetrics(IMeterFactory meters)
     {
@@ -28,7 +29,11 @@ public sealed class UsageMetrics : IDisposable
         _lag = _meter.CreateHistogram<double>("agentcloud.usage.consumer_lag", "s", "Time from XADD to the committed rollup, per event.");
         _meter.CreateObservableGauge("agentcloud.usage.consumer_lag.last", () => Interlocked.Read(ref _lastLagMs) / 1000.0, "s",
             "Lag of the oldest event of the last committed batch.");
+        _meter.CreateObservableGauge("agentcloud.usage.consumer_backlog", () => Interlocked.Read(ref _backlog), "{event}",
+            "Entries of the usage stream not yet acknowledged: never delivered (the group's lag) plus pending.");
     }
+
+    public void Backlog(long entries) => Interlocked.Exchange(ref _backlog, entries);
 
     public void Counted(IReadOnlyList<RollupDelta> deltas, int processed)
     {
