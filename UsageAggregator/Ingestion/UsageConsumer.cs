@@ -127,7 +127,7 @@ public sealed class UsageConsumer(
         }
         await hooks.AfterCommitAsync(name, entries);
         var committedAt = time.GetUtcNow();
-        metrics.Counted(deltas, good.Count);
+        metrics.Counted(deltas, entries.Length - deadLetters.Count);
         RecordLag(entries, committedAt);
 
         await db.StreamAcknowledgeAsync(_options.StreamName, _options.ConsumerGroup, entries.Select(e => e.Id).ToArray());
