@@ -49,7 +49,9 @@ public sealed class UsageHost : WebApplicationFactory<Program>
         IReadOnlyDictionary<string, string>? settings = null, PostgresServerFixture? postgres = null)
     {
         var database = await (postgres ?? servers.Postgres).CreateDatabaseAsync();
-        var host = new UsageHost(database, servers.Redis.ConnectionString, runWorker, hooks, settings);
+        // Generous timeouts: the test machine is shared and at times badly overloaded; later keys override the fixture's.
+        var redis = servers.Redis.ConnectionString + ",syncTimeout=20000,asyncTimeout=20000";
+        var host = new UsageHost(database, redis, runWorker, hooks, settings);
         _ = host.Server;
         return host;
     }
@@ -95,7 +97,7 @@ public sealed class UsageHost : WebApplicationFactory<Program>
     public async Task AddAsync(params UsageEvent[] events)
     {
         var db = Redis;
-        foreach (var chunk in events.Chunk(2000))
+        foreach (var chunk in events.Chunk(500))
         {
             await Task.WhenAll(chunk.Select(e => db.StreamAddAsync(Stream, e.ToStreamFields().Select(f => new NameValueEntry(f.Key, f.Value)).ToArray())));
         }
