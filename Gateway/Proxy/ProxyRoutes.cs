@@ -19,6 +19,7 @@ public static class ProxyRoutes
         ("admin-tenants", "/admin/v1/tenants/{**rest}", ControlPlane),
         ("admin-audit", "/admin/v1/audit", ControlPlane),
         ("admin-usage", "/admin/v1/usage", UsageAggregator),
+        ("admin-usage-reconciliation", "/admin/v1/usage/reconciliation", UsageAggregator),
         ("credentials", "/v1/credentials/{**rest}", ControlPlane),
         ("models", "/v1/models/{**rest}", InferenceRouter),
         ("chat", "/v1/chat/{**rest}", InferenceRouter),
