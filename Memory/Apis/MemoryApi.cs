@@ -11,6 +11,7 @@ public static class MemoryApi
     public const string ReadCapability = "memory:read";
     public const string WriteCapability = "memory:write";
 
+    /// <summary>Maps upsert, search and delete of the caller's collections; <c>memory:write</c> or <c>memory:read</c> required.</summary>
     public static RouteGroupBuilder MapMemoryApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1/memory/{collection}");
