@@ -6,11 +6,12 @@ namespace AgentCloud.SandboxBroker.Sandboxes;
 
 /// <summary>
 /// Warm slots per pool: one shared pool per (level, template) and one per tenant whose tier asks for a dedicated pool.
-/// Taking is a queue pop; filling happens in the background (<see cref="Refill"/>), woken by every take.
+/// Taking is a stack pop (the most recently recycled slot first); filling happens in the background
+/// (<see cref="Refill"/>), woken by every take. Recycled slots may take a pool up to twice its target size.
 /// </summary>
 public sealed class WarmPools(SlotLayout layout, Recycler recycler, IsolationCatalog catalog, IOptions<SandboxBrokerOptions> options, ILogger<WarmPools> logger)
 {
-    private readonly ConcurrentDictionary<PoolKey, ConcurrentQueue<SandboxSlot>> _pools = new();
+    private readonly ConcurrentDictionary<PoolKey, ConcurrentStack<SandboxSlot>> _pools = new();
     private readonly SemaphoreSlim _wake = new(0);
 
     public void RegisterSharedPools()
@@ -33,10 +34,12 @@ public sealed class WarmPools(SlotLayout layout, Recycler recycler, IsolationCat
 
     public IReadOnlyDictionary<PoolKey, int> Counts => _pools.ToDictionary(p => p.Key, p => p.Value.Count);
 
+    public bool Contains(string slotId) => _pools.Values.Any(q => q.Any(s => s.SlotId == slotId));
+
     public bool TryTake(PoolKey key, out SandboxSlot slot)
     {
         var queue = _pools.GetOrAdd(key, _ => new());
-        var taken = queue.TryDequeue(out slot!);
+        var taken = queue.TryPop(out slot!);
         Wake();
         return taken;
     }
@@ -44,7 +47,7 @@ public sealed class WarmPools(SlotLayout layout, Recycler recycler, IsolationCat
     /// <summary>Recycles a slot into its own pool (never another), or destroys it when the pool is full or the scan fails.</summary>
     public bool Return(SandboxSlot slot)
     {
-        if (Count(slot.Pool) >= Target(slot.Pool))
+        if (Count(slot.Pool) >= 2 * Target(slot.Pool))
         {
             recycler.Destroy(slot);
             return false;
@@ -54,7 +57,7 @@ public sealed class WarmPools(SlotLayout layout, Recycler recycler, IsolationCat
             return false;
         }
         layout.MoveTo(slot, tenantId: null);
-        _pools.GetOrAdd(slot.Pool, _ => new()).Enqueue(slot);
+        _pools.GetOrAdd(slot.Pool, _ => new()).Push(slot);
         return true;
     }
 
@@ -73,7 +76,7 @@ public sealed class WarmPools(SlotLayout layout, Recycler recycler, IsolationCat
                 {
                     var slot = layout.CreateSlot(key);
                     recycler.ResetEnvironment(slot);
-                    queue.Enqueue(slot);
+                    queue.Push(slot);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or SandboxRefusal)
                 {
@@ -89,7 +92,7 @@ public sealed class WarmPools(SlotLayout layout, Recycler recycler, IsolationCat
     {
         foreach (var queue in _pools.Values)
         {
-            while (queue.TryDequeue(out var slot))
+            while (queue.TryPop(out var slot))
             {
                 recycler.Destroy(slot);
             }
