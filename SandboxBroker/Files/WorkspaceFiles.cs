@@ -63,8 +63,7 @@ public static class WorkspaceFiles
             var at = dir?.Fd ?? root.Fd;
             if (Libc.MkdirAt(at, segments[i - 1], 0b111_000_000) == 0)
             {
-                using var created = OpenDir(at, segments[i - 1], path);
-                Libc.FChown(created.Fd, ownerUid, ownerUid);
+                Libc.FChownAt(at, segments[i - 1], ownerUid, ownerUid, Libc.AT_SYMLINK_NOFOLLOW);
             }
             else if (Libc.LastError != Libc.EEXIST)
             {

@@ -26,7 +26,7 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
     public ProcessLaunch BuildLaunch(SandboxSlot slot, ExecSpec spec)
     {
         var bundle = Path.Combine(slot.Directory, "oci");
-        var containerId = $"{slot.SlotId}-{Guid.NewGuid():N}"[..40];
+        var containerId = $"{slot.SlotId}-{Guid.NewGuid():N}";
         var args = LaunchPrefix.For(slot, options.Value.Limits, switchUser: false);
         args.AddRange(["runsc", "--rootless", "--network=none", "--ignore-cgroups", "--root", Path.Combine(slot.Directory, "runsc-state"),
             "run", "--bundle", bundle, containerId]);

@@ -38,7 +38,10 @@ public sealed class NamespaceBackend(IOptions<SandboxBrokerOptions> options, Hos
         return new ProcessLaunch("setsid", args);
     }
 
-    /// <summary>Mounts the slot's /tmp over the host's, a fresh /dev/shm, then runs the command in the workspace.</summary>
+    /// <summary>
+    /// Enters the workspace first (it may live under /tmp), then covers the host's world-writable folders
+    /// (/tmp with the slot's own, /var/tmp and /dev/shm with fresh tmpfs) so sandboxes share nothing through them.
+    /// </summary>
     public const string SetupScript =
-        "mount --bind \"$1\" /tmp && mount -t tmpfs -o size=64m tmpfs /dev/shm && cd \"$2\" && shift 2 && exec \"$@\"";
+        "cd \"$2\" && mount --bind \"$1\" /tmp && mount -t tmpfs -o size=64m tmpfs /var/tmp && mount -t tmpfs -o size=64m tmpfs /dev/shm && shift 2 && exec \"$@\"";
 }

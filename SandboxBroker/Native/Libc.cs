@@ -49,6 +49,11 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "fchown", SetLastError = true)]
     public static partial int FChown(int fd, int owner, int group);
 
+    public const int AT_SYMLINK_NOFOLLOW = 0x100;
+
+    [LibraryImport("libc", EntryPoint = "fchownat", SetLastError = true)]
+    public static partial int FChownAt(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int owner, int group, int flags);
+
     [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true)]
     public static partial int LChown([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int owner, int group);
 

@@ -21,6 +21,9 @@ public sealed class SlotLayout
     {
         _options = options.Value;
         Root = Path.GetFullPath(_options.Root);
+        // A unix socket path must fit in 108 bytes; a deep root puts the sockets in a short folder named after it.
+        Sockets = Root.Length <= 48 ? Path.Combine(Root, "sockets")
+            : Path.Combine(Path.GetTempPath(), "agentcloud-egress-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Root)))[..12]);
         foreach (var dir in new[] { Root, Warm, Tenants, Sockets, Meta })
         {
             Directory.CreateDirectory(dir);
@@ -34,7 +37,7 @@ public sealed class SlotLayout
     public string Root { get; }
     public string Warm => Path.Combine(Root, "warm");
     public string Tenants => Path.Combine(Root, "tenants");
-    public string Sockets => Path.Combine(Root, "sockets");
+    public string Sockets { get; }
     public string Meta => Path.Combine(Root, "slots");
 
     /// <summary>A path-safe, collision-free folder name for a tenant id.</summary>

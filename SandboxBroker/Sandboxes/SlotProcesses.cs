@@ -30,6 +30,11 @@ public static class SlotProcesses
             {
                 foreach (var line in File.ReadLines(Path.Combine(dir, "status")))
                 {
+                    // A zombie has already died; it holds nothing but its pid until its parent reaps it.
+                    if (line.StartsWith("State:", StringComparison.Ordinal) && line.Contains('Z'))
+                    {
+                        break;
+                    }
                     if (line.StartsWith("Uid:", StringComparison.Ordinal))
                     {
                         var ids = line[4..].Split('\t', ' ', StringSplitOptions.RemoveEmptyEntries);

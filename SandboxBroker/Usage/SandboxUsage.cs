@@ -28,7 +28,7 @@ public sealed class SandboxUsage(IConnectionMultiplexer redis, ILogger<SandboxUs
             var fields = usage.ToStreamFields().Select(f => new NameValueEntry(f.Key, f.Value)).ToArray();
             await redis.GetDatabase().StreamAddAsync(UsageEvent.StreamName, fields);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
             logger.LogError(e, "Usage event {EventId} for tenant {TenantId} could not be written", usage.EventId, usage.TenantId);
         }

@@ -30,7 +30,7 @@ public sealed class BadInputTests(BrokerFixture fixture)
     [MemberData(nameof(BadExecBodies))]
     public async Task Bad_exec_input_is_400_problem_json(string body)
     {
-        var client = Broker.ClientFor("bad-exec");
+        var client = Broker.ClientFor("bad-exec-" + Guid.NewGuid().ToString("N")[..8]);
         var sandbox = await client.CreateSandboxAsync();
 
         using var response = await client.PostAsync($"/v1/sandboxes/{sandbox.Id}/exec", new StringContent(body, Encoding.UTF8, "application/json"));
@@ -65,12 +65,13 @@ public sealed class BadInputTests(BrokerFixture fixture)
     [MemberData(nameof(BadCreateBodies))]
     public async Task Bad_create_input_is_400_problem_json(string body)
     {
-        var client = Broker.ClientFor("bad-create");
+        var tenant = "bad-create-" + Guid.NewGuid().ToString("N")[..8];
+        var client = Broker.ClientFor(tenant);
 
         using var response = await client.PostAsync("/v1/sandboxes", new StringContent(body, Encoding.UTF8, "application/json"));
 
         await BrokerCalls.AssertProblemAsync(response, 400);
-        Assert.Empty(Broker.Manager.List("bad-create"));
+        Assert.Empty(Broker.Manager.List(tenant));
     }
 
     [Fact]

@@ -18,7 +18,10 @@ public sealed class BrokerFactory(string redisConnectionString, IDictionary<stri
 
     public FakePolicies Policies { get; } = new();
 
-    public string Root { get; } = root ?? Path.Combine(Path.GetTempPath(), "agentcloud-sbx-" + Guid.NewGuid().ToString("N")[..8]);
+    /// <summary>Not under /tmp: namespace-level sandboxes mount their own /tmp over the host's.</summary>
+    public string Root { get; } = root ?? NewRoot();
+
+    public static string NewRoot() => Path.Combine(AppContext.BaseDirectory, "sandboxes-" + Guid.NewGuid().ToString("N")[..8]);
 
     public int UidBase { get; } = 700_000 + Interlocked.Increment(ref _instances) * 1000 + Environment.ProcessId % 97 * 20_000;
 

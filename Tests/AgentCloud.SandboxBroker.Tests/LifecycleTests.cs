@@ -28,11 +28,11 @@ public sealed class LifecycleTests : IAsyncLifetime
         var workspace = broker.SlotOf("life-idle", idle.Id).Workspace;
         await client.ShAsync(idle.Id, "echo x > file");
 
-        await IsolationTests.WaitUntil(() => broker.Manager.Find("life-idle", idle.Id) is null && broker.Manager.Find("life-idle", short_.Id) is null);
+        await IsolationTests.WaitUntil(() => broker.Manager.Find("life-idle", idle.Id) is null && broker.Manager.Find("life-idle", short_.Id) is null
+            && !File.Exists(Path.Combine(workspace, "file")));
 
         using var gone = await client.GetAsync($"/v1/sandboxes/{idle.Id}");
         await BrokerCalls.AssertProblemAsync(gone, 404);
-        Assert.False(File.Exists(Path.Combine(workspace, "file")));
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class LifecycleTests : IAsyncLifetime
     [Fact]
     public async Task Orphans_left_by_a_crashed_broker_are_reclaimed_on_restart()
     {
-        var root = Path.Combine(Path.GetTempPath(), "agentcloud-sbx-orphans-" + Guid.NewGuid().ToString("N")[..8]);
+        var root = BrokerFactory.NewRoot();
         await using var first = new BrokerFactory(_redis.ConnectionString, root: root);
         _ = first.Server;
         var orphanUid = first.UidBase + 999;
