@@ -123,7 +123,7 @@ public static class SandboxesApi
         }
         try
         {
-            var bytes = await WorkspaceFiles.ReadAsync(sandbox.Slot.Workspace, Decode(path), options.Value.MaxDownloadBytes, cancellationToken);
+            var bytes = await WorkspaceFiles.ReadAsync(sandbox.Slot.Workspace, Decode(path), options.Value.MaxDownloadBytes, sandbox.Slot.Uid, cancellationToken);
             sandbox.LastUsedAt = DateTimeOffset.UtcNow;
             return TypedResults.File(bytes, "application/octet-stream");
         }

@@ -19,7 +19,7 @@ public static class WorkspaceFiles
 {
     private const ulong Beneath = Libc.RESOLVE_BENEATH | Libc.RESOLVE_NO_MAGICLINKS;
 
-    public static async Task<byte[]> ReadAsync(string workspace, string path, long maxBytes, CancellationToken cancellationToken)
+    public static async Task<byte[]> ReadAsync(string workspace, string path, long maxBytes, int ownerUid, CancellationToken cancellationToken)
     {
         var segments = WorkspacePath.Split(path);
         using var root = OpenRoot(workspace);
@@ -29,10 +29,7 @@ public static class WorkspaceFiles
             throw Failure(Libc.LastError, path);
         }
         using var handle = new SafeFileHandle(fd, ownsHandle: true);
-        if (!IsRegularFile(handle, out var length))
-        {
-            throw new WorkspacePathException($"'{path}' is not a regular file.");
-        }
+        var length = CheckOwnFile(handle, path, ownerUid);
         if (length > maxBytes)
         {
             throw new WorkspaceFileTooLargeException($"'{path}' is {length} bytes; downloads are limited to {maxBytes} bytes.");
@@ -70,17 +67,19 @@ public static class WorkspaceFiles
                 throw Failure(Libc.LastError, path);
             }
         }
-        var fd = Libc.OpenAt2(root.Fd, string.Join('/', segments), Libc.O_WRONLY | Libc.O_CREAT | Libc.O_TRUNC | Libc.O_NONBLOCK | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0b110_100_100, Beneath);
+        // No O_TRUNC here: the file is truncated only once it is known to be the sandbox's own.
+        var fd = Libc.OpenAt2(root.Fd, string.Join('/', segments), Libc.O_WRONLY | Libc.O_CREAT | Libc.O_NONBLOCK | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0b110_100_100, Beneath);
         if (fd < 0)
         {
             throw Failure(Libc.LastError, path);
         }
         using var handle = new SafeFileHandle(fd, ownsHandle: true);
-        if (!IsRegularFile(handle, out _))
+        if (Libc.Describe(fd) is { Regular: true, Uid: 0, Links: 1 } && ownerUid != 0)
         {
-            throw new WorkspacePathException($"'{path}' is not a regular file.");
+            Libc.FChown(fd, ownerUid, ownerUid);
         }
-        Libc.FChown(fd, ownerUid, ownerUid);
+        CheckOwnFile(handle, path, ownerUid);
+        RandomAccess.SetLength(handle, 0);
         var buffer = new byte[64 * 1024];
         long written = 0;
         int read;
@@ -96,15 +95,22 @@ public static class WorkspaceFiles
         }
     }
 
-    private static bool IsRegularFile(SafeFileHandle handle, out long length)
+    /// <summary>
+    /// Only a regular file owned by the sandbox's uid with a single link is served: a hard link to a file of the
+    /// host (or of another sandbox) has another owner, so the broker, which runs as root, never reads or truncates it.
+    /// </summary>
+    private static long CheckOwnFile(SafeFileHandle handle, string path, int ownerUid)
     {
-        length = 0;
-        if (!Libc.IsRegular(handle.DangerousGetHandle().ToInt32()))
+        var described = Libc.Describe(handle.DangerousGetHandle().ToInt32());
+        if (described is not { Regular: true } file)
         {
-            return false;
+            throw new WorkspacePathException($"'{path}' is not a regular file.");
         }
-        length = RandomAccess.GetLength(handle);
-        return true;
+        if (Isolation.LaunchPrefix.BrokerIsRoot && (file.Uid != ownerUid || file.Links != 1))
+        {
+            throw new WorkspacePathException($"'{path}' is not a file of this sandbox (foreign owner or hard link); refused.");
+        }
+        return RandomAccess.GetLength(handle);
     }
 
     private sealed class Descriptor(int fd) : IDisposable

@@ -69,18 +69,20 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "fstat", SetLastError = true)]
     private static partial int FStat(int fd, Span<byte> buffer);
 
-    /// <summary>Whether the descriptor is a regular file (not a FIFO, device, socket or folder).</summary>
-    public static bool IsRegular(int fd)
+    /// <summary>The type bits, owner and link count of an open descriptor (fstat); null when fstat fails.</summary>
+    public static (bool Regular, int Uid, ulong Links)? Describe(int fd)
     {
         Span<byte> stat = stackalloc byte[256];
         if (FStat(fd, stat) != 0)
         {
-            return false;
+            return null;
         }
-        // st_mode sits after st_dev, st_ino and st_nlink on x86-64, after st_dev and st_ino on arm64.
-        var offset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 24 : 16;
-        var mode = BitConverter.ToUInt32(stat.Slice(offset, 4));
-        return (mode & 0xF000) == 0x8000;
+        // x86-64: st_dev, st_ino, st_nlink (8 bytes), st_mode, st_uid; arm64: st_dev, st_ino, st_mode, st_nlink (4 bytes), st_uid.
+        var x64 = RuntimeInformation.ProcessArchitecture == Architecture.X64;
+        var mode = BitConverter.ToUInt32(stat.Slice(x64 ? 24 : 16, 4));
+        var uid = BitConverter.ToInt32(stat.Slice(x64 ? 28 : 24, 4));
+        var links = x64 ? BitConverter.ToUInt64(stat.Slice(16, 8)) : BitConverter.ToUInt32(stat.Slice(20, 4));
+        return ((mode & 0xF000) == 0x8000, uid, links);
     }
 
     public static int LastError => Marshal.GetLastPInvokeError();

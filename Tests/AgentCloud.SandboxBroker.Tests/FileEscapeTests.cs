@@ -1,4 +1,5 @@
 using System.Net;
+using AgentCloud.Tests.Shared;
 
 namespace AgentCloud.SandboxBroker.Tests;
 
@@ -83,6 +84,24 @@ public sealed class FileEscapeTests(BrokerFixture fixture)
         Assert.True(outcomes.GetValueOrDefault(HttpStatusCode.BadRequest) > 0 || outcomes.GetValueOrDefault(HttpStatusCode.OK) > 0);
         Assert.Empty(outcomes.Keys.Except([HttpStatusCode.OK, HttpStatusCode.BadRequest, HttpStatusCode.NotFound]));
         Directory.Delete(canary);
+    }
+
+    [Fact]
+    public async Task Hard_link_to_a_host_file_is_neither_read_nor_truncated()
+    {
+        var client = Broker.ClientFor("files-hardlink");
+        var sandbox = await client.CreateSandboxAsync();
+        var hostFile = Path.Combine(Broker.Root, "host-secret.txt");
+        File.WriteAllText(hostFile, "host-secret");
+        // Where fs.protected_hardlinks is off a sandbox could make this link itself; here the test plants it.
+        await LocalProcess.RunAsync("ln", [hostFile, Path.Combine(Broker.SlotOf("files-hardlink", sandbox.Id).Workspace, "link.txt")]);
+
+        using var get = await client.GetAsync($"/v1/sandboxes/{sandbox.Id}/files/link.txt");
+        using var put = await client.PutAsync($"/v1/sandboxes/{sandbox.Id}/files/link.txt", new StringContent("pwned"));
+
+        await BrokerCalls.AssertProblemAsync(get, 400);
+        await BrokerCalls.AssertProblemAsync(put, 400);
+        Assert.Equal("host-secret", File.ReadAllText(hostFile));
     }
 
     [Fact]

@@ -51,6 +51,7 @@ public sealed class RecyclingTests : IAsyncLifetime
         }
 
         using var deleted = await first.DeleteAsync($"/v1/sandboxes/{used.Id}");
+        var afterRecycling = SlotProcesses.Find(slot.Uid);
         var reused = await second.CreateSandboxAsync();
         var reusedSlot = _broker.SlotOf($"rec-b-{level}", reused.Id);
         var look = await second.ShAsync(reused.Id, "ls -A . ${TMPDIR:-/tmp}; env; cat .profile");
@@ -61,7 +62,8 @@ public sealed class RecyclingTests : IAsyncLifetime
         Assert.DoesNotContain("left.txt", look.Stdout);
         Assert.DoesNotContain("LEFTOVER", look.Stdout);
         Assert.DoesNotContain(".profile", look.Stdout);
-        Assert.Empty(SlotProcesses.Find(slot.Uid));
+        Assert.Empty(afterRecycling);
+        Assert.DoesNotContain("sleep", look.Stdout);
     }
 
     [Fact]
