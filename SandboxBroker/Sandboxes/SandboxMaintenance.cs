@@ -1,4 +1,6 @@
+using AgentCloud.ServiceDefaults.Contracts;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace AgentCloud.SandboxBroker.Sandboxes;
 
@@ -6,13 +8,26 @@ namespace AgentCloud.SandboxBroker.Sandboxes;
 /// Reclaims orphans at start, keeps warm pools filled and sweeps each tenant with sandboxes for idle or expired
 /// leases; on shutdown ends every lease and empties the pools.
 /// </summary>
-public sealed class SandboxMaintenance(SandboxManager manager, WarmPools pools, IOptions<SandboxBrokerOptions> options, ILogger<SandboxMaintenance> logger) : BackgroundService
+public sealed class SandboxMaintenance(
+    SandboxManager manager, WarmPools pools, IConnectionMultiplexer redis, IOptions<SandboxBrokerOptions> options, ILogger<SandboxMaintenance> logger) : BackgroundService
 {
-    public override Task StartAsync(CancellationToken cancellationToken)
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
         manager.ReclaimOrphans();
         pools.RegisterSharedPools();
-        return base.StartAsync(cancellationToken);
+        var offboarded = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(PlatformChannels.TenantOffboarded));
+        offboarded.OnMessage(async message =>
+        {
+            try
+            {
+                await manager.OffboardAsync(message.Message.ToString());
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.LogError(e, "Offboarding tenant {TenantId} left something behind; the sweeper retries", message.Message.ToString());
+            }
+        });
+        await base.StartAsync(cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -265,6 +265,23 @@ public sealed partial class SandboxManager(
         return swept;
     }
 
+    /// <summary>A tenant was offboarded: end all its leases, drop its dedicated pool and remove its folder.</summary>
+    public async Task OffboardAsync(string tenantId)
+    {
+        foreach (var sandbox in _leases.Values.Where(s => s.TenantId == tenantId).ToList())
+        {
+            await ReleaseAsync(sandbox, "aborted");
+        }
+        pools.DropDedicated(tenantId);
+        await SweepTenantAsync(tenantId);
+        var area = layout.TenantDirectory(tenantId);
+        if (Directory.Exists(area) && !Directory.EnumerateFileSystemEntries(area).Any())
+        {
+            Directory.Delete(area);
+        }
+        logger.LogInformation("Tenant {TenantId} offboarded: its sandboxes and dedicated pool are gone", tenantId);
+    }
+
     /// <summary>At start: every slot on disk belongs to a previous run of the broker; kill its processes and remove it.</summary>
     public int ReclaimOrphans()
     {

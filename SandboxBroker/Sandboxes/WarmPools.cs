@@ -87,6 +87,21 @@ public sealed class WarmPools(SlotLayout layout, Recycler recycler, IsolationCat
         }
     }
 
+    /// <summary>Destroys a tenant's dedicated pools and stops refilling them.</summary>
+    public void DropDedicated(string tenantId)
+    {
+        foreach (var key in _pools.Keys.Where(k => k.DedicatedTenant == tenantId).ToList())
+        {
+            if (_pools.TryRemove(key, out var stack))
+            {
+                while (stack.TryPop(out var slot))
+                {
+                    recycler.Destroy(slot);
+                }
+            }
+        }
+    }
+
     /// <summary>Destroys every warm slot (shutdown).</summary>
     public void DrainAll()
     {

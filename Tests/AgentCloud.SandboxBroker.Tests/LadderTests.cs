@@ -129,4 +129,20 @@ public sealed class LadderTests(BrokerFixture fixture)
         Assert.Equal("sandbox:bubblewrap", usage.Resource);
         Assert.True(usage.SandboxSeconds > 0);
     }
+
+    [Fact]
+    public async Task Offboarding_a_tenant_ends_its_sandboxes_and_removes_its_folder()
+    {
+        Broker.Policies.Set(FakePolicies.Default("ladder-gone") with { DedicatedSandboxPool = true });
+        var gone = Broker.ClientFor("ladder-gone");
+        var stays = Broker.ClientFor("ladder-stays");
+        var sandbox = await gone.CreateSandboxAsync();
+        var other = await stays.CreateSandboxAsync();
+        var area = Broker.Services.GetRequiredService<AgentCloud.SandboxBroker.Sandboxes.SlotLayout>().TenantDirectory("ladder-gone");
+
+        await fixture.Redis.Connection.GetSubscriber().PublishAsync(RedisChannel.Literal(PlatformChannels.TenantOffboarded), "ladder-gone");
+
+        await IsolationTests.WaitUntil(() => Broker.Manager.Find("ladder-gone", sandbox.Id) is null && !Directory.Exists(area));
+        Assert.NotNull(Broker.Manager.Find("ladder-stays", other.Id));
+    }
 }
