@@ -33,7 +33,7 @@ try
     var coldManager = cold.GetRequiredService<SandboxManager>();
     var coldRun = await MeasureAsync("cold create + exec true + delete", Iterations, async () =>
     {
-        var sandbox = await coldManager.CreateAsync(caller, policy, new CreateSandboxRequest(null, null, null));
+        var sandbox = coldManager.Create(caller, policy, new CreateSandboxRequest(null, null, null));
         await coldManager.ExecAsync(sandbox, new ExecRequest(["true"], null, null, null), CancellationToken.None);
         await coldManager.ReleaseAsync(sandbox, "ok");
     });
@@ -47,7 +47,7 @@ try
     for (var i = 0; i < Iterations + Warmup; i++)
     {
         var watch = Stopwatch.StartNew();
-        var sandbox = await warmManager.CreateAsync(caller, policy, new CreateSandboxRequest(null, null, null));
+        var sandbox = warmManager.Create(caller, policy, new CreateSandboxRequest(null, null, null));
         watch.Stop();
         if (!sandbox.Warm)
         {
@@ -61,7 +61,7 @@ try
     }
     var warmAcquire = Report("warm-pool acquire", acquire);
 
-    var held = await warmManager.CreateAsync(caller, policy, new CreateSandboxRequest(null, null, null));
+    var held = warmManager.Create(caller, policy, new CreateSandboxRequest(null, null, null));
     var execRun = await MeasureAsync("exec true on a warm sandbox", Iterations, () =>
         warmManager.ExecAsync(held, new ExecRequest(["true"], null, null, null), CancellationToken.None));
     await warmManager.ReleaseAsync(held, "ok");

@@ -55,7 +55,7 @@ public static class SandboxesApi
         }
         try
         {
-            var sandbox = await manager.CreateAsync(ctx, policy, request ?? new CreateSandboxRequest(null, null, null));
+            var sandbox = manager.Create(ctx, policy, request ?? new CreateSandboxRequest(null, null, null));
             return TypedResults.Created($"/v1/sandboxes/{sandbox.Id}", SandboxView.Of(sandbox));
         }
         catch (SandboxRefusal refusal)

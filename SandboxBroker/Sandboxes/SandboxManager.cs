@@ -33,7 +33,7 @@ public sealed partial class SandboxManager(
     private readonly ConcurrentDictionary<string, object> _tenantLocks = new(StringComparer.Ordinal);
     private SandboxBrokerOptions Options => options.Value;
 
-    public async Task<Sandbox> CreateAsync(TenantContext caller, TenantPolicy policy, CreateSandboxRequest request)
+    public Sandbox Create(TenantContext caller, TenantPolicy policy, CreateSandboxRequest request)
     {
         var template = request.Template ?? SandboxTemplate.DefaultName;
         if (!Options.EffectiveTemplates().ContainsKey(template))
@@ -103,7 +103,7 @@ public sealed partial class SandboxManager(
         }
         logger.LogInformation("Sandbox {SandboxId} for tenant {TenantId}: {Level}, template {Template}, {Pool} pool, {Warmth}",
             sandbox.Id, sandbox.TenantId, level, template, key.Kind, sandbox.Warm ? "warm" : "cold");
-        return await Task.FromResult(sandbox);
+        return sandbox;
     }
 
     /// <summary>The tenant's own sandbox with that id, or null (also when it belongs to another tenant).</summary>
