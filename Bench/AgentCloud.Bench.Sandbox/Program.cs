@@ -65,6 +65,11 @@ try
     var execRun = await MeasureAsync("exec true on a warm sandbox", Iterations, () =>
         warmManager.ExecAsync(held, new ExecRequest(["true"], null, null, null), CancellationToken.None));
     await warmManager.ReleaseAsync(held, "ok");
+    foreach (var provider in new[] { cold, warm })
+    {
+        provider.GetRequiredService<WarmPools>().DrainAll();
+        Directory.Delete(provider.GetRequiredService<SlotLayout>().Root, recursive: true);
+    }
 
     Console.WriteLine();
     Console.WriteLine($"{"measure",-36} {"p50 ms",9} {"p99 ms",9} {"p50 / raw bwrap",16}");

@@ -52,14 +52,15 @@ public sealed class BrokerFactory(string redisConnectionString, IDictionary<stri
 
     public SandboxSlot SlotOf(string tenant, string id) => Manager.Find(tenant, id)!.Slot;
 
-    protected override void Dispose(bool disposing)
+    public override async ValueTask DisposeAsync()
     {
-        base.Dispose(disposing);
-        if (disposing && Directory.Exists(Root))
+        var sockets = Services.GetRequiredService<SlotLayout>().Sockets;
+        await base.DisposeAsync();
+        foreach (var dir in new[] { Root, sockets }.Where(Directory.Exists))
         {
             try
             {
-                Directory.Delete(Root, recursive: true);
+                Directory.Delete(dir, recursive: true);
             }
             catch (IOException)
             {
