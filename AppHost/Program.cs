@@ -26,7 +26,8 @@ var inferenceRouter = builder.AddAgentCloudService<Projects.AgentCloud_Inference
 
 var sandboxBroker = builder.AddAgentCloudService<Projects.AgentCloud_SandboxBroker>("sandbox-broker")
     .WithStore(stores.Redis)
-    .WithReference(controlPlane);
+    .WithReference(controlPlane)
+    .WithEnvironment("SandboxBroker__Root", Path.Combine(StateDirectory.Resolve(builder.Configuration), "sandboxes"));
 
 var usageAggregator = builder.AddAgentCloudService<Projects.AgentCloud_UsageAggregator>("usage-aggregator")
     .WithStore(stores.UsageDb)
