@@ -24,7 +24,7 @@ public sealed class PlatformFixture : IAsyncLifetime
             (options, _) => options.DisableDashboard = true);
         builder.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         App = await builder.BuildAsync();
-        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(8));
         await App.StartAsync(startup.Token);
         foreach (var name in Stores.Concat(Services))
         {
