@@ -23,7 +23,10 @@ public static class AuditApi
         var trail = await db.InTenantAsync(id, ctx => AuditLog.ReadAsync(ctx, id, ct), ct);
         if (trail is not { } t)
         {
-            return Problems.NotFound($"There is no audit trail for tenant '{TenantValidation.Clip(id)}'.");
+            // The platform's own trail always exists, if only empty; a tenant id nobody ever had is unknown.
+            return id == TenantContext.PlatformTenantId
+                ? TypedResults.Ok(new AuditResponse(id, true, null, null, []))
+                : Problems.NotFound($"There is no audit trail for tenant '{TenantValidation.Clip(id)}'.");
         }
         var events = t.Events.Select(e => new AuditEventResponse(e.Sequence, e.At, e.Actor, e.Action, Parse(e.Detail), Convert.ToHexStringLower(e.Hash))).ToList();
         return TypedResults.Ok(new AuditResponse(id, t.Verification.Verified, t.Verification.BrokenAt, t.Verification.Reason, events));

@@ -9,7 +9,7 @@ namespace AgentCloud.ControlPlane.Infrastructure;
 /// Applies the checked-in migrations as the database owner before the service takes calls (as eShop's
 /// MigrateDbContextExtensions does), then lets the service role log in with its derived password.
 /// </summary>
-internal sealed class DatabaseMigrator(NpgsqlDataSource owner, IOptions<ControlPlaneOptions> options, ILogger<DatabaseMigrator> logger) : IHostedService
+internal sealed class DatabaseMigrator(NpgsqlDataSource owner, IConfiguration configuration, IOptions<ControlPlaneOptions> options, ILogger<DatabaseMigrator> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -18,7 +18,9 @@ internal sealed class DatabaseMigrator(NpgsqlDataSource owner, IOptions<ControlP
         {
             await db.Database.CreateExecutionStrategy().ExecuteAsync(() => db.Database.MigrateAsync(cancellationToken));
         }
-        await ServiceRole.EnableLoginAsync(owner, ServiceRole.PasswordFor(options.Value.VaultMasterKey), cancellationToken);
+        var ownerConnectionString = configuration.GetConnectionString(Extensions.Extensions.DatabaseName)
+            ?? throw new InvalidOperationException($"ConnectionStrings:{Extensions.Extensions.DatabaseName} is missing.");
+        await ServiceRole.EnableLoginAsync(ownerConnectionString, ServiceRole.PasswordFor(options.Value.VaultMasterKey), cancellationToken);
         logger.LogInformation("ControlPlane database migrated; the request path runs as {Role}", ServiceRole.Name);
     }
 

@@ -35,11 +35,16 @@ public static class ServiceRole
         return new NpgsqlConnectionStringBuilder(ownerConnectionString) { Username = Name, Password = password }.ConnectionString;
     }
 
-    /// <summary>Lets the role log in with the derived password (the role itself is created by a migration).</summary>
-    public static async Task EnableLoginAsync(NpgsqlDataSource owner, string password, CancellationToken ct)
+    /// <summary>
+    /// Lets the role log in with the derived password (the role itself is created by a migration). Runs on a
+    /// connection of its own, outside the logged data source, because ALTER ROLE cannot take the password as a parameter.
+    /// </summary>
+    public static async Task EnableLoginAsync(string ownerConnectionString, string password, CancellationToken ct)
     {
-        // ALTER ROLE takes no parameters; the password is hex, so it cannot break out of the literal.
-        await using var cmd = owner.CreateCommand($"ALTER ROLE {Name} WITH LOGIN PASSWORD '{password}'");
+        await using var connection = new NpgsqlConnection(ownerConnectionString);
+        await connection.OpenAsync(ct);
+        // The password is hex, so it cannot break out of the literal.
+        await using var cmd = new NpgsqlCommand($"ALTER ROLE {Name} WITH LOGIN PASSWORD '{password}'", connection);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 }
