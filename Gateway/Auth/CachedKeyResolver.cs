@@ -10,11 +10,13 @@ namespace AgentCloud.Gateway.Auth;
 /// <summary>
 /// Remembers resolutions briefly (found keys longer than unknown ones) so the ControlPlane is not asked on every
 /// call. Entries are indexed by a hash of the key, never the key itself. <see cref="Forget"/> drops a revoked key at once.
+/// Concurrent misses for the same key share one ControlPlane call, so a burst after expiry is one lookup, not hundreds.
 /// </summary>
 public sealed class CachedKeyResolver(ControlPlaneKeyResolver inner, IOptions<GatewayOptions> options, TimeProvider time) : ITenantKeyResolver
 {
     private const int MaxEntries = 100_000;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<ResolvedKey?>>> _inFlight = new(StringComparer.Ordinal);
     private long _generation;
 
     public async Task<ResolvedKey?> ResolveAsync(string apiKey, CancellationToken cancellationToken)
@@ -26,21 +28,36 @@ public sealed class CachedKeyResolver(ControlPlaneKeyResolver inner, IOptions<Ga
             return hit.Key;
         }
 
+        var lookup = _inFlight.GetOrAdd(id, _ => new Lazy<Task<ResolvedKey?>>(() => LookUpAsync(id, apiKey)));
+        return await lookup.Value.WaitAsync(cancellationToken);
+    }
+
+    private async Task<ResolvedKey?> LookUpAsync(string id, string apiKey)
+    {
         // A revocation that lands while the ControlPlane is being asked must not be undone by caching the older answer.
         var generation = Interlocked.Read(ref _generation);
-        var resolved = await inner.ResolveAsync(apiKey, cancellationToken);
-        if (Interlocked.Read(ref _generation) == generation)
+        try
         {
-            var lifetime = resolved is null ? options.Value.UnknownKeyCacheDuration : options.Value.KeyCacheDuration;
-            Store(id, new Entry(resolved, time.GetUtcNow() + lifetime));
+            // Shared by every waiter, so no single caller's cancellation may end it; the resolver has its own timeout.
+            var resolved = await inner.ResolveAsync(apiKey, CancellationToken.None);
+            if (Interlocked.Read(ref _generation) == generation)
+            {
+                var lifetime = resolved is null ? options.Value.UnknownKeyCacheDuration : options.Value.KeyCacheDuration;
+                Store(id, new Entry(resolved, time.GetUtcNow() + lifetime));
+            }
+            return resolved;
         }
-        return resolved;
+        finally
+        {
+            _inFlight.TryRemove(id, out _);
+        }
     }
 
     /// <summary>Drops every cached resolution of the key with this id.</summary>
     public void Forget(string keyId)
     {
         Interlocked.Increment(ref _generation);
+        _inFlight.Clear();
         foreach (var (id, entry) in _entries)
         {
             if (entry.Key?.KeyId == keyId)
@@ -54,6 +71,7 @@ public sealed class CachedKeyResolver(ControlPlaneKeyResolver inner, IOptions<Ga
     public void Clear()
     {
         Interlocked.Increment(ref _generation);
+        _inFlight.Clear();
         _entries.Clear();
     }
 

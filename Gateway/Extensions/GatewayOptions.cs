@@ -21,6 +21,10 @@ public sealed class GatewayOptions
     [Range(typeof(TimeSpan), "00:00:05", "00:05:00")]
     public TimeSpan ContextLifetime { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How long a context minted for a caller is handed out again before a new one is signed (zero: every call).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:30")]
+    public TimeSpan ContextReuseWindow { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long a resolved key is trusted without asking the ControlPlane again (revocation clears it at once).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
     public TimeSpan KeyCacheDuration { get; set; } = TimeSpan.FromSeconds(30);

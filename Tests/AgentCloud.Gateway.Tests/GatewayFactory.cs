@@ -30,6 +30,8 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
             ["Gateway:SigningKeySeed"] = TestTenantContexts.SigningSeed,
             // Generous here so a busy test machine does not turn decisions into fail-mode ones; the outage tests set 20 ms.
             ["Gateway:RateLimitDeadline"] = "00:00:01",
+            // The first lookup of a fresh Gateway pays for JIT and connection set-up on a loaded machine.
+            ["Gateway:KeyResolutionTimeout"] = "00:00:10",
         };
         foreach (var service in ServiceNames)
         {

@@ -10,11 +10,12 @@ public sealed class ReplicaTests(GatewayEnvironment env) : IClassFixture<Gateway
     private readonly GatewayFactory _a = env.NewGateway();
     private readonly GatewayFactory _b = env.NewGateway();
 
-    [Fact]
-    public async Task A_burst_of_3N_across_two_replicas_admits_at_most_N_plus_burst_not_N_per_replica()
+    [Theory]
+    [InlineData(30, 10)]
+    [InlineData(200, 256)] // large enough that each replica draws the bucket in leases of several tokens
+    public async Task A_burst_of_3N_across_two_replicas_admits_at_most_N_plus_burst_not_N_per_replica(int perMinute, int burst)
     {
-        const int perMinute = 30, burst = 10;
-        var (_, key) = env.ControlPlane.AddKey("bursty", "free", perMinute, burst);
+        var (_, key) = env.ControlPlane.AddKey($"bursty-{perMinute}", "free", perMinute, burst);
         using var a = _a.Client(key);
         using var b = _b.Client(key);
 
@@ -23,7 +24,9 @@ public sealed class ReplicaTests(GatewayEnvironment env) : IClassFixture<Gateway
 
         var admitted = responses.Count(r => r.StatusCode == HttpStatusCode.OK);
         var limited = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
-        Assert.InRange(admitted, burst, perMinute + burst);
+        var statuses = string.Join(", ", responses.GroupBy(r => (int)r.StatusCode).Select(g => $"{g.Key}: {g.Count()}"));
+        // The lower bound only shows the bucket is not refusing everything (leased tokens left over at the end are dropped).
+        Assert.True(admitted >= burst / 2 && admitted <= perMinute + burst, $"{admitted} admitted of {responses.Length} ({statuses}); expected {burst / 2} to {perMinute + burst}");
         // Separate buckets per replica would admit at least a full burst on each.
         Assert.True(admitted < 2 * burst, $"{admitted} admitted: the replicas did not share one bucket");
         Assert.Equal(responses.Length, admitted + limited.Count);
@@ -31,7 +34,7 @@ public sealed class ReplicaTests(GatewayEnvironment env) : IClassFixture<Gateway
         {
             Assert.True(r.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), "429 must say when to retry");
             Assert.Equal("0", r.Headers.GetValues("x-ratelimit-remaining-requests").Single());
-            Assert.Equal("30", r.Headers.GetValues("x-ratelimit-limit-requests").Single());
+            Assert.Equal(perMinute.ToString(), r.Headers.GetValues("x-ratelimit-limit-requests").Single());
         }
         await Problem.AssertAsync(limited[0], HttpStatusCode.TooManyRequests, "requests-per-minute");
     }
