@@ -12,7 +12,7 @@ namespace AgentCloud.Gateway.Auth;
 /// call. Entries are indexed by a hash of the key, never the key itself. <see cref="Forget"/> drops a revoked key at once.
 /// Concurrent misses for the same key share one ControlPlane call, so a burst after expiry is one lookup, not hundreds.
 /// </summary>
-public sealed class CachedKeyResolver(ControlPlaneKeyResolver inner, IOptions<GatewayOptions> options, TimeProvider time) : ITenantKeyResolver
+public sealed class CachedKeyResolver(ITenantKeyResolver inner, IOptions<GatewayOptions> options, TimeProvider time) : ITenantKeyResolver
 {
     private const int MaxEntries = 100_000;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);

@@ -39,7 +39,8 @@ internal static class Extensions
     {
         builder.Services.AddHttpClient(ControlPlaneKeyResolver.HttpClientName, c => c.BaseAddress = new Uri("http://controlplane"));
         builder.Services.AddSingleton<ControlPlaneKeyResolver>();
-        builder.Services.AddSingleton<CachedKeyResolver>();
+        builder.Services.AddSingleton(sp => new CachedKeyResolver(
+            sp.GetRequiredService<ControlPlaneKeyResolver>(), sp.GetRequiredService<IOptions<GatewayOptions>>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ITenantKeyResolver>(sp => sp.GetRequiredService<CachedKeyResolver>());
         builder.Services.AddHostedService<KeyRevocationListener>();
         builder.Services.AddSingleton<FailedAuthAudit>();
