@@ -214,6 +214,17 @@ public sealed class TenantKeyTests(GatewayEnvironment env) : IClassFixture<Gatew
         await Problem.AssertAsync(response, HttpStatusCode.NotFound);
     }
 
+    [Fact]
+    public async Task Health_answers_without_a_key_and_includes_redis()
+    {
+        using var client = _gateway.Client();
+
+        var response = await client.GetAsync("/health");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("StackExchange.Redis", await response.Content.ReadAsStringAsync());
+    }
+
     private static async Task<TenantContext> ValidateAsync(string token)
     {
         var result = await TenantContextToken.ValidateAsync(token, TenantContextToken.ValidationParameters([TestTenantContexts.Key]));
