@@ -1,4 +1,5 @@
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace AgentCloud.Gateway.Proxy;
 
@@ -32,10 +33,12 @@ public static class ProxyRoutes
     public static IReadOnlyList<RouteConfig> Routes { get; } =
         Table.Select(r => new RouteConfig { RouteId = r.RouteId, ClusterId = r.Cluster, Match = new RouteMatch { Path = r.Path } }).ToList();
 
-    public static IReadOnlyList<ClusterConfig> Clusters { get; } =
+    /// <summary>One cluster per service; an upstream silent for <paramref name="idleTimeout"/> is answered 504.</summary>
+    public static IReadOnlyList<ClusterConfig> Clusters(TimeSpan idleTimeout) =>
         Table.Select(r => r.Cluster).Distinct().Select(c => new ClusterConfig
         {
             ClusterId = c,
             Destinations = new Dictionary<string, DestinationConfig> { [c] = new() { Address = $"http://{c}" } },
+            HttpRequest = new ForwarderRequestConfig { ActivityTimeout = idleTimeout },
         }).ToList();
 }
