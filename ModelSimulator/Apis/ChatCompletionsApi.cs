@@ -18,7 +18,7 @@ public static class ChatCompletionsApi
         return api;
     }
 
-    public static async Task<Results<Ok<ChatCompletion>, ProblemHttpResult, EmptyHttpResult>> CreateCompletion(
+    public static async Task<Results<JsonHttpResult<ChatCompletion>, ProblemHttpResult, EmptyHttpResult>> CreateCompletion(
         HttpContext http, ChatEngine engine, SimTokenizer tokenizer, IOptions<SimulatorOptions> options, TimeProvider time)
     {
         var o = options.Value;
@@ -54,8 +54,8 @@ public static class ChatCompletionsApi
             return TypedResults.Empty;
         }
         var text = string.Concat(await run.TokensAsync(http.RequestAborted).ToListAsync(http.RequestAborted));
-        return TypedResults.Ok(new ChatCompletion(id, "chat.completion", created, request.Model,
-            [new Choice(0, new AssistantMessage("assistant", text), run.FinishReason)], usage, report));
+        return TypedResults.Json(new ChatCompletion(id, "chat.completion", created, request.Model,
+            [new Choice(0, new AssistantMessage("assistant", text), run.FinishReason)], usage, report), OpenAiShapes.Json);
     }
 
     private static async Task StreamAsync(HttpContext http, ChatRun run, string id, long created, ChatRequest request, Usage usage, SimulatorReport report)
