@@ -24,7 +24,7 @@ public static class ChatCompletionsApi
         {
             return Problems.BadRequest(malformed!);
         }
-        var request = ChatRequestReader.TryRead(body, services.Options.MaxOutputTokens, out var problem);
+        var request = ChatRequestReader.TryRead(body, services.Options.Value.MaxOutputTokens, out var problem);
         if (request is null)
         {
             return Problems.BadRequest(problem!);

@@ -1,5 +1,4 @@
 using AgentCloud.InferenceRouter.Admission;
-using AgentCloud.InferenceRouter.Apis;
 using AgentCloud.InferenceRouter.Dispatch;
 using AgentCloud.InferenceRouter.Endpoints;
 using AgentCloud.InferenceRouter.Usage;
@@ -30,7 +29,6 @@ internal static class Extensions
         builder.Services.AddSingleton<CacheSaltDeriver>();
         builder.Services.AddSingleton<UsageRecorder>();
         builder.Services.AddSingleton<UpstreamClient>();
-        builder.Services.AddScoped<RouterServices>();
         // Inference is not idempotent and streams can be long: no retries, no hedging, no overall timeout.
 #pragma warning disable EXTEXP0001 // the supported way to opt one client out of the defaults' resilience handler
         builder.Services.AddHttpClient(UpstreamClient.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)

@@ -14,6 +14,13 @@ internal static class Extensions
     {
         builder.Services.AddOptions<SimulatorOptions>()
             .BindConfiguration(SimulatorOptions.SectionName)
+            .PostConfigure(o =>
+            {
+                if (o.Models.Count == 0)
+                {
+                    o.Models.AddRange(SimulatorOptions.DefaultModels);
+                }
+            })
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);

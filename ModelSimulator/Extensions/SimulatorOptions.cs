@@ -17,8 +17,10 @@ public sealed class SimulatorOptions
     /// <summary>A name for this instance (e.g. shared-0, dedicated-acme), reported as the owner of its models.</summary>
     public string InstanceName { get; set; } = "simulator";
 
-    [MinLength(1)]
-    public List<string> Models { get; set; } = ["sim-small", "sim-large"];
+    public static readonly IReadOnlyList<string> DefaultModels = ["sim-small", "sim-large"];
+
+    /// <summary>The models served; <see cref="DefaultModels"/> when none are configured (binding would append to a non-empty default).</summary>
+    public List<string> Models { get; set; } = [];
 
     /// <summary>The context window of every served model: prompt plus output tokens.</summary>
     [Range(16, 1_000_000)]
