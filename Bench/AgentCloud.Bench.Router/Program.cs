@@ -7,13 +7,14 @@ using AgentCloud.Tests.Shared;
 // Outside a test project the factories need to be told where the services' content roots are; they have no files there.
 Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_AGENTCLOUD_MODELSIMULATOR", AppContext.BaseDirectory);
 Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_AGENTCLOUD_INFERENCEROUTER", AppContext.BaseDirectory);
+// Per-request console logging would cost more than the router itself.
+Environment.SetEnvironmentVariable("Logging__LogLevel__Default", "Warning");
 
 // The simulator's latency model is set to zero so that what is measured is HTTP, JSON and the router's own work.
 var zeroLatency = new Dictionary<string, string?>
 {
     ["ModelSimulator:BaseTtftMs"] = "0", ["ModelSimulator:PrefillMsPerToken"] = "0",
     ["ModelSimulator:CachedPrefillMsPerToken"] = "0", ["ModelSimulator:TpotMs"] = "0", ["ModelSimulator:Slots"] = "256",
-    ["Logging:LogLevel:Default"] = "Warning",
 };
 await using var redis = new RedisServerFixture();
 await redis.InitializeAsync();
