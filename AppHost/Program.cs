@@ -7,10 +7,8 @@ var builder = DistributedApplication.CreateBuilder(args);
 var secrets = builder.AddPlatformSecrets();
 var stores = builder.AddPlatformStores();
 
-// The default model endpoint for local runs and tests.
-var modelSimulator = builder.AddAgentCloudService<Projects.AgentCloud_ModelSimulator>("model-simulator")
-    .WithEnvironment("ModelSimulator__ApiKey", secrets.ModelApiKey)
-    .WithEnvironment("ModelSimulator__InstanceName", "shared-0");
+// Model endpoints for local runs and tests: a shared pool, and a dedicated endpoint for the enterprise tier.
+var modelEndpoints = builder.AddModelSimulators(secrets);
 
 var controlPlane = builder.AddAgentCloudService<Projects.AgentCloud_ControlPlane>("controlplane")
     .WithStore(stores.ControlPlaneDb)
@@ -20,9 +18,7 @@ var controlPlane = builder.AddAgentCloudService<Projects.AgentCloud_ControlPlane
 var inferenceRouter = builder.AddAgentCloudService<Projects.AgentCloud_InferenceRouter>("inference-router")
     .WithStore(stores.Redis)
     .WithReference(controlPlane)
-    .WithReference(modelSimulator)
-    .WaitFor(modelSimulator)
-    .WithEnvironment("InferenceRouter__UpstreamApiKey", secrets.ModelApiKey);
+    .WithModelEndpoints(modelEndpoints, secrets);
 
 var sandboxBroker = builder.AddAgentCloudService<Projects.AgentCloud_SandboxBroker>("sandbox-broker")
     .WithStore(stores.Redis)
