@@ -11,7 +11,8 @@ public static class CliApp
         Func<HttpClient>? http = null, Func<string, string?>? env = null, bool interactive = false)
     {
         var globals = new GlobalOptions();
-        var runner = new CliRunner(globals, http ?? (() => new HttpClient { Timeout = TimeSpan.FromSeconds(100) }),
+        http ??= () => new HttpClient { Timeout = TimeSpan.FromSeconds(300) };
+        var runner = new CliRunner(globals, http,
             env ?? Environment.GetEnvironmentVariable, stdout, stderr, interactive);
         var root = new RootCommand("agentcloud: drive the AgentCloud platform through its Gateway");
         foreach (var option in globals.All)
@@ -24,6 +25,7 @@ public static class CliApp
         root.Subcommands.Add(SandboxCommands.Build(runner));
         root.Subcommands.Add(MemoryCommands.Build(runner));
         root.Subcommands.Add(UsageCommand.Build(runner));
+        root.Subcommands.Add(DemoCommand.Build(runner, http));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

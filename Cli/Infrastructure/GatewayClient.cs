@@ -20,6 +20,8 @@ public sealed class GatewayUnreachableException(string message, Exception inner)
 /// <summary>Calls the public API of API.md through the Gateway with the configured key.</summary>
 public sealed class GatewayClient(HttpClient http, CliSettings settings)
 {
+    public CliSettings Settings => settings;
+
     public Task<JsonNode?> GetAsync(string path, CancellationToken ct) => SendJsonAsync(HttpMethod.Get, path, null, ct);
 
     public Task<JsonNode?> PostAsync(string path, JsonNode? body, CancellationToken ct) => SendJsonAsync(HttpMethod.Post, path, body, ct);
