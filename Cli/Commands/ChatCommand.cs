@@ -39,7 +39,7 @@ internal static class ChatCommand
                     {
                         c.Output.WriteLine(chunk.ToJsonString());
                     }
-                    else if (chunk["choices"]?[0]?["delta"]?["content"]?.GetValue<string>() is { } delta)
+                    else if (chunk["choices"] is JsonArray { Count: > 0 } choices && choices[0]?["delta"]?["content"]?.GetValue<string>() is { } delta)
                     {
                         c.Output.Write(delta);
                     }
