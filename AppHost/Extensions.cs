@@ -6,7 +6,8 @@ namespace AgentCloud.AppHost;
 public sealed record PlatformSecrets(
     IResourceBuilder<ParameterResource> AdminKey,
     IResourceBuilder<ParameterResource> GatewaySigningKey,
-    IResourceBuilder<ParameterResource> ModelApiKey);
+    IResourceBuilder<ParameterResource> ModelApiKey,
+    IResourceBuilder<ParameterResource> VaultMasterKey);
 
 public static class Extensions
 {
@@ -16,7 +17,8 @@ public static class Extensions
     public static PlatformSecrets AddPlatformSecrets(this IDistributedApplicationBuilder builder) => new(
         Secret(builder, "admin-key"),
         Secret(builder, "gateway-signing-key"),
-        Secret(builder, "model-api-key"));
+        Secret(builder, "model-api-key"),
+        Secret(builder, "vault-master-key"));
 
     /// <summary>Redis, Postgres (controlplane and usage databases) and the vector store, as containers or local executables.</summary>
     public static PlatformStores AddPlatformStores(this IDistributedApplicationBuilder builder) =>

@@ -7,25 +7,23 @@ var builder = DistributedApplication.CreateBuilder(args);
 var secrets = builder.AddPlatformSecrets();
 var stores = builder.AddPlatformStores();
 
-// The default model endpoint for local runs and tests.
-var modelSimulator = builder.AddAgentCloudService<Projects.AgentCloud_ModelSimulator>("model-simulator")
-    .WithEnvironment("ModelSimulator__ApiKey", secrets.ModelApiKey)
-    .WithEnvironment("ModelSimulator__InstanceName", "shared-0");
+// Model endpoints for local runs and tests: a shared pool, and a dedicated endpoint for the enterprise tier.
+var modelEndpoints = builder.AddModelSimulators(secrets);
 
 var controlPlane = builder.AddAgentCloudService<Projects.AgentCloud_ControlPlane>("controlplane")
     .WithStore(stores.ControlPlaneDb)
-    .WithStore(stores.Redis);
+    .WithStore(stores.Redis)
+    .WithEnvironment("ControlPlane__VaultMasterKey", secrets.VaultMasterKey);
 
 var inferenceRouter = builder.AddAgentCloudService<Projects.AgentCloud_InferenceRouter>("inference-router")
     .WithStore(stores.Redis)
     .WithReference(controlPlane)
-    .WithReference(modelSimulator)
-    .WaitFor(modelSimulator)
-    .WithEnvironment("InferenceRouter__UpstreamApiKey", secrets.ModelApiKey);
+    .WithModelEndpoints(modelEndpoints, secrets);
 
 var sandboxBroker = builder.AddAgentCloudService<Projects.AgentCloud_SandboxBroker>("sandbox-broker")
     .WithStore(stores.Redis)
-    .WithReference(controlPlane);
+    .WithReference(controlPlane)
+    .WithEnvironment("SandboxBroker__Root", Path.Combine(StateDirectory.Resolve(builder.Configuration), "sandboxes"));
 
 var usageAggregator = builder.AddAgentCloudService<Projects.AgentCloud_UsageAggregator>("usage-aggregator")
     .WithStore(stores.UsageDb)
@@ -33,6 +31,8 @@ var usageAggregator = builder.AddAgentCloudService<Projects.AgentCloud_UsageAggr
 
 var memory = builder.AddAgentCloudService<Projects.AgentCloud_Memory>("memory")
     .WithVectorStore(stores.Vector)
+    .WithStore(stores.Redis)
+    .WithReference(controlPlane)
     .WithReference(inferenceRouter);
 
 var gateway = builder.AddGateway(secrets)

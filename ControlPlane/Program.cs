@@ -1,3 +1,4 @@
+using AgentCloud.ControlPlane.Apis;
 using AgentCloud.ControlPlane.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,4 +12,12 @@ var app = builder.Build();
 app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 
+app.MapTenantsApi();
+app.MapKeysApi();
+app.MapAuditApi();
+app.MapCredentialsApi();
+app.MapInternalApi();
+
 app.Run();
+
+public partial class Program;

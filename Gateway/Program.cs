@@ -1,6 +1,8 @@
 using AgentCloud.Gateway.Apis;
 using AgentCloud.Gateway.Auth;
 using AgentCloud.Gateway.Extensions;
+using AgentCloud.Gateway.Limits;
+using AgentCloud.Gateway.RateLimiting;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -11,9 +13,13 @@ var app = builder.Build();
 
 app.UseServiceDefaults();
 app.UseMiddleware<RequestIdMiddleware>();
+app.UseMiddleware<RequestLimitsMiddleware>();
 app.UseMiddleware<CallerAuthenticationMiddleware>();
+app.UseMiddleware<TenantRateLimitMiddleware>();
 app.MapDefaultEndpoints();
 app.MapJwksApi();
 app.MapReverseProxy();
 
 app.Run();
+
+public partial class Program;

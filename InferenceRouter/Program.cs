@@ -1,3 +1,4 @@
+using AgentCloud.InferenceRouter.Apis;
 using AgentCloud.InferenceRouter.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -10,5 +11,8 @@ var app = builder.Build();
 
 app.UseServiceDefaults();
 app.MapDefaultEndpoints();
+app.MapModelsApi();
+app.MapChatCompletionsApi();
+app.MapEmbeddingsApi();
 
 app.Run();

@@ -1,3 +1,4 @@
+using AgentCloud.Memory.Apis;
 using AgentCloud.Memory.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -10,5 +11,8 @@ var app = builder.Build();
 
 app.UseServiceDefaults();
 app.MapDefaultEndpoints();
+app.MapMemoryApi();
 
 app.Run();
+
+public partial class Program;

@@ -12,5 +12,7 @@ app.UseServiceDefaults();
 app.UseMiddleware<UpstreamApiKeyMiddleware>();
 app.MapDefaultEndpoints();
 app.MapModelsApi();
+app.MapChatCompletionsApi();
+app.MapEmbeddingsApi();
 
 app.Run();

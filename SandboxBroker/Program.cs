@@ -1,3 +1,4 @@
+using AgentCloud.SandboxBroker.Apis;
 using AgentCloud.SandboxBroker.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -10,5 +11,8 @@ var app = builder.Build();
 
 app.UseServiceDefaults();
 app.MapDefaultEndpoints();
+app.MapSandboxesApi();
 
 app.Run();
+
+public partial class Program;

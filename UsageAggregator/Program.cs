@@ -1,3 +1,4 @@
+using AgentCloud.UsageAggregator.Apis;
 using AgentCloud.UsageAggregator.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -10,5 +11,9 @@ var app = builder.Build();
 
 app.UseServiceDefaults();
 app.MapDefaultEndpoints();
+app.MapUsageApi();
+app.MapAdminUsageApi();
 
 app.Run();
+
+public partial class Program;

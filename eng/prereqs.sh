@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what AgentCloud's local mode needs on Debian/Ubuntu: redis-server, bubblewrap, uidmap,
+# Installs what AgentCloud's local mode needs on Debian/Ubuntu: redis-server, bubblewrap, uidmap, socat
+# (the in-sandbox forwarder to the SandboxBroker's egress proxy), e2fsprogs (chattr, used by sandbox tests),
 # nginx (benchmark reference proxy), PostgreSQL 15 and pgvector. Idempotent: seconds when all is present.
 # pgvector has no Debian 12 package, so we build Debian trixie's source package against PG 15,
 # using a private apt configuration so the system's sources stay untouched.
@@ -18,6 +19,8 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v bwrap >/dev/null || missing+=(bubblewrap)
 command -v newuidmap >/dev/null || missing+=(uidmap)
+command -v socat >/dev/null || missing+=(socat)
+command -v chattr >/dev/null || missing+=(e2fsprogs)
 command -v nginx >/dev/null || missing+=(nginx-light)
 [ -x "$PG_BIN/postgres" ] || missing+=(postgresql-15)
 [ -x "$PG_BIN/pg_config" ] || [ -x /usr/bin/pg_config ] || missing+=(postgresql-server-dev-15)
@@ -64,4 +67,4 @@ SRC
   make -s -C "$work/src" PG_CONFIG="$PG_CONFIG" OPTFLAGS="" install >/dev/null
   log "pgvector installed"
 fi
-log "all prerequisites present (redis-server, bwrap, uidmap, nginx, postgres 15, pgvector)"
+log "all prerequisites present (redis-server, bwrap, uidmap, socat, nginx, postgres 15, pgvector)"

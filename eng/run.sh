@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # Runs the platform: prerequisites, then the AppHost (local executables without Docker, containers with it).
-# Prints the dashboard URL, the Gateway URL and where the operator key is kept. Ctrl+C stops everything.
+# Prints the dashboard URL, the Gateway URL and where the operator key is kept, then runs the demo workload
+# (three tenants' agents side by side; skip it with --no-demo). Ctrl+C stops everything.
+# Other arguments go to the AppHost, e.g. --AgentCloud:Infrastructure=local.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+demo=1
+apphost_args=()
+for arg in "$@"; do
+  if [ "$arg" = "--no-demo" ]; then demo=0; else apphost_args+=("$arg"); fi
+done
 
 if [ "$(id -u)" = 0 ]; then bash eng/prereqs.sh; else sudo bash eng/prereqs.sh; fi
 
@@ -12,6 +20,7 @@ export ASPNETCORE_URLS=http://127.0.0.1:15081 ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL
 export ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:20081 DOTNET_ENVIRONMENT=Development
 
 dotnet build AppHost -nologo -v:q
+dotnet build Cli -nologo -v:q
 
 # The operator key: given in the environment, else kept in the AppHost's user secrets (generated once).
 secrets_file="$HOME/.microsoft/usersecrets/agentcloud-apphost-6f1c2b7e/secrets.json"
@@ -20,12 +29,14 @@ if [ -z "$(printenv "Parameters__admin-key" || true)" ] && ! grep -q '"Parameter
   echo "Generated an operator key."
 fi
 
-dotnet run --project AppHost --no-build --no-launch-profile -- "$@" &
+dotnet run --project AppHost --no-build --no-launch-profile -- "${apphost_args[@]}" &
 apphost=$!
 trap 'kill -TERM $(pgrep -P $apphost) $apphost 2>/dev/null; wait $apphost 2>/dev/null' INT TERM EXIT
 
-for _ in $(seq 1 180); do
-  if curl -fsS -o /dev/null http://127.0.0.1:8080/health 2>/dev/null; then break; fi
+healthy=0
+for _ in $(seq 1 240); do
+  if curl -fsS -o /dev/null http://127.0.0.1:8080/health 2>/dev/null \
+     && curl -fsS -o /dev/null http://127.0.0.1:15081/ 2>/dev/null; then healthy=1; break; fi
   if ! kill -0 "$apphost" 2>/dev/null; then echo "The AppHost exited; see its output above." >&2; exit 1; fi
   sleep 1
 done
@@ -39,4 +50,13 @@ AgentCloud is running.
                 (dotnet user-secrets list --project AppHost)
 Press Ctrl+C to stop.
 MSG
+
+if [ "$demo" = 1 ] && [ "$healthy" = 1 ]; then
+  admin_key=$(printenv "Parameters__admin-key" || dotnet user-secrets list --project AppHost | sed -n 's/^Parameters:admin-key = //p')
+  # The services behind the Gateway become healthy a little after it; the demo retries nothing, so wait for them.
+  sleep 10
+  echo "Running the demo workload (three tenants side by side; --no-demo skips it)…"
+  dotnet Cli/bin/Debug/net10.0/AgentCloud.Cli.dll demo --url http://127.0.0.1:8080 --key "$admin_key" \
+    || echo "The demo did not complete; the platform keeps running."
+fi
 wait "$apphost"

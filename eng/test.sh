@@ -11,7 +11,7 @@ dotnet build AgentCloud.sln -c Release -nologo -v:q
 
 log=$(mktemp)
 status=0
-dotnet test AgentCloud.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$log" || status=$?
+dotnet test AgentCloud.sln -c Release --no-build -nologo -m:1 "$@" 2>&1 | tee "$log" || status=$?
 
 # One plain closing line over all test assemblies.
 passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')

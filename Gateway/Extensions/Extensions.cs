@@ -1,6 +1,11 @@
 using AgentCloud.Gateway.Auth;
+using AgentCloud.Gateway.Limits;
 using AgentCloud.Gateway.Proxy;
+using AgentCloud.Gateway.RateLimiting;
 using AgentCloud.Gateway.Signing;
+using AgentCloud.Gateway.Telemetry;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 
 namespace AgentCloud.Gateway.Extensions;
 
@@ -17,10 +22,48 @@ internal static class Extensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<GatewaySigningKeys>();
         builder.Services.AddSingleton<AdminKeyVerifier>();
+        builder.Services.AddSingleton<GatewayMetrics>();
+
+        builder.AddTenantKeys();
+        builder.Services.AddSingleton<RedisTokenBucket>();
+        var limits = builder.AddRequestLimits();
 
         builder.Services.AddReverseProxy()
-            .LoadFromMemory(ProxyRoutes.Routes, ProxyRoutes.Clusters)
+            .LoadFromMemory(ProxyRoutes.Routes, ProxyRoutes.Clusters(limits.UpstreamIdleTimeout))
             .AddServiceDiscoveryDestinationResolver()
             .AddTransforms(TenantContextTransform.Apply);
+    }
+
+    /// <summary>Tenant keys: resolved by the ControlPlane, cached briefly, dropped on revocation; refusals audited.</summary>
+    private static void AddTenantKeys(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHttpClient(ControlPlaneKeyResolver.HttpClientName, c => c.BaseAddress = new Uri("http://controlplane"));
+        builder.Services.AddSingleton<ControlPlaneKeyResolver>();
+        builder.Services.AddSingleton(sp => new CachedKeyResolver(
+            sp.GetRequiredService<ControlPlaneKeyResolver>(), sp.GetRequiredService<IOptions<GatewayOptions>>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<ITenantKeyResolver>(sp => sp.GetRequiredService<CachedKeyResolver>());
+        builder.Services.AddHostedService<KeyRevocationListener>();
+        builder.Services.AddSingleton<FailedAuthAudit>();
+    }
+
+    /// <summary>Body, header and time limits on what clients send, all answered with problem+json.</summary>
+    private static RequestLimitsOptions AddRequestLimits(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RequestLimitsOptions>()
+            .BindConfiguration(RequestLimitsOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<RequestLimitsOptions>>((kestrel, options) =>
+        {
+            var limits = options.Value;
+            kestrel.AddServerHeader = false;
+            // The largest route limit; RequestLimitsMiddleware lowers it per request.
+            kestrel.Limits.MaxRequestBodySize = Math.Max(limits.MaxBodyBytes, limits.MaxFileUploadBytes);
+            kestrel.Limits.MaxRequestHeaderCount = limits.MaxRequestHeaderCount;
+            kestrel.Limits.MaxRequestHeadersTotalSize = limits.MaxRequestHeadersTotalSize;
+            kestrel.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
+        });
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = GatewayProblemDetails.Customize);
+        return builder.Configuration.GetSection(RequestLimitsOptions.SectionName).Get<RequestLimitsOptions>() ?? new RequestLimitsOptions();
     }
 }

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace AgentCloud.Gateway.Extensions;
 
-/// <summary>The Gateway's secrets, all from AppHost secret parameters.</summary>
+/// <summary>The Gateway's secrets (from AppHost secret parameters), key caching and rate-limit deadline.</summary>
 public sealed class GatewayOptions
 {
     public const string SectionName = "Gateway";
@@ -20,4 +20,23 @@ public sealed class GatewayOptions
 
     [Range(typeof(TimeSpan), "00:00:05", "00:05:00")]
     public TimeSpan ContextLifetime { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long a context minted for a caller is handed out again before a new one is signed (zero: every call).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:30")]
+    public TimeSpan ContextReuseWindow { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a resolved key is trusted without asking the ControlPlane again (revocation clears it at once).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan KeyCacheDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an unknown key stays unknown without asking again (a new key may wait this long).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan UnknownKeyCacheDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:00:30")]
+    public TimeSpan KeyResolutionTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long a rate-limit decision may take before the tier's fail mode applies.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:00:05")]
+    public TimeSpan RateLimitDeadline { get; set; } = TimeSpan.FromMilliseconds(20);
 }

@@ -1,4 +1,5 @@
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace AgentCloud.Gateway.Proxy;
 
@@ -19,6 +20,7 @@ public static class ProxyRoutes
         ("admin-tenants", "/admin/v1/tenants/{**rest}", ControlPlane),
         ("admin-audit", "/admin/v1/audit", ControlPlane),
         ("admin-usage", "/admin/v1/usage", UsageAggregator),
+        ("admin-usage-reconciliation", "/admin/v1/usage/reconciliation", UsageAggregator),
         ("credentials", "/v1/credentials/{**rest}", ControlPlane),
         ("models", "/v1/models/{**rest}", InferenceRouter),
         ("chat", "/v1/chat/{**rest}", InferenceRouter),
@@ -31,10 +33,12 @@ public static class ProxyRoutes
     public static IReadOnlyList<RouteConfig> Routes { get; } =
         Table.Select(r => new RouteConfig { RouteId = r.RouteId, ClusterId = r.Cluster, Match = new RouteMatch { Path = r.Path } }).ToList();
 
-    public static IReadOnlyList<ClusterConfig> Clusters { get; } =
+    /// <summary>One cluster per service; an upstream silent for <paramref name="idleTimeout"/> is answered 504.</summary>
+    public static IReadOnlyList<ClusterConfig> Clusters(TimeSpan idleTimeout) =>
         Table.Select(r => r.Cluster).Distinct().Select(c => new ClusterConfig
         {
             ClusterId = c,
             Destinations = new Dictionary<string, DestinationConfig> { [c] = new() { Address = $"http://{c}" } },
+            HttpRequest = new ForwarderRequestConfig { ActivityTimeout = idleTimeout },
         }).ToList();
 }

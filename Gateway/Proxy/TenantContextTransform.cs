@@ -7,6 +7,7 @@ namespace AgentCloud.Gateway.Proxy;
 
 /// <summary>
 /// On every proxied call: removes whatever tenant context or <c>x-tenant-*</c> headers the client sent,
+/// and the caller's own key (<c>Authorization</c>: services never need it, so it never travels past the Gateway),
 /// then attaches a freshly minted, signed context for the caller the Gateway authenticated.
 /// </summary>
 public static class TenantContextTransform
@@ -16,6 +17,7 @@ public static class TenantContextTransform
         builder.AddRequestTransform(transform =>
         {
             RemoveClientContextHeaders(transform.ProxyRequest.Headers);
+            transform.ProxyRequest.Headers.Authorization = null;
             if (transform.ProxyRequest.Content is not null)
             {
                 RemoveClientContextHeaders(transform.ProxyRequest.Content.Headers);

@@ -1,3 +1,10 @@
+using AgentCloud.InferenceRouter.Admission;
+using AgentCloud.InferenceRouter.Dispatch;
+using AgentCloud.InferenceRouter.Endpoints;
+using AgentCloud.InferenceRouter.Usage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
 namespace AgentCloud.InferenceRouter.Extensions;
 
 internal static class Extensions
@@ -6,5 +13,38 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient("redis");
+        builder.AddTenantPolicyClient();
+        builder.Services.AddOptions<InferenceRouterOptions>()
+            .BindConfiguration(InferenceRouterOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<PromptTokenCounter>();
+        builder.Services.AddSingleton<EndpointLoad>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<InferenceRouterOptions>>().Value;
+            return new EndpointCatalogue(o.Endpoints.Select(e => UpstreamEndpoint.From(e, o.UpstreamApiKey)).ToList(), sp.GetRequiredService<EndpointLoad>());
+        });
+        builder.Services.AddSingleton<CacheSaltDeriver>();
+        builder.Services.AddSingleton<UsageRecorder>();
+        builder.Services.AddSingleton<UpstreamClient>();
+        // Inference is not idempotent and streams can be long: no retries, no hedging, no overall timeout.
+#pragma warning disable EXTEXP0001 // the supported way to opt one client out of the defaults' resilience handler
+        builder.Services.AddHttpClient(UpstreamClient.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+        builder.AddAdmissionPipeline();
+    }
+
+    /// <summary>The order is the policy: who you are, what you may use, how much, then where it runs and how it is cached.</summary>
+    private static void AddAdmissionPipeline(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<IAdmissionStep, PolicyStep>();
+        builder.Services.AddSingleton<IAdmissionStep, EntitlementStep>();
+        builder.Services.AddSingleton<IAdmissionStep, ContextLengthStep>();
+        builder.Services.AddSingleton<IAdmissionStep, PlacementStep>();
+        builder.Services.AddSingleton<IAdmissionStep, CacheSaltStep>();
+        builder.Services.AddSingleton<AdmissionPipeline>();
     }
 }

@@ -1,5 +1,8 @@
 using Npgsql;
 using AgentCloud.Memory.Backends;
+using AgentCloud.Memory.Domain;
+using AgentCloud.Memory.Embeddings;
+using AgentCloud.Memory.Offboarding;
 using Qdrant.Client;
 
 namespace AgentCloud.Memory.Extensions;
@@ -8,12 +11,20 @@ internal static class Extensions
 {
     public const string QdrantConnectionName = "qdrant";
     public const string PgvectorConnectionName = "memory-db";
+    public const string RedisConnectionName = "redis";
 
-    /// <summary>Wires the vector backend the AppHost chose, with a health check that names it.</summary>
+    /// <summary>
+    /// Wires the vector backend the AppHost chose (with a health check that names it), the tenant policy client,
+    /// the embedder (the InferenceRouter) and, when Redis is referenced, the offboarding listener.
+    /// </summary>
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<VectorBackendOptions>()
             .BindConfiguration(VectorBackendOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddOptions<MemoryOptions>()
+            .BindConfiguration(MemoryOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
@@ -22,6 +33,7 @@ internal static class Extensions
         {
             builder.AddNpgsqlDataSource(PgvectorConnectionName, configureDataSourceBuilder: b => b.UseVector());
             builder.Services.AddHealthChecks().AddCheck<PgvectorHealthCheck>("vector-backend");
+            builder.Services.AddSingleton<IVectorStore, PgvectorStore>();
         }
         else
         {
@@ -30,6 +42,20 @@ internal static class Extensions
             var qdrant = QdrantConnection.Parse(connectionString);
             builder.Services.AddSingleton(_ => new QdrantClient(qdrant.GrpcEndpoint, qdrant.ApiKey));
             builder.Services.AddHealthChecks().AddCheck<QdrantHealthCheck>("vector-backend");
+            builder.Services.AddSingleton<IVectorStore, QdrantStore>();
+        }
+        builder.Services.AddHostedService<VectorStoreInitializer>();
+
+        builder.AddTenantPolicyClient();
+        builder.Services.AddHttpClient(RouterTextEmbedder.HttpClientName, c => c.BaseAddress = new Uri("http://inference-router"));
+        builder.Services.AddSingleton<ITextEmbedder, RouterTextEmbedder>();
+        builder.Services.AddSingleton<MemoryMetrics>();
+        builder.Services.AddSingleton<MemoryService>();
+
+        if (!string.IsNullOrEmpty(builder.Configuration.GetConnectionString(RedisConnectionName)))
+        {
+            builder.AddRedisClient(RedisConnectionName);
+            builder.Services.AddHostedService<TenantOffboardingListener>();
         }
     }
 }

@@ -1,3 +1,6 @@
+using AgentCloud.SandboxBroker.Isolation;
+using AgentCloud.SandboxBroker.Sandboxes;
+
 namespace AgentCloud.SandboxBroker.Extensions;
 
 internal static class Extensions
@@ -6,5 +9,14 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient("redis");
+        builder.AddTenantPolicyClient();
+
+        builder.Services.AddOptions<SandboxBrokerOptions>()
+            .BindConfiguration(SandboxBrokerOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSandboxBrokerCore();
+        builder.Services.AddHostedService<SandboxMaintenance>();
+        builder.Services.AddHealthChecks().AddCheck<IsolationHealthCheck>("sandbox-isolation");
     }
 }

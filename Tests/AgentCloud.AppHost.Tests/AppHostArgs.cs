@@ -9,6 +9,8 @@ public sealed record AppHostArgs(string Mode, string StateDirectory, int Gateway
     public const string AdminKey = "test-admin-key-0123456789abcdefghij";
     public const string SigningSeed = "test-gateway-signing-seed-0123456789";
     public const string ModelApiKey = "test-model-api-key-0123456789abcdef";
+    public const string VaultMasterKey = "test-vault-master-key-0123456789abcdef";
+    public const string CacheSaltKey = "test-inference-cache-salt-key-0123456789";
 
     public static AppHostArgs Local() => new("local", Path.Combine(Path.GetTempPath(), "agentcloud-apphost-" + Guid.NewGuid().ToString("N")[..10]),
         AgentCloud.Tests.Shared.LocalProcess.FreePort());
@@ -23,6 +25,8 @@ public sealed record AppHostArgs(string Mode, string StateDirectory, int Gateway
         $"--Parameters:admin-key={AdminKey}",
         $"--Parameters:gateway-signing-key={SigningSeed}",
         $"--Parameters:model-api-key={ModelApiKey}",
+        $"--Parameters:vault-master-key={VaultMasterKey}",
+        $"--Parameters:inference-cache-salt-key={CacheSaltKey}",
         .. extra,
     ];
 }

@@ -5,7 +5,7 @@ namespace AgentCloud.AppHost.Tests;
 /// <summary>The app model in each infrastructure mode, built but not started.</summary>
 public sealed class AppModelTests
 {
-    private static readonly string[] Services = ["gateway", "controlplane", "inference-router", "sandbox-broker", "usage-aggregator", "memory", "model-simulator"];
+    private static readonly string[] Services = ["gateway", "controlplane", "inference-router", "sandbox-broker", "usage-aggregator", "memory", "model-simulator", "model-simulator-2", "model-simulator-dedicated"];
 
     private static async Task<IDistributedApplicationTestingBuilder> BuildModelAsync(AppHostArgs args, params string[] extra) =>
         await DistributedApplicationTestingBuilder.CreateAsync<Projects.AgentCloud_AppHost>(args.ToArgs(extra));
@@ -84,7 +84,7 @@ public sealed class AppModelTests
             ["usage-aggregator"] = ["ConnectionStrings__usage-db", "ConnectionStrings__redis", "services__gateway__http__0"],
             ["inference-router"] = ["ConnectionStrings__redis", "services__model-simulator__http__0", "services__gateway__http__0"],
             ["sandbox-broker"] = ["ConnectionStrings__redis", "services__gateway__http__0"],
-            ["memory"] = ["services__inference-router__http__0", "services__gateway__http__0"],
+            ["memory"] = ["services__inference-router__http__0", "services__controlplane__http__0", "ConnectionStrings__redis", "services__gateway__http__0"],
             ["gateway"] = ["ConnectionStrings__redis", "services__controlplane__http__0", "services__inference-router__http__0",
                 "services__sandbox-broker__http__0", "services__usage-aggregator__http__0", "services__memory__http__0"],
         };
@@ -97,6 +97,27 @@ public sealed class AppModelTests
         }
         var waits = builder.Resources.Single(r => r.Name == "controlplane").Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name).ToArray();
         Assert.Contains(mode == "local" ? StoreNames.Postgres : StoreNames.ControlPlaneDb, waits);
+    }
+
+    [Fact]
+    public async Task The_router_catalogue_lists_a_shared_pool_and_a_dedicated_enterprise_endpoint_with_secrets_as_parameters()
+    {
+        await using var builder = await BuildModelAsync(AppHostArgs.Local());
+        var router = builder.Resources.Single(r => r.Name == "inference-router");
+
+        var env = await ModelEnvironment.Of(router);
+
+        Assert.Equal(("model-simulator", "http://model-simulator/v1", "shared"),
+            (env["InferenceRouter__Endpoints__0__Name"], env["InferenceRouter__Endpoints__0__BaseUrl"], env["InferenceRouter__Endpoints__0__Placement"]));
+        Assert.Equal(("model-simulator-2", "shared"), (env["InferenceRouter__Endpoints__1__Name"], env["InferenceRouter__Endpoints__1__Placement"]));
+        Assert.Equal(("model-simulator-dedicated", "dedicated", "enterprise"),
+            (env["InferenceRouter__Endpoints__2__Name"], env["InferenceRouter__Endpoints__2__Placement"], env["InferenceRouter__Endpoints__2__Tier"]));
+        Assert.Equal("sim-small", env["InferenceRouter__Endpoints__2__Models__0"]);
+        Assert.True(env.ContainsKey("services__model-simulator-dedicated__http__0"));
+        Assert.Equal("{model-api-key.value}", env["InferenceRouter__UpstreamApiKey"]);
+        Assert.Equal("{inference-cache-salt-key.value}", env["InferenceRouter__CacheSaltSecret"]);
+        var waits = router.Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name).ToArray();
+        Assert.Contains("model-simulator-dedicated", waits);
     }
 
     [Fact]

@@ -9,7 +9,7 @@ namespace AgentCloud.AppHost.Tests;
 /// </summary>
 public sealed class PlatformFixture : IAsyncLifetime
 {
-    public static readonly string[] Services = ["gateway", "controlplane", "inference-router", "sandbox-broker", "usage-aggregator", "memory", "model-simulator"];
+    public static readonly string[] Services = ["gateway", "controlplane", "inference-router", "sandbox-broker", "usage-aggregator", "memory", "model-simulator", "model-simulator-2", "model-simulator-dedicated"];
     public static readonly string[] Stores = ["redis-server", "postgres"];
 
     public AppHostArgs Args { get; } = AppHostArgs.Local();
@@ -24,7 +24,7 @@ public sealed class PlatformFixture : IAsyncLifetime
             (options, _) => options.DisableDashboard = true);
         builder.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         App = await builder.BuildAsync();
-        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(8));
         await App.StartAsync(startup.Token);
         foreach (var name in Stores.Concat(Services))
         {

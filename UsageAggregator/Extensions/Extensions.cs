@@ -1,3 +1,9 @@
+using AgentCloud.UsageAggregator.Data;
+using AgentCloud.UsageAggregator.Ingestion;
+using AgentCloud.UsageAggregator.Telemetry;
+using AgentCloud.UsageAggregator.Tenants;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
 namespace AgentCloud.UsageAggregator.Extensions;
 
 internal static class Extensions
@@ -7,5 +13,22 @@ internal static class Extensions
     {
         builder.AddNpgsqlDataSource("usage-db");
         builder.AddRedisClient("redis");
+
+        builder.Services.AddOptions<UsageIngestionOptions>()
+            .BindConfiguration(UsageIngestionOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<UsageConsumerHooks>();
+        builder.Services.AddSingleton<UsageMetrics>();
+        builder.Services.AddSingleton<OffboardedTenants>();
+        builder.Services.AddSingleton<UsageEventValidator>();
+        builder.Services.AddSingleton<UsageQueries>();
+        builder.Services.AddSingleton<Reconciliation>();
+
+        // Order matters: the schema exists before the offboarded list is loaded and before any consumer writes.
+        builder.Services.AddHostedService<SchemaMigrator>();
+        builder.Services.AddHostedService<OffboardingListener>();
+        builder.Services.AddHostedService<UsageIngestionWorker>();
     }
 }

@@ -1,0 +1,2 @@
+// Sandboxes are Linux namespaces; so is this benchmark.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

@@ -1,0 +1,151 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using AgentCloud.Cli.Infrastructure;
+
+namespace AgentCloud.Cli.Commands;
+
+/// <summary><c>agentcloud sandbox create|list|exec|cp|rm</c>: the key's tenant's sandboxes.</summary>
+internal static class SandboxCommands
+{
+    public static Command Build(CliRunner runner)
+    {
+        var sandbox = new Command("sandbox", "Create sandboxes, run commands and copy files in them");
+        sandbox.Subcommands.Add(Create(runner));
+        sandbox.Subcommands.Add(List(runner));
+        sandbox.Subcommands.Add(Exec(runner));
+        sandbox.Subcommands.Add(Copy(runner));
+        sandbox.Subcommands.Add(Remove(runner));
+        return sandbox;
+    }
+
+    private static Command Create(CliRunner runner)
+    {
+        var template = new Option<string?>("--template") { Description = "Sandbox template (default: default)" };
+        var isolation = new Option<string?>("--isolation") { Description = "Ask for an isolation level (firecracker, gvisor, bubblewrap, namespace, none)" };
+        var timeout = new Option<int?>("--timeout") { Description = "Lifetime in seconds" };
+        var create = new Command("create", "Create a sandbox") { template, isolation, timeout };
+        runner.Bind(create, async (c, ct) =>
+        {
+            var body = new JsonObject();
+            if (c.Parse.GetValue(template) is { } t) body["template"] = t;
+            if (c.Parse.GetValue(isolation) is { } i) body["isolation"] = i;
+            if (c.Parse.GetValue(timeout) is { } s) body["timeoutSeconds"] = s;
+            var created = await c.Output.WithProgressAsync("Starting a sandbox…", () => c.Gateway.PostAsync("/v1/sandboxes", body, ct));
+            if (c.Output.Json) c.Output.WriteJson(created);
+            else c.Output.WriteObject(created, ("id", "id"), ("isolation", "isolation"), ("pool", "pool"), ("created", "createdAt"));
+            return ExitCodes.Ok;
+        });
+        return create;
+    }
+
+    private static Command List(CliRunner runner)
+    {
+        var list = new Command("list", "List your sandboxes");
+        runner.Bind(list, async (c, ct) =>
+        {
+            var all = await c.Gateway.GetAsync("/v1/sandboxes", ct);
+            if (c.Output.Json) c.Output.WriteJson(all);
+            else c.Output.WriteTable(JsonList.Items(all, "sandboxes"), ("ID", "id"), ("ISOLATION", "isolation"), ("POOL", "pool"), ("CREATED", "createdAt"));
+            return ExitCodes.Ok;
+        });
+        return list;
+    }
+
+    private static Command Exec(CliRunner runner)
+    {
+        var id = new Argument<string>("sandbox-id") { Description = "Sandbox id" };
+        var command = new Argument<string[]>("command") { Description = "The command and its arguments (after --)", Arity = ArgumentArity.OneOrMore };
+        var timeout = new Option<int?>("--timeout") { Description = "Seconds before the command is killed" };
+        var env = new Option<string[]>("--env") { Description = "NAME=value for the command (repeatable)" };
+        var exec = new Command("exec", "Run a command in a sandbox: agentcloud sandbox exec <id> -- python3 -c 'print(1)'") { id, command, timeout, env };
+        runner.Bind(exec, async (c, ct) =>
+        {
+            var body = new JsonObject { ["command"] = new JsonArray(c.Parse.GetValue(command)!.Select(a => (JsonNode?)JsonValue.Create(a)).ToArray()) };
+            if (c.Parse.GetValue(timeout) is { } t) body["timeoutSeconds"] = t;
+            if (c.Parse.GetValue(env) is { Length: > 0 } pairs)
+            {
+                var map = new JsonObject();
+                foreach (var pair in pairs)
+                {
+                    var eq = pair.IndexOf('=');
+                    if (eq <= 0) throw new CliUsageException($"--env wants NAME=value, not '{pair}'.");
+                    map[pair[..eq]] = pair[(eq + 1)..];
+                }
+                body["env"] = map;
+            }
+            var result = await c.Output.WithProgressAsync("Running…", () => c.Gateway.PostAsync($"/v1/sandboxes/{JsonList.Escape(c.Parse.GetValue(id)!)}/exec", body, ct));
+            if (c.Output.Json)
+            {
+                c.Output.WriteJson(result);
+            }
+            else
+            {
+                c.Output.Write(CliOutput.Text(result?["stdout"]));
+                c.Output.Write(CliOutput.Text(result?["stderr"]));
+                c.Output.WriteLine($"[exit {CliOutput.Text(result?["exitCode"])} in {CliOutput.Text(result?["durationMs"])} ms{(result?["timedOut"]?.GetValue<bool>() == true ? ", timed out" : "")}]");
+            }
+            return ExitCodes.Ok;
+        });
+        return exec;
+    }
+
+    private static Command Copy(CliRunner runner)
+    {
+        var source = new Argument<string>("source") { Description = "A local file, or <sandbox-id>:<path>" };
+        var destination = new Argument<string>("destination") { Description = "<sandbox-id>:<path>, or a local file" };
+        var cp = new Command("cp", "Copy a file into or out of a sandbox's workspace") { source, destination };
+        runner.Bind(cp, async (c, ct) =>
+        {
+            var (src, dst) = (c.Parse.GetValue(source)!, c.Parse.GetValue(destination)!);
+            if (RemotePath.TryParse(dst, out var into) && !RemotePath.TryParse(src, out _))
+            {
+                if (!File.Exists(src)) throw new CliUsageException($"No local file '{src}'.");
+                await c.Gateway.PutBytesAsync(into.ApiPath, await File.ReadAllBytesAsync(src, ct), ct);
+            }
+            else if (RemotePath.TryParse(src, out var from) && !RemotePath.TryParse(dst, out _))
+            {
+                await File.WriteAllBytesAsync(dst, await c.Gateway.GetBytesAsync(from.ApiPath, ct), ct);
+            }
+            else
+            {
+                throw new CliUsageException("Exactly one side of cp must be <sandbox-id>:<path>.");
+            }
+            if (c.Output.Json) c.Output.WriteJson(new JsonObject { ["copied"] = src, ["to"] = dst }); else c.Output.WriteLine($"Copied {src} to {dst}.");
+            return ExitCodes.Ok;
+        });
+        return cp;
+    }
+
+    private static Command Remove(CliRunner runner)
+    {
+        var id = new Argument<string>("sandbox-id") { Description = "Sandbox id" };
+        var rm = new Command("rm", "Delete a sandbox and its workspace") { id };
+        runner.Bind(rm, async (c, ct) =>
+        {
+            var sandboxId = c.Parse.GetValue(id)!;
+            await c.Gateway.DeleteAsync($"/v1/sandboxes/{JsonList.Escape(sandboxId)}", ct);
+            if (c.Output.Json) c.Output.WriteJson(new JsonObject { ["deleted"] = sandboxId }); else c.Output.WriteLine($"Sandbox {sandboxId} deleted.");
+            return ExitCodes.Ok;
+        });
+        return rm;
+    }
+
+    /// <summary><c>sandbox-id:path/in/workspace</c>; a local path never contains a colon before its first slash.</summary>
+    internal readonly record struct RemotePath(string SandboxId, string Path)
+    {
+        public string ApiPath => $"/v1/sandboxes/{JsonList.Escape(SandboxId)}/files/{string.Join('/', Path.TrimStart('/').Split('/').Select(JsonList.Escape))}";
+
+        public static bool TryParse(string text, out RemotePath remote)
+        {
+            var colon = text.IndexOf(':');
+            var slash = text.IndexOf('/');
+            if (colon > 0 && (slash < 0 || colon < slash) && colon < text.Length - 1)
+            {
+                remote = new RemotePath(text[..colon], text[(colon + 1)..]);
+                return true;
+            }
+            remote = default;
+            return false;
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using AgentCloud.Cli;
+
+return await AgentCloud.Cli.CliApp.RunAsync(args, Console.Out, Console.Error, interactive: !Console.IsOutputRedirected);

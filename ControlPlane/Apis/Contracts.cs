@@ -1,0 +1,42 @@
+using System.Text.Json;
+using AgentCloud.ControlPlane.Domain;
+using AgentCloud.ControlPlane.Infrastructure.Entities;
+using AgentCloud.ServiceDefaults.Contracts;
+
+namespace AgentCloud.ControlPlane.Apis;
+
+public sealed record IsolationResponse(IReadOnlyList<string> SandboxIsolationLevels, string InferencePlacement, string KvCachePolicy, string MemoryIsolation, bool DedicatedSandboxPool);
+
+/// <summary>A tenant as the operator API shows it: effective models, tools, egress, isolation and the whole policy, plus what overrides the tier.</summary>
+public sealed record TenantResponse(
+    string Id, string Name, string Tier, string Status, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    IReadOnlyList<ModelEntitlement> Models, IReadOnlyList<string> Tools, IReadOnlyList<string> Egress,
+    IsolationResponse Isolation, TenantPolicy Policy, PolicyOverrides Overrides)
+{
+    public static TenantResponse From(TenantView v) => new(
+        v.Tenant.Id, v.Tenant.Name, v.Tenant.Tier, v.Tenant.Status, v.Tenant.CreatedAt, v.Tenant.UpdatedAt,
+        v.Policy.Models, v.Policy.Tools, v.Policy.Egress,
+        new IsolationResponse(v.Policy.SandboxIsolationLevels, v.Policy.InferencePlacement, v.Policy.KvCachePolicy, v.Policy.MemoryIsolation, v.Policy.DedicatedSandboxPool),
+        v.Policy, v.Overrides);
+}
+
+/// <summary>Body of <c>POST /admin/v1/tenants/{id}/keys</c>; without capabilities the key gets inference, memory:read, memory:write and sandbox.</summary>
+public sealed record CreateKeyRequest(string? Name, IReadOnlyList<string?>? Capabilities);
+
+public sealed record KeyResponse(string Id, string Name, string Prefix, IReadOnlyList<string> Capabilities, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt)
+{
+    public static KeyResponse From(ApiKey k) => new(k.Id, k.Name, k.Prefix, k.Capabilities, k.CreatedAt, k.RevokedAt);
+}
+
+/// <summary>The one answer that ever carries the key itself.</summary>
+public sealed record CreatedKeyResponse(string Id, string Key, string Name, string Prefix, IReadOnlyList<string> Capabilities, DateTimeOffset CreatedAt);
+
+/// <summary>Body of <c>PUT /v1/credentials/{integration}</c>.</summary>
+public sealed record PutCredentialRequest(string? Secret);
+
+/// <summary>The platform injection path's answer (never reachable by a tenant key).</summary>
+public sealed record RevealedCredential(string Integration, string Secret);
+
+public sealed record AuditEventResponse(long Sequence, DateTimeOffset At, string Actor, string Action, JsonElement Detail, string Hash);
+
+public sealed record AuditResponse(string TenantId, bool Verified, long? BrokenAt, string? Reason, IReadOnlyList<AuditEventResponse> Events);

@@ -1,0 +1,85 @@
+using AgentCloud.ControlPlane.Domain;
+using AgentCloud.ControlPlane.Infrastructure;
+using AgentCloud.ServiceDefaults;
+using AgentCloud.ServiceDefaults.Tenancy;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace AgentCloud.ControlPlane.Apis;
+
+/// <summary>
+/// The tenant's credential vault: write-only. The tenant is always the caller's own (from its signed context);
+/// no answer of this API carries a secret.
+/// </summary>
+public static class CredentialsApi
+{
+    public const int MaxSecretLength = 8_192;
+
+    public static RouteGroupBuilder MapCredentialsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/credentials");
+        api.MapPut("{integration}", PutCredential);
+        api.MapDelete("{integration}", DeleteCredential);
+        return api;
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> PutCredential(
+        string integration, PutCredentialRequest request, TenantContext ctx, TenantDb db, CredentialVault vault, AuditLog audit, CancellationToken ct)
+    {
+        if (Refuse(ctx, integration) is { } refusal)
+        {
+            return refusal;
+        }
+        if (string.IsNullOrEmpty(request.Secret) || request.Secret.Length > MaxSecretLength)
+        {
+            return Problems.BadRequest($"'secret' is required: a string of 1 to {MaxSecretLength} characters.");
+        }
+        var stored = await db.InTenantAsync(ctx.TenantId, async c =>
+        {
+            if (!await TenantExistsAsync(c, ctx.TenantId, ct))
+            {
+                return false;
+            }
+            await vault.PutAsync(c, ctx.TenantId, integration, request.Secret, ct);
+            await audit.AppendAsync(c, ctx.TenantId, ctx.Principal, "credential.written", new { integration }, ct);
+            return true;
+        }, ct);
+        return stored ? TypedResults.NoContent() : NoSuchTenant();
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteCredential(
+        string integration, TenantContext ctx, TenantDb db, AuditLog audit, CancellationToken ct)
+    {
+        if (Refuse(ctx, integration) is { } refusal)
+        {
+            return refusal;
+        }
+        var deleted = await db.InTenantAsync(ctx.TenantId, async c =>
+        {
+            if (!await CredentialVault.DeleteAsync(c, ctx.TenantId, integration, ct))
+            {
+                return false;
+            }
+            await audit.AppendAsync(c, ctx.TenantId, ctx.Principal, "credential.deleted", new { integration }, ct);
+            return true;
+        }, ct);
+        return deleted ? TypedResults.NoContent() : Problems.NotFound($"There is no credential for '{integration}'.");
+    }
+
+    /// <summary>Credentials belong to a tenant: the platform's own contexts have none; integration names are checked before any lookup.</summary>
+    internal static ProblemHttpResult? Refuse(TenantContext ctx, string integration)
+    {
+        if (ctx.TenantId == TenantContext.PlatformTenantId)
+        {
+            return Problems.Forbidden("Credentials belong to a tenant: call with that tenant's API key.");
+        }
+        return TenantValidation.IsToolName(integration)
+            ? null
+            : Problems.BadRequest($"'{TenantValidation.Clip(integration)}' is not an integration name: lowercase letters, digits, '.', '_' or '-' (at most 64).");
+    }
+
+    internal static Task<bool> TenantExistsAsync(ControlPlaneDbContext c, string tenantId, CancellationToken ct) =>
+        c.Tenants.AnyAsync(t => t.Id == tenantId, ct);
+
+    internal static ProblemHttpResult NoSuchTenant() => Problems.NotFound("The calling tenant no longer exists.");
+}

@@ -1,0 +1,89 @@
+using System.Security.Cryptography;
+using AgentCloud.ControlPlane.Domain;
+using AgentCloud.ControlPlane.Infrastructure;
+using AgentCloud.ServiceDefaults;
+using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.ServiceDefaults.Tenancy;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace AgentCloud.ControlPlane.Apis;
+
+/// <summary>
+/// APIs for the platform's own services, never routed by the Gateway: key resolution (the Gateway's identity
+/// only), a tenant's policy (that tenant, the Gateway or the operator), and credential injection (the platform's
+/// injection capability, for the tenant in its own context).
+/// </summary>
+public static class InternalApi
+{
+    public static RouteGroupBuilder MapInternalApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/internal/v1");
+        api.MapPost("keys/resolve", ResolveKey);
+        api.MapGet("tenants/{tenantId}/policy", GetPolicy);
+        api.MapPost("credentials/{integration}/reveal", RevealCredential);
+        return api;
+    }
+
+    public static async Task<Results<Ok<ResolvedKey>, ProblemHttpResult>> ResolveKey(ResolveKeyRequest request, TenantContext ctx, ApiKeyService keys, CancellationToken ct)
+    {
+        if (!IsGateway(ctx))
+        {
+            return Problems.Forbidden("Key resolution is for the Gateway's own identity only.");
+        }
+        if (string.IsNullOrEmpty(request.Key))
+        {
+            return Problems.BadRequest("'key' is required.");
+        }
+        return await keys.ResolveAsync(request.Key, ctx.Principal, ct) is { } resolved
+            ? TypedResults.Ok(resolved)
+            : Problems.NotFound("Unknown or revoked API key.");
+    }
+
+    public static async Task<Results<Ok<TenantPolicy>, ProblemHttpResult>> GetPolicy(string tenantId, TenantContext ctx, TenantDirectory tenants, CancellationToken ct)
+    {
+        // Another tenant's id is answered exactly as a missing tenant is.
+        if (!(ctx.TenantId == tenantId || ctx.IsOperator || IsGateway(ctx)))
+        {
+            return TenantsApi.NoSuchTenant(tenantId);
+        }
+        return await tenants.PolicyAsync(tenantId, ct) is { } policy ? TypedResults.Ok(policy) : TenantsApi.NoSuchTenant(tenantId);
+    }
+
+    public static async Task<Results<Ok<RevealedCredential>, ProblemHttpResult>> RevealCredential(
+        string integration, TenantContext ctx, TenantDb db, CredentialVault vault, AuditLog audit, CancellationToken ct)
+    {
+        if (!ctx.Has(Capabilities.CredentialInjection))
+        {
+            return Problems.Forbidden($"Reading a credential needs the platform's '{Capabilities.CredentialInjection}' capability.");
+        }
+        if (CredentialsApi.Refuse(ctx, integration) is { } refusal)
+        {
+            return refusal;
+        }
+        string? secret;
+        try
+        {
+            secret = await db.InTenantAsync(ctx.TenantId, async c =>
+            {
+                var plain = await vault.RevealAsync(c, ctx.TenantId, integration, ct);
+                if (plain is not null)
+                {
+                    await audit.AppendAsync(c, ctx.TenantId, ctx.Principal, "credential.revealed", new { integration, runId = ctx.RunId }, ct);
+                }
+                return plain;
+            }, ct);
+        }
+        catch (CryptographicException)
+        {
+            // A sealed secret that does not open was changed or moved in the database: never hand out anything.
+            return Problems.Create(StatusCodes.Status500InternalServerError, "credential-integrity", "Credential does not verify",
+                $"The stored credential for '{integration}' failed its integrity check; store it again with PUT /v1/credentials/{integration}.");
+        }
+        return secret is null
+            ? Problems.NotFound($"There is no credential for '{integration}'.")
+            : TypedResults.Ok(new RevealedCredential(integration, secret));
+    }
+
+    private static bool IsGateway(TenantContext ctx) =>
+        ctx.TenantId == TenantContext.PlatformTenantId && ctx.Has(TenantContext.GatewayCapability);
+}

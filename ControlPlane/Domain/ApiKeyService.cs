@@ -1,0 +1,106 @@
+using System.Security.Cryptography;
+using AgentCloud.ControlPlane.Infrastructure;
+using AgentCloud.ControlPlane.Infrastructure.Entities;
+using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.ServiceDefaults.Tenancy;
+using Microsoft.EntityFrameworkCore;
+
+namespace AgentCloud.ControlPlane.Domain;
+
+/// <summary>A key just created: <see cref="Plaintext"/> exists only in this answer.</summary>
+public sealed record CreatedKey(ApiKey Key, string Plaintext);
+
+/// <summary>The outcome of asking for a key: the key, or why it may not be made (null result: no such tenant).</summary>
+public sealed record KeyCreation(CreatedKey? Created, string? Refusal);
+
+/// <summary>Issues, lists, revokes and resolves API keys. Every failed key use is audited.</summary>
+public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents events, TimeProvider time)
+{
+    public Task<KeyCreation?> CreateAsync(string tenantId, string name, IReadOnlyList<string?>? capabilities, string actor, CancellationToken ct) =>
+        db.InTenantAsync(tenantId, async ctx =>
+        {
+            var tenant = await TenantDirectory.LoadAsync(ctx, tenantId, ct);
+            if (tenant is null)
+            {
+                return null;
+            }
+            var requested = capabilities ?? Capabilities.Basic;
+            var tools = TenantPolicies.Compose(tenant).Tools;
+            if (Capabilities.Refused(requested, tools) is { } refused)
+            {
+                return new KeyCreation(null, $"Capability '{TenantValidation.Clip(refused)}' cannot be granted: use {string.Join(", ", Capabilities.Basic)} or tool:<name> for a tool on the tenant's allowlist ({(tools.Count == 0 ? "empty" : string.Join(", ", tools))}).");
+            }
+            var (prefix, plaintext) = ApiKeyFormat.Generate();
+            var key = new ApiKey
+            {
+                Id = "key_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
+                TenantId = tenantId, Name = name.Trim(), Prefix = prefix, Hash = ApiKeyFormat.Hash(plaintext),
+                Capabilities = requested.Select(c => c!).Distinct().ToList(), CreatedAt = time.GetUtcNow(),
+            };
+            ctx.ApiKeys.Add(key);
+            await audit.AppendAsync(ctx, tenantId, actor, "key.created", new { keyId = key.Id, key.Name, key.Prefix, key.Capabilities }, ct);
+            return new KeyCreation(new CreatedKey(key, plaintext), null);
+        }, ct);
+
+    public Task<List<ApiKey>?> ListAsync(string tenantId, CancellationToken ct) =>
+        db.InTenantAsync(tenantId, async ctx =>
+            await ctx.Tenants.AnyAsync(t => t.Id == tenantId, ct)
+                ? await ctx.ApiKeys.AsNoTracking().Where(k => k.TenantId == tenantId).OrderBy(k => k.CreatedAt).ToListAsync(ct)
+                : null, ct);
+
+    /// <summary>
+    /// Revokes the key (again, if it already was) and tells every Gateway. Null if the tenant has no such key;
+    /// false if the revocation is stored but Redis could not be told.
+    /// </summary>
+    public async Task<bool?> RevokeAsync(string tenantId, string keyId, string actor, CancellationToken ct)
+    {
+        var found = await db.InTenantAsync(tenantId, async ctx =>
+        {
+            var key = await ctx.ApiKeys.SingleOrDefaultAsync(k => k.Id == keyId && k.TenantId == tenantId, ct);
+            if (key is null)
+            {
+                return false;
+            }
+            if (key.RevokedAt is null)
+            {
+                key.RevokedAt = time.GetUtcNow();
+                await audit.AppendAsync(ctx, tenantId, actor, "key.revoked", new { keyId }, ct);
+            }
+            return true;
+        }, ct);
+        return found ? await events.KeyRevokedAsync(keyId) : null;
+    }
+
+    /// <summary>
+    /// The tenant context a key stands for, with the tenant's full policy; null for a malformed, unknown, revoked or
+    /// mismatching key or a suspended tenant, each audited (in the key's tenant's trail when the prefix names a key).
+    /// </summary>
+    public Task<ResolvedKey?> ResolveAsync(string presented, string actor, CancellationToken ct) =>
+        db.InPlatformScopeAsync(async ctx =>
+        {
+            if (!ApiKeyFormat.TryGetPrefix(presented, out var prefix))
+            {
+                await audit.AppendAsync(ctx, TenantContext.PlatformTenantId, actor, "key.refused", new { reason = "malformed" }, ct);
+                return null;
+            }
+            var key = await ctx.ApiKeys.AsNoTracking().SingleOrDefaultAsync(k => k.Prefix == prefix, ct);
+            if (key is null)
+            {
+                await audit.AppendAsync(ctx, TenantContext.PlatformTenantId, actor, "key.refused", new { reason = "unknown", prefix }, ct);
+                return null;
+            }
+            var tenant = await TenantDirectory.LoadAsync(ctx, key.TenantId, ct);
+            var reason = !ApiKeyFormat.Matches(presented, key.Hash) ? "secret does not match"
+                : key.RevokedAt is not null ? "revoked"
+                : tenant is null ? "tenant offboarded"
+                : tenant.Status != TenantStatus.Active ? $"tenant {tenant.Status}"
+                : null;
+            if (reason is not null)
+            {
+                await audit.AppendAsync(ctx, key.TenantId, actor, "key.refused", new { reason, keyId = key.Id }, ct);
+                return null;
+            }
+            var policy = TenantPolicies.Compose(tenant!);
+            return new ResolvedKey(key.Id, key.TenantId, policy.Tier, $"key:{key.Id}", key.Capabilities, null, policy);
+        }, ct);
+}

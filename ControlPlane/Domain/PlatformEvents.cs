@@ -1,0 +1,29 @@
+using AgentCloud.ServiceDefaults.Contracts;
+using StackExchange.Redis;
+
+namespace AgentCloud.ControlPlane.Domain;
+
+/// <summary>Tells every replica of every service at once (Redis pub/sub, <see cref="PlatformChannels"/>) what changed.</summary>
+public sealed class PlatformEvents(IConnectionMultiplexer redis, ILogger<PlatformEvents> logger)
+{
+    public Task<bool> KeyRevokedAsync(string keyId) => PublishAsync(PlatformChannels.KeyRevoked, keyId);
+
+    public Task<bool> TenantOffboardedAsync(string tenantId) => PublishAsync(PlatformChannels.TenantOffboarded, tenantId);
+
+    public Task<bool> PolicyChangedAsync(string tenantId) => PublishAsync(PlatformChannels.PolicyChanged, tenantId);
+
+    /// <summary>False when Redis could not be told; the change is already committed, so callers say so and may retry.</summary>
+    private async Task<bool> PublishAsync(string channel, string message)
+    {
+        try
+        {
+            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(channel), message);
+            return true;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            logger.LogError(e, "Could not publish {Message} on {Channel}", message, channel);
+            return false;
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using AgentCloud.ServiceDefaults.Contracts;
+
+namespace AgentCloud.ControlPlane.Domain;
+
+/// <summary>
+/// What each tier gets unless the tenant's overrides say otherwise. Free shares everything and fails closed
+/// when limits cannot be checked; pro gets more of everything and fails open; enterprise gets dedicated
+/// inference, KV cache, memory collection and sandbox pool, and the strongest sandbox isolation.
+/// </summary>
+public static class Tiers
+{
+    public const string Free = "free";
+    public const string Pro = "pro";
+    public const string Enterprise = "enterprise";
+
+    public static readonly IReadOnlyList<string> All = [Free, Pro, Enterprise];
+
+    public static bool IsKnown(string? tier) => tier is not null && All.Contains(tier, StringComparer.Ordinal);
+
+    /// <summary>The tier's full policy for a tenant, before that tenant's overrides.</summary>
+    public static TenantPolicy Defaults(string tenantId, string tier) => tier switch
+    {
+        Free => new TenantPolicy
+        {
+            TenantId = tenantId, Tier = Free,
+            RequestsPerMinute = 60, RequestBurst = 10, TokensPerMinute = 20_000, MonthlyTokenQuota = 1_000_000,
+            MaxConcurrentSandboxes = 2, SandboxIsolationLevels = ["bubblewrap", "namespace"],
+            InferencePlacement = "shared", KvCachePolicy = "isolated", MemoryIsolation = "shared-collection",
+            FairShareWeight = 1, RateLimitFailMode = "closed", DedicatedSandboxPool = false,
+            Models = [ModelCatalog.Entitlement("sim-small")],
+        },
+        Pro => new TenantPolicy
+        {
+            TenantId = tenantId, Tier = Pro,
+            RequestsPerMinute = 600, RequestBurst = 60, TokensPerMinute = 200_000, MonthlyTokenQuota = 50_000_000,
+            MaxConcurrentSandboxes = 10, SandboxIsolationLevels = ["gvisor", "bubblewrap", "namespace"],
+            InferencePlacement = "shared", KvCachePolicy = "isolated", MemoryIsolation = "shared-collection",
+            FairShareWeight = 2, RateLimitFailMode = "open", DedicatedSandboxPool = false,
+            Models = [ModelCatalog.Entitlement("sim-small"), ModelCatalog.Entitlement("sim-large")],
+        },
+        Enterprise => new TenantPolicy
+        {
+            TenantId = tenantId, Tier = Enterprise,
+            RequestsPerMinute = 6_000, RequestBurst = 300, TokensPerMinute = 2_000_000, MonthlyTokenQuota = 1_000_000_000,
+            MaxConcurrentSandboxes = 50, SandboxIsolationLevels = ["firecracker", "gvisor", "bubblewrap"],
+            InferencePlacement = "dedicated", KvCachePolicy = "dedicated", MemoryIsolation = "dedicated-collection",
+            FairShareWeight = 4, RateLimitFailMode = "open", DedicatedSandboxPool = true,
+            Models = [ModelCatalog.Entitlement("sim-small"), ModelCatalog.Entitlement("sim-large")],
+        },
+        _ => throw new ArgumentOutOfRangeException(nameof(tier), tier, "Unknown tier."),
+    };
+}

@@ -1,0 +1,20 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AgentCloud.ControlPlane.Extensions;
+
+/// <summary>The ControlPlane's secrets: the vault's master key comes from the AppHost secret parameter <c>vault-master-key</c>.</summary>
+public sealed class ControlPlaneOptions
+{
+    public const string SectionName = "ControlPlane";
+
+    /// <summary>Wraps every tenant's data key; the service's database password is derived from it too.</summary>
+    [Required(AllowEmptyStrings = false), MinLength(16)]
+    public string VaultMasterKey { get; set; } = "";
+
+    /// <summary>Stored with every wrapped data key, so a rotated master key can still unwrap older ones.</summary>
+    [Range(1, int.MaxValue)]
+    public int VaultMasterKeyVersion { get; set; } = 1;
+
+    /// <summary>Master keys rotated out, by version: used only to unwrap data keys sealed before the rotation.</summary>
+    public Dictionary<int, string> PreviousVaultMasterKeys { get; set; } = [];
+}

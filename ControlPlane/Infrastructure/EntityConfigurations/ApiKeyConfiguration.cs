@@ -1,0 +1,25 @@
+using AgentCloud.ControlPlane.Infrastructure.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace AgentCloud.ControlPlane.Infrastructure.EntityConfigurations;
+
+internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
+{
+    public void Configure(EntityTypeBuilder<ApiKey> b)
+    {
+        b.ToTable("api_keys");
+        b.HasKey(k => k.Id);
+        b.Property(k => k.Id).HasColumnName("key_id").HasMaxLength(64);
+        b.Property(k => k.TenantId).HasColumnName("tenant_id").HasMaxLength(64);
+        b.Property(k => k.Name).HasColumnName("name").HasMaxLength(200);
+        b.Property(k => k.Prefix).HasColumnName("prefix").HasMaxLength(32);
+        b.Property(k => k.Hash).HasColumnName("hash");
+        b.Property(k => k.Capabilities).HasColumnName("capabilities");
+        b.Property(k => k.CreatedAt).HasColumnName("created_at");
+        b.Property(k => k.RevokedAt).HasColumnName("revoked_at");
+        b.HasIndex(k => k.Prefix).IsUnique();
+        b.HasIndex(k => k.TenantId);
+        b.HasOne<Tenant>().WithMany().HasForeignKey(k => k.TenantId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

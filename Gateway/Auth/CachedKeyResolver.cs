@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using AgentCloud.Gateway.Extensions;
+using AgentCloud.ServiceDefaults.Contracts;
+using Microsoft.Extensions.Options;
+
+namespace AgentCloud.Gateway.Auth;
+
+/// <summary>
+/// Remembers resolutions briefly (found keys longer than unknown ones) so the ControlPlane is not asked on every
+/// call. Entries are indexed by a hash of the key, never the key itself. <see cref="Forget"/> drops a revoked key at once.
+/// Concurrent misses for the same key share one ControlPlane call, so a burst after expiry is one lookup, not hundreds.
+/// </summary>
+public sealed class CachedKeyResolver(ITenantKeyResolver inner, IOptions<GatewayOptions> options, TimeProvider time) : ITenantKeyResolver
+{
+    private const int MaxEntries = 100_000;
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<ResolvedKey?>>> _inFlight = new(StringComparer.Ordinal);
+    private long _generation;
+
+    public async Task<ResolvedKey?> ResolveAsync(string apiKey, CancellationToken cancellationToken)
+    {
+        var id = Hash(apiKey);
+        var now = time.GetUtcNow();
+        if (_entries.TryGetValue(id, out var hit) && hit.Expires > now)
+        {
+            return hit.Key;
+        }
+
+        var lookup = _inFlight.GetOrAdd(id, _ => new Lazy<Task<ResolvedKey?>>(() => LookUpAsync(id, apiKey)));
+        return await lookup.Value.WaitAsync(cancellationToken);
+    }
+
+    private async Task<ResolvedKey?> LookUpAsync(string id, string apiKey)
+    {
+        // A revocation that lands while the ControlPlane is being asked must not be undone by caching the older answer.
+        var generation = Interlocked.Read(ref _generation);
+        try
+        {
+            // Shared by every waiter, so no single caller's cancellation may end it; the resolver has its own timeout.
+            var resolved = await inner.ResolveAsync(apiKey, CancellationToken.None);
+            if (Interlocked.Read(ref _generation) == generation)
+            {
+                var lifetime = resolved is null ? options.Value.UnknownKeyCacheDuration : options.Value.KeyCacheDuration;
+                Store(id, new Entry(resolved, time.GetUtcNow() + lifetime));
+            }
+            return resolved;
+        }
+        finally
+        {
+            _inFlight.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>Drops every cached resolution of the key with this id.</summary>
+    public void Forget(string keyId)
+    {
+        Interlocked.Increment(ref _generation);
+        _inFlight.Clear();
+        foreach (var (id, entry) in _entries)
+        {
+            if (entry.Key?.KeyId == keyId)
+            {
+                _entries.TryRemove(id, out _);
+            }
+        }
+    }
+
+    /// <summary>Drops everything (after a lost pub/sub connection, when revocations may have been missed).</summary>
+    public void Clear()
+    {
+        Interlocked.Increment(ref _generation);
+        _inFlight.Clear();
+        _entries.Clear();
+    }
+
+    private void Store(string id, Entry entry)
+    {
+        if (_entries.Count >= MaxEntries)
+        {
+            // Guessed keys fill the cache with misses; sweeping keeps it bounded whatever an attacker sends.
+            var now = time.GetUtcNow();
+            foreach (var (k, e) in _entries)
+            {
+                if (e.Expires <= now || e.Key is null)
+                {
+                    _entries.TryRemove(k, out _);
+                }
+            }
+        }
+        _entries[id] = entry;
+    }
+
+    private static string Hash(string apiKey) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)));
+
+    private sealed record Entry(ResolvedKey? Key, DateTimeOffset Expires);
+}

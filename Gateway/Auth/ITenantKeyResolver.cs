@@ -1,0 +1,14 @@
+using AgentCloud.ServiceDefaults.Contracts;
+
+namespace AgentCloud.Gateway.Auth;
+
+/// <summary>Turns a presented tenant API key into who it belongs to.</summary>
+public interface ITenantKeyResolver
+{
+    /// <summary>The key's owner and policy, or null when the key is unknown or revoked.</summary>
+    /// <exception cref="KeyResolutionUnavailableException">The source of truth could not answer.</exception>
+    Task<ResolvedKey?> ResolveAsync(string apiKey, CancellationToken cancellationToken);
+}
+
+/// <summary>The ControlPlane could not say whether a key is valid (down, slow, or refusing the Gateway).</summary>
+public sealed class KeyResolutionUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

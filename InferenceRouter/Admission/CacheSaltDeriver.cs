@@ -1,0 +1,23 @@
+using System.Security.Cryptography;
+using System.Text;
+using AgentCloud.InferenceRouter.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace AgentCloud.InferenceRouter.Admission;
+
+/// <summary>
+/// A tenant's KV-cache salt: HMAC-SHA256 of its tenant id under the router's secret. Stable, so a tenant still
+/// reuses its own cached prefixes; unguessable, so no other tenant can share them.
+/// </summary>
+public sealed class CacheSaltDeriver(IOptions<InferenceRouterOptions> options)
+{
+    private readonly byte[] _secret = Encoding.UTF8.GetBytes(options.Value.CacheSaltSecret);
+
+    public string ForTenant(string tenantId) =>
+        Base64Url(HMACSHA256.HashData(_secret, Encoding.UTF8.GetBytes("agentcloud-kv-cache:" + tenantId)));
+
+    /// <summary>A salt no request will ever share: the cache is off for this request.</summary>
+    public static string Fresh() => Base64Url(RandomNumberGenerator.GetBytes(32));
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}

@@ -1,0 +1,49 @@
+using AgentCloud.InferenceRouter.Admission;
+using AgentCloud.InferenceRouter.Dispatch;
+using AgentCloud.ServiceDefaults;
+using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.ServiceDefaults.Tenancy;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace AgentCloud.InferenceRouter.Apis;
+
+/// <summary>OpenAI-compatible chat completions for the calling tenant: validated, admitted, routed, relayed, metered.</summary>
+public static class ChatCompletionsApi
+{
+    public static RouteGroupBuilder MapChatCompletionsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1");
+        api.MapPost("/chat/completions", CreateCompletion);
+        return api;
+    }
+
+    public static async Task<Results<RelayedCall, ProblemHttpResult>> CreateCompletion(HttpContext http, TenantContext ctx, [AsParameters] RouterServices services)
+    {
+        var (body, malformed) = await OpenAiJson.ReadObjectAsync(http.Request.Body, http.RequestAborted);
+        if (body is null)
+        {
+            return Problems.BadRequest(malformed!);
+        }
+        var request = ChatRequestReader.TryRead(body, services.Options.Value.MaxOutputTokens, out var problem);
+        if (request is null)
+        {
+            return Problems.BadRequest(problem!);
+        }
+        var promptTokens = services.Tokens.Count(PromptText.Render(request.Messages));
+        var call = new InferenceCall
+        {
+            Context = ctx,
+            Kind = InferenceKind.Chat,
+            Model = request.Model,
+            Body = body,
+            PromptTokens = promptTokens,
+            InputTokens = promptTokens,
+            MaxTokens = request.MaxTokens,
+            Stream = request.Stream,
+            ClientWantsUsage = request.Stream && request.IncludeUsage,
+            StartedAt = services.Time.GetUtcNow(),
+        };
+        var refusal = await services.Admission.AdmitAsync(call, http.RequestAborted);
+        return refusal is null ? new RelayedCall(call) : refusal.ToProblem();
+    }
+}

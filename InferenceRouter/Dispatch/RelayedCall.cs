@@ -1,0 +1,87 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AgentCloud.InferenceRouter.Admission;
+using AgentCloud.InferenceRouter.Endpoints;
+using AgentCloud.InferenceRouter.Usage;
+using AgentCloud.ServiceDefaults;
+
+namespace AgentCloud.InferenceRouter.Dispatch;
+
+/// <summary>
+/// The answer to an admitted call: dispatch it to its endpoint and relay the answer (streamed or whole), and in
+/// every outcome, success, upstream failure or client abort, write exactly one usage event.
+/// </summary>
+public sealed class RelayedCall(InferenceCall call) : IResult
+{
+    public InferenceCall Call => call;
+
+    public async Task ExecuteAsync(HttpContext http)
+    {
+        var services = http.RequestServices;
+        var upstream = services.GetRequiredService<UpstreamClient>();
+        var recorder = services.GetRequiredService<UsageRecorder>();
+        var logger = services.GetRequiredService<ILogger<RelayedCall>>();
+        var aborted = http.RequestAborted;
+        var tally = new UsageTally(call);
+        using var inFlight = services.GetRequiredService<EndpointLoad>().Enter(call.Route.Endpoint.Name);
+        try
+        {
+            using var response = await upstream.SendAsync(call, aborted);
+            if (!response.IsSuccessStatusCode)
+            {
+                await RelayFailureAsync(http, response, aborted);
+                return;
+            }
+            if (call.Stream)
+            {
+                await StreamRelay.RelayAsync(http, response, tally, aborted);
+            }
+            else
+            {
+                await RelayWholeAsync(http, response, tally, aborted);
+            }
+            tally.Status = "ok";
+        }
+        catch (Exception) when (aborted.IsCancellationRequested)
+        {
+            tally.Status = "aborted";
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException or JsonException)
+        {
+            logger.LogWarning(e, "Endpoint {Endpoint} failed for tenant {TenantId}", call.Route.Endpoint.Name, call.Context.TenantId);
+            if (!http.Response.HasStarted)
+            {
+                await Problems.Create(502, "upstream-failed", "Model endpoint failed",
+                    $"The model endpoint for '{call.Model}' did not answer properly; try again.").ExecuteAsync(http);
+            }
+        }
+        finally
+        {
+            await recorder.RecordOnceAsync(tally);
+        }
+    }
+
+    private static async Task RelayWholeAsync(HttpContext http, HttpResponseMessage response, UsageTally tally, CancellationToken cancellationToken)
+    {
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        UsageJson.TryReport(JsonNode.Parse(bytes)?["usage"], tally);
+        http.Response.StatusCode = StatusCodes.Status200OK;
+        http.Response.ContentType = "application/json";
+        await http.Response.Body.WriteAsync(bytes, cancellationToken);
+    }
+
+    /// <summary>The upstream's 4xx is the client's to see (it describes their request); a 5xx becomes our 502.</summary>
+    private async Task RelayFailureAsync(HttpContext http, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var status = (int)response.StatusCode;
+        if (status is >= 400 and < 500 and not 401 and not 403)
+        {
+            http.Response.StatusCode = status;
+            http.Response.ContentType = response.Content.Headers.ContentType?.ToString() ?? "application/problem+json";
+            await response.Content.CopyToAsync(http.Response.Body, cancellationToken);
+            return;
+        }
+        await Problems.Create(502, "upstream-failed", "Model endpoint failed",
+            $"The model endpoint for '{call.Model}' answered {status}; try again.").ExecuteAsync(http);
+    }
+}

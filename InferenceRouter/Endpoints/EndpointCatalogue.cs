@@ -1,0 +1,52 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using AgentCloud.InferenceRouter.Extensions;
+using AgentCloud.ServiceDefaults.Contracts;
+
+namespace AgentCloud.InferenceRouter.Endpoints;
+
+/// <summary>
+/// The configured upstreams and the placement rules: dedicated tenants get their own endpoint (one named for the
+/// tenant, else one of their tier's dedicated pool, chosen by hashing the tenant id so a tenant always lands on the
+/// same one); everyone else gets the least busy shared endpoint. Dedicated endpoints never serve other tenants.
+/// </summary>
+public sealed class EndpointCatalogue(IReadOnlyList<UpstreamEndpoint> endpoints, EndpointLoad load)
+{
+    private int _roundRobin;
+
+    public IReadOnlyList<UpstreamEndpoint> Endpoints => endpoints;
+
+    public bool Serves(string model) => endpoints.Any(e => e.Serves(model));
+
+    public static bool WantsDedicated(TenantPolicy policy) =>
+        policy.InferencePlacement == EndpointOptions.Dedicated || policy.KvCachePolicy == "dedicated";
+
+    /// <summary>The route for this tenant and model, or null when no endpoint the tenant may use serves it.</summary>
+    public EndpointRoute? Select(TenantPolicy policy, string model)
+    {
+        if (WantsDedicated(policy))
+        {
+            var own = endpoints.FirstOrDefault(e => !e.IsShared && e.TenantId == policy.TenantId && e.Serves(model));
+            if (own is not null)
+            {
+                return new EndpointRoute(own, EndpointOptions.Dedicated, ExclusiveToTenant: true);
+            }
+            var pool = endpoints.Where(e => !e.IsShared && e.TenantId is null && e.Tier == policy.Tier && e.Serves(model)).ToList();
+            return pool.Count == 0 ? null : new EndpointRoute(pool.MaxBy(e => Rendezvous(policy.TenantId, e.Name))!, EndpointOptions.Dedicated, ExclusiveToTenant: false);
+        }
+        var shared = endpoints.Where(e => e.IsShared && e.Serves(model)).ToList();
+        if (shared.Count == 0)
+        {
+            return null;
+        }
+        // Least in flight; ties go round-robin so an idle pool still spreads the work.
+        var start = (int)((uint)Interlocked.Increment(ref _roundRobin) % (uint)shared.Count);
+        var best = Enumerable.Range(0, shared.Count).Select(i => shared[(start + i) % shared.Count]).MinBy(e => load.InFlight(e.Name))!;
+        return new EndpointRoute(best, EndpointOptions.Shared, ExclusiveToTenant: false);
+    }
+
+    /// <summary>Highest-random-weight hashing: stable per tenant, and adding an endpoint moves only the tenants it wins.</summary>
+    private static ulong Rendezvous(string tenantId, string endpoint) =>
+        BinaryPrimitives.ReadUInt64LittleEndian(SHA256.HashData(Encoding.UTF8.GetBytes(tenantId + "\n" + endpoint)));
+}

@@ -1,0 +1,21 @@
+using AgentCloud.InferenceRouter.Extensions;
+
+namespace AgentCloud.InferenceRouter.Endpoints;
+
+/// <summary>A catalogue entry as the router uses it.</summary>
+public sealed record UpstreamEndpoint(string Name, Uri BaseUrl, IReadOnlySet<string> Models, string Placement, string? TenantId, string? Tier, string ApiKey, string ApiKeyHeader)
+{
+    public bool IsShared => Placement == EndpointOptions.Shared;
+
+    public bool Serves(string model) => Models.Contains(model);
+
+    public Uri Path(string relative) => new(BaseUrl.AbsoluteUri.TrimEnd('/') + "/" + relative);
+
+    public static UpstreamEndpoint From(EndpointOptions e, string fallbackKey) => new(
+        e.Name, new Uri(e.BaseUrl), new HashSet<string>(e.Models, StringComparer.Ordinal), e.Placement,
+        string.IsNullOrWhiteSpace(e.TenantId) ? null : e.TenantId, string.IsNullOrWhiteSpace(e.Tier) ? null : e.Tier,
+        string.IsNullOrEmpty(e.ApiKey) ? fallbackKey : e.ApiKey, e.ApiKeyHeader);
+}
+
+/// <summary>Where a request goes: the endpoint, and whether it is the tenant's own (then no other tenant shares its cache).</summary>
+public sealed record EndpointRoute(UpstreamEndpoint Endpoint, string Placement, bool ExclusiveToTenant);

@@ -1,0 +1,102 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AgentCloud.InferenceRouter.Extensions;
+
+/// <summary>The router's settings: its upstreams (the endpoint catalogue), their key, and the secret behind cache salts.</summary>
+public sealed class InferenceRouterOptions : IValidatableObject
+{
+    public const string SectionName = "InferenceRouter";
+
+    /// <summary>The API key presented to upstreams that do not name their own.</summary>
+    public string UpstreamApiKey { get; set; } = "";
+
+    /// <summary>The router secret under which a tenant's <c>cache_salt</c> is derived (HMAC of the tenant id). Never leaves the router.</summary>
+    [Required(AllowEmptyStrings = false)]
+    [MinLength(16)]
+    public string CacheSaltSecret { get; set; } = "";
+
+    /// <summary>
+    /// <see cref="CacheSalting.Enforced"/> in every real deployment. <see cref="CacheSalting.Disabled"/> exists only so
+    /// the side-channel test can show that it fails without salting: the router then forwards the client's salt untouched.
+    /// </summary>
+    public CacheSalting CacheSalting { get; set; } = CacheSalting.Enforced;
+
+    /// <summary>The largest <c>max_tokens</c> accepted at all; each tenant's context length limits it further.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxOutputTokens { get; set; } = 32_768;
+
+    [MinLength(1)]
+    public List<EndpointOptions> Endpoints { get; set; } = [];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (e, i) in Endpoints.Select((e, i) => (e, i)))
+        {
+            var where = $"InferenceRouter:Endpoints:{i}";
+            if (string.IsNullOrWhiteSpace(e.Name) || !names.Add(e.Name))
+            {
+                yield return new ValidationResult($"{where}:Name must be set and unique.");
+            }
+            if (!Uri.TryCreate(e.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                yield return new ValidationResult($"{where}:BaseUrl must be an absolute http(s) URL such as http://vllm:8000/v1, not '{e.BaseUrl}'.");
+            }
+            if (e.Models.Count == 0)
+            {
+                yield return new ValidationResult($"{where}:Models must name at least one model.");
+            }
+            if (e.Placement is not (EndpointOptions.Shared or EndpointOptions.Dedicated))
+            {
+                yield return new ValidationResult($"{where}:Placement must be 'shared' or 'dedicated', not '{e.Placement}'.");
+            }
+            if (e.Placement == EndpointOptions.Dedicated && string.IsNullOrWhiteSpace(e.TenantId) && string.IsNullOrWhiteSpace(e.Tier))
+            {
+                yield return new ValidationResult($"{where}: a dedicated endpoint needs TenantId (one tenant's own) or Tier (a pool for that tier's tenants).");
+            }
+            if (e.Placement == EndpointOptions.Shared && (!string.IsNullOrWhiteSpace(e.TenantId) || !string.IsNullOrWhiteSpace(e.Tier)))
+            {
+                yield return new ValidationResult($"{where}: a shared endpoint takes neither TenantId nor Tier.");
+            }
+            if (string.IsNullOrEmpty(e.ApiKey) && string.IsNullOrEmpty(UpstreamApiKey))
+            {
+                yield return new ValidationResult($"{where}: no ApiKey and no InferenceRouter:UpstreamApiKey to fall back on.");
+            }
+        }
+    }
+}
+
+public enum CacheSalting
+{
+    Enforced,
+    Disabled,
+}
+
+/// <summary>One OpenAI-compatible upstream (vLLM, Ollama, OpenAI, Azure OpenAI, the simulator).</summary>
+public sealed class EndpointOptions
+{
+    public const string Shared = "shared";
+    public const string Dedicated = "dedicated";
+
+    public string Name { get; set; } = "";
+
+    /// <summary>The OpenAI base URL including its version path, e.g. <c>http://model-simulator/v1</c>.</summary>
+    public string BaseUrl { get; set; } = "";
+
+    public List<string> Models { get; set; } = [];
+
+    /// <summary><c>shared</c> (the pool every non-dedicated tenant uses) or <c>dedicated</c>.</summary>
+    public string Placement { get; set; } = Shared;
+
+    /// <summary>For a dedicated endpoint: the one tenant it serves.</summary>
+    public string? TenantId { get; set; }
+
+    /// <summary>For a dedicated endpoint without a tenant: the tier whose dedicated tenants it serves, each tenant pinned to one endpoint.</summary>
+    public string? Tier { get; set; }
+
+    /// <summary>This upstream's own key (a secret); defaults to <see cref="InferenceRouterOptions.UpstreamApiKey"/>.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary><c>Authorization</c> (sent as Bearer) or a raw header such as Azure OpenAI's <c>api-key</c>.</summary>
+    public string ApiKeyHeader { get; set; } = "Authorization";
+}

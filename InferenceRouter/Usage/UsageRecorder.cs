@@ -1,0 +1,53 @@
+using AgentCloud.InferenceRouter.Admission;
+using AgentCloud.ServiceDefaults.Contracts;
+using StackExchange.Redis;
+
+namespace AgentCloud.InferenceRouter.Usage;
+
+/// <summary>Writes one usage event per dispatched request to the <c>usage-events</c> Redis Stream, whatever way it ended.</summary>
+public sealed class UsageRecorder(IConnectionMultiplexer redis, PromptTokenCounter counter, TimeProvider time, ILogger<UsageRecorder> logger)
+{
+    public async Task RecordOnceAsync(UsageTally tally)
+    {
+        if (!tally.Claim())
+        {
+            return;
+        }
+        var usage = ToEvent(tally);
+        try
+        {
+            var fields = usage.ToStreamFields().Select(f => new NameValueEntry(f.Key, f.Value)).ToArray();
+            await redis.GetDatabase().StreamAddAsync(UsageEvent.StreamName, fields);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            logger.LogError(e, "Usage event {EventId} for tenant {TenantId} could not be written: {Usage}", usage.EventId, usage.TenantId, usage);
+        }
+    }
+
+    public UsageEvent ToEvent(UsageTally tally)
+    {
+        var call = tally.Call;
+        var input = tally.ReportedInput ?? call.InputTokens;
+        var output = tally.ReportedOutput ?? (tally.StreamedText.Length == 0 ? 0 : counter.Count(tally.StreamedText));
+        var now = time.GetUtcNow();
+        return new UsageEvent
+        {
+            EventId = tally.EventId,
+            TenantId = call.Context.TenantId,
+            Principal = call.Context.Principal,
+            RunId = call.Context.RunId,
+            Kind = call.Kind == InferenceKind.Chat ? "inference" : "embedding",
+            Resource = call.Model,
+            Endpoint = call.Route.Endpoint.Name,
+            Placement = call.Route.Placement,
+            InputTokens = input,
+            CachedInputTokens = tally.ReportedCached,
+            OutputTokens = output,
+            WeightedTokens = input + output,
+            StartedAt = call.StartedAt,
+            DurationMs = (long)Math.Max(0, (now - call.StartedAt).TotalMilliseconds),
+            Status = tally.Status,
+        };
+    }
+}

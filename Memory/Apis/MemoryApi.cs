@@ -1,0 +1,56 @@
+using AgentCloud.Memory.Domain;
+using AgentCloud.ServiceDefaults;
+using AgentCloud.ServiceDefaults.Tenancy;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace AgentCloud.Memory.Apis;
+
+/// <summary><c>/v1/memory/{collection}</c>: the tenant's own vector collections (see API.md).</summary>
+public static class MemoryApi
+{
+    public const string ReadCapability = "memory:read";
+    public const string WriteCapability = "memory:write";
+
+    /// <summary>Maps upsert, search and delete of the caller's collections; <c>memory:write</c> or <c>memory:read</c> required.</summary>
+    public static RouteGroupBuilder MapMemoryApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/memory/{collection}");
+        api.MapPut("/points", UpsertPoints);
+        api.MapPost("/search", Search);
+        api.MapDelete("/", DeleteCollection);
+        return api;
+    }
+
+    public static async Task<Results<Ok<UpsertResult>, ProblemHttpResult>> UpsertPoints(
+        TenantContext ctx, string collection, UpsertRequest request, MemoryService memory, CancellationToken cancellationToken) =>
+        await Guarded(ctx, WriteCapability, async () => TypedResults.Ok(await memory.UpsertAsync(ctx, collection, request, cancellationToken)));
+
+    public static async Task<Results<Ok<SearchResponse>, ProblemHttpResult>> Search(
+        TenantContext ctx, string collection, SearchRequest request, MemoryService memory, CancellationToken cancellationToken) =>
+        await Guarded(ctx, ReadCapability, async () => TypedResults.Ok(await memory.SearchAsync(ctx, collection, request, cancellationToken)));
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteCollection(
+        TenantContext ctx, string collection, MemoryService memory, CancellationToken cancellationToken) =>
+        await Guarded(ctx, WriteCapability, async () =>
+        {
+            await memory.DeleteCollectionAsync(ctx, collection, cancellationToken);
+            return TypedResults.NoContent();
+        });
+
+    private static async Task<Results<T, ProblemHttpResult>> Guarded<T>(TenantContext ctx, string capability, Func<Task<T>> action)
+        where T : IResult
+    {
+        if (!ctx.Has(capability))
+        {
+            return Problems.Forbidden($"This call needs the '{capability}' capability, which the caller's key does not have.");
+        }
+        try
+        {
+            return await action();
+        }
+        catch (MemoryException e)
+        {
+            return Problems.Create(e.Status, e.Slug, e.Title, e.Message);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using System.Text.Json;
+using AgentCloud.ModelSimulator.Extensions;
+using AgentCloud.ModelSimulator.Inference;
+using AgentCloud.ServiceDefaults;
+using AgentCloud.ServiceDefaults.Contracts;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace AgentCloud.ModelSimulator.Apis;
+
+/// <summary>OpenAI-compatible chat completions, plain or as server-sent events.</summary>
+public static class ChatCompletionsApi
+{
+    public static RouteGroupBuilder MapChatCompletionsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1");
+        api.MapPost("/chat/completions", CreateCompletion);
+        return api;
+    }
+
+    public static async Task<Results<JsonHttpResult<ChatCompletion>, ProblemHttpResult, EmptyHttpResult>> CreateCompletion(
+        HttpContext http, ChatEngine engine, SimTokenizer tokenizer, IOptions<SimulatorOptions> options, TimeProvider time)
+    {
+        var o = options.Value;
+        var (body, malformed) = await OpenAiJson.ReadObjectAsync(http.Request.Body, http.RequestAborted);
+        if (body is null)
+        {
+            return Problems.BadRequest(malformed!);
+        }
+        var request = ChatRequestReader.TryRead(body, o.MaxModelTokens, out var problem);
+        if (request is null)
+        {
+            return Problems.BadRequest(problem!);
+        }
+        if (!o.Models.Contains(request.Model, StringComparer.Ordinal))
+        {
+            return Problems.NotFound($"The model '{request.Model}' is not served here; models: {string.Join(", ", o.Models)}.");
+        }
+        var prompt = PromptText.Render(request.Messages);
+        var ids = tokenizer.Encode(prompt);
+        if (ids.Count + (request.MaxTokens ?? 0) > o.MaxModelTokens)
+        {
+            return Problems.Create(400, "context-length-exceeded", "Context length exceeded",
+                $"The prompt has {ids.Count} tokens and max_tokens asks for {request.MaxTokens ?? 0} more; the model's context is {o.MaxModelTokens} tokens.");
+        }
+        using var run = await engine.StartAsync(new ChatJob(request.Model, prompt, ids, request.MaxTokens, request.MinTokens, request.CacheSalt), http.RequestAborted);
+        var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
+        var created = time.GetUtcNow().ToUnixTimeSeconds();
+        var report = new SimulatorReport(o.InstanceName, run.ModelledTtft.TotalMilliseconds, run.Queued.TotalMilliseconds);
+        var usage = new Usage(run.PromptTokens, run.CompletionTokens, run.PromptTokens + run.CompletionTokens, new PromptTokensDetails(run.CachedTokens));
+        if (request.Stream)
+        {
+            await StreamAsync(http, run, id, created, request, usage, report);
+            return TypedResults.Empty;
+        }
+        var text = string.Concat(await run.TokensAsync(http.RequestAborted).ToListAsync(http.RequestAborted));
+        return TypedResults.Json(new ChatCompletion(id, "chat.completion", created, request.Model,
+            [new Choice(0, new AssistantMessage("assistant", text), run.FinishReason)], usage, report), OpenAiShapes.Json);
+    }
+
+    private static async Task StreamAsync(HttpContext http, ChatRun run, string id, long created, ChatRequest request, Usage usage, SimulatorReport report)
+    {
+        http.Response.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-cache";
+        var ct = http.RequestAborted;
+        ChatCompletionChunk Chunk(Delta delta, string? finish) => new(id, "chat.completion.chunk", created, request.Model, [new ChunkChoice(0, delta, finish)]);
+        await WriteEventAsync(http, Chunk(new Delta(Role: "assistant", Content: ""), null), ct);
+        await foreach (var token in run.TokensAsync(ct))
+        {
+            await WriteEventAsync(http, Chunk(new Delta(Content: token), null), ct);
+        }
+        await WriteEventAsync(http, Chunk(new Delta(), run.FinishReason), ct);
+        if (request.IncludeUsage)
+        {
+            await WriteEventAsync(http, new ChatCompletionChunk(id, "chat.completion.chunk", created, request.Model, [], usage, report), ct);
+        }
+        await http.Response.WriteAsync("data: [DONE]\n\n", ct);
+        await http.Response.Body.FlushAsync(ct);
+    }
+
+    private static async Task WriteEventAsync(HttpContext http, ChatCompletionChunk chunk, CancellationToken ct)
+    {
+        await http.Response.WriteAsync("data: " + JsonSerializer.Serialize(chunk, OpenAiShapes.Json) + "\n\n", ct);
+        await http.Response.Body.FlushAsync(ct);
+    }
+}

@@ -1,0 +1,170 @@
+using AgentCloud.SandboxBroker.Exec;
+using AgentCloud.SandboxBroker.Files;
+using AgentCloud.SandboxBroker.Isolation;
+using AgentCloud.SandboxBroker.Sandboxes;
+using AgentCloud.ServiceDefaults;
+using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.ServiceDefaults.Tenancy;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace AgentCloud.SandboxBroker.Apis;
+
+/// <summary>The tenant's sandboxes (API.md): create, list, get, delete, exec and files; always the caller's own only.</summary>
+public static class SandboxesApi
+{
+    public static RouteGroupBuilder MapSandboxesApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/sandboxes");
+        api.MapGet("/capabilities", GetCapabilities);
+        api.MapPost("/", CreateSandbox);
+        api.MapGet("/", ListSandboxes);
+        api.MapGet("/{id}", GetSandbox);
+        api.MapDelete("/{id}", DeleteSandbox);
+        api.MapPost("/{id}/exec", Exec);
+        api.MapPut("/{id}/files/{**path}", PutFile);
+        api.MapGet("/{id}/files/{**path}", GetFile);
+        return api;
+    }
+
+    public sealed record SandboxView(string Id, string Isolation, string Pool, string Template, bool Warm, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt)
+    {
+        public static SandboxView Of(Sandbox s) => new(s.Id, s.Isolation, s.Pool, s.Template, s.Warm, s.CreatedAt, s.ExpiresAt);
+    }
+
+    public sealed record LevelView(string Level, bool Available, string Reason);
+
+    public sealed record CapabilitiesView(IReadOnlyList<LevelView> Levels, string Limits, IReadOnlyList<string> Templates, string Egress);
+
+    public static Ok<CapabilitiesView> GetCapabilities(IsolationCatalog catalog, IOptions<SandboxBrokerOptions> options) =>
+        TypedResults.Ok(new CapabilitiesView(
+            catalog.Levels.Select(l => new LevelView(l.Level, l.Available, l.Reason)).ToList(),
+            catalog.Limits,
+            options.Value.EffectiveTemplates().Keys.Order().ToList(),
+            "default deny; the tenant's allowlisted domains through the broker's HTTP/CONNECT proxy at http://127.0.0.1:3128 inside bubblewrap sandboxes"));
+
+    public static async Task<Results<Created<SandboxView>, ProblemHttpResult>> CreateSandbox(
+        TenantContext ctx, [FromBody(EmptyBodyBehavior = Microsoft.AspNetCore.Mvc.ModelBinding.EmptyBodyBehavior.Allow)] CreateSandboxRequest? request,
+        ITenantPolicySource policies, SandboxManager manager, HttpContext http, CancellationToken cancellationToken)
+    {
+        var policy = await policies.GetAsync(ctx, cancellationToken);
+        if (policy is null)
+        {
+            return Problems.Forbidden("The calling tenant no longer exists.");
+        }
+        try
+        {
+            var sandbox = manager.Create(ctx, policy, request ?? new CreateSandboxRequest(null, null, null));
+            return TypedResults.Created($"/v1/sandboxes/{sandbox.Id}", SandboxView.Of(sandbox));
+        }
+        catch (SandboxRefusal refusal)
+        {
+            return Refused(refusal, http);
+        }
+    }
+
+    public static Ok<SandboxView[]> ListSandboxes(TenantContext ctx, SandboxManager manager) =>
+        TypedResults.Ok(manager.List(ctx.TenantId).Select(SandboxView.Of).ToArray());
+
+    public static Results<Ok<SandboxView>, ProblemHttpResult> GetSandbox(TenantContext ctx, string id, SandboxManager manager) =>
+        manager.Find(ctx.TenantId, id) is { } sandbox ? TypedResults.Ok(SandboxView.Of(sandbox)) : NotFound(id);
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteSandbox(TenantContext ctx, string id, SandboxManager manager) =>
+        await manager.DeleteAsync(ctx.TenantId, id) ? TypedResults.NoContent() : NotFound(id);
+
+    public static async Task<Results<Ok<ExecResult>, ProblemHttpResult>> Exec(
+        TenantContext ctx, string id, ExecRequest request, SandboxManager manager, HttpContext http, CancellationToken cancellationToken)
+    {
+        if (manager.Find(ctx.TenantId, id) is not { } sandbox)
+        {
+            return NotFound(id);
+        }
+        try
+        {
+            return TypedResults.Ok(await manager.ExecAsync(sandbox, request, cancellationToken));
+        }
+        catch (SandboxRefusal refusal)
+        {
+            return Refused(refusal, http);
+        }
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> PutFile(
+        TenantContext ctx, string id, string path, SandboxManager manager, HttpContext http, IOptions<SandboxBrokerOptions> options, CancellationToken cancellationToken)
+    {
+        if (manager.Find(ctx.TenantId, id) is not { } sandbox)
+        {
+            return NotFound(id);
+        }
+        var limit = options.Value.MaxUploadBytes;
+        if (http.Request.ContentLength > limit)
+        {
+            return TooLarge($"The upload is {http.Request.ContentLength} bytes; the limit is {limit}.");
+        }
+        try
+        {
+            await WorkspaceFiles.WriteAsync(sandbox.Slot.Workspace, Decode(path), http.Request.Body, limit, sandbox.Slot.Uid, cancellationToken);
+            sandbox.LastUsedAt = DateTimeOffset.UtcNow;
+            return TypedResults.NoContent();
+        }
+        catch (Exception e) when (FileProblem(e) is { } problem)
+        {
+            return problem;
+        }
+    }
+
+    public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetFile(
+        TenantContext ctx, string id, string path, SandboxManager manager, IOptions<SandboxBrokerOptions> options, CancellationToken cancellationToken)
+    {
+        if (manager.Find(ctx.TenantId, id) is not { } sandbox)
+        {
+            return NotFound(id);
+        }
+        try
+        {
+            var bytes = await WorkspaceFiles.ReadAsync(sandbox.Slot.Workspace, Decode(path), options.Value.MaxDownloadBytes, sandbox.Slot.Uid, cancellationToken);
+            sandbox.LastUsedAt = DateTimeOffset.UtcNow;
+            return TypedResults.File(bytes, "application/octet-stream");
+        }
+        catch (Exception e) when (FileProblem(e) is { } problem)
+        {
+            return problem;
+        }
+    }
+
+    /// <summary>Routing leaves %2F encoded in a catch-all; decode so an encoded '../' is seen (and refused) as one.</summary>
+    private static string Decode(string path) => path.Contains('%') ? Uri.UnescapeDataString(path) : path;
+
+    private static ProblemHttpResult? FileProblem(Exception e) => e switch
+    {
+        WorkspacePathException => Problems.Create(StatusCodes.Status400BadRequest, "sandbox-path-refused", "Path refused", e.Message),
+        WorkspaceFileNotFoundException => Problems.NotFound(e.Message),
+        WorkspaceFileTooLargeException => TooLarge(e.Message),
+        _ => null,
+    };
+
+    private static ProblemHttpResult TooLarge(string detail) =>
+        Problems.Create(StatusCodes.Status413PayloadTooLarge, "body-too-large", "Too large", detail);
+
+    private static ProblemHttpResult NotFound(string id) => Problems.NotFound($"No sandbox '{id}' belongs to the calling tenant.");
+
+    private static ProblemHttpResult Refused(SandboxRefusal refusal, HttpContext http)
+    {
+        switch (refusal.Kind)
+        {
+            case RefusalKind.NoAcceptableIsolation:
+                return Problems.Create(StatusCodes.Status409Conflict, "sandbox-isolation-unavailable", "No acceptable isolation level", refusal.Message);
+            case RefusalKind.TooManySandboxes:
+                http.Response.Headers.RetryAfter = "5";
+                return Problems.Create(StatusCodes.Status429TooManyRequests, "sandbox-concurrency-limit", "Too many sandboxes", refusal.Message);
+            case RefusalKind.NotAllowed:
+                return Problems.Forbidden(refusal.Message);
+            case RefusalKind.Busy:
+                http.Response.Headers.RetryAfter = "5";
+                return Problems.Create(StatusCodes.Status503ServiceUnavailable, "sandbox-capacity", "No capacity", refusal.Message);
+            default:
+                return Problems.BadRequest(refusal.Message);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using AgentCloud.SandboxBroker.Isolation;
+using AgentCloud.SandboxBroker.Native;
+using Microsoft.Extensions.Options;
+
+namespace AgentCloud.SandboxBroker.Exec;
+
+/// <summary>
+/// Runs a launch: feeds stdin, keeps capped stdout/stderr, and on timeout (or the caller going away) kills the
+/// whole process group the launch leads; the PID namespace then takes every descendant with it.
+/// </summary>
+public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, ILogger<SandboxExecutor> logger)
+{
+    /// <summary>How long output may keep arriving after the main process has exited (a leftover holding the pipe).</summary>
+    private static readonly TimeSpan OutputGrace = TimeSpan.FromMilliseconds(500);
+
+    public async Task<ExecResult> RunAsync(ProcessLaunch launch, byte[]? stdin, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        foreach (var (path, content) in launch.FilesToWrite)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await File.WriteAllTextAsync(path, content, cancellationToken);
+        }
+        var psi = new ProcessStartInfo(launch.FileName)
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = "/",
+        };
+        psi.Environment.Clear();
+        psi.Environment["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        foreach (var a in launch.Arguments)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        var watch = Stopwatch.StartNew();
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {launch.FileName}");
+        var stdout = new CappedBuffer(options.Value.MaxOutputBytes);
+        var stderr = new CappedBuffer(options.Value.MaxOutputBytes);
+        var readers = Task.WhenAll(stdout.DrainAsync(process.StandardOutput.BaseStream), stderr.DrainAsync(process.StandardError.BaseStream));
+        _ = FeedAsync(process, stdin);
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        var timedOut = false;
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            timedOut = !cancellationToken.IsCancellationRequested;
+            KillGroup(process.Id);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+        await Task.WhenAny(readers, Task.Delay(OutputGrace, CancellationToken.None));
+        watch.Stop();
+        var exitCode = timedOut ? 137 : process.ExitCode;
+        return new ExecResult(exitCode, stdout.Text(), stderr.Text(), watch.ElapsedMilliseconds, timedOut, stdout.Truncated || stderr.Truncated);
+    }
+
+    private async Task FeedAsync(Process process, byte[]? stdin)
+    {
+        try
+        {
+            if (stdin is { Length: > 0 })
+            {
+                await process.StandardInput.BaseStream.WriteAsync(stdin);
+            }
+            process.StandardInput.Close();
+        }
+        catch (IOException e)
+        {
+            logger.LogDebug(e, "The sandboxed command closed stdin before reading all of it");
+        }
+    }
+
+    /// <summary>The launch starts with setsid, so its pid is also its process group id.</summary>
+    public static void KillGroup(int pid)
+    {
+        Libc.Kill(-pid, Libc.SIGKILL);
+        Libc.Kill(pid, Libc.SIGKILL);
+    }
+}

@@ -1,0 +1,36 @@
+using AgentCloud.SandboxBroker.Egress;
+using AgentCloud.SandboxBroker.Exec;
+using AgentCloud.SandboxBroker.Isolation;
+using AgentCloud.SandboxBroker.Sandboxes;
+using AgentCloud.SandboxBroker.Usage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace AgentCloud.SandboxBroker.Extensions;
+
+/// <summary>The broker's domain services without hosting or HTTP, shared by the service and the benchmark.</summary>
+public static class SandboxBrokerServices
+{
+    /// <summary>
+    /// Adds the isolation ladder, slot layout, pools, recycler, executor, egress proxy, usage emitter and manager.
+    /// Needs <see cref="Microsoft.Extensions.Options.IOptions{SandboxBrokerOptions}"/>, an <c>IConnectionMultiplexer</c>, logging and metrics.
+    /// </summary>
+    public static IServiceCollection AddSandboxBrokerCore(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<HostProbe>();
+        services.AddSingleton<ISandboxBackend, FirecrackerBackend>();
+        services.AddSingleton<ISandboxBackend, GvisorBackend>();
+        services.AddSingleton<ISandboxBackend, BubblewrapBackend>();
+        services.AddSingleton<ISandboxBackend, NamespaceBackend>();
+        services.AddSingleton<ISandboxBackend, NoneBackend>();
+        services.AddSingleton<IsolationCatalog>();
+        services.AddSingleton<SlotLayout>();
+        services.AddSingleton<Recycler>();
+        services.AddSingleton<WarmPools>();
+        services.AddSingleton<SandboxExecutor>();
+        services.AddSingleton<EgressProxy>();
+        services.AddSingleton<SandboxUsage>();
+        services.AddSingleton<SandboxManager>();
+        return services;
+    }
+}

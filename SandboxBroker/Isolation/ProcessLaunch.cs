@@ -1,0 +1,15 @@
+namespace AgentCloud.SandboxBroker.Isolation;
+
+/// <summary>A program and its arguments, plus files that must exist before it starts (e.g. an OCI bundle).</summary>
+public sealed record ProcessLaunch(string FileName, IReadOnlyList<string> Arguments)
+{
+    public IReadOnlyDictionary<string, string> FilesToWrite { get; init; } = new Dictionary<string, string>();
+
+    public string CommandLine => string.Join(' ', new[] { FileName }.Concat(Arguments));
+}
+
+/// <summary>What one exec asks for, already validated: the command, its full environment and whether egress is wired in.</summary>
+public sealed record ExecSpec(IReadOnlyList<string> Command, IReadOnlyDictionary<string, string> Environment, string? EgressSocket);
+
+/// <summary>Whether a backend can run on this host, and why not.</summary>
+public sealed record BackendAvailability(string Level, bool Available, string Reason);

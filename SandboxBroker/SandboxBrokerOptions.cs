@@ -1,0 +1,124 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AgentCloud.SandboxBroker;
+
+/// <summary>Where sandboxes live, how big the pools are and how far a sandbox may go; section <c>SandboxBroker</c>.</summary>
+public sealed class SandboxBrokerOptions
+{
+    public const string SectionName = "SandboxBroker";
+
+    /// <summary>Directory holding every sandbox of this broker; whatever is in it at start is an orphan and is reclaimed.</summary>
+    [Required]
+    public string Root { get; set; } = "/var/lib/agentcloud/sandboxes";
+
+    /// <summary>First host uid given to sandboxes (one uid per sandbox, so no sandbox can read another's files or signal its processes).</summary>
+    [Range(1000, int.MaxValue - 100_000)]
+    public int UidBase { get; set; } = 610_000;
+
+    [Range(1, 100_000)]
+    public int UidCount { get; set; } = 4096;
+
+    /// <summary>Warm sandboxes kept per (isolation level, template) in the shared pool.</summary>
+    [Range(0, 256)]
+    public int SharedPoolSize { get; set; } = 2;
+
+    /// <summary>Warm sandboxes kept per tenant whose tier asks for a dedicated pool.</summary>
+    [Range(0, 64)]
+    public int DedicatedPoolSize { get; set; } = 1;
+
+    /// <summary>Isolation levels that get a shared warm pool (when available on this host).</summary>
+    public List<string> PooledLevels { get; set; } = ["bubblewrap"];
+
+    /// <summary>Levels never used even when the host offers them (e.g. to run the broker at namespace level on purpose).</summary>
+    public List<string> DisabledLevels { get; set; } = [];
+
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(15);
+
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromHours(2);
+
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    [Range(1, 3600)]
+    public int DefaultExecTimeoutSeconds { get; set; } = 60;
+
+    [Range(1, 86_400)]
+    public int MaxExecTimeoutSeconds { get; set; } = 900;
+
+    [Range(1024, 256 * 1024 * 1024)]
+    public int MaxOutputBytes { get; set; } = 1024 * 1024;
+
+    [Range(1, int.MaxValue)]
+    public long MaxUploadBytes { get; set; } = 32L * 1024 * 1024;
+
+    [Range(1, int.MaxValue)]
+    public long MaxDownloadBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Total bytes of command arguments and environment one exec may carry.</summary>
+    [Range(1024, 16 * 1024 * 1024)]
+    public int MaxArgumentBytes { get; set; } = 256 * 1024;
+
+    [Range(0, 64 * 1024 * 1024)]
+    public int MaxStdinBytes { get; set; } = 4 * 1024 * 1024;
+
+    public SandboxLimits Limits { get; set; } = new();
+
+    public Dictionary<string, SandboxTemplate> Templates { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Host names the egress proxy resolves to a fixed address (tests stand a loopback server in for a domain).</summary>
+    public Dictionary<string, string> EgressHostOverrides { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Firecracker needs a guest kernel and root filesystem image; without them the level is unavailable.</summary>
+    public string? FirecrackerKernelImage { get; set; }
+
+    public string? FirecrackerRootfsImage { get; set; }
+
+    /// <summary>The templates in effect: the configured ones, plus <c>default</c> when not configured.</summary>
+    public IReadOnlyDictionary<string, SandboxTemplate> EffectiveTemplates()
+    {
+        var all = new Dictionary<string, SandboxTemplate>(Templates, StringComparer.Ordinal);
+        all.TryAdd(SandboxTemplate.DefaultName, SandboxTemplate.Default());
+        return all;
+    }
+}
+
+/// <summary>Per-process limits applied to everything a sandbox runs (rlimits; cgroup v2 is used where the host lets the broker write it).</summary>
+public sealed class SandboxLimits
+{
+    [Range(1, 86_400)]
+    public int CpuSeconds { get; set; } = 600;
+
+    [Range(16L * 1024 * 1024, long.MaxValue)]
+    public long AddressSpaceBytes { get; set; } = 4L * 1024 * 1024 * 1024;
+
+    [Range(8, 65_536)]
+    public int MaxProcesses { get; set; } = 256;
+
+    [Range(1024, long.MaxValue)]
+    public long MaxFileBytes { get; set; } = 1024L * 1024 * 1024;
+
+    [Range(16, 65_536)]
+    public int OpenFiles { get; set; } = 1024;
+}
+
+/// <summary>What a sandbox starts with: the environment every exec gets before the caller's own variables.</summary>
+public sealed class SandboxTemplate
+{
+    public const string DefaultName = "default";
+
+    public Dictionary<string, string> Environment { get; set; } = new(StringComparer.Ordinal);
+
+    public static SandboxTemplate Default() => new()
+    {
+        Environment = new(StringComparer.Ordinal)
+        {
+            ["PATH"] = "/usr/local/bin:/usr/bin:/bin",
+            ["HOME"] = "/workspace",
+            ["LANG"] = "C.UTF-8",
+            ["PYTHONDONTWRITEBYTECODE"] = "1",
+            ["TMPDIR"] = "/tmp",
+        },
+    };
+}

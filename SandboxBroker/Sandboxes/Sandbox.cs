@@ -1,0 +1,45 @@
+namespace AgentCloud.SandboxBroker.Sandboxes;
+
+/// <summary>A tenant's lease on a slot: what the API calls a sandbox. Its id is new for every lease.</summary>
+public sealed class Sandbox
+{
+    public required string Id { get; init; }
+    public required string TenantId { get; init; }
+    public required string Principal { get; init; }
+    public string? RunId { get; init; }
+    public required SandboxSlot Slot { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required DateTimeOffset ExpiresAt { get; init; }
+
+    /// <summary>Whether the slot came warm from a pool rather than created for this request.</summary>
+    public bool Warm { get; init; }
+    public IReadOnlyList<string> Egress { get; init; } = [];
+    public IAsyncDisposable? EgressListener { get; set; }
+    public string? EgressSocket { get; set; }
+
+    public DateTimeOffset LastUsedAt { get; set; }
+
+    private int _running;
+    private int _released;
+
+    public string Isolation => Slot.Level;
+    public string Pool => Slot.Pool.Kind;
+    public string Template => Slot.Template;
+    public int RunningExecs => Volatile.Read(ref _running);
+    public bool Released => Volatile.Read(ref _released) == 1;
+
+    internal bool TryBeginExec()
+    {
+        Interlocked.Increment(ref _running);
+        if (Released)
+        {
+            Interlocked.Decrement(ref _running);
+            return false;
+        }
+        return true;
+    }
+
+    internal void EndExec() => Interlocked.Decrement(ref _running);
+
+    internal bool MarkReleased() => Interlocked.Exchange(ref _released, 1) == 0;
+}

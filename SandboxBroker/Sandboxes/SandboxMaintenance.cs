@@ -1,0 +1,70 @@
+using AgentCloud.ServiceDefaults.Contracts;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace AgentCloud.SandboxBroker.Sandboxes;
+
+/// <summary>
+/// Reclaims orphans at start, keeps warm pools filled and sweeps each tenant with sandboxes for idle or expired
+/// leases; on shutdown ends every lease and empties the pools.
+/// </summary>
+public sealed class SandboxMaintenance(
+    SandboxManager manager, WarmPools pools, IConnectionMultiplexer redis, IOptions<SandboxBrokerOptions> options, ILogger<SandboxMaintenance> logger) : BackgroundService
+{
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        manager.ReclaimOrphans();
+        pools.RegisterSharedPools();
+        var offboarded = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(PlatformChannels.TenantOffboarded));
+        offboarded.OnMessage(async message =>
+        {
+            try
+            {
+                await manager.OffboardAsync(message.Message.ToString());
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.LogError(e, "Offboarding tenant {TenantId} left something behind; the sweeper retries", message.Message.ToString());
+            }
+        });
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        var nextSweep = DateTime.UtcNow;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                pools.Refill();
+                if (DateTime.UtcNow >= nextSweep)
+                {
+                    foreach (var tenant in manager.TenantsWithSandboxes.ToList())
+                    {
+                        await manager.SweepTenantAsync(tenant);
+                    }
+                    nextSweep = DateTime.UtcNow + options.Value.SweepInterval;
+                }
+                await pools.WaitForWorkAsync(options.Value.SweepInterval, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.LogError(e, "Sandbox maintenance round failed; retrying");
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await manager.ReleaseAllAsync();
+        pools.DrainAll();
+    }
+}

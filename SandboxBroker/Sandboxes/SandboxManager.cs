@@ -1,0 +1,324 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using AgentCloud.SandboxBroker.Egress;
+using AgentCloud.SandboxBroker.Exec;
+using AgentCloud.SandboxBroker.Isolation;
+using AgentCloud.SandboxBroker.Usage;
+using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.ServiceDefaults.Tenancy;
+using Microsoft.Extensions.Options;
+
+namespace AgentCloud.SandboxBroker.Sandboxes;
+
+/// <summary>
+/// Leases sandboxes to tenants: picks the isolation level, takes a warm slot (or makes one), enforces the
+/// per-tenant limit, runs execs, and ends leases (delete, idle, lifetime) by recycling or destroying the slot.
+/// Every lookup is by (tenant, id): another tenant's id is simply not found.
+/// </summary>
+public sealed partial class SandboxManager(
+    IsolationCatalog catalog,
+    WarmPools pools,
+    SlotLayout layout,
+    Recycler recycler,
+    SandboxExecutor executor,
+    EgressProxy egress,
+    SandboxUsage usage,
+    TimeProvider time,
+    IOptions<SandboxBrokerOptions> options,
+    ILogger<SandboxManager> logger)
+{
+    private readonly ConcurrentDictionary<string, Sandbox> _leases = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, object> _tenantLocks = new(StringComparer.Ordinal);
+    private SandboxBrokerOptions Options => options.Value;
+
+    public Sandbox Create(TenantContext caller, TenantPolicy policy, CreateSandboxRequest request)
+    {
+        var template = request.Template ?? SandboxTemplate.DefaultName;
+        if (!Options.EffectiveTemplates().ContainsKey(template))
+        {
+            throw new SandboxRefusal(RefusalKind.Invalid, $"Unknown template '{template}'. Known templates: {string.Join(", ", Options.EffectiveTemplates().Keys)}.");
+        }
+        var maxLifetime = (int)Options.MaxLifetime.TotalSeconds;
+        if (request.TimeoutSeconds is { } t && (t < 1 || t > maxLifetime))
+        {
+            throw new SandboxRefusal(RefusalKind.Invalid, $"timeoutSeconds must be between 1 and {maxLifetime}, not {t}.");
+        }
+        if (request.Isolation is { } wanted && !IsolationLevels.IsKnown(wanted))
+        {
+            throw new SandboxRefusal(RefusalKind.Invalid, $"Unknown isolation '{wanted}'; levels are {string.Join(", ", IsolationLevels.Ladder)}.");
+        }
+        var level = catalog.Choose(policy.SandboxIsolationLevels, request.Isolation) ?? throw new SandboxRefusal(RefusalKind.NoAcceptableIsolation,
+            $"No acceptable isolation level{(request.Isolation is null ? "" : $" for '{request.Isolation}'")}: tier '{policy.Tier}' accepts " +
+            $"[{string.Join(", ", policy.SandboxIsolationLevels)}]; this host offers [{string.Join(", ", catalog.Available)}].");
+        if (policy.MaxConcurrentSandboxes <= 0)
+        {
+            throw new SandboxRefusal(RefusalKind.NotAllowed, $"Tier '{policy.Tier}' includes no sandboxes.");
+        }
+
+        var key = new PoolKey(level, template, policy.DedicatedSandboxPool ? caller.TenantId : null);
+        var now = time.GetUtcNow();
+        var lifetime = request.TimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : Options.MaxLifetime;
+        Sandbox sandbox;
+        lock (_tenantLocks.GetOrAdd(caller.TenantId, _ => new object()))
+        {
+            var live = _leases.Values.Count(l => l.TenantId == caller.TenantId);
+            if (live >= policy.MaxConcurrentSandboxes)
+            {
+                throw new SandboxRefusal(RefusalKind.TooManySandboxes,
+                    $"Tenant already holds {live} sandboxes, the most tier '{policy.Tier}' allows at once; delete one or wait for one to expire.");
+            }
+            var warm = pools.TryTake(key, out var slot);
+            if (!warm)
+            {
+                slot = layout.CreateSlot(key);
+                recycler.ResetEnvironment(slot);
+            }
+            try
+            {
+                layout.MoveTo(slot, caller.TenantId);
+                sandbox = new Sandbox
+                {
+                    Id = "sbx_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)),
+                    TenantId = caller.TenantId, Principal = caller.Principal, RunId = caller.RunId, Slot = slot,
+                    CreatedAt = now, ExpiresAt = now + lifetime, LastUsedAt = now, Warm = warm, Egress = policy.Egress.ToList(),
+                };
+                if (policy.Egress.Count > 0 && level == IsolationLevels.Bubblewrap)
+                {
+                    sandbox.EgressSocket = layout.EgressSocketPath(sandbox.Id);
+                    sandbox.EgressListener = egress.Listen(sandbox.EgressSocket, slot.Uid, new DomainAllowlist(policy.Egress), caller.TenantId, sandbox.Id);
+                }
+                _leases[sandbox.Id] = sandbox;
+            }
+            catch
+            {
+                recycler.Destroy(slot);
+                throw;
+            }
+        }
+        if (key.DedicatedTenant is not null)
+        {
+            pools.Wake();
+        }
+        logger.LogInformation("Sandbox {SandboxId} for tenant {TenantId}: {Level}, template {Template}, {Pool} pool, {Warmth}",
+            sandbox.Id, sandbox.TenantId, level, template, key.Kind, sandbox.Warm ? "warm" : "cold");
+        return sandbox;
+    }
+
+    /// <summary>The tenant's own sandbox with that id, or null (also when it belongs to another tenant).</summary>
+    public Sandbox? Find(string tenantId, string id) =>
+        _leases.TryGetValue(id, out var s) && s.TenantId == tenantId && !s.Released ? s : null;
+
+    public IReadOnlyList<Sandbox> List(string tenantId) =>
+        _leases.Values.Where(s => s.TenantId == tenantId && !s.Released).OrderBy(s => s.CreatedAt).ToList();
+
+    public IEnumerable<string> TenantsWithSandboxes => _leases.Values.Select(s => s.TenantId).Distinct();
+
+    public async Task<bool> DeleteAsync(string tenantId, string id)
+    {
+        var sandbox = Find(tenantId, id);
+        return sandbox is not null && await ReleaseAsync(sandbox, "ok");
+    }
+
+    public async Task<ExecResult> ExecAsync(Sandbox sandbox, ExecRequest request, CancellationToken cancellationToken)
+    {
+        var (command, env, stdin, timeout) = Validate(request, sandbox);
+        if (!sandbox.TryBeginExec())
+        {
+            throw new SandboxRefusal(RefusalKind.Invalid, "The sandbox was deleted.");
+        }
+        try
+        {
+            sandbox.LastUsedAt = time.GetUtcNow();
+            var spec = new ExecSpec(command, env, sandbox.EgressSocket);
+            var launch = catalog.Backend(sandbox.Isolation).BuildLaunch(sandbox.Slot, spec);
+            return await executor.RunAsync(launch, stdin, timeout, cancellationToken);
+        }
+        finally
+        {
+            sandbox.LastUsedAt = time.GetUtcNow();
+            sandbox.EndExec();
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
+    private static partial Regex EnvName();
+
+    private (IReadOnlyList<string>, IReadOnlyDictionary<string, string>, byte[]?, TimeSpan) Validate(ExecRequest request, Sandbox sandbox)
+    {
+        if (request.Command is null || request.Command.Count == 0 || string.IsNullOrEmpty(request.Command[0]))
+        {
+            throw new SandboxRefusal(RefusalKind.Invalid, "command must be a non-empty list whose first element is the program, e.g. [\"python3\", \"main.py\"].");
+        }
+        long bytes = 0;
+        foreach (var arg in request.Command)
+        {
+            if (arg is null || arg.Contains('\0'))
+            {
+                throw new SandboxRefusal(RefusalKind.Invalid, "command elements must be strings without NUL characters.");
+            }
+            bytes += Encoding.UTF8.GetByteCount(arg) + 1;
+        }
+        var env = new Dictionary<string, string>(sandbox.Slot.Environment, StringComparer.Ordinal);
+        foreach (var (name, value) in request.Env ?? [])
+        {
+            if (!EnvName().IsMatch(name) || value is null || value.Contains('\0'))
+            {
+                throw new SandboxRefusal(RefusalKind.Invalid, $"env: '{name}' must be a name of letters, digits and '_' (not starting with a digit) with a string value without NUL.");
+            }
+            bytes += Encoding.UTF8.GetByteCount(name) + Encoding.UTF8.GetByteCount(value) + 2;
+            env[name] = value;
+        }
+        if (bytes > Options.MaxArgumentBytes)
+        {
+            throw new SandboxRefusal(RefusalKind.Invalid, $"command and env together are {bytes} bytes; the limit is {Options.MaxArgumentBytes}. Put large input in a file or stdin.");
+        }
+        var stdin = request.Stdin is null ? null : Encoding.UTF8.GetBytes(request.Stdin);
+        if (stdin is { Length: var n } && n > Options.MaxStdinBytes)
+        {
+            throw new SandboxRefusal(RefusalKind.Invalid, $"stdin is {n} bytes; the limit is {Options.MaxStdinBytes}. Upload large input as a file.");
+        }
+        var seconds = request.TimeoutSeconds ?? Options.DefaultExecTimeoutSeconds;
+        if (seconds < 1 || seconds > Options.MaxExecTimeoutSeconds)
+        {
+            throw new SandboxRefusal(RefusalKind.Invalid, $"timeoutSeconds must be between 1 and {Options.MaxExecTimeoutSeconds}, not {seconds}.");
+        }
+        return (request.Command.Select(c => c!).ToList(), env, stdin, TimeSpan.FromSeconds(seconds));
+    }
+
+    /// <summary>Ends a lease: stops its egress, emits its usage, kills its processes and recycles or destroys its slot (always, even on failure).</summary>
+    public async Task<bool> ReleaseAsync(Sandbox sandbox, string status)
+    {
+        if (!sandbox.MarkReleased())
+        {
+            return false;
+        }
+        var ended = time.GetUtcNow();
+        try
+        {
+            if (sandbox.EgressListener is { } listener)
+            {
+                await listener.DisposeAsync();
+            }
+            await usage.EmitAsync(sandbox, ended, status);
+        }
+        finally
+        {
+            _leases.TryRemove(sandbox.Id, out _);
+            try
+            {
+                if (!pools.Return(sandbox.Slot))
+                {
+                    logger.LogInformation("Slot {SlotId} of sandbox {SandboxId} destroyed", sandbox.Slot.SlotId, sandbox.Id);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.LogError(e, "Recycling slot {SlotId} failed; destroying it", sandbox.Slot.SlotId);
+                recycler.Destroy(sandbox.Slot);
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Sweeps one tenant: ends its idle or expired leases, and removes folders in that tenant's area that no live
+    /// lease owns. Touches nothing of any other tenant.
+    /// </summary>
+    public async Task<int> SweepTenantAsync(string tenantId)
+    {
+        var now = time.GetUtcNow();
+        var swept = 0;
+        foreach (var sandbox in _leases.Values.Where(s => s.TenantId == tenantId).ToList())
+        {
+            var idle = sandbox.RunningExecs == 0 && now - sandbox.LastUsedAt >= Options.IdleTimeout;
+            if ((idle || now >= sandbox.ExpiresAt) && await ReleaseAsync(sandbox, idle ? "ok" : "aborted"))
+            {
+                logger.LogInformation("Sandbox {SandboxId} of tenant {TenantId} ended: {Why}", sandbox.Id, tenantId, idle ? "idle" : "lifetime reached");
+                swept++;
+            }
+        }
+        var area = layout.TenantDirectory(tenantId);
+        if (!Directory.Exists(area))
+        {
+            return swept;
+        }
+        var owned = _leases.Values.Where(s => s.TenantId == tenantId).Select(s => s.Slot.SlotId).ToHashSet(StringComparer.Ordinal);
+        var records = layout.Records().ToDictionary(r => r.SlotId, StringComparer.Ordinal);
+        foreach (var dir in Directory.EnumerateDirectories(area))
+        {
+            var slotId = Path.GetFileName(dir);
+            if (owned.Contains(slotId))
+            {
+                continue;
+            }
+            if (records.TryGetValue(slotId, out var record))
+            {
+                SlotProcesses.KillAll(record.Uid);
+                File.Delete(Path.Combine(layout.Meta, slotId + ".json"));
+            }
+            Directory.Delete(dir, recursive: true);
+            logger.LogInformation("Removed stale workspace {SlotId} of tenant {TenantId}", slotId, tenantId);
+            swept++;
+        }
+        return swept;
+    }
+
+    /// <summary>A tenant was offboarded: end all its leases, drop its dedicated pool and remove its folder.</summary>
+    public async Task OffboardAsync(string tenantId)
+    {
+        foreach (var sandbox in _leases.Values.Where(s => s.TenantId == tenantId).ToList())
+        {
+            await ReleaseAsync(sandbox, "aborted");
+        }
+        pools.DropDedicated(tenantId);
+        await SweepTenantAsync(tenantId);
+        var area = layout.TenantDirectory(tenantId);
+        if (Directory.Exists(area) && !Directory.EnumerateFileSystemEntries(area).Any())
+        {
+            Directory.Delete(area);
+        }
+        logger.LogInformation("Tenant {TenantId} offboarded: its sandboxes and dedicated pool are gone", tenantId);
+    }
+
+    /// <summary>At start: every slot on disk belongs to a previous run of the broker; kill its processes and remove it.</summary>
+    public int ReclaimOrphans()
+    {
+        var reclaimed = 0;
+        foreach (var record in layout.Records().ToList())
+        {
+            SlotProcesses.KillAll(record.Uid);
+            File.Delete(Path.Combine(layout.Meta, record.SlotId + ".json"));
+            reclaimed++;
+        }
+        foreach (var area in new[] { layout.Warm, layout.Tenants, layout.Sockets })
+        {
+            foreach (var entry in Directory.EnumerateFileSystemEntries(area))
+            {
+                if (Directory.Exists(entry))
+                {
+                    Directory.Delete(entry, recursive: true);
+                }
+                else
+                {
+                    File.Delete(entry);
+                }
+            }
+        }
+        if (reclaimed > 0)
+        {
+            logger.LogWarning("Reclaimed {Count} orphaned sandbox slots left by a previous broker run", reclaimed);
+        }
+        return reclaimed;
+    }
+
+    /// <summary>Ends every lease (shutdown).</summary>
+    public async Task ReleaseAllAsync()
+    {
+        foreach (var sandbox in _leases.Values.ToList())
+        {
+            await ReleaseAsync(sandbox, "aborted");
+        }
+    }
+}

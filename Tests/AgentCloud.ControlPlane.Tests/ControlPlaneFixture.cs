@@ -1,0 +1,93 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using AgentCloud.ControlPlane.Infrastructure;
+using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Tests.Shared;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Npgsql;
+
+namespace AgentCloud.ControlPlane.Tests;
+
+/// <summary>
+/// The ControlPlane in process on a real Postgres and Redis, started once for the collection (migrations run
+/// as the owner, requests as the service role). Tests make their own tenants, so they do not see each other's.
+/// </summary>
+public sealed class ControlPlaneFixture : IAsyncLifetime
+{
+    public const string MasterKey = "test-vault-master-key-0123456789abcdef";
+
+    public PostgresServerFixture Postgres { get; } = new();
+    public RedisServerFixture Redis { get; } = new();
+    public string OwnerConnectionString { get; private set; } = "";
+    public string ServiceRoleConnectionString => ServiceRole.ConnectionStringFor(OwnerConnectionString, ServiceRole.PasswordFor(MasterKey))!;
+    public WebApplicationFactory<Program> Factory { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await Task.WhenAll(Postgres.InitializeAsync(), Redis.InitializeAsync());
+        OwnerConnectionString = await Postgres.CreateDatabaseAsync("controlplane");
+        Factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            web.UseSetting("ConnectionStrings:controlplane-db", OwnerConnectionString);
+            web.UseSetting("ConnectionStrings:redis", Redis.ConnectionString);
+            web.UseSetting("TenantContext:StaticJwks", TestTenantContexts.Jwks);
+            web.UseSetting("ControlPlane:VaultMasterKey", MasterKey);
+        });
+        using var warmUp = Factory.CreateClient();
+        (await warmUp.GetAsync("/health")).EnsureSuccessStatusCode();
+    }
+
+    public HttpClient Client(TenantContext context) => Factory.CreateClient().As(context);
+
+    public HttpClient Operator() => Client(TestTenantContexts.Operator);
+
+    /// <summary>Creates a tenant through the operator API and returns its id.</summary>
+    public async Task<string> CreateTenantAsync(object? body = null)
+    {
+        using var client = Operator();
+        var response = await client.PostAsJsonAsync("/admin/v1/tenants", body ?? new { name = "Tenant " + Guid.NewGuid().ToString("N")[..6], tier = "pro" });
+        response.EnsureSuccessStatusCode();
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.GetProperty("id").GetString()!;
+    }
+
+    /// <summary>Creates a key for a tenant and returns (id, key).</summary>
+    public async Task<(string Id, string Key)> CreateKeyAsync(string tenantId, object? body = null)
+    {
+        using var client = Operator();
+        var response = await client.PostAsJsonAsync($"/admin/v1/tenants/{tenantId}/keys", body ?? new { name = "ci" });
+        response.EnsureSuccessStatusCode();
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (json.RootElement.GetProperty("id").GetString()!, json.RootElement.GetProperty("key").GetString()!);
+    }
+
+    /// <summary>Runs SQL as the database owner (what an attacker with the owner's access, or the test, can do).</summary>
+    public async Task<long> OwnerScalarAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var conn = new NpgsqlConnection(OwnerConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        foreach (var (name, value) in parameters)
+        {
+            cmd.Parameters.AddWithValue(name, value);
+        }
+        var result = await cmd.ExecuteScalarAsync();
+        return result is null or DBNull ? 0 : Convert.ToInt64(result);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Factory is not null)
+        {
+            await Factory.DisposeAsync();
+        }
+        await Redis.DisposeAsync();
+        await Postgres.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ControlPlaneCollection : ICollectionFixture<ControlPlaneFixture>
+{
+    public const string Name = "controlplane";
+}

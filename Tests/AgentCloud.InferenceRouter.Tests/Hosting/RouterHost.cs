@@ -1,0 +1,71 @@
+using AgentCloud.InferenceRouter.Extensions;
+using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Tests.Shared;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AgentCloud.InferenceRouter.Tests.Hosting;
+
+/// <summary>One catalogue entry for a test router.</summary>
+public sealed record EndpointSpec(string Name, SimulatorHost Simulator, string Placement = "shared", string? TenantId = null, string? Tier = null);
+
+/// <summary>
+/// The real InferenceRouter on Kestrel, trusting the test signing key, writing usage to the test Redis, with its
+/// tenant policies from <see cref="FixedPolicies"/>.
+/// </summary>
+public sealed class RouterHost : WebApplicationFactory<InferenceRouterOptions>
+{
+    public const string CacheSaltSecret = "router-test-secret-0123456789abcdef";
+
+    private readonly Dictionary<string, string?> _settings;
+    private readonly FixedPolicies _policies;
+
+    public RouterHost(string redis, FixedPolicies policies, IReadOnlyList<EndpointSpec> endpoints, string cacheSalting = "Enforced")
+    {
+        _policies = policies;
+        _settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:redis"] = redis,
+            ["TenantContext:StaticJwks"] = TestTenantContexts.Jwks,
+            ["InferenceRouter:UpstreamApiKey"] = SimulatorHost.ApiKey,
+            ["InferenceRouter:CacheSaltSecret"] = CacheSaltSecret,
+            ["InferenceRouter:CacheSalting"] = cacheSalting,
+        };
+        foreach (var (e, i) in endpoints.Select((e, i) => (e, i)))
+        {
+            var prefix = $"InferenceRouter:Endpoints:{i}:";
+            _settings[prefix + "Name"] = e.Name;
+            _settings[prefix + "BaseUrl"] = e.Simulator.BaseUrl;
+            _settings[prefix + "Placement"] = e.Placement;
+            _settings[prefix + "TenantId"] = e.TenantId;
+            _settings[prefix + "Tier"] = e.Tier;
+            foreach (var (m, j) in e.Simulator.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ModelSimulator.Extensions.SimulatorOptions>>().Value.Models.Select((m, j) => (m, j)))
+            {
+                _settings[$"{prefix}Models:{j}"] = m;
+            }
+        }
+        UseKestrel(0);
+        StartServer();
+        BaseAddress = new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    }
+
+    public Uri BaseAddress { get; }
+
+    /// <summary>A client calling as <paramref name="tenant"/>, with the context the Gateway would sign.</summary>
+    public HttpClient ClientFor(TenantContext tenant) =>
+        new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) }.As(tenant);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (k, v) in _settings)
+        {
+            builder.UseSetting(k, v);
+        }
+        builder.ConfigureTestServices(s => s.AddSingleton<ITenantPolicySource>(_policies));
+    }
+}

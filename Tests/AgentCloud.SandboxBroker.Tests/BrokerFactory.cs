@@ -1,0 +1,133 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using AgentCloud.SandboxBroker.Sandboxes;
+using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Tests.Shared;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace AgentCloud.SandboxBroker.Tests;
+
+/// <summary>The broker in process, on real Redis, with its own sandbox root and uid range and fixed tenant policies.</summary>
+public sealed class BrokerFactory(string redisConnectionString, IDictionary<string, string?>? settings = null, string? root = null) : WebApplicationFactory<Program>
+{
+    private static int _instances;
+
+    public FakePolicies Policies { get; } = new();
+
+    /// <summary>Not under /tmp: namespace-level sandboxes mount their own /tmp over the host's.</summary>
+    public string Root { get; } = root ?? NewRoot();
+
+    public static string NewRoot() => Path.Combine(AppContext.BaseDirectory, "sandboxes-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public int UidBase { get; } = 700_000 + Interlocked.Increment(ref _instances) * 1000 + Environment.ProcessId % 97 * 20_000;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("ConnectionStrings:redis", redisConnectionString);
+        builder.UseSetting("TenantContext:StaticJwks", TestTenantContexts.Jwks);
+        builder.UseSetting("SandboxBroker:Root", Root);
+        builder.UseSetting("SandboxBroker:UidBase", UidBase.ToString());
+        builder.UseSetting("SandboxBroker:UidCount", "1000");
+        builder.UseSetting("SandboxBroker:SharedPoolSize", "1");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            builder.UseSetting(key, value);
+        }
+        builder.ConfigureTestServices(services =>
+        {
+            services.RemoveAll<ITenantPolicySource>();
+            services.AddSingleton<ITenantPolicySource>(Policies);
+        });
+    }
+
+    public SandboxManager Manager => Services.GetRequiredService<SandboxManager>();
+
+    public WarmPools Pools => Services.GetRequiredService<WarmPools>();
+
+    public HttpClient ClientFor(string tenant) => CreateClient().As(TestTenantContexts.Tenant(tenant));
+
+    public SandboxSlot SlotOf(string tenant, string id) => Manager.Find(tenant, id)!.Slot;
+
+    public override async ValueTask DisposeAsync()
+    {
+        var sockets = Services.GetRequiredService<SlotLayout>().Sockets;
+        await base.DisposeAsync();
+        foreach (var dir in new[] { Root, sockets }.Where(Directory.Exists))
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}
+
+public sealed record SandboxDto(string Id, string Isolation, string Pool, string Template, bool Warm, DateTimeOffset CreatedAt);
+
+public sealed record ExecDto(int ExitCode, string Stdout, string Stderr, long DurationMs, bool TimedOut, bool Truncated);
+
+public static class BrokerCalls
+{
+    public static async Task<SandboxDto> CreateSandboxAsync(this HttpClient client, object? body = null)
+    {
+        using var response = await client.PostAsJsonAsync("/v1/sandboxes", body ?? new { });
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, $"create: {(int)response.StatusCode} {text}");
+        return JsonSerializer.Deserialize<SandboxDto>(text, JsonSerializerOptions.Web)!;
+    }
+
+    public static async Task<ExecDto> ExecAsync(this HttpClient client, string id, string[] command, int? timeoutSeconds = null, string? stdin = null, Dictionary<string, string>? env = null)
+    {
+        using var response = await client.PostAsJsonAsync($"/v1/sandboxes/{id}/exec", new { command, timeoutSeconds, stdin, env });
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"exec: {(int)response.StatusCode} {text}");
+        return JsonSerializer.Deserialize<ExecDto>(text, JsonSerializerOptions.Web)!;
+    }
+
+    public static Task<ExecDto> ShAsync(this HttpClient client, string id, string script, int? timeoutSeconds = null) =>
+        client.ExecAsync(id, ["/bin/sh", "-c", script], timeoutSeconds);
+
+    public static async Task AssertProblemAsync(HttpResponseMessage response, int status)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status, $"expected {status}, got {(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var doc = JsonDocument.Parse(body);
+        Assert.True(doc.RootElement.TryGetProperty("type", out _), body);
+        Assert.False(string.IsNullOrWhiteSpace(doc.RootElement.GetProperty("detail").GetString()), body);
+    }
+}
+
+/// <summary>One Redis server and one broker shared by the tests that need no special settings.</summary>
+public sealed class BrokerFixture : IAsyncLifetime
+{
+    public RedisServerFixture Redis { get; } = new();
+
+    public BrokerFactory Broker { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await Redis.InitializeAsync();
+        Broker = new BrokerFactory(Redis.ConnectionString);
+        _ = Broker.Server;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Broker.DisposeAsync();
+        await Redis.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class BrokerCollection : ICollectionFixture<BrokerFixture>
+{
+    public const string Name = "broker";
+}

@@ -1,0 +1,136 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using AgentCloud.Tests.Shared;
+
+namespace AgentCloud.SandboxBroker.Tests;
+
+/// <summary>Default-deny egress through the broker's proxy; a loopback server stands in for the allowed domains.</summary>
+public sealed class EgressTests : IAsyncLifetime
+{
+    private readonly RedisServerFixture _redis = new();
+    private readonly TcpListener _site = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stop = new();
+    private BrokerFactory _broker = null!;
+    private int _hits;
+
+    private int SitePort => ((IPEndPoint)_site.LocalEndpoint).Port;
+
+    public async Task InitializeAsync()
+    {
+        _site.Start();
+        _ = ServeAsync();
+        await _redis.InitializeAsync();
+        _broker = new BrokerFactory(_redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["SandboxBroker:EgressHostOverrides:allowed.test"] = "127.0.0.1",
+            ["SandboxBroker:EgressHostOverrides:api.wild.test"] = "127.0.0.1",
+            ["SandboxBroker:EgressHostOverrides:denied.test"] = "127.0.0.1",
+        });
+        _broker.Policies.Set(FakePolicies.Default("egress-on") with { Egress = ["allowed.test", "*.wild.test"] });
+        _ = _broker.Server;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _site.Stop();
+        await _broker.DisposeAsync();
+        await _redis.DisposeAsync();
+    }
+
+    private async Task ServeAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _site.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+            _ = Task.Run(async () =>
+            {
+                using (client)
+                {
+                    var stream = client.GetStream();
+                    var buffer = new byte[8192];
+                    var seen = "";
+                    while (!seen.Contains("\r\n\r\n"))
+                    {
+                        var n = await stream.ReadAsync(buffer);
+                        if (n == 0) return;
+                        seen += Encoding.ASCII.GetString(buffer, 0, n);
+                    }
+                    Interlocked.Increment(ref _hits);
+                    var host = seen.Split("\r\n").FirstOrDefault(l => l.StartsWith("Host:", StringComparison.OrdinalIgnoreCase)) ?? "";
+                    var body = $"hello from the allowed site ({host.Trim()})";
+                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}"));
+                }
+            });
+        }
+    }
+
+    [Fact]
+    public async Task Allowed_domain_is_reached_through_the_proxy_by_plain_http_and_connect()
+    {
+        var client = _broker.ClientFor("egress-on");
+        var sandbox = await client.CreateSandboxAsync();
+
+        var plain = await client.ExecAsync(sandbox.Id, ["python3", "-c", $"import urllib.request; print(urllib.request.urlopen('http://allowed.test:{SitePort}/x', timeout=10).read().decode())"], timeoutSeconds: 30);
+        var tunnel = await client.ExecAsync(sandbox.Id, ["curl", "-sS", "--max-time", "10", "--proxytunnel", $"http://api.wild.test:{SitePort}/"], timeoutSeconds: 30);
+
+        Assert.Contains("hello from the allowed site", plain.Stdout);
+        Assert.Contains("hello from the allowed site", tunnel.Stdout);
+    }
+
+    [Fact]
+    public async Task Domain_not_on_the_allowlist_is_refused_by_the_proxy()
+    {
+        var client = _broker.ClientFor("egress-on");
+        var sandbox = await client.CreateSandboxAsync();
+        var before = _hits;
+
+        var plain = await client.ExecAsync(sandbox.Id, ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", $"http://denied.test:{SitePort}/"], timeoutSeconds: 30);
+        var tunnel = await client.ExecAsync(sandbox.Id, ["curl", "-sS", "--max-time", "10", "--proxytunnel", $"http://wild.test:{SitePort}/"], timeoutSeconds: 30);
+
+        Assert.Equal("403", plain.Stdout);
+        Assert.NotEqual(0, tunnel.ExitCode);
+        Assert.Contains("403", tunnel.Stderr);
+        Assert.Equal(before, _hits);
+    }
+
+    [Fact]
+    public async Task Raw_socket_to_anything_fails_even_with_egress()
+    {
+        var client = _broker.ClientFor("egress-on");
+        var sandbox = await client.CreateSandboxAsync();
+
+        var result = await client.ExecAsync(sandbox.Id, ["python3", "-c", $$"""
+import socket
+for host, port in [("127.0.0.1", {{SitePort}}), ("1.1.1.1", 443)]:
+    try:
+        socket.create_connection((host, port), timeout=2); print("CONNECTED", host)
+    except OSError as e:
+        print("refused", host)
+"""], timeoutSeconds: 30);
+
+        Assert.DoesNotContain("CONNECTED", result.Stdout);
+        Assert.Contains("refused 127.0.0.1", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Tenant_without_an_allowlist_gets_no_proxy_at_all()
+    {
+        var client = _broker.ClientFor("egress-off");
+        var sandbox = await client.CreateSandboxAsync();
+
+        var result = await client.ExecAsync(sandbox.Id, ["sh", "-c", $"env | grep -i proxy; curl -sS --max-time 5 http://allowed.test:{SitePort}/ || echo FAILED"], timeoutSeconds: 30);
+
+        Assert.Contains("FAILED", result.Stdout);
+        Assert.DoesNotContain("hello", result.Stdout);
+    }
+}

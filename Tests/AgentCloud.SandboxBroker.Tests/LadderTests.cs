@@ -1,0 +1,148 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using AgentCloud.ServiceDefaults.Contracts;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
+
+namespace AgentCloud.SandboxBroker.Tests;
+
+[Collection(BrokerCollection.Name)]
+public sealed class LadderTests(BrokerFixture fixture)
+{
+    private BrokerFactory Broker => fixture.Broker;
+
+    [Fact]
+    public async Task Capabilities_list_the_ladder_with_gvisor_and_firecracker_unavailable_and_why()
+    {
+        var client = Broker.ClientFor("ladder-caps");
+
+        using var doc = JsonDocument.Parse(await client.GetStringAsync("/v1/sandboxes/capabilities"));
+
+        var levels = doc.RootElement.GetProperty("levels").EnumerateArray()
+            .ToDictionary(l => l.GetProperty("level").GetString()!, l => (Available: l.GetProperty("available").GetBoolean(), Reason: l.GetProperty("reason").GetString()!));
+        Assert.Equal(["firecracker", "gvisor", "bubblewrap", "namespace", "none"], levels.Keys);
+        Assert.False(levels["firecracker"].Available);
+        Assert.False(levels["gvisor"].Available);
+        Assert.Contains("runsc", levels["gvisor"].Reason);
+        Assert.True(levels["bubblewrap"].Available);
+        Assert.True(levels["namespace"].Available);
+    }
+
+    [Fact]
+    public async Task Health_details_say_which_levels_are_available_and_why_not()
+    {
+        using var anonymous = Broker.CreateClient();
+
+        var health = await anonymous.GetStringAsync("/alive");
+        using var full = await anonymous.GetAsync("/health");
+        var text = await full.Content.ReadAsStringAsync();
+
+        Assert.Contains("gvisor: unavailable", text);
+        Assert.Contains("bubblewrap: available", text);
+        Assert.NotNull(health);
+    }
+
+    [Fact]
+    public async Task Tier_accepting_only_unavailable_levels_gets_409_naming_both_sides()
+    {
+        Broker.Policies.Set(FakePolicies.Default("ladder-vm") with { Tier = "regulated", SandboxIsolationLevels = ["firecracker", "gvisor"] });
+        var client = Broker.ClientFor("ladder-vm");
+
+        using var response = await client.PostAsJsonAsync("/v1/sandboxes", new { });
+
+        await BrokerCalls.AssertProblemAsync(response, 409);
+        var detail = await response.Content.ReadAsStringAsync();
+        Assert.Contains("firecracker, gvisor", detail);
+        Assert.Contains("bubblewrap, namespace", detail);
+    }
+
+    [Fact]
+    public async Task Requested_level_is_used_when_the_tier_accepts_it_and_refused_when_not()
+    {
+        Broker.Policies.Set(FakePolicies.Default("ladder-pick") with { SandboxIsolationLevels = ["bubblewrap", "namespace"] });
+        var client = Broker.ClientFor("ladder-pick");
+
+        var ns = await client.CreateSandboxAsync(new { isolation = "namespace" });
+        using var none = await client.PostAsJsonAsync("/v1/sandboxes", new { isolation = "none" });
+        var run = await client.ExecAsync(ns.Id, ["sh", "-c", "echo $$; id -u"]);
+
+        Assert.Equal("namespace", ns.Isolation);
+        Assert.Equal("namespace", (await client.GetFromJsonAsync<SandboxDto>($"/v1/sandboxes/{ns.Id}"))!.Isolation);
+        await BrokerCalls.AssertProblemAsync(none, 409);
+        Assert.Equal("1\n0\n", run.Stdout);
+    }
+
+    [Fact]
+    public async Task Tenant_over_its_concurrency_limit_gets_429_with_retry_after()
+    {
+        Broker.Policies.Set(FakePolicies.Default("ladder-limit") with { MaxConcurrentSandboxes = 2 });
+        var client = Broker.ClientFor("ladder-limit");
+        var first = await client.CreateSandboxAsync();
+        await client.CreateSandboxAsync();
+
+        using var third = await client.PostAsJsonAsync("/v1/sandboxes", new { });
+        await BrokerCalls.AssertProblemAsync(third, 429);
+        Assert.NotNull(third.Headers.RetryAfter);
+        (await client.DeleteAsync($"/v1/sandboxes/{first.Id}")).Dispose();
+        await client.CreateSandboxAsync();
+    }
+
+    [Fact]
+    public async Task Dedicated_pool_slots_never_serve_another_tenant()
+    {
+        Broker.Policies.Set(FakePolicies.Default("ladder-dedicated") with { Tier = "enterprise", DedicatedSandboxPool = true });
+        var dedicated = Broker.ClientFor("ladder-dedicated");
+        var shared = Broker.ClientFor("ladder-shared");
+
+        var own = await dedicated.CreateSandboxAsync();
+        var ownSlot = Broker.SlotOf("ladder-dedicated", own.Id).SlotId;
+        (await dedicated.DeleteAsync($"/v1/sandboxes/{own.Id}")).Dispose();
+        var other = await shared.CreateSandboxAsync();
+        var again = await dedicated.CreateSandboxAsync();
+
+        Assert.Equal("dedicated", own.Pool);
+        Assert.Equal("shared", other.Pool);
+        Assert.NotEqual(ownSlot, Broker.SlotOf("ladder-shared", other.Id).SlotId);
+        Assert.Equal("dedicated", again.Pool);
+        Assert.True(Broker.SlotOf("ladder-dedicated", again.Id).SlotId == ownSlot || Broker.Pools.Contains(ownSlot));
+    }
+
+    [Fact]
+    public async Task Deleting_a_sandbox_emits_its_seconds_as_a_usage_event()
+    {
+        var client = Broker.ClientFor("ladder-usage");
+        var sandbox = await client.CreateSandboxAsync();
+        await client.ExecAsync(sandbox.Id, ["true"]);
+
+        using var deleted = await client.DeleteAsync($"/v1/sandboxes/{sandbox.Id}");
+        using var again = await client.DeleteAsync($"/v1/sandboxes/{sandbox.Id}");
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        await BrokerCalls.AssertProblemAsync(again, 404);
+        var entries = await fixture.Redis.Connection.GetDatabase().StreamRangeAsync(UsageEvent.StreamName);
+        var events = entries.Select(e => UsageEvent.TryParse(e.Values.ToDictionary(v => v.Name.ToString(), v => v.Value.ToString()), out _))
+            .Where(e => e?.EventId == $"sandbox:{sandbox.Id}").ToList();
+        var usage = Assert.Single(events)!;
+        Assert.Equal("ladder-usage", usage.TenantId);
+        Assert.Equal("sandbox", usage.Kind);
+        Assert.Equal("sandbox:bubblewrap", usage.Resource);
+        Assert.True(usage.SandboxSeconds > 0);
+    }
+
+    [Fact]
+    public async Task Offboarding_a_tenant_ends_its_sandboxes_and_removes_its_folder()
+    {
+        Broker.Policies.Set(FakePolicies.Default("ladder-gone") with { DedicatedSandboxPool = true });
+        var gone = Broker.ClientFor("ladder-gone");
+        var stays = Broker.ClientFor("ladder-stays");
+        var sandbox = await gone.CreateSandboxAsync();
+        var other = await stays.CreateSandboxAsync();
+        var area = Broker.Services.GetRequiredService<AgentCloud.SandboxBroker.Sandboxes.SlotLayout>().TenantDirectory("ladder-gone");
+
+        await fixture.Redis.Connection.GetSubscriber().PublishAsync(RedisChannel.Literal(PlatformChannels.TenantOffboarded), "ladder-gone");
+
+        await IsolationTests.WaitUntil(() => Broker.Manager.Find("ladder-gone", sandbox.Id) is null && !Directory.Exists(area));
+        Assert.NotNull(Broker.Manager.Find("ladder-stays", other.Id));
+    }
+}

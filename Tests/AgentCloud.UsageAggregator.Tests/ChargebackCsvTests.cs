@@ -1,0 +1,52 @@
+using AgentCloud.UsageAggregator.Apis;
+using AgentCloud.UsageAggregator.Data;
+
+namespace AgentCloud.UsageAggregator.Tests;
+
+public sealed class ChargebackCsvTests
+{
+    private static readonly UsagePeriod Period = new(new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 7, 1, 0, 0, 0, TimeSpan.Zero));
+
+    [Fact]
+    public void Values_a_spreadsheet_would_run_as_formulas_are_defused_and_quoted()
+    {
+        var csv = ChargebackCsv.Write([new UsageRow("acme", "inference", "=HYPERLINK(\"x\",\"y\")", null, 1, 2, 0, 3, 5, 0, 0.5m)], Period);
+
+        var line = csv.Split('\n')[1];
+        Assert.StartsWith("acme,inference,\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\",", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Each_row_carries_the_period_and_all_sums()
+    {
+        var csv = ChargebackCsv.Write([new UsageRow("acme", "sandbox", "sandbox:gvisor", null, 4, 0, 0, 0, 0, 12.5m, 0.00025m)], Period);
+
+        Assert.Equal("acme,sandbox,sandbox:gvisor,2026-06-01T00:00:00.0000000+00:00,2026-07-01T00:00:00.0000000+00:00,4,0,0,0,0,12.5,0.00025",
+            csv.Split('\n')[1]);
+    }
+}
+
+public sealed class UsagePeriodTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 27, 10, 30, 45, TimeSpan.Zero);
+
+    [Fact]
+    public void Default_period_is_the_last_30_days_in_whole_minutes_including_the_current_one()
+    {
+        var period = UsagePeriod.TryParse(null, null, Now, out _)!.Value;
+
+        Assert.Equal(new DateTimeOffset(2026, 10, 28, 10, 30, 0, TimeSpan.Zero), period.From);
+        Assert.Equal(new DateTimeOffset(2026, 11, 27, 10, 31, 0, TimeSpan.Zero), period.To);
+    }
+
+    [Theory]
+    [InlineData("2026-06-01", "2026-06-01", "must be before")]
+    [InlineData("2020-01-01", "2026-01-01", "at most")]
+    [InlineData("1999-12-31", "2000-01-02", "must lie between")]
+    [InlineData("next week", null, "ISO 8601")]
+    public void Senseless_periods_are_refused_with_a_reason(string? from, string? to, string reason)
+    {
+        Assert.Null(UsagePeriod.TryParse(from, to, Now, out var problem));
+        Assert.Contains(reason, problem, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,61 @@
+using AgentCloud.ServiceDefaults;
+using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.UsageAggregator.Data;
+using AgentCloud.UsageAggregator.Tenants;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace AgentCloud.UsageAggregator.Apis;
+
+/// <summary>The caller's own usage: the tenant always comes from the signed context, never from the request.</summary>
+public static class UsageApi
+{
+    public static RouteGroupBuilder MapUsageApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/usage");
+        group.MapGet("", GetOwnUsage);
+        return group;
+    }
+
+    public sealed record UsageQuery(string? From, string? To, string? GroupBy, string? Model, string? TenantId);
+
+    public sealed record TenantUsage(string TenantId, DateTimeOffset From, DateTimeOffset To, string GroupBy, IReadOnlyList<UsageRow> Data, UsageTotals Total);
+
+    public sealed record UsageTotals(long Events, long InputTokens, long CachedInputTokens, long OutputTokens, long WeightedTokens, decimal SandboxSeconds, decimal Cost)
+    {
+        public static UsageTotals Of(IReadOnlyList<UsageRow> rows) => new(
+            rows.Sum(r => r.Events), rows.Sum(r => r.InputTokens), rows.Sum(r => r.CachedInputTokens), rows.Sum(r => r.OutputTokens),
+            rows.Sum(r => r.WeightedTokens), rows.Sum(r => r.SandboxSeconds), rows.Sum(r => r.Cost));
+    }
+
+    public static async Task<Results<Ok<TenantUsage>, ProblemHttpResult>> GetOwnUsage(
+        TenantContext ctx, [AsParameters] UsageQuery query, UsageQueries queries, OffboardedTenants offboarded, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        // Naming any other tenant reads as "no such thing", never as someone else's data.
+        if (query.TenantId is not null && !string.Equals(query.TenantId, ctx.TenantId, StringComparison.Ordinal))
+        {
+            return Problems.NotFound("No usage is visible for that tenant.");
+        }
+        if (await offboarded.IsOffboardedAsync(ctx.TenantId, cancellationToken))
+        {
+            return Problems.NotFound("This tenant has been offboarded; its usage is available to the operator only.");
+        }
+        var grouping = (query.GroupBy ?? "model").ToLowerInvariant() switch
+        {
+            "model" => UsageGrouping.Model,
+            "day" => UsageGrouping.Day,
+            "none" or "total" => UsageGrouping.Total,
+            _ => (UsageGrouping?)null,
+        };
+        if (grouping is null)
+        {
+            return Problems.BadRequest($"'groupBy' must be model, day or none, not '{query.GroupBy}'.");
+        }
+        if (UsagePeriod.TryParse(query.From, query.To, time.GetUtcNow(), out var problem) is not { } period)
+        {
+            return Problems.BadRequest(problem!);
+        }
+        var rows = await queries.ForTenantAsync(ctx.TenantId, period.From, period.To, grouping.Value, query.Model, cancellationToken);
+        return TypedResults.Ok(new TenantUsage(ctx.TenantId, period.From, period.To, grouping.Value.ToString().ToLowerInvariant(), rows, UsageTotals.Of(rows)));
+    }
+}

@@ -1,0 +1,81 @@
+using Npgsql;
+
+namespace AgentCloud.UsageAggregator.Data;
+
+/// <summary>How usage rows are grouped: by model or sandbox level, by UTC day, or one total.</summary>
+public enum UsageGrouping
+{
+    Model,
+    Day,
+    Total,
+}
+
+/// <summary>One row of usage and cost over a period.</summary>
+public sealed record UsageRow(
+    string TenantId, string? Kind, string? Model, DateTimeOffset? Day, long Events, long InputTokens, long CachedInputTokens,
+    long OutputTokens, long WeightedTokens, decimal SandboxSeconds, decimal Cost);
+
+/// <summary>Reads the rollups; every query is for the tenant id given, which the API takes from the caller's context only.</summary>
+public sealed class UsageQueries(NpgsqlDataSource dataSource)
+{
+    private const string Sums = """
+        sum(events)::bigint, sum(input_tokens)::bigint, sum(cached_input_tokens)::bigint, sum(output_tokens)::bigint,
+        sum(weighted_tokens)::bigint, sum(sandbox_seconds), sum(cost)
+        """;
+
+    /// <summary>One tenant's usage between <paramref name="from"/> (inclusive) and <paramref name="to"/> (exclusive), to the minute.</summary>
+    public async Task<IReadOnlyList<UsageRow>> ForTenantAsync(
+        string tenantId, DateTimeOffset from, DateTimeOffset to, UsageGrouping grouping, string? model, CancellationToken cancellationToken)
+    {
+        var (select, groupBy) = grouping switch
+        {
+            UsageGrouping.Model => ("kind, resource, NULL::timestamptz", "GROUP BY tenant_id, kind, resource ORDER BY kind, resource"),
+            UsageGrouping.Day => ("NULL::text, NULL::text, date_trunc('day', minute, 'UTC')", "GROUP BY tenant_id, 4 ORDER BY 4"),
+            _ => ("NULL::text, NULL::text, NULL::timestamptz", "GROUP BY tenant_id"),
+        };
+        await using var cmd = dataSource.CreateCommand($"""
+            SELECT tenant_id, {select}, {Sums}
+            FROM usage_rollups
+            WHERE tenant_id = @tenant AND minute >= @from AND minute < @to AND (@model::text IS NULL OR resource = @model)
+            {groupBy}
+            """);
+        cmd.Parameters.AddWithValue("tenant", tenantId);
+        cmd.Parameters.AddWithValue("from", from.UtcDateTime);
+        cmd.Parameters.AddWithValue("to", to.UtcDateTime);
+        cmd.Parameters.Add(new NpgsqlParameter("model", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)model ?? DBNull.Value });
+        return await ReadRowsAsync(cmd, cancellationToken);
+    }
+
+    /// <summary>Chargeback rows per tenant and model or sandbox level, for one tenant or (null) all, offboarded ones included.</summary>
+    public async Task<IReadOnlyList<UsageRow>> ChargebackAsync(string? tenantId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        await using var cmd = dataSource.CreateCommand($"""
+            SELECT tenant_id, kind, resource, NULL::timestamptz, {Sums}
+            FROM usage_rollups
+            WHERE (@tenant::text IS NULL OR tenant_id = @tenant) AND minute >= @from AND minute < @to
+            GROUP BY tenant_id, kind, resource
+            ORDER BY tenant_id, kind, resource
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter("tenant", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)tenantId ?? DBNull.Value });
+        cmd.Parameters.AddWithValue("from", from.UtcDateTime);
+        cmd.Parameters.AddWithValue("to", to.UtcDateTime);
+        return await ReadRowsAsync(cmd, cancellationToken);
+    }
+
+    private static async Task<IReadOnlyList<UsageRow>> ReadRowsAsync(NpgsqlCommand cmd, CancellationToken cancellationToken)
+    {
+        var rows = new List<UsageRow>();
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new UsageRow(
+                reader.GetString(0),
+                reader.IsDBNull(1) ? null : reader.GetString(1),
+                reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3),
+                reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8),
+                reader.GetDecimal(9), reader.GetDecimal(10)));
+        }
+        return rows;
+    }
+}
