@@ -35,10 +35,12 @@ public sealed class TokenLedger(IConnectionMultiplexer redis, TimeProvider time)
           end
           if #expired > 0 then redis.call('ZREMRANGEBYSCORE', z, '-inf', now) end
         end
+        local left = -1
         for i = 1, n do
           local h = KEYS[2*i]; local limit = tonumber(ARGV[3 + 2*i])
           local taken = tonumber(redis.call('HGET', h, 'used') or '0') + tonumber(redis.call('HGET', h, 'reserved') or '0')
           if taken + amount > limit then return {0, i, limit - taken} end
+          if i == 1 then left = limit - taken - amount end
         end
         for i = 1, n do
           local z = KEYS[2*i-1]; local h = KEYS[2*i]; local ttl = tonumber(ARGV[4 + 2*i])
@@ -47,7 +49,7 @@ public sealed class TokenLedger(IConnectionMultiplexer redis, TimeProvider time)
           redis.call('HINCRBY', h, 'reserved', amount)
           redis.call('PEXPIRE', z, ttl); redis.call('PEXPIRE', h, ttl)
         end
-        return {1, 0, 0}
+        return {1, 0, left}
         """;
 
     // Releases the hold (if it has not expired already) and books what was really used.
@@ -85,7 +87,8 @@ public sealed class TokenLedger(IConnectionMultiplexer redis, TimeProvider time)
         var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(ReserveScript, Keys(scopes), [.. args]))!;
         if ((long)result[0] == 1)
         {
-            return new ReserveResult(reservation, null, 0, TimeSpan.Zero);
+            // What the first budget (the tightest window, tokens per minute when set) has left after this hold.
+            return new ReserveResult(reservation, null, (long)result[2], TimeSpan.Zero);
         }
         var refused = scopes[(int)(long)result[1] - 1];
         var retryAfter = refused.WindowEnd - now;
