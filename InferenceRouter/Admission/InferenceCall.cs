@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using AgentCloud.InferenceRouter.Endpoints;
+using AgentCloud.InferenceRouter.Quota;
+using AgentCloud.InferenceRouter.Scheduling;
 using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.ServiceDefaults.Tenancy;
 
@@ -37,4 +39,22 @@ public sealed class InferenceCall
     public TenantPolicy Policy { get; set; } = null!;
     public ModelEntitlement Entitlement { get; set; } = null!;
     public EndpointRoute Route { get; set; } = null!;
+
+    /// <summary>Interactive unless the caller asked for the batch lane (<c>x-agentcloud-lane: batch</c>).</summary>
+    public Lane Lane { get; init; } = Lane.Interactive;
+
+    /// <summary>How this model's tokens burn the tenant's budgets.</summary>
+    public BurndownMultipliers Multipliers { get; set; } = BurndownMultipliers.Unit;
+
+    /// <summary>The worst-case hold on the tenant's budgets, settled to the real usage when the call ends.</summary>
+    public TokenReservation? Reservation { get; set; }
+
+    /// <summary>Weighted tokens left this minute after the hold, for <c>x-ratelimit-remaining-tokens</c>.</summary>
+    public long? RemainingTokens { get; set; }
+
+    /// <summary>The call's slot on a shared endpoint, handed on to the next call when this one ends.</summary>
+    public SchedulerLease? Lease { get; set; }
+
+    /// <summary>Weighted tokens of a usage report: uncached input, cached input and output through the multipliers.</summary>
+    public long Weigh(long input, long cached, long output) => Multipliers.Weigh(Math.Max(0, input - cached), cached, output);
 }

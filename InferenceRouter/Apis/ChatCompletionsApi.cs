@@ -42,8 +42,9 @@ public static class ChatCompletionsApi
             Stream = request.Stream,
             ClientWantsUsage = request.Stream && request.IncludeUsage,
             StartedAt = services.Time.GetUtcNow(),
+            Lane = LaneHeader.From(http.Request),
         };
         var refusal = await services.Admission.AdmitAsync(call, http.RequestAborted);
-        return refusal is null ? new RelayedCall(call) : refusal.ToProblem();
+        return refusal is null ? new RelayedCall(call) : refusal.ToProblem(http.Response);
     }
 }

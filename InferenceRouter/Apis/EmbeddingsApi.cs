@@ -39,8 +39,9 @@ public static class EmbeddingsApi
             PromptTokens = counts.Max(),
             InputTokens = counts.Sum(),
             StartedAt = services.Time.GetUtcNow(),
+            Lane = LaneHeader.From(http.Request),
         };
         var refusal = await services.Admission.AdmitAsync(call, http.RequestAborted);
-        return refusal is null ? new RelayedCall(call) : refusal.ToProblem();
+        return refusal is null ? new RelayedCall(call) : refusal.ToProblem(http.Response);
     }
 }

@@ -20,10 +20,15 @@ public sealed class RelayedCall(InferenceCall call) : IResult
         var services = http.RequestServices;
         var upstream = services.GetRequiredService<UpstreamClient>();
         var recorder = services.GetRequiredService<UsageRecorder>();
+        var settlement = services.GetRequiredService<CallSettlement>();
         var logger = services.GetRequiredService<ILogger<RelayedCall>>();
         var aborted = http.RequestAborted;
         var tally = new UsageTally(call);
         using var inFlight = services.GetRequiredService<EndpointLoad>().Enter(call.Route.Endpoint.Name);
+        if (call.RemainingTokens is { } remaining)
+        {
+            http.Response.Headers[RateLimitHeaders.RemainingTokens] = remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         try
         {
             using var response = await upstream.SendAsync(call, aborted);
@@ -58,6 +63,7 @@ public sealed class RelayedCall(InferenceCall call) : IResult
         finally
         {
             await recorder.RecordOnceAsync(tally);
+            await settlement.SettleAsync(call, tally);
         }
     }
 

@@ -5,6 +5,9 @@ namespace AgentCloud.InferenceRouter.Endpoints;
 /// <summary>A catalogue entry as the router uses it.</summary>
 public sealed record UpstreamEndpoint(string Name, Uri BaseUrl, IReadOnlySet<string> Models, string Placement, string? TenantId, string? Tier, string ApiKey, string ApiKeyHeader)
 {
+    /// <summary>The platform-wide weighted-token budget per minute on this endpoint (0: none).</summary>
+    public long TokensPerMinute { get; init; }
+
     public bool IsShared => Placement == EndpointOptions.Shared;
 
     public bool Serves(string model) => Models.Contains(model);
@@ -14,7 +17,7 @@ public sealed record UpstreamEndpoint(string Name, Uri BaseUrl, IReadOnlySet<str
     public static UpstreamEndpoint From(EndpointOptions e, string fallbackKey) => new(
         e.Name, new Uri(e.BaseUrl), new HashSet<string>(e.Models, StringComparer.Ordinal), e.Placement,
         string.IsNullOrWhiteSpace(e.TenantId) ? null : e.TenantId, string.IsNullOrWhiteSpace(e.Tier) ? null : e.Tier,
-        string.IsNullOrEmpty(e.ApiKey) ? fallbackKey : e.ApiKey, e.ApiKeyHeader);
+        string.IsNullOrEmpty(e.ApiKey) ? fallbackKey : e.ApiKey, e.ApiKeyHeader) { TokensPerMinute = e.TokensPerMinute };
 }
 
 /// <summary>Where a request goes: the endpoint, and whether it is the tenant's own (then no other tenant shares its cache).</summary>

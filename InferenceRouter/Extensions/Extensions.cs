@@ -1,6 +1,8 @@
 using AgentCloud.InferenceRouter.Admission;
 using AgentCloud.InferenceRouter.Dispatch;
 using AgentCloud.InferenceRouter.Endpoints;
+using AgentCloud.InferenceRouter.Quota;
+using AgentCloud.InferenceRouter.Scheduling;
 using AgentCloud.InferenceRouter.Usage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -28,6 +30,11 @@ internal static class Extensions
         });
         builder.Services.AddSingleton<CacheSaltDeriver>();
         builder.Services.AddSingleton<UsageRecorder>();
+        builder.Services.AddSingleton<TokenLedger>();
+        builder.Services.AddSingleton<CallSettlement>();
+        builder.Services.AddOptions<BurndownOptions>().BindConfiguration(BurndownOptions.SectionName);
+        builder.Services.AddOptions<FairSchedulerOptions>().BindConfiguration(EndpointSchedulers.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<EndpointSchedulers>();
         builder.Services.AddSingleton<UpstreamClient>();
         // Inference is not idempotent and streams can be long: no retries, no hedging, no overall timeout.
 #pragma warning disable EXTEXP0001 // the supported way to opt one client out of the defaults' resilience handler
@@ -44,6 +51,8 @@ internal static class Extensions
         builder.Services.AddSingleton<IAdmissionStep, EntitlementStep>();
         builder.Services.AddSingleton<IAdmissionStep, ContextLengthStep>();
         builder.Services.AddSingleton<IAdmissionStep, PlacementStep>();
+        builder.Services.AddSingleton<IAdmissionStep, QuotaStep>();
+        builder.Services.AddSingleton<IAdmissionStep, SchedulingStep>();
         builder.Services.AddSingleton<IAdmissionStep, CacheSaltStep>();
         builder.Services.AddSingleton<AdmissionPipeline>();
     }

@@ -99,4 +99,7 @@ public sealed class EndpointOptions
 
     /// <summary><c>Authorization</c> (sent as Bearer) or a raw header such as Azure OpenAI's <c>api-key</c>.</summary>
     public string ApiKeyHeader { get; set; } = "Authorization";
+
+    /// <summary>A platform-wide budget of weighted tokens per minute on this endpoint, across tenants (0: none).</summary>
+    public long TokensPerMinute { get; set; }
 }

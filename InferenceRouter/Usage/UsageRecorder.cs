@@ -44,7 +44,7 @@ public sealed class UsageRecorder(IConnectionMultiplexer redis, PromptTokenCount
             InputTokens = input,
             CachedInputTokens = tally.ReportedCached,
             OutputTokens = output,
-            WeightedTokens = input + output,
+            WeightedTokens = call.Weigh(input, tally.ReportedCached, output),
             StartedAt = call.StartedAt,
             DurationMs = (long)Math.Max(0, (now - call.StartedAt).TotalMilliseconds),
             Status = tally.Status,

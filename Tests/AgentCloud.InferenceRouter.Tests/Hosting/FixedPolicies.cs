@@ -12,6 +12,9 @@ public sealed class FixedPolicies : ITenantPolicySource
     public Task<TenantPolicy?> GetAsync(TenantContext caller, CancellationToken cancellationToken) =>
         Task.FromResult(_policies.TryGetValue(caller.TenantId, out var p) ? p : null);
 
+    /// <summary>Changes a tenant's policy (e.g. its token budgets).</summary>
+    public void Change(string tenantId, Func<TenantPolicy, TenantPolicy> change) => _policies[tenantId] = change(_policies[tenantId]);
+
     /// <summary>A new tenant with a unique id; tier defaults follow the platform's: free/pro shared and isolated, enterprise dedicated.</summary>
     public TenantContext Add(string tier, string kvCache = "isolated", IReadOnlyList<ModelEntitlement>? models = null, string? tenantId = null)
     {

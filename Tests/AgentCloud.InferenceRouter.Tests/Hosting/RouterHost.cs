@@ -35,6 +35,10 @@ public sealed class RouterHost : WebApplicationFactory<InferenceRouterOptions>
             ["InferenceRouter:UpstreamApiKey"] = SimulatorHost.ApiKey,
             ["InferenceRouter:CacheSaltSecret"] = CacheSaltSecret,
             ["InferenceRouter:CacheSalting"] = cacheSalting,
+            // sim-large burns output 5x and cached input 0.1x, as a provider's burndown would.
+            ["InferenceRouter:Burndown:Models:sim-large:Input"] = "1",
+            ["InferenceRouter:Burndown:Models:sim-large:CachedInput"] = "0.1",
+            ["InferenceRouter:Burndown:Models:sim-large:Output"] = "5",
         };
         foreach (var (e, i) in endpoints.Select((e, i) => (e, i)))
         {

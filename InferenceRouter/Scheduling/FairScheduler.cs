@@ -1,0 +1,214 @@
+using System.Diagnostics.Metrics;
+
+namespace AgentCloud.InferenceRouter.Scheduling;
+
+/// <summary>
+/// Admits calls to one shared endpoint, a bounded number at a time, choosing who goes next by the Virtual Token
+/// Counter (Sheng et al., "Fairness in Serving Large Language Models", OSDI 2024): each tenant's served weighted
+/// tokens divided by its weight; the backlogged tenant with the least goes next; a tenant returning from idle is
+/// lifted to the current minimum so it cannot bank credit. Within a tenant, interactive calls precede batch calls.
+/// No HTTP in here: the router wraps it, and tests drive it with a fake clock.
+/// </summary>
+public sealed class FairScheduler
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<string, TenantState> _tenants = new(StringComparer.Ordinal);
+    private readonly FairSchedulerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Histogram<double>? _waitMs;
+    private int _inFlight;
+    private int _queued;
+    private long _sequence;
+    private double _lastDispatchedCounter;
+
+    public FairScheduler(FairSchedulerOptions options, TimeProvider time, Meter? meter = null, string endpoint = "")
+    {
+        _options = options;
+        _time = time;
+        if (meter is not null)
+        {
+            var tag = new KeyValuePair<string, object?>("endpoint", endpoint);
+            _waitMs = meter.CreateHistogram<double>("agentcloud.router.queue.wait", "ms", "Time a call waited for a slot, per tenant");
+            meter.CreateObservableGauge("agentcloud.router.queue.depth", () => QueueDepths().Select(d =>
+                new Measurement<int>(d.Value, tag, new("tenant.id", d.Key))), description: "Calls waiting per tenant");
+        }
+    }
+
+    public int InFlight { get { lock (_gate) { return _inFlight; } } }
+
+    /// <summary>Waits for a slot. Throws <see cref="SchedulerRejectedException"/> when the queue is full or the wait expires.</summary>
+    public async ValueTask<SchedulerLease> AcquireAsync(SchedulingRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(request.Weight);
+        Waiter waiter;
+        lock (_gate)
+        {
+            var tenant = Tenant(request.TenantId);
+            tenant.Weight = request.Weight;
+            if (tenant.Queued == 0)
+            {
+                LiftReturningTenant(tenant);
+            }
+            if (_inFlight < _options.MaxInFlight && _queued == 0)
+            {
+                return Dispatch(tenant, request, _time.GetUtcNow());
+            }
+            if (tenant.Queued >= _options.MaxQueuedPerTenant || _queued >= _options.MaxQueuedTotal)
+            {
+                throw new SchedulerRejectedException(SchedulerRejection.QueueFull, TimeSpan.FromSeconds(1),
+                    $"The endpoint's queue is full ({tenant.Queued} of this tenant's calls waiting); retry shortly.");
+            }
+            waiter = new Waiter(request, tenant, _sequence++, _time.GetUtcNow());
+            tenant.Enqueue(waiter);
+            _queued++;
+        }
+
+        using var deadline = new CancellationTokenSource(_options.MaxWait, _time);
+        await using var onDeadline = deadline.Token.Register(() => Abandon(waiter, new SchedulerRejectedException(
+            SchedulerRejection.WaitExpired, TimeSpan.FromSeconds(2), $"The call waited {_options.MaxWait.TotalSeconds:0.#} s for a slot; retry shortly.")));
+        await using var onCancel = cancellationToken.Register(() => Abandon(waiter, new OperationCanceledException(cancellationToken)));
+        return await waiter.Completion.Task;
+    }
+
+    /// <summary>Corrects the tenant's counter to the call's real cost and hands the slot to the next call.</summary>
+    internal void Release(SchedulerLease lease, double actualCost)
+    {
+        lock (_gate)
+        {
+            var tenant = Tenant(lease.TenantId);
+            tenant.Counter += (actualCost - lease.ChargedCost) / tenant.Weight;
+            tenant.Served += actualCost;
+            _inFlight--;
+            DispatchWaiting();
+        }
+    }
+
+    /// <summary>Weighted tokens served per tenant so far (for tests, metrics and the benchmark's fairness index).</summary>
+    public IReadOnlyDictionary<string, double> ServedByTenant()
+    {
+        lock (_gate)
+        {
+            return _tenants.ToDictionary(t => t.Key, t => t.Value.Served);
+        }
+    }
+
+    public IReadOnlyDictionary<string, int> QueueDepths()
+    {
+        lock (_gate)
+        {
+            return _tenants.Where(t => t.Value.Queued > 0).ToDictionary(t => t.Key, t => t.Value.Queued);
+        }
+    }
+
+    private void Abandon(Waiter waiter, Exception reason)
+    {
+        lock (_gate)
+        {
+            if (!waiter.Tenant.Remove(waiter))
+            {
+                return; // already dispatched
+            }
+            _queued--;
+        }
+        waiter.Completion.TrySetException(reason);
+    }
+
+    private void DispatchWaiting()
+    {
+        while (_inFlight < _options.MaxInFlight && _queued > 0)
+        {
+            var next = _options.Policy == SchedulingPolicy.Fair ? NextFair() : NextFifo();
+            next.Tenant.Remove(next);
+            _queued--;
+            var lease = Dispatch(next.Tenant, next.Request, next.EnqueuedAt);
+            if (!next.Completion.TrySetResult(lease))
+            {
+                Release(lease, 0);
+            }
+        }
+    }
+
+    private SchedulerLease Dispatch(TenantState tenant, SchedulingRequest request, DateTimeOffset enqueuedAt)
+    {
+        _lastDispatchedCounter = tenant.Counter;
+        tenant.Counter += request.EstimatedCost / tenant.Weight;
+        _inFlight++;
+        var waited = _time.GetUtcNow() - enqueuedAt;
+        _waitMs?.Record(waited.TotalMilliseconds, new KeyValuePair<string, object?>("tenant.id", request.TenantId));
+        return new SchedulerLease(this, request.TenantId, request.EstimatedCost, waited);
+    }
+
+    /// <summary>The backlogged tenant with the least normalised service; ties go to the tenant with less waiting
+    /// (a light tenant lifted to a heavy one's counter goes first), then to the earliest call.</summary>
+    private Waiter NextFair() =>
+        _tenants.Values.Where(t => t.Queued > 0)
+            .OrderBy(t => t.Counter).ThenBy(t => t.Queued).ThenBy(t => t.Head!.Sequence)
+            .First().Head!;
+
+    private Waiter NextFifo() =>
+        _tenants.Values.Where(t => t.Queued > 0).Select(t => t.Oldest!).MinBy(w => w.Sequence)!;
+
+    /// <summary>VTC's rule for a tenant with nothing queued: lift its counter to the backlogged minimum (or, with
+    /// no backlog, to the last dispatched tenant's) so idleness earns no credit to spend later.</summary>
+    private void LiftReturningTenant(TenantState tenant)
+    {
+        var backlogged = _tenants.Values.Where(t => t.Queued > 0 && !ReferenceEquals(t, tenant)).Select(t => t.Counter).ToList();
+        var floor = backlogged.Count > 0 ? backlogged.Min() : _lastDispatchedCounter;
+        tenant.Counter = Math.Max(tenant.Counter, floor);
+    }
+
+    private TenantState Tenant(string id)
+    {
+        if (!_tenants.TryGetValue(id, out var state))
+        {
+            state = new TenantState();
+            _tenants[id] = state;
+        }
+        return state;
+    }
+
+    private sealed class TenantState
+    {
+        private readonly LinkedList<Waiter> _interactive = new();
+        private readonly LinkedList<Waiter> _batch = new();
+
+        public double Weight { get; set; } = 1;
+        public double Counter { get; set; }
+        public double Served { get; set; }
+        public int Queued => _interactive.Count + _batch.Count;
+
+        /// <summary>The call this tenant would send next: interactive before batch.</summary>
+        public Waiter? Head => _interactive.First?.Value ?? _batch.First?.Value;
+
+        public Waiter? Oldest =>
+            (_interactive.First?.Value, _batch.First?.Value) switch
+            {
+                (null, var b) => b,
+                (var i, null) => i,
+                (var i, var b) => i!.Sequence < b!.Sequence ? i : b,
+            };
+
+        public void Enqueue(Waiter w) => w.Node = (w.Request.Lane == Lane.Interactive ? _interactive : _batch).AddLast(w);
+
+        public bool Remove(Waiter w)
+        {
+            if (w.Node?.List is not { } list)
+            {
+                return false;
+            }
+            list.Remove(w.Node);
+            w.Node = null;
+            return true;
+        }
+    }
+
+    private sealed class Waiter(SchedulingRequest request, TenantState tenant, long sequence, DateTimeOffset enqueuedAt)
+    {
+        public SchedulingRequest Request { get; } = request;
+        public TenantState Tenant { get; } = tenant;
+        public long Sequence { get; } = sequence;
+        public DateTimeOffset EnqueuedAt { get; } = enqueuedAt;
+        public LinkedListNode<Waiter>? Node { get; set; }
+        public TaskCompletionSource<SchedulerLease> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

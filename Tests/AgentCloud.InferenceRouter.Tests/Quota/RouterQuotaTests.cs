@@ -1,0 +1,82 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using AgentCloud.InferenceRouter.Tests.Hosting;
+
+namespace AgentCloud.InferenceRouter.Tests.Quota;
+
+/// <summary>The token ledger in the router's path: real router, real simulators, real Redis.</summary>
+[Collection(RouterCollection.Name)]
+public sealed class RouterQuotaTests(RouterPlatform platform)
+{
+    [Fact]
+    public async Task Sixty_four_concurrent_sub_agents_never_spend_past_the_tenants_budget()
+    {
+        var tenant = platform.Policies.Add("pro");
+        const long budget = 600; // about ten calls of a ~10-token prompt and max_tokens 50
+        platform.Policies.Change(tenant.TenantId, p => p with { TokensPerMinute = budget });
+        using var client = platform.Router.ClientFor(tenant);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 64).Select(i =>
+            Chat.PostAsync(client, Chat.Body($"sub-agent {i} reports in", extra: b => b["max_tokens"] = 50))));
+
+        var admitted = responses.Count(r => r.IsSuccessStatusCode);
+        var refused = responses.Where(r => !r.IsSuccessStatusCode).ToList();
+        Assert.InRange(admitted, 5, 12);
+        Assert.All(refused, r =>
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, r.StatusCode);
+            Assert.NotNull(r.Headers.RetryAfter);
+            Assert.True(r.Headers.Contains("x-ratelimit-remaining-tokens"));
+        });
+        var events = await UsageStream.WaitForAsync(platform.Redis.Connection, tenant.TenantId, admitted);
+        var largestHold = 10 + 50 + 10;
+        Assert.True(events.Sum(e => e.WeightedTokens) <= budget + largestHold, $"spent {events.Sum(e => e.WeightedTokens)} of {budget}");
+    }
+
+    [Fact]
+    public async Task An_admitted_call_reports_the_tokens_left_this_minute()
+    {
+        var tenant = platform.Policies.Add("pro");
+        platform.Policies.Change(tenant.TenantId, p => p with { TokensPerMinute = 100_000 });
+        using var client = platform.Router.ClientFor(tenant);
+
+        using var response = await Chat.PostAsync(client, Chat.Body("hello", extra: b => b["max_tokens"] = 10));
+
+        Assert.True(response.IsSuccessStatusCode);
+        var left = long.Parse(response.Headers.GetValues("x-ratelimit-remaining-tokens").Single());
+        Assert.InRange(left, 100_000 - 100, 100_000 - 10);
+    }
+
+    [Fact]
+    public async Task A_known_request_is_charged_exactly_its_weighted_total()
+    {
+        var tenant = platform.Policies.Add("pro", models: [new("sim-large", 8192)]);
+        using var client = platform.Router.ClientFor(tenant);
+
+        var answer = await Chat.CompleteAsync(client, Chat.Body("count my tokens exactly", model: "sim-large", extra: b => b["max_tokens"] = 7));
+
+        var usage = answer["usage"]!;
+        var prompt = usage["prompt_tokens"]!.GetValue<long>();
+        var cached = usage["prompt_tokens_details"]!["cached_tokens"]!.GetValue<long>();
+        var output = usage["completion_tokens"]!.GetValue<long>();
+        var expected = (long)Math.Ceiling((prompt - cached) * 1 + cached * 0.1 + output * 5 - 1e-9);
+        var usageEvent = Assert.Single(await UsageStream.WaitForAsync(platform.Redis.Connection, tenant.TenantId, 1));
+        Assert.Equal(7, output);
+        Assert.Equal(expected, usageEvent.WeightedTokens);
+    }
+
+    [Fact]
+    public async Task A_monthly_quota_refuses_a_call_that_would_pass_it_and_spends_nothing()
+    {
+        var tenant = platform.Policies.Add("free");
+        platform.Policies.Change(tenant.TenantId, p => p with { MonthlyTokenQuota = 20 });
+        using var client = platform.Router.ClientFor(tenant);
+
+        using var response = await Chat.PostAsync(client, Chat.Body("a question that may get a long answer", extra: b => b["max_tokens"] = 100));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("monthly token quota", JsonNode.Parse(await response.Content.ReadAsStringAsync())!["detail"]!.GetValue<string>());
+        Assert.Empty(await UsageStream.ForTenantAsync(platform.Redis.Connection, tenant.TenantId));
+    }
+}
