@@ -41,7 +41,16 @@ var gateway = builder.AddGateway(secrets)
     .WithReference(inferenceRouter)
     .WithReference(sandboxBroker)
     .WithReference(usageAggregator)
-    .WithReference(memory);
+    .WithReference(memory)
+    // The door opens when the house is ready: a healthy Gateway means every service behind it is healthy too.
+    .WaitFor(controlPlane)
+    .WaitFor(inferenceRouter)
+    .WaitFor(sandboxBroker)
+    .WaitFor(usageAggregator)
+    .WaitFor(memory);
+
+// Sandboxes reach the platform only through the Gateway, like any other client.
+sandboxBroker.WithEnvironment("SandboxBroker__PlatformGatewayUrl", gateway.GetEndpoint("http"));
 
 foreach (var service in new[] { controlPlane, inferenceRouter, sandboxBroker, usageAggregator, memory })
 {

@@ -67,6 +67,15 @@ public sealed class SandboxBrokerOptions
 
     public Dictionary<string, SandboxTemplate> Templates { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The platform Gateway as the host reaches it (e.g. <c>http://localhost:8080</c>). When set, every sandbox with
+    /// egress reaches it as <see cref="PlatformGatewayHost"/> through its egress proxy (the one internal address the
+    /// proxy admits) and gets that address as <c>AGENTCLOUD_URL</c>, so agents call models and memory as their tenant.
+    /// </summary>
+    public string? PlatformGatewayUrl { get; set; }
+
+    public const string PlatformGatewayHost = "gateway.agentcloud.internal";
+
     /// <summary>Host names the egress proxy resolves to a fixed address (tests stand a loopback server in for a domain).</summary>
     public Dictionary<string, string> EgressHostOverrides { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 

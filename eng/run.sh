@@ -53,8 +53,6 @@ MSG
 
 if [ "$demo" = 1 ] && [ "$healthy" = 1 ]; then
   admin_key=$(printenv "Parameters__admin-key" || dotnet user-secrets list --project AppHost | sed -n 's/^Parameters:admin-key = //p')
-  # The services behind the Gateway become healthy a little after it; the demo retries nothing, so wait for them.
-  sleep 10
   echo "Running the demo workload (three tenants side by side; --no-demo skips it)…"
   dotnet Cli/bin/Debug/net10.0/AgentCloud.Cli.dll demo --url http://127.0.0.1:8080 --key "$admin_key" \
     || echo "The demo did not complete; the platform keeps running."

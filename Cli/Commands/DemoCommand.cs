@@ -28,7 +28,15 @@ internal static class DemoCommand
                 c.Output.WriteJson(JsonNode.Parse(DemoRunner.ToJson(results)));
                 return ExitCodes.Ok;
             }
-            c.Output.WriteTable(JsonNode.Parse(DemoRunner.ToJson(results))!.AsArray(),
+            var rows = results.Select(r => (JsonNode?)new JsonObject
+            {
+                ["tenantId"] = r.TenantId, ["tier"] = r.Tier, ["isolation"] = r.Isolation, ["requests"] = r.Requests.ToString(),
+                ["rateLimited"] = r.RateLimited.ToString(), ["noisyRateLimited"] = $"{r.NoisyRateLimited} of {r.NoisyRequests}",
+                ["promptTokens"] = r.PromptTokens.ToString(), ["completionTokens"] = r.CompletionTokens.ToString(),
+                ["weightedTokens"] = r.WeightedTokens.ToString(), ["cost"] = r.Cost.ToString("0.000000"),
+                ["p50Ms"] = r.P50Ms.ToString("0.0"), ["p99Ms"] = r.P99Ms.ToString("0.0"),
+            });
+            c.Output.WideWhenRedirected().WriteTable(rows,
                 ("TENANT", "tenantId"), ("TIER", "tier"), ("ISOLATION", "isolation"), ("REQUESTS", "requests"), ("429s", "rateLimited"),
                 ("NOISY 429s", "noisyRateLimited"), ("PROMPT", "promptTokens"), ("COMPLETION", "completionTokens"),
                 ("WEIGHTED", "weightedTokens"), ("COST $", "cost"), ("P50 ms", "p50Ms"), ("P99 ms", "p99Ms"));

@@ -56,17 +56,19 @@ public sealed class DemoRunner(Func<HttpClient> http, Uri gateway, string operat
         var client = Client(key);
         var noisyTask = noisy > 0 ? FloodAsync(client, noisy, ct) : Task.FromResult((0, 0));
 
-        var sandbox = await client.PostAsync("/v1/sandboxes", new JsonObject { ["timeoutSeconds"] = 600 }, ct);
+        var sandbox = await PatientlyAsync(() => client.PostAsync("/v1/sandboxes", new JsonObject { ["timeoutSeconds"] = 600 }, ct), ct);
         var sandboxId = sandbox!["id"]!.GetValue<string>();
         var isolation = sandbox["isolation"]?.GetValue<string>() ?? "?";
         try
         {
-            await client.PutBytesAsync($"/v1/sandboxes/{sandboxId}/files/agent.py", AgentScript(), ct);
-            var exec = await client.PostAsync($"/v1/sandboxes/{sandboxId}/exec", new JsonObject
+            await PatientlyAsync(async () => { await client.PutBytesAsync($"/v1/sandboxes/{sandboxId}/files/agent.py", AgentScript(), ct); return (JsonNode?)null; }, ct);
+            var exec = await PatientlyAsync(() => client.PostAsync($"/v1/sandboxes/{sandboxId}/exec", new JsonObject
             {
                 ["command"] = new JsonArray("python3", "agent.py", chats.ToString(), "sim-small"),
                 ["timeoutSeconds"] = 300,
-            }, ct);
+                // The broker injects AGENTCLOUD_URL (the Gateway through the sandbox's egress proxy); the key is the tenant's.
+                ["env"] = new JsonObject { ["AGENTCLOUD_KEY"] = key },
+            }, ct), ct);
             var stdout = exec?["stdout"]?.GetValue<string>() ?? "";
             var line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.StartsWith('{'))
                 ?? throw new InvalidOperationException($"The {tier} agent printed no summary: {exec?["stderr"]}");
@@ -81,7 +83,23 @@ public sealed class DemoRunner(Func<HttpClient> http, Uri gateway, string operat
         }
         finally
         {
-            await client.DeleteAsync($"/v1/sandboxes/{sandboxId}", CancellationToken.None);
+            await PatientlyAsync(() => client.DeleteAsync($"/v1/sandboxes/{sandboxId}", CancellationToken.None), CancellationToken.None);
+        }
+    }
+
+    /// <summary>The demo's own setup calls share the tenant's rate limit with its flood: on 429 or 503 wait as told and try again.</summary>
+    private static async Task<JsonNode?> PatientlyAsync(Func<Task<JsonNode?>> call, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (ApiException e) when (e.Status is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable && attempt < 30)
+            {
+                await Task.Delay(e.RetryAfter ?? TimeSpan.FromSeconds(1), ct);
+            }
         }
     }
 
@@ -95,8 +113,9 @@ public sealed class DemoRunner(Func<HttpClient> http, Uri gateway, string operat
             {
                 await client.GetAsync("/v1/models", token);
             }
-            catch (ApiException e) when (e.Status == HttpStatusCode.TooManyRequests)
+            catch (ApiException e) when (e.Status is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
             {
+                // 503: the limit could not be checked in time and the free tier fails closed; refused all the same.
                 Interlocked.Increment(ref limited);
             }
         });

@@ -1,8 +1,8 @@
 """A small agent run inside an AgentCloud sandbox by `agentcloud demo`.
 
-It uses only what the platform injected into its environment: AGENTCLOUD_URL (the Gateway, reached through
-the sandbox's egress proxy) and AGENTCLOUD_KEY (a key bound to this tenant and run, revoked when the sandbox
-is deleted). It chats, stores and searches memory, writes and reads a file, and prints one JSON summary line.
+It uses only its environment: AGENTCLOUD_URL (the Gateway, injected by the broker and reached through the
+sandbox's egress proxy) and AGENTCLOUD_KEY (the tenant's key, passed by the demo). It chats, stores and
+searches memory, writes and reads a file, and prints one JSON summary line.
 """
 import json
 import os

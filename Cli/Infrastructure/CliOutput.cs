@@ -19,6 +19,16 @@ public sealed class CliOutput(TextWriter stdout, bool json, bool interactive)
 
     public bool Json { get; } = json;
 
+    /// <summary>Output that is not a terminal (a pipe, a log) gets wide tables instead of the 80-column default.</summary>
+    public CliOutput WideWhenRedirected()
+    {
+        if (!interactive)
+        {
+            _console.Profile.Width = 200;
+        }
+        return this;
+    }
+
     public void WriteJson(JsonNode? node) => stdout.WriteLine(node?.ToJsonString(Indented) ?? "null");
 
     public void WriteLine(string text) => stdout.WriteLine(text);

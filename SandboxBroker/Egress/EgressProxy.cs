@@ -71,6 +71,12 @@ public sealed class EgressProxy(IOptions<SandboxBrokerOptions> options, ILogger<
                 await RespondAsync(client, 403, $"Egress to {target.Host} is not allowed for this tenant");
                 return;
             }
+            if (IsPlatformGateway(target.Host) && target.Port != PlatformGatewayPort)
+            {
+                Deny(tenantId, sandboxId, target.Host, target.Port, "only the Gateway's own port is reachable on the platform host");
+                await RespondAsync(client, 403, $"Only port {PlatformGatewayPort} of {target.Host} is reachable");
+                return;
+            }
             var address = await ResolveAsync(target.Host, stop);
             if (address is null)
             {
@@ -106,6 +112,11 @@ public sealed class EgressProxy(IOptions<SandboxBrokerOptions> options, ILogger<
         }
     }
 
+    private bool IsPlatformGateway(string host) =>
+        options.Value.PlatformGatewayUrl is not null && string.Equals(host.TrimEnd('.'), SandboxBrokerOptions.PlatformGatewayHost, StringComparison.OrdinalIgnoreCase);
+
+    private int PlatformGatewayPort => Uri.TryCreate(options.Value.PlatformGatewayUrl, UriKind.Absolute, out var u) ? u.Port : -1;
+
     private void Deny(string tenantId, string sandboxId, string host, int port, string why)
     {
         _denied.Add(1, new KeyValuePair<string, object?>("tenant", tenantId));
@@ -117,6 +128,11 @@ public sealed class EgressProxy(IOptions<SandboxBrokerOptions> options, ILogger<
         if (options.Value.EgressHostOverrides.TryGetValue(host.TrimEnd('.'), out var fixedAddress))
         {
             return IPAddress.Parse(fixedAddress);
+        }
+        // The platform's own Gateway is the one internal address a sandbox may reach (it authenticates every call).
+        if (IsPlatformGateway(host) && Uri.TryCreate(options.Value.PlatformGatewayUrl, UriKind.Absolute, out var gateway))
+        {
+            return IPAddress.TryParse(gateway.Host, out var ip) ? ip : (await Dns.GetHostAddressesAsync(gateway.Host, stop)).FirstOrDefault();
         }
         var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, stop);
         return addresses.FirstOrDefault(IsPublic);

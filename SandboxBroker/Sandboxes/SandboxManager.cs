@@ -84,10 +84,11 @@ public sealed partial class SandboxManager(
                     TenantId = caller.TenantId, Principal = caller.Principal, RunId = caller.RunId, Slot = slot,
                     CreatedAt = now, ExpiresAt = now + lifetime, LastUsedAt = now, Warm = warm, Egress = policy.Egress.ToList(),
                 };
-                if (policy.Egress.Count > 0 && level == IsolationLevels.Bubblewrap)
+                var reachable = Options.PlatformGatewayUrl is null ? policy.Egress : [.. policy.Egress, SandboxBrokerOptions.PlatformGatewayHost];
+                if (reachable.Count > 0 && level == IsolationLevels.Bubblewrap)
                 {
                     sandbox.EgressSocket = layout.EgressSocketPath(sandbox.Id);
-                    sandbox.EgressListener = egress.Listen(sandbox.EgressSocket, slot.Uid, new DomainAllowlist(policy.Egress), caller.TenantId, sandbox.Id);
+                    sandbox.EgressListener = egress.Listen(sandbox.EgressSocket, slot.Uid, new DomainAllowlist(reachable), caller.TenantId, sandbox.Id);
                 }
                 _leases[sandbox.Id] = sandbox;
             }
@@ -121,6 +122,19 @@ public sealed partial class SandboxManager(
         return sandbox is not null && await ReleaseAsync(sandbox, "ok");
     }
 
+    /// <summary>Where the sandbox finds the platform: the Gateway through its egress proxy, when it has one.</summary>
+    private IReadOnlyDictionary<string, string> WithPlatformAddress(IReadOnlyDictionary<string, string> env, Sandbox sandbox)
+    {
+        if (sandbox.EgressSocket is null || Options.PlatformGatewayUrl is null || !Uri.TryCreate(Options.PlatformGatewayUrl, UriKind.Absolute, out var gateway))
+        {
+            return env;
+        }
+        return new Dictionary<string, string>(env, StringComparer.Ordinal)
+        {
+            ["AGENTCLOUD_URL"] = $"http://{SandboxBrokerOptions.PlatformGatewayHost}:{gateway.Port}",
+        };
+    }
+
     public async Task<ExecResult> ExecAsync(Sandbox sandbox, ExecRequest request, CancellationToken cancellationToken)
     {
         var (command, env, stdin, timeout) = Validate(request, sandbox);
@@ -131,7 +145,7 @@ public sealed partial class SandboxManager(
         try
         {
             sandbox.LastUsedAt = time.GetUtcNow();
-            var spec = new ExecSpec(command, env, sandbox.EgressSocket);
+            var spec = new ExecSpec(command, WithPlatformAddress(env, sandbox), sandbox.EgressSocket);
             var launch = catalog.Backend(sandbox.Isolation).BuildLaunch(sandbox.Slot, spec);
             return await executor.RunAsync(launch, stdin, timeout, cancellationToken);
         }

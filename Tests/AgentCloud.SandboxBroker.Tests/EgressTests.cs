@@ -12,6 +12,7 @@ public sealed class EgressTests : IAsyncLifetime
     private readonly TcpListener _site = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private BrokerFactory _broker = null!;
+    private BrokerFactory _platformBroker = null!;
     private int _hits;
 
     private int SitePort => ((IPEndPoint)_site.LocalEndpoint).Port;
@@ -29,6 +30,12 @@ public sealed class EgressTests : IAsyncLifetime
         });
         _broker.Policies.Set(FakePolicies.Default("egress-on") with { Egress = ["allowed.test", "*.wild.test"] });
         _ = _broker.Server;
+        // A broker of a platform whose Gateway the loopback site stands in for.
+        _platformBroker = new BrokerFactory(_redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["SandboxBroker:PlatformGatewayUrl"] = $"http://127.0.0.1:{SitePort}",
+        });
+        _ = _platformBroker.Server;
     }
 
     public async Task DisposeAsync()
@@ -36,6 +43,7 @@ public sealed class EgressTests : IAsyncLifetime
         await _stop.CancelAsync();
         _site.Stop();
         await _broker.DisposeAsync();
+        await _platformBroker.DisposeAsync();
         await _redis.DisposeAsync();
     }
 
@@ -132,5 +140,39 @@ for host, port in [("127.0.0.1", {{SitePort}}), ("1.1.1.1", 443)]:
 
         Assert.Contains("FAILED", result.Stdout);
         Assert.DoesNotContain("hello", result.Stdout);
+    }
+
+    [Fact]
+    public async Task A_sandbox_reaches_the_platform_gateway_through_its_proxy_at_the_injected_address()
+    {
+        var client = _platformBroker.ClientFor("no-allowlist");
+        var sandbox = await client.CreateSandboxAsync();
+
+        var result = await client.ExecAsync(sandbox.Id, ["python3", "-c",
+            "import os, urllib.request; print(os.environ['AGENTCLOUD_URL']); print(urllib.request.urlopen(os.environ['AGENTCLOUD_URL'] + '/v1/models', timeout=10).read().decode())"], timeoutSeconds: 30);
+
+        Assert.Contains($"http://gateway.agentcloud.internal:{SitePort}", result.Stdout);
+        Assert.Contains("hello from the allowed site", result.Stdout);
+    }
+
+    [Fact]
+    public async Task The_platform_host_admits_only_the_gateways_port_and_loopback_stays_closed()
+    {
+        var client = _platformBroker.ClientFor("no-allowlist");
+        var sandbox = await client.CreateSandboxAsync();
+        using var other = new TcpListener(IPAddress.Loopback, 0); // say, Redis or Postgres on the host
+        other.Start();
+        var otherPort = ((IPEndPoint)other.LocalEndpoint).Port;
+        var before = _hits;
+
+        var otherPortResult = await client.ExecAsync(sandbox.Id, ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", $"http://gateway.agentcloud.internal:{otherPort}/"], timeoutSeconds: 30);
+        var tunnel = await client.ExecAsync(sandbox.Id, ["curl", "-sS", "--max-time", "10", "--proxytunnel", $"http://gateway.agentcloud.internal:{otherPort}/"], timeoutSeconds: 30);
+        var loopback = await client.ExecAsync(sandbox.Id, ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", $"http://127.0.0.1:{SitePort}/"], timeoutSeconds: 30);
+
+        Assert.Equal("403", otherPortResult.Stdout);
+        Assert.NotEqual(0, tunnel.ExitCode);
+        Assert.Equal("000", loopback.Stdout); // no proxy for loopback, and the sandbox's own loopback has nothing there
+        Assert.False(other.Pending());
+        Assert.Equal(before, _hits);
     }
 }
