@@ -14,9 +14,16 @@ namespace AgentCloud.SandboxBroker.Apis;
 /// <summary>The tenant's sandboxes (API.md): create, list, get, delete, exec and files; always the caller's own only.</summary>
 public static class SandboxesApi
 {
+    public const string SandboxCapability = "sandbox";
+
     public static RouteGroupBuilder MapSandboxesApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1/sandboxes");
+        // Running code is a capability of its own: a key (or run key) without it cannot touch sandboxes at all.
+        api.AddEndpointFilter(async (context, next) =>
+            context.HttpContext.Features.Get<TenantContext>() is { } caller && caller.Has(SandboxCapability)
+                ? await next(context)
+                : Problems.Forbidden($"This key lacks the '{SandboxCapability}' capability."));
         api.MapGet("/capabilities", GetCapabilities);
         api.MapPost("/", CreateSandbox);
         api.MapGet("/", ListSandboxes);
