@@ -22,6 +22,9 @@ command -v newuidmap >/dev/null || missing+=(uidmap)
 command -v socat >/dev/null || missing+=(socat)
 command -v chattr >/dev/null || missing+=(e2fsprogs)
 command -v nginx >/dev/null || missing+=(nginx-light)
+# Sandboxes see only the host's read-only /usr: the demo agent needs /usr/bin/python3, the egress tests curl.
+[ -x /usr/bin/python3 ] || missing+=(python3)
+[ -x /usr/bin/curl ] || missing+=(curl)
 [ -x "$PG_BIN/postgres" ] || missing+=(postgresql-15)
 [ -x "$PG_BIN/pg_config" ] || [ -x /usr/bin/pg_config ] || missing+=(postgresql-server-dev-15)
 vector_ok() { [ -f "$(/usr/lib/postgresql/15/bin/pg_config --sharedir 2>/dev/null || echo /nonexistent)/extension/vector.control" ]; }
