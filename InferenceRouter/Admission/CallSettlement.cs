@@ -1,5 +1,4 @@
 using AgentCloud.InferenceRouter.Quota;
-using AgentCloud.InferenceRouter.Usage;
 
 namespace AgentCloud.InferenceRouter.Admission;
 
@@ -7,17 +6,12 @@ namespace AgentCloud.InferenceRouter.Admission;
 /// Ends a call's holds exactly once: the token reservation is settled to the weighted tokens really used (nothing
 /// when the call never ran) and the endpoint slot passes to the next call, charged with the real cost.
 /// </summary>
-public sealed class CallSettlement(TokenLedger ledger, UsageRecorder recorder, ILogger<CallSettlement> logger)
+public sealed class CallSettlement(TokenLedger ledger, ILogger<CallSettlement> logger)
 {
     public Task ReleaseAsync(InferenceCall call) => SettleAsync(call, 0);
 
-    public Task SettleAsync(InferenceCall call, UsageTally tally)
-    {
-        var usage = recorder.ToEvent(tally);
-        return SettleAsync(call, usage.WeightedTokens);
-    }
-
-    private async Task SettleAsync(InferenceCall call, long weighted)
+    /// <summary>Settles to the weighted tokens of the call's usage event (counted once, by the recorder).</summary>
+    public async Task SettleAsync(InferenceCall call, long weighted)
     {
         call.Lease?.Complete(weighted);
         call.Lease = null;

@@ -62,8 +62,8 @@ public sealed class RelayedCall(InferenceCall call) : IResult
         }
         finally
         {
-            await recorder.RecordOnceAsync(tally);
-            await settlement.SettleAsync(call, tally);
+            var recorded = await recorder.RecordOnceAsync(tally);
+            await settlement.SettleAsync(call, recorded?.WeightedTokens ?? 0);
         }
     }
 

@@ -7,11 +7,12 @@ namespace AgentCloud.InferenceRouter.Usage;
 /// <summary>Writes one usage event per dispatched request to the <c>usage-events</c> Redis Stream, whatever way it ended.</summary>
 public sealed class UsageRecorder(IConnectionMultiplexer redis, PromptTokenCounter counter, TimeProvider time, ILogger<UsageRecorder> logger)
 {
-    public async Task RecordOnceAsync(UsageTally tally)
+    /// <summary>Writes the call's event unless it was written already; returns it (null the second time).</summary>
+    public async Task<UsageEvent?> RecordOnceAsync(UsageTally tally)
     {
         if (!tally.Claim())
         {
-            return;
+            return null;
         }
         var usage = ToEvent(tally);
         try
@@ -23,6 +24,7 @@ public sealed class UsageRecorder(IConnectionMultiplexer redis, PromptTokenCount
         {
             logger.LogError(e, "Usage event {EventId} for tenant {TenantId} could not be written: {Usage}", usage.EventId, usage.TenantId, usage);
         }
+        return usage;
     }
 
     public UsageEvent ToEvent(UsageTally tally)
