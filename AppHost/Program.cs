@@ -50,7 +50,8 @@ var gateway = builder.AddGateway(secrets)
     .WaitFor(memory);
 
 // Sandboxes reach the platform only through the Gateway, like any other client.
-sandboxBroker.WithEnvironment("SandboxBroker__PlatformGatewayUrl", gateway.GetEndpoint("http"));
+sandboxBroker.WithEnvironment("SandboxBroker__PlatformGatewayUrl", gateway.GetEndpoint("http"))
+    .WithEnvironment("SandboxBroker__IssueRunKeys", "true");
 
 foreach (var service in new[] { controlPlane, inferenceRouter, sandboxBroker, usageAggregator, memory })
 {

@@ -74,6 +74,12 @@ public sealed class SandboxBrokerOptions
     /// </summary>
     public string? PlatformGatewayUrl { get; set; }
 
+    /// <summary>
+    /// Whether each sandbox gets a run key from the ControlPlane (AGENTCLOUD_KEY in its processes' environment),
+    /// revoked when the sandbox ends. On in the platform; off where the broker runs without a ControlPlane.
+    /// </summary>
+    public bool IssueRunKeys { get; set; }
+
     public const string PlatformGatewayHost = "gateway.agentcloud.internal";
 
     /// <summary>Host names the egress proxy resolves to a fixed address (tests stand a loopback server in for a domain).</summary>

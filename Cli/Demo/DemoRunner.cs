@@ -66,8 +66,8 @@ public sealed class DemoRunner(Func<HttpClient> http, Uri gateway, string operat
             {
                 ["command"] = new JsonArray("python3", "agent.py", chats.ToString(), "sim-small"),
                 ["timeoutSeconds"] = 300,
-                // The broker injects AGENTCLOUD_URL (the Gateway through the sandbox's egress proxy); the key is the tenant's.
-                ["env"] = new JsonObject { ["AGENTCLOUD_KEY"] = key },
+                // Nothing of the tenant's is passed in: the broker injects AGENTCLOUD_URL (the Gateway through the
+                // sandbox's egress proxy) and AGENTCLOUD_KEY, the run's own key that dies with the sandbox.
             }, ct), ct);
             var stdout = exec?["stdout"]?.GetValue<string>() ?? "";
             var line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.StartsWith('{'))

@@ -1,7 +1,7 @@
 """A small agent run inside an AgentCloud sandbox by `agentcloud demo`.
 
-It uses only its environment: AGENTCLOUD_URL (the Gateway, injected by the broker and reached through the
-sandbox's egress proxy) and AGENTCLOUD_KEY (the tenant's key, passed by the demo). It chats, stores and
+It uses only its environment, both injected by the broker: AGENTCLOUD_URL (the Gateway, reached through the
+sandbox's egress proxy) and AGENTCLOUD_KEY (this run's own key, revoked when the sandbox ends). It chats, stores and
 searches memory, writes and reads a file, and prints one JSON summary line.
 """
 import json

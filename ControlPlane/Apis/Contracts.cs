@@ -20,16 +20,23 @@ public sealed record TenantResponse(
         v.Policy, v.Overrides);
 }
 
-/// <summary>Body of <c>POST /admin/v1/tenants/{id}/keys</c>; without capabilities the key gets inference, memory:read, memory:write and sandbox.</summary>
-public sealed record CreateKeyRequest(string? Name, IReadOnlyList<string?>? Capabilities);
+/// <summary>
+/// Body of <c>POST /admin/v1/tenants/{id}/keys</c>; without capabilities the key gets inference, memory:read,
+/// memory:write and sandbox; <c>defaultLane</c> (<c>interactive</c> or <c>batch</c>) is the lane of its inference
+/// calls that do not send <c>x-agentcloud-lane</c>.
+/// </summary>
+public sealed record CreateKeyRequest(string? Name, IReadOnlyList<string?>? Capabilities, string? DefaultLane = null);
 
-public sealed record KeyResponse(string Id, string Name, string Prefix, IReadOnlyList<string> Capabilities, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt)
+public sealed record KeyResponse(
+    string Id, string Name, string Prefix, IReadOnlyList<string> Capabilities, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt,
+    string DefaultLane, string? RunId, DateTimeOffset? ExpiresAt)
 {
-    public static KeyResponse From(ApiKey k) => new(k.Id, k.Name, k.Prefix, k.Capabilities, k.CreatedAt, k.RevokedAt);
+    public static KeyResponse From(ApiKey k) =>
+        new(k.Id, k.Name, k.Prefix, k.Capabilities, k.CreatedAt, k.RevokedAt, k.DefaultLane ?? Lanes.Interactive, k.RunId, k.ExpiresAt);
 }
 
 /// <summary>The one answer that ever carries the key itself.</summary>
-public sealed record CreatedKeyResponse(string Id, string Key, string Name, string Prefix, IReadOnlyList<string> Capabilities, DateTimeOffset CreatedAt);
+public sealed record CreatedKeyResponse(string Id, string Key, string Name, string Prefix, IReadOnlyList<string> Capabilities, DateTimeOffset CreatedAt, string DefaultLane);
 
 /// <summary>Body of <c>PUT /v1/credentials/{integration}</c>.</summary>
 public sealed record PutCredentialRequest(string? Secret);

@@ -21,8 +21,43 @@ public static class InternalApi
         api.MapPost("keys/resolve", ResolveKey);
         api.MapGet("tenants/{tenantId}/policy", GetPolicy);
         api.MapPost("credentials/{integration}/reveal", RevealCredential);
+        api.MapPost("run-keys", MintRunKey);
+        api.MapDelete("run-keys/{runId}", RevokeRunKeys);
         return api;
     }
+
+    /// <summary>A key for one run of the calling tenant; only a caller allowed to make sandboxes may ask (the SandboxBroker, in the tenant's context).</summary>
+    public static async Task<Results<Created<RunKey>, ProblemHttpResult>> MintRunKey(MintRunKeyRequest request, TenantContext ctx, RunKeyService runKeys, CancellationToken ct)
+    {
+        if (RefuseRunKeyCaller(ctx) is { } refusal)
+        {
+            return refusal;
+        }
+        var minting = await runKeys.MintAsync(ctx, request, ct);
+        if (minting is null)
+        {
+            return TenantsApi.NoSuchTenant(ctx.TenantId);
+        }
+        return minting.Refusal is not null
+            ? Problems.BadRequest(minting.Refusal)
+            : TypedResults.Created($"/internal/v1/run-keys/{minting.Minted!.RunId}", minting.Minted);
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeRunKeys(string runId, TenantContext ctx, RunKeyService runKeys, CancellationToken ct)
+    {
+        if (RefuseRunKeyCaller(ctx) is { } refusal)
+        {
+            return refusal;
+        }
+        // Only the caller's own tenant's keys are touched: another tenant's run id revokes nothing and says nothing.
+        await runKeys.RevokeRunAsync(ctx.TenantId, runId, ctx.Principal, ct);
+        return TypedResults.NoContent();
+    }
+
+    private static ProblemHttpResult? RefuseRunKeyCaller(TenantContext ctx) =>
+        ctx.TenantId == TenantContext.PlatformTenantId || !ctx.Has(Capabilities.Sandbox) || ctx.RunId is not null
+            ? Problems.Forbidden($"Run keys are made for a tenant's sandboxes: the caller needs the '{Capabilities.Sandbox}' capability and may not itself be a run.")
+            : null;
 
     public static async Task<Results<Ok<ResolvedKey>, ProblemHttpResult>> ResolveKey(ResolveKeyRequest request, TenantContext ctx, ApiKeyService keys, CancellationToken ct)
     {

@@ -1,5 +1,6 @@
 using AgentCloud.ControlPlane.Domain;
 using AgentCloud.ServiceDefaults;
+using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.ServiceDefaults.Tenancy;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -28,7 +29,11 @@ public static class KeysApi
         {
             return Problems.BadRequest($"'capabilities' may list at most {TenantValidation.MaxListLength} entries.");
         }
-        var creation = await keys.CreateAsync(tenantId, request.Name, request.Capabilities, ctx.Principal, ct);
+        if (request.DefaultLane is not null && !Lanes.IsKnown(request.DefaultLane))
+        {
+            return Problems.BadRequest($"'defaultLane' must be '{Lanes.Interactive}' or '{Lanes.Batch}'.");
+        }
+        var creation = await keys.CreateAsync(tenantId, request.Name, request.Capabilities, ctx.Principal, ct, request.DefaultLane);
         if (creation is null)
         {
             return TenantsApi.NoSuchTenant(tenantId);
@@ -39,7 +44,7 @@ public static class KeysApi
         }
         var (key, plaintext) = (creation.Created!.Key, creation.Created.Plaintext);
         return TypedResults.Created($"/admin/v1/tenants/{tenantId}/keys/{key.Id}",
-            new CreatedKeyResponse(key.Id, plaintext, key.Name, key.Prefix, key.Capabilities, key.CreatedAt));
+            new CreatedKeyResponse(key.Id, plaintext, key.Name, key.Prefix, key.Capabilities, key.CreatedAt, key.DefaultLane ?? Lanes.Interactive));
     }
 
     public static async Task<Results<Ok<List<KeyResponse>>, ProblemHttpResult>> ListKeys(string tenantId, ApiKeyService keys, CancellationToken ct) =>

@@ -16,7 +16,7 @@ public sealed record KeyCreation(CreatedKey? Created, string? Refusal);
 /// <summary>Issues, lists, revokes and resolves API keys. Every failed key use is audited.</summary>
 public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents events, TimeProvider time)
 {
-    public Task<KeyCreation?> CreateAsync(string tenantId, string name, IReadOnlyList<string?>? capabilities, string actor, CancellationToken ct) =>
+    public Task<KeyCreation?> CreateAsync(string tenantId, string name, IReadOnlyList<string?>? capabilities, string actor, CancellationToken ct, string? defaultLane = null) =>
         db.InTenantAsync(tenantId, async ctx =>
         {
             var tenant = await TenantDirectory.LoadAsync(ctx, tenantId, ct);
@@ -36,9 +36,10 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
                 Id = "key_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
                 TenantId = tenantId, Name = name.Trim(), Prefix = prefix, Hash = ApiKeyFormat.Hash(plaintext),
                 Capabilities = requested.Select(c => c!).Distinct().ToList(), CreatedAt = time.GetUtcNow(),
+                DefaultLane = defaultLane ?? Lanes.Interactive,
             };
             ctx.ApiKeys.Add(key);
-            await audit.AppendAsync(ctx, tenantId, actor, "key.created", new { keyId = key.Id, key.Name, key.Prefix, key.Capabilities }, ct);
+            await audit.AppendAsync(ctx, tenantId, actor, "key.created", new { keyId = key.Id, key.Name, key.Prefix, key.Capabilities, key.DefaultLane }, ct);
             return new KeyCreation(new CreatedKey(key, plaintext), null);
         }, ct);
 
@@ -72,7 +73,7 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
     }
 
     /// <summary>
-    /// The tenant context a key stands for, with the tenant's full policy; null for a malformed, unknown, revoked or
+    /// The tenant context a key stands for, with the tenant's full policy; null for a malformed, unknown, revoked, expired or
     /// mismatching key or a suspended tenant, each audited (in the key's tenant's trail when the prefix names a key).
     /// </summary>
     public Task<ResolvedKey?> ResolveAsync(string presented, string actor, CancellationToken ct) =>
@@ -92,6 +93,7 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
             var tenant = await TenantDirectory.LoadAsync(ctx, key.TenantId, ct);
             var reason = !ApiKeyFormat.Matches(presented, key.Hash) ? "secret does not match"
                 : key.RevokedAt is not null ? "revoked"
+                : key.ExpiresAt <= time.GetUtcNow() ? "expired"
                 : tenant is null ? "tenant offboarded"
                 : tenant.Status != TenantStatus.Active ? $"tenant {tenant.Status}"
                 : null;
@@ -101,6 +103,7 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
                 return null;
             }
             var policy = TenantPolicies.Compose(tenant!);
-            return new ResolvedKey(key.Id, key.TenantId, policy.Tier, $"key:{key.Id}", key.Capabilities, null, policy);
+            return new ResolvedKey(key.Id, key.TenantId, policy.Tier, $"key:{key.Id}", key.Capabilities, key.RunId, policy,
+                key.DefaultLane ?? Lanes.Interactive, key.ExpiresAt);
         }, ct);
 }

@@ -9,6 +9,7 @@ public sealed record LimitOverrides
     public int? RequestBurst { get; init; }
     public long? TokensPerMinute { get; init; }
     public long? MonthlyTokenQuota { get; init; }
+    public long? RunTokenBudget { get; init; }
     public int? MaxConcurrentSandboxes { get; init; }
     public double? FairShareWeight { get; init; }
     public string? RateLimitFailMode { get; init; }
@@ -19,6 +20,7 @@ public sealed record LimitOverrides
         RequestBurst = newer.RequestBurst ?? RequestBurst,
         TokensPerMinute = newer.TokensPerMinute ?? TokensPerMinute,
         MonthlyTokenQuota = newer.MonthlyTokenQuota ?? MonthlyTokenQuota,
+        RunTokenBudget = newer.RunTokenBudget ?? RunTokenBudget,
         MaxConcurrentSandboxes = newer.MaxConcurrentSandboxes ?? MaxConcurrentSandboxes,
         FairShareWeight = newer.FairShareWeight ?? FairShareWeight,
         RateLimitFailMode = newer.RateLimitFailMode ?? RateLimitFailMode,
@@ -59,6 +61,7 @@ public sealed record PolicyOverrides(LimitOverrides Policy, IsolationOverrides I
         RequestBurst = Policy.RequestBurst ?? tier.RequestBurst,
         TokensPerMinute = Policy.TokensPerMinute ?? tier.TokensPerMinute,
         MonthlyTokenQuota = Policy.MonthlyTokenQuota ?? tier.MonthlyTokenQuota,
+        RunTokenBudget = Policy.RunTokenBudget ?? tier.RunTokenBudget,
         MaxConcurrentSandboxes = Policy.MaxConcurrentSandboxes ?? tier.MaxConcurrentSandboxes,
         FairShareWeight = Policy.FairShareWeight ?? tier.FairShareWeight,
         RateLimitFailMode = Policy.RateLimitFailMode ?? tier.RateLimitFailMode,

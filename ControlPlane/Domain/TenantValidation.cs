@@ -71,6 +71,7 @@ public static partial class TenantValidation
             ?? Range("policy.requestBurst", p.RequestBurst, 1, 1_000_000)
             ?? Range("policy.tokensPerMinute", p.TokensPerMinute, 1, 1_000_000_000_000)
             ?? Range("policy.monthlyTokenQuota", p.MonthlyTokenQuota, 0, 1_000_000_000_000_000)
+            ?? Range("policy.runTokenBudget", p.RunTokenBudget, 0, 1_000_000_000_000)
             ?? Range("policy.maxConcurrentSandboxes", p.MaxConcurrentSandboxes, 0, 10_000)
             ?? (p.FairShareWeight is { } w && (!double.IsFinite(w) || w < 0.1 || w > 1000) ? "'policy.fairShareWeight' must be between 0.1 and 1000." : null)
             ?? OneOf("policy.rateLimitFailMode", p.RateLimitFailMode, "open", "closed");

@@ -23,7 +23,7 @@ public static class Tiers
         Free => new TenantPolicy
         {
             TenantId = tenantId, Tier = Free,
-            RequestsPerMinute = 60, RequestBurst = 10, TokensPerMinute = 20_000, MonthlyTokenQuota = 1_000_000,
+            RequestsPerMinute = 60, RequestBurst = 10, TokensPerMinute = 20_000, MonthlyTokenQuota = 1_000_000, RunTokenBudget = 100_000,
             MaxConcurrentSandboxes = 2, SandboxIsolationLevels = ["bubblewrap", "namespace"],
             InferencePlacement = "shared", KvCachePolicy = "isolated", MemoryIsolation = "shared-collection",
             FairShareWeight = 1, RateLimitFailMode = "closed", DedicatedSandboxPool = false,
@@ -32,7 +32,7 @@ public static class Tiers
         Pro => new TenantPolicy
         {
             TenantId = tenantId, Tier = Pro,
-            RequestsPerMinute = 600, RequestBurst = 60, TokensPerMinute = 200_000, MonthlyTokenQuota = 50_000_000,
+            RequestsPerMinute = 600, RequestBurst = 60, TokensPerMinute = 200_000, MonthlyTokenQuota = 50_000_000, RunTokenBudget = 2_000_000,
             MaxConcurrentSandboxes = 10, SandboxIsolationLevels = ["gvisor", "bubblewrap", "namespace"],
             InferencePlacement = "shared", KvCachePolicy = "isolated", MemoryIsolation = "shared-collection",
             FairShareWeight = 2, RateLimitFailMode = "open", DedicatedSandboxPool = false,

@@ -36,5 +36,7 @@ internal static class Extensions
         builder.Services.AddScoped<TenantDb>();
         builder.Services.AddScoped<TenantDirectory>();
         builder.Services.AddScoped<ApiKeyService>();
+        builder.Services.AddScoped<RunKeyService>();
+        builder.Services.AddHostedService<RunEndedListener>();
     }
 }

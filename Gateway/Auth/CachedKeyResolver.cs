@@ -43,7 +43,13 @@ public sealed class CachedKeyResolver(ITenantKeyResolver inner, IOptions<Gateway
             if (Interlocked.Read(ref _generation) == generation)
             {
                 var lifetime = resolved is null ? options.Value.UnknownKeyCacheDuration : options.Value.KeyCacheDuration;
-                Store(id, new Entry(resolved, time.GetUtcNow() + lifetime));
+                var expires = time.GetUtcNow() + lifetime;
+                // A run key is never trusted past its own expiry, even if no revocation arrives.
+                if (resolved?.ExpiresAt is { } keyExpires && keyExpires < expires)
+                {
+                    expires = keyExpires;
+                }
+                Store(id, new Entry(resolved, expires));
             }
             return resolved;
         }

@@ -1,4 +1,5 @@
 using AgentCloud.Gateway.Signing;
+using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.ServiceDefaults.Tenancy;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
@@ -8,7 +9,8 @@ namespace AgentCloud.Gateway.Proxy;
 /// <summary>
 /// On every proxied call: removes whatever tenant context or <c>x-tenant-*</c> headers the client sent,
 /// and the caller's own key (<c>Authorization</c>: services never need it, so it never travels past the Gateway),
-/// then attaches a freshly minted, signed context for the caller the Gateway authenticated.
+/// then attaches a freshly minted, signed context for the caller the Gateway authenticated, and the key's default
+/// lane when the call names none.
 /// </summary>
 public static class TenantContextTransform
 {
@@ -26,6 +28,11 @@ public static class TenantContextTransform
                 ?? throw new InvalidOperationException("A call reached the proxy without an authenticated caller.");
             var keys = transform.HttpContext.RequestServices.GetRequiredService<GatewaySigningKeys>();
             transform.ProxyRequest.Headers.TryAddWithoutValidation(TenantContextHeaders.Context, keys.Mint(context));
+            // The lane is the tenant's own choice between its calls, so a header the client sent wins over the key's default.
+            if (transform.HttpContext.Features.Get<ResolvedKey>() is { } key && !transform.ProxyRequest.Headers.Contains(Lanes.Header))
+            {
+                transform.ProxyRequest.Headers.TryAddWithoutValidation(Lanes.Header, key.DefaultLane);
+            }
             return ValueTask.CompletedTask;
         });
     }

@@ -17,7 +17,7 @@ public sealed class QuotaStep(TokenLedger ledger, IOptions<BurndownOptions> burn
         var worstCase = call.Multipliers.Weigh(call.InputTokens, 0, maxOutput);
         var policy = call.Policy;
         var scopes = QuotaScopes.For(call.Context.TenantId, policy.TokensPerMinute, policy.MonthlyTokenQuota, time.GetUtcNow(),
-            endpoint: call.Route.Endpoint.Name, endpointTokensPerMinute: call.Route.Endpoint.TokensPerMinute);
+            runId: call.Context.RunId, runLimit: policy.RunTokenBudget, endpoint: call.Route.Endpoint.Name, endpointTokensPerMinute: call.Route.Endpoint.TokensPerMinute);
         var result = await ledger.ReserveAsync(scopes, worstCase);
         if (!result.Admitted)
         {

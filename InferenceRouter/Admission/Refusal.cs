@@ -1,4 +1,5 @@
 using AgentCloud.ServiceDefaults;
+using AgentCloud.ServiceDefaults.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AgentCloud.InferenceRouter.Admission;
@@ -32,5 +33,5 @@ public sealed record Refusal(int Status, string Slug, string Title, string Detai
 public static class RateLimitHeaders
 {
     public const string RemainingTokens = "x-ratelimit-remaining-tokens";
-    public const string Lane = "x-agentcloud-lane";
+    public const string Lane = Lanes.Header;
 }

@@ -1,3 +1,4 @@
+using AgentCloud.SandboxBroker.Credentials;
 using AgentCloud.SandboxBroker.Exec;
 using AgentCloud.SandboxBroker.Files;
 using AgentCloud.SandboxBroker.Isolation;
@@ -35,10 +36,15 @@ public static class SandboxesApi
         return api;
     }
 
-    public sealed record SandboxView(string Id, string Isolation, string Pool, string Template, bool Warm, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt)
+    /// <summary><c>runKey</c> names the run's key (id, capabilities, expiry), never the key itself: that exists only inside the sandbox.</summary>
+    public sealed record SandboxView(
+        string Id, string Isolation, string Pool, string Template, bool Warm, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string? RunId, RunKeyView? RunKey)
     {
-        public static SandboxView Of(Sandbox s) => new(s.Id, s.Isolation, s.Pool, s.Template, s.Warm, s.CreatedAt, s.ExpiresAt);
+        public static SandboxView Of(Sandbox s) => new(s.Id, s.Isolation, s.Pool, s.Template, s.Warm, s.CreatedAt, s.ExpiresAt, s.RunId,
+            s.RunKey is { } k ? new RunKeyView(k.Id, k.Capabilities, k.ExpiresAt) : null);
     }
+
+    public sealed record RunKeyView(string Id, IReadOnlyList<string> Capabilities, DateTimeOffset ExpiresAt);
 
     public sealed record LevelView(string Level, bool Available, string Reason);
 
@@ -62,12 +68,18 @@ public static class SandboxesApi
         }
         try
         {
-            var sandbox = manager.Create(ctx, policy, request ?? new CreateSandboxRequest(null, null, null));
+            var sandbox = await manager.CreateAsync(ctx, policy, request ?? new CreateSandboxRequest(null, null, null), cancellationToken);
             return TypedResults.Created($"/v1/sandboxes/{sandbox.Id}", SandboxView.Of(sandbox));
         }
         catch (SandboxRefusal refusal)
         {
             return Refused(refusal, http);
+        }
+        catch (RunKeyUnavailableException e)
+        {
+            http.Response.Headers.RetryAfter = "2";
+            return Problems.Create(StatusCodes.Status503ServiceUnavailable, "run-key-unavailable", "Cannot issue the run's key right now",
+                $"{e.Message} The sandbox was not created; retry shortly.");
         }
     }
 

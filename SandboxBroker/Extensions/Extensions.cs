@@ -1,3 +1,4 @@
+using AgentCloud.SandboxBroker.Credentials;
 using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Sandboxes;
 
@@ -16,6 +17,8 @@ internal static class Extensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSandboxBrokerCore();
+        builder.Services.AddHttpClient(ControlPlaneRunCredentials.HttpClientName, c => c.BaseAddress = new Uri("http://controlplane"));
+        builder.Services.AddSingleton<IRunCredentials, ControlPlaneRunCredentials>();
         builder.Services.AddHostedService<SandboxMaintenance>();
         builder.Services.AddHealthChecks().AddCheck<IsolationHealthCheck>("sandbox-isolation");
     }

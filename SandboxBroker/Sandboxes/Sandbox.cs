@@ -1,3 +1,5 @@
+using AgentCloud.ServiceDefaults.Contracts;
+
 namespace AgentCloud.SandboxBroker.Sandboxes;
 
 /// <summary>A tenant's lease on a slot: what the API calls a sandbox. Its id is new for every lease.</summary>
@@ -18,6 +20,9 @@ public sealed class Sandbox
     public string? EgressSocket { get; set; }
 
     public DateTimeOffset LastUsedAt { get; set; }
+
+    /// <summary>The run's own key, given to its processes as AGENTCLOUD_KEY; never shown through the API.</summary>
+    public RunKey? RunKey { get; set; }
 
     private int _running;
     private int _released;

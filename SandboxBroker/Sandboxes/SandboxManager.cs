@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using AgentCloud.SandboxBroker.Credentials;
 using AgentCloud.SandboxBroker.Egress;
 using AgentCloud.SandboxBroker.Exec;
 using AgentCloud.SandboxBroker.Isolation;
@@ -27,11 +28,37 @@ public sealed partial class SandboxManager(
     SandboxUsage usage,
     TimeProvider time,
     IOptions<SandboxBrokerOptions> options,
-    ILogger<SandboxManager> logger)
+    ILogger<SandboxManager> logger,
+    IRunCredentials? runCredentials = null)
 {
     private readonly ConcurrentDictionary<string, Sandbox> _leases = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, object> _tenantLocks = new(StringComparer.Ordinal);
     private SandboxBrokerOptions Options => options.Value;
+
+    /// <summary>Creates the sandbox and, where run keys are issued, its run key; without a key the sandbox is not handed out.</summary>
+    public async Task<Sandbox> CreateAsync(TenantContext caller, TenantPolicy policy, CreateSandboxRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Capabilities is { } asked && (asked.Count > 32 || asked.Any(string.IsNullOrEmpty)))
+        {
+            throw new SandboxRefusal(RefusalKind.Invalid, "capabilities must be a list of at most 32 capability names, e.g. [\"inference\", \"memory:read\"].");
+        }
+        var sandbox = Create(caller, policy, request);
+        if (!Options.IssueRunKeys || runCredentials is null)
+        {
+            return sandbox;
+        }
+        try
+        {
+            var lifetime = sandbox.ExpiresAt - time.GetUtcNow() + TimeSpan.FromSeconds(30);
+            sandbox.RunKey = await runCredentials.MintAsync(caller, sandbox.RunId!, request.Capabilities?.Select(c => c!).ToList(), lifetime, cancellationToken);
+            return sandbox;
+        }
+        catch
+        {
+            await ReleaseAsync(sandbox, "aborted");
+            throw;
+        }
+    }
 
     public Sandbox Create(TenantContext caller, TenantPolicy policy, CreateSandboxRequest request)
     {
@@ -78,10 +105,11 @@ public sealed partial class SandboxManager(
             try
             {
                 layout.MoveTo(slot, caller.TenantId);
+                var id = "sbx_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
                 sandbox = new Sandbox
                 {
-                    Id = "sbx_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)),
-                    TenantId = caller.TenantId, Principal = caller.Principal, RunId = caller.RunId, Slot = slot,
+                    // A sandbox is one run unless the caller is already part of one.
+                    Id = id, TenantId = caller.TenantId, Principal = caller.Principal, RunId = caller.RunId ?? id, Slot = slot,
                     CreatedAt = now, ExpiresAt = now + lifetime, LastUsedAt = now, Warm = warm, Egress = policy.Egress.ToList(),
                 };
                 var reachable = Options.PlatformGatewayUrl is null ? policy.Egress : [.. policy.Egress, SandboxBrokerOptions.PlatformGatewayHost];
@@ -119,20 +147,42 @@ public sealed partial class SandboxManager(
     public async Task<bool> DeleteAsync(string tenantId, string id)
     {
         var sandbox = Find(tenantId, id);
-        return sandbox is not null && await ReleaseAsync(sandbox, "ok");
+        if (sandbox is null)
+        {
+            return false;
+        }
+        if (sandbox.RunKey is not null && runCredentials is not null)
+        {
+            try
+            {
+                // Revoked before the answer, so a run key never outlives the DELETE that ended its run.
+                await runCredentials.RevokeAsync(sandbox.RunId!, CancellationToken.None);
+            }
+            catch (Exception e) when (e is HttpRequestException or RunKeyUnavailableException or TaskCanceledException)
+            {
+                logger.LogError(e, "Could not revoke the run key of sandbox {SandboxId} at once; announcing the run's end instead", sandbox.Id);
+            }
+        }
+        return await ReleaseAsync(sandbox, "ok");
     }
 
-    /// <summary>Where the sandbox finds the platform: the Gateway through its egress proxy, when it has one.</summary>
-    private IReadOnlyDictionary<string, string> WithPlatformAddress(IReadOnlyDictionary<string, string> env, Sandbox sandbox)
+    /// <summary>
+    /// Where and as whom the sandbox reaches the platform: the Gateway through its egress proxy, when it has one, and
+    /// the run's own key. Set after the caller's variables, so an exec cannot pass a run off with another key.
+    /// </summary>
+    private IReadOnlyDictionary<string, string> WithPlatformAccess(IReadOnlyDictionary<string, string> env, Sandbox sandbox)
     {
-        if (sandbox.EgressSocket is null || Options.PlatformGatewayUrl is null || !Uri.TryCreate(Options.PlatformGatewayUrl, UriKind.Absolute, out var gateway))
+        var withAccess = new Dictionary<string, string>(env, StringComparer.Ordinal);
+        if (sandbox.EgressSocket is not null && Options.PlatformGatewayUrl is not null && Uri.TryCreate(Options.PlatformGatewayUrl, UriKind.Absolute, out var gateway))
         {
-            return env;
+            withAccess["AGENTCLOUD_URL"] = $"http://{SandboxBrokerOptions.PlatformGatewayHost}:{gateway.Port}";
         }
-        return new Dictionary<string, string>(env, StringComparer.Ordinal)
+        if (sandbox.RunKey is { } key)
         {
-            ["AGENTCLOUD_URL"] = $"http://{SandboxBrokerOptions.PlatformGatewayHost}:{gateway.Port}",
-        };
+            withAccess["AGENTCLOUD_KEY"] = key.Key;
+            withAccess["AGENTCLOUD_RUN_ID"] = key.RunId;
+        }
+        return withAccess;
     }
 
     public async Task<ExecResult> ExecAsync(Sandbox sandbox, ExecRequest request, CancellationToken cancellationToken)
@@ -145,7 +195,7 @@ public sealed partial class SandboxManager(
         try
         {
             sandbox.LastUsedAt = time.GetUtcNow();
-            var spec = new ExecSpec(command, WithPlatformAddress(env, sandbox), sandbox.EgressSocket);
+            var spec = new ExecSpec(command, WithPlatformAccess(env, sandbox), sandbox.EgressSocket);
             var launch = catalog.Backend(sandbox.Isolation).BuildLaunch(sandbox.Slot, spec);
             return await executor.RunAsync(launch, stdin, timeout, cancellationToken);
         }
@@ -219,6 +269,11 @@ public sealed partial class SandboxManager(
         }
         finally
         {
+            if (sandbox.RunKey is not null && runCredentials is not null)
+            {
+                // Also after an explicit revoke: the message is cheap, and it covers a revoke that failed.
+                await runCredentials.AnnounceEndedAsync(sandbox.TenantId, sandbox.RunId!);
+            }
             _leases.TryRemove(sandbox.Id, out _);
             try
             {

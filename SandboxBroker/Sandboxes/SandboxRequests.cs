@@ -1,5 +1,6 @@
 namespace AgentCloud.SandboxBroker.Sandboxes;
 
-public sealed record CreateSandboxRequest(string? Template, int? TimeoutSeconds, string? Isolation);
+/// <summary><c>capabilities</c>: what the run's key may do (default: the caller's inference and memory capabilities).</summary>
+public sealed record CreateSandboxRequest(string? Template, int? TimeoutSeconds, string? Isolation, IReadOnlyList<string?>? Capabilities = null);
 
 public sealed record ExecRequest(IReadOnlyList<string?>? Command, string? Stdin, Dictionary<string, string?>? Env, int? TimeoutSeconds);

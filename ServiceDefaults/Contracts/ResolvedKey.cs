@@ -3,7 +3,8 @@ namespace AgentCloud.ServiceDefaults.Contracts;
 /// <summary>
 /// The ControlPlane's answer to the Gateway's key lookup (<c>POST /internal/v1/keys/resolve</c> with
 /// <c>{"key": "..."}</c>, callable only with the Gateway's own signed identity): who the key belongs to.
-/// Unknown or revoked keys are answered 404.
+/// Unknown, revoked or expired keys are answered 404. <see cref="ExpiresAt"/> bounds how long the Gateway may trust
+/// the answer; <see cref="DefaultLane"/> is the lane of the key's calls that name none.
 /// </summary>
 public sealed record ResolvedKey(
     string KeyId,
@@ -12,7 +13,9 @@ public sealed record ResolvedKey(
     string Principal,
     IReadOnlyList<string> Capabilities,
     string? RunId,
-    TenantPolicy Policy);
+    TenantPolicy Policy,
+    string DefaultLane = Lanes.Interactive,
+    DateTimeOffset? ExpiresAt = null);
 
 public sealed record ResolveKeyRequest(string Key);
 
@@ -27,4 +30,7 @@ public static class PlatformChannels
 
     /// <summary>Message: the tenant whose policy changed. Policy caches drop it.</summary>
     public const string PolicyChanged = "agentcloud:tenants:policy-changed";
+
+    /// <summary>Message: a <see cref="RunEnded"/> as JSON. The ControlPlane revokes that run's keys.</summary>
+    public const string RunEnded = "agentcloud:runs:ended";
 }

@@ -12,6 +12,9 @@ public sealed record TenantPolicy
     public int RequestBurst { get; init; }
     public long TokensPerMinute { get; init; }
     public long MonthlyTokenQuota { get; init; }
+
+    /// <summary>Weighted tokens one agent run (calls made with its run key) may use in all; 0 for no per-run limit.</summary>
+    public long RunTokenBudget { get; init; }
     public int MaxConcurrentSandboxes { get; init; }
 
     /// <summary>Sandbox isolation levels the tier accepts, of firecracker, gvisor, bubblewrap, namespace, none.</summary>

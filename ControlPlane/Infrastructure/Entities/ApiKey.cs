@@ -13,4 +13,13 @@ public sealed class ApiKey
     public List<string> Capabilities { get; set; } = [];
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
+
+    /// <summary>The lane (<c>interactive</c> or <c>batch</c>) of this key's inference calls when a call does not name one.</summary>
+    public string? DefaultLane { get; set; }
+
+    /// <summary>Set on a run key: the agent run (sandbox) it was minted for; the key dies with the run.</summary>
+    public string? RunId { get; set; }
+
+    /// <summary>After this instant the key is refused, revoked or not (run keys always have one).</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
 }

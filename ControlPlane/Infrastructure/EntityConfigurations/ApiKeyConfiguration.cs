@@ -18,8 +18,12 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         b.Property(k => k.Capabilities).HasColumnName("capabilities");
         b.Property(k => k.CreatedAt).HasColumnName("created_at");
         b.Property(k => k.RevokedAt).HasColumnName("revoked_at");
+        b.Property(k => k.DefaultLane).HasColumnName("default_lane").HasMaxLength(16);
+        b.Property(k => k.RunId).HasColumnName("run_id").HasMaxLength(64);
+        b.Property(k => k.ExpiresAt).HasColumnName("expires_at");
         b.HasIndex(k => k.Prefix).IsUnique();
         b.HasIndex(k => k.TenantId);
+        b.HasIndex(k => new { k.TenantId, k.RunId });
         b.HasOne<Tenant>().WithMany().HasForeignKey(k => k.TenantId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -1,0 +1,79 @@
+using System.Net;
+using System.Text.Json;
+using AgentCloud.SandboxBroker.Sandboxes;
+using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.ServiceDefaults.Tenancy;
+using Microsoft.AspNetCore.Mvc;
+using StackExchange.Redis;
+
+namespace AgentCloud.SandboxBroker.Credentials;
+
+/// <summary>
+/// Run keys from the ControlPlane's internal API. The broker has no identity of its own that could mint keys: it
+/// forwards the signed context of the tenant's call, so a run key can only ever be a subset of what that caller holds.
+/// </summary>
+public sealed class ControlPlaneRunCredentials(
+    IHttpClientFactory httpClients, IHttpContextAccessor httpContext, IConnectionMultiplexer redis, ILogger<ControlPlaneRunCredentials> logger) : IRunCredentials
+{
+    public const string HttpClientName = "agentcloud-controlplane-run-keys";
+
+    public async Task<RunKey> MintAsync(TenantContext caller, string runId, IReadOnlyList<string>? capabilities, TimeSpan lifetime, CancellationToken cancellationToken)
+    {
+        using var request = WithCallerContext(new HttpRequestMessage(HttpMethod.Post, "/internal/v1/run-keys")
+        {
+            Content = JsonContent.Create(new MintRunKeyRequest(runId, capabilities?.ToList<string?>(), (int)Math.Ceiling(lifetime.TotalSeconds))),
+        });
+        try
+        {
+            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+            if (response.StatusCode == HttpStatusCode.BadRequest)
+            {
+                // The caller asked for more than its own capabilities allow: its mistake, said in the ControlPlane's words.
+                var problem = await response.Content.ReadFromJsonAsync<ProblemDetails>(cancellationToken);
+                throw new SandboxRefusal(RefusalKind.Invalid, problem?.Detail ?? "The run key's capabilities were refused.");
+            }
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new RunKeyUnavailableException($"The ControlPlane answered {(int)response.StatusCode} when asked for a run key.");
+            }
+            return await response.Content.ReadFromJsonAsync<RunKey>(cancellationToken)
+                ?? throw new RunKeyUnavailableException("The ControlPlane answered a run key request with an empty body.");
+        }
+        catch (HttpRequestException e)
+        {
+            throw new RunKeyUnavailableException("The ControlPlane could not be reached for a run key.", e);
+        }
+    }
+
+    public async Task RevokeAsync(string runId, CancellationToken cancellationToken)
+    {
+        using var request = WithCallerContext(new HttpRequestMessage(HttpMethod.Delete, $"/internal/v1/run-keys/{Uri.EscapeDataString(runId)}"));
+        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
+    public async Task AnnounceEndedAsync(string tenantId, string runId)
+    {
+        try
+        {
+            var message = JsonSerializer.Serialize(new RunEnded(tenantId, runId), JsonSerializerOptions.Web);
+            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(PlatformChannels.RunEnded), message);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // The keys still die at their expiry, which is the sandbox's own lifetime.
+            logger.LogError(e, "Could not announce the end of run {RunId}; its keys expire on their own", runId);
+        }
+    }
+
+    private HttpRequestMessage WithCallerContext(HttpRequestMessage request)
+    {
+        var token = httpContext.HttpContext?.Request.Headers[TenantContextHeaders.Context].ToString();
+        if (string.IsNullOrEmpty(token))
+        {
+            throw new RunKeyUnavailableException("Run keys are asked for in a tenant's call, and there is none.");
+        }
+        request.Headers.TryAddWithoutValidation(TenantContextHeaders.Context, token);
+        return request;
+    }
+}
