@@ -46,7 +46,8 @@ public sealed class RunKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
                 Id = "key_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
                 TenantId = caller.TenantId, Name = $"run {request.RunId}", Prefix = prefix, Hash = ApiKeyFormat.Hash(plaintext),
                 Capabilities = capabilities, CreatedAt = now, DefaultLane = Lanes.Interactive,
-                RunId = request.RunId, ExpiresAt = now + lifetime,
+                // Whole seconds: what the answer says is exactly what the database keeps (it stores microseconds).
+                RunId = request.RunId, ExpiresAt = DateTimeOffset.FromUnixTimeSeconds((now + lifetime).ToUnixTimeSeconds()),
             };
             ctx.ApiKeys.Add(key);
             await audit.AppendAsync(ctx, caller.TenantId, caller.Principal, "key.minted-for-run",

@@ -102,6 +102,22 @@ public sealed class KeyCacheTests
         Assert.Null(await _cache.ResolveAsync("k-acme ", default));
     }
 
+    [Fact]
+    public async Task A_run_key_is_not_trusted_from_the_cache_past_its_own_expiry()
+    {
+        _controlPlane.Keys["k-run"] = Key("key_run", "acme") with { RunId = "sbx_1", ExpiresAt = _time.GetUtcNow().AddSeconds(10) };
+
+        await _cache.ResolveAsync("k-run", default);
+        _time.Advance(TimeSpan.FromSeconds(9));
+        await _cache.ResolveAsync("k-run", default);
+        var callsBeforeExpiry = _controlPlane.Calls;
+        _time.Advance(TimeSpan.FromSeconds(2));
+        await _cache.ResolveAsync("k-run", default);
+
+        Assert.Equal(1, callsBeforeExpiry);
+        Assert.Equal(2, _controlPlane.Calls);
+    }
+
     private static ResolvedKey Key(string keyId, string tenantId) =>
         new(keyId, tenantId, "pro", "key:" + keyId, ["inference"], null, new TenantPolicy { TenantId = tenantId, Tier = "pro" });
 

@@ -63,7 +63,7 @@ public sealed class StandInControlPlane : IAsyncDisposable
 
     /// <summary>Registers a new key for a tenant and returns (key id, secret key).</summary>
     public (string KeyId, string Key) AddKey(string tenantId, string tier = "pro", int requestsPerMinute = 100_000, int burst = 100_000,
-        string failMode = "closed", IReadOnlyList<string>? capabilities = null)
+        string failMode = "closed", IReadOnlyList<string>? capabilities = null, string defaultLane = "interactive")
     {
         var keyId = "key_" + Guid.NewGuid().ToString("N")[..12];
         var secret = "ac_" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
@@ -71,7 +71,7 @@ public sealed class StandInControlPlane : IAsyncDisposable
             new TenantPolicy
             {
                 TenantId = tenantId, Tier = tier, RequestsPerMinute = requestsPerMinute, RequestBurst = burst, RateLimitFailMode = failMode,
-            });
+            }, defaultLane);
         return (keyId, secret);
     }
 

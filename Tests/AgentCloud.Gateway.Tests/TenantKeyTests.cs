@@ -28,6 +28,30 @@ public sealed class TenantKeyTests(GatewayEnvironment env) : IClassFixture<Gatew
     }
 
     [Fact]
+    public async Task A_call_without_a_lane_is_sent_in_its_keys_default_lane()
+    {
+        var (_, key) = env.ControlPlane.AddKey("nightly-jobs", defaultLane: "batch");
+        using var client = _gateway.Client(key);
+
+        await client.GetAsync("/v1/models");
+
+        Assert.Equal("batch", env.Upstream.LastFor("/v1/models")!.Headers["x-agentcloud-lane"]);
+    }
+
+    [Fact]
+    public async Task A_lane_the_call_names_wins_over_its_keys_default()
+    {
+        var (_, key) = env.ControlPlane.AddKey("nightly-jobs", defaultLane: "batch");
+        using var client = _gateway.Client(key);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models");
+        request.Headers.Add("x-agentcloud-lane", "interactive");
+
+        await client.SendAsync(request);
+
+        Assert.Equal("interactive", env.Upstream.LastFor("/v1/models")!.Headers["x-agentcloud-lane"]);
+    }
+
+    [Fact]
     public async Task A_client_sent_context_and_tenant_headers_are_replaced_by_the_gateways_own()
     {
         var (_, key) = env.ControlPlane.AddKey("acme");

@@ -25,7 +25,8 @@ public sealed class RouterHost : WebApplicationFactory<InferenceRouterOptions>
     private readonly Dictionary<string, string?> _settings;
     private readonly FixedPolicies _policies;
 
-    public RouterHost(string redis, FixedPolicies policies, IReadOnlyList<EndpointSpec> endpoints, string cacheSalting = "Enforced")
+    public RouterHost(string redis, FixedPolicies policies, IReadOnlyList<EndpointSpec> endpoints, string cacheSalting = "Enforced",
+        IReadOnlyDictionary<string, string?>? extraSettings = null)
     {
         _policies = policies;
         _settings = new Dictionary<string, string?>
@@ -52,6 +53,10 @@ public sealed class RouterHost : WebApplicationFactory<InferenceRouterOptions>
             {
                 _settings[$"{prefix}Models:{j}"] = m;
             }
+        }
+        foreach (var (k, v) in extraSettings ?? new Dictionary<string, string?>())
+        {
+            _settings[k] = v;
         }
         UseKestrel(0);
         StartServer();

@@ -66,6 +66,30 @@ public sealed class RouterQuotaTests(RouterPlatform platform)
     }
 
     [Fact]
+    public async Task A_runs_budget_stops_that_run_while_another_run_of_the_tenant_goes_on()
+    {
+        var tenant = platform.Policies.Add("pro");
+        platform.Policies.Change(tenant.TenantId, p => p with { RunTokenBudget = 150 });
+        var otherRun = tenant with { RunId = "run-other-" + tenant.TenantId };
+        using var runClient = platform.Router.ClientFor(tenant);
+        using var otherClient = platform.Router.ClientFor(otherRun);
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var r = await Chat.PostAsync(runClient, Chat.Body($"step {i}", extra: b => b["max_tokens"] = 50));
+            statuses.Add(r.StatusCode);
+        }
+        using var other = await Chat.PostAsync(otherClient, Chat.Body("a fresh run", extra: b => b["max_tokens"] = 50));
+
+        Assert.Equal(HttpStatusCode.OK, statuses[0]);
+        Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^1]);
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        var run = (await UsageStream.ForTenantAsync(platform.Redis.Connection, tenant.TenantId)).Where(e => e.RunId == tenant.RunId);
+        Assert.True(run.Sum(e => e.WeightedTokens) <= 150 + 10 + 50 + 10, "a run never passes its budget by more than one reservation");
+    }
+
+    [Fact]
     public async Task A_monthly_quota_refuses_a_call_that_would_pass_it_and_spends_nothing()
     {
         var tenant = platform.Policies.Add("free");
