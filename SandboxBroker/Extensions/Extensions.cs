@@ -1,4 +1,5 @@
 using AgentCloud.SandboxBroker.Isolation;
+using AgentCloud.SandboxBroker.Outbox;
 using AgentCloud.SandboxBroker.Sandboxes;
 
 namespace AgentCloud.SandboxBroker.Extensions;
@@ -17,6 +18,7 @@ internal static class Extensions
             .ValidateOnStart();
         builder.Services.AddSandboxBrokerCore();
         builder.Services.AddHostedService<SandboxMaintenance>();
+        builder.Services.AddHostedService<OutboxFlusher>();
         builder.Services.AddHealthChecks().AddCheck<IsolationHealthCheck>("sandbox-isolation");
     }
 }

@@ -17,6 +17,9 @@ public sealed class Sandbox
     public IAsyncDisposable? EgressListener { get; set; }
     public string? EgressSocket { get; set; }
 
+    /// <summary>The sandbox's cgroup v2 group (its limits, and a kill switch for all it runs); null where cgroups are unavailable.</summary>
+    public string? Cgroup { get; set; }
+
     public DateTimeOffset LastUsedAt { get; set; }
 
     private int _running;

@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using AgentCloud.SandboxBroker.Egress;
 using AgentCloud.SandboxBroker.Exec;
 using AgentCloud.SandboxBroker.Isolation;
+using AgentCloud.SandboxBroker.Limits;
 using AgentCloud.SandboxBroker.Usage;
 using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.ServiceDefaults.Tenancy;
@@ -25,6 +26,7 @@ public sealed partial class SandboxManager(
     SandboxExecutor executor,
     EgressProxy egress,
     SandboxUsage usage,
+    CgroupLimiter cgroups,
     TimeProvider time,
     IOptions<SandboxBrokerOptions> options,
     ILogger<SandboxManager> logger)
@@ -84,11 +86,12 @@ public sealed partial class SandboxManager(
                     TenantId = caller.TenantId, Principal = caller.Principal, RunId = caller.RunId, Slot = slot,
                     CreatedAt = now, ExpiresAt = now + lifetime, LastUsedAt = now, Warm = warm, Egress = policy.Egress.ToList(),
                 };
+                sandbox.Cgroup = cgroups.CreateSandboxGroup(sandbox.Id);
                 var reachable = Options.PlatformGatewayUrl is null ? policy.Egress : [.. policy.Egress, SandboxBrokerOptions.PlatformGatewayHost];
                 if (reachable.Count > 0 && level == IsolationLevels.Bubblewrap)
                 {
                     sandbox.EgressSocket = layout.EgressSocketPath(sandbox.Id);
-                    sandbox.EgressListener = egress.Listen(sandbox.EgressSocket, slot.Uid, new DomainAllowlist(reachable), caller.TenantId, sandbox.Id);
+                    sandbox.EgressListener = egress.Listen(sandbox.EgressSocket, slot.Uid, new DomainAllowlist(reachable), caller.TenantId, sandbox.Id, caller.RunId);
                 }
                 _leases[sandbox.Id] = sandbox;
             }
@@ -146,7 +149,7 @@ public sealed partial class SandboxManager(
         {
             sandbox.LastUsedAt = time.GetUtcNow();
             var spec = new ExecSpec(command, WithPlatformAddress(env, sandbox), sandbox.EgressSocket);
-            var launch = catalog.Backend(sandbox.Isolation).BuildLaunch(sandbox.Slot, spec);
+            var launch = cgroups.Confine(catalog.Backend(sandbox.Isolation).BuildLaunch(sandbox.Slot, spec), sandbox.Cgroup);
             return await executor.RunAsync(launch, stdin, timeout, cancellationToken);
         }
         finally
@@ -220,6 +223,7 @@ public sealed partial class SandboxManager(
         finally
         {
             _leases.TryRemove(sandbox.Id, out _);
+            cgroups.RemoveSandboxGroup(sandbox.Cgroup);
             try
             {
                 if (!pools.Return(sandbox.Slot))
