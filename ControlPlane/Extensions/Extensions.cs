@@ -36,5 +36,6 @@ internal static class Extensions
         builder.Services.AddScoped<TenantDb>();
         builder.Services.AddScoped<TenantDirectory>();
         builder.Services.AddScoped<ApiKeyService>();
+        builder.AddPlatformAuditIngestion();
     }
 }
