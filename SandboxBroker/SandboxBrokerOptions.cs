@@ -41,6 +41,16 @@ public sealed class SandboxBrokerOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>How often stream entries spooled while Redis was unreachable (usage, audit) are retried.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
+    public TimeSpan OutboxRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The cgroup v2 group under which sandbox groups are made (absolute path in the cgroup2 mount, delegated to the
+    /// broker with memory, pids and cpu). Unset: the broker's own group, which works only where that is allowed.
+    /// </summary>
+    public string? CgroupParent { get; set; }
+
     [Range(1, 3600)]
     public int DefaultExecTimeoutSeconds { get; set; } = 60;
 
@@ -116,6 +126,14 @@ public sealed class SandboxLimits
 
     [Range(16, 65_536)]
     public int OpenFiles { get; set; } = 1024;
+
+    /// <summary>cgroup v2 <c>memory.max</c> of a whole sandbox (all its processes together), where cgroups are available.</summary>
+    [Range(16L * 1024 * 1024, long.MaxValue)]
+    public long MemoryBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>cgroup v2 <c>cpu.max</c> of a whole sandbox, in cores (1.5 = one and a half cores' time per period).</summary>
+    [Range(0.01, 1024)]
+    public double CpuCores { get; set; } = 1;
 }
 
 /// <summary>What a sandbox starts with: the environment every exec gets before the caller's own variables.</summary>

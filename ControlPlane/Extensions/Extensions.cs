@@ -38,5 +38,6 @@ internal static class Extensions
         builder.Services.AddScoped<ApiKeyService>();
         builder.Services.AddScoped<RunKeyService>();
         builder.Services.AddHostedService<RunEndedListener>();
+        builder.AddPlatformAuditIngestion();
     }
 }

@@ -2,6 +2,7 @@ using AgentCloud.SandboxBroker.Credentials;
 using AgentCloud.SandboxBroker.Exec;
 using AgentCloud.SandboxBroker.Files;
 using AgentCloud.SandboxBroker.Isolation;
+using AgentCloud.SandboxBroker.Limits;
 using AgentCloud.SandboxBroker.Sandboxes;
 using AgentCloud.ServiceDefaults;
 using AgentCloud.ServiceDefaults.Contracts;
@@ -48,12 +49,15 @@ public static class SandboxesApi
 
     public sealed record LevelView(string Level, bool Available, string Reason);
 
-    public sealed record CapabilitiesView(IReadOnlyList<LevelView> Levels, string Limits, IReadOnlyList<string> Templates, string Egress);
+    public sealed record CgroupView(bool Available, string Reason);
 
-    public static Ok<CapabilitiesView> GetCapabilities(IsolationCatalog catalog, IOptions<SandboxBrokerOptions> options) =>
+    public sealed record CapabilitiesView(IReadOnlyList<LevelView> Levels, string Limits, CgroupView CgroupV2, IReadOnlyList<string> Templates, string Egress);
+
+    public static Ok<CapabilitiesView> GetCapabilities(IsolationCatalog catalog, CgroupLimiter cgroups, IOptions<SandboxBrokerOptions> options) =>
         TypedResults.Ok(new CapabilitiesView(
             catalog.Levels.Select(l => new LevelView(l.Level, l.Available, l.Reason)).ToList(),
-            catalog.Limits,
+            cgroups.Describe(),
+            new CgroupView(cgroups.Enabled, cgroups.Support.Reason),
             options.Value.EffectiveTemplates().Keys.Order().ToList(),
             "default deny; the tenant's allowlisted domains through the broker's HTTP/CONNECT proxy at http://127.0.0.1:3128 inside bubblewrap sandboxes"));
 

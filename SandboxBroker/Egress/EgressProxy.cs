@@ -10,15 +10,15 @@ namespace AgentCloud.SandboxBroker.Egress;
 /// <summary>
 /// The broker's HTTP/HTTPS (CONNECT) forward proxy. Each sandbox with egress gets its own unix socket (bound into
 /// the sandbox), so the proxy always knows whose request it is: it connects only to hosts on that tenant's
-/// allowlist, never to loopback, private or link-local addresses, and logs every refusal.
+/// allowlist, never to loopback, private or link-local addresses, and logs, counts and audits every refusal.
 /// </summary>
-public sealed class EgressProxy(IOptions<SandboxBrokerOptions> options, ILogger<EgressProxy> logger, IMeterFactory meters)
+public sealed class EgressProxy(IOptions<SandboxBrokerOptions> options, EgressAudit audit, ILogger<EgressProxy> logger, IMeterFactory meters)
 {
     private const int MaxHeaderBytes = 16 * 1024;
     private readonly Counter<long> _denied = meters.Create("AgentCloud.SandboxBroker").CreateCounter<long>("agentcloud.sandbox.egress.denied");
 
     /// <summary>Listens on <paramref name="socketPath"/> (owned by the sandbox's uid, 0600) until the returned handle is disposed.</summary>
-    public IAsyncDisposable Listen(string socketPath, int ownerUid, DomainAllowlist allowlist, string tenantId, string sandboxId)
+    public IAsyncDisposable Listen(string socketPath, int ownerUid, DomainAllowlist allowlist, string tenantId, string sandboxId, string? runId = null)
     {
         File.Delete(socketPath);
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -27,11 +27,11 @@ public sealed class EgressProxy(IOptions<SandboxBrokerOptions> options, ILogger<
         Libc.LChown(socketPath, ownerUid, ownerUid);
         listener.Listen(64);
         var stop = new CancellationTokenSource();
-        var loop = Task.Run(() => AcceptLoopAsync(listener, allowlist, tenantId, sandboxId, stop.Token));
+        var loop = Task.Run(() => AcceptLoopAsync(listener, allowlist, new Owner(tenantId, sandboxId, runId), stop.Token));
         return new Listening(listener, stop, loop, socketPath);
     }
 
-    private async Task AcceptLoopAsync(Socket listener, DomainAllowlist allowlist, string tenantId, string sandboxId, CancellationToken stop)
+    private async Task AcceptLoopAsync(Socket listener, DomainAllowlist allowlist, Owner owner, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
@@ -44,11 +44,11 @@ public sealed class EgressProxy(IOptions<SandboxBrokerOptions> options, ILogger<
             {
                 return;
             }
-            _ = Task.Run(() => HandleAsync(client, allowlist, tenantId, sandboxId, stop), CancellationToken.None);
+            _ = Task.Run(() => HandleAsync(client, allowlist, owner, stop), CancellationToken.None);
         }
     }
 
-    private async Task HandleAsync(Socket clientSocket, DomainAllowlist allowlist, string tenantId, string sandboxId, CancellationToken stop)
+    private async Task HandleAsync(Socket clientSocket, DomainAllowlist allowlist, Owner owner, CancellationToken stop)
     {
         using var client = new NetworkStream(clientSocket, ownsSocket: true);
         try
@@ -67,20 +67,20 @@ public sealed class EgressProxy(IOptions<SandboxBrokerOptions> options, ILogger<
             }
             if (!allowlist.Allows(target.Host))
             {
-                Deny(tenantId, sandboxId, target.Host, target.Port, "not on the tenant's egress allowlist");
+                await DenyAsync(owner, target.Host, target.Port, "not on the tenant's egress allowlist");
                 await RespondAsync(client, 403, $"Egress to {target.Host} is not allowed for this tenant");
                 return;
             }
             if (IsPlatformGateway(target.Host) && target.Port != PlatformGatewayPort)
             {
-                Deny(tenantId, sandboxId, target.Host, target.Port, "only the Gateway's own port is reachable on the platform host");
+                await DenyAsync(owner, target.Host, target.Port, "only the Gateway's own port is reachable on the platform host");
                 await RespondAsync(client, 403, $"Only port {PlatformGatewayPort} of {target.Host} is reachable");
                 return;
             }
             var address = await ResolveAsync(target.Host, stop);
             if (address is null)
             {
-                Deny(tenantId, sandboxId, target.Host, target.Port, "resolves to no public address");
+                await DenyAsync(owner, target.Host, target.Port, "resolves to no public address");
                 await RespondAsync(client, 403, $"{target.Host} does not resolve to a public address");
                 return;
             }
@@ -91,7 +91,7 @@ public sealed class EgressProxy(IOptions<SandboxBrokerOptions> options, ILogger<
                 await upstreamSocket.ConnectAsync(new IPEndPoint(address, target.Port), connectTimeout.Token);
             }
             using var upstream = new NetworkStream(upstreamSocket, ownsSocket: false);
-            logger.LogInformation("Egress allowed: tenant {TenantId} sandbox {SandboxId} to {Host}:{Port}", tenantId, sandboxId, target.Host, target.Port);
+            logger.LogInformation("Egress allowed: tenant {TenantId} sandbox {SandboxId} to {Host}:{Port}", owner.TenantId, owner.SandboxId, target.Host, target.Port);
             if (target.IsConnect)
             {
                 await client.WriteAsync("HTTP/1.1 200 Connection established\r\n\r\n"u8.ToArray(), stop);
@@ -108,7 +108,7 @@ public sealed class EgressProxy(IOptions<SandboxBrokerOptions> options, ILogger<
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
         {
-            logger.LogDebug(e, "Egress connection for sandbox {SandboxId} ended", sandboxId);
+            logger.LogDebug(e, "Egress connection for sandbox {SandboxId} ended", owner.SandboxId);
         }
     }
 
@@ -117,10 +117,14 @@ public sealed class EgressProxy(IOptions<SandboxBrokerOptions> options, ILogger<
 
     private int PlatformGatewayPort => Uri.TryCreate(options.Value.PlatformGatewayUrl, UriKind.Absolute, out var u) ? u.Port : -1;
 
-    private void Deny(string tenantId, string sandboxId, string host, int port, string why)
+    /// <summary>Whose socket a connection came in on: the proxy's only source of identity, fixed at listen time.</summary>
+    private sealed record Owner(string TenantId, string SandboxId, string? RunId);
+
+    private async Task DenyAsync(Owner owner, string host, int port, string why)
     {
-        _denied.Add(1, new KeyValuePair<string, object?>("tenant", tenantId));
-        logger.LogWarning("Egress denied: tenant {TenantId} sandbox {SandboxId} to {Host}:{Port}: {Reason}", tenantId, sandboxId, host, port, why);
+        _denied.Add(1, new KeyValuePair<string, object?>("tenant", owner.TenantId));
+        logger.LogWarning("Egress denied: tenant {TenantId} sandbox {SandboxId} to {Host}:{Port}: {Reason}", owner.TenantId, owner.SandboxId, host, port, why);
+        await audit.DeniedAsync(owner.TenantId, owner.SandboxId, owner.RunId, host, port, why);
     }
 
     private async Task<IPAddress?> ResolveAsync(string host, CancellationToken stop)

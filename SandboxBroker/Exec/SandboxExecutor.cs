@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using AgentCloud.SandboxBroker.Isolation;
+using AgentCloud.SandboxBroker.Limits;
 using AgentCloud.SandboxBroker.Native;
 using Microsoft.Extensions.Options;
 
@@ -7,14 +8,31 @@ namespace AgentCloud.SandboxBroker.Exec;
 
 /// <summary>
 /// Runs a launch: feeds stdin, keeps capped stdout/stderr, and on timeout (or the caller going away) kills the
-/// whole process group the launch leads; the PID namespace then takes every descendant with it.
+/// whole process group the launch leads; the PID namespace then takes every descendant with it, and where the launch
+/// has a cgroup, <c>cgroup.kill</c> takes even those that left the group (setsid, daemons) at no isolation level.
 /// </summary>
-public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, ILogger<SandboxExecutor> logger)
+public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, CgroupLimiter cgroups, ILogger<SandboxExecutor> logger)
 {
     /// <summary>How long output may keep arriving after the main process has exited (a leftover holding the pipe).</summary>
     private static readonly TimeSpan OutputGrace = TimeSpan.FromMilliseconds(500);
 
     public async Task<ExecResult> RunAsync(ProcessLaunch launch, byte[]? stdin, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var killed = false;
+        try
+        {
+            return await RunInternalAsync(launch, stdin, timeout, () => killed = true, cancellationToken);
+        }
+        finally
+        {
+            if (launch.Cgroup is { } group)
+            {
+                cgroups.EndExec(group, kill: killed);
+            }
+        }
+    }
+
+    private async Task<ExecResult> RunInternalAsync(ProcessLaunch launch, byte[]? stdin, TimeSpan timeout, Action onKill, CancellationToken cancellationToken)
     {
         foreach (var (path, content) in launch.FilesToWrite)
         {
@@ -50,6 +68,11 @@ public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, ILog
         {
             timedOut = !cancellationToken.IsCancellationRequested;
             KillGroup(process.Id);
+            onKill();
+            if (launch.Cgroup is { } group)
+            {
+                cgroups.Kill(group);
+            }
             await process.WaitForExitAsync(CancellationToken.None);
         }
         await Task.WhenAny(readers, Task.Delay(OutputGrace, CancellationToken.None));

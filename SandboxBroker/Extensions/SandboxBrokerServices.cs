@@ -1,6 +1,8 @@
 using AgentCloud.SandboxBroker.Egress;
 using AgentCloud.SandboxBroker.Exec;
 using AgentCloud.SandboxBroker.Isolation;
+using AgentCloud.SandboxBroker.Limits;
+using AgentCloud.SandboxBroker.Outbox;
 using AgentCloud.SandboxBroker.Sandboxes;
 using AgentCloud.SandboxBroker.Usage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -11,7 +13,7 @@ namespace AgentCloud.SandboxBroker.Extensions;
 public static class SandboxBrokerServices
 {
     /// <summary>
-    /// Adds the isolation ladder, slot layout, pools, recycler, executor, egress proxy, usage emitter and manager.
+    /// Adds the isolation ladder, cgroup limiter, slot layout, pools, recycler, executor, outbox, egress proxy and audit, usage emitter and manager.
     /// Needs <see cref="Microsoft.Extensions.Options.IOptions{SandboxBrokerOptions}"/>, an <c>IConnectionMultiplexer</c>, logging and metrics.
     /// </summary>
     public static IServiceCollection AddSandboxBrokerCore(this IServiceCollection services)
@@ -27,7 +29,10 @@ public static class SandboxBrokerServices
         services.AddSingleton<SlotLayout>();
         services.AddSingleton<Recycler>();
         services.AddSingleton<WarmPools>();
+        services.AddSingleton<CgroupLimiter>();
         services.AddSingleton<SandboxExecutor>();
+        services.AddSingleton<StreamOutbox>();
+        services.AddSingleton<EgressAudit>();
         services.AddSingleton<EgressProxy>();
         services.AddSingleton<SandboxUsage>();
         services.AddSingleton<SandboxManager>();

@@ -1,3 +1,4 @@
+using AgentCloud.SandboxBroker.Limits;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
@@ -17,12 +18,9 @@ public sealed class IsolationCatalog
                 ? new BackendAvailability(level, false, "no backend registered")
                 : disabled.Contains(level) ? new BackendAvailability(level, false, "disabled by SandboxBroker:DisabledLevels") : backend.Probe())
             .ToList();
-        Limits = CgroupV2.Writable(out var why) ? $"cgroup v2 available ({why}); rlimits applied" : $"rlimits (cpu, address space, processes, file size, open files); cgroup v2 not used: {why}";
     }
 
     public IReadOnlyList<BackendAvailability> Levels { get; }
-
-    public string Limits { get; }
 
     public IEnumerable<string> Available => Levels.Where(l => l.Available).Select(l => l.Level);
 
@@ -40,43 +38,17 @@ public sealed class IsolationCatalog
     public string Describe() => string.Join("; ", Levels.Select(l => $"{l.Level}: {(l.Available ? "available" : "unavailable")} ({l.Reason})"));
 }
 
-/// <summary>Reports the ladder in the health details; healthy when a level with namespaces is available.</summary>
-public sealed class IsolationHealthCheck(IsolationCatalog catalog) : IHealthCheck
+/// <summary>Reports the ladder and the resource limits in the health details; healthy when a level with namespaces is available.</summary>
+public sealed class IsolationHealthCheck(IsolationCatalog catalog, CgroupLimiter cgroups) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var data = catalog.Levels.ToDictionary(l => l.Level, l => (object)(l.Available ? "available" : $"unavailable: {l.Reason}"));
+        data["cgroup-v2"] = cgroups.Enabled ? $"available: {cgroups.Support.Reason}" : $"unavailable: {cgroups.Support.Reason}";
         var isolated = catalog.Available.Any(l => l != IsolationLevels.None);
-        var description = $"{catalog.Describe()}; limits: {catalog.Limits}";
+        var description = $"{catalog.Describe()}; limits: {cgroups.Describe()}";
         return Task.FromResult(isolated
             ? HealthCheckResult.Healthy(description, data)
             : HealthCheckResult.Degraded(description, data: data));
-    }
-}
-
-/// <summary>Whether the unified cgroup hierarchy is mounted at /sys/fs/cgroup and writable by the broker.</summary>
-public static class CgroupV2
-{
-    public static bool Writable(out string why)
-    {
-        const string root = "/sys/fs/cgroup";
-        if (!File.Exists(Path.Combine(root, "cgroup.controllers")))
-        {
-            why = "/sys/fs/cgroup is not a cgroup v2 (unified) mount";
-            return false;
-        }
-        try
-        {
-            var probe = Path.Combine(root, $"agentcloud-probe-{Environment.ProcessId}");
-            Directory.CreateDirectory(probe);
-            Directory.Delete(probe);
-            why = "writable";
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            why = $"/sys/fs/cgroup is not writable: {e.Message}";
-            return false;
-        }
     }
 }

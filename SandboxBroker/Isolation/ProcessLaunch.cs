@@ -5,6 +5,9 @@ public sealed record ProcessLaunch(string FileName, IReadOnlyList<string> Argume
 {
     public IReadOnlyDictionary<string, string> FilesToWrite { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The cgroup v2 leaf group the launch enters before running anything; null where cgroups are unavailable.</summary>
+    public string? Cgroup { get; init; }
+
     public string CommandLine => string.Join(' ', new[] { FileName }.Concat(Arguments));
 }
 

@@ -19,6 +19,9 @@ public sealed class Sandbox
     public IAsyncDisposable? EgressListener { get; set; }
     public string? EgressSocket { get; set; }
 
+    /// <summary>The sandbox's cgroup v2 group (its limits, and a kill switch for all it runs); null where cgroups are unavailable.</summary>
+    public string? Cgroup { get; set; }
+
     public DateTimeOffset LastUsedAt { get; set; }
 
     /// <summary>The run's own key, given to its processes as AGENTCLOUD_KEY; never shown through the API.</summary>

@@ -1,4 +1,5 @@
 using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.SandboxBroker.Limits;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -9,11 +10,12 @@ namespace AgentCloud.SandboxBroker.Sandboxes;
 /// leases; on shutdown ends every lease and empties the pools.
 /// </summary>
 public sealed class SandboxMaintenance(
-    SandboxManager manager, WarmPools pools, IConnectionMultiplexer redis, IOptions<SandboxBrokerOptions> options, ILogger<SandboxMaintenance> logger) : BackgroundService
+    SandboxManager manager, WarmPools pools, CgroupLimiter cgroups, IConnectionMultiplexer redis, IOptions<SandboxBrokerOptions> options, ILogger<SandboxMaintenance> logger) : BackgroundService
 {
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         manager.ReclaimOrphans();
+        cgroups.ReclaimOrphans();
         pools.RegisterSharedPools();
         var offboarded = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(PlatformChannels.TenantOffboarded));
         offboarded.OnMessage(async message =>

@@ -6,6 +6,7 @@ using AgentCloud.SandboxBroker.Credentials;
 using AgentCloud.SandboxBroker.Egress;
 using AgentCloud.SandboxBroker.Exec;
 using AgentCloud.SandboxBroker.Isolation;
+using AgentCloud.SandboxBroker.Limits;
 using AgentCloud.SandboxBroker.Usage;
 using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.ServiceDefaults.Tenancy;
@@ -26,6 +27,7 @@ public sealed partial class SandboxManager(
     SandboxExecutor executor,
     EgressProxy egress,
     SandboxUsage usage,
+    CgroupLimiter cgroups,
     TimeProvider time,
     IOptions<SandboxBrokerOptions> options,
     ILogger<SandboxManager> logger,
@@ -112,11 +114,12 @@ public sealed partial class SandboxManager(
                     Id = id, TenantId = caller.TenantId, Principal = caller.Principal, RunId = caller.RunId ?? id, Slot = slot,
                     CreatedAt = now, ExpiresAt = now + lifetime, LastUsedAt = now, Warm = warm, Egress = policy.Egress.ToList(),
                 };
+                sandbox.Cgroup = cgroups.CreateSandboxGroup(sandbox.Id);
                 var reachable = Options.PlatformGatewayUrl is null ? policy.Egress : [.. policy.Egress, SandboxBrokerOptions.PlatformGatewayHost];
                 if (reachable.Count > 0 && level == IsolationLevels.Bubblewrap)
                 {
                     sandbox.EgressSocket = layout.EgressSocketPath(sandbox.Id);
-                    sandbox.EgressListener = egress.Listen(sandbox.EgressSocket, slot.Uid, new DomainAllowlist(reachable), caller.TenantId, sandbox.Id);
+                    sandbox.EgressListener = egress.Listen(sandbox.EgressSocket, slot.Uid, new DomainAllowlist(reachable), caller.TenantId, sandbox.Id, sandbox.RunId);
                 }
                 _leases[sandbox.Id] = sandbox;
             }
@@ -196,7 +199,7 @@ public sealed partial class SandboxManager(
         {
             sandbox.LastUsedAt = time.GetUtcNow();
             var spec = new ExecSpec(command, WithPlatformAccess(env, sandbox), sandbox.EgressSocket);
-            var launch = catalog.Backend(sandbox.Isolation).BuildLaunch(sandbox.Slot, spec);
+            var launch = cgroups.Confine(catalog.Backend(sandbox.Isolation).BuildLaunch(sandbox.Slot, spec), sandbox.Cgroup);
             return await executor.RunAsync(launch, stdin, timeout, cancellationToken);
         }
         finally
@@ -275,6 +278,7 @@ public sealed partial class SandboxManager(
                 await runCredentials.AnnounceEndedAsync(sandbox.TenantId, sandbox.RunId!);
             }
             _leases.TryRemove(sandbox.Id, out _);
+            cgroups.RemoveSandboxGroup(sandbox.Cgroup);
             try
             {
                 if (!pools.Return(sandbox.Slot))

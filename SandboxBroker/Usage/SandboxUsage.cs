@@ -1,17 +1,22 @@
+using AgentCloud.SandboxBroker.Outbox;
 using AgentCloud.ServiceDefaults.Contracts;
-using StackExchange.Redis;
 
 namespace AgentCloud.SandboxBroker.Usage;
 
-/// <summary>Emits sandbox seconds to the usage stream, one event per lease, when the lease ends.</summary>
-public sealed class SandboxUsage(IConnectionMultiplexer redis, ILogger<SandboxUsage> logger)
+/// <summary>
+/// Emits sandbox seconds to the usage stream, one event per lease, when the lease ends. When Redis is down the
+/// event waits in the outbox's spool and is added later under the same event id, so it is neither lost nor counted twice.
+/// </summary>
+public sealed class SandboxUsage(StreamOutbox outbox, ILogger<SandboxUsage> logger)
 {
+    public static string EventIdOf(string sandboxId) => $"sandbox:{sandboxId}";
+
     public async Task EmitAsync(Sandboxes.Sandbox sandbox, DateTimeOffset endedAt, string status)
     {
         var held = endedAt - sandbox.CreatedAt;
         var usage = new UsageEvent
         {
-            EventId = $"sandbox:{sandbox.Id}",
+            EventId = EventIdOf(sandbox.Id),
             TenantId = sandbox.TenantId,
             Principal = sandbox.Principal,
             RunId = sandbox.RunId,
@@ -25,12 +30,12 @@ public sealed class SandboxUsage(IConnectionMultiplexer redis, ILogger<SandboxUs
         };
         try
         {
-            var fields = usage.ToStreamFields().Select(f => new NameValueEntry(f.Key, f.Value)).ToArray();
-            await redis.GetDatabase().StreamAddAsync(UsageEvent.StreamName, fields);
+            await outbox.AddAsync(UsageEvent.StreamName, usage.ToStreamFields());
         }
-        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            logger.LogError(e, "Usage event {EventId} for tenant {TenantId} could not be written", usage.EventId, usage.TenantId);
+            logger.LogCritical(e, "Usage event {EventId} for tenant {TenantId} could be neither added nor spooled: {Seconds} sandbox seconds are lost",
+                usage.EventId, usage.TenantId, usage.SandboxSeconds);
         }
     }
 }

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Json;
+using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.Tests.Shared;
 
 namespace AgentCloud.SandboxBroker.Tests;
@@ -109,6 +111,35 @@ public sealed class EgressTests : IAsyncLifetime
         Assert.NotEqual(0, tunnel.ExitCode);
         Assert.Contains("403", tunnel.Stderr);
         Assert.Equal(before, _hits);
+    }
+
+    [Fact]
+    public async Task Denied_requests_by_plain_http_and_connect_are_sent_to_the_platform_audit_stream_as_the_tenant()
+    {
+        var client = _broker.ClientFor("egress-audited");
+        _broker.Policies.Set(FakePolicies.Default("egress-audited") with { Egress = ["allowed.test"] });
+        var sandbox = await client.CreateSandboxAsync();
+
+        await client.ExecAsync(sandbox.Id, ["curl", "-sS", "-o", "/dev/null", "--max-time", "10", $"http://denied.test:{SitePort}/plain"], timeoutSeconds: 30);
+        await client.ExecAsync(sandbox.Id, ["curl", "-sS", "--max-time", "10", "--proxytunnel", $"http://denied.test:{SitePort + 1}/"], timeoutSeconds: 30);
+
+        var entries = (await _redis.Connection.GetDatabase().StreamRangeAsync(PlatformAuditEntry.StreamName))
+            .Select(e => e.Values.ToDictionary(v => v.Name.ToString(), v => v.Value.ToString()))
+            .Where(f => f["actor"] == $"sandbox:{sandbox.Id}")
+            .ToList();
+        Assert.Equal(2, entries.Count);
+        Assert.All(entries, f =>
+        {
+            Assert.Equal("egress-audited", f["tenantId"]);
+            Assert.Equal(PlatformAuditEntry.EgressDenied, f["action"]);
+            Assert.NotNull(PlatformAuditEntry.TryParse(f, out _));
+            using var data = JsonDocument.Parse(f["data"]);
+            Assert.Equal("denied.test", data.RootElement.GetProperty("host").GetString());
+            Assert.Equal(sandbox.Id, data.RootElement.GetProperty("sandboxId").GetString());
+            Assert.Equal(f["eventId"], data.RootElement.GetProperty("eventId").GetString());
+        });
+        Assert.Equal([SitePort, SitePort + 1], entries.Select(f => JsonDocument.Parse(f["data"]).RootElement.GetProperty("port").GetInt32()).Order());
+        Assert.NotEqual(entries[0]["eventId"], entries[1]["eventId"]);
     }
 
     [Fact]

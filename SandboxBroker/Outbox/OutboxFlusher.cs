@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Options;
+
+namespace AgentCloud.SandboxBroker.Outbox;
+
+/// <summary>Replays the spool at start (entries a previous run could not add), then retries it while anything is left.</summary>
+public sealed class OutboxFlusher(StreamOutbox outbox, IOptions<SandboxBrokerOptions> options, ILogger<OutboxFlusher> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (outbox.HasSpooled)
+                {
+                    await outbox.FlushAsync(stoppingToken);
+                }
+                await Task.Delay(options.Value.OutboxRetryInterval, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+            {
+                logger.LogError(e, "Flushing the stream spool failed; retrying");
+                await Task.Delay(options.Value.OutboxRetryInterval, stoppingToken);
+            }
+        }
+    }
+}
