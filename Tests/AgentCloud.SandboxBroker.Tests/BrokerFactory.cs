@@ -18,6 +18,9 @@ public sealed class BrokerFactory(string redisConnectionString, IDictionary<stri
 
     public FakePolicies Policies { get; } = new();
 
+    /// <summary>Replaces services after the broker's own registrations (e.g. where run keys come from).</summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
+
     /// <summary>Not under /tmp: namespace-level sandboxes mount their own /tmp over the host's.</summary>
     public string Root { get; } = root ?? NewRoot();
 
@@ -41,6 +44,7 @@ public sealed class BrokerFactory(string redisConnectionString, IDictionary<stri
         {
             services.RemoveAll<ITenantPolicySource>();
             services.AddSingleton<ITenantPolicySource>(Policies);
+            TestServices?.Invoke(services);
         });
     }
 
