@@ -9,7 +9,8 @@ namespace AgentCloud.Cli.Demo;
 /// <summary>One tenant's line in the demo's summary.</summary>
 public sealed record DemoTenantResult(
     string TenantId, string Tier, string Isolation, int Requests, int RateLimited, long PromptTokens, long CompletionTokens,
-    long WeightedTokens, double Cost, double P50Ms, double P99Ms, string? MemoryTopHit, bool FileRoundTrip, int NoisyRequests, int NoisyRateLimited);
+    long WeightedTokens, double Cost, double P50Ms, double P99Ms, string? MemoryTopHit, bool FileRoundTrip, int NoisyRequests, int NoisyRateLimited,
+    int Chats = 0, int Errors = 0);
 
 /// <summary>
 /// The demo workload: three tenants (free, pro, enterprise) each run a small Python agent inside a sandbox that
@@ -79,7 +80,7 @@ public sealed class DemoRunner(Func<HttpClient> http, Uri gateway, string operat
             return new DemoTenantResult(tenantId, tier, isolation, stats["requests"]!.GetValue<int>(), stats["rateLimited"]!.GetValue<int>(),
                 stats["promptTokens"]!.GetValue<long>(), stats["completionTokens"]!.GetValue<long>(), 0, 0,
                 Percentile(latencies, 0.50), Percentile(latencies, 0.99), stats["memoryTopHit"]?.GetValue<string>(),
-                stats["fileRoundTrip"]!.GetValue<bool>(), noisySent, noisyLimited);
+                stats["fileRoundTrip"]!.GetValue<bool>(), noisySent, noisyLimited, stats["chats"]!.GetValue<int>(), stats["errors"]!.GetValue<int>());
         }
         finally
         {

@@ -16,7 +16,7 @@ KEY = os.environ["AGENTCLOUD_KEY"]
 CHATS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 MODEL = sys.argv[2] if len(sys.argv) > 2 else "sim-small"
 
-stats = {"requests": 0, "rateLimited": 0, "errors": 0, "promptTokens": 0, "completionTokens": 0,
+stats = {"requests": 0, "rateLimited": 0, "errors": 0, "chats": 0, "promptTokens": 0, "completionTokens": 0,
          "latenciesMs": [], "memoryTopHit": None, "fileRoundTrip": False}
 
 
@@ -46,6 +46,7 @@ for i in range(CHATS):
         "model": MODEL, "max_tokens": 32,
         "messages": [{"role": "user", "content": f"Step {i}: summarise what a tenant-isolated agent platform does."}]})
     if status == 200:
+        stats["chats"] += 1
         stats["latenciesMs"].append(round(ms, 2))
         stats["promptTokens"] += answer["usage"]["prompt_tokens"]
         stats["completionTokens"] += answer["usage"]["completion_tokens"]
