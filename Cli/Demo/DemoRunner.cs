@@ -10,7 +10,7 @@ namespace AgentCloud.Cli.Demo;
 public sealed record DemoTenantResult(
     string TenantId, string Tier, string Isolation, int Requests, int RateLimited, long PromptTokens, long CompletionTokens,
     long WeightedTokens, double Cost, double P50Ms, double P99Ms, string? MemoryTopHit, bool FileRoundTrip, int NoisyRequests, int NoisyRateLimited,
-    int Chats = 0, int Errors = 0);
+    int Chats = 0, int Errors = 0, string? LastError = null);
 
 /// <summary>
 /// The demo workload: three tenants (free, pro, enterprise) each run a small Python agent inside a sandbox that
@@ -80,7 +80,8 @@ public sealed class DemoRunner(Func<HttpClient> http, Uri gateway, string operat
             return new DemoTenantResult(tenantId, tier, isolation, stats["requests"]!.GetValue<int>(), stats["rateLimited"]!.GetValue<int>(),
                 stats["promptTokens"]!.GetValue<long>(), stats["completionTokens"]!.GetValue<long>(), 0, 0,
                 Percentile(latencies, 0.50), Percentile(latencies, 0.99), stats["memoryTopHit"]?.GetValue<string>(),
-                stats["fileRoundTrip"]!.GetValue<bool>(), noisySent, noisyLimited, stats["chats"]!.GetValue<int>(), stats["errors"]!.GetValue<int>());
+                stats["fileRoundTrip"]!.GetValue<bool>(), noisySent, noisyLimited, stats["chats"]!.GetValue<int>(), stats["errors"]!.GetValue<int>(),
+                stats["lastError"]?.GetValue<string>());
         }
         finally
         {

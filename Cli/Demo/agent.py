@@ -33,7 +33,8 @@ def call(method, path, body=None):
     except urllib.error.HTTPError as e:
         text, status = e.read().decode(), e.code
     elapsed = (time.monotonic() - started) * 1000
-    if status == 429:
+    if status == 429 or (status == 503 and "rate-limit" in text):
+        # 503 from the limiter: it could not decide in time and this tier fails closed; refused all the same.
         stats["rateLimited"] += 1
     elif status >= 400:
         stats["errors"] += 1

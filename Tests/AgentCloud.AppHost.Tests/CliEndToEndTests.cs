@@ -22,7 +22,10 @@ public sealed class CliEndToEndTests(PlatformFixture platform)
 
     private async Task<JsonNode> JsonAsync(string key, params string[] args)
     {
-        var (exit, stdout, stderr) = await RunAsync(key, [.. args, "--json"]);
+        // --json goes before a "--", after which everything belongs to the command run in the sandbox.
+        var split = Array.IndexOf(args, "--");
+        string[] withJson = split < 0 ? [.. args, "--json"] : [.. args[..split], "--json", .. args[split..]];
+        var (exit, stdout, stderr) = await RunAsync(key, withJson);
         Assert.True(exit == 0, $"agentcloud {string.Join(' ', args)} exited {exit}: {stderr}{stdout}");
         return JsonNode.Parse(stdout)!;
     }

@@ -30,7 +30,7 @@ public sealed class DemoWorkloadTests(PlatformFixture platform)
         foreach (var r in results)
         {
             var tier = r!["tier"]!.GetValue<string>();
-            Assert.True(r["errors"]!.GetValue<int>() == 0, $"the {tier} agent saw errors");
+            Assert.True(r["errors"]!.GetValue<int>() == 0, $"the {tier} agent saw errors: {r["lastError"]}");
             Assert.True(r["fileRoundTrip"]!.GetValue<bool>(), $"the {tier} agent's file round trip failed");
             Assert.NotEqual("none", r["isolation"]!.GetValue<string>());
             if (tier == "free")
