@@ -14,13 +14,19 @@ internal static class KeysCommands
         var tenant = new Argument<string>("tenant-id") { Description = "Tenant id" };
         var name = new Option<string>("--name") { Description = "A name for the key", Required = true };
         var capabilities = new Option<string[]>("--capability") { Description = "Capability the key carries (repeatable; default: the tenant's)" };
-        var create = new Command("create", "Create a key; its secret is shown once") { tenant, name, capabilities };
+        var lane = new Option<string>("--default-lane") { Description = "Lane of the key's inference calls that name none" };
+        lane.AcceptOnlyFromAmong("interactive", "batch");
+        var create = new Command("create", "Create a key; its secret is shown once") { tenant, name, capabilities, lane };
         runner.Bind(create, async (c, ct) =>
         {
             var body = new JsonObject { ["name"] = c.Parse.GetValue(name) };
             if (c.Parse.GetValue(capabilities) is { Length: > 0 } caps)
             {
                 body["capabilities"] = new JsonArray(caps.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+            }
+            if (c.Parse.GetValue(lane) is { } defaultLane)
+            {
+                body["defaultLane"] = defaultLane;
             }
             var created = await c.Gateway.PostAsync($"/admin/v1/tenants/{JsonList.Escape(c.Parse.GetValue(tenant)!)}/keys", body, ct);
             if (c.Output.Json)

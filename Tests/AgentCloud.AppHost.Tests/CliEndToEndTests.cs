@@ -39,7 +39,8 @@ public sealed class CliEndToEndTests(PlatformFixture platform)
         Assert.Equal("pro", tenant["tier"]!.GetValue<string>());
         Assert.Contains(tenantId, (await JsonAsync(admin, "tenants", "list")).ToJsonString());
         Assert.Equal(tenantId, (await JsonAsync(admin, "tenants", "show", tenantId))["id"]!.GetValue<string>());
-        var created = await JsonAsync(admin, "keys", "create", tenantId, "--name", "cli");
+        var created = await JsonAsync(admin, "keys", "create", tenantId, "--name", "cli", "--default-lane", "batch");
+        Assert.Equal("batch", created["defaultLane"]!.GetValue<string>());
         var key = created["key"]!.GetValue<string>();
         var keyId = created["id"]!.GetValue<string>();
 
