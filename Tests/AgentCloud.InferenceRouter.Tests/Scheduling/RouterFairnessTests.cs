@@ -8,8 +8,9 @@ namespace AgentCloud.InferenceRouter.Tests.Scheduling;
 /// <summary>
 /// The fair queue end to end: the real router in front of one real simulator, the shared endpoint admitting one call
 /// at a time so that the order in which calls finish is the order the scheduler chose. Assertions are on that order,
-/// never on times.
+/// never on times. The tests run alone: their floods would starve the other collections' routers of CPU.
 /// </summary>
+[Collection(RouterFairnessCollection.Name)]
 public sealed class RouterFairnessTests : IAsyncLifetime
 {
     private const int MaxTokens = 8;
@@ -132,4 +133,10 @@ public sealed class RouterFairnessTests : IAsyncLifetime
         Assert.All(overtaken, n => Assert.InRange(n, 0, 2));
         Assert.True(finished.Count(f => f.TenantId == heavy.TenantId) == 60);
     }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RouterFairnessCollection
+{
+    public const string Name = "router fairness, alone";
 }
