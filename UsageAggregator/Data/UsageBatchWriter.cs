@@ -10,19 +10,29 @@ public sealed record RollupDelta(
     long InputTokens, long CachedInputTokens, long OutputTokens, long WeightedTokens, decimal SandboxSeconds, decimal Cost);
 
 /// <summary>
-/// Writes a batch in one statement inside the caller's transaction: raw events with the event id unique
-/// (<c>ON CONFLICT DO NOTHING</c>), priced at the price in force at the event's start, and the rollups of only
-/// the rows actually inserted, so a redelivered or replayed event changes nothing.
+/// Writes a batch inside the caller's transaction: the events are copied (binary COPY) into a temporary staging
+/// table, then one statement inserts them into the raw ledger with the event id unique (<c>ON CONFLICT DO NOTHING</c>),
+/// priced at the price in force at the event's start, and adds to the rollups only the rows actually inserted, so a
+/// redelivered or replayed event changes nothing.
 /// </summary>
 public static class UsageBatchWriter
 {
+    // Temporary, so never WAL-logged and private to the transaction; dropped at commit or rollback. COPY into it
+    // costs Postgres about a quarter less than unnesting seventeen array parameters (measured by the usage benchmark).
+    private const string CreateStaging = """
+        CREATE TEMP TABLE usage_staging (
+            event_id text COLLATE "C", tenant_id text, principal text, run_id text, kind text, resource text, endpoint text,
+            placement text, input_tokens bigint, cached_input_tokens bigint, output_tokens bigint, weighted_tokens bigint,
+            sandbox_seconds float8, started_at timestamptz, duration_ms bigint, status text, stream_id text
+        ) ON COMMIT DROP
+        """;
+
+    private const string CopyStaging = "COPY usage_staging FROM STDIN (FORMAT binary)";
+
     // Cached input tokens are a part of input tokens (as in OpenAI's usage), billed at the cached price.
     private const string Sql = """
         WITH batch AS (
-            SELECT * FROM unnest(@event_id, @tenant_id, @principal, @run_id, @kind, @resource, @endpoint, @placement,
-                                 @input, @cached, @output, @weighted, @sandbox, @started, @duration, @status, @stream_id)
-                AS b(event_id, tenant_id, principal, run_id, kind, resource, endpoint, placement,
-                     input_tokens, cached_input_tokens, output_tokens, weighted_tokens, sandbox_seconds, started_at, duration_ms, status, stream_id)
+            SELECT * FROM usage_staging
         ),
         -- Each price with the end of its validity, so that the batch prices with one hash join rather than a lookup a row.
         price_periods AS (
@@ -48,6 +58,7 @@ public static class UsageBatchWriter
                 input_tokens, cached_input_tokens, output_tokens, weighted_tokens, seconds, started_at, duration_ms, status, cost, stream_id
             FROM priced
             -- Event ids in a fixed order too: two batches sharing redelivered events then wait for each other instead of deadlocking.
+            -- (Copied in this order already, so the sort only confirms it.)
             ORDER BY event_id
             ON CONFLICT (event_id) DO NOTHING
             RETURNING tenant_id, kind, resource, date_trunc('minute', started_at, 'UTC') AS minute,
@@ -81,40 +92,13 @@ public static class UsageBatchWriter
     public static async Task<IReadOnlyList<RollupDelta>> WriteAsync(
         NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<(UsageEvent Event, string StreamId)> events, CancellationToken cancellationToken)
     {
-        var n = events.Count;
-        var eventId = new string[n]; var tenant = new string[n]; var principal = new string[n]; var runId = new string?[n];
-        var kind = new string[n]; var resource = new string[n]; var endpoint = new string?[n]; var placement = new string?[n];
-        var input = new long[n]; var cached = new long[n]; var output = new long[n]; var weighted = new long[n];
-        var sandbox = new double[n]; var started = new DateTime[n]; var duration = new long[n]; var status = new string[n]; var streamId = new string[n];
-        for (var i = 0; i < n; i++)
+        await using (var create = new NpgsqlCommand(CreateStaging, conn, tx))
         {
-            var (e, id) = events[i];
-            eventId[i] = e.EventId; tenant[i] = e.TenantId; principal[i] = e.Principal; runId[i] = e.RunId;
-            kind[i] = e.Kind; resource[i] = e.Resource; endpoint[i] = e.Endpoint; placement[i] = e.Placement;
-            input[i] = e.InputTokens; cached[i] = e.CachedInputTokens; output[i] = e.OutputTokens; weighted[i] = e.WeightedTokens;
-            sandbox[i] = e.SandboxSeconds; started[i] = e.StartedAt.UtcDateTime; duration[i] = e.DurationMs; status[i] = e.Status; streamId[i] = id;
+            await create.ExecuteNonQueryAsync(cancellationToken);
         }
+        await CopyAsync(conn, events, cancellationToken);
 
         await using var cmd = new NpgsqlCommand(Sql, conn, tx);
-        var p = cmd.Parameters;
-        p.Add(new NpgsqlParameter<string[]>("event_id", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = eventId });
-        p.Add(new NpgsqlParameter<string[]>("tenant_id", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = tenant });
-        p.Add(new NpgsqlParameter<string[]>("principal", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = principal });
-        p.Add(new NpgsqlParameter<string?[]>("run_id", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = runId });
-        p.Add(new NpgsqlParameter<string[]>("kind", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = kind });
-        p.Add(new NpgsqlParameter<string[]>("resource", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = resource });
-        p.Add(new NpgsqlParameter<string?[]>("endpoint", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = endpoint });
-        p.Add(new NpgsqlParameter<string?[]>("placement", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = placement });
-        p.Add(new NpgsqlParameter<long[]>("input", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = input });
-        p.Add(new NpgsqlParameter<long[]>("cached", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = cached });
-        p.Add(new NpgsqlParameter<long[]>("output", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = output });
-        p.Add(new NpgsqlParameter<long[]>("weighted", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = weighted });
-        p.Add(new NpgsqlParameter<double[]>("sandbox", NpgsqlDbType.Array | NpgsqlDbType.Double) { TypedValue = sandbox });
-        p.Add(new NpgsqlParameter<DateTime[]>("started", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = started });
-        p.Add(new NpgsqlParameter<long[]>("duration", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = duration });
-        p.Add(new NpgsqlParameter<string[]>("status", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = status });
-        p.Add(new NpgsqlParameter<string[]>("stream_id", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = streamId });
-
         var deltas = new List<RollupDelta>();
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -125,4 +109,38 @@ public static class UsageBatchWriter
         }
         return deltas;
     }
+
+    private static async Task CopyAsync(NpgsqlConnection conn, IReadOnlyList<(UsageEvent Event, string StreamId)> events, CancellationToken cancellationToken)
+    {
+        // Sorted here, where an ordinal sort is cheap, so that the insert's ORDER BY finds the rows already in order.
+        var sorted = events.ToArray();
+        Array.Sort(sorted, static (a, b) => string.CompareOrdinal(a.Event.EventId, b.Event.EventId));
+
+        await using var copy = await conn.BeginBinaryImportAsync(CopyStaging, cancellationToken);
+        foreach (var (e, streamId) in sorted)
+        {
+            await copy.StartRowAsync(cancellationToken);
+            await copy.WriteAsync(e.EventId, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(e.TenantId, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(e.Principal, NpgsqlDbType.Text, cancellationToken);
+            await WriteNullableAsync(copy, e.RunId, cancellationToken);
+            await copy.WriteAsync(e.Kind, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(e.Resource, NpgsqlDbType.Text, cancellationToken);
+            await WriteNullableAsync(copy, e.Endpoint, cancellationToken);
+            await WriteNullableAsync(copy, e.Placement, cancellationToken);
+            await copy.WriteAsync(e.InputTokens, NpgsqlDbType.Bigint, cancellationToken);
+            await copy.WriteAsync(e.CachedInputTokens, NpgsqlDbType.Bigint, cancellationToken);
+            await copy.WriteAsync(e.OutputTokens, NpgsqlDbType.Bigint, cancellationToken);
+            await copy.WriteAsync(e.WeightedTokens, NpgsqlDbType.Bigint, cancellationToken);
+            await copy.WriteAsync(e.SandboxSeconds, NpgsqlDbType.Double, cancellationToken);
+            await copy.WriteAsync(e.StartedAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+            await copy.WriteAsync(e.DurationMs, NpgsqlDbType.Bigint, cancellationToken);
+            await copy.WriteAsync(e.Status, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(streamId, NpgsqlDbType.Text, cancellationToken);
+        }
+        await copy.CompleteAsync(cancellationToken);
+    }
+
+    private static Task WriteNullableAsync(NpgsqlBinaryImporter copy, string? value, CancellationToken cancellationToken) =>
+        value is null ? copy.WriteNullAsync(cancellationToken) : copy.WriteAsync(value, NpgsqlDbType.Text, cancellationToken);
 }
