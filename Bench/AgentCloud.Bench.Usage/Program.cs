@@ -57,6 +57,7 @@ var rate = Math.Min(50_000, endToEnd * 0.8);
 var paced = Workload.Build(Math.Min(total, (int)(rate * 5)));
 var (pacedRate, pacedLags) = await EndToEnd.RunAsync(redisServer.Fixture.ConnectionString, db, paced, batchSize, consumerCount, "usage-events-paced", pace: rate);
 Console.WriteLine($"steady load {rate:N0} events/s offered:     {pacedRate:N0} events/s counted, lag p50/p99 {Percentile(pacedLags, 0.50):N0} ms / {Percentile(pacedLags, 0.99):N0} ms");
+await Breakdown.RunAsync(redis.GetDatabase(), "usage-events-baseline", await pgServer.Fixture.CreateDatabaseAsync("bench_breakdown"), batchSize, cpu, total);
 Console.WriteLine($"load average at end: {File.ReadAllText("/proc/loadavg").Trim()}");
 Console.WriteLine($"target >= 50,000 events/s end to end: {(endToEnd >= 50_000 ? "met" : "NOT met")} wall clock, {(total / endToEndCpu * 2 >= 50_000 ? "met" : "NOT met")} by CPU; lag p99 <= 1 s at steady load: {(Percentile(pacedLags, 0.99) <= 1000 ? "met" : "NOT met")}");
 
