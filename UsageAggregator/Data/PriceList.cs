@@ -14,7 +14,10 @@ public sealed class PriceList
 
     private PriceList(Dictionary<string, Price[]> byResource) => _byResource = byResource;
 
-    private sealed record Price(DateTime EffectiveFrom, decimal Input, decimal CachedInput, decimal Output, decimal PerSandboxSecond);
+    // Per token rather than per million: multiplying by 0.000001 is as exact as dividing by a million, and much cheaper.
+    private sealed record Price(DateTime EffectiveFrom, decimal InputPerToken, decimal CachedInputPerToken, decimal OutputPerToken, decimal PerSandboxSecond);
+
+    private const decimal PerMillion = 0.000001m;
 
     /// <summary>Reads the prices inside the batch's transaction, so a price committed before the batch applies to it.</summary>
     public static async Task<PriceList> LoadAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken cancellationToken)
@@ -32,13 +35,14 @@ public sealed class PriceList
             {
                 byResource[resource] = prices = [];
             }
-            prices.Add(new Price(reader.GetFieldValue<DateTime>(1), reader.GetDecimal(2), reader.GetDecimal(3), reader.GetDecimal(4), reader.GetDecimal(5)));
+            prices.Add(new Price(reader.GetFieldValue<DateTime>(1),
+                reader.GetDecimal(2) * PerMillion, reader.GetDecimal(3) * PerMillion, reader.GetDecimal(4) * PerMillion, reader.GetDecimal(5)));
         }
         return new PriceList(byResource.ToDictionary(p => p.Key, p => p.Value.ToArray(), StringComparer.Ordinal));
     }
 
     /// <summary>Sandbox seconds as the ledger keeps them: <c>numeric(18, 6)</c>, rounded half away from zero.</summary>
-    public static decimal LedgerSeconds(double seconds) => Math.Round((decimal)seconds, 6, MidpointRounding.AwayFromZero);
+    public static decimal LedgerSeconds(double seconds) => seconds == 0 ? 0m : Math.Round((decimal)seconds, 6, MidpointRounding.AwayFromZero);
 
     /// <summary>The event's cost, rounded to nine decimals; exact decimal arithmetic throughout.</summary>
     public decimal Cost(UsageEvent e, decimal ledgerSeconds)
@@ -48,9 +52,9 @@ public sealed class PriceList
         {
             return 0m;
         }
-        var cost = Math.Max(e.InputTokens - e.CachedInputTokens, 0) * p.Input / 1_000_000m
-            + e.CachedInputTokens * p.CachedInput / 1_000_000m
-            + e.OutputTokens * p.Output / 1_000_000m
+        var cost = Math.Max(e.InputTokens - e.CachedInputTokens, 0) * p.InputPerToken
+            + e.CachedInputTokens * p.CachedInputPerToken
+            + e.OutputTokens * p.OutputPerToken
             + ledgerSeconds * p.PerSandboxSecond;
         return Math.Round(cost, 9, MidpointRounding.AwayFromZero);
     }

@@ -8,27 +8,36 @@ public sealed record RollupDelta(
     /// <summary>Sums the rows a batch inserted into their (tenant, kind, resource, UTC minute) buckets.</summary>
     public static List<RollupDelta> Of(IEnumerable<LedgerRow> inserted)
     {
-        var buckets = new Dictionary<(string, string, string, DateTime), RollupDelta>();
+        var buckets = new Dictionary<(string, string, string, DateTime), Sums>();
         foreach (var row in inserted)
         {
             var e = row.Event;
             var started = e.StartedAt.UtcDateTime;
             var minute = new DateTime(started.Ticks - started.Ticks % TimeSpan.TicksPerMinute, DateTimeKind.Utc);
-            var key = (e.TenantId, e.Kind, e.Resource, minute);
-            buckets[key] = buckets.TryGetValue(key, out var d)
-                ? d with
-                {
-                    Events = d.Events + 1,
-                    InputTokens = d.InputTokens + e.InputTokens,
-                    CachedInputTokens = d.CachedInputTokens + e.CachedInputTokens,
-                    OutputTokens = d.OutputTokens + e.OutputTokens,
-                    WeightedTokens = d.WeightedTokens + e.WeightedTokens,
-                    SandboxSeconds = d.SandboxSeconds + row.SandboxSeconds,
-                    Cost = d.Cost + row.Cost,
-                }
-                : new RollupDelta(e.TenantId, e.Kind, e.Resource, new DateTimeOffset(minute), 1,
-                    e.InputTokens, e.CachedInputTokens, e.OutputTokens, e.WeightedTokens, row.SandboxSeconds, row.Cost);
+            if (!buckets.TryGetValue((e.TenantId, e.Kind, e.Resource, minute), out var sums))
+            {
+                buckets[(e.TenantId, e.Kind, e.Resource, minute)] = sums = new Sums();
+            }
+            sums.Events++;
+            sums.InputTokens += e.InputTokens;
+            sums.CachedInputTokens += e.CachedInputTokens;
+            sums.OutputTokens += e.OutputTokens;
+            sums.WeightedTokens += e.WeightedTokens;
+            sums.SandboxSeconds += row.SandboxSeconds;
+            sums.Cost += row.Cost;
         }
-        return [.. buckets.Values];
+        return [.. buckets.Select(b => new RollupDelta(b.Key.Item1, b.Key.Item2, b.Key.Item3, new DateTimeOffset(b.Key.Item4), b.Value.Events,
+            b.Value.InputTokens, b.Value.CachedInputTokens, b.Value.OutputTokens, b.Value.WeightedTokens, b.Value.SandboxSeconds, b.Value.Cost))];
+    }
+
+    private sealed class Sums
+    {
+        public long Events;
+        public long InputTokens;
+        public long CachedInputTokens;
+        public long OutputTokens;
+        public long WeightedTokens;
+        public decimal SandboxSeconds;
+        public decimal Cost;
     }
 }
