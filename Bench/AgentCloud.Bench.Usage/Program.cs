@@ -13,38 +13,41 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using StackExchange.Redis;
 
-// Usage: dotnet run -c Release --project Bench/AgentCloud.Bench.Usage [events] [batchSize] [consumers]
+// Usage: dotnet run -c Release --project Bench/AgentCloud.Bench.Usage [events] [batchSize] [consumers] [fsync=on|off]
 var total = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200_000;
 var batchSize = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5_000;
 var consumerCount = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 2;
+// Durable by default, as production runs: the test fixture's fsync=off would hide the cost of each commit's flush.
+var fsync = args.Length > 3 ? args[3] != "fsync=off" : true;
 
 await using var redisServer = new Servers.Redis();
-await using var pgServer = new Servers.Postgres();
+await using var pgServer = new Servers.Postgres(fsync);
 await Task.WhenAll(redisServer.Fixture.InitializeAsync(), pgServer.Fixture.InitializeAsync());
 var redis = redisServer.Fixture.Connection;
 Console.WriteLine($"{Environment.ProcessorCount} cores; {total:N0} events, batches of {batchSize:N0}, {consumerCount} consumers");
-
+Console.WriteLine($"postgres: {await pgServer.SettingsAsync()}");
 Console.WriteLine($"load average at start: {File.ReadAllText("/proc/loadavg").Trim()}");
 var cpu = new CpuMeter(redisServer.Fixture.Port, pgServer.Fixture.Port);
+
+// Warm-up, not measured: the same paths once, so that neither measurement pays for JIT compilation and first connections.
+var warmUp = Workload.Build(20_000);
+await Baseline.RunAsync(redis, warmUp, batchSize, "usage-events-warmup-baseline");
+await EndToEnd.RunAsync(redisServer.Fixture.ConnectionString, await pgServer.Fixture.CreateDatabaseAsync("bench_warmup"), warmUp, batchSize, consumerCount, "usage-events-warmup", pace: null);
+warmUp = null;
+
 var events = Workload.Build(total);
 
 // Baseline: the same entries through the stream alone, XADD and XREADGROUP + XACK, no database.
-var split0 = cpu.Split();
-var cpuBefore = split0.Total;
-var baseline = await Baseline.RunAsync(redis, events, batchSize);
-var split1 = cpu.Split();
-var baselineCpu = split1.Total - cpuBefore;
-Console.WriteLine($"  (CPU s: bench {split1.Own - split0.Own:0.00}, redis {split1.Redis - split0.Redis:0.00}, postgres {split1.Postgres - split0.Postgres:0.00})");
+var phase = Phase.Start(cpu);
+var baseline = await Baseline.RunAsync(redis, events, batchSize, "usage-events-baseline");
+var baselineCpu = phase.Report();
 Console.WriteLine($"baseline (XADD + XREADGROUP, no database): {baseline:N0} events/s wall clock; {baselineCpu:0.00} CPU s = {total / baselineCpu * 2:N0} events/s on 2 dedicated cores");
 
 // End to end: XADD until the last event's rollup is committed.
 var db = await pgServer.Fixture.CreateDatabaseAsync("bench_usage");
-split1 = cpu.Split();
-cpuBefore = split1.Total;
+phase = Phase.Start(cpu);
 var (endToEnd, lags) = await EndToEnd.RunAsync(redisServer.Fixture.ConnectionString, db, events, batchSize, consumerCount, "usage-events-bench", pace: null);
-var split2 = cpu.Split();
-var endToEndCpu = split2.Total - cpuBefore;
-Console.WriteLine($"  (CPU s: bench {split2.Own - split1.Own:0.00}, redis {split2.Redis - split1.Redis:0.00}, postgres {split2.Postgres - split1.Postgres:0.00})");
+var endToEndCpu = phase.Report();
 Console.WriteLine($"end to end (XADD -> committed rollups):   {endToEnd:N0} events/s wall clock; {endToEndCpu:0.00} CPU s = {total / endToEndCpu * 2:N0} events/s on 2 dedicated cores");
 Console.WriteLine($"ratio end-to-end / baseline:              {endToEnd / baseline:P1} wall clock; {baselineCpu / endToEndCpu:P1} by CPU");
 Console.WriteLine($"lag p50/p99 while flooding:               {Percentile(lags, 0.50):N0} ms / {Percentile(lags, 0.99):N0} ms");
@@ -54,6 +57,7 @@ var rate = Math.Min(50_000, endToEnd * 0.8);
 var paced = Workload.Build(Math.Min(total, (int)(rate * 5)));
 var (pacedRate, pacedLags) = await EndToEnd.RunAsync(redisServer.Fixture.ConnectionString, db, paced, batchSize, consumerCount, "usage-events-paced", pace: rate);
 Console.WriteLine($"steady load {rate:N0} events/s offered:     {pacedRate:N0} events/s counted, lag p50/p99 {Percentile(pacedLags, 0.50):N0} ms / {Percentile(pacedLags, 0.99):N0} ms");
+await Breakdown.RunAsync(redis.GetDatabase(), "usage-events-baseline", await pgServer.Fixture.CreateDatabaseAsync("bench_breakdown"), batchSize, cpu, total);
 Console.WriteLine($"load average at end: {File.ReadAllText("/proc/loadavg").Trim()}");
 Console.WriteLine($"target >= 50,000 events/s end to end: {(endToEnd >= 50_000 ? "met" : "NOT met")} wall clock, {(total / endToEndCpu * 2 >= 50_000 ? "met" : "NOT met")} by CPU; lag p99 <= 1 s at steady load: {(Percentile(pacedLags, 0.99) <= 1000 ? "met" : "NOT met")}");
 
@@ -66,7 +70,11 @@ static double Percentile(List<double> values, double p)
 
 internal static class Workload
 {
-    public static NameValueEntry[][] Build(int count)
+    /// <summary>
+    /// Events, not their stream fields: the producer serialises each as it sends it, as a real one does, and the
+    /// bench does not carry millions of long-lived field strings whose marking would bill every gen-2 GC to the consumers.
+    /// </summary>
+    public static UsageEvent[] Build(int count)
     {
         var random = new Random(42);
         string[] tenants = ["acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne", "wonka"];
@@ -87,7 +95,7 @@ internal static class Workload
             WeightedTokens = random.Next(1, 5000),
             StartedAt = now.AddSeconds(-random.Next(120)),
             DurationMs = random.Next(10, 3000),
-        }.ToStreamFields().Select(f => new NameValueEntry(f.Key, f.Value)).ToArray()).ToArray();
+        }).ToArray();
     }
 
     // Many XADDs per round trip, so that the producer is not what is measured (same producer for baseline and end to end).
@@ -101,13 +109,15 @@ internal static class Workload
         return 0
         """;
 
-    /// <summary>XADDs everything, 200 entries a script call, pipelined; with a pace, no faster than that many per second.</summary>
-    public static async Task ProduceAsync(IDatabase db, string stream, NameValueEntry[][] events, double? pace)
+    /// <summary>XADDs everything, 100 entries a script call, 20 calls in flight; with a pace, no faster than that many per second.</summary>
+    public static async Task ProduceAsync(IDatabase db, string stream, UsageEvent[] events, double? pace)
     {
         var sw = Stopwatch.StartNew();
-        const int perCall = 200;
-        const int inFlight = 10;
-        var pending = new List<Task>(inFlight);
+        // 100 entries of up to 16 fields stay under the 85 kB above which each argument array would be a large object.
+        const int perCall = 100;
+        const int inFlight = 20;
+        var pending = new Queue<Task>(inFlight);
+        var fields = new IReadOnlyList<KeyValuePair<string, string>>[perCall];
         for (var i = 0; i < events.Length; i += perCall)
         {
             if (pace is { } rate)
@@ -115,22 +125,30 @@ internal static class Workload
                 var due = TimeSpan.FromSeconds(i / rate);
                 if (due > sw.Elapsed) await Task.Delay(due - sw.Elapsed);
             }
-            var args = new List<RedisValue>(perCall * 27);
-            for (var j = i; j < Math.Min(i + perCall, events.Length); j++)
+            var count = Math.Min(perCall, events.Length - i);
+            var size = 0;
+            for (var j = 0; j < count; j++)
             {
-                args.Add(events[j].Length * 2);
-                foreach (var f in events[j])
+                fields[j] = events[i + j].ToStreamFields();
+                size += 1 + fields[j].Count * 2;
+            }
+            var args = new RedisValue[size];
+            var k = 0;
+            for (var j = 0; j < count; j++)
+            {
+                args[k++] = fields[j].Count * 2;
+                foreach (var (name, value) in fields[j])
                 {
-                    args.Add(f.Name);
-                    args.Add(f.Value);
+                    args[k++] = name;
+                    args[k++] = value;
                 }
             }
-            pending.Add(db.ScriptEvaluateAsync(AddMany, [stream], [.. args]));
+            // A sliding window: the next call goes out as soon as the oldest is answered.
             if (pending.Count == inFlight)
             {
-                await Task.WhenAll(pending);
-                pending.Clear();
+                await pending.Dequeue();
             }
+            pending.Enqueue(db.ScriptEvaluateAsync(AddMany, [stream], args));
         }
         await Task.WhenAll(pending);
     }
@@ -138,10 +156,9 @@ internal static class Workload
 
 internal static class Baseline
 {
-    public static async Task<double> RunAsync(ConnectionMultiplexer redis, NameValueEntry[][] events, int batchSize)
+    public static async Task<double> RunAsync(ConnectionMultiplexer redis, UsageEvent[] events, int batchSize, string stream)
     {
         var db = redis.GetDatabase();
-        const string stream = "usage-events-baseline";
         await db.StreamCreateConsumerGroupAsync(stream, "g", StreamPosition.Beginning, createStream: true);
         var sw = Stopwatch.StartNew();
         var producedIn = TimeSpan.Zero;
@@ -167,6 +184,33 @@ internal static class Baseline
     }
 }
 
+/// <summary>CPU seconds of the bench, redis and postgres, and this process's garbage collections, over one measured phase.</summary>
+internal sealed class Phase
+{
+    private readonly CpuMeter _cpu;
+    private readonly (double Total, double Own, double Redis, double Postgres) _start;
+    private readonly TimeSpan _gcPause = GC.GetTotalPauseDuration();
+    private readonly int _gen2 = GC.CollectionCount(2);
+    private readonly long _allocated = GC.GetTotalAllocatedBytes();
+
+    private Phase(CpuMeter cpu)
+    {
+        _cpu = cpu;
+        _start = cpu.Split();
+    }
+
+    public static Phase Start(CpuMeter cpu) => new(cpu);
+
+    /// <summary>Prints the split and returns the total CPU seconds.</summary>
+    public double Report()
+    {
+        var end = _cpu.Split();
+        Console.WriteLine($"  (CPU s: bench {end.Own - _start.Own:0.00}, redis {end.Redis - _start.Redis:0.00}, postgres {end.Postgres - _start.Postgres:0.00}; " +
+            $"bench GC pauses {(GC.GetTotalPauseDuration() - _gcPause).TotalSeconds:0.00} s, {GC.CollectionCount(2) - _gen2} gen-2, {(GC.GetTotalAllocatedBytes() - _allocated) / 1e6:N0} MB allocated)");
+        return end.Total - _start.Total;
+    }
+}
+
 internal sealed class LagHooks(int expected) : UsageConsumerHooks
 {
     private int _committed;
@@ -185,7 +229,7 @@ internal sealed class LagHooks(int expected) : UsageConsumerHooks
 internal static class EndToEnd
 {
     public static async Task<(double Rate, List<double> LagsMs)> RunAsync(
-        string redisConnection, string database, NameValueEntry[][] events, int batchSize, int consumers, string stream, double? pace)
+        string redisConnection, string database, UsageEvent[] events, int batchSize, int consumers, string stream, double? pace)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -233,9 +277,22 @@ internal static class Servers
         public async ValueTask DisposeAsync() => await Fixture.DisposeAsync();
     }
 
-    public sealed class Postgres : IAsyncDisposable
+    public sealed class Postgres(bool fsync) : IAsyncDisposable
     {
-        public PostgresServerFixture Fixture { get; } = new();
+        public PostgresServerFixture Fixture { get; } = new() { Settings = fsync ? ["fsync=on"] : [] };
+
+        /// <summary>The settings that decide what a commit costs, as the server reports them.</summary>
+        public async Task<string> SettingsAsync()
+        {
+            await using var conn = new NpgsqlConnection(Fixture.ConnectionStringFor("postgres"));
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand("""
+                SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings
+                WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_level', 'shared_buffers', 'max_wal_size', 'wal_sync_method')
+                """, conn);
+            return (string)(await cmd.ExecuteScalarAsync())!;
+        }
+
         public async ValueTask DisposeAsync() => await Fixture.DisposeAsync();
     }
 }

@@ -19,6 +19,9 @@ public sealed class PostgresServerFixture : IAsyncLifetime
 
     public string Password { get; } = "pw" + Guid.NewGuid().ToString("N");
 
+    /// <summary>Extra <c>-c name=value</c> server settings, after (so overriding) the fixture's own, e.g. <c>fsync=on</c> for a benchmark.</summary>
+    public IReadOnlyList<string> Settings { get; init; } = [];
+
     public string ConnectionStringFor(string database, string user = "postgres", string? password = null) =>
         $"Host=127.0.0.1;Port={Port};Username={user};Password={password ?? Password};Database={database};Timeout=5;Pooling=true";
 
@@ -41,8 +44,8 @@ public sealed class PostgresServerFixture : IAsyncLifetime
 
     public async Task StartAsync()
     {
-        var (cmd, args) = AsPostgres("postgres", "-D", _dataDirectory, "-p", Port.ToString(), "-c", "listen_addresses=127.0.0.1",
-            "-c", "unix_socket_directories=", "-c", "fsync=off", "-c", "max_connections=200");
+        var (cmd, args) = AsPostgres("postgres", ["-D", _dataDirectory, "-p", Port.ToString(), "-c", "listen_addresses=127.0.0.1",
+            "-c", "unix_socket_directories=", "-c", "fsync=off", "-c", "max_connections=200", .. Settings.SelectMany(setting => new[] { "-c", setting })]);
         _process = LocalProcess.StartServer(cmd, args);
         await LocalProcess.WaitUntilAsync(async () =>
         {

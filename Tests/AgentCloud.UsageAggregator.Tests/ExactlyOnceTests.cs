@@ -36,6 +36,36 @@ public sealed class ExactlyOnceTests(UsageServers servers)
     }
 
     [Fact]
+    public async Task Batch_mixing_counted_and_new_events_counts_only_the_new_ones()
+    {
+        await using var host = await UsageHost.StartAsync(servers, runWorker: false);
+        var counted = Enumerable.Range(0, 100).Select(i => Events.Inference("acme", input: 1000, output: 10, at: Events.Noon.AddSeconds(i))).ToArray();
+        var fresh = Enumerable.Range(0, 50).Select(i => Events.Inference("acme", input: 7, output: 3, at: Events.Noon.AddSeconds(i))).ToArray();
+        await host.AddAsync(counted);
+        var consumer = await host.ConsumerAsync("replica-1");
+        Assert.Equal(100, await consumer.ProcessNextAsync(CancellationToken.None));
+
+        // One batch: the 100 counted events again, interleaved with 50 new ones.
+        var mixed = new List<UsageEvent>();
+        for (var i = 0; i < counted.Length; i++)
+        {
+            mixed.Add(counted[i]);
+            if (i < fresh.Length)
+            {
+                mixed.Add(fresh[i]);
+            }
+        }
+        await host.AddAsync([.. mixed]);
+        Assert.Equal(150, await consumer.ProcessNextAsync(CancellationToken.None));
+
+        Assert.Equal(150, await host.CountedEventsAsync());
+        Assert.Equal(150, await host.RawEventsAsync());
+        Assert.Equal(100 * 1000 + 50 * 7, await host.ScalarAsync("SELECT sum(input_tokens) FROM usage_rollups"));
+        Assert.Equal(100 * 10 + 50 * 3, await host.ScalarAsync("SELECT sum(output_tokens) FROM usage_rollups"));
+        Assert.Empty((await host.ReconcileAsync()).Drift);
+    }
+
+    [Fact]
     public async Task Consumer_killed_after_commit_before_ack_counts_once_after_restart()
     {
         var hooks = new CrashingHooks { CrashAfterCommit = 1 };
