@@ -49,7 +49,7 @@ public sealed class FairScheduler
             {
                 LiftReturningTenant(tenant);
             }
-            if (_inFlight < _options.MaxInFlight && _queued == 0)
+            if (_queued == 0 && MayStart(tenant))
             {
                 return Dispatch(tenant, request, _time.GetUtcNow());
             }
@@ -61,6 +61,8 @@ public sealed class FairScheduler
             waiter = new Waiter(request, tenant, _sequence++, _time.GetUtcNow());
             tenant.Enqueue(waiter);
             _queued++;
+            // Others may be waiting only because their tenants hold every unreserved slot; this tenant may fit a reserved one.
+            DispatchWaiting();
         }
 
         using var deadline = new CancellationTokenSource(_options.MaxWait, _time);
@@ -78,6 +80,7 @@ public sealed class FairScheduler
             var tenant = Tenant(lease.TenantId);
             tenant.Counter += (actualCost - lease.ChargedCost) / tenant.Weight;
             tenant.Served += actualCost;
+            tenant.InFlight--;
             _inFlight--;
             DispatchWaiting();
         }
@@ -118,6 +121,10 @@ public sealed class FairScheduler
         while (_inFlight < _options.MaxInFlight && _queued > 0)
         {
             var next = _options.Policy == SchedulingPolicy.Fair ? NextFair() : NextFifo();
+            if (next is null)
+            {
+                return; // only reserved slots are free, and every waiting tenant already has a call in flight
+            }
             next.Tenant.Remove(next);
             _queued--;
             var lease = Dispatch(next.Tenant, next.Request, next.EnqueuedAt);
@@ -132,6 +139,7 @@ public sealed class FairScheduler
     {
         _lastDispatchedCounter = tenant.Counter;
         tenant.Counter += request.EstimatedCost / tenant.Weight;
+        tenant.InFlight++;
         _inFlight++;
         var waited = _time.GetUtcNow() - enqueuedAt;
         _waitMs?.Record(waited.TotalMilliseconds, new KeyValuePair<string, object?>("tenant.id", request.TenantId));
@@ -140,13 +148,25 @@ public sealed class FairScheduler
 
     /// <summary>The backlogged tenant with the least normalised service; ties go to the tenant with less waiting
     /// (a light tenant lifted to a heavy one's counter goes first), then to the earliest call.</summary>
-    private Waiter NextFair() =>
-        _tenants.Values.Where(t => t.Queued > 0)
+    private Waiter? NextFair() =>
+        _tenants.Values.Where(t => t.Queued > 0 && MayStart(t))
             .OrderBy(t => t.Counter).ThenBy(t => t.Queued).ThenBy(t => t.Head!.Sequence)
-            .First().Head!;
+            .FirstOrDefault()?.Head;
 
-    private Waiter NextFifo() =>
-        _tenants.Values.Where(t => t.Queued > 0).Select(t => t.Oldest!).MinBy(w => w.Sequence)!;
+    private Waiter? NextFifo() =>
+        _tenants.Values.Where(t => t.Queued > 0 && MayStart(t)).Select(t => t.Oldest!).MinBy(w => w.Sequence);
+
+    /// <summary>Whether a call of this tenant may take a free slot now: any free slot for a tenant with nothing in
+    /// flight, only an unreserved one for the rest (under the fair policy; FIFO, the naive baseline, reserves none).</summary>
+    private bool MayStart(TenantState tenant)
+    {
+        if (_inFlight >= _options.MaxInFlight)
+        {
+            return false;
+        }
+        var reserved = _options.Policy == SchedulingPolicy.Fair ? Math.Min(_options.ReservedSlots, _options.MaxInFlight - 1) : 0;
+        return tenant.InFlight == 0 || _inFlight < _options.MaxInFlight - reserved;
+    }
 
     /// <summary>VTC's rule for a tenant with nothing queued: lift its counter to the backlogged minimum (or, with
     /// no backlog, to the last dispatched tenant's) so idleness earns no credit to spend later.</summary>
@@ -175,6 +195,7 @@ public sealed class FairScheduler
         public double Weight { get; set; } = 1;
         public double Counter { get; set; }
         public double Served { get; set; }
+        public int InFlight { get; set; }
         public int Queued => _interactive.Count + _batch.Count;
 
         /// <summary>The call this tenant would send next: interactive before batch.</summary>

@@ -180,4 +180,56 @@ public sealed class FairSchedulerTests
         Assert.Equal("c", lease.TenantId);
         Assert.Equal(1, scheduler.InFlight);
     }
+
+    private static (FairScheduler Scheduler, List<Task<SchedulerLease>> Heavy) HeavyOnFourSlots(SchedulingPolicy policy)
+    {
+        var scheduler = new FairScheduler(new FairSchedulerOptions { MaxInFlight = 4, ReservedSlots = 1, Policy = policy },
+            new Microsoft.Extensions.Time.Testing.FakeTimeProvider());
+        var heavy = Enumerable.Range(0, 10).Select(_ => scheduler.AcquireAsync(new SchedulingRequest("heavy", 1, Lane.Interactive, 100)).AsTask()).ToList();
+        return (scheduler, heavy);
+    }
+
+    [Fact]
+    public void A_tenant_alone_leaves_the_reserved_slot_free()
+    {
+        var (scheduler, heavy) = HeavyOnFourSlots(SchedulingPolicy.Fair);
+
+        Assert.Equal(3, scheduler.InFlight);
+        Assert.Equal(3, heavy.Count(t => t.IsCompletedSuccessfully));
+    }
+
+    [Fact]
+    public async Task A_light_tenant_arriving_beside_a_heavy_backlog_starts_at_once_in_the_reserved_slot()
+    {
+        var (scheduler, _) = HeavyOnFourSlots(SchedulingPolicy.Fair);
+
+        var light = scheduler.AcquireAsync(new SchedulingRequest("light", 1, Lane.Interactive, 100)).AsTask();
+
+        Assert.True(light.IsCompletedSuccessfully, "the light call had to wait behind the heavy tenant's calls");
+        Assert.Equal(TimeSpan.Zero, (await light).Waited);
+        Assert.Equal(4, scheduler.InFlight);
+    }
+
+    [Fact]
+    public void A_second_call_of_the_light_tenant_does_not_take_the_reserved_slot_too()
+    {
+        var (scheduler, _) = HeavyOnFourSlots(SchedulingPolicy.Fair);
+        var first = scheduler.AcquireAsync(new SchedulingRequest("light", 1, Lane.Interactive, 100)).AsTask();
+
+        var second = scheduler.AcquireAsync(new SchedulingRequest("light", 1, Lane.Interactive, 100)).AsTask();
+
+        Assert.True(first.IsCompletedSuccessfully);
+        Assert.False(second.IsCompleted);
+    }
+
+    [Fact]
+    public void First_come_first_served_reserves_nothing()
+    {
+        var (scheduler, _) = HeavyOnFourSlots(SchedulingPolicy.Fifo);
+
+        var light = scheduler.AcquireAsync(new SchedulingRequest("light", 1, Lane.Interactive, 100)).AsTask();
+
+        Assert.Equal(4, scheduler.InFlight);
+        Assert.False(light.IsCompleted);
+    }
 }
