@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace AgentCloud.ServiceDefaults.Contracts;
 
@@ -9,6 +12,13 @@ namespace AgentCloud.ServiceDefaults.Contracts;
 public sealed record UsageEvent
 {
     public const string StreamName = "usage-events";
+
+    /// <summary>
+    /// The one field an entry carries: the event as compact JSON. One field rather than one a property keeps the
+    /// stream cheap to write and read (Redis and its clients pay per field); entries with a field a property, as
+    /// earlier producers wrote them, are still read.
+    /// </summary>
+    public const string EncodedField = "event";
 
     /// <summary>Unique per unit of work; the aggregator deduplicates on it.</summary>
     public required string EventId { get; init; }
@@ -38,7 +48,11 @@ public sealed record UsageEvent
     /// <summary><c>ok</c>, <c>error</c> or <c>aborted</c>.</summary>
     public string Status { get; init; } = "ok";
 
-    public IReadOnlyList<KeyValuePair<string, string>> ToStreamFields()
+    public IReadOnlyList<KeyValuePair<string, string>> ToStreamFields() =>
+        [new(EncodedField, JsonSerializer.Serialize(this, UsageEventJson.Default.UsageEvent))];
+
+    /// <summary>The event as one field a property (the earlier stream format, still accepted by <see cref="FromStreamFields"/>).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> ToLegacyStreamFields()
     {
         var fields = new List<KeyValuePair<string, string>>
         {
@@ -55,7 +69,45 @@ public sealed record UsageEvent
         return fields;
     }
 
-    /// <summary>Reads an event from stream fields; on anything missing or malformed returns null and says why.</summary>
+    /// <summary>Reads an event from an entry's fields in either format; on anything missing or malformed returns null and says why.</summary>
+    public static UsageEvent? FromStreamFields(IReadOnlyDictionary<string, string> f, out string? problem)
+    {
+        return f.TryGetValue(EncodedField, out var json) ? FromEncoded(Encoding.UTF8.GetBytes(json), out problem) : TryParse(f, out problem);
+    }
+
+    /// <summary>Reads the <see cref="EncodedField"/> of an entry straight from its UTF-8 bytes (the aggregator's hot path).</summary>
+    public static UsageEvent? FromEncoded(ReadOnlySpan<byte> utf8Json, out string? problem)
+    {
+        UsageEvent? e;
+        try
+        {
+            e = JsonSerializer.Deserialize(utf8Json, UsageEventJson.Default.UsageEvent);
+        }
+        catch (JsonException ex)
+        {
+            problem = $"field '{EncodedField}' is not a usage event: {ex.Message}";
+            return null;
+        }
+        problem = e is null ? $"field '{EncodedField}' is null"
+            : Blank(e.EventId) ? "missing field 'eventId'"
+            : Blank(e.TenantId) ? "missing field 'tenantId'"
+            : Blank(e.Principal) ? "missing field 'principal'"
+            : Blank(e.Kind) ? "missing field 'kind'"
+            : Blank(e.Resource) ? "missing field 'resource'"
+            : e.InputTokens < 0 ? $"field 'inputTokens' must be a non-negative integer, not '{e.InputTokens}'"
+            : e.CachedInputTokens < 0 ? $"field 'cachedInputTokens' must be a non-negative integer, not '{e.CachedInputTokens}'"
+            : e.OutputTokens < 0 ? $"field 'outputTokens' must be a non-negative integer, not '{e.OutputTokens}'"
+            : e.WeightedTokens < 0 ? $"field 'weightedTokens' must be a non-negative integer, not '{e.WeightedTokens}'"
+            : e.DurationMs < 0 ? $"field 'durationMs' must be a non-negative integer, not '{e.DurationMs}'"
+            : e.SandboxSeconds < 0 || !double.IsFinite(e.SandboxSeconds) ? $"field 'sandboxSeconds' must be a non-negative number, not '{e.SandboxSeconds}'"
+            : e.Kind is not ("inference" or "embedding" or "sandbox") ? $"field 'kind' must be inference, embedding or sandbox, not '{e.Kind}'"
+            : null;
+        return problem is null ? e! with { Status = string.IsNullOrEmpty(e.Status) ? "ok" : e.Status } : null;
+    }
+
+    private static bool Blank(string? s) => string.IsNullOrWhiteSpace(s);
+
+    /// <summary>Reads an event from one field a property (the earlier format); on anything missing or malformed returns null and says why.</summary>
     public static UsageEvent? TryParse(IReadOnlyDictionary<string, string> f, out string? problem)
     {
         string? error = null;
@@ -114,3 +166,8 @@ public sealed record UsageEvent
 
     private static string Num(long n) => n.ToString(CultureInfo.InvariantCulture);
 }
+
+/// <summary>Compiled JSON for the stream: no reflection on the hot path of every producer and the aggregator.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(UsageEvent))]
+internal sealed partial class UsageEventJson : JsonSerializerContext;

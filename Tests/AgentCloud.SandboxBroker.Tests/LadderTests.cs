@@ -121,7 +121,7 @@ public sealed class LadderTests(BrokerFixture fixture)
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         await BrokerCalls.AssertProblemAsync(again, 404);
         var entries = await fixture.Redis.Connection.GetDatabase().StreamRangeAsync(UsageEvent.StreamName);
-        var events = entries.Select(e => UsageEvent.TryParse(e.Values.ToDictionary(v => v.Name.ToString(), v => v.Value.ToString()), out _))
+        var events = entries.Select(e => UsageEvent.FromStreamFields(e.Values.ToDictionary(v => v.Name.ToString(), v => v.Value.ToString()), out _))
             .Where(e => e?.EventId == $"sandbox:{sandbox.Id}").ToList();
         var usage = Assert.Single(events)!;
         Assert.Equal("ladder-usage", usage.TenantId);

@@ -42,11 +42,11 @@ public sealed class UsageSpoolTests : IAsyncLifetime
         Assert.Single(spooled);
         Assert.Contains(SandboxUsage.EventIdOf(sandbox.Id), spooled[0]);
         var entries = await UsageEntriesAsync();
-        var entry = Assert.Single(entries);
-        Assert.Equal(SandboxUsage.EventIdOf(sandbox.Id), entry["eventId"]);
-        Assert.Equal("spool-tenant", entry["tenantId"]);
-        Assert.Equal("sandbox", entry["kind"]);
-        Assert.NotNull(UsageEvent.TryParse(entry, out _));
+        var entry = UsageEvent.FromStreamFields(Assert.Single(entries), out var problem);
+        Assert.Null(problem);
+        Assert.Equal(SandboxUsage.EventIdOf(sandbox.Id), entry!.EventId);
+        Assert.Equal("spool-tenant", entry.TenantId);
+        Assert.Equal("sandbox", entry.Kind);
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class UsageSpoolTests : IAsyncLifetime
         _ = restarted.Server;
         await IsolationTests.WaitUntil(() => !restarted.Services.GetRequiredService<StreamOutbox>().HasSpooled);
 
-        var entry = Assert.Single(await UsageEntriesAsync());
-        Assert.Equal(eventId, entry["eventId"]);
+        var entry = UsageEvent.FromStreamFields(Assert.Single(await UsageEntriesAsync()), out _);
+        Assert.Equal(eventId, entry?.EventId);
     }
 }

@@ -1,4 +1,6 @@
 using System.Diagnostics.Metrics;
+using System.Text.Json.Nodes;
+using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.UsageAggregator.Telemetry;
 
 namespace AgentCloud.UsageAggregator.Tests;
@@ -8,7 +10,7 @@ public sealed class DeadLetterTests(UsageServers servers)
 {
     private static (string, string)[] Valid(params (string Name, string Value)[] overrides)
     {
-        var fields = Events.Inference("acme").ToStreamFields().ToDictionary(f => f.Key, f => f.Value);
+        var fields = Events.Inference("acme").ToLegacyStreamFields().ToDictionary(f => f.Key, f => f.Value);
         foreach (var (name, value) in overrides)
         {
             fields[name] = value;
@@ -17,7 +19,67 @@ public sealed class DeadLetterTests(UsageServers servers)
     }
 
     private static (string, string)[] Without(string name) =>
-        Events.Inference("acme").ToStreamFields().Where(f => f.Key != name).Select(f => (f.Key, f.Value)).ToArray();
+        Events.Inference("acme").ToLegacyStreamFields().Where(f => f.Key != name).Select(f => (f.Key, f.Value)).ToArray();
+
+    /// <summary>An entry in the current format (one JSON field) with some properties changed or removed (null).</summary>
+    private static (string, string)[] Encoded(string property, JsonNode? value)
+    {
+        var json = JsonNode.Parse(Events.Inference("acme").ToStreamFields().Single().Value)!.AsObject();
+        json.Remove(property);
+        if (value is not null)
+        {
+            json[property] = value;
+        }
+        return [(UsageEvent.EncodedField, json.ToJsonString())];
+    }
+
+    public static TheoryData<string, string?, string> BadEncodedEvents => new()
+    {
+        { "tenantId", null, "not a usage event" },
+        { "inputTokens", "-5", "must be a non-negative integer" },
+        { "outputTokens", "\"lots\"", "not a usage event" },
+        { "kind", "\"mining\"", "must be inference, embedding or sandbox" },
+        { "resource", "\"sim\\u0000small\"", "NUL character" },
+        { "startedAt", "\"2100-01-01T00:00:00Z\"", "in the future" },
+        { "principal", "\"   \"", "missing field 'principal'" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadEncodedEvents))]
+    public async Task An_encoded_event_with_a_bad_or_missing_value_is_dead_lettered_with_the_reason(string property, string? json, string reason)
+    {
+        await using var host = await UsageHost.StartAsync(servers);
+
+        await host.AddRawAsync(Encoded(property, json is null ? null : JsonNode.Parse(json)));
+        await host.WaitUntilDrainedAsync();
+
+        var dead = Assert.Single(await host.Redis.StreamRangeAsync(host.DeadLetterStream));
+        Assert.Contains(reason, dead["reason"].ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, await host.CountedEventsAsync());
+    }
+
+    [Fact]
+    public async Task An_entry_whose_event_field_is_not_json_is_dead_lettered()
+    {
+        await using var host = await UsageHost.StartAsync(servers);
+
+        await host.AddRawAsync((UsageEvent.EncodedField, "{not json"));
+        await host.WaitUntilDrainedAsync();
+
+        var dead = Assert.Single(await host.Redis.StreamRangeAsync(host.DeadLetterStream));
+        Assert.Contains("not a usage event", dead["reason"].ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_event_in_the_earlier_one_field_a_property_format_is_still_counted()
+    {
+        await using var host = await UsageHost.StartAsync(servers);
+
+        await host.AddRawAsync(Valid());
+        await host.WaitUntilDrainedAsync();
+
+        Assert.Equal(1, await host.CountedEventsAsync());
+    }
 
     [Theory]
     [InlineData("tenantId", "missing field 'tenantId'")]

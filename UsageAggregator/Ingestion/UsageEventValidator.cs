@@ -23,22 +23,20 @@ public sealed class UsageEventValidator(IOptions<UsageIngestionOptions> options,
         {
             return new(entry, null, "the entry has no fields", Malformed);
         }
-        var fields = new Dictionary<string, string>(entry.Values.Length, StringComparer.Ordinal);
-        foreach (var nv in entry.Values)
-        {
-            fields[nv.Name.ToString()] = nv.Value.ToString();
-        }
         UsageEvent? parsed;
         string? problem;
         try
         {
-            parsed = UsageEvent.TryParse(fields, out problem);
+            // The current format, one JSON field, is read from its bytes without building strings for it first.
+            parsed = entry.Values is [{ Name: var name, Value: var value }] && name == UsageEvent.EncodedField
+                ? UsageEvent.FromEncoded(((ReadOnlyMemory<byte>)value).Span, out problem)
+                : UsageEvent.FromStreamFields(Fields(entry), out problem);
         }
         catch (ArgumentOutOfRangeException)
         {
-            return new(entry, null, $"field 'startedAt' is outside any representable time: '{fields.GetValueOrDefault("startedAt")}'", Malformed);
+            return new(entry, null, "field 'startedAt' is outside any representable time", Malformed);
         }
-        problem ??= parsed is null ? "unreadable event" : Implausible(parsed, fields);
+        problem ??= parsed is null ? "unreadable event" : Implausible(parsed);
         if (parsed is null || problem is not null)
         {
             return new(entry, null, problem, Malformed);
@@ -54,11 +52,31 @@ public sealed class UsageEventValidator(IOptions<UsageIngestionOptions> options,
         return new(entry, parsed, null, null);
     }
 
-    /// <summary>Values the parser accepts but the ledger must not: they would overflow a rollup or be refused by Postgres and block the stream.</summary>
-    private static string? Implausible(UsageEvent e, Dictionary<string, string> fields)
+    // A repeated field name keeps its last value, as Redis clients read it.
+    private static Dictionary<string, string> Fields(StreamEntry entry)
     {
-        foreach (var (name, value) in fields)
+        var fields = new Dictionary<string, string>(entry.Values.Length, StringComparer.Ordinal);
+        foreach (var nv in entry.Values)
         {
+            fields[nv.Name.ToString()] = nv.Value.ToString();
+        }
+        return fields;
+    }
+
+    /// <summary>Values the parser accepts but the ledger must not: they would overflow a rollup or be refused by Postgres and block the stream.</summary>
+    private static string? Implausible(UsageEvent e)
+    {
+        (string Name, string? Value)[] texts =
+        [
+            ("eventId", e.EventId), ("tenantId", e.TenantId), ("principal", e.Principal), ("runId", e.RunId), ("kind", e.Kind),
+            ("resource", e.Resource), ("endpoint", e.Endpoint), ("placement", e.Placement), ("status", e.Status),
+        ];
+        foreach (var (name, value) in texts)
+        {
+            if (value is null)
+            {
+                continue;
+            }
             if (value.Length > MaxTextLength)
             {
                 return $"field '{name}' is longer than {MaxTextLength} characters";

@@ -11,7 +11,7 @@ public static class UsageStream
     {
         var entries = await redis.GetDatabase().StreamRangeAsync(UsageEvent.StreamName);
         return entries
-            .Select(e => UsageEvent.TryParse(e.Values.ToDictionary(v => v.Name.ToString(), v => v.Value.ToString()), out _))
+            .Select(e => UsageEvent.FromStreamFields(e.Values.ToDictionary(v => v.Name.ToString(), v => v.Value.ToString()), out _))
             .Where(e => e is not null && e.TenantId == tenantId)
             .Select(e => e!)
             .ToList();
