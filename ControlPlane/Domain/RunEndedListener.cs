@@ -49,6 +49,13 @@ public sealed class RunEndedListener(IConnectionMultiplexer redis, IServiceScope
         catch (OperationCanceledException)
         {
         }
-        await channel.UnsubscribeAsync();
+        try
+        {
+            await channel.UnsubscribeAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The Redis connection was disposed first (shutdown order).
+        }
     }
 }

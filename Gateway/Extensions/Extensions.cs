@@ -31,7 +31,8 @@ internal static class Extensions
         builder.Services.AddReverseProxy()
             .LoadFromMemory(ProxyRoutes.Routes, ProxyRoutes.Clusters(limits.UpstreamIdleTimeout))
             .AddServiceDiscoveryDestinationResolver()
-            .AddTransforms(TenantContextTransform.Apply);
+            .AddTransforms(TenantContextTransform.Apply)
+            .AddTransforms(LocalRevocationTransform.Apply);
     }
 
     /// <summary>Tenant keys: resolved by the ControlPlane, cached briefly, dropped on revocation; refusals audited.</summary>

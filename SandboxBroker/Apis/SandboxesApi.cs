@@ -93,8 +93,20 @@ public static class SandboxesApi
     public static Results<Ok<SandboxView>, ProblemHttpResult> GetSandbox(TenantContext ctx, string id, SandboxManager manager) =>
         manager.Find(ctx.TenantId, id) is { } sandbox ? TypedResults.Ok(SandboxView.Of(sandbox)) : NotFound(id);
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteSandbox(TenantContext ctx, string id, SandboxManager manager) =>
-        await manager.DeleteAsync(ctx.TenantId, id) ? TypedResults.NoContent() : NotFound(id);
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteSandbox(TenantContext ctx, string id, SandboxManager manager, HttpContext http)
+    {
+        var runKeyId = manager.Find(ctx.TenantId, id)?.RunKey?.Id;
+        if (!await manager.DeleteAsync(ctx.TenantId, id))
+        {
+            return NotFound(id);
+        }
+        if (runKeyId is not null)
+        {
+            // The Gateway this answer passes through drops the key from its cache at once (it never reaches the client).
+            http.Response.Headers["x-agentcloud-revoked-keys"] = runKeyId;
+        }
+        return TypedResults.NoContent();
+    }
 
     public static async Task<Results<Ok<ExecResult>, ProblemHttpResult>> Exec(
         TenantContext ctx, string id, ExecRequest request, SandboxManager manager, HttpContext http, CancellationToken cancellationToken)

@@ -56,6 +56,11 @@ public sealed class EchoUpstream : IAsyncDisposable
             var headers = http.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
             echo.Seen.Enqueue(new SeenRequest(http.Request.Method, http.Request.Path.Value ?? "", headers, sha.GetHashAndReset(), length));
             http.Response.Headers[TokensHeader] = "12345";
+            // A test asks the stand-in service to announce revoked keys, as the SandboxBroker does on a sandbox delete.
+            if (http.Request.Headers.TryGetValue("x-test-announce-revoked", out var revoked))
+            {
+                http.Response.Headers["x-agentcloud-revoked-keys"] = revoked.ToString();
+            }
             await http.Response.WriteAsJsonAsync(new { path = http.Request.Path.Value, bodyLength = length });
         });
         await app.StartAsync();

@@ -117,6 +117,23 @@ public sealed class TenantKeyTests(GatewayEnvironment env) : IClassFixture<Gatew
     }
 
     [Fact]
+    public async Task A_key_a_service_says_it_revoked_is_refused_on_the_very_next_call_and_the_header_stays_inside()
+    {
+        var (keyId, key) = env.ControlPlane.AddKey("run-owner");
+        using var client = _gateway.Client(key);
+        await client.GetAsync("/v1/models");
+        env.ControlPlane.Revoke(keyId);
+        using var delete = new HttpRequestMessage(HttpMethod.Delete, "/v1/sandboxes/sbx_gone");
+        delete.Headers.Add("x-test-announce-revoked", keyId);
+
+        var deleted = await client.SendAsync(delete);
+        var next = await client.GetAsync("/v1/models");
+
+        Assert.False(deleted.Headers.Contains("x-agentcloud-revoked-keys"));
+        await Problem.AssertAsync(next, HttpStatusCode.Unauthorized, "API key");
+    }
+
+    [Fact]
     public async Task A_key_is_resolved_once_and_then_served_from_the_cache()
     {
         var (_, key) = env.ControlPlane.AddKey("cached");

@@ -33,9 +33,16 @@ public sealed class OffboardingListener(IConnectionMultiplexer redis, Offboarded
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_queue is not null)
+        try
         {
-            await _queue.UnsubscribeAsync();
+            if (_queue is not null)
+            {
+                await _queue.UnsubscribeAsync();
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // The Redis connection was disposed first (shutdown order): there is nothing left to unsubscribe from.
         }
     }
 }
