@@ -25,7 +25,9 @@ dotnet build Cli -nologo -v:q
 # The operator key: given in the environment, else kept in the AppHost's user secrets (generated once).
 secrets_file="$HOME/.microsoft/usersecrets/agentcloud-apphost-6f1c2b7e/secrets.json"
 if [ -z "$(printenv "Parameters__admin-key" || true)" ] && ! grep -q '"Parameters:admin-key"' "$secrets_file" 2>/dev/null; then
-  dotnet user-secrets set "Parameters:admin-key" "$(head -c 30 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40)" --project AppHost >/dev/null
+  # Piped as JSON on stdin, never as an argument: a command line is readable by every user in /proc/<pid>/cmdline.
+  printf '{"Parameters:admin-key":"%s"}' "$(head -c 30 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40)" \
+    | dotnet user-secrets set --project AppHost >/dev/null
   echo "Generated an operator key."
 fi
 
@@ -54,7 +56,8 @@ MSG
 if [ "$demo" = 1 ] && [ "$healthy" = 1 ]; then
   admin_key=$(printenv "Parameters__admin-key" || dotnet user-secrets list --project AppHost | sed -n 's/^Parameters:admin-key = //p')
   echo "Running the demo workload (three tenants side by side; --no-demo skips it)…"
-  dotnet Cli/bin/Debug/net10.0/AgentCloud.Cli.dll demo --url http://127.0.0.1:8080 --key "$admin_key" \
+  # The key travels in the CLI's environment (AGENTCLOUD_KEY), not in its argv.
+  AGENTCLOUD_KEY="$admin_key" dotnet Cli/bin/Debug/net10.0/AgentCloud.Cli.dll demo --url http://127.0.0.1:8080 \
     || echo "The demo did not complete; the platform keeps running."
 fi
 wait "$apphost"
