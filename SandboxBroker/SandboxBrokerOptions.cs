@@ -32,6 +32,9 @@ public sealed class SandboxBrokerOptions
     /// <summary>Levels never used even when the host offers them (e.g. to run the broker at namespace level on purpose).</summary>
     public List<string> DisabledLevels { get; set; } = [];
 
+    /// <summary>Offers the <c>none</c> level (a plain process, no namespaces) to policies that list it: for operators in development only.</summary>
+    public bool EnableNoneLevel { get; set; }
+
     [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(15);
 
@@ -130,6 +133,18 @@ public sealed class SandboxLimits
     /// <summary>cgroup v2 <c>memory.max</c> of a whole sandbox (all its processes together), where cgroups are available.</summary>
     [Range(16L * 1024 * 1024, long.MaxValue)]
     public long MemoryBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>Size of the sandbox's workspace filesystem (a tmpfs the broker mounts as root): writing past it fails with ENOSPC.</summary>
+    [Range(1024L * 1024, long.MaxValue)]
+    public long WorkspaceBytes { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>Size of the sandbox's /tmp filesystem (a tmpfs of its own).</summary>
+    [Range(1024L * 1024, long.MaxValue)]
+    public long TmpBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Execs one sandbox may run at once; one more is refused with 429 and Retry-After.</summary>
+    [Range(1, 1024)]
+    public int MaxConcurrentExecs { get; set; } = 8;
 
     /// <summary>cgroup v2 <c>cpu.max</c> of a whole sandbox, in cores (1.5 = one and a half cores' time per period).</summary>
     [Range(0.01, 1024)]

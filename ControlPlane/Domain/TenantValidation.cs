@@ -7,7 +7,8 @@ public static partial class TenantValidation
 {
     public const int MaxNameLength = 200;
     public const int MaxListLength = 100;
-    public static readonly IReadOnlyList<string> IsolationLevels = ["firecracker", "gvisor", "bubblewrap", "namespace", "none"];
+    /// <summary>Levels a tenant's policy may name; <c>none</c> (no isolation) is the broker operator's, for development only.</summary>
+    public static readonly IReadOnlyList<string> IsolationLevels = ["firecracker", "gvisor", "bubblewrap", "namespace"];
 
     public static string? Validate(TenantSpec spec, bool creating)
     {
@@ -85,6 +86,7 @@ public static partial class TenantValidation
             if (levels.Count == 0) return "'isolation.sandboxIsolationLevels' must name at least one level.";
             foreach (var level in levels)
             {
+                if (level == "none") return "Sandbox isolation level 'none' runs tenant code unisolated and is never offered to tenants; use bubblewrap or stronger.";
                 if (level is null || !IsolationLevels.Contains(level)) return $"Unknown sandbox isolation level '{Clip(level ?? "null")}': use {string.Join(", ", IsolationLevels)}.";
             }
             if (levels.Distinct().Count() != levels.Count) return "'isolation.sandboxIsolationLevels' names a level twice.";

@@ -51,10 +51,12 @@ public static class SandboxesApi
 
     public sealed record CgroupView(bool Available, string Reason);
 
-    public sealed record CapabilitiesView(IReadOnlyList<LevelView> Levels, string Limits, CgroupView CgroupV2, IReadOnlyList<string> Templates, string Egress);
+    /// <summary><c>Sandbox</c> says whether this broker hands out sandboxes at all, and why not.</summary>
+    public sealed record CapabilitiesView(CgroupView Sandbox, IReadOnlyList<LevelView> Levels, string Limits, CgroupView Cgroups, IReadOnlyList<string> Templates, string Egress);
 
     public static Ok<CapabilitiesView> GetCapabilities(IsolationCatalog catalog, CgroupLimiter cgroups, IOptions<SandboxBrokerOptions> options) =>
         TypedResults.Ok(new CapabilitiesView(
+            new CgroupView(catalog.HostRefusal is null, catalog.HostRefusal ?? "sandboxes run under uids of their own"),
             catalog.Levels.Select(l => new LevelView(l.Level, l.Available, l.Reason)).ToList(),
             cgroups.Describe(),
             new CgroupView(cgroups.Enabled, cgroups.Support.Reason),
@@ -198,6 +200,12 @@ public static class SandboxesApi
             case RefusalKind.Busy:
                 http.Response.Headers.RetryAfter = "5";
                 return Problems.Create(StatusCodes.Status503ServiceUnavailable, "sandbox-capacity", "No capacity", refusal.Message);
+            case RefusalKind.Unavailable:
+                http.Response.Headers.RetryAfter = "60";
+                return Problems.Create(StatusCodes.Status503ServiceUnavailable, "sandbox-unavailable", "Sandboxes unavailable", refusal.Message);
+            case RefusalKind.TooManyExecs:
+                http.Response.Headers.RetryAfter = "1";
+                return Problems.Create(StatusCodes.Status429TooManyRequests, "sandbox-exec-limit", "Too many execs", refusal.Message);
             default:
                 return Problems.BadRequest(refusal.Message);
         }

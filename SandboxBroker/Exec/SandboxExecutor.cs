@@ -21,10 +21,19 @@ public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, Cgro
         var killed = false;
         try
         {
+            if (launch.Handoff is { } handoff)
+            {
+                WriteHandoff(handoff);
+            }
             return await RunInternalAsync(launch, stdin, timeout, () => killed = true, cancellationToken);
         }
         finally
         {
+            if (launch.Handoff is { } handoff)
+            {
+                // The loader deletes it as soon as it has read it; this covers a launch that never got that far.
+                File.Delete(handoff.Path);
+            }
             if (launch.Cgroup is { } group)
             {
                 cgroups.EndExec(group, kill: killed);
@@ -79,6 +88,23 @@ public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, Cgro
         watch.Stop();
         var exitCode = timedOut ? 137 : process.ExitCode;
         return new ExecResult(exitCode, stdout.Text(), stderr.Text(), watch.ElapsedMilliseconds, timedOut, stdout.Truncated || stderr.Truncated);
+    }
+
+    /// <summary>Created 0600 (never readable by anyone else, not even for a moment), then given to the sandbox's uid.</summary>
+    private static void WriteHandoff(EnvironmentHandoff handoff)
+    {
+        using (var file = new FileStream(handoff.Path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        }))
+        {
+            file.Write(System.Text.Encoding.UTF8.GetBytes(handoff.Content));
+        }
+        if (LaunchPrefix.BrokerIsRoot && Libc.LChown(handoff.Path, handoff.Uid, handoff.Uid) != 0)
+        {
+            File.Delete(handoff.Path);
+            throw new IOException($"chown of the environment file to uid {handoff.Uid} failed with errno {Libc.LastError}");
+        }
     }
 
     private async Task FeedAsync(Process process, byte[]? stdin)

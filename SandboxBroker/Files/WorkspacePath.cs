@@ -11,6 +11,9 @@ public static class WorkspacePath
 {
     public const int MaxLength = 4096;
 
+    /// <summary>NAME_MAX: the kernel refuses longer file names (ENAMETOOLONG).</summary>
+    public const int MaxSegmentBytes = 255;
+
     public static string[] Split(string? raw)
     {
         if (string.IsNullOrEmpty(raw))
@@ -35,6 +38,10 @@ public static class WorkspacePath
             if (segment is "" or ".")
             {
                 throw new WorkspacePathException($"'{raw}' has an empty or '.' segment; give a plain relative path.");
+            }
+            if (System.Text.Encoding.UTF8.GetByteCount(segment) > MaxSegmentBytes)
+            {
+                throw new WorkspacePathException($"A segment of the path is longer than {MaxSegmentBytes} bytes, the most a file name may have.");
             }
             if (segment == "..")
             {

@@ -21,9 +21,9 @@ public sealed class BubblewrapBackend(IOptions<SandboxBrokerOptions> options, Ho
         {
             return new(Level, false, "bwrap not found on PATH (apt package bubblewrap)");
         }
-        var trial = probe.Trial(["bwrap", "--unshare-all", "--die-with-parent", .. SystemMounts, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "/usr/bin/true"]);
+        var trial = probe.Trial(["bwrap", .. Namespaces, "--die-with-parent", .. SystemMounts, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "/usr/bin/true"]);
         return trial is null
-            ? new(Level, true, "bwrap runs with user, pid, net, ipc, uts and cgroup namespaces")
+            ? new(Level, true, "bwrap runs with user, pid, net, ipc, uts and cgroup namespaces, no nested user namespaces, no capabilities")
             : new(Level, false, $"bwrap trial run failed: {trial}");
     }
 
@@ -35,17 +35,26 @@ public sealed class BubblewrapBackend(IOptions<SandboxBrokerOptions> options, Ho
 
     public ProcessLaunch BuildLaunch(SandboxSlot slot, ExecSpec spec)
     {
+        var env = new Dictionary<string, string>(spec.Environment, StringComparer.Ordinal);
+        if (spec.EgressSocket is not null)
+        {
+            var proxy = $"http://127.0.0.1:{ProxyPort}";
+            foreach (var name in new[] { "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY" })
+            {
+                env[name] = proxy;
+            }
+            env["no_proxy"] = "localhost,127.0.0.1";
+        }
+        // The environment comes as bwrap arguments read from fd 3; bwrap itself runs under the broker's clean one.
+        var handoff = EnvironmentHandoff.BubblewrapArguments(slot, env);
         var args = LaunchPrefix.For(slot, options.Value.Limits, switchUser: true);
-        args.AddRange(["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--hostname", "sandbox"]);
+        args.AddRange(handoff.Opener);
+        args.AddRange([probe.OnPath("bwrap", out var bwrap) ? bwrap : "/usr/bin/bwrap", "--args", "3", .. Namespaces, "--die-with-parent", "--new-session", "--hostname", "sandbox"]);
         args.AddRange(SystemMounts);
         args.AddRange(["--ro-bind-try", "/etc/alternatives", "/etc/alternatives", "--ro-bind-try", "/etc/ssl", "/etc/ssl",
             "--ro-bind-try", "/etc/ca-certificates", "/etc/ca-certificates", "--ro-bind-try", "/etc/localtime", "/etc/localtime"]);
         args.AddRange(["--proc", "/proc", "--dev", "/dev", "--bind", slot.Tmp, "/tmp", "--bind", slot.Workspace, "/workspace",
-            "--chdir", "/workspace", "--clearenv"]);
-        foreach (var (name, value) in spec.Environment)
-        {
-            args.AddRange(["--setenv", name, value]);
-        }
+            "--chdir", "/workspace"]);
         if (spec.EgressSocket is null)
         {
             args.Add("--");
@@ -53,17 +62,14 @@ public sealed class BubblewrapBackend(IOptions<SandboxBrokerOptions> options, Ho
         }
         else
         {
-            var proxy = $"http://127.0.0.1:{ProxyPort}";
-            foreach (var name in new[] { "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY" })
-            {
-                args.AddRange(["--setenv", name, proxy]);
-            }
-            args.AddRange(["--setenv", "no_proxy", "localhost,127.0.0.1", "--bind", spec.EgressSocket, EgressSocketInside, "--",
-                "/usr/bin/sh", "-c", ForwarderScript, "agentcloud-egress"]);
+            args.AddRange(["--bind", spec.EgressSocket, EgressSocketInside, "--", "/usr/bin/sh", "-c", ForwarderScript, "agentcloud-egress"]);
             args.AddRange(spec.Command);
         }
-        return new ProcessLaunch("setsid", args);
+        return new ProcessLaunch("setsid", args) { Handoff = handoff };
     }
+
+    /// <summary>Every namespace; no nested user namespace inside (so no fresh capabilities to mount or unmount with).</summary>
+    public static readonly string[] Namespaces = ["--unshare-all", "--unshare-user", "--disable-userns", "--cap-drop", "ALL"];
 
     /// <summary>Starts the in-sandbox forwarder, waits until it listens (so the command's first connection succeeds), then runs the command.</summary>
     public static readonly string ForwarderScript =

@@ -12,4 +12,7 @@ public static class IsolationLevels
     public static readonly IReadOnlyList<string> Ladder = [Firecracker, Gvisor, Bubblewrap, Namespace, None];
 
     public static bool IsKnown(string level) => Ladder.Contains(level, StringComparer.Ordinal);
+
+    /// <summary>Position on the ladder: 0 is the strongest; a larger number is weaker.</summary>
+    public static int Strength(string level) => Ladder.ToList().IndexOf(level);
 }

@@ -24,4 +24,13 @@ public static class LaunchPrefix
         }
         return args;
     }
+
+    /// <summary>The prefix under the sandbox's uid, then the loader of its environment (sourced last: for a plain process).</summary>
+    public static (List<string> Args, EnvironmentHandoff Handoff) WithEnvironment(SandboxSlot slot, SandboxLimits limits, IReadOnlyDictionary<string, string> environment)
+    {
+        var handoff = EnvironmentHandoff.ShellExports(slot, environment);
+        var args = For(slot, limits, switchUser: true);
+        args.AddRange(handoff.Loader);
+        return (args, handoff);
+    }
 }

@@ -4,44 +4,74 @@ using Microsoft.Extensions.Options;
 namespace AgentCloud.SandboxBroker.Isolation;
 
 /// <summary>
-/// unshare: new user, PID, mount, network (lo only, down), IPC and UTS namespaces under the sandbox's own uid.
-/// The host's files stay visible but only as that uid sees them (read-only, other sandboxes' folders are 0700);
-/// /tmp and /dev/shm are the slot's own. Weaker than bubblewrap; no egress (no proxy forwarder).
+/// unshare, built up the way bubblewrap builds its sandbox: new user, PID, mount, network (lo only, down), IPC, UTS and
+/// cgroup namespaces under the sandbox's own host uid; a private root (a small tmpfs with /usr and a few /etc folders
+/// read-only, a minimal /dev, a fresh /proc of its own PID namespace, the slot's /tmp and workspace) pivoted into, the
+/// host's root detached; no further user namespaces; tenant code as uid 1000 in a nested user namespace, so it holds
+/// no capability and can neither mount nor unmount. No egress (no proxy forwarder).
 /// </summary>
 public sealed class NamespaceBackend(IOptions<SandboxBrokerOptions> options, HostProbe probe) : ISandboxBackend
 {
+    public const int UidInside = 1000;
+
     public string Level => IsolationLevels.Namespace;
+
+    private static readonly string[] Namespaces = ["--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--mount", "--net", "--ipc", "--uts", "--cgroup"];
 
     public BackendAvailability Probe()
     {
-        if (!probe.OnPath("unshare", out var _))
+        foreach (var program in new[] { "unshare", "pivot_root", "setpriv" })
         {
-            return new(Level, false, "unshare not found on PATH (util-linux)");
+            if (!probe.OnPath(program, out _))
+            {
+                return new(Level, false, $"{program} not found on PATH (util-linux)");
+            }
         }
-        var trial = probe.Trial(["unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc", "--net", "--ipc", "--uts", "/usr/bin/true"]);
+        var trial = probe.Trial(["unshare", .. Namespaces, "--", "/bin/sh", "-c",
+            $"mount -t tmpfs agentcloud-probe /mnt && unshare --user --map-user={UidInside} --map-group={UidInside} -- /usr/bin/true"]);
         return trial is null
-            ? new(Level, true, "unshare runs with user, pid, mount, net, ipc and uts namespaces")
+            ? new(Level, true, "unshare runs with user, pid, mount, net, ipc, uts and cgroup namespaces; private root, no capabilities, non-root uid inside")
             : new(Level, false, $"unshare trial run failed: {trial}");
     }
 
     public ProcessLaunch BuildLaunch(SandboxSlot slot, ExecSpec spec)
     {
+        var handoff = EnvironmentHandoff.ShellExports(slot, spec.Environment);
         var args = LaunchPrefix.For(slot, options.Value.Limits, switchUser: true);
-        args.AddRange(["unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc",
-            "--net", "--ipc", "--uts", "--", "/usr/bin/env", "-i"]);
-        foreach (var (name, value) in spec.Environment)
-        {
-            args.Add($"{name}={(name == "HOME" && value == "/workspace" ? slot.Workspace : value)}");
-        }
-        args.AddRange(["/usr/bin/sh", "-c", SetupScript, "agentcloud-ns", slot.Tmp, slot.Workspace]);
+        args.AddRange(["unshare", .. Namespaces, "--", "/bin/sh", "-c", SetupScript, "agentcloud-ns", handoff.Path, slot.RootMount, slot.Tmp, slot.Workspace]);
         args.AddRange(spec.Command);
-        return new ProcessLaunch("setsid", args);
+        return new ProcessLaunch("setsid", args) { Handoff = handoff };
     }
 
     /// <summary>
-    /// Enters the workspace first (it may live under /tmp), then covers the host's world-writable folders
-    /// (/tmp with the slot's own, /var/tmp and /dev/shm with fresh tmpfs) so sandboxes share nothing through them.
+    /// Runs as root of the new user namespace with the broker's clean environment: opens (and deletes) the environment
+    /// file first, builds the new root, pivots into it and detaches the host's, caps user namespaces at the one still to
+    /// come, then drops to uid 1000 in a nested user namespace where the loader reads the environment from fd 3.
     /// </summary>
-    public const string SetupScript =
-        "cd \"$2\" && mount --bind \"$1\" /tmp && mount -t tmpfs -o size=64m tmpfs /var/tmp && mount -t tmpfs -o size=64m tmpfs /dev/shm && shift 2 && exec \"$@\"";
+    public const string SetupScript = """
+        set -e
+        exec 3< "$1"; rm -f -- "$1"
+        N="$2"; T="$3"; W="$4"; shift 4
+        mount --make-rprivate /
+        mount -t tmpfs -o mode=0755,size=1m,nosuid,nodev agentcloud-root "$N"
+        cd "$N"
+        mkdir usr proc dev tmp workspace etc run oldroot
+        ln -s usr/bin bin; ln -s usr/sbin sbin; ln -s usr/lib lib; ln -s usr/lib64 lib64
+        mount --rbind /usr usr; mount -o remount,bind,ro,nosuid,nodev usr
+        for e in alternatives ssl ca-certificates; do if [ -d /etc/$e ]; then mkdir etc/$e; mount --rbind /etc/$e etc/$e; mount -o remount,bind,ro,nosuid,nodev etc/$e; fi; done
+        if [ -e /etc/localtime ]; then touch etc/localtime; mount --bind /etc/localtime etc/localtime; fi
+        for d in null zero full random urandom tty; do touch dev/$d; mount --bind /dev/$d dev/$d; done
+        ln -s /proc/self/fd dev/fd; ln -s /proc/self/fd/0 dev/stdin; ln -s /proc/self/fd/1 dev/stdout; ln -s /proc/self/fd/2 dev/stderr
+        mkdir dev/shm; mount -t tmpfs -o mode=1777,size=64m,nosuid,nodev shm dev/shm
+        mount --bind "$T" tmp; mount --bind "$W" workspace
+        mount -t proc -o nosuid,nodev,noexec proc proc
+        /usr/sbin/pivot_root . oldroot
+        cd /
+        umount -l /oldroot; rmdir /oldroot
+        mount -o remount,bind,ro /
+        echo 1 > /proc/sys/user/max_user_namespaces
+        cd /workspace
+        exec setpriv --no-new-privs --inh-caps=-all unshare --user --map-user=1000 --map-group=1000 -- \
+          /bin/sh -c 'unset PWD OLDPWD PATH; . /proc/self/fd/3 || exit 126; exec 3<&-; exec "$@"' agentcloud-env "$@"
+        """;
 }

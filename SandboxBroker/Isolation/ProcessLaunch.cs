@@ -8,6 +8,9 @@ public sealed record ProcessLaunch(string FileName, IReadOnlyList<string> Argume
     /// <summary>The cgroup v2 leaf group the launch enters before running anything; null where cgroups are unavailable.</summary>
     public string? Cgroup { get; init; }
 
+    /// <summary>The environment for the sandboxed process, written to a private file its loader reads (never in the arguments).</summary>
+    public EnvironmentHandoff? Handoff { get; init; }
+
     public string CommandLine => string.Join(' ', new[] { FileName }.Concat(Arguments));
 }
 

@@ -14,7 +14,7 @@ namespace AgentCloud.SandboxBroker.Limits;
 /// leaf <c>exec-…</c> below it (so a timeout kills that exec's processes only, daemons included). Limits of the sandbox's
 /// group bind all its execs together.
 /// </summary>
-public partial class CgroupLimiter
+public partial class CgroupLimiter : IDisposable
 {
     public const int CpuPeriodMicros = 100_000;
     private readonly SandboxLimits _limits;
@@ -32,7 +32,7 @@ public partial class CgroupLimiter
         _logger = logger;
         if (!support.Available)
         {
-            logger.LogWarning("cgroup v2 limits unavailable, rlimits only: {Reason}", support.Reason);
+            logger.LogWarning("cgroup limits unavailable, rlimits only: {Reason}", support.Reason);
         }
     }
 
@@ -42,21 +42,46 @@ public partial class CgroupLimiter
 
     /// <summary>What bounds a sandbox here, for health details and the capabilities answer.</summary>
     public string Describe() => Enabled
-        ? $"cgroup v2 per sandbox ({Support.Reason}) and rlimits per process"
-        : $"rlimits per process (cpu, address space, processes, file size, open files); cgroup v2 unavailable: {Support.Reason}";
+        ? $"cgroup v{Support.Version} per sandbox and per exec ({Support.Reason}) and rlimits per process"
+        : $"rlimits per process (cpu, address space, processes, file size, open files); cgroups unavailable: {Support.Reason}";
+
+    /// <summary>
+    /// The group's folder in every hierarchy: one under cgroup v2; under v1 the same relative path in the memory
+    /// hierarchy (the group's name) and in the pids, cpu and freezer ones.
+    /// </summary>
+    public IReadOnlyList<string> Dirs(string group) =>
+        [group, .. Support.MirrorRoots.Select(root => root + group[Support.Root!.Length..])];
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
     private static partial Regex GroupNamePattern();
 
-    /// <summary>The limit files a sandbox's group gets, from the broker's limits.</summary>
-    public IReadOnlyDictionary<string, string> LimitFiles() => new Dictionary<string, string>(StringComparer.Ordinal)
+    /// <summary>The limit files a sandbox's group gets, from the broker's limits, in the order they must be written.</summary>
+    public IReadOnlyDictionary<string, string> LimitFiles()
     {
-        ["memory.max"] = _limits.MemoryBytes.ToString(CultureInfo.InvariantCulture),
-        // Swap would let a sandbox past memory.max; where swap accounting is off the file does not exist and is skipped.
-        ["memory.swap.max"] = "0",
-        ["pids.max"] = _limits.MaxProcesses.ToString(CultureInfo.InvariantCulture),
-        ["cpu.max"] = $"{Math.Max(1000, (long)(_limits.CpuCores * CpuPeriodMicros)).ToString(CultureInfo.InvariantCulture)} {CpuPeriodMicros}",
-    };
+        var memory = _limits.MemoryBytes.ToString(CultureInfo.InvariantCulture);
+        var pids = _limits.MaxProcesses.ToString(CultureInfo.InvariantCulture);
+        var quota = Math.Max(1000, (long)(_limits.CpuCores * CpuPeriodMicros)).ToString(CultureInfo.InvariantCulture);
+        return Support.Version == 1
+            ? new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["memory.limit_in_bytes"] = memory,
+                // memory+swap at the same value: no swap beyond the limit (absent where swap accounting is off).
+                ["memory.memsw.limit_in_bytes"] = memory,
+                ["pids.max"] = pids,
+                ["cpu.cfs_period_us"] = CpuPeriodMicros.ToString(CultureInfo.InvariantCulture),
+                ["cpu.cfs_quota_us"] = quota,
+            }
+            : new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["memory.max"] = memory,
+                // Swap would let a sandbox past memory.max; where swap accounting is off the file does not exist and is skipped.
+                ["memory.swap.max"] = "0",
+                ["pids.max"] = pids,
+                ["cpu.max"] = $"{quota} {CpuPeriodMicros}",
+            };
+    }
+
+    private static readonly HashSet<string> OptionalFiles = ["memory.swap.max", "memory.memsw.limit_in_bytes"];
 
     /// <summary>Makes the sandbox's group with its limits; null when cgroups are unavailable. Refuses (busy) when the host says no.</summary>
     public string? CreateSandboxGroup(string sandboxId)
@@ -72,15 +97,20 @@ public partial class CgroupLimiter
         var group = Path.Combine(Support.Root!, sandboxId);
         try
         {
-            Directory.CreateDirectory(group);
+            var dirs = Dirs(group);
+            foreach (var dir in dirs)
+            {
+                Directory.CreateDirectory(dir);
+            }
             foreach (var (file, value) in LimitFiles())
             {
-                var path = Path.Combine(group, file);
-                if (file == "memory.swap.max" && !File.Exists(path))
+                // cgroupfs makes a controller's files in its own hierarchy; a v2 group (or a fake one) has one folder.
+                var path = dirs.Select(d => Path.Combine(d, file)).FirstOrDefault(File.Exists)
+                    ?? (OptionalFiles.Contains(file) ? null : Path.Combine(dirs.Count == 1 ? group : throw new IOException($"no {file} in the groups of {sandboxId}"), file));
+                if (path is not null)
                 {
-                    continue;
+                    File.WriteAllText(path, value);
                 }
-                File.WriteAllText(path, value);
             }
             return group;
         }
@@ -104,14 +134,23 @@ public partial class CgroupLimiter
             return launch;
         }
         var exec = Path.Combine(sandboxGroup, "exec-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
-        Directory.CreateDirectory(exec);
-        return new ProcessLaunch("/bin/sh", ["-c", "echo $$ > \"$1\" && shift && exec \"$@\"", "agentcloud-cgroup", Path.Combine(exec, "cgroup.procs"),
+        var procs = Dirs(exec).Select(dir =>
+        {
+            Directory.CreateDirectory(dir);
+            return Path.Combine(dir, "cgroup.procs");
+        }).ToList();
+        return new ProcessLaunch("/bin/sh", ["-c", JoinScript, "agentcloud-cgroup", procs.Count.ToString(CultureInfo.InvariantCulture), .. procs,
             launch.FileName, .. launch.Arguments])
         {
             FilesToWrite = launch.FilesToWrite,
+            Handoff = launch.Handoff,
             Cgroup = exec,
         };
     }
+
+    /// <summary>Writes its own pid to each of the first $1 files (one per hierarchy), then execs the rest; stops at the first refusal.</summary>
+    private const string JoinScript =
+        "n=$1; shift; while [ \"$n\" -gt 0 ]; do echo \"$$\" > \"$1\" || exit 125; shift; n=$((n-1)); done; exec \"$@\"";
 
     /// <summary>Kills every process in the group and below: <c>cgroup.kill</c> where the kernel has it, else SIGKILL by pid until none is left.</summary>
     public void Kill(string group)
@@ -126,26 +165,57 @@ public partial class CgroupLimiter
             File.WriteAllText(kill, "1");
             return;
         }
-        for (var round = 0; round < 20; round++)
+        // cgroup v1 has no cgroup.kill: freeze the group (no fork can outrun the kills), SIGKILL every pid, thaw so they die.
+        var freezer = Support.FreezerRoot is { } f ? f + group[Support.Root!.Length..] : null;
+        var frozen = freezer is not null && TryWrite(Path.Combine(freezer, "freezer.state"), "FROZEN");
+        try
         {
-            var pids = Pids(group);
-            if (pids.Count == 0)
+            for (var round = 0; round < 20; round++)
             {
-                return;
+                var pids = Pids(group);
+                if (pids.Count == 0)
+                {
+                    return;
+                }
+                foreach (var pid in pids)
+                {
+                    Libc.Kill(pid, Libc.SIGKILL);
+                }
+                if (frozen)
+                {
+                    TryWrite(Path.Combine(freezer!, "freezer.state"), "THAWED");
+                    frozen = false;
+                }
+                Thread.Sleep(round < 5 ? 2 : 20);
             }
-            foreach (var pid in pids)
+        }
+        finally
+        {
+            if (frozen)
             {
-                Libc.Kill(pid, Libc.SIGKILL);
+                TryWrite(Path.Combine(freezer!, "freezer.state"), "THAWED");
             }
-            Thread.Sleep(round < 5 ? 2 : 20);
+        }
+    }
+
+    private static bool TryWrite(string path, string value)
+    {
+        try
+        {
+            File.WriteAllText(path, value);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 
     /// <summary>Every pid in the group and its descendants.</summary>
-    public static IReadOnlyList<int> Pids(string group)
+    public IReadOnlyList<int> Pids(string group)
     {
         var pids = new List<int>();
-        foreach (var dir in new[] { group }.Concat(Directory.EnumerateDirectories(group, "*", SearchOption.AllDirectories)))
+        foreach (var dir in Dirs(group).Where(Directory.Exists).SelectMany(d => new[] { d }.Concat(Directory.EnumerateDirectories(d, "*", SearchOption.AllDirectories))))
         {
             var procs = Path.Combine(dir, "cgroup.procs");
             if (!File.Exists(procs))
@@ -197,9 +267,35 @@ public partial class CgroupLimiter
         {
             return 0;
         }
-        var groups = Directory.EnumerateDirectories(Support.Root!).ToList();
+        var groups = Support.MirrorRoots.Where(Directory.Exists).SelectMany(r => Directory.EnumerateDirectories(r))
+            .Select(d => Support.Root + d[Path.GetDirectoryName(d)!.Length..])
+            .Concat(Directory.EnumerateDirectories(Support.Root!)).Distinct(StringComparer.Ordinal).ToList();
         groups.ForEach(TryRemove);
         return groups.Count;
+    }
+
+    /// <summary>At shutdown: the broker's own <c>agentcloud</c> groups go too when nothing is left in them (so its parent can be removed).</summary>
+    public void Dispose()
+    {
+        if (!Enabled)
+        {
+            return;
+        }
+        foreach (var root in Dirs(Support.Root!))
+        {
+            try
+            {
+                if (Directory.Exists(root) && !Directory.EnumerateDirectories(root).Any())
+                {
+                    RemoveGroupDirectory(root);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _logger.LogDebug(e, "cgroup {Group} left in place", root);
+            }
+        }
+        GC.SuppressFinalize(this);
     }
 
     private void TryRemove(string group)
@@ -218,13 +314,21 @@ public partial class CgroupLimiter
     /// <summary>Removes child groups depth first, then the group; a group whose killed processes are still exiting is busy for a moment.</summary>
     private void RemoveTree(string group, int attempts)
     {
+        foreach (var dir in Dirs(group))
+        {
+            RemoveDirTree(dir, attempts);
+        }
+    }
+
+    private void RemoveDirTree(string group, int attempts)
+    {
         if (!Directory.Exists(group))
         {
             return;
         }
         foreach (var child in Directory.EnumerateDirectories(group).ToList())
         {
-            RemoveTree(child, attempts);
+            RemoveDirTree(child, attempts);
         }
         for (var attempt = 1; ; attempt++)
         {

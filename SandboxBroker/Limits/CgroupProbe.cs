@@ -1,8 +1,14 @@
 namespace AgentCloud.SandboxBroker.Limits;
 
-/// <summary>Whether sandboxes get cgroup v2 limits here: where their groups go, whether <c>cgroup.kill</c> exists, and why not.</summary>
-public sealed record CgroupSupport(bool Available, string Reason, string? Root, bool CanKill)
+/// <summary>
+/// Whether sandboxes get cgroup limits here and why not: where their groups go (<c>Root</c>: the v2 group, or the v1
+/// memory hierarchy's; <c>Mirrors</c>: the same groups in the other v1 hierarchies), whether <c>cgroup.kill</c> exists,
+/// and the v1 freezer used to kill a group whole.
+/// </summary>
+public sealed record CgroupSupport(bool Available, string Reason, string? Root, bool CanKill, int Version = 2, IReadOnlyList<string>? Mirrors = null, string? FreezerRoot = null)
 {
+    public IReadOnlyList<string> MirrorRoots => Mirrors ?? [];
+
     public static CgroupSupport Unavailable(string reason) => new(false, reason, null, false);
 }
 
@@ -29,7 +35,13 @@ public static class CgroupProbe
         {
             return CgroupSupport.Unavailable($"cannot read /proc/self: {e.Message}");
         }
-        return Probe(mountinfo, own, configuredParent);
+        var v2 = Probe(mountinfo, own, configuredParent);
+        if (v2.Available)
+        {
+            return v2;
+        }
+        var v1 = CgroupV1Probe.Probe(mountinfo, own);
+        return v1.Available ? v1 : CgroupSupport.Unavailable($"cgroup v2: {v2.Reason}; cgroup v1: {v1.Reason}");
     }
 
     public static CgroupSupport Probe(string mountinfo, string selfCgroup, string? configuredParent)
@@ -125,7 +137,7 @@ public static class CgroupProbe
     public static string? OwnGroup(string selfCgroup) =>
         selfCgroup.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(l => l.StartsWith("0::", StringComparison.Ordinal))?[3..].Trim();
 
-    private static HashSet<string> Words(string file) =>
+    internal static HashSet<string> Words(string file) =>
         File.Exists(file) ? File.ReadAllText(file).Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal) : [];
 
     /// <summary>Turns the controllers on for the group's children; null when they are on, else what went wrong.</summary>
@@ -148,6 +160,6 @@ public static class CgroupProbe
     }
 
     /// <summary>mountinfo escapes space, tab, newline and backslash as octal.</summary>
-    private static string Unescape(string path) =>
+    internal static string Unescape(string path) =>
         path.Replace("\\040", " ").Replace("\\011", "\t").Replace("\\012", "\n").Replace("\\134", "\\");
 }

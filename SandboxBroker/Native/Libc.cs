@@ -60,6 +60,16 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 
+    public const ulong MS_NOSUID = 2, MS_NODEV = 4;
+    public const int MNT_DETACH = 2;
+
+    [LibraryImport("libc", EntryPoint = "mount", SetLastError = true)]
+    public static partial int Mount([MarshalAs(UnmanagedType.LPUTF8Str)] string source, [MarshalAs(UnmanagedType.LPUTF8Str)] string target,
+        [MarshalAs(UnmanagedType.LPUTF8Str)] string fsType, ulong flags, [MarshalAs(UnmanagedType.LPUTF8Str)] string data);
+
+    [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true)]
+    public static partial int Umount2([MarshalAs(UnmanagedType.LPUTF8Str)] string target, int flags);
+
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
 

@@ -15,8 +15,12 @@ public sealed class Recycler(SlotLayout layout, IOptions<SandboxBrokerOptions> o
         SlotProcesses.KillAll(slot.Uid);
         try
         {
+            // A fresh filesystem each: nothing of the previous tenant survives, and its memory is given back.
+            SlotDisk.UnmountBeneath(slot.Workspace);
+            SlotDisk.UnmountBeneath(slot.Tmp);
             Wipe(slot.Workspace, slot.Uid);
             Wipe(slot.Tmp, slot.Uid);
+            layout.MountDisks(slot);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -60,6 +64,10 @@ public sealed class Recycler(SlotLayout layout, IOptions<SandboxBrokerOptions> o
             {
                 leftovers.Add($"{name} still holds {string.Join(", ", entries)}");
             }
+        }
+        if (SlotDisk.Mounts && !(SlotDisk.IsMountPoint(slot.Workspace) && SlotDisk.IsMountPoint(slot.Tmp)))
+        {
+            leftovers.Add("workspace or /tmp is not on its size-limited filesystem");
         }
         var processes = SlotProcesses.Find(slot.Uid);
         if (processes.Count > 0)

@@ -36,18 +36,25 @@ public sealed class Sandbox
     public int RunningExecs => Volatile.Read(ref _running);
     public bool Released => Volatile.Read(ref _released) == 1;
 
-    internal bool TryBeginExec()
+    internal ExecAdmission TryBeginExec(int max)
     {
-        Interlocked.Increment(ref _running);
-        if (Released)
+        var running = Interlocked.Increment(ref _running);
+        if (Released || running > max)
         {
             Interlocked.Decrement(ref _running);
-            return false;
+            return Released ? ExecAdmission.Released : ExecAdmission.Full;
         }
-        return true;
+        return ExecAdmission.Admitted;
     }
 
     internal void EndExec() => Interlocked.Decrement(ref _running);
 
     internal bool MarkReleased() => Interlocked.Exchange(ref _released, 1) == 0;
+}
+
+internal enum ExecAdmission
+{
+    Admitted,
+    Full,
+    Released,
 }

@@ -78,6 +78,16 @@ public sealed partial class SandboxManager(
         {
             throw new SandboxRefusal(RefusalKind.Invalid, $"Unknown isolation '{wanted}'; levels are {string.Join(", ", IsolationLevels.Ladder)}.");
         }
+        if (catalog.HostRefusal is { } refusal)
+        {
+            throw new SandboxRefusal(RefusalKind.Unavailable, $"This broker hands out no sandboxes: {refusal}.");
+        }
+        var allowed = IsolationCatalog.Allowed(policy.SandboxIsolationLevels);
+        if (request.Isolation is { } asked && !allowed.Contains(asked))
+        {
+            throw new SandboxRefusal(RefusalKind.Invalid,
+                $"Isolation '{asked}' is weaker than tier '{policy.Tier}' allows; ask for one of [{string.Join(", ", allowed)}] or leave isolation out.");
+        }
         var level = catalog.Choose(policy.SandboxIsolationLevels, request.Isolation) ?? throw new SandboxRefusal(RefusalKind.NoAcceptableIsolation,
             $"No acceptable isolation level{(request.Isolation is null ? "" : $" for '{request.Isolation}'")}: tier '{policy.Tier}' accepts " +
             $"[{string.Join(", ", policy.SandboxIsolationLevels)}]; this host offers [{string.Join(", ", catalog.Available)}].");
@@ -191,9 +201,13 @@ public sealed partial class SandboxManager(
     public async Task<ExecResult> ExecAsync(Sandbox sandbox, ExecRequest request, CancellationToken cancellationToken)
     {
         var (command, env, stdin, timeout) = Validate(request, sandbox);
-        if (!sandbox.TryBeginExec())
+        switch (sandbox.TryBeginExec(Options.Limits.MaxConcurrentExecs))
         {
-            throw new SandboxRefusal(RefusalKind.Invalid, "The sandbox was deleted.");
+            case ExecAdmission.Released:
+                throw new SandboxRefusal(RefusalKind.Invalid, "The sandbox was deleted.");
+            case ExecAdmission.Full:
+                throw new SandboxRefusal(RefusalKind.TooManyExecs,
+                    $"The sandbox already runs {Options.Limits.MaxConcurrentExecs} execs, the most one sandbox may run at once; retry when one ends.");
         }
         try
         {
@@ -208,6 +222,9 @@ public sealed partial class SandboxManager(
             sandbox.EndExec();
         }
     }
+
+    /// <summary>MAX_ARG_STRLEN: execve refuses a longer single argument or variable (with its NUL) with E2BIG.</summary>
+    public const int MaxSingleArgumentBytes = 128 * 1024;
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
     private static partial Regex EnvName();
@@ -226,6 +243,10 @@ public sealed partial class SandboxManager(
                 throw new SandboxRefusal(RefusalKind.Invalid, "command elements must be strings without NUL characters.");
             }
             bytes += Encoding.UTF8.GetByteCount(arg) + 1;
+            if (Encoding.UTF8.GetByteCount(arg) >= MaxSingleArgumentBytes)
+            {
+                throw new SandboxRefusal(RefusalKind.Invalid, $"A command element is {Encoding.UTF8.GetByteCount(arg)} bytes; the kernel takes at most {MaxSingleArgumentBytes - 1} bytes in one. Put large input in a file or stdin.");
+            }
         }
         var env = new Dictionary<string, string>(sandbox.Slot.Environment, StringComparer.Ordinal);
         foreach (var (name, value) in request.Env ?? [])
@@ -234,7 +255,12 @@ public sealed partial class SandboxManager(
             {
                 throw new SandboxRefusal(RefusalKind.Invalid, $"env: '{name}' must be a name of letters, digits and '_' (not starting with a digit) with a string value without NUL.");
             }
-            bytes += Encoding.UTF8.GetByteCount(name) + Encoding.UTF8.GetByteCount(value) + 2;
+            var size = Encoding.UTF8.GetByteCount(name) + Encoding.UTF8.GetByteCount(value) + 2;
+            if (size > MaxSingleArgumentBytes)
+            {
+                throw new SandboxRefusal(RefusalKind.Invalid, $"env: '{name}' is {size} bytes with its name; the kernel takes at most {MaxSingleArgumentBytes} bytes in one variable. Put large input in a file or stdin.");
+            }
+            bytes += size;
             env[name] = value;
         }
         if (bytes > Options.MaxArgumentBytes)
@@ -331,6 +357,7 @@ public sealed partial class SandboxManager(
                 SlotProcesses.KillAll(record.Uid);
                 File.Delete(Path.Combine(layout.Meta, slotId + ".json"));
             }
+            SlotDisk.UnmountBeneath(dir);
             Directory.Delete(dir, recursive: true);
             logger.LogInformation("Removed stale workspace {SlotId} of tenant {TenantId}", slotId, tenantId);
             swept++;
@@ -365,6 +392,7 @@ public sealed partial class SandboxManager(
             File.Delete(Path.Combine(layout.Meta, record.SlotId + ".json"));
             reclaimed++;
         }
+        SlotDisk.UnmountBeneath(layout.Root);
         foreach (var area in new[] { layout.Warm, layout.Tenants, layout.Sockets })
         {
             foreach (var entry in Directory.EnumerateFileSystemEntries(area))

@@ -18,6 +18,9 @@ public sealed class SandboxSlot(string slotId, int uid, string level, string tem
     public string Workspace => Path.Combine(Directory, "workspace");
     public string Tmp => Path.Combine(Directory, "tmp");
 
+    /// <summary>Where a namespace-level sandbox builds its private root (inside its own mount namespace; empty on the host).</summary>
+    public string RootMount => Path.Combine(Directory, "root");
+
     /// <summary>Environment the slot carries between execs; recycling resets it to the template's.</summary>
     public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
 

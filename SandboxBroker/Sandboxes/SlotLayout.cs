@@ -58,6 +58,8 @@ public sealed class SlotLayout
             MakePrivate(slot.Directory, uid);
             MakePrivate(slot.Workspace, uid);
             MakePrivate(slot.Tmp, uid);
+            MakePrivate(slot.RootMount, uid);
+            MountDisks(slot);
             return slot;
         }
         catch
@@ -75,6 +77,13 @@ public sealed class SlotLayout
         {
             throw new IOException($"chown {path} to {uid} failed with errno {Libc.LastError}");
         }
+    }
+
+    /// <summary>The workspace and /tmp each on a tmpfs of its configured size (where the broker is root).</summary>
+    public void MountDisks(SandboxSlot slot)
+    {
+        SlotDisk.Mount(slot.Workspace, _options.Limits.WorkspaceBytes, slot.Uid);
+        SlotDisk.Mount(slot.Tmp, _options.Limits.TmpBytes, slot.Uid);
     }
 
     /// <summary>Moves the slot's folder into the tenant's area (lease) or back to the warm area (pool).</summary>
@@ -101,6 +110,7 @@ public sealed class SlotLayout
         {
             if (Directory.Exists(slot.Directory))
             {
+                SlotDisk.UnmountBeneath(slot.Directory);
                 Directory.Delete(slot.Directory, recursive: true);
             }
             File.Delete(Path.Combine(Meta, slot.SlotId + ".json"));

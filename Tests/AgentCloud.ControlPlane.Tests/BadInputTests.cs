@@ -30,6 +30,7 @@ public sealed class BadInputTests(ControlPlaneFixture cp)
         { "bad egress pattern", """{"name":"x","tier":"free","egress":["http://evil.com/*"]}""" },
         { "null in a list", """{"name":"x","tier":"free","tools":[null]}""" },
         { "unknown isolation level", """{"name":"x","tier":"free","isolation":{"sandboxIsolationLevels":["vm"]}}""" },
+        { "isolation level none offered to a tenant", """{"name":"x","tier":"free","isolation":{"sandboxIsolationLevels":["none"]}}""" },
         { "empty isolation levels", """{"name":"x","tier":"free","isolation":{"sandboxIsolationLevels":[]}}""" },
         { "unknown placement", """{"name":"x","tier":"free","isolation":{"inferencePlacement":"moon"}}""" },
         { "status on create", """{"name":"x","tier":"free","status":"suspended"}""" },

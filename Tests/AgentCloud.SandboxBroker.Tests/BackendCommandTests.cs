@@ -49,7 +49,10 @@ public sealed class BackendCommandTests
         Assert.Contains("--unshare-all", args);
         Assert.DoesNotContain("--share-net", args);
         Assert.Contains("--die-with-parent", args);
-        Assert.Contains("--clearenv", args);
+        Assert.Contains("--disable-userns", args);
+        Assert.Equal("3", args[args.IndexOf("--args") + 1]);
+        Assert.StartsWith("--clearenv\0--setenv\0", launch.Handoff!.Content);
+        Assert.DoesNotContain(args, a => a.Contains("PATH", StringComparison.Ordinal) || a == "--setenv");
         Assert.Equal("/usr", args[args.IndexOf("--ro-bind") + 1]);
         Assert.Equal("/srv/sbx/tenants/t/sabc/workspace", args[args.IndexOf("/workspace") - 1]);
         Assert.Contains("/srv/sbx/tenants/t/sabc/tmp", args);
@@ -68,7 +71,7 @@ public sealed class BackendCommandTests
         var args = launch.Arguments.ToList();
 
         Assert.Contains(BubblewrapBackend.EgressSocketInside, args);
-        Assert.Equal("http://127.0.0.1:3128", args[args.IndexOf("https_proxy") + 1]);
+        Assert.Contains("--setenv\0https_proxy\0http://127.0.0.1:3128\0", launch.Handoff!.Content);
         Assert.Contains(BubblewrapBackend.ForwarderScript, args);
         Assert.Equal(["python3", "main.py"], args.TakeLast(2));
     }
@@ -132,11 +135,14 @@ public sealed class BackendCommandTests
         var launch = new NamespaceBackend(Options, new HostProbe()).BuildLaunch(Slot, Spec);
 
         Assert.Contains("unshare", launch.Arguments);
-        foreach (var flag in new[] { "--user", "--pid", "--mount", "--net", "--fork", "--mount-proc" })
+        foreach (var flag in new[] { "--user", "--pid", "--mount", "--net", "--fork", "--cgroup" })
         {
             Assert.Contains(flag, launch.Arguments);
         }
-        Assert.Contains("HOME=/srv/sbx/tenants/t/sabc/workspace", launch.Arguments);
+        Assert.Contains("/srv/sbx/tenants/t/sabc/root", launch.Arguments);
+        Assert.Contains("pivot_root", NamespaceBackend.SetupScript);
+        Assert.Contains("export HOME='/workspace'", launch.Handoff!.Content);
+        Assert.DoesNotContain(launch.Arguments, a => a.Contains("HOME=", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -145,6 +151,8 @@ public sealed class BackendCommandTests
     [InlineData(new[] { "gvisor", "namespace" }, null, "namespace")]
     [InlineData(new[] { "bubblewrap", "namespace" }, "namespace", "namespace")]
     [InlineData(new[] { "bubblewrap" }, "none", null)]
+    [InlineData(new[] { "bubblewrap" }, "namespace", null)]
+    [InlineData(new[] { "namespace" }, "bubblewrap", "bubblewrap")]
     [InlineData(new[] { "firecracker", "gvisor" }, null, null)]
     public void Ladder_picks_the_strongest_available_level_the_tier_accepts(string[] accepted, string? requested, string? expected)
     {
@@ -162,6 +170,15 @@ public sealed class BackendCommandTests
         public BackendAvailability Probe() => new(level, true, "test");
 
         public ProcessLaunch BuildLaunch(SandboxSlot slot, ExecSpec spec) => new("true", []);
+    }
+
+    [Theory]
+    [InlineData(new[] { "bubblewrap", "namespace" }, "firecracker,gvisor,bubblewrap,namespace")]
+    [InlineData(new[] { "gvisor", "bubblewrap" }, "firecracker,gvisor,bubblewrap")]
+    [InlineData(new[] { "bubblewrap", "none" }, "firecracker,gvisor,bubblewrap,namespace,none")]
+    public void A_tenant_may_ask_for_any_level_down_to_its_tier_floor_and_none_only_where_listed(string[] tier, string allowed)
+    {
+        Assert.Equal(allowed.Split(','), IsolationCatalog.Allowed(tier));
     }
 
     [Theory]

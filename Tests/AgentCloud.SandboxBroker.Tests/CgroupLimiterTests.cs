@@ -138,7 +138,7 @@ public sealed class CgroupLimiterTests : IDisposable
         using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await sleeper.WaitForExitAsync(wait.Token);
         Assert.True(sleeper.HasExited);
-        Assert.Equal([sleeper.Id], CgroupLimiter.Pids(group));
+        Assert.Equal([sleeper.Id], limiter.Pids(group));
     }
 
     [Fact]
