@@ -21,7 +21,7 @@ public partial class CgroupLimiter : IDisposable
     private readonly ILogger _logger;
 
     public CgroupLimiter(IOptions<SandboxBrokerOptions> options, ILogger<CgroupLimiter> logger)
-        : this(CgroupProbe.Probe(options.Value.CgroupParent), options.Value.Limits, logger)
+        : this(CgroupProbe.Probe(options.Value.CgroupParent, CgroupProbe.GroupNameFor(options.Value.Root)), options.Value.Limits, logger)
     {
     }
 

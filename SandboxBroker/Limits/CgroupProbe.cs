@@ -23,7 +23,14 @@ public static class CgroupProbe
 
     public const string GroupName = "agentcloud";
 
-    public static CgroupSupport Probe(string? configuredParent)
+    /// <summary>
+    /// The broker's own group name: one per sandbox root, so a broker reclaims only its own orphans at start, never the live
+    /// groups of another broker on the same host (or in the same test process).
+    /// </summary>
+    public static string GroupNameFor(string sandboxRoot) =>
+        $"{GroupName}-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(sandboxRoot))))[..12]}";
+
+    public static CgroupSupport Probe(string? configuredParent, string groupName = GroupName)
     {
         string mountinfo, own;
         try
@@ -35,16 +42,16 @@ public static class CgroupProbe
         {
             return CgroupSupport.Unavailable($"cannot read /proc/self: {e.Message}");
         }
-        var v2 = Probe(mountinfo, own, configuredParent);
+        var v2 = Probe(mountinfo, own, configuredParent, groupName);
         if (v2.Available)
         {
             return v2;
         }
-        var v1 = CgroupV1Probe.Probe(mountinfo, own);
+        var v1 = CgroupV1Probe.Probe(mountinfo, own, groupName);
         return v1.Available ? v1 : CgroupSupport.Unavailable($"cgroup v2: {v2.Reason}; cgroup v1: {v1.Reason}");
     }
 
-    public static CgroupSupport Probe(string mountinfo, string selfCgroup, string? configuredParent)
+    public static CgroupSupport Probe(string mountinfo, string selfCgroup, string? configuredParent, string groupName = GroupName)
     {
         if (FindMount(mountinfo) is not { } mount)
         {
@@ -82,7 +89,7 @@ public static class CgroupProbe
                 return CgroupSupport.Unavailable($"cannot enable {string.Join(", ", Controllers)} for children of {parent}: {refusal} " +
                     "(a group holding processes cannot; set SandboxBroker:CgroupParent to a delegated, empty group)");
             }
-            var root = Path.Combine(parent, GroupName);
+            var root = Path.Combine(parent, groupName);
             Directory.CreateDirectory(root);
             if (Enable(root) is { } rootRefusal)
             {

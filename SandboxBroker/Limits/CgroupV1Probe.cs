@@ -3,7 +3,7 @@ namespace AgentCloud.SandboxBroker.Limits;
 /// <summary>
 /// Looks for cgroup v1 hierarchies the broker may write (hybrid hosts bind memory, pids and cpu there): each controller's
 /// mount (from mountinfo), the broker's own group in it (from /proc/self/cgroup), and a trial group with the limit files.
-/// Sandbox groups go under <c>&lt;own group&gt;/agentcloud</c> in each, so they stay inside whatever bounds the broker itself.
+/// Sandbox groups go under <c>&lt;own group&gt;/agentcloud-&lt;broker&gt;</c> in each, so they stay inside whatever bounds the broker itself.
 /// The freezer hierarchy, where present, lets a kill stop a whole group first.
 /// </summary>
 public static class CgroupV1Probe
@@ -13,7 +13,7 @@ public static class CgroupV1Probe
         ["memory"] = "memory.limit_in_bytes", ["pids"] = "pids.max", ["cpu"] = "cpu.cfs_quota_us", ["freezer"] = "freezer.state",
     };
 
-    public static CgroupSupport Probe(string mountinfo, string selfCgroup)
+    public static CgroupSupport Probe(string mountinfo, string selfCgroup, string groupName = CgroupProbe.GroupName)
     {
         var roots = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var controller in CgroupProbe.Controllers.Append("freezer"))
@@ -28,7 +28,7 @@ public static class CgroupV1Probe
                 }
                 return CgroupSupport.Unavailable($"no cgroup v1 hierarchy with the {controller} controller is mounted");
             }
-            roots[controller] = Path.Join(mount, own, CgroupProbe.GroupName).TrimEnd('/');
+            roots[controller] = Path.Join(mount, own, groupName).TrimEnd('/');
         }
         foreach (var (controller, root) in roots)
         {

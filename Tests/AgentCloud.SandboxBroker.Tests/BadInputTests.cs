@@ -50,6 +50,36 @@ public sealed class BadInputTests(BrokerFixture fixture)
         await BrokerCalls.AssertProblemAsync(response, 400);
     }
 
+    [Fact]
+    public async Task One_argument_or_variable_over_128_kib_is_400_problem_json_not_a_failed_exec()
+    {
+        var client = Broker.ClientFor("bad-long-arg");
+        var sandbox = await client.CreateSandboxAsync();
+        var huge = new string('x', 130 * 1024);
+
+        using var argument = await client.PostAsJsonAsync($"/v1/sandboxes/{sandbox.Id}/exec", new { command = new[] { "echo", huge } });
+        using var variable = await client.PostAsJsonAsync($"/v1/sandboxes/{sandbox.Id}/exec", new { command = new[] { "true" }, env = new { BIG = huge } });
+        var nearLimit = await client.ExecAsync(sandbox.Id, ["sh", "-c", "echo ${#1}", "x", new string('y', 120 * 1024)]);
+
+        await BrokerCalls.AssertProblemAsync(argument, 400);
+        await BrokerCalls.AssertProblemAsync(variable, 400);
+        Assert.Equal($"{120 * 1024}\n", nearLimit.Stdout);
+    }
+
+    [Fact]
+    public async Task A_300_character_file_name_is_400_problem_json()
+    {
+        var client = Broker.ClientFor("bad-long-name");
+        var sandbox = await client.CreateSandboxAsync();
+        var name = "dir/" + new string('n', 300);
+
+        using var put = await client.PutAsync($"/v1/sandboxes/{sandbox.Id}/files/{name}", new ByteArrayContent([1]));
+        using var get = await client.GetAsync($"/v1/sandboxes/{sandbox.Id}/files/{name}");
+
+        await BrokerCalls.AssertProblemAsync(put, 400);
+        await BrokerCalls.AssertProblemAsync(get, 400);
+    }
+
     public static TheoryData<string> BadCreateBodies => new()
     {
         """{"template": "no-such-template"}""",

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AgentCloud.SandboxBroker.Limits;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentCloud.SandboxBroker.Tests;
 
@@ -22,7 +23,7 @@ public sealed class CgroupProbeTests(BrokerFixture fixture)
     }
 
     [Fact]
-    public void A_host_with_cgroup_v1_only_is_unavailable_and_says_so()
+    public void The_v2_probe_on_a_host_with_cgroup_v1_only_says_there_is_no_cgroup2()
     {
         var support = CgroupProbe.Probe("34 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n", "4:memory:/\n", null);
 
@@ -61,35 +62,70 @@ public sealed class CgroupProbeTests(BrokerFixture fixture)
     }
 
     [Fact]
-    public void On_this_hybrid_host_cgroup_v2_is_unavailable_because_the_controllers_are_bound_to_v1()
+    public void The_probe_takes_cgroup_v2_where_its_controllers_are_offered_else_v1_and_names_both_reasons_when_neither()
     {
+        var mountinfo = File.ReadAllText("/proc/self/mountinfo");
+        var own = File.ReadAllText("/proc/self/cgroup");
+        var v2 = CgroupProbe.Probe(mountinfo, own, null);
+
         var support = CgroupProbe.Probe(null);
 
-        Assert.False(support.Available);
-        Assert.Contains("/sys/fs/cgroup/unified", support.Reason);
-        Assert.Contains("without memory, pids, cpu", support.Reason);
-        Assert.False(Directory.Exists("/sys/fs/cgroup/unified/" + CgroupProbe.GroupName));
+        if (v2.Available)
+        {
+            Assert.Equal(2, support.Version);
+        }
+        else if (CgroupV1Probe.Probe(mountinfo, own).Available)
+        {
+            Assert.True(support.Available);
+            Assert.Equal(1, support.Version);
+            Assert.Contains("cgroup v1", support.Reason);
+        }
+        else
+        {
+            Assert.False(support.Available);
+            Assert.Contains("cgroup v2:", support.Reason);
+            Assert.Contains("cgroup v1:", support.Reason);
+        }
     }
 
     [Fact]
-    public async Task Capabilities_and_health_report_cgroup_v2_unavailable_with_the_reason_and_rlimits_in_force()
+    public void A_hybrid_host_binds_memory_pids_and_cpu_to_v1_hierarchies_read_from_mountinfo()
+    {
+        const string mountinfo = """
+            30 25 0:26 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+            31 25 0:27 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+            32 25 0:28 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct
+            """;
+        const string own = "4:memory:/process_api/x\n1:cpu,cpuacct:/\n0::/\n";
+
+        Assert.Equal("/sys/fs/cgroup/memory", CgroupV1Probe.FindMount(mountinfo, "memory"));
+        Assert.Equal("/sys/fs/cgroup/cpu,cpuacct", CgroupV1Probe.FindMount(mountinfo, "cpu"));
+        Assert.Null(CgroupV1Probe.FindMount(mountinfo, "pids"));
+        Assert.Equal("/process_api/x", CgroupV1Probe.OwnGroup(own, "memory"));
+        Assert.Equal("/", CgroupV1Probe.OwnGroup(own, "cpu"));
+        Assert.Contains("pids", CgroupV1Probe.Probe(mountinfo, own).Reason);
+    }
+
+    [Fact]
+    public async Task Capabilities_and_health_report_the_cgroups_in_force_with_the_reason()
     {
         var client = fixture.Broker.ClientFor("cgroup-caps");
+        var limiter = fixture.Broker.Services.GetRequiredService<CgroupLimiter>();
 
         using var caps = JsonDocument.Parse(await client.GetStringAsync("/v1/sandboxes/capabilities"));
         var health = await (await fixture.Broker.CreateClient().GetAsync("/health")).Content.ReadAsStringAsync();
 
-        var cgroup = caps.RootElement.GetProperty("cgroupV2");
-        Assert.False(cgroup.GetProperty("available").GetBoolean());
-        Assert.Contains("without memory, pids, cpu", cgroup.GetProperty("reason").GetString());
-        Assert.StartsWith("rlimits per process", caps.RootElement.GetProperty("limits").GetString());
-        Assert.Contains("cgroup v2 unavailable", health);
+        var cgroup = caps.RootElement.GetProperty("cgroups");
+        Assert.Equal(limiter.Enabled, cgroup.GetProperty("available").GetBoolean());
+        Assert.Equal(limiter.Support.Reason, cgroup.GetProperty("reason").GetString());
+        Assert.Equal(limiter.Describe(), caps.RootElement.GetProperty("limits").GetString());
+        Assert.Contains(limiter.Enabled ? $"cgroup v{limiter.Support.Version} per sandbox" : "cgroups unavailable", health);
     }
 
     [Theory]
     [InlineData("bubblewrap")]
     [InlineData("namespace")]
-    public async Task Rlimits_apply_inside_a_sandbox_when_cgroups_are_unavailable(string level)
+    public async Task Rlimits_apply_inside_a_sandbox_besides_its_cgroups(string level)
     {
         var client = fixture.Broker.ClientFor("cgroup-rlimits");
         var sandbox = await client.CreateSandboxAsync(new { isolation = level });
@@ -101,7 +137,7 @@ public sealed class CgroupProbeTests(BrokerFixture fixture)
         Assert.Matches($@"Max processes\s+{defaults.MaxProcesses}\s+{defaults.MaxProcesses}\s+processes", limits.Stdout);
         Assert.Matches($@"Max open files\s+{defaults.OpenFiles}\s+{defaults.OpenFiles}\s+files", limits.Stdout);
         Assert.Matches($@"Max address space\s+{defaults.AddressSpaceBytes}\s+{defaults.AddressSpaceBytes}\s+bytes", limits.Stdout);
-        Assert.Null(fixture.Broker.Manager.Find("cgroup-rlimits", sandbox.Id)!.Cgroup);
+        Assert.Equal(fixture.Broker.Services.GetRequiredService<CgroupLimiter>().Enabled, fixture.Broker.Manager.Find("cgroup-rlimits", sandbox.Id)!.Cgroup is not null);
         await client.DeleteAsync($"/v1/sandboxes/{sandbox.Id}");
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using AgentCloud.SandboxBroker.Sandboxes;
 using AgentCloud.Tests.Shared;
 
 namespace AgentCloud.SandboxBroker.Tests;
@@ -93,8 +94,16 @@ public sealed class FileEscapeTests(BrokerFixture fixture)
         var sandbox = await client.CreateSandboxAsync();
         var hostFile = Path.Combine(Broker.Root, "host-secret.txt");
         File.WriteAllText(hostFile, "host-secret");
+        var link = Path.Combine(Broker.SlotOf("files-hardlink", sandbox.Id).Workspace, "link.txt");
+        if (SlotDisk.Mounts)
+        {
+            // The workspace is a filesystem of its own: no hard link to a host file can exist in it at all.
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => LocalProcess.RunAsync("ln", [hostFile, link]));
+            Assert.Contains("cross-device", refused.Message);
+            return;
+        }
         // Where fs.protected_hardlinks is off a sandbox could make this link itself; here the test plants it.
-        await LocalProcess.RunAsync("ln", [hostFile, Path.Combine(Broker.SlotOf("files-hardlink", sandbox.Id).Workspace, "link.txt")]);
+        await LocalProcess.RunAsync("ln", [hostFile, link]);
 
         using var get = await client.GetAsync($"/v1/sandboxes/{sandbox.Id}/files/link.txt");
         using var put = await client.PutAsync($"/v1/sandboxes/{sandbox.Id}/files/link.txt", new StringContent("pwned"));

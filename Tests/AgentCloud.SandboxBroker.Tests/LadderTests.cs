@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.ServiceDefaults.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
@@ -12,8 +13,10 @@ public sealed class LadderTests(BrokerFixture fixture)
 {
     private BrokerFactory Broker => fixture.Broker;
 
+    private IsolationCatalog Catalog => Broker.Services.GetRequiredService<IsolationCatalog>();
+
     [Fact]
-    public async Task Capabilities_list_the_ladder_with_gvisor_and_firecracker_unavailable_and_why()
+    public async Task Capabilities_list_the_ladder_with_what_this_host_lacks_and_why()
     {
         var client = Broker.ClientFor("ladder-caps");
 
@@ -22,11 +25,20 @@ public sealed class LadderTests(BrokerFixture fixture)
         var levels = doc.RootElement.GetProperty("levels").EnumerateArray()
             .ToDictionary(l => l.GetProperty("level").GetString()!, l => (Available: l.GetProperty("available").GetBoolean(), Reason: l.GetProperty("reason").GetString()!));
         Assert.Equal(["firecracker", "gvisor", "bubblewrap", "namespace", "none"], levels.Keys);
-        Assert.False(levels["firecracker"].Available);
-        Assert.False(levels["gvisor"].Available);
-        Assert.Contains("runsc", levels["gvisor"].Reason);
-        Assert.True(levels["bubblewrap"].Available);
-        Assert.True(levels["namespace"].Available);
+        var host = new HostProbe();
+        if (!host.DeviceUsable("/dev/kvm"))
+        {
+            Assert.False(levels["firecracker"].Available);
+        }
+        if (!host.OnPath("runsc", out _))
+        {
+            Assert.False(levels["gvisor"].Available);
+            Assert.Contains("runsc", levels["gvisor"].Reason);
+        }
+        Assert.Equal(host.OnPath("bwrap", out _), levels["bubblewrap"].Available);
+        Assert.False(levels["none"].Available);
+        Assert.Contains("operator-only", levels["none"].Reason);
+        Assert.True(doc.RootElement.GetProperty("sandbox").GetProperty("available").GetBoolean());
     }
 
     [Fact]
@@ -34,43 +46,77 @@ public sealed class LadderTests(BrokerFixture fixture)
     {
         using var anonymous = Broker.CreateClient();
 
-        var health = await anonymous.GetStringAsync("/alive");
         using var full = await anonymous.GetAsync("/health");
         var text = await full.Content.ReadAsStringAsync();
 
-        Assert.Contains("gvisor: unavailable", text);
-        Assert.Contains("bubblewrap: available", text);
-        Assert.NotNull(health);
+        foreach (var level in Catalog.Levels)
+        {
+            Assert.Contains($"{level.Level}: {(level.Available ? "available" : "unavailable")}", text);
+        }
+        Assert.Contains("none: unavailable", text);
     }
 
     [Fact]
     public async Task Tier_accepting_only_unavailable_levels_gets_409_naming_both_sides()
     {
-        Broker.Policies.Set(FakePolicies.Default("ladder-vm") with { Tier = "regulated", SandboxIsolationLevels = ["firecracker", "gvisor"] });
+        var missing = Catalog.Levels.Where(l => !l.Available && l.Level != "none").Select(l => l.Level).ToList();
+        Assert.NotEmpty(missing); // none of these hosts has everything; firecracker needs KVM at least
+        Broker.Policies.Set(FakePolicies.Default("ladder-vm") with { Tier = "regulated", SandboxIsolationLevels = missing });
         var client = Broker.ClientFor("ladder-vm");
 
         using var response = await client.PostAsJsonAsync("/v1/sandboxes", new { });
 
         await BrokerCalls.AssertProblemAsync(response, 409);
         var detail = await response.Content.ReadAsStringAsync();
-        Assert.Contains("firecracker, gvisor", detail);
-        Assert.Contains("bubblewrap, namespace", detail);
+        Assert.Contains(string.Join(", ", missing), detail);
+        Assert.Contains(string.Join(", ", Catalog.Available), detail);
     }
 
     [Fact]
-    public async Task Requested_level_is_used_when_the_tier_accepts_it_and_refused_when_not()
+    public async Task Requested_level_is_used_down_to_the_tier_floor_and_a_weaker_one_is_400_naming_the_allowed()
     {
         Broker.Policies.Set(FakePolicies.Default("ladder-pick") with { SandboxIsolationLevels = ["bubblewrap", "namespace"] });
+        Broker.Policies.Set(FakePolicies.Default("ladder-floor") with { Tier = "strict", SandboxIsolationLevels = ["bubblewrap"] });
+        Broker.Policies.Set(FakePolicies.Default("ladder-up") with { SandboxIsolationLevels = ["namespace"] });
         var client = Broker.ClientFor("ladder-pick");
 
         var ns = await client.CreateSandboxAsync(new { isolation = "namespace" });
         using var none = await client.PostAsJsonAsync("/v1/sandboxes", new { isolation = "none" });
+        using var belowFloor = await Broker.ClientFor("ladder-floor").PostAsJsonAsync("/v1/sandboxes", new { isolation = "namespace" });
+        var stronger = await Broker.ClientFor("ladder-up").CreateSandboxAsync(new { isolation = "bubblewrap" });
         var run = await client.ExecAsync(ns.Id, ["sh", "-c", "echo $$; id -u"]);
 
         Assert.Equal("namespace", ns.Isolation);
         Assert.Equal("namespace", (await client.GetFromJsonAsync<SandboxDto>($"/v1/sandboxes/{ns.Id}"))!.Isolation);
-        await BrokerCalls.AssertProblemAsync(none, 409);
-        Assert.Equal("1\n0\n", run.Stdout);
+        await BrokerCalls.AssertProblemAsync(none, 400);
+        await BrokerCalls.AssertProblemAsync(belowFloor, 400);
+        Assert.Contains("firecracker, gvisor, bubblewrap]", await belowFloor.Content.ReadAsStringAsync());
+        Assert.Equal("bubblewrap", stronger.Isolation);
+        Assert.Equal("1\n1000\n", run.Stdout);
+    }
+
+    [Fact]
+    public async Task A_broker_that_would_run_sandboxes_under_the_platform_uid_hands_out_none_and_says_why()
+    {
+        Assert.Equal(Environment.UserName == "root", SandboxUids.Refusal() is null);
+        const string reason = "the broker runs as uid 1000, not root";
+        await using var broker = new BrokerFactory(fixture.Redis.ConnectionString)
+        {
+            TestServices = services => services.AddSingleton(sp => new IsolationCatalog(
+                sp.GetServices<ISandboxBackend>(), sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SandboxBrokerOptions>>(), reason)),
+        };
+        var client = broker.ClientFor("ladder-uid");
+
+        using var caps = JsonDocument.Parse(await client.GetStringAsync("/v1/sandboxes/capabilities"));
+        using var create = await client.PostAsJsonAsync("/v1/sandboxes", new { });
+        var health = await (await broker.CreateClient().GetAsync("/health")).Content.ReadAsStringAsync();
+
+        Assert.False(caps.RootElement.GetProperty("sandbox").GetProperty("available").GetBoolean());
+        Assert.Contains(reason, caps.RootElement.GetProperty("sandbox").GetProperty("reason").GetString());
+        Assert.All(caps.RootElement.GetProperty("levels").EnumerateArray(), l => Assert.False(l.GetProperty("available").GetBoolean()));
+        await BrokerCalls.AssertProblemAsync(create, 503);
+        Assert.Contains(reason, await create.Content.ReadAsStringAsync());
+        Assert.Contains(reason, health);
     }
 
     [Fact]

@@ -1,10 +1,11 @@
+using AgentCloud.SandboxBroker.Native;
 using AgentCloud.SandboxBroker.Sandboxes;
 using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.Tests.Shared;
 
 namespace AgentCloud.SandboxBroker.Tests;
 
-/// <summary>Recycling at bubblewrap and at "none" (where a background process really outlives its exec).</summary>
+/// <summary>Recycling at bubblewrap, namespace and at "none" (operator-only; where a background process really outlives its exec).</summary>
 public sealed class RecyclingTests : IAsyncLifetime
 {
     private readonly RedisServerFixture _redis = new();
@@ -17,6 +18,8 @@ public sealed class RecyclingTests : IAsyncLifetime
         {
             ["SandboxBroker:PooledLevels:0"] = "bubblewrap",
             ["SandboxBroker:PooledLevels:1"] = "none",
+            ["SandboxBroker:PooledLevels:2"] = "namespace",
+            ["SandboxBroker:EnableNoneLevel"] = "true",
         });
         _ = _broker.Server;
     }
@@ -32,6 +35,7 @@ public sealed class RecyclingTests : IAsyncLifetime
 
     [Theory]
     [InlineData("bubblewrap")]
+    [InlineData("namespace")]
     [InlineData("none")]
     public async Task Next_run_finds_no_file_process_or_variable_left_by_the_previous_one(string level)
     {
@@ -44,7 +48,8 @@ public sealed class RecyclingTests : IAsyncLifetime
         var slot = _broker.SlotOf($"rec-a-{level}", used.Id);
         await first.ShAsync(used.Id,
             "echo secret > left.txt; echo secret > ${TMPDIR:-/tmp}/left.txt; echo 'export LEFTOVER=1' >> .profile; " +
-            "export LEFTOVER=1; setsid sleep 600 </dev/null >/dev/null 2>&1 & echo done");
+            "export LEFTOVER=1; setsid sleep 600 </dev/null >/dev/null 2>&1 & " +
+            (level == "none" ? "" : "echo secret > /dev/shm/left.txt; ") + "echo done");
         if (level == "none")
         {
             Assert.NotEmpty(SlotProcesses.Find(slot.Uid));
@@ -54,7 +59,7 @@ public sealed class RecyclingTests : IAsyncLifetime
         var afterRecycling = SlotProcesses.Find(slot.Uid);
         var reused = await second.CreateSandboxAsync();
         var reusedSlot = _broker.SlotOf($"rec-b-{level}", reused.Id);
-        var look = await second.ShAsync(reused.Id, "ls -A . ${TMPDIR:-/tmp}; env; cat .profile");
+        var look = await second.ShAsync(reused.Id, "ls -A . ${TMPDIR:-/tmp}; env; cat .profile; " + (level == "none" ? "" : "ls -A /dev/shm; ps -e -o comm="));
 
         Assert.Equal(slot.SlotId, reusedSlot.SlotId);
         Assert.NotEqual(used.Id, reused.Id);
@@ -74,9 +79,9 @@ public sealed class RecyclingTests : IAsyncLifetime
         await WaitForWarm("bubblewrap");
         var sandbox = await client.CreateSandboxAsync();
         var slot = _broker.SlotOf("rec-scan", sandbox.Id);
-        await client.ShAsync(sandbox.Id, "echo stuck > stuck.txt");
-        var stuck = Path.Combine(slot.Workspace, "stuck.txt");
-        await LocalProcess.RunAsync("chattr", ["+i", stuck]);
+        // A workspace that lost its filesystem and cannot be wiped (immutable) must fail the scan.
+        Assert.Equal(0, Libc.Umount2(slot.Workspace, Libc.MNT_DETACH));
+        await LocalProcess.RunAsync("chattr", ["+i", slot.Workspace]);
         try
         {
             using var deleted = await client.DeleteAsync($"/v1/sandboxes/{sandbox.Id}");
@@ -88,7 +93,7 @@ public sealed class RecyclingTests : IAsyncLifetime
         }
         finally
         {
-            await LocalProcess.RunAsync("chattr", ["-i", stuck]);
+            await LocalProcess.RunAsync("chattr", ["-i", slot.Workspace]);
         }
     }
 
