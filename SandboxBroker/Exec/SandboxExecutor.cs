@@ -9,7 +9,8 @@ namespace AgentCloud.SandboxBroker.Exec;
 /// <summary>
 /// Runs a launch: feeds stdin, keeps capped stdout/stderr, and on timeout (or the caller going away) kills the
 /// whole process group the launch leads; the PID namespace then takes every descendant with it, and where the launch
-/// has a cgroup, <c>cgroup.kill</c> takes even those that left the group (setsid, daemons) at no isolation level.
+/// has a cgroup, its kill (<c>cgroup.kill</c>, or freeze-and-kill on v1) takes even those that left the group.
+/// Writes the launch's environment file first (0600, the sandbox's uid) and removes it if the launch did not.
 /// </summary>
 public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, CgroupLimiter cgroups, ILogger<SandboxExecutor> logger)
 {
