@@ -98,10 +98,10 @@ public sealed class AggregateLimitTests : IAsyncLifetime
         var (client, sandbox) = await FreeSandboxAsync("limits-fork");
         var uid = _broker.SlotOf("limits-fork", sandbox.Id).Uid;
 
-        var bomb = await client.ExecAsync(sandbox.Id, ["/bin/sh", "-c", "b() { b | b & }; b; sleep 3"], timeoutSeconds: 3);
+        var bomb = await client.ExecAsync(sandbox.Id, ["/bin/sh", "-c", "b() { b | b & }; b; sleep 60"], timeoutSeconds: 3);
         using var answer = await _broker.CreateClient().GetAsync("/health");
 
-        Assert.True(bomb.TimedOut || bomb.ExitCode != 0);
+        Assert.True(bomb.TimedOut);
         Assert.NotEqual(HttpStatusCode.InternalServerError, answer.StatusCode);
         for (var i = 0; i < 100 && SlotProcesses.Find(uid).Count > 0; i++)
         {

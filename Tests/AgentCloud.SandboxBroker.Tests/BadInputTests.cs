@@ -53,6 +53,7 @@ public sealed class BadInputTests(BrokerFixture fixture)
     [Fact]
     public async Task One_argument_or_variable_over_128_kib_is_400_problem_json_not_a_failed_exec()
     {
+        Broker.Policies.Set(FakePolicies.Default("bad-long-arg") with { SandboxIsolationLevels = ["bubblewrap"] });
         var client = Broker.ClientFor("bad-long-arg");
         var sandbox = await client.CreateSandboxAsync();
         var huge = new string('x', 130 * 1024);
