@@ -178,6 +178,7 @@ public static class SandboxesApi
         WorkspacePathException => Problems.Create(StatusCodes.Status400BadRequest, "sandbox-path-refused", "Path refused", e.Message),
         WorkspaceFileNotFoundException => Problems.NotFound(e.Message),
         WorkspaceFileTooLargeException => TooLarge(e.Message),
+        WorkspaceFullException => Problems.Create(StatusCodes.Status507InsufficientStorage, "sandbox-disk-full", "Workspace full", e.Message),
         _ => null,
     };
 

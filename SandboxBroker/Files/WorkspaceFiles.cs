@@ -9,6 +9,9 @@ public sealed class WorkspaceFileNotFoundException(string message) : Exception(m
 /// <summary>Larger than the limit allows.</summary>
 public sealed class WorkspaceFileTooLargeException(string message) : Exception(message);
 
+/// <summary>The sandbox's workspace filesystem is full (its size limit is reached).</summary>
+public sealed class WorkspaceFullException(string message) : Exception(message);
+
 /// <summary>
 /// Reads and writes files in a sandbox workspace. Every open goes through openat2 relative to a descriptor
 /// of the workspace with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, so the kernel refuses any resolution
@@ -90,7 +93,15 @@ public static class WorkspaceFiles
                 RandomAccess.SetLength(handle, 0);
                 throw new WorkspaceFileTooLargeException($"Uploads are limited to {maxBytes} bytes.");
             }
-            await RandomAccess.WriteAsync(handle, buffer.AsMemory(0, read), written, cancellationToken);
+            try
+            {
+                await RandomAccess.WriteAsync(handle, buffer.AsMemory(0, read), written, cancellationToken);
+            }
+            catch (IOException e) when (e.HResult == Libc.ENOSPC || e.HResult == Libc.EDQUOT)
+            {
+                RandomAccess.SetLength(handle, 0);
+                throw new WorkspaceFullException($"The sandbox's workspace is full after {written} bytes of '{path}'; delete files in it or upload less.");
+            }
             written += read;
         }
     }
@@ -136,6 +147,7 @@ public static class WorkspaceFiles
     {
         Libc.EXDEV or Libc.ELOOP or Libc.EACCES => new WorkspacePathException($"'{path}' resolves outside the workspace (through '..', an absolute or escaping symlink, or a /proc link); refused."),
         Libc.ENOENT => new WorkspaceFileNotFoundException($"'{path}' does not exist in the workspace."),
+        Libc.ENOSPC or Libc.EDQUOT => new WorkspaceFullException($"The sandbox's workspace is full; '{path}' cannot be created."),
         Libc.ENOTDIR => new WorkspacePathException($"A parent of '{path}' is not a folder."),
         Libc.EISDIR => new WorkspacePathException($"'{path}' is a folder, not a file."),
         Libc.ENOSYS => new PlatformNotSupportedException("openat2 is not available on this kernel (Linux 5.6 or later is required)."),

@@ -6,7 +6,7 @@ namespace AgentCloud.SandboxBroker.Native;
 internal static partial class Libc
 {
     public const int SIGKILL = 9;
-    public const int ENOENT = 2, EINTR = 4, EACCES = 13, EEXIST = 17, EXDEV = 18, ENOTDIR = 20, EISDIR = 21, ELOOP = 40, ENOSYS = 38, ESRCH = 3;
+    public const int ENOENT = 2, EINTR = 4, EACCES = 13, EEXIST = 17, EXDEV = 18, ENOTDIR = 20, EISDIR = 21, ELOOP = 40, ENOSYS = 38, ESRCH = 3, ENOSPC = 28, EDQUOT = 122;
 
     public const int O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0x40, O_TRUNC = 0x200, O_NONBLOCK = 0x800,
         O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000, O_PATH = 0x200000;

@@ -93,6 +93,19 @@ public sealed class AggregateLimitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_upload_past_the_workspace_quota_is_507_problem_json_and_leaves_an_empty_file()
+    {
+        var (client, sandbox) = await FreeSandboxAsync("limits-upload");
+        using var first = await client.PutAsync($"/v1/sandboxes/{sandbox.Id}/files/a.bin", new ByteArrayContent(new byte[20 * 1024 * 1024]));
+
+        using var second = await client.PutAsync($"/v1/sandboxes/{sandbox.Id}/files/b.bin", new ByteArrayContent(new byte[20 * 1024 * 1024]));
+
+        Assert.Equal(HttpStatusCode.NoContent, first.StatusCode);
+        await BrokerCalls.AssertProblemAsync(second, 507);
+        Assert.Equal("0\n", (await client.ShAsync(sandbox.Id, "stat -c %s b.bin")).Stdout);
+    }
+
+    [Fact]
     public async Task A_fork_bomb_is_contained_and_leaves_nothing_behind()
     {
         var (client, sandbox) = await FreeSandboxAsync("limits-fork");

@@ -10,11 +10,12 @@ public sealed class IsolationTests(BrokerFixture fixture)
     private BrokerFactory Broker => fixture.Broker;
 
     [Fact]
-    public async Task Sandbox_gets_bubblewrap_the_strongest_level_this_host_offers()
+    public async Task Sandbox_gets_the_strongest_level_this_host_offers()
     {
         var client = Broker.ClientFor("iso-level");
         var sandbox = await client.CreateSandboxAsync();
-        Assert.Equal("bubblewrap", sandbox.Isolation);
+        var catalog = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<AgentCloud.SandboxBroker.Isolation.IsolationCatalog>(Broker.Services);
+        Assert.Equal(catalog.Choose(FakePolicies.Default("iso-level").SandboxIsolationLevels, null), sandbox.Isolation);
         Assert.Equal("shared", sandbox.Pool);
     }
 
