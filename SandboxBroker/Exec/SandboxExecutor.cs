@@ -60,6 +60,7 @@ public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, Cgro
         {
             psi.ArgumentList.Add(a);
         }
+        InheritedDescriptors.CloseOnExec();
         var watch = Stopwatch.StartNew();
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {launch.FileName}");
         var stdout = new CappedBuffer(options.Value.MaxOutputBytes);

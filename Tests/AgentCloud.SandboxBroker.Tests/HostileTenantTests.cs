@@ -138,7 +138,7 @@ public sealed class HostileTenantTests(BrokerFixture fixture)
     [Theory]
     [InlineData("bubblewrap")]
     [InlineData("namespace")]
-    public async Task Tenant_code_runs_as_a_non_root_uid_in_a_private_root(string level)
+    public async Task Tenant_code_runs_as_a_non_root_uid_in_a_private_root_with_no_inherited_descriptor(string level)
     {
         if (await SandboxAtAsync($"uid-{level}", level) is not var (client, sandbox))
         {
@@ -146,6 +146,7 @@ public sealed class HostileTenantTests(BrokerFixture fixture)
         }
 
         var result = await client.ShAsync(sandbox.Id, "id -u; ls /; cat /proc/1/mountinfo | wc -l; pwd");
+        var descriptors = await client.ShAsync(sandbox.Id, "ls /proc/$$/fd");
 
         var lines = result.Stdout.Split('\n');
         Assert.NotEqual("0", lines[0]);
@@ -153,5 +154,6 @@ public sealed class HostileTenantTests(BrokerFixture fixture)
         Assert.DoesNotContain("root", lines);
         Assert.DoesNotContain("var", lines);
         Assert.Contains("/workspace", lines);
+        Assert.Equal(["0", "1", "2"], descriptors.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 }
