@@ -6,6 +6,8 @@ namespace AgentCloud.ControlPlane.Domain;
 /// What each tier gets unless the tenant's overrides say otherwise. Free shares everything and fails closed
 /// when limits cannot be checked; pro gets more of everything and fails open; enterprise gets dedicated
 /// inference, KV cache, memory collection and sandbox pool, and the strongest sandbox isolation.
+/// A tier's sandbox levels run strongest first; the weakest is its floor (a tenant may ask for stronger, never weaker),
+/// and <c>none</c> is never among them (operator-only, for development).
 /// </summary>
 public static class Tiers
 {
