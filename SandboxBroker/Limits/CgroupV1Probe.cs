@@ -58,6 +58,11 @@ public static class CgroupV1Probe
                     {
                         Directory.Delete(trial);
                     }
+                    // The root comes back with the first sandbox group; an empty one would only keep its parent from going.
+                    if (Directory.Exists(root) && !Directory.EnumerateDirectories(root).Any())
+                    {
+                        Directory.Delete(root);
+                    }
                 }
                 catch (IOException)
                 {
