@@ -274,13 +274,14 @@ public partial class CgroupLimiter : IDisposable
         return groups.Count;
     }
 
-    /// <summary>At shutdown: the broker's own <c>agentcloud</c> groups go too when nothing is left in them (so its parent can be removed).</summary>
+    /// <summary>At shutdown (every lease has ended): what is left is killed and removed, then the broker's own groups (so their parent can go).</summary>
     public void Dispose()
     {
         if (!Enabled)
         {
             return;
         }
+        ReclaimOrphans();
         foreach (var root in Dirs(Support.Root!))
         {
             try
