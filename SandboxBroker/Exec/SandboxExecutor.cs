@@ -29,6 +29,7 @@ public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, Cgro
             {
                 cgroups.EndExec(group, kill: killed);
             }
+            launch.Completed?.Invoke(killed);
         }
     }
 

@@ -8,6 +8,9 @@ public sealed record ProcessLaunch(string FileName, IReadOnlyList<string> Argume
     /// <summary>The cgroup v2 leaf group the launch enters before running anything; null where cgroups are unavailable.</summary>
     public string? Cgroup { get; init; }
 
+    /// <summary>Called once the launch is over, with whether it was killed: for backends whose command outlives its launcher (gVisor).</summary>
+    public Action<bool>? Completed { get; init; }
+
     public string CommandLine => string.Join(' ', new[] { FileName }.Concat(Arguments));
 }
 

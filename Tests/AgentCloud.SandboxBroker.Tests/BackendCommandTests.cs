@@ -83,26 +83,6 @@ public sealed class BackendCommandTests
     }
 
     [Fact]
-    public void Gvisor_command_runs_an_oci_bundle_with_no_network_readonly_usr_and_rlimits()
-    {
-        var backend = new GvisorBackend(Options, new HostProbe());
-        var launch = backend.BuildLaunch(Slot, Spec);
-        var spec = backend.BuildSpec(Slot, Spec);
-
-        Assert.Contains("runsc", launch.Arguments);
-        Assert.Contains("--network=none", launch.Arguments);
-        Assert.Equal("/srv/sbx/tenants/t/sabc/oci", launch.Arguments[launch.Arguments.ToList().IndexOf("--bundle") + 1]);
-        Assert.Contains("/srv/sbx/tenants/t/sabc/oci/config.json", launch.FilesToWrite.Keys);
-        Assert.Equal(612345, (int)spec["process"]!["user"]!["uid"]!);
-        Assert.Equal("/workspace", (string)spec["process"]!["cwd"]!);
-        Assert.Equal(["python3", "main.py"], spec["process"]!["args"]!.AsArray().Select(a => (string)a!));
-        var usr = spec["mounts"]!.AsArray().Single(m => (string)m!["destination"]! == "/usr");
-        Assert.Contains("ro", usr!["options"]!.AsArray().Select(o => (string)o!));
-        Assert.Contains("network", spec["linux"]!["namespaces"]!.AsArray().Select(n => (string)n!["type"]!));
-        Assert.Contains("RLIMIT_NPROC", spec["process"]!["rlimits"]!.AsArray().Select(r => (string)r!["type"]!));
-    }
-
-    [Fact]
     public void Firecracker_is_unavailable_without_kvm_and_says_so()
     {
         Assert.Contains("firecracker", new FirecrackerBackend(Options, new NothingInstalled()).Probe().Reason);
