@@ -72,8 +72,17 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
             spec["process"]!["user"] = new JsonObject { ["uid"] = AppUid(slot), ["gid"] = AppUid(slot) };
             File.WriteAllText(Path.Combine(trialHome, "bundle", "config.json"), spec.ToJsonString());
             var runsc = new Runsc(Path.Combine(trialHome, "state"));
-            var trial = probe.Trial(runsc.Command("run", "--bundle", Path.Combine(trialHome, "bundle"), "agentcloud-probe"));
-            RunscProcesses.KillAll(runsc.StateRoot);
+            // A loaded host (many builds at once) can stall a first start past the probe's timeout; a timeout is retried.
+            string? trial = null;
+            for (var attempt = 0; attempt < 3; attempt++)
+            {
+                trial = probe.Trial(runsc.Command("run", "--bundle", Path.Combine(trialHome, "bundle"), $"agentcloud-probe-{attempt}"));
+                RunscProcesses.KillAll(runsc.StateRoot);
+                if (trial is null || !trial.StartsWith("timed out", StringComparison.Ordinal))
+                {
+                    break;
+                }
+            }
             return trial is null
                 ? new(Level, true, $"runsc starts containers ({(LaunchPrefix.BrokerIsRoot ? "as root: tenant code under the slot's own uid" : "rootless")}, ptrace platform, no network device)")
                 : new(Level, false, $"runsc could not start a container: {trial}");
