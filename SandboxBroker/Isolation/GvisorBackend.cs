@@ -76,7 +76,7 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
             string? trial = null;
             for (var attempt = 0; attempt < 3; attempt++)
             {
-                trial = probe.Trial(runsc.Command("run", "--bundle", Path.Combine(trialHome, "bundle"), $"agentcloud-probe-{attempt}"));
+                trial = probe.Trial(runsc.Command("run", "--bundle", Path.Combine(trialHome, "bundle"), $"agentcloud-probe-{Path.GetFileName(trialHome)}-{attempt}"));
                 RunscProcesses.KillAll(runsc.StateRoot);
                 if (trial is null || !trial.StartsWith("timed out", StringComparison.Ordinal))
                 {

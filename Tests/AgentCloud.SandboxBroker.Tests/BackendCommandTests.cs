@@ -92,21 +92,6 @@ public sealed class BackendCommandTests
     }
 
     [Fact]
-    public void Firecracker_config_boots_the_configured_images_read_only_root_and_no_network_interface()
-    {
-        var backend = new FirecrackerBackend(Options, new HostProbe());
-        var launch = backend.BuildLaunch(Slot, Spec);
-        var config = backend.BuildConfig(Slot, Spec);
-
-        Assert.Equal(["--no-api", "--id", "sabc", "--config-file", "/srv/sbx/tenants/t/sabc/firecracker.json"], launch.Arguments.SkipWhile(a => a != "firecracker").Skip(1));
-        Assert.Equal("/images/vmlinux", (string)config["boot-source"]!["kernel_image_path"]!);
-        var root = config["drives"]!.AsArray().Single(d => (bool)d!["is_root_device"]!);
-        Assert.Equal("/images/rootfs.ext4", (string)root!["path_on_host"]!);
-        Assert.True((bool)root["is_read_only"]!);
-        Assert.Empty(config["network-interfaces"]!.AsArray());
-    }
-
-    [Fact]
     public void Namespace_command_unshares_user_pid_mount_and_net_and_enters_the_workspace()
     {
         var launch = new NamespaceBackend(Options, new HostProbe()).BuildLaunch(Slot, Spec);
