@@ -243,6 +243,37 @@ public sealed class GvisorTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public void Sandboxes_a_previous_broker_run_left_behind_are_killed_at_the_next_start()
+    {
+        if (!GvisorHere())
+        {
+            return;
+        }
+        var root = BrokerFactory.NewRoot();
+        var options = Microsoft.Extensions.Options.Options.Create(new SandboxBrokerOptions { Root = root });
+        var slot = new SandboxSlot("sorphan" + Guid.NewGuid().ToString("N")[..6], 612_999, "gvisor", "default", Path.Combine(root, "warm", "s"),
+            new PoolKey("gvisor", "default", null));
+        Directory.CreateDirectory(slot.Workspace);
+        Directory.CreateDirectory(slot.Tmp);
+        try
+        {
+            var crashed = new GvisorBackend(options, new HostProbe());
+            crashed.Start(slot);
+            Assert.NotEmpty(RunscProcesses.Find(crashed.RunscFor(slot).StateRoot));
+
+            var reclaimed = new GvisorBackend(options, new HostProbe()).ReclaimOrphans();
+
+            Assert.Equal(1, reclaimed);
+            Assert.Empty(RunscProcesses.Find(crashed.RunscFor(slot).StateRoot));
+            Assert.False(Directory.Exists(crashed.RunscFor(slot).StateRoot));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Probe_without_runsc_says_so()
     {
         var options = Microsoft.Extensions.Options.Options.Create(new SandboxBrokerOptions { Root = BrokerFactory.NewRoot() });
