@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -20,11 +19,7 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private static readonly UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private readonly Lock _rootfsLock = new();
-    private readonly ConcurrentDictionary<string, int> _sandboxPids = new(StringComparer.Ordinal);
     private bool _rootfsReady;
-
-    /// <summary>Set by the probe: whether runsc can put each sandbox in its own cgroup with the memory and CPU limits here.</summary>
-    public bool Cgroups { get; private set; }
 
     public string Level => IsolationLevels.Gvisor;
 
@@ -36,7 +31,7 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
     public string Bundle(SandboxSlot slot) => Path.Combine(Home, "bundles", slot.SlotId);
 
     /// <summary>One runsc state folder per slot, so stopping a slot's sandbox is killing what names it and removing the folder.</summary>
-    public Runsc RunscFor(SandboxSlot slot) => new(Path.Combine(Home, "state", slot.SlotId), Cgroups);
+    public Runsc RunscFor(SandboxSlot slot) => new(Path.Combine(Home, "state", slot.SlotId));
 
     /// <summary>A unix socket path must fit in 108 bytes; a deep root puts the egress folders in a short one named after it.</summary>
     public string EgressHome
@@ -62,59 +57,42 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         {
             return new(Level, false, "runsc (gVisor) not found on PATH (apt package runsc)");
         }
-        // A real container start, not `runsc do`: `do` works on hosts where `run` cannot start a sandbox. As root, first
-        // with runsc managing the sandbox's cgroup (its memory and CPU limits), else without.
-        string? failure = null;
-        foreach (var cgroups in LaunchPrefix.BrokerIsRoot ? new[] { true, false } : [false])
-        {
-            failure = TrialRun(cgroups);
-            if (failure is null)
-            {
-                Cgroups = cgroups;
-                var limits = cgroups ? "memory and CPU limits per sandbox through its cgroup" : "cgroups not writable here, so no aggregate limit";
-                return new(Level, true, $"runsc starts containers ({(LaunchPrefix.BrokerIsRoot ? "as root: tenant code under the slot's own uid" : "rootless")}, ptrace platform, no network device, {limits})");
-            }
-        }
-        return new(Level, false, $"runsc could not start a container: {failure}");
-    }
-
-    private string? TrialRun(bool cgroups)
-    {
+        // A real container start, not `runsc do`: `do` works on hosts where `run` cannot start a sandbox.
         var trialHome = Path.Combine(Path.GetTempPath(), "agentcloud-gvisor-probe-" + Guid.NewGuid().ToString("N")[..8]);
-        var slot = new SandboxSlot("probe-" + Path.GetFileName(trialHome), options.Value.UidBase, Level, SandboxTemplate.DefaultName, trialHome,
-            new PoolKey(Level, SandboxTemplate.DefaultName, null));
         try
         {
+            var slot = new SandboxSlot("probe", options.Value.UidBase, Level, SandboxTemplate.DefaultName, trialHome, new PoolKey(Level, SandboxTemplate.DefaultName, null));
             foreach (var dir in new[] { slot.Workspace, slot.Tmp, Path.Combine(trialHome, "egress"), Path.Combine(trialHome, "bundle") })
             {
                 Directory.CreateDirectory(dir);
             }
             GvisorRootfs.Ensure(Path.Combine(trialHome, "rootfs"));
-            var spec = GvisorSpec.Container(slot, Path.Combine(trialHome, "rootfs"), Path.Combine(trialHome, "egress"), options.Value.Limits, AppUid(slot), cgroups);
+            var spec = GvisorSpec.Container(slot, Path.Combine(trialHome, "rootfs"), Path.Combine(trialHome, "egress"), options.Value.Limits, AppUid(slot));
             spec["process"]!["args"] = new JsonArray("/usr/bin/true");
             spec["process"]!["user"] = new JsonObject { ["uid"] = AppUid(slot), ["gid"] = AppUid(slot) };
             File.WriteAllText(Path.Combine(trialHome, "bundle", "config.json"), spec.ToJsonString());
-            var runsc = new Runsc(Path.Combine(trialHome, "state"), cgroups);
+            var runsc = new Runsc(Path.Combine(trialHome, "state"));
             // A loaded host (many builds at once) can stall a first start past the probe's timeout; a timeout is retried.
             string? trial = null;
             for (var attempt = 0; attempt < 3; attempt++)
             {
-                trial = probe.Trial(runsc.Command("run", "--bundle", Path.Combine(trialHome, "bundle"), $"{slot.SlotId}-{attempt}"));
+                trial = probe.Trial(runsc.Command("run", "--bundle", Path.Combine(trialHome, "bundle"), $"agentcloud-probe-{Path.GetFileName(trialHome)}-{attempt}"));
                 RunscProcesses.KillAll(runsc.StateRoot);
                 if (trial is null || !trial.StartsWith("timed out", StringComparison.Ordinal))
                 {
                     break;
                 }
             }
-            return trial;
+            return trial is null
+                ? new(Level, true, $"runsc starts containers ({(LaunchPrefix.BrokerIsRoot ? "as root: tenant code under the slot's own uid" : "rootless")}, ptrace platform, no network device)")
+                : new(Level, false, $"runsc could not start a container: {trial}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return $"the trial could not be prepared: {e.Message}";
+            return new(Level, false, $"runsc trial could not be prepared: {e.Message}");
         }
         finally
         {
-            RemoveCgroup(slot);
             TryDelete(trialHome);
         }
     }
@@ -131,34 +109,13 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         }
         // Inside, the slot's uid must pass through the folder to reach the socket (itself 0600, the slot's).
         File.SetUnixFileMode(EgressFolder(slot), Private | UnixFileMode.OtherExecute);
-        var spec = GvisorSpec.Container(slot, Rootfs, EgressFolder(slot), options.Value.Limits, AppUid(slot), Cgroups);
+        var spec = GvisorSpec.Container(slot, Rootfs, EgressFolder(slot), options.Value.Limits, AppUid(slot));
         WritePrivate(Path.Combine(bundle, "config.json"), spec.ToJsonString());
         var failure = Runsc.RunDetached(runsc.Command("run", "--detach", "--bundle", bundle, slot.SlotId), Path.Combine(bundle, "run.log"), StartTimeout);
-        var state = failure is null ? Runsc.Output(runsc.Command("state", slot.SlotId), StartTimeout) : "";
-        var pid = System.Text.RegularExpressions.Regex.Match(state, "\"pid\":\\s*(\\d+)");
-        if (failure is not null || !pid.Success)
+        if (failure is not null)
         {
             Stop(slot);
-            throw new IOException($"the gVisor sandbox of slot {slot.SlotId} did not start: {failure ?? "runsc state shows no sandbox process"}");
-        }
-        _sandboxPids[slot.SlotId] = int.Parse(pid.Groups[1].Value, CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>Whether the slot's sandbox still runs: its memory limit ends the whole sandbox, not one process, when met.</summary>
-    public bool Running(SandboxSlot slot)
-    {
-        if (!_sandboxPids.TryGetValue(slot.SlotId, out var pid))
-        {
-            return false;
-        }
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)] != 'Z' && File.ReadAllText($"/proc/{pid}/cmdline").Contains(RunscFor(slot).StateRoot, StringComparison.Ordinal);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException)
-        {
-            return false;
+            throw new IOException($"the gVisor sandbox of slot {slot.SlotId} did not start: {failure}");
         }
     }
 
@@ -169,8 +126,6 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         TryDelete(runsc.StateRoot);
         TryDelete(Bundle(slot));
         TryDelete(EgressFolder(slot));
-        RemoveCgroup(slot);
-        _sandboxPids.TryRemove(slot.SlotId, out _);
         return gone ? null : $"gVisor sandbox processes of slot {slot.SlotId} survived SIGKILL";
     }
 
@@ -199,15 +154,6 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
     /// </summary>
     public ProcessLaunch BuildLaunch(SandboxSlot slot, ExecSpec spec)
     {
-        lock (_sandboxPids)
-        {
-            if (_sandboxPids.ContainsKey(slot.SlotId) && !Running(slot))
-            {
-                // The sandbox met its memory limit (or was killed): the lease gets a fresh one around the same workspace.
-                Stop(slot);
-                Start(slot);
-            }
-        }
         var bundle = Bundle(slot);
         var execId = Guid.NewGuid().ToString("N");
         var processFile = Path.Combine(bundle, $"exec-{execId}.json");
@@ -231,30 +177,6 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         }
         File.Delete(processFile);
         File.Delete(pidFile);
-    }
-
-    /// <summary>runsc makes the cgroup under every controller and removes it only through `runsc delete`, which the broker skips (slow).</summary>
-    private static void RemoveCgroup(SandboxSlot slot)
-    {
-        const string hierarchy = "/sys/fs/cgroup";
-        if (!Directory.Exists(hierarchy))
-        {
-            return;
-        }
-        foreach (var controller in Directory.EnumerateDirectories(hierarchy).Prepend(hierarchy))
-        {
-            var group = controller + GvisorSpec.CgroupPath(slot);
-            try
-            {
-                if (Directory.Exists(group))
-                {
-                    Directory.Delete(group);
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
-        }
     }
 
     private void EnsureRootfs()

@@ -213,19 +213,6 @@ public sealed class GvisorTests(BrokerFixture fixture)
         Assert.Contains("ro", mounts[GvisorSpec.EgressFolderInside]["options"]!.AsArray().Select(o => (string)o!));
         Assert.Contains("network", container["linux"]!["namespaces"]!.AsArray().Select(n => (string)n!["type"]!));
         Assert.Equal(0, (int)container["process"]!["user"]!["uid"]!);
-        Assert.Null(container["linux"]!["cgroupsPath"]);
-    }
-
-    [Fact]
-    public void With_cgroups_the_slot_container_carries_the_sandbox_memory_and_cpu_limits()
-    {
-        var limits = new SandboxLimits { MemoryBytes = 512L * 1024 * 1024, CpuCores = 1.5 };
-
-        var linux = GvisorSpec.Container(UnitSlot, "/r", "/e", limits, 612345, cgroup: true)["linux"]!;
-
-        Assert.Equal("/agentcloud-gvisor/sunit", (string)linux["cgroupsPath"]!);
-        Assert.Equal(512L * 1024 * 1024, (long)linux["resources"]!["memory"]!["limit"]!);
-        Assert.Equal(150_000, (long)linux["resources"]!["cpu"]!["quota"]!);
     }
 
     [Fact]

@@ -24,10 +24,7 @@ public static class GvisorSpec
     /// <summary>Host files bound read-only when the host has them (certificates, time zone, alternatives' links).</summary>
     public static readonly string[] OptionalEtc = ["/etc/alternatives", "/etc/ssl", "/etc/ca-certificates", "/etc/localtime"];
 
-    /// <summary>The cgroup (under each controller) a slot's sandbox goes in when runsc manages cgroups.</summary>
-    public static string CgroupPath(SandboxSlot slot) => $"/agentcloud-gvisor/{slot.SlotId}";
-
-    public static JsonObject Container(SandboxSlot slot, string rootfs, string egressFolder, SandboxLimits limits, int appUid, bool cgroup = false)
+    public static JsonObject Container(SandboxSlot slot, string rootfs, string egressFolder, SandboxLimits limits, int appUid)
     {
         var mounts = new JsonArray(Mount("/usr", "bind", "/usr", "rbind", "ro"), Mount("/proc", "proc", "proc"));
         foreach (var etc in OptionalEtc.Where(p => Path.Exists(p)))
@@ -38,22 +35,6 @@ public static class GvisorSpec
         mounts.Add(Mount("/tmp", "bind", slot.Tmp, "rbind", "rw"));
         mounts.Add(Mount("/workspace", "bind", slot.Workspace, "rbind", "rw"));
         mounts.Add(Mount(EgressFolderInside, "bind", egressFolder, "rbind", "ro"));
-        var linux = new JsonObject
-        {
-            ["namespaces"] = new JsonArray(
-                new JsonObject { ["type"] = "pid" }, new JsonObject { ["type"] = "network" }, new JsonObject { ["type"] = "ipc" },
-                new JsonObject { ["type"] = "uts" }, new JsonObject { ["type"] = "mount" }),
-        };
-        if (cgroup)
-        {
-            // The sandbox's whole memory is its host processes': a memory bomb meets this limit and ends that sandbox, not the host.
-            linux["cgroupsPath"] = CgroupPath(slot);
-            linux["resources"] = new JsonObject
-            {
-                ["memory"] = new JsonObject { ["limit"] = limits.MemoryBytes },
-                ["cpu"] = new JsonObject { ["period"] = 100_000, ["quota"] = (long)(limits.CpuCores * 100_000) },
-            };
-        }
         return new JsonObject
         {
             ["ociVersion"] = "1.0.2",
@@ -69,7 +50,14 @@ public static class GvisorSpec
             ["root"] = new JsonObject { ["path"] = rootfs, ["readonly"] = true },
             ["hostname"] = "sandbox",
             ["mounts"] = mounts,
-            ["linux"] = linux,
+            ["linux"] = new JsonObject
+            {
+                ["namespaces"] = new JsonArray(
+                    new JsonObject { ["type"] = "pid" }, new JsonObject { ["type"] = "network" }, new JsonObject { ["type"] = "ipc" },
+                    new JsonObject { ["type"] = "uts" }, new JsonObject { ["type"] = "mount" }),
+            },
+            // Read back when reclaiming orphans: which slot a container served and whose uid ran in it.
+            ["annotations"] = new JsonObject { ["dev.agentcloud.slot"] = slot.SlotId, ["dev.agentcloud.uid"] = appUid.ToString(System.Globalization.CultureInfo.InvariantCulture) },
         };
     }
 

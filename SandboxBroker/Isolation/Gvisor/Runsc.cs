@@ -8,18 +8,13 @@ namespace AgentCloud.SandboxBroker.Isolation.Gvisor;
 /// namespace and the app under the slot's uid; without root it needs <c>--rootless</c> (the app is then the broker's uid).
 /// No network device (loopback only); connecting to host unix sockets only where a mount reaches them (the egress socket).
 /// </summary>
-public sealed class Runsc(string stateRoot, bool manageCgroups = false)
+public sealed class Runsc(string stateRoot)
 {
     public string StateRoot { get; } = stateRoot;
 
-    /// <summary>Whether runsc puts the sandbox in the spec's cgroup with its limits (as root, cgroup v1 or v2), or ignores cgroups.</summary>
-    public bool ManageCgroups { get; } = manageCgroups;
-
-    public IReadOnlyList<string> Global =>
-    [
-        "runsc", .. LaunchPrefix.BrokerIsRoot ? Array.Empty<string>() : ["--rootless"], "--root", StateRoot, "--network=none", "--host-uds=open",
-        .. ManageCgroups ? Array.Empty<string>() : ["--ignore-cgroups"],
-    ];
+    public IReadOnlyList<string> Global => LaunchPrefix.BrokerIsRoot
+        ? ["runsc", "--root", StateRoot, "--network=none", "--host-uds=open", "--ignore-cgroups"]
+        : ["runsc", "--rootless", "--root", StateRoot, "--network=none", "--host-uds=open", "--ignore-cgroups"];
 
     public List<string> Command(params string[] subcommand) => [.. Global, .. subcommand];
 
