@@ -27,7 +27,7 @@ public sealed class SandboxBrokerOptions
     public int DedicatedPoolSize { get; set; } = 1;
 
     /// <summary>Isolation levels that get a shared warm pool (when available on this host).</summary>
-    public List<string> PooledLevels { get; set; } = ["bubblewrap"];
+    public List<string> PooledLevels { get; set; } = ["gvisor", "bubblewrap"];
 
     /// <summary>Levels never used even when the host offers them (e.g. to run the broker at namespace level on purpose).</summary>
     public List<string> DisabledLevels { get; set; } = [];

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what AgentCloud's local mode needs on Debian/Ubuntu: redis-server, bubblewrap, uidmap, socat
+# Installs what AgentCloud's local mode needs on Debian/Ubuntu: redis-server, bubblewrap, runsc (gVisor, the
+# default sandbox level of the pro and enterprise tiers), uidmap, socat
 # (the in-sandbox forwarder to the SandboxBroker's egress proxy), e2fsprogs (chattr, used by sandbox tests),
 # nginx (benchmark reference proxy), PostgreSQL 15 and pgvector. Idempotent: seconds when all is present.
 # pgvector has no Debian 12 package, so we build Debian trixie's source package against PG 15,
@@ -18,6 +19,7 @@ need_root() {
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v bwrap >/dev/null || missing+=(bubblewrap)
+command -v runsc >/dev/null || missing+=(runsc)
 command -v newuidmap >/dev/null || missing+=(uidmap)
 command -v socat >/dev/null || missing+=(socat)
 command -v chattr >/dev/null || missing+=(e2fsprogs)

@@ -61,7 +61,7 @@ public static class SandboxesApi
             cgroups.Describe(),
             new CgroupView(cgroups.Enabled, cgroups.Support.Reason),
             options.Value.EffectiveTemplates().Keys.Order().ToList(),
-            "default deny; the tenant's allowlisted domains through the broker's HTTP/CONNECT proxy at http://127.0.0.1:3128 inside bubblewrap sandboxes"));
+            "default deny; the tenant's allowlisted domains through the broker's HTTP/CONNECT proxy at http://127.0.0.1:3128 inside gvisor and bubblewrap sandboxes"));
 
     public static async Task<Results<Created<SandboxView>, ProblemHttpResult>> CreateSandbox(
         TenantContext ctx, [FromBody(EmptyBodyBehavior = Microsoft.AspNetCore.Mvc.ModelBinding.EmptyBodyBehavior.Allow)] CreateSandboxRequest? request,

@@ -39,6 +39,7 @@ public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, Cgro
             {
                 cgroups.EndExec(group, kill: killed);
             }
+            launch.Completed?.Invoke(killed);
         }
     }
 

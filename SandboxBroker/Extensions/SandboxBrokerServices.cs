@@ -27,6 +27,7 @@ public static class SandboxBrokerServices
         services.AddSingleton<ISandboxBackend, NoneBackend>();
         services.AddSingleton<IsolationCatalog>();
         services.AddSingleton<SlotLayout>();
+        services.AddSingleton<SlotSandboxes>();
         services.AddSingleton<Recycler>();
         services.AddSingleton<WarmPools>();
         services.AddSingleton<CgroupLimiter>();

@@ -1,16 +1,18 @@
-using System.Text.Json.Nodes;
+using System.Text;
+using AgentCloud.SandboxBroker.Isolation.Firecracker;
 using AgentCloud.SandboxBroker.Sandboxes;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.SandboxBroker.Isolation;
 
 /// <summary>
-/// Firecracker: a microVM per exec booted from a configured kernel and read-only root image, no network
-/// interface, a vsock for the guest agent. Needs the binary, a usable /dev/kvm and the two images.
+/// Firecracker: a microVM per exec, booted from a configured guest kernel and read-only root image (both built by
+/// eng/firecracker-images.sh), with the workspace as an ext4 drive and no network interface. Needs the binary, a
+/// usable /dev/kvm, the two images and e2fsprogs (mkfs.ext4, debugfs) on the host.
 /// </summary>
 public sealed class FirecrackerBackend(IOptions<SandboxBrokerOptions> options, HostProbe probe) : ISandboxBackend
 {
-    public const int MemoryMiB = 512;
+    public const int MemoryMiB = FirecrackerExec.MemoryMiB;
 
     public string Level => IsolationLevels.Firecracker;
 
@@ -18,44 +20,69 @@ public sealed class FirecrackerBackend(IOptions<SandboxBrokerOptions> options, H
     {
         if (!probe.OnPath("firecracker", out _))
         {
-            return new(Level, false, "firecracker not found on PATH");
+            return new(Level, false, "firecracker not found on PATH (eng/firecracker-images.sh installs it)");
         }
         if (!probe.DeviceUsable("/dev/kvm"))
         {
             return new(Level, false, "/dev/kvm is missing or not usable (no hardware virtualisation)");
         }
-        if (string.IsNullOrEmpty(options.Value.FirecrackerKernelImage) || string.IsNullOrEmpty(options.Value.FirecrackerRootfsImage))
+        var kernel = options.Value.FirecrackerKernelImage;
+        var rootfs = options.Value.FirecrackerRootfsImage;
+        if (string.IsNullOrEmpty(kernel) || string.IsNullOrEmpty(rootfs))
         {
-            return new(Level, false, "SandboxBroker:FirecrackerKernelImage and FirecrackerRootfsImage are not configured");
+            return new(Level, false, "SandboxBroker:FirecrackerKernelImage and FirecrackerRootfsImage are not configured (eng/firecracker-images.sh builds both)");
         }
-        return new(Level, true, "firecracker with KVM");
+        foreach (var image in new[] { kernel, rootfs }.Where(i => !probe.FileExists(i)))
+        {
+            return new(Level, false, $"{image} does not exist (eng/firecracker-images.sh builds it)");
+        }
+        foreach (var tool in new[] { "mkfs.ext4", "debugfs" }.Where(t => !probe.OnPath(t, out _)))
+        {
+            return new(Level, false, $"{tool} not found on PATH (apt package e2fsprogs)");
+        }
+        return new(Level, true, "firecracker with KVM, a microVM per exec");
     }
 
+    /// <summary>
+    /// Writes the exec's private folder (the VM config, the request with the environment, 0600 in a 0700 folder, never
+    /// on a command line) and starts the host wrapper; the folder is removed once the exec is over, killed or not.
+    /// </summary>
     public ProcessLaunch BuildLaunch(SandboxSlot slot, ExecSpec spec)
     {
-        var configPath = Path.Combine(slot.Directory, "firecracker.json");
-        var args = LaunchPrefix.For(slot, options.Value.Limits, switchUser: false);
-        args.AddRange(["firecracker", "--no-api", "--id", slot.SlotId, "--config-file", configPath]);
-        return new ProcessLaunch("setsid", args) { FilesToWrite = new Dictionary<string, string> { [configPath] = BuildConfig(slot, spec).ToJsonString() } };
+        var execDir = Path.Combine(slot.Directory, "firecracker", Guid.NewGuid().ToString("N")[..12]);
+        var limits = options.Value;
+        Directory.CreateDirectory(Path.Combine(execDir, "io"));
+        File.SetUnixFileMode(Path.GetDirectoryName(execDir)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(execDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        WritePrivate(Path.Combine(execDir, "config.json"), Encoding.UTF8.GetBytes(
+            FirecrackerExec.Config(limits.FirecrackerKernelImage ?? "", limits.FirecrackerRootfsImage ?? "", execDir).ToJsonString()));
+        foreach (var (name, content) in FirecrackerExec.Request(spec, slot.Uid))
+        {
+            WritePrivate(Path.Combine(execDir, "io", name), content);
+        }
+        var ioMiB = Math.Max(64, 2 * limits.MaxOutputBytes / (1024 * 1024) + limits.MaxStdinBytes / (1024 * 1024) + 32);
+        var workspaceMiB = Math.Max(256, limits.Limits.MaxFileBytes / (1024 * 1024) + 64);
+        // No rlimit prefix: the host side writes drive images larger than a tenant's file limit; the VM itself is the limit.
+        List<string> args = ["/usr/bin/sh", "-c", FirecrackerExec.HostScript, "agentcloud-firecracker", execDir, slot.Workspace, slot.SlotId,
+            ioMiB.ToString(System.Globalization.CultureInfo.InvariantCulture), workspaceMiB.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        return new ProcessLaunch("setsid", args)
+        {
+            Completed = _ =>
+            {
+                if (Directory.Exists(execDir))
+                {
+                    Directory.Delete(execDir, recursive: true);
+                }
+            },
+        };
     }
 
-    /// <summary>The VM: kernel and read-only root from options, the workspace image read-write, the command on the kernel line for the guest init.</summary>
-    public JsonObject BuildConfig(SandboxSlot slot, ExecSpec spec)
+    private static void WritePrivate(string path, byte[] content)
     {
-        var command = string.Join(' ', spec.Command.Select(c => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(c))));
-        return new JsonObject
+        using var file = new FileStream(path, new FileStreamOptions
         {
-            ["boot-source"] = new JsonObject
-            {
-                ["kernel_image_path"] = options.Value.FirecrackerKernelImage,
-                ["boot_args"] = $"console=ttyS0 reboot=k panic=1 pci=off ro init=/sbin/agentcloud-init agentcloud.cmd={command}",
-            },
-            ["drives"] = new JsonArray(
-                new JsonObject { ["drive_id"] = "rootfs", ["path_on_host"] = options.Value.FirecrackerRootfsImage, ["is_root_device"] = true, ["is_read_only"] = true },
-                new JsonObject { ["drive_id"] = "workspace", ["path_on_host"] = Path.Combine(slot.Directory, "workspace.ext4"), ["is_root_device"] = false, ["is_read_only"] = false }),
-            ["machine-config"] = new JsonObject { ["vcpu_count"] = 1, ["mem_size_mib"] = MemoryMiB, ["smt"] = false },
-            ["network-interfaces"] = new JsonArray(),
-            ["vsock"] = new JsonObject { ["guest_cid"] = 3, ["uds_path"] = Path.Combine(slot.Directory, "vsock.sock") },
-        };
+            Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        file.Write(content);
     }
 }

@@ -1,77 +1,218 @@
-using System.Text.Json;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json.Nodes;
+using AgentCloud.SandboxBroker.Isolation.Gvisor;
 using AgentCloud.SandboxBroker.Sandboxes;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.SandboxBroker.Isolation;
 
 /// <summary>
-/// gVisor: <c>runsc run</c> on an OCI bundle written per exec (user-space kernel; no network device unless egress,
-/// the same mounts as bubblewrap, rlimits in the spec). Unavailable where <c>runsc</c> is not installed.
+/// gVisor: a user-space kernel per slot. Each slot runs one long-lived <c>runsc</c> container (started when the slot is
+/// made, so warm slots are pre-booted, and restarted fresh at every recycle); each exec is one <c>runsc exec</c> in it.
+/// No network device (loopback only); the same read-only /usr, workspace and /tmp as bubblewrap; egress through the
+/// broker's proxy socket, bound in at start, and the same in-sandbox forwarder on 127.0.0.1:3128.
 /// </summary>
-public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostProbe probe) : ISandboxBackend
+public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostProbe probe) : ISlotSandboxBackend
 {
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private static readonly UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private readonly Lock _rootfsLock = new();
+    private bool _rootfsReady;
+
     public string Level => IsolationLevels.Gvisor;
+
+    /// <summary>Everything gVisor keeps for this broker: the shared root, one bundle and one runsc state folder per slot.</summary>
+    public string Home => Path.Combine(Path.GetFullPath(options.Value.Root), "gvisor");
+
+    public string Rootfs => Path.Combine(Home, "rootfs");
+
+    public string Bundle(SandboxSlot slot) => Path.Combine(Home, "bundles", slot.SlotId);
+
+    /// <summary>One runsc state folder per slot, so stopping a slot's sandbox is killing what names it and removing the folder.</summary>
+    public Runsc RunscFor(SandboxSlot slot) => new(Path.Combine(Home, "state", slot.SlotId));
+
+    /// <summary>A unix socket path must fit in 108 bytes; a deep root puts the egress folders in a short one named after it.</summary>
+    public string EgressHome
+    {
+        get
+        {
+            var root = Path.GetFullPath(options.Value.Root);
+            return root.Length <= 48 ? Path.Combine(root, "gvisor-egress")
+                : Path.Combine(Path.GetTempPath(), "agentcloud-gvisor-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(root)))[..12]);
+        }
+    }
+
+    public string EgressFolder(SandboxSlot slot) => Path.Combine(EgressHome, slot.SlotId);
+
+    public string EgressSocketPath(SandboxSlot slot) => Path.Combine(EgressFolder(slot), "egress.sock");
+
+    /// <summary>The uid tenant code runs as inside: the slot's own where runsc runs as root, else the broker's (rootless maps only that).</summary>
+    public static int AppUid(SandboxSlot slot) => LaunchPrefix.BrokerIsRoot ? slot.Uid : 0;
 
     public BackendAvailability Probe()
     {
         if (!probe.OnPath("runsc", out _))
         {
-            return new(Level, false, "runsc (gVisor) not found on PATH");
+            return new(Level, false, "runsc (gVisor) not found on PATH (apt package runsc)");
         }
-        var trial = probe.Trial(["runsc", "--rootless", "--network=none", "do", "/usr/bin/true"]);
-        return trial is null ? new(Level, true, "runsc runs (rootless)") : new(Level, false, $"runsc trial run failed: {trial}");
+        // A real container start, not `runsc do`: `do` works on hosts where `run` cannot start a sandbox.
+        var trialHome = Path.Combine(Path.GetTempPath(), "agentcloud-gvisor-probe-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var slot = new SandboxSlot("probe", options.Value.UidBase, Level, SandboxTemplate.DefaultName, trialHome, new PoolKey(Level, SandboxTemplate.DefaultName, null));
+            foreach (var dir in new[] { slot.Workspace, slot.Tmp, Path.Combine(trialHome, "egress"), Path.Combine(trialHome, "bundle") })
+            {
+                Directory.CreateDirectory(dir);
+            }
+            GvisorRootfs.Ensure(Path.Combine(trialHome, "rootfs"));
+            var spec = GvisorSpec.Container(slot, Path.Combine(trialHome, "rootfs"), Path.Combine(trialHome, "egress"), options.Value.Limits, AppUid(slot));
+            spec["process"]!["args"] = new JsonArray("/usr/bin/true");
+            spec["process"]!["user"] = new JsonObject { ["uid"] = AppUid(slot), ["gid"] = AppUid(slot) };
+            File.WriteAllText(Path.Combine(trialHome, "bundle", "config.json"), spec.ToJsonString());
+            var runsc = new Runsc(Path.Combine(trialHome, "state"));
+            // A loaded host (many builds at once) can stall a first start past the probe's timeout; a timeout is retried.
+            string? trial = null;
+            for (var attempt = 0; attempt < 3; attempt++)
+            {
+                trial = probe.Trial(runsc.Command("run", "--bundle", Path.Combine(trialHome, "bundle"), $"agentcloud-probe-{Path.GetFileName(trialHome)}-{attempt}"));
+                RunscProcesses.KillAll(runsc.StateRoot);
+                if (trial is null || !trial.StartsWith("timed out", StringComparison.Ordinal))
+                {
+                    break;
+                }
+            }
+            return trial is null
+                ? new(Level, true, $"runsc starts containers ({(LaunchPrefix.BrokerIsRoot ? "as root: tenant code under the slot's own uid" : "rootless")}, ptrace platform, no network device)")
+                : new(Level, false, $"runsc could not start a container: {trial}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new(Level, false, $"runsc trial could not be prepared: {e.Message}");
+        }
+        finally
+        {
+            TryDelete(trialHome);
+        }
     }
 
+    public void Start(SandboxSlot slot)
+    {
+        EnsureRootfs();
+        var bundle = Bundle(slot);
+        var runsc = RunscFor(slot);
+        foreach (var dir in new[] { bundle, runsc.StateRoot, EgressFolder(slot) })
+        {
+            Directory.CreateDirectory(dir);
+            File.SetUnixFileMode(dir, Private);
+        }
+        // Inside, the slot's uid must pass through the folder to reach the socket (itself 0600, the slot's).
+        File.SetUnixFileMode(EgressFolder(slot), Private | UnixFileMode.OtherExecute);
+        var spec = GvisorSpec.Container(slot, Rootfs, EgressFolder(slot), options.Value.Limits, AppUid(slot));
+        WritePrivate(Path.Combine(bundle, "config.json"), spec.ToJsonString());
+        var failure = Runsc.RunDetached(runsc.Command("run", "--detach", "--bundle", bundle, slot.SlotId), Path.Combine(bundle, "run.log"), StartTimeout);
+        if (failure is not null)
+        {
+            Stop(slot);
+            throw new IOException($"the gVisor sandbox of slot {slot.SlotId} did not start: {failure}");
+        }
+    }
+
+    public string? Stop(SandboxSlot slot)
+    {
+        var runsc = RunscFor(slot);
+        var gone = !Directory.Exists(runsc.StateRoot) || RunscProcesses.KillAll(runsc.StateRoot);
+        TryDelete(runsc.StateRoot);
+        TryDelete(Bundle(slot));
+        TryDelete(EgressFolder(slot));
+        return gone ? null : $"gVisor sandbox processes of slot {slot.SlotId} survived SIGKILL";
+    }
+
+    public int ReclaimOrphans()
+    {
+        var stateHome = Path.Combine(Home, "state");
+        var reclaimed = 0;
+        if (Directory.Exists(stateHome))
+        {
+            foreach (var state in Directory.EnumerateDirectories(stateHome))
+            {
+                RunscProcesses.KillAll(state);
+                reclaimed++;
+            }
+        }
+        TryDelete(stateHome);
+        TryDelete(Path.Combine(Home, "bundles"));
+        TryDelete(EgressHome);
+        return reclaimed;
+    }
+
+    /// <summary>
+    /// One exec: its process document (environment, run key included) goes in a 0600 file the launcher opens and
+    /// unlinks before runsc reads it through the descriptor, so no secret is ever on a command line. On a kill the
+    /// exec's PID namespace goes too: runsc only forwards signals, and SIGKILL to its client would leave the command running.
+    /// </summary>
     public ProcessLaunch BuildLaunch(SandboxSlot slot, ExecSpec spec)
     {
-        var bundle = Path.Combine(slot.Directory, "oci");
-        var containerId = $"{slot.SlotId}-{Guid.NewGuid():N}";
-        var args = LaunchPrefix.For(slot, options.Value.Limits, switchUser: false);
-        args.AddRange(["runsc", "--rootless", "--network=none", "--ignore-cgroups", "--root", Path.Combine(slot.Directory, "runsc-state"),
-            "run", "--bundle", bundle, containerId]);
-        return new ProcessLaunch("setsid", args)
-        {
-            FilesToWrite = new Dictionary<string, string> { [Path.Combine(bundle, "config.json")] = BuildSpec(slot, spec).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) },
-        };
+        var bundle = Bundle(slot);
+        var execId = Guid.NewGuid().ToString("N");
+        var processFile = Path.Combine(bundle, $"exec-{execId}.json");
+        var pidFile = Path.Combine(bundle, $"exec-{execId}.pid");
+        WritePrivate(processFile, GvisorSpec.Process(spec, options.Value.Limits, AppUid(slot)).ToJsonString());
+        var runsc = RunscFor(slot);
+        List<string> args = ["/usr/bin/sh", "-c", OpenThenUnlink, "agentcloud-gvisor", processFile,
+            .. runsc.Command("exec", "--internal-pid-file", pidFile, "--process", "/dev/fd/3", slot.SlotId)];
+        return new ProcessLaunch("setsid", args) { Completed = killed => EndExec(runsc, slot.SlotId, processFile, pidFile, killed) };
     }
 
-    /// <summary>The OCI runtime spec: read-only /usr, the workspace and /tmp bound in, own namespaces, rlimits.</summary>
-    public JsonObject BuildSpec(SandboxSlot slot, ExecSpec spec)
+    /// <summary>Opens the process document on descriptor 3, removes its name, then becomes runsc.</summary>
+    public const string OpenThenUnlink = "exec 3<\"$1\" && rm -f \"$1\" && shift && exec \"$@\"";
+
+    private static void EndExec(Runsc runsc, string containerId, string processFile, string pidFile, bool killed)
     {
-        var limits = options.Value.Limits;
-        JsonObject Mount(string destination, string type, string source, params string[] opts) =>
-            new() { ["destination"] = destination, ["type"] = type, ["source"] = source, ["options"] = new JsonArray(opts.Select(o => (JsonNode)o).ToArray()) };
-        JsonObject Rlimit(string type, long value) => new() { ["type"] = type, ["hard"] = value, ["soft"] = value };
-        var env = spec.Environment.Select(kv => (JsonNode)$"{kv.Key}={kv.Value}").ToArray();
-        return new JsonObject
+        if (killed && File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
         {
-            ["ociVersion"] = "1.0.2",
-            ["process"] = new JsonObject
+            // The exec's first process is the parent of its PID namespace (unshare --kill-child): killing it ends them all.
+            Runsc.Run(runsc.Command("kill", "--pid", pid.ToString(CultureInfo.InvariantCulture), containerId, "KILL"), TimeSpan.FromSeconds(10));
+        }
+        File.Delete(processFile);
+        File.Delete(pidFile);
+    }
+
+    private void EnsureRootfs()
+    {
+        lock (_rootfsLock)
+        {
+            if (!_rootfsReady)
             {
-                ["user"] = new JsonObject { ["uid"] = slot.Uid, ["gid"] = slot.Uid },
-                ["args"] = new JsonArray(spec.Command.Select(c => (JsonNode)c).ToArray()),
-                ["env"] = new JsonArray(env),
-                ["cwd"] = "/workspace",
-                ["noNewPrivileges"] = true,
-                ["rlimits"] = new JsonArray(
-                    Rlimit("RLIMIT_CPU", limits.CpuSeconds), Rlimit("RLIMIT_AS", limits.AddressSpaceBytes),
-                    Rlimit("RLIMIT_NPROC", limits.MaxProcesses), Rlimit("RLIMIT_FSIZE", limits.MaxFileBytes),
-                    Rlimit("RLIMIT_NOFILE", limits.OpenFiles)),
-            },
-            ["root"] = new JsonObject { ["path"] = "/var/empty", ["readonly"] = true },
-            ["hostname"] = "sandbox",
-            ["mounts"] = new JsonArray(
-                Mount("/usr", "bind", "/usr", "rbind", "ro"),
-                Mount("/proc", "proc", "proc"),
-                Mount("/tmp", "bind", slot.Tmp, "rbind", "rw"),
-                Mount("/workspace", "bind", slot.Workspace, "rbind", "rw")),
-            ["linux"] = new JsonObject
+                Directory.CreateDirectory(Home);
+                File.SetUnixFileMode(Home, Private | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+                GvisorRootfs.Ensure(Rootfs);
+                _rootfsReady = true;
+            }
+        }
+    }
+
+    private static void WritePrivate(string path, string content)
+    {
+        using var file = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        file.Write(Encoding.UTF8.GetBytes(content));
+    }
+
+    private static void TryDelete(string dir)
+    {
+        try
+        {
+            if (Directory.Exists(dir))
             {
-                ["namespaces"] = new JsonArray(
-                    new JsonObject { ["type"] = "pid" }, new JsonObject { ["type"] = "network" }, new JsonObject { ["type"] = "ipc" },
-                    new JsonObject { ["type"] = "uts" }, new JsonObject { ["type"] = "mount" }),
-            },
-        };
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 }

@@ -20,6 +20,8 @@ public class HostProbe
         return false;
     }
 
+    public virtual bool FileExists(string path) => File.Exists(path);
+
     public virtual bool DeviceUsable(string device)
     {
         try

@@ -11,6 +11,9 @@ public sealed record ProcessLaunch(string FileName, IReadOnlyList<string> Argume
     /// <summary>The environment for the sandboxed process, written to a private file its loader reads (never in the arguments).</summary>
     public EnvironmentHandoff? Handoff { get; init; }
 
+    /// <summary>Called once the launch is over, with whether it was killed: for backends whose command outlives its launcher (gVisor).</summary>
+    public Action<bool>? Completed { get; init; }
+
     public string CommandLine => string.Join(' ', new[] { FileName }.Concat(Arguments));
 }
 

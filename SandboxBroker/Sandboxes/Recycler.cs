@@ -7,11 +7,12 @@ namespace AgentCloud.SandboxBroker.Sandboxes;
 /// Makes a used slot fit to serve again: kill every process, wipe workspace and /tmp, reset the environment,
 /// then verify (no file, no process, no variable left). A slot that fails the scan is destroyed.
 /// </summary>
-public sealed class Recycler(SlotLayout layout, IOptions<SandboxBrokerOptions> options, ILogger<Recycler> logger)
+public sealed class Recycler(SlotLayout layout, IOptions<SandboxBrokerOptions> options, ILogger<Recycler> logger, SlotSandboxes sandboxes)
 {
     /// <summary>True when the slot is clean and may go back to its pool; false when it was destroyed.</summary>
     public bool Recycle(SandboxSlot slot)
     {
+        var sandboxLeft = sandboxes.Stop(slot);
         SlotProcesses.KillAll(slot.Uid);
         try
         {
@@ -27,15 +28,50 @@ public sealed class Recycler(SlotLayout layout, IOptions<SandboxBrokerOptions> o
             logger.LogWarning(e, "Wiping slot {SlotId} failed", slot.SlotId);
         }
         ResetEnvironment(slot);
-        var leftovers = Scan(slot);
+        var leftovers = sandboxLeft is null ? Scan(slot) : [.. Scan(slot), sandboxLeft];
         if (leftovers.Count == 0)
         {
             slot.Uses++;
-            return true;
+            return TryStartSandbox(slot);
         }
         logger.LogWarning("Slot {SlotId} failed its verification scan and is destroyed: {Leftovers}", slot.SlotId, string.Join("; ", leftovers));
         Destroy(slot);
         return false;
+    }
+
+    /// <summary>Readies a new slot: the template's environment and, for a backend with a per-slot sandbox, that sandbox booted.</summary>
+    public void Prepare(SandboxSlot slot)
+    {
+        ResetEnvironment(slot);
+        try
+        {
+            sandboxes.Start(slot);
+        }
+        catch (IOException e)
+        {
+            logger.LogError(e, "Slot {SlotId} could not start its sandbox and is destroyed", slot.SlotId);
+            Destroy(slot);
+            throw new SandboxRefusal(RefusalKind.Busy, $"A {slot.Level} sandbox could not be started on this host just now; try again shortly.");
+        }
+    }
+
+    /// <summary>At broker start: ends per-slot sandboxes a previous run left behind.</summary>
+    public int ReclaimSandboxes() => sandboxes.ReclaimOrphans();
+
+    /// <summary>A recycled slot gets a fresh per-slot sandbox around its wiped folders; one that does not start is destroyed.</summary>
+    private bool TryStartSandbox(SandboxSlot slot)
+    {
+        try
+        {
+            sandboxes.Start(slot);
+            return true;
+        }
+        catch (IOException e)
+        {
+            logger.LogError(e, "Slot {SlotId} could not restart its sandbox and is destroyed", slot.SlotId);
+            Destroy(slot);
+            return false;
+        }
     }
 
     public void ResetEnvironment(SandboxSlot slot)
@@ -85,6 +121,7 @@ public sealed class Recycler(SlotLayout layout, IOptions<SandboxBrokerOptions> o
     /// <summary>Kills the slot's processes and removes its folder, record and uid; logs what could not be removed.</summary>
     public void Destroy(SandboxSlot slot)
     {
+        sandboxes.Stop(slot);
         SlotProcesses.KillAll(slot.Uid);
         try
         {

@@ -112,7 +112,7 @@ public sealed partial class SandboxManager(
             if (!warm)
             {
                 slot = layout.CreateSlot(key);
-                recycler.ResetEnvironment(slot);
+                recycler.Prepare(slot);
             }
             try
             {
@@ -126,9 +126,10 @@ public sealed partial class SandboxManager(
                 };
                 sandbox.Cgroup = cgroups.CreateSandboxGroup(sandbox.Id);
                 var reachable = Options.PlatformGatewayUrl is null ? policy.Egress : [.. policy.Egress, SandboxBrokerOptions.PlatformGatewayHost];
-                if (reachable.Count > 0 && level == IsolationLevels.Bubblewrap)
+                var slotSandbox = catalog.Backend(level) as ISlotSandboxBackend;
+                if (reachable.Count > 0 && (level == IsolationLevels.Bubblewrap || slotSandbox is not null))
                 {
-                    sandbox.EgressSocket = layout.EgressSocketPath(sandbox.Id);
+                    sandbox.EgressSocket = slotSandbox?.EgressSocketPath(slot) ?? layout.EgressSocketPath(sandbox.Id);
                     sandbox.EgressListener = egress.Listen(sandbox.EgressSocket, slot.Uid, new DomainAllowlist(reachable), caller.TenantId, sandbox.Id, sandbox.RunId);
                 }
                 _leases[sandbox.Id] = sandbox;
@@ -385,6 +386,7 @@ public sealed partial class SandboxManager(
     /// <summary>At start: every slot on disk belongs to a previous run of the broker; kill its processes and remove it.</summary>
     public int ReclaimOrphans()
     {
+        recycler.ReclaimSandboxes();
         var reclaimed = 0;
         foreach (var record in layout.Records().ToList())
         {

@@ -75,7 +75,7 @@ public sealed class WarmPools(SlotLayout layout, Recycler recycler, IsolationCat
                 try
                 {
                     var slot = layout.CreateSlot(key);
-                    recycler.ResetEnvironment(slot);
+                    recycler.Prepare(slot);
                     queue.Push(slot);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or SandboxRefusal)

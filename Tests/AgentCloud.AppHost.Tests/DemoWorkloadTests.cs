@@ -33,6 +33,11 @@ public sealed class DemoWorkloadTests(PlatformFixture platform)
             Assert.True(r["errors"]!.GetValue<int>() == 0, $"the {tier} agent saw errors: {r["lastError"]}");
             Assert.True(r["fileRoundTrip"]!.GetValue<bool>(), $"the {tier} agent's file round trip failed");
             Assert.NotEqual("none", r["isolation"]!.GetValue<string>());
+            if (tier != "free")
+            {
+                // Pro and enterprise list gvisor first: they get it wherever this host's runsc can start a sandbox.
+                Assert.Equal(RunscRunsHere() ? "gvisor" : "bubblewrap", r["isolation"]!.GetValue<string>());
+            }
             if (tier == "free")
             {
                 // The noisy neighbour was held to its own limit (its own agent shares that limit, so it may be refused too)...
@@ -68,5 +73,26 @@ public sealed class DemoWorkloadTests(PlatformFixture platform)
             await Task.Delay(500);
         }
         Assert.Fail($"tenant {tenantId}: the ledger holds {seen} (events, input, output); the agent counted {(chats, prompt, completion)}");
+    }
+
+    private static bool RunscRunsHere()
+    {
+        try
+        {
+            using var runsc = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("runsc", ["--rootless", "--network=none", "do", "/usr/bin/true"])
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true,
+            })!;
+            if (!runsc.WaitForExit(TimeSpan.FromSeconds(30)))
+            {
+                runsc.Kill(entireProcessTree: true);
+                return false;
+            }
+            return runsc.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
     }
 }

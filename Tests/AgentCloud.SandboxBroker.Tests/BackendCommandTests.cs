@@ -86,47 +86,12 @@ public sealed class BackendCommandTests
     }
 
     [Fact]
-    public void Gvisor_command_runs_an_oci_bundle_with_no_network_readonly_usr_and_rlimits()
-    {
-        var backend = new GvisorBackend(Options, new HostProbe());
-        var launch = backend.BuildLaunch(Slot, Spec);
-        var spec = backend.BuildSpec(Slot, Spec);
-
-        Assert.Contains("runsc", launch.Arguments);
-        Assert.Contains("--network=none", launch.Arguments);
-        Assert.Equal("/srv/sbx/tenants/t/sabc/oci", launch.Arguments[launch.Arguments.ToList().IndexOf("--bundle") + 1]);
-        Assert.Contains("/srv/sbx/tenants/t/sabc/oci/config.json", launch.FilesToWrite.Keys);
-        Assert.Equal(612345, (int)spec["process"]!["user"]!["uid"]!);
-        Assert.Equal("/workspace", (string)spec["process"]!["cwd"]!);
-        Assert.Equal(["python3", "main.py"], spec["process"]!["args"]!.AsArray().Select(a => (string)a!));
-        var usr = spec["mounts"]!.AsArray().Single(m => (string)m!["destination"]! == "/usr");
-        Assert.Contains("ro", usr!["options"]!.AsArray().Select(o => (string)o!));
-        Assert.Contains("network", spec["linux"]!["namespaces"]!.AsArray().Select(n => (string)n!["type"]!));
-        Assert.Contains("RLIMIT_NPROC", spec["process"]!["rlimits"]!.AsArray().Select(r => (string)r!["type"]!));
-    }
-
-    [Fact]
     public void Firecracker_is_unavailable_without_kvm_and_says_so()
     {
         Assert.Contains("firecracker", new FirecrackerBackend(Options, new NothingInstalled()).Probe().Reason);
         var noKvm = new FirecrackerBackend(Options, new EverythingButKvm()).Probe();
         Assert.False(noKvm.Available);
         Assert.Contains("/dev/kvm", noKvm.Reason);
-    }
-
-    [Fact]
-    public void Firecracker_config_boots_the_configured_images_read_only_root_and_no_network_interface()
-    {
-        var backend = new FirecrackerBackend(Options, new HostProbe());
-        var launch = backend.BuildLaunch(Slot, Spec);
-        var config = backend.BuildConfig(Slot, Spec);
-
-        Assert.Equal(["--no-api", "--id", "sabc", "--config-file", "/srv/sbx/tenants/t/sabc/firecracker.json"], launch.Arguments.SkipWhile(a => a != "firecracker").Skip(1));
-        Assert.Equal("/images/vmlinux", (string)config["boot-source"]!["kernel_image_path"]!);
-        var root = config["drives"]!.AsArray().Single(d => (bool)d!["is_root_device"]!);
-        Assert.Equal("/images/rootfs.ext4", (string)root!["path_on_host"]!);
-        Assert.True((bool)root["is_read_only"]!);
-        Assert.Empty(config["network-interfaces"]!.AsArray());
     }
 
     [Fact]

@@ -129,7 +129,12 @@ public sealed class FileEscapeTests(BrokerFixture fixture)
     {
         var client = Broker.ClientFor("files-missing");
         var sandbox = await client.CreateSandboxAsync();
-        await client.ShAsync(sandbox.Id, "mkdir folder && mkfifo pipe");
+        await client.ShAsync(sandbox.Id, "mkdir folder");
+        // Made from the host: under gVisor a FIFO made inside lives only in the sandbox's kernel, never in the folder.
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", Path.Combine(Broker.SlotOf("files-missing", sandbox.Id).Workspace, "pipe")))
+        {
+            await mkfifo.WaitForExitAsync();
+        }
 
         using var missing = await client.GetAsync($"/v1/sandboxes/{sandbox.Id}/files/nope.txt");
         using var folder = await client.GetAsync($"/v1/sandboxes/{sandbox.Id}/files/folder");

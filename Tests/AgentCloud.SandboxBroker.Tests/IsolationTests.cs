@@ -1,3 +1,5 @@
+using AgentCloud.SandboxBroker.Isolation;
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Sockets;
 using AgentCloud.SandboxBroker.Sandboxes;
@@ -73,19 +75,19 @@ public sealed class IsolationTests(BrokerFixture fixture)
         var client = Broker.ClientFor("iso-procs");
         var mine = await client.CreateSandboxAsync();
         var other = await client.CreateSandboxAsync();
-        var otherUid = Broker.SlotOf("iso-procs", other.Id).Uid;
+        var otherSlot = Broker.SlotOf("iso-procs", other.Id);
         using var stop = new CancellationTokenSource();
         var sleeper = client.ExecAsync(other.Id, ["sleep", "30"], timeoutSeconds: 30);
-        await WaitUntil(() => SlotProcesses.Find(otherUid).Count > 0);
-        var hostPids = SlotProcesses.Find(otherUid);
+        await WaitUntil(() => SandboxProcesses.TenantCommands(Broker, otherSlot).Contains("sleep"));
+        var hostPids = SandboxProcesses.OnHost(Broker, otherSlot);
 
         var result = await client.ShAsync(mine.Id, $"ls /proc | grep -E '^[0-9]+$' | wc -l; for p in {string.Join(' ', hostPids)}; do kill -9 $p && echo KILLED; done; ps -eo comm");
 
         Assert.DoesNotContain("KILLED", result.Stdout);
         Assert.DoesNotContain("sleep", result.Stdout);
-        Assert.NotEmpty(SlotProcesses.Find(otherUid));
+        Assert.Contains("sleep", SandboxProcesses.TenantCommands(Broker, otherSlot));
         await client.DeleteAsync($"/v1/sandboxes/{other.Id}");
-        await WaitUntil(() => SlotProcesses.Find(otherUid).Count == 0);
+        await WaitUntil(() => SandboxProcesses.TenantCommands(Broker, otherSlot).Count == 0);
         _ = await Record.ExceptionAsync(() => sleeper);
     }
 
@@ -124,13 +126,13 @@ print(open("/proc/net/dev").read())
     {
         var client = Broker.ClientFor("iso-timeout");
         var sandbox = await client.CreateSandboxAsync();
-        var uid = Broker.SlotOf("iso-timeout", sandbox.Id).Uid;
+        var slot = Broker.SlotOf("iso-timeout", sandbox.Id);
 
         var result = await client.ShAsync(sandbox.Id, "sleep 120 & sleep 120 & echo started; sleep 120", timeoutSeconds: 1);
 
         Assert.True(result.TimedOut);
         Assert.Contains("started", result.Stdout);
-        await WaitUntil(() => SlotProcesses.Find(uid).Count == 0);
+        await WaitUntil(() => SandboxProcesses.TenantCommands(Broker, slot).Count == 0);
     }
 
     [Fact]

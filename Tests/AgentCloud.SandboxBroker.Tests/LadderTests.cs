@@ -1,3 +1,4 @@
+using AgentCloud.SandboxBroker.Isolation;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -172,7 +173,7 @@ public sealed class LadderTests(BrokerFixture fixture)
         var usage = Assert.Single(events)!;
         Assert.Equal("ladder-usage", usage.TenantId);
         Assert.Equal("sandbox", usage.Kind);
-        Assert.Equal("sandbox:bubblewrap", usage.Resource);
+        Assert.Equal($"sandbox:{sandbox.Isolation}", usage.Resource);
         Assert.True(usage.SandboxSeconds > 0);
     }
 
@@ -191,4 +192,8 @@ public sealed class LadderTests(BrokerFixture fixture)
         await IsolationTests.WaitUntil(() => Broker.Manager.Find("ladder-gone", sandbox.Id) is null && !Directory.Exists(area));
         Assert.NotNull(Broker.Manager.Find("ladder-stays", other.Id));
     }
+
+    /// <summary>Asks the host itself, not the broker under test: a container start with this host's runsc.</summary>
+    private static bool GvisorRuns() => new GvisorBackend(
+        Microsoft.Extensions.Options.Options.Create(new SandboxBrokerOptions { Root = BrokerFactory.NewRoot() }), new HostProbe()).Probe().Available;
 }

@@ -19,12 +19,13 @@ public sealed class LifecycleTests : IAsyncLifetime
     {
         await using var broker = new BrokerFactory(_redis.ConnectionString, new Dictionary<string, string?>
         {
-            ["SandboxBroker:IdleTimeout"] = "00:00:01",
+            ["SandboxBroker:IdleTimeout"] = "00:00:02",
             ["SandboxBroker:SweepInterval"] = "00:00:00.200",
         });
         var client = broker.ClientFor("life-idle");
-        var idle = await client.CreateSandboxAsync();
+        // The short one first: a cold start (gVisor boots a sandbox) must not eat the idle one's second.
         var short_ = await client.CreateSandboxAsync(new { timeoutSeconds = 1 });
+        var idle = await client.CreateSandboxAsync();
         var workspace = broker.SlotOf("life-idle", idle.Id).Workspace;
         await client.ShAsync(idle.Id, "echo x > file");
 
