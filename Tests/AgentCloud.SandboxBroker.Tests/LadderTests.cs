@@ -1,4 +1,3 @@
-using AgentCloud.SandboxBroker.Isolation;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
