@@ -17,7 +17,8 @@ public sealed partial class SchemaInstance
     private const int MaxDepth = 16;
     private const int MaxStringLength = 120;
 
-    [GeneratedRegex("""(?<![\w.-])(?<name>[A-Za-z_][\w-]*)\s*[=:]\s*(?:"(?<value>[^"]*)"|'(?<value>[^']*)'|(?<value>[^\s,;"']+))""")]
+    // The value is read in a lookahead so that "ticket: title=x" still yields title=x.
+    [GeneratedRegex("""(?<![\w.-])(?<name>[A-Za-z_][\w-]*)\s*[=:]\s*(?=(?<quote>["'])(?<value>.*?)\k<quote>|(?<value>[^\s,;"']+))""")]
     private static partial Regex Hint();
 
     private readonly JsonObject _root;
@@ -30,7 +31,7 @@ public sealed partial class SchemaInstance
         foreach (Match m in Hint().Matches(prompt))
         {
             var value = m.Groups["value"].Value;
-            _hints.TryAdd(m.Groups["name"].Value, m.Value.EndsWith('"') || m.Value.EndsWith('\'') ? value : value.TrimEnd('.', '!', '?'));
+            _hints.TryAdd(m.Groups["name"].Value, m.Groups["quote"].Success ? value : value.TrimEnd('.', '!', '?'));
         }
         var text = prompt.Trim();
         _text = text.Length == 0 ? "example" : text.Length > MaxStringLength ? text[..MaxStringLength].TrimEnd() : text;

@@ -46,6 +46,17 @@ public sealed class SchemaInstanceTests
         Assert.Equal("""{"city":"New York","days":3,"level":"high","metric":false}""", value.ToJsonString());
     }
 
+    [Theory]
+    [InlineData("File a ticket: title=\"Printer on fire\"", "Printer on fire")]
+    [InlineData("title: 'Printer on fire', please", "Printer on fire")]
+    [InlineData("Open one with title=Printer.", "Printer")]
+    public void A_spelled_out_value_is_found_after_other_colons(string prompt, string expected)
+    {
+        var schema = Schema("""{"type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}}""");
+
+        Assert.Equal(expected, SchemaInstance.Create(schema, prompt)!["title"]!.GetValue<string>());
+    }
+
     [Fact]
     public void Numbers_strings_and_arrays_respect_their_bounds()
     {
