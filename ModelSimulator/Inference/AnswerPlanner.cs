@@ -8,33 +8,34 @@ namespace AgentCloud.ModelSimulator.Inference;
 /// <summary>
 /// Decides what a chat answers, deterministically from its request: tool calls (see <see cref="ToolSelection"/>),
 /// else JSON when <c>response_format</c> asks for it, else prose, which after a tool result first repeats that result.
-/// <c>max_tokens</c> cuts every kind; <c>min_tokens</c> lengthens only prose.
+/// <c>max_tokens</c> (else what is left of the context) cuts every kind; <c>min_tokens</c> lengthens only prose.
 /// </summary>
 public sealed class AnswerPlanner(SimTokenizer tokenizer)
 {
     private const int MaxQuotedResult = 400;
 
-    public Answer Plan(ChatRequest request, string prompt)
+    public Answer Plan(ChatRequest request, string prompt, int contextLeft)
     {
+        var limit = request.MaxTokens ?? contextLeft;
         var lastUser = request.Messages.LastOrDefault(m => m.Role == "user")?.Text ?? "";
         var tools = ToolSelection.Choose(request);
         if (tools.Count > 0)
         {
-            return ToolCalls(request.Model, prompt, tools, lastUser).Cut(request.MaxTokens);
+            return ToolCalls(request.Model, prompt, tools, lastUser).Cut(limit);
         }
         var natural = TextGenerator.PlanFor(request.Model, prompt, null, request.MinTokens);
         var words = string.Concat(TextGenerator.Tokens(natural));
         switch (request.ResponseFormat.Kind)
         {
             case ResponseFormatKind.JsonObject:
-                return Text(new JsonObject { ["answer"] = words.Trim() }.ToJsonString()).Cut(request.MaxTokens);
+                return Text(new JsonObject { ["answer"] = words.Trim() }.ToJsonString()).Cut(limit);
             case ResponseFormatKind.JsonSchema:
-                return Text(SchemaInstance.Create(request.ResponseFormat.Schema!, lastUser)?.ToJsonString() ?? "null").Cut(request.MaxTokens);
+                return Text(SchemaInstance.Create(request.ResponseFormat.Schema!, lastUser)?.ToJsonString() ?? "null").Cut(limit);
         }
         var results = ToolResults(request.Messages);
         return results.Length == 0
             ? Answer.FromProse(TextGenerator.PlanFor(request.Model, prompt, request.MaxTokens, request.MinTokens))
-            : Text(results.TrimEnd() + words).Cut(request.MaxTokens);
+            : Text(results.TrimEnd() + words).Cut(limit);
     }
 
     private Answer Text(string text) => new(Answer.Split(text, tokenizer).ToList(), [], false);

@@ -15,6 +15,12 @@ namespace AgentCloud.ModelSimulator.Inference;
 public sealed partial class SchemaInstance
 {
     private const int MaxDepth = 16;
+
+    /// <summary>
+    /// What one instance may spend, in values plus string characters: a tenant's schema asking for a billion items or
+    /// characters, or nesting wide arrays deep, gets a bounded answer (cut short, as a model would run out of tokens).
+    /// </summary>
+    public const int Budget = 32_768;
     private const int MaxStringLength = 120;
 
     // The value is read in a lookahead so that "ticket: title=x" still yields title=x.
@@ -24,6 +30,7 @@ public sealed partial class SchemaInstance
     private readonly JsonObject _root;
     private readonly Dictionary<string, string> _hints = new(StringComparer.OrdinalIgnoreCase);
     private readonly string _text;
+    private int _remaining = Budget;
 
     private SchemaInstance(JsonObject root, string prompt)
     {
@@ -42,6 +49,10 @@ public sealed partial class SchemaInstance
 
     private JsonNode? Value(JsonNode? node, string? property, int depth)
     {
+        if (--_remaining < 0)
+        {
+            return null;
+        }
         if (depth > MaxDepth || node is not JsonObject schema)
         {
             return StringValue(null, property);
@@ -116,6 +127,10 @@ public sealed partial class SchemaInstance
         var items = new JsonArray();
         for (var i = 0; i < count; i++)
         {
+            if (_remaining <= 0)
+            {
+                break;
+            }
             items.Add(Value(schema["items"], property, depth + 1));
         }
         return items;
@@ -152,8 +167,9 @@ public sealed partial class SchemaInstance
         }
         if (Int(schema?["minLength"]) is { } min && text.Length < min)
         {
-            text = text.PadRight(min, 'x');
+            text = text.PadRight(Math.Min(min, Math.Max(text.Length, _remaining)), 'x');
         }
+        _remaining -= text.Length;
         return JsonValue.Create(text);
     }
 

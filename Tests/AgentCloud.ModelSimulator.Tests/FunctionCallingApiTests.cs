@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AgentCloud.ModelSimulator.Extensions;
 using AgentCloud.ModelSimulator.Inference;
 using AgentCloud.ServiceDefaults.Contracts;
 
@@ -172,6 +173,22 @@ public sealed class FunctionCallingApiTests(SimulatorApiTests.Host host) : IClas
 
         Assert.Equal("length", answer["choices"]![0]!["finish_reason"]!.GetValue<string>());
         Assert.True(answer["usage"]!["completion_tokens"]!.GetValue<int>() <= 4);
+    }
+
+    [Fact]
+    public async Task A_tool_schema_asking_for_two_billion_items_gets_a_bounded_answer_within_the_context()
+    {
+        var body = Body("get_weather " + Guid.NewGuid());
+        body["tools"]![0]!["function"]!["parameters"] = JsonNode.Parse("""
+            {"type": "object", "required": ["days"], "properties": {"days": {"type": "array", "minItems": 2000000000, "items": {"type": "string", "minLength": 1000}}}}
+            """);
+
+        var answer = await PostAsync(body);
+
+        var usage = answer["usage"]!;
+        var arguments = answer["choices"]![0]!["message"]!["tool_calls"]![0]!["function"]!["arguments"]!.GetValue<string>();
+        Assert.InRange(arguments.Length, 1000, 4 * SchemaInstance.Budget);
+        Assert.InRange(usage["completion_tokens"]!.GetValue<int>(), 1, new SimulatorOptions().MaxModelTokens - usage["prompt_tokens"]!.GetValue<int>());
     }
 
     [Fact]

@@ -103,4 +103,15 @@ public sealed class SchemaInstanceTests
         Assert.Contains("\"next\":{\"next\":", value.ToJsonString());
         Assert.EndsWith("\"loop\"}}}}}}}}", value.ToJsonString());
     }
+
+    [Theory]
+    [InlineData("""{"type": "array", "minItems": 2000000000, "items": {"type": "integer"}}""")]
+    [InlineData("""{"type": "string", "minLength": 2000000000}""")]
+    [InlineData("""{"type": "array", "minItems": 64, "items": {"type": "array", "minItems": 64, "items": {"type": "array", "minItems": 64, "items": {"type": "array", "minItems": 64, "items": {"type": "string", "minLength": 64}}}}}""")]
+    public void A_hostile_schema_gets_a_bounded_answer(string json)
+    {
+        var value = SchemaInstance.Create(Schema(json), "x");
+
+        Assert.InRange(value?.ToJsonString().Length ?? 0, 1, 4 * SchemaInstance.Budget);
+    }
 }

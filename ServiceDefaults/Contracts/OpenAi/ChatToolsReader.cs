@@ -101,8 +101,11 @@ public static partial class ChatToolsReader
             {
                 case "none":
                     return ToolChoice.None;
-                case "auto" or "required" when tools.Count == 0:
-                    problem = $"'tool_choice' \"{mode}\" needs 'tools'; define at least one function.";
+                case "auto" when tools.Count == 0:
+                    // Nothing to choose from: some clients send "auto" with an empty tool list.
+                    return ToolChoice.None;
+                case "required" when tools.Count == 0:
+                    problem = "'tool_choice' \"required\" needs 'tools'; define at least one function.";
                     return null;
                 case "auto":
                     return ToolChoice.Auto;
