@@ -43,7 +43,8 @@ public static class ChatCompletionsApi
             return Problems.Create(400, "context-length-exceeded", "Context length exceeded",
                 $"The prompt has {ids.Count} tokens and max_tokens asks for {request.MaxTokens ?? 0} more; the model's context is {o.MaxModelTokens} tokens.");
         }
-        using var run = await engine.StartAsync(new ChatJob(request.Model, prompt, ids, request.MaxTokens, request.MinTokens, request.CacheSalt, planner.Plan(request, prompt, o.MaxModelTokens - ids.Count)), http.RequestAborted);
+        var answer = planner.Plan(request, prompt, o.MaxModelTokens - ids.Count);
+        using var run = await engine.StartAsync(new ChatJob(request.Model, prompt, ids, request.MaxTokens, request.MinTokens, request.CacheSalt, answer), http.RequestAborted);
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         var created = time.GetUtcNow().ToUnixTimeSeconds();
         var report = new SimulatorReport(o.InstanceName, run.ModelledTtft.TotalMilliseconds, run.Queued.TotalMilliseconds);
