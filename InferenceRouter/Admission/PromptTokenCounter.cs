@@ -1,3 +1,4 @@
+using AgentCloud.ServiceDefaults.Contracts;
 using Microsoft.ML.Tokenizers;
 
 namespace AgentCloud.InferenceRouter.Admission;
@@ -8,4 +9,10 @@ public sealed class PromptTokenCounter
     private readonly TiktokenTokenizer _tokenizer = TiktokenTokenizer.CreateForEncoding("cl100k_base");
 
     public int Count(string text) => _tokenizer.CountTokens(text);
+
+    /// <summary>
+    /// A chat's prompt as the model reads it: the tool definitions and any JSON schema it must answer in count too
+    /// (they are in the model's context), as do the arguments of tool calls earlier in the conversation.
+    /// </summary>
+    public int CountPrompt(ChatRequest request) => Count(PromptText.Render(request));
 }

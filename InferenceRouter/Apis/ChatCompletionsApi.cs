@@ -7,7 +7,11 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AgentCloud.InferenceRouter.Apis;
 
-/// <summary>OpenAI-compatible chat completions for the calling tenant: validated, admitted, routed, relayed, metered.</summary>
+/// <summary>
+/// OpenAI-compatible chat completions for the calling tenant: validated, admitted, routed, relayed, metered. The body
+/// goes upstream as sent (tools, tool_choice, parallel_tool_calls, response_format included); only the router's own
+/// fields (cache_salt, stream_options) are set on it.
+/// </summary>
 public static class ChatCompletionsApi
 {
     public static RouteGroupBuilder MapChatCompletionsApi(this IEndpointRouteBuilder app)
@@ -29,7 +33,7 @@ public static class ChatCompletionsApi
         {
             return Problems.BadRequest(problem!);
         }
-        var promptTokens = services.Tokens.Count(PromptText.Render(request.Messages));
+        var promptTokens = services.Tokens.CountPrompt(request);
         var call = new InferenceCall
         {
             Context = ctx,

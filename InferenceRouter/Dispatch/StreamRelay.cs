@@ -77,6 +77,17 @@ public static class StreamRelay
                 {
                     tally.AddStreamed(piece);
                 }
+                // Tool calls are output too: their names and argument fragments count, as the upstream bills them.
+                foreach (var call in choice?["delta"]?["tool_calls"] as JsonArray ?? [])
+                {
+                    foreach (var field in new[] { "name", "arguments" })
+                    {
+                        if (call?["function"]?[field] is JsonValue value && value.TryGetValue<string>(out var text))
+                        {
+                            tally.AddStreamed(text);
+                        }
+                    }
+                }
             }
             var reported = UsageJson.TryReport(chunk["usage"], tally);
             return !(reported && choices.Count == 0);

@@ -19,7 +19,7 @@ public static class ChatCompletionsApi
     }
 
     public static async Task<Results<JsonHttpResult<ChatCompletion>, ProblemHttpResult, EmptyHttpResult>> CreateCompletion(
-        HttpContext http, ChatEngine engine, SimTokenizer tokenizer, IOptions<SimulatorOptions> options, TimeProvider time)
+        HttpContext http, ChatEngine engine, AnswerPlanner planner, SimTokenizer tokenizer, IOptions<SimulatorOptions> options, TimeProvider time)
     {
         var o = options.Value;
         var (body, malformed) = await OpenAiJson.ReadObjectAsync(http.Request.Body, http.RequestAborted);
@@ -36,14 +36,15 @@ public static class ChatCompletionsApi
         {
             return Problems.NotFound($"The model '{request.Model}' is not served here; models: {string.Join(", ", o.Models)}.");
         }
-        var prompt = PromptText.Render(request.Messages);
+        var prompt = PromptText.Render(request);
         var ids = tokenizer.Encode(prompt);
         if (ids.Count + (request.MaxTokens ?? 0) > o.MaxModelTokens)
         {
             return Problems.Create(400, "context-length-exceeded", "Context length exceeded",
                 $"The prompt has {ids.Count} tokens and max_tokens asks for {request.MaxTokens ?? 0} more; the model's context is {o.MaxModelTokens} tokens.");
         }
-        using var run = await engine.StartAsync(new ChatJob(request.Model, prompt, ids, request.MaxTokens, request.MinTokens, request.CacheSalt), http.RequestAborted);
+        var answer = planner.Plan(request, prompt, o.MaxModelTokens - ids.Count);
+        using var run = await engine.StartAsync(new ChatJob(request.Model, prompt, ids, request.MaxTokens, request.MinTokens, request.CacheSalt, answer), http.RequestAborted);
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         var created = time.GetUtcNow().ToUnixTimeSeconds();
         var report = new SimulatorReport(o.InstanceName, run.ModelledTtft.TotalMilliseconds, run.Queued.TotalMilliseconds);
@@ -53,9 +54,14 @@ public static class ChatCompletionsApi
             await StreamAsync(http, run, id, created, request, usage, report);
             return TypedResults.Empty;
         }
-        var text = string.Concat(await run.TokensAsync(http.RequestAborted).ToListAsync(http.RequestAborted));
+        // Every piece is awaited so a whole answer takes as long as a streamed one.
+        await foreach (var _ in run.TokensAsync(http.RequestAborted))
+        {
+        }
+        var calls = run.Answer.ProducedToolCalls.Select(c => new ToolCallShape(c.Id, "function", new FunctionCallShape(c.Name, c.Arguments))).ToList();
+        var message = new AssistantMessage("assistant", run.Answer.Content, calls.Count > 0 ? calls : null);
         return TypedResults.Json(new ChatCompletion(id, "chat.completion", created, request.Model,
-            [new Choice(0, new AssistantMessage("assistant", text), run.FinishReason)], usage, report), OpenAiShapes.Json);
+            [new Choice(0, message, run.FinishReason)], usage, report), OpenAiShapes.Json);
     }
 
     private static async Task StreamAsync(HttpContext http, ChatRun run, string id, long created, ChatRequest request, Usage usage, SimulatorReport report)
@@ -64,10 +70,17 @@ public static class ChatCompletionsApi
         http.Response.Headers.CacheControl = "no-cache";
         var ct = http.RequestAborted;
         ChatCompletionChunk Chunk(Delta delta, string? finish) => new(id, "chat.completion.chunk", created, request.Model, [new ChunkChoice(0, delta, finish)]);
-        await WriteEventAsync(http, Chunk(new Delta(Role: "assistant", Content: ""), null), ct);
-        await foreach (var token in run.TokensAsync(ct))
+        var calls = run.Answer.ToolCalls;
+        await WriteEventAsync(http, Chunk(new Delta(Role: "assistant", Content: calls.Count == 0 ? "" : null), null), ct);
+        await foreach (var piece in run.TokensAsync(ct))
         {
-            await WriteEventAsync(http, Chunk(new Delta(Content: token), null), ct);
+            var delta = piece switch
+            {
+                { IsContent: true } => new Delta(Content: piece.Text),
+                { ToolCallStart: true } => new Delta(ToolCalls: [new ToolCallDelta(piece.ToolIndex, calls[piece.ToolIndex].Id, "function", new FunctionDelta(piece.Text, ""))]),
+                _ => new Delta(ToolCalls: [new ToolCallDelta(piece.ToolIndex, Function: new FunctionDelta(Arguments: piece.Text))]),
+            };
+            await WriteEventAsync(http, Chunk(delta, null), ct);
         }
         await WriteEventAsync(http, Chunk(new Delta(), run.FinishReason), ct);
         if (request.IncludeUsage)

@@ -34,6 +34,7 @@ internal static class Extensions
             return new LatencyModel(o.BaseTtftMs, o.PrefillMsPerToken, o.CachedPrefillMsPerToken, o.TpotMs);
         });
         builder.Services.AddSingleton<ChatEngine>();
+        builder.Services.AddSingleton<AnswerPlanner>();
     }
 
     private static SimulatorOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<SimulatorOptions>>().Value;

@@ -2,8 +2,11 @@ using System.Runtime.CompilerServices;
 
 namespace AgentCloud.ModelSimulator.Inference;
 
-/// <summary>A chat to run: the rendered prompt, its token ids, and the request's limits and cache salt.</summary>
-public sealed record ChatJob(string Model, string Prompt, IReadOnlyList<int> PromptIds, int? MaxTokens, int MinTokens, string? CacheSalt);
+/// <summary>
+/// A chat to run: the rendered prompt, its token ids, and the request's limits and cache salt; <see cref="Answer"/>
+/// when the answer is already planned (tool calls, JSON), else prose is generated from the prompt.
+/// </summary>
+public sealed record ChatJob(string Model, string Prompt, IReadOnlyList<int> PromptIds, int? MaxTokens, int MinTokens, string? CacheSalt, Answer? Answer = null);
 
 /// <summary>
 /// Runs chats as a model server would: wait for a slot, look the prompt up in the prefix cache, wait the modelled
@@ -21,8 +24,8 @@ public sealed class ChatEngine(PrefixKvCache cache, InferenceSlots slots, Latenc
             var cached = cache.Admit(job.PromptIds, job.CacheSalt);
             var ttft = latency.TimeToFirstToken(job.PromptIds.Count, cached);
             await DelayAsync(ttft, cancellationToken);
-            var plan = TextGenerator.PlanFor(job.Model, job.Prompt, job.MaxTokens, job.MinTokens);
-            return new ChatRun(job.PromptIds.Count, cached, ttft, queued, plan, slot, latency.TimePerOutputToken, DelayAsync);
+            var answer = job.Answer ?? Answer.FromProse(TextGenerator.PlanFor(job.Model, job.Prompt, job.MaxTokens, job.MinTokens));
+            return new ChatRun(job.PromptIds.Count, cached, ttft, queued, answer, slot, latency.TimePerOutputToken, DelayAsync);
         }
         catch
         {
@@ -35,32 +38,33 @@ public sealed class ChatEngine(PrefixKvCache cache, InferenceSlots slots, Latenc
         delay > TimeSpan.Zero ? Task.Delay(delay, time, cancellationToken) : Task.CompletedTask;
 }
 
-/// <summary>A started chat: its prompt accounting and its tokens; holds the slot until disposed or fully read.</summary>
+/// <summary>A started chat: its prompt accounting and its answer's pieces; holds the slot until disposed or fully read.</summary>
 public sealed class ChatRun(
-    int promptTokens, int cachedTokens, TimeSpan ttft, TimeSpan queued, TextGenerator.Plan plan, IDisposable slot,
+    int promptTokens, int cachedTokens, TimeSpan ttft, TimeSpan queued, Answer answer, IDisposable slot,
     TimeSpan tpot, Func<TimeSpan, CancellationToken, Task> delay) : IDisposable
 {
     public int PromptTokens => promptTokens;
     public int CachedTokens => cachedTokens;
     public TimeSpan ModelledTtft => ttft;
     public TimeSpan Queued => queued;
-    public int CompletionTokens => plan.Length;
-    public string FinishReason => plan.Truncated ? "length" : "stop";
+    public Answer Answer => answer;
+    public int CompletionTokens => answer.CompletionTokens;
+    public string FinishReason => answer.FinishReason;
 
-    /// <summary>The first token at once (its time is in the TTFT already), each next one after a time per output token.</summary>
-    public async IAsyncEnumerable<string> TokensAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The first piece at once (its time is in the TTFT already), each next one after a time per output token it costs.</summary>
+    public async IAsyncEnumerable<AnswerPiece> TokensAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         try
         {
             var first = true;
-            foreach (var token in TextGenerator.Tokens(plan))
+            foreach (var piece in answer.Pieces)
             {
                 if (!first)
                 {
-                    await delay(tpot, cancellationToken);
+                    await delay(tpot * Math.Max(1, piece.Tokens), cancellationToken);
                 }
                 first = false;
-                yield return token;
+                yield return piece;
             }
         }
         finally

@@ -14,4 +14,16 @@ public sealed record ChatRequest(
     bool Stream,
     bool IncludeUsage,
     string? CacheSalt,
-    JsonObject Body);
+    JsonObject Body)
+{
+    /// <summary>The functions the model may call (<c>tools</c>), in the order given.</summary>
+    public IReadOnlyList<ChatTool> Tools { get; init; } = [];
+
+    /// <summary><c>tool_choice</c>: <c>auto</c> when tools are given and it is absent, else <c>none</c>.</summary>
+    public ToolChoice ToolChoice { get; init; } = ToolChoice.None;
+
+    /// <summary><c>parallel_tool_calls</c>, true unless the client said false.</summary>
+    public bool ParallelToolCalls { get; init; } = true;
+
+    public ResponseFormat ResponseFormat { get; init; } = ResponseFormat.Text;
+}

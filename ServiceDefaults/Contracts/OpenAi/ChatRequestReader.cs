@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 
 namespace AgentCloud.ServiceDefaults.Contracts;
@@ -25,7 +24,7 @@ public static class ChatRequestReader
         var messages = new List<ChatMessage>(array.Count);
         for (var i = 0; i < array.Count; i++)
         {
-            var message = ReadMessage(array[i], i, out problem);
+            var message = ChatMessageReader.Read(array[i], i, out problem);
             if (message is null)
             {
                 return null;
@@ -83,51 +82,16 @@ public static class ChatRequestReader
             problem = "'cache_salt' must be a non-empty string.";
             return null;
         }
-        return new ChatRequest(model, messages, maxTokens, (int)minTokens, stream, includeUsage, salt, body);
-    }
-
-    private static ChatMessage? ReadMessage(JsonNode? node, int index, out string? problem)
-    {
-        problem = null;
-        if (node is not JsonObject message)
+        if (!ChatToolsReader.TryRead(body, out var tools, out problem))
         {
-            problem = $"'messages[{index}]' must be an object with 'role' and 'content'.";
             return null;
         }
-        if (!OpenAiJson.TryString(message["role"], out var role) || !Roles.Contains(role))
+        return new ChatRequest(model, messages, maxTokens, (int)minTokens, stream, includeUsage, salt, body)
         {
-            problem = $"'messages[{index}].role' must be one of {string.Join(", ", Roles)}.";
-            return null;
-        }
-        var content = message["content"];
-        if (content is null)
-        {
-            if (role == "assistant" && message["tool_calls"] is JsonArray)
-            {
-                return new ChatMessage(role, "");
-            }
-            problem = $"'messages[{index}].content' is required.";
-            return null;
-        }
-        if (OpenAiJson.TryString(content, out var text))
-        {
-            return new ChatMessage(role, text);
-        }
-        if (content is JsonArray parts)
-        {
-            var joined = new StringBuilder();
-            foreach (var part in parts)
-            {
-                if (part is not JsonObject p || !OpenAiJson.TryString(p["type"], out var type) || type != "text" || !OpenAiJson.TryString(p["text"], out var partText))
-                {
-                    problem = $"'messages[{index}].content' parts must be {{\"type\": \"text\", \"text\": \"...\"}}; other part types are not supported.";
-                    return null;
-                }
-                joined.Append(partText);
-            }
-            return new ChatMessage(role, joined.ToString());
-        }
-        problem = $"'messages[{index}].content' must be a string or an array of text parts.";
-        return null;
+            Tools = tools.Tools,
+            ToolChoice = tools.Choice,
+            ParallelToolCalls = tools.ParallelToolCalls,
+            ResponseFormat = tools.Format,
+        };
     }
 }
