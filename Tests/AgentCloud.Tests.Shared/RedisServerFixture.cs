@@ -39,9 +39,21 @@ public sealed class RedisServerFixture : IAsyncLifetime
         }, TimeSpan.FromSeconds(20), $"redis-server on port {Port}");
     }
 
+    /// <summary>Freezes the server (SIGSTOP): connections stay open and nothing is answered, until <see cref="ResumeAsync"/>.</summary>
+    public async Task PauseAsync() => _paused = await ProcessPause.PauseAsync(_process!.Id);
+
+    public async Task ResumeAsync()
+    {
+        await ProcessPause.ResumeAsync(_paused);
+        _paused = [];
+    }
+
+    private IReadOnlyList<int> _paused = [];
+
     /// <summary>Kills the server (as a crash would); <see cref="StartAsync"/> brings it back empty on the same port.</summary>
     public async Task StopAsync()
     {
+        await ResumeAsync(); // a frozen server would never see its shutdown signal
         if (_process is { HasExited: false })
         {
             _process.Kill();

@@ -1,20 +1,24 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
-namespace AgentCloud.SandboxBroker.Outbox;
+namespace AgentCloud.ServiceDefaults.Outbox;
 
 /// <summary>
-/// Adds entries to Redis streams, and when Redis cannot take one, keeps it in a spool file under the broker's root
-/// (one JSON line per entry, fsync'd before the caller goes on) until <see cref="FlushAsync"/> gets it added.
-/// Entries carry their own event id, which the consumers deduplicate on, so adding one twice is harmless.
+/// The one outbox of every usage and audit producer: adds entries to Redis streams, and when Redis cannot take one
+/// within its deadline, keeps it in a spool file (one JSON line per entry, fsync'd before the caller goes on) until
+/// <see cref="FlushAsync"/> gets it added, also after a restart. Entries carry their own event id, which the
+/// consumers deduplicate on, so an entry added twice (late add and replay) is still counted once.
 /// </summary>
-public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<SandboxBrokerOptions> options, ILogger<StreamOutbox> logger)
+public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<StreamOutboxOptions> options, ILogger<StreamOutbox> logger, IHostEnvironment? environment = null)
 {
     private readonly SemaphoreSlim _spoolLock = new(1, 1);
 
-    public string SpoolPath { get; } = Path.Combine(Path.GetFullPath(options.Value.Root), "outbox", "spool.jsonl");
+    public string SpoolPath { get; } = Path.Combine(
+        Path.GetFullPath(options.Value.SpoolDirectory ?? StreamOutboxOptions.DefaultSpoolDirectory(environment?.ApplicationName ?? "agentcloud")), "spool.jsonl");
 
     /// <summary>One spooled entry: the stream and its fields in order.</summary>
     public sealed record Spooled(string Stream, List<string[]> Fields);
@@ -24,7 +28,8 @@ public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<SandboxB
     {
         try
         {
-            await redis.GetDatabase().StreamAddAsync(stream, fields.Select(f => new NameValueEntry(f.Key, f.Value)).ToArray());
+            await redis.GetDatabase().StreamAddAsync(stream, fields.Select(f => new NameValueEntry(f.Key, f.Value)).ToArray())
+                .WaitAsync(options.Value.AddDeadline);
             return true;
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
@@ -82,7 +87,8 @@ public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<SandboxB
                 }
                 try
                 {
-                    await db.StreamAddAsync(entry.Stream, entry.Fields.Select(f => new NameValueEntry(f[0], f[1])).ToArray());
+                    await db.StreamAddAsync(entry.Stream, entry.Fields.Select(f => new NameValueEntry(f[0], f[1])).ToArray())
+                        .WaitAsync(options.Value.AddDeadline, cancellationToken); // short: new entries wait on this lock to spool
                     added++;
                 }
                 catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
@@ -145,7 +151,10 @@ public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<SandboxB
         if (!Directory.Exists(dir))
         {
             Directory.CreateDirectory(dir);
-            File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
         }
     }
 }
