@@ -18,6 +18,10 @@ internal static class Extensions
             .BindConfiguration(UsageIngestionOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddOptions<UsageApiOptions>()
+            .BindConfiguration(UsageApiOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<UsageConsumerHooks>();
         builder.Services.AddSingleton<UsageMetrics>();
