@@ -34,5 +34,6 @@ internal static class Extensions
         builder.Services.AddHostedService<SchemaMigrator>();
         builder.Services.AddHostedService<OffboardingListener>();
         builder.Services.AddHostedService<UsageIngestionWorker>();
+        builder.Services.AddHostedService<UsageStreamTrimmer>();
     }
 }
