@@ -58,6 +58,7 @@ internal static class Extensions
         {
             builder.AddRedisClient(RedisConnectionName);
             builder.Services.AddHostedService<TenantOffboardingListener>();
+            builder.Services.AddHostedService<OffboardingReplay>();
         }
     }
 
