@@ -21,6 +21,9 @@ public sealed class RedisServerFixture : IAsyncLifetime
 
     public ConnectionMultiplexer Connection { get; private set; } = null!;
 
+    /// <summary>When set, an append-only file fsync'd on every write keeps the data there across a kill and restart.</summary>
+    public string? DataDirectory { get; init; }
+
     public async Task InitializeAsync()
     {
         await StartAsync();
@@ -29,8 +32,11 @@ public sealed class RedisServerFixture : IAsyncLifetime
 
     public async Task StartAsync()
     {
+        string[] persistence = DataDirectory is null
+            ? ["--appendonly", "no"]
+            : ["--appendonly", "yes", "--appendfsync", "always", "--dir", DataDirectory];
         _process = LocalProcess.StartServer("redis-server",
-            ["--port", Port.ToString(), "--bind", "127.0.0.1", "--requirepass", Password, "--save", "", "--appendonly", "no"]);
+            ["--port", Port.ToString(), "--bind", "127.0.0.1", "--requirepass", Password, "--save", "", .. persistence]);
         await LocalProcess.WaitUntilAsync(async () =>
         {
             await using var probe = await ConnectionMultiplexer.ConnectAsync(ConnectionString + ",connectRetry=0");
