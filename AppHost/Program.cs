@@ -18,7 +18,8 @@ var controlPlane = builder.AddAgentCloudService<Projects.AgentCloud_ControlPlane
 var inferenceRouter = builder.AddAgentCloudService<Projects.AgentCloud_InferenceRouter>("inference-router")
     .WithStore(stores.Redis)
     .WithReference(controlPlane)
-    .WithModelEndpoints(modelEndpoints, secrets);
+    .WithModelEndpoints(modelEndpoints, secrets)
+    .WithEnvironment("Outbox__SpoolDirectory", Path.Combine(StateDirectory.Resolve(builder.Configuration), "outbox", "inference-router"));
 
 var sandboxBroker = builder.AddAgentCloudService<Projects.AgentCloud_SandboxBroker>("sandbox-broker")
     .WithStore(stores.Redis)

@@ -1,4 +1,5 @@
 using AgentCloud.ServiceDefaults.Tenancy;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,11 +30,14 @@ public static class Extensions
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
-            http.AddStandardResilienceHandler();
+            // A POST or PATCH retried blindly can be served and billed twice (an embedding, a sandbox create): only
+            // calls that are safe to repeat are retried; the others carry an Idempotency-Key where it matters.
+            http.AddStandardResilienceHandler(o => o.Retry.DisableFor(HttpMethod.Post, HttpMethod.Patch, HttpMethod.Connect));
             http.AddServiceDiscovery();
         });
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        builder.Services.AddExceptionHandler<AgentCloud.ServiceDefaults.Faults.StoreUnavailableExceptionHandler>();
         return builder;
     }
 

@@ -17,7 +17,7 @@ public sealed class PlatformEvents(IConnectionMultiplexer redis, ILogger<Platfor
     {
         try
         {
-            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(channel), message);
+            await AgentCloud.ServiceDefaults.ControlEvents.ControlEventStream.PublishAsync(redis, channel, message); // durable stream, then pub/sub
             return true;
         }
         catch (Exception e) when (e is RedisException or TimeoutException)

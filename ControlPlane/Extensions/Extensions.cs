@@ -20,7 +20,7 @@ internal static class Extensions
         builder.AddNpgsqlDataSource(DatabaseName);
         var rolePassword = ServiceRole.PasswordFor(builder.Configuration[$"{ControlPlaneOptions.SectionName}:{nameof(ControlPlaneOptions.VaultMasterKey)}"] ?? "");
         builder.AddNpgsqlDbContext<ControlPlaneDbContext>(DatabaseName,
-            settings => settings.ConnectionString = ServiceRole.ConnectionStringFor(settings.ConnectionString, rolePassword));
+            settings => RequestPathDeadlines.Apply(settings, ServiceRole.ConnectionStringFor(settings.ConnectionString, rolePassword)));
         builder.Services.AddHostedService<DatabaseMigrator>();
 
         builder.AddRedisClient("redis");

@@ -1,15 +1,21 @@
 using AgentCloud.InferenceRouter.Extensions;
 using AgentCloud.InferenceRouter.Quota;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace AgentCloud.InferenceRouter.Admission;
 
 /// <summary>
 /// Holds the call's worst case (prompt plus the most it may generate, weighted by the model's multipliers) in the
 /// tenant's shared ledger before it runs; a call that does not fit is refused 429 with when the budget frees up.
+/// When the ledger does not answer within its deadline, the tenant's <c>rateLimitFailMode</c> decides: <c>open</c>
+/// holds the call in this router's provisional ledger, <c>closed</c> refuses it 503 with Retry-After.
 /// </summary>
-public sealed class QuotaStep(TokenLedger ledger, IOptions<BurndownOptions> burndown, IOptions<InferenceRouterOptions> options, TimeProvider time) : IAdmissionStep
+public sealed class QuotaStep(TokenLedger ledger, ProvisionalLedger provisional, IOptions<BurndownOptions> burndown,
+    IOptions<InferenceRouterOptions> options, TimeProvider time, ILogger<QuotaStep> logger) : IAdmissionStep
 {
+    public const string FailOpen = "open";
+
     public async ValueTask<Refusal?> AdmitAsync(InferenceCall call, CancellationToken cancellationToken)
     {
         call.Multipliers = burndown.Value.For(call.Model);
@@ -18,7 +24,15 @@ public sealed class QuotaStep(TokenLedger ledger, IOptions<BurndownOptions> burn
         var policy = call.Policy;
         var scopes = QuotaScopes.For(call.Context.TenantId, policy.TokensPerMinute, policy.MonthlyTokenQuota, time.GetUtcNow(),
             runId: call.Context.RunId, runLimit: policy.RunTokenBudget, endpoint: call.Route.Endpoint.Name, endpointTokensPerMinute: call.Route.Endpoint.TokensPerMinute);
-        var result = await ledger.ReserveAsync(scopes, worstCase);
+        var result = await ReserveAsync(call, scopes, worstCase, cancellationToken);
+        if (result is null)
+        {
+            return new Refusal(503, "quota-store-unavailable", "Service unavailable",
+                "The token ledger is not answering and this tenant's policy fails closed; retry shortly.")
+            {
+                RetryAfter = TimeSpan.FromSeconds(1),
+            };
+        }
         if (!result.Admitted)
         {
             return new Refusal(429, "token-budget-exceeded", "Token budget exceeded",
@@ -31,5 +45,37 @@ public sealed class QuotaStep(TokenLedger ledger, IOptions<BurndownOptions> burn
         call.Reservation = result.Reservation;
         call.RemainingTokens = scopes.Count > 0 ? result.Remaining : null;
         return null;
+    }
+
+    /// <summary>The shared ledger's answer, else (Redis away) the provisional ledger's for a fail-open tenant, else null.</summary>
+    private async Task<ReserveResult?> ReserveAsync(InferenceCall call, IReadOnlyList<QuotaScope> scopes, long worstCase, CancellationToken cancellationToken)
+    {
+        var ttl = options.Value.ReservationTtl;
+        var attempt = ledger.ReserveAsync(scopes, worstCase, ttl);
+        try
+        {
+            return await attempt.WaitAsync(options.Value.LedgerDeadline, cancellationToken);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            logger.LogWarning(e, "The token ledger did not answer for tenant {TenantId}; failing {Mode}", call.Context.TenantId, call.Policy.RateLimitFailMode);
+            // A hold the late script may still place when Redis resumes is released then, so it never blocks anyone.
+            _ = attempt.ContinueWith(ReleaseLateHold, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return string.Equals(call.Policy.RateLimitFailMode, FailOpen, StringComparison.OrdinalIgnoreCase)
+                ? provisional.Reserve(scopes, worstCase, ttl)
+                : null;
+        }
+    }
+
+    private void ReleaseLateHold(Task<ReserveResult> late)
+    {
+        if (late.IsFaulted)
+        {
+            _ = late.Exception; // observed: Redis failed it, so it holds nothing
+        }
+        else if (late.IsCompletedSuccessfully && late.Result.Reservation is { } orphan)
+        {
+            provisional.Defer(orphan, 0);
+        }
     }
 }

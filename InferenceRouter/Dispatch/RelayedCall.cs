@@ -2,8 +2,11 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentCloud.InferenceRouter.Admission;
 using AgentCloud.InferenceRouter.Endpoints;
+using AgentCloud.InferenceRouter.Extensions;
+using AgentCloud.InferenceRouter.Quota;
 using AgentCloud.InferenceRouter.Usage;
 using AgentCloud.ServiceDefaults;
+using Microsoft.Extensions.Options;
 
 namespace AgentCloud.InferenceRouter.Dispatch;
 
@@ -23,15 +26,23 @@ public sealed class RelayedCall(InferenceCall call) : IResult
         var settlement = services.GetRequiredService<CallSettlement>();
         var logger = services.GetRequiredService<ILogger<RelayedCall>>();
         var aborted = http.RequestAborted;
+        var options = services.GetRequiredService<IOptions<InferenceRouterOptions>>().Value;
         var tally = new UsageTally(call);
         using var inFlight = services.GetRequiredService<EndpointLoad>().Enter(call.Route.Endpoint.Name);
+        var renewal = call.Reservation is { } held
+            ? new ReservationRenewal(services.GetRequiredService<TokenLedger>(), held, options.ReservationTtl, options.LedgerDeadline,
+                services.GetRequiredService<TimeProvider>(), logger)
+            : null;
+        // A stream stops when its client goes; a whole answer is awaited a while longer, so what the upstream produced is billed.
+        using var upstreamWait = call.Stream ? null : new CancellationTokenSource(options.AbandonedCallWait);
+        var upstreamToken = upstreamWait?.Token ?? aborted;
         if (call.RemainingTokens is { } remaining)
         {
             http.Response.Headers[RateLimitHeaders.RemainingTokens] = remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         try
         {
-            using var response = await upstream.SendAsync(call, aborted);
+            using var response = await upstream.SendAsync(call, upstreamToken);
             if (!response.IsSuccessStatusCode)
             {
                 await RelayFailureAsync(http, response, aborted);
@@ -43,7 +54,7 @@ public sealed class RelayedCall(InferenceCall call) : IResult
             }
             else
             {
-                await RelayWholeAsync(http, response, tally, aborted);
+                await RelayWholeAsync(http, response, tally, upstreamToken, aborted);
             }
             tally.Status = "ok";
         }
@@ -62,15 +73,22 @@ public sealed class RelayedCall(InferenceCall call) : IResult
         }
         finally
         {
+            if (renewal is not null)
+            {
+                await renewal.DisposeAsync();
+            }
             var recorded = await recorder.RecordOnceAsync(tally);
             await settlement.SettleAsync(call, recorded?.WeightedTokens ?? 0);
         }
     }
 
-    private static async Task RelayWholeAsync(HttpContext http, HttpResponseMessage response, UsageTally tally, CancellationToken cancellationToken)
+    /// <summary>Reads the whole answer (and its usage) even when the client has gone, then relays it to a client still there.</summary>
+    private static async Task RelayWholeAsync(HttpContext http, HttpResponseMessage response, UsageTally tally, CancellationToken upstreamToken,
+        CancellationToken cancellationToken)
     {
-        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        var bytes = await response.Content.ReadAsByteArrayAsync(upstreamToken);
         UsageJson.TryReport(JsonNode.Parse(bytes)?["usage"], tally);
+        cancellationToken.ThrowIfCancellationRequested();
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = "application/json";
         await http.Response.Body.WriteAsync(bytes, cancellationToken);

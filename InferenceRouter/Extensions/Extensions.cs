@@ -4,6 +4,7 @@ using AgentCloud.InferenceRouter.Endpoints;
 using AgentCloud.InferenceRouter.Quota;
 using AgentCloud.InferenceRouter.Scheduling;
 using AgentCloud.InferenceRouter.Usage;
+using AgentCloud.ServiceDefaults.Outbox;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -31,6 +32,9 @@ internal static class Extensions
         builder.Services.AddSingleton<CacheSaltDeriver>();
         builder.Services.AddSingleton<UsageRecorder>();
         builder.Services.AddSingleton<TokenLedger>();
+        builder.Services.AddSingleton<ProvisionalLedger>();
+        builder.Services.AddHostedService<LedgerReconciler>();
+        builder.Services.AddStreamOutbox();
         builder.Services.AddSingleton<CallSettlement>();
         builder.Services.AddOptions<BurndownOptions>().BindConfiguration(BurndownOptions.SectionName);
         builder.Services.AddOptions<FairSchedulerOptions>().BindConfiguration(EndpointSchedulers.SectionName).ValidateDataAnnotations().ValidateOnStart();

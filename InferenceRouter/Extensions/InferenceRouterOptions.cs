@@ -28,6 +28,28 @@ public sealed class InferenceRouterOptions : IValidatableObject
     [MinLength(1)]
     public List<EndpointOptions> Endpoints { get; set; } = [];
 
+    /// <summary>
+    /// How long a call waits for the token ledger in Redis; past it the tenant's <c>rateLimitFailMode</c> decides:
+    /// <c>open</c> admits against this router's provisional ledger, <c>closed</c> answers 503 with Retry-After.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.005", "00:00:05")]
+    public TimeSpan LedgerDeadline { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How often settles the ledger could not take (Redis away) are retried.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan LedgerReconcileInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a token hold lives unless renewed; a call renews its hold at half this while it runs.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan ReservationTtl { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// How long the router still waits for a non-streaming answer after its client went away, so the tokens the
+    /// upstream produced are billed rather than lost.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan AbandonedCallWait { get; set; } = TimeSpan.FromMinutes(5);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);

@@ -3,7 +3,11 @@ using StackExchange.Redis;
 namespace AgentCloud.InferenceRouter.Quota;
 
 /// <summary>A worst-case hold on every budget of a call; settle it with the real usage when the call ends.</summary>
-public sealed record TokenReservation(string Id, IReadOnlyList<QuotaScope> Scopes, long Amount, DateTimeOffset ExpiresAt);
+public sealed record TokenReservation(string Id, IReadOnlyList<QuotaScope> Scopes, long Amount, DateTimeOffset ExpiresAt)
+{
+    /// <summary>Held in this router's <see cref="ProvisionalLedger"/> while Redis was away, not in Redis.</summary>
+    public bool Provisional { get; init; }
+}
 
 /// <summary>The outcome of a reservation: admitted, or refused naming the budget and when it frees up.</summary>
 public sealed record ReserveResult(TokenReservation? Reservation, QuotaScope? RefusedBy, long Remaining, TimeSpan RetryAfter)
@@ -52,21 +56,39 @@ public sealed class TokenLedger(IConnectionMultiplexer redis, TimeProvider time)
         return {1, 0, left}
         """;
 
-    // Releases the hold (if it has not expired already) and books what was really used.
+    // Releases the hold (if it has not expired already) and books what was really used, once per reservation id:
+    // a settle that timed out on the client may still run when a paused Redis resumes, and its retry must not book
+    // again. KEYS per scope: the reservations set, the budget hash, the set of settled ids (scored by when to forget them).
     private const string SettleScript = """
-        local id = ARGV[1]; local actual = tonumber(ARGV[2]); local n = #KEYS / 2
+        local id = ARGV[1]; local actual = tonumber(ARGV[2]); local now = tonumber(ARGV[3]); local n = #KEYS / 3
         for i = 1, n do
-          local z = KEYS[2*i-1]; local h = KEYS[2*i]; local ttl = tonumber(ARGV[2 + i])
-          local amt = redis.call('HGET', h, 'r:' .. id)
-          if amt then
-            redis.call('HDEL', h, 'r:' .. id)
-            redis.call('HINCRBY', h, 'reserved', -tonumber(amt))
-            redis.call('ZREM', z, id)
+          local z = KEYS[3*i-2]; local h = KEYS[3*i-1]; local done = KEYS[3*i]; local ttl = tonumber(ARGV[3 + i])
+          redis.call('ZREMRANGEBYSCORE', done, '-inf', now)
+          if redis.call('ZADD', done, 'NX', now + ttl, id) == 1 then
+            local amt = redis.call('HGET', h, 'r:' .. id)
+            if amt then
+              redis.call('HDEL', h, 'r:' .. id)
+              redis.call('HINCRBY', h, 'reserved', -tonumber(amt))
+              redis.call('ZREM', z, id)
+            end
+            redis.call('HINCRBY', h, 'used', actual)
           end
-          redis.call('HINCRBY', h, 'used', actual)
-          redis.call('PEXPIRE', h, ttl)
+          redis.call('PEXPIRE', h, ttl); redis.call('PEXPIRE', done, ttl)
         end
         return 1
+        """;
+
+    // Moves a live hold's expiry on (a long stream keeps its hold); a hold already released or expired stays gone.
+    private const string RenewScript = """
+        local id = ARGV[1]; local expiry = tonumber(ARGV[2]); local n = #KEYS / 2; local renewed = 0
+        for i = 1, n do
+          local z = KEYS[2*i-1]; local h = KEYS[2*i]
+          if redis.call('HEXISTS', h, 'r:' .. id) == 1 then
+            redis.call('ZADD', z, 'XX', expiry, id)
+            renewed = renewed + 1
+          end
+        end
+        return renewed
         """;
 
     public async Task<ReserveResult> ReserveAsync(IReadOnlyList<QuotaScope> scopes, long amount, TimeSpan? ttl = null)
@@ -103,9 +125,22 @@ public sealed class TokenLedger(IConnectionMultiplexer redis, TimeProvider time)
             return;
         }
         var now = time.GetUtcNow();
-        var args = new List<RedisValue> { reservation.Id, Math.Max(0, actual) };
+        var args = new List<RedisValue> { reservation.Id, Math.Max(0, actual), now.ToUnixTimeMilliseconds() };
         args.AddRange(reservation.Scopes.Select(s => (RedisValue)KeyTtlMs(s, now)));
-        await redis.GetDatabase().ScriptEvaluateAsync(SettleScript, Keys(reservation.Scopes), [.. args]);
+        var keys = reservation.Scopes.SelectMany(s => new RedisKey[] { s.Key + ":res", s.Key, s.Key + ":settled" }).ToArray();
+        await redis.GetDatabase().ScriptEvaluateAsync(SettleScript, keys, [.. args]);
+    }
+
+    /// <summary>Extends a live hold to <paramref name="expiresAt"/>; false when Redis no longer holds it.</summary>
+    public async Task<bool> RenewAsync(TokenReservation reservation, DateTimeOffset expiresAt)
+    {
+        if (reservation.Scopes.Count == 0 || reservation.Provisional)
+        {
+            return true;
+        }
+        var renewed = await redis.GetDatabase().ScriptEvaluateAsync(RenewScript, Keys(reservation.Scopes),
+            [reservation.Id, expiresAt.ToUnixTimeMilliseconds()]);
+        return (long)renewed > 0;
     }
 
     /// <summary>What a budget has used and holds now (for headers and tests).</summary>

@@ -1,11 +1,14 @@
 using AgentCloud.InferenceRouter.Admission;
 using AgentCloud.ServiceDefaults.Contracts;
-using StackExchange.Redis;
+using AgentCloud.ServiceDefaults.Outbox;
 
 namespace AgentCloud.InferenceRouter.Usage;
 
-/// <summary>Writes one usage event per dispatched request to the <c>usage-events</c> Redis Stream, whatever way it ended.</summary>
-public sealed class UsageRecorder(IConnectionMultiplexer redis, PromptTokenCounter counter, TimeProvider time, ILogger<UsageRecorder> logger)
+/// <summary>
+/// Writes one usage event per dispatched request to the <c>usage-events</c> Redis Stream, whatever way it ended,
+/// through the outbox: an event Redis does not take in time is spooled to disk and added later under its own id.
+/// </summary>
+public sealed class UsageRecorder(StreamOutbox outbox, PromptTokenCounter counter, TimeProvider time)
 {
     /// <summary>Writes the call's event unless it was written already; returns it (null the second time).</summary>
     public async Task<UsageEvent?> RecordOnceAsync(UsageTally tally)
@@ -15,15 +18,7 @@ public sealed class UsageRecorder(IConnectionMultiplexer redis, PromptTokenCount
             return null;
         }
         var usage = ToEvent(tally);
-        try
-        {
-            var fields = usage.ToStreamFields().Select(f => new NameValueEntry(f.Key, f.Value)).ToArray();
-            await redis.GetDatabase().StreamAddAsync(UsageEvent.StreamName, fields);
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException)
-        {
-            logger.LogError(e, "Usage event {EventId} for tenant {TenantId} could not be written: {Usage}", usage.EventId, usage.TenantId, usage);
-        }
+        await outbox.AddAsync(UsageEvent.StreamName, usage.ToStreamFields());
         return usage;
     }
 

@@ -33,4 +33,12 @@ public sealed class MemoryOptions
     /// <summary>Texts per embeddings call to the router.</summary>
     [Range(1, 2_048)]
     public int EmbeddingBatchSize { get; set; } = 256;
+
+    /// <summary>How long a request waits for the vector store before answering 503 with Retry-After.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan StoreDeadline { get; set; } = TimeSpan.FromMilliseconds(750);
+
+    /// <summary>Added to <see cref="StoreDeadline"/> per point of an upsert, so large batches are not cut short.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
+    public TimeSpan StoreDeadlinePerPoint { get; set; } = TimeSpan.FromMilliseconds(1);
 }

@@ -33,7 +33,8 @@ internal static class Extensions
         {
             builder.AddNpgsqlDataSource(PgvectorConnectionName, configureDataSourceBuilder: b => b.UseVector());
             builder.Services.AddHealthChecks().AddCheck<PgvectorHealthCheck>("vector-backend");
-            builder.Services.AddSingleton<IVectorStore, PgvectorStore>();
+            builder.Services.AddSingleton<PgvectorStore>();
+            builder.Services.AddSingleton<IVectorStore>(sp => WithDeadline<PgvectorStore>(sp));
         }
         else
         {
@@ -42,7 +43,8 @@ internal static class Extensions
             var qdrant = QdrantConnection.Parse(connectionString);
             builder.Services.AddSingleton(_ => new QdrantClient(qdrant.GrpcEndpoint, qdrant.ApiKey));
             builder.Services.AddHealthChecks().AddCheck<QdrantHealthCheck>("vector-backend");
-            builder.Services.AddSingleton<IVectorStore, QdrantStore>();
+            builder.Services.AddSingleton<QdrantStore>();
+            builder.Services.AddSingleton<IVectorStore>(sp => WithDeadline<QdrantStore>(sp));
         }
         builder.Services.AddHostedService<VectorStoreInitializer>();
 
@@ -56,6 +58,10 @@ internal static class Extensions
         {
             builder.AddRedisClient(RedisConnectionName);
             builder.Services.AddHostedService<TenantOffboardingListener>();
+            builder.Services.AddHostedService<OffboardingReplay>();
         }
     }
+
+    private static DeadlineVectorStore WithDeadline<TStore>(IServiceProvider services) where TStore : IVectorStore =>
+        new(services.GetRequiredService<TStore>(), services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MemoryOptions>>());
 }

@@ -26,6 +26,7 @@ public static class SandboxesApi
             context.HttpContext.Features.Get<TenantContext>() is { } caller && caller.Has(SandboxCapability)
                 ? await next(context)
                 : Problems.Forbidden($"This key lacks the '{SandboxCapability}' capability."));
+        api.AddEndpointFilterFactory(IdempotencyFilter.OnPosts); // create and exec honour Idempotency-Key
         api.MapGet("/capabilities", GetCapabilities);
         api.MapPost("/", CreateSandbox);
         api.MapGet("/", ListSandboxes);

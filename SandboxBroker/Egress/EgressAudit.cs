@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using AgentCloud.SandboxBroker.Outbox;
+using AgentCloud.ServiceDefaults.Outbox;
 using AgentCloud.ServiceDefaults.Contracts;
 
 namespace AgentCloud.SandboxBroker.Egress;

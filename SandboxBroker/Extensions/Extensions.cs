@@ -1,6 +1,5 @@
 using AgentCloud.SandboxBroker.Credentials;
 using AgentCloud.SandboxBroker.Isolation;
-using AgentCloud.SandboxBroker.Outbox;
 using AgentCloud.SandboxBroker.Sandboxes;
 
 namespace AgentCloud.SandboxBroker.Extensions;
@@ -21,7 +20,6 @@ internal static class Extensions
         builder.Services.AddHttpClient(ControlPlaneRunCredentials.HttpClientName, c => c.BaseAddress = new Uri("http://controlplane"));
         builder.Services.AddSingleton<IRunCredentials, ControlPlaneRunCredentials>();
         builder.Services.AddHostedService<SandboxMaintenance>();
-        builder.Services.AddHostedService<OutboxFlusher>();
         builder.Services.AddHealthChecks().AddCheck<IsolationHealthCheck>("sandbox-isolation");
     }
 }

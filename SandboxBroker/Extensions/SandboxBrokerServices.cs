@@ -32,7 +32,7 @@ public static class SandboxBrokerServices
         services.AddSingleton<WarmPools>();
         services.AddSingleton<CgroupLimiter>();
         services.AddSingleton<SandboxExecutor>();
-        services.AddSingleton<StreamOutbox>();
+        services.AddBrokerOutbox();
         services.AddSingleton<EgressAudit>();
         services.AddSingleton<EgressProxy>();
         services.AddSingleton<SandboxUsage>();

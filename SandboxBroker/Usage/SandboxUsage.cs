@@ -1,4 +1,4 @@
-using AgentCloud.SandboxBroker.Outbox;
+using AgentCloud.ServiceDefaults.Outbox;
 using AgentCloud.ServiceDefaults.Contracts;
 
 namespace AgentCloud.SandboxBroker.Usage;

@@ -1,4 +1,4 @@
-using AgentCloud.SandboxBroker.Outbox;
+using AgentCloud.ServiceDefaults.Outbox;
 using AgentCloud.SandboxBroker.Usage;
 using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.Tests.Shared;

@@ -55,9 +55,21 @@ public sealed class PostgresServerFixture : IAsyncLifetime
         }, TimeSpan.FromSeconds(30), $"postgres on port {Port}");
     }
 
+    /// <summary>Freezes the postmaster and its backends (SIGSTOP) until <see cref="ResumeAsync"/>: connections open, nothing answered.</summary>
+    public async Task PauseAsync() => _paused = await ProcessPause.PauseAsync(_process!.Id);
+
+    public async Task ResumeAsync()
+    {
+        await ProcessPause.ResumeAsync(_paused);
+        _paused = [];
+    }
+
+    private IReadOnlyList<int> _paused = [];
+
     /// <summary>Stops the server: a fast shutdown, or a crash (SIGKILL) when <paramref name="crash"/> is set.</summary>
     public async Task StopAsync(bool crash = false)
     {
+        await ResumeAsync(); // a frozen server would never see its shutdown signal
         if (_process is { HasExited: false })
         {
             if (crash)

@@ -21,6 +21,9 @@ public sealed class RedisServerFixture : IAsyncLifetime
 
     public ConnectionMultiplexer Connection { get; private set; } = null!;
 
+    /// <summary>When set, an append-only file fsync'd on every write keeps the data there across a kill and restart.</summary>
+    public string? DataDirectory { get; init; }
+
     public async Task InitializeAsync()
     {
         await StartAsync();
@@ -29,8 +32,11 @@ public sealed class RedisServerFixture : IAsyncLifetime
 
     public async Task StartAsync()
     {
+        string[] persistence = DataDirectory is null
+            ? ["--appendonly", "no"]
+            : ["--appendonly", "yes", "--appendfsync", "always", "--dir", DataDirectory];
         _process = LocalProcess.StartServer("redis-server",
-            ["--port", Port.ToString(), "--bind", "127.0.0.1", "--requirepass", Password, "--save", "", "--appendonly", "no"]);
+            ["--port", Port.ToString(), "--bind", "127.0.0.1", "--requirepass", Password, "--save", "", .. persistence]);
         await LocalProcess.WaitUntilAsync(async () =>
         {
             await using var probe = await ConnectionMultiplexer.ConnectAsync(ConnectionString + ",connectRetry=0");
@@ -39,9 +45,21 @@ public sealed class RedisServerFixture : IAsyncLifetime
         }, TimeSpan.FromSeconds(20), $"redis-server on port {Port}");
     }
 
+    /// <summary>Freezes the server (SIGSTOP): connections stay open and nothing is answered, until <see cref="ResumeAsync"/>.</summary>
+    public async Task PauseAsync() => _paused = await ProcessPause.PauseAsync(_process!.Id);
+
+    public async Task ResumeAsync()
+    {
+        await ProcessPause.ResumeAsync(_paused);
+        _paused = [];
+    }
+
+    private IReadOnlyList<int> _paused = [];
+
     /// <summary>Kills the server (as a crash would); <see cref="StartAsync"/> brings it back empty on the same port.</summary>
     public async Task StopAsync()
     {
+        await ResumeAsync(); // a frozen server would never see its shutdown signal
         if (_process is { HasExited: false })
         {
             _process.Kill();

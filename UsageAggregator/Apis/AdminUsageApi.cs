@@ -1,8 +1,11 @@
 using System.Text;
 using AgentCloud.ServiceDefaults;
+using AgentCloud.ServiceDefaults.Faults;
 using AgentCloud.ServiceDefaults.Tenancy;
 using AgentCloud.UsageAggregator.Data;
+using AgentCloud.UsageAggregator.Extensions;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace AgentCloud.UsageAggregator.Apis;
 
@@ -23,7 +26,7 @@ public static class AdminUsageApi
 
     public static async Task<Results<Ok<Chargeback>, FileContentHttpResult, ProblemHttpResult>> GetChargeback(
         TenantContext ctx, [AsParameters] ChargebackQuery query, HttpRequest request, UsageQueries queries, TimeProvider time,
-        CancellationToken cancellationToken)
+        IOptions<UsageApiOptions> options, CancellationToken cancellationToken)
     {
         if (!ctx.IsOperator)
         {
@@ -45,7 +48,8 @@ public static class AdminUsageApi
             return Problems.BadRequest(problem!);
         }
         var tenantId = string.IsNullOrEmpty(query.TenantId) ? null : query.TenantId;
-        var rows = await queries.ChargebackAsync(tenantId, period.From, period.To, cancellationToken);
+        var rows = await StoreDeadline.RunAsync(UsageApi.Store, options.Value.AdminQueryDeadline,
+            ct => queries.ChargebackAsync(tenantId, period.From, period.To, ct), cancellationToken);
         if (csv.Value)
         {
             var name = $"usage-{tenantId ?? "all"}-{period.From:yyyyMMddHHmm}-{period.To:yyyyMMddHHmm}.csv";
@@ -57,7 +61,8 @@ public static class AdminUsageApi
     public sealed record ReconciliationQuery(string? TenantId, string? From, string? To);
 
     public static async Task<Results<Ok<ReconciliationReport>, ProblemHttpResult>> GetReconciliation(
-        TenantContext ctx, [AsParameters] ReconciliationQuery query, Reconciliation reconciliation, TimeProvider time, CancellationToken cancellationToken)
+        TenantContext ctx, [AsParameters] ReconciliationQuery query, Reconciliation reconciliation, TimeProvider time,
+        IOptions<UsageApiOptions> options, CancellationToken cancellationToken)
     {
         if (!ctx.IsOperator)
         {
@@ -68,7 +73,8 @@ public static class AdminUsageApi
             return Problems.BadRequest(problem!);
         }
         var tenantId = string.IsNullOrEmpty(query.TenantId) ? null : query.TenantId;
-        return TypedResults.Ok(await reconciliation.RunAsync(tenantId, period.From, period.To, cancellationToken));
+        return TypedResults.Ok(await StoreDeadline.RunAsync(UsageApi.Store, options.Value.AdminQueryDeadline,
+            ct => reconciliation.RunAsync(tenantId, period.From, period.To, ct), cancellationToken));
     }
 
     // Tenants are not told the operator API exists.

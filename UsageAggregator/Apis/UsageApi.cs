@@ -1,14 +1,20 @@
 using AgentCloud.ServiceDefaults;
+using AgentCloud.ServiceDefaults.Faults;
 using AgentCloud.ServiceDefaults.Tenancy;
 using AgentCloud.UsageAggregator.Data;
 using AgentCloud.UsageAggregator.Tenants;
+using AgentCloud.UsageAggregator.Extensions;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace AgentCloud.UsageAggregator.Apis;
 
 /// <summary>The caller's own usage: the tenant always comes from the signed context, never from the request.</summary>
 public static class UsageApi
 {
+    /// <summary>The store named in a 503 when the usage database does not answer in time.</summary>
+    public const string Store = "usage";
+
     public static RouteGroupBuilder MapUsageApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/usage");
@@ -29,14 +35,15 @@ public static class UsageApi
 
     public static async Task<Results<Ok<TenantUsage>, ProblemHttpResult>> GetOwnUsage(
         TenantContext ctx, [AsParameters] UsageQuery query, UsageQueries queries, OffboardedTenants offboarded, TimeProvider time,
-        CancellationToken cancellationToken)
+        IOptions<UsageApiOptions> options, CancellationToken cancellationToken)
     {
         // Naming any other tenant reads as "no such thing", never as someone else's data.
         if (query.TenantId is not null && !string.Equals(query.TenantId, ctx.TenantId, StringComparison.Ordinal))
         {
             return Problems.NotFound("No usage is visible for that tenant.");
         }
-        if (await offboarded.IsOffboardedAsync(ctx.TenantId, cancellationToken))
+        var deadline = options.Value.QueryDeadline;
+        if (await StoreDeadline.RunAsync(Store, deadline, ct => offboarded.IsOffboardedAsync(ctx.TenantId, ct), cancellationToken))
         {
             return Problems.NotFound("This tenant has been offboarded; its usage is available to the operator only.");
         }
@@ -55,7 +62,8 @@ public static class UsageApi
         {
             return Problems.BadRequest(problem!);
         }
-        var rows = await queries.ForTenantAsync(ctx.TenantId, period.From, period.To, grouping.Value, query.Model, cancellationToken);
+        var rows = await StoreDeadline.RunAsync(Store, deadline,
+            ct => queries.ForTenantAsync(ctx.TenantId, period.From, period.To, grouping.Value, query.Model, ct), cancellationToken);
         return TypedResults.Ok(new TenantUsage(ctx.TenantId, period.From, period.To, grouping.Value.ToString().ToLowerInvariant(), rows, UsageTotals.Of(rows)));
     }
 }

@@ -18,6 +18,10 @@ internal static class Extensions
             .BindConfiguration(UsageIngestionOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddOptions<UsageApiOptions>()
+            .BindConfiguration(UsageApiOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<UsageConsumerHooks>();
         builder.Services.AddSingleton<UsageMetrics>();
@@ -29,6 +33,8 @@ internal static class Extensions
         // Order matters: the schema exists before the offboarded list is loaded and before any consumer writes.
         builder.Services.AddHostedService<SchemaMigrator>();
         builder.Services.AddHostedService<OffboardingListener>();
+        builder.Services.AddHostedService<OffboardingReplay>();
         builder.Services.AddHostedService<UsageIngestionWorker>();
+        builder.Services.AddHostedService<UsageStreamTrimmer>();
     }
 }

@@ -43,6 +43,10 @@ public sealed class UsageIngestionOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:05:00")]
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often the stream is trimmed of the events every consumer group has acknowledged (keeps Redis memory bounded).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan TrimInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>What a tenant id must look like; anything else is dead-lettered as an unknown tenant.</summary>
     [Required]
     public string TenantIdPattern { get; set; } = "^[a-z0-9][a-z0-9_-]{0,63}$";

@@ -36,6 +36,8 @@ public sealed class RouterHost : WebApplicationFactory<InferenceRouterOptions>
             ["InferenceRouter:UpstreamApiKey"] = SimulatorHost.ApiKey,
             ["InferenceRouter:CacheSaltSecret"] = CacheSaltSecret,
             ["InferenceRouter:CacheSalting"] = cacheSalting,
+            // Each router its own spool, so no test replays another's events.
+            ["Outbox:SpoolDirectory"] = Path.Combine(Path.GetTempPath(), "agentcloud-router-outbox-" + Guid.NewGuid().ToString("N")),
             // sim-large burns output 5x and cached input 0.1x, as a provider's burndown would.
             ["InferenceRouter:Burndown:Models:sim-large:Input"] = "1",
             ["InferenceRouter:Burndown:Models:sim-large:CachedInput"] = "0.1",

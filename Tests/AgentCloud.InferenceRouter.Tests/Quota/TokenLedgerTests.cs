@@ -125,4 +125,37 @@ public sealed class TokenLedgerTests(RedisServerFixture redis) : IClassFixture<R
         Assert.Equal(10, multipliers.Weigh(0, 0, 2));
         Assert.Equal(0, multipliers.Weigh(0, 0, 0));
     }
+
+    [Fact]
+    public async Task A_settle_retried_after_a_timeout_books_the_tokens_once()
+    {
+        var ledger = Ledger();
+        var scopes = QuotaScopes.For(NewTenant(), tokensPerMinute: 10_000, monthlyQuota: 0, _time.GetUtcNow());
+        var reservation = (await ledger.ReserveAsync(scopes, 500)).Reservation!;
+
+        await ledger.SettleAsync(reservation, 120);
+        await ledger.SettleAsync(reservation, 120); // the reconciler's retry of a settle that did run after all
+
+        Assert.Equal((120, 0), await ledger.ReadAsync(scopes[0]));
+    }
+
+    [Fact]
+    public async Task A_provisional_call_booked_by_the_reconciler_counts_once_in_redis_and_no_longer_locally()
+    {
+        var ledger = Ledger();
+        var provisional = new ProvisionalLedger(_time);
+        var scopes = QuotaScopes.For(NewTenant(), tokensPerMinute: 1_000, monthlyQuota: 0, _time.GetUtcNow());
+        var held = provisional.Reserve(scopes, 600, TimeSpan.FromMinutes(2));
+        Assert.True(held.Admitted);
+        Assert.False(provisional.Reserve(scopes, 600, TimeSpan.FromMinutes(2)).Admitted); // the local count enforces the budget meanwhile
+
+        provisional.Defer(held.Reservation!, 250);
+        Assert.Equal(250, provisional.TakenLocally(scopes[0].Key));
+        Assert.True(provisional.TryPeek(out var pending));
+        await ledger.SettleAsync(pending!.Reservation, pending.Actual);
+        provisional.Booked(pending);
+
+        Assert.Equal(0, provisional.TakenLocally(scopes[0].Key));
+        Assert.Equal((250, 0), await ledger.ReadAsync(scopes[0]));
+    }
 }

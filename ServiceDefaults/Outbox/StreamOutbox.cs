@@ -1,20 +1,32 @@
+using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
-namespace AgentCloud.SandboxBroker.Outbox;
+namespace AgentCloud.ServiceDefaults.Outbox;
 
 /// <summary>
-/// Adds entries to Redis streams, and when Redis cannot take one, keeps it in a spool file under the broker's root
-/// (one JSON line per entry, fsync'd before the caller goes on) until <see cref="FlushAsync"/> gets it added.
-/// Entries carry their own event id, which the consumers deduplicate on, so adding one twice is harmless.
+/// The one outbox of every usage and audit producer: adds entries to Redis streams, and when Redis cannot take one
+/// within its deadline, keeps it in a spool file (one JSON line per entry, fsync'd before the caller goes on) until
+/// <see cref="FlushAsync"/> gets it added, also after a restart. Entries carry their own event id, which the
+/// consumers deduplicate on, so an entry added twice (late add and replay) is still counted once.
 /// </summary>
-public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<SandboxBrokerOptions> options, ILogger<StreamOutbox> logger)
+public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<StreamOutboxOptions> options, ILogger<StreamOutbox> logger, IHostEnvironment? environment = null)
 {
     private readonly SemaphoreSlim _spoolLock = new(1, 1);
 
-    public string SpoolPath { get; } = Path.Combine(Path.GetFullPath(options.Value.Root), "outbox", "spool.jsonl");
+    // Spool lines whose add timed out but reached Redis later (a paused Redis runs its queue when it resumes): the
+    // flush drops them instead of adding them a second time.
+    private readonly ConcurrentDictionary<string, byte> _landedLate = new(StringComparer.Ordinal);
+
+    // The last add a flush gave up on; while Redis has not answered it, no other is queued behind it.
+    private Task _lastFlushAdd = Task.CompletedTask;
+
+    public string SpoolPath { get; } = Path.Combine(
+        Path.GetFullPath(options.Value.SpoolDirectory ?? StreamOutboxOptions.DefaultSpoolDirectory(environment?.ApplicationName ?? "agentcloud")), "spool.jsonl");
 
     /// <summary>One spooled entry: the stream and its fields in order.</summary>
     public sealed record Spooled(string Stream, List<string[]> Fields);
@@ -22,22 +34,41 @@ public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<SandboxB
     /// <summary>True when Redis took the entry now; false when it was spooled for later.</summary>
     public async Task<bool> AddAsync(string stream, IReadOnlyList<KeyValuePair<string, string>> fields)
     {
+        Task<RedisValue>? add = null;
         try
         {
-            await redis.GetDatabase().StreamAddAsync(stream, fields.Select(f => new NameValueEntry(f.Key, f.Value)).ToArray());
+            add = redis.GetDatabase().StreamAddAsync(stream, fields.Select(f => new NameValueEntry(f.Key, f.Value)).ToArray());
+            await add.WaitAsync(options.Value.AddDeadline);
             return true;
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
             logger.LogWarning(e, "Redis did not take an entry for {Stream}; spooled to {Spool} for retry", stream, SpoolPath);
-            await SpoolAsync(new Spooled(stream, fields.Select(f => new[] { f.Key, f.Value }).ToList()));
+            var line = JsonSerializer.Serialize(new Spooled(stream, fields.Select(f => new[] { f.Key, f.Value }).ToList()));
+            await SpoolAsync(line);
+            WatchLateAdd(add, line);
             return false;
         }
     }
 
-    private async Task SpoolAsync(Spooled entry)
+    private void WatchLateAdd(Task? add, string line)
     {
-        var line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(entry) + "\n");
+        add?.ContinueWith(t =>
+        {
+            if (t.IsCompletedSuccessfully)
+            {
+                _landedLate[line] = 0;
+            }
+            else
+            {
+                _ = t.Exception; // observed: it never landed
+            }
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private async Task SpoolAsync(string entry)
+    {
+        var line = Encoding.UTF8.GetBytes(entry + "\n");
         await _spoolLock.WaitAsync();
         try
         {
@@ -57,6 +88,10 @@ public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<SandboxB
     /// <summary>Adds spooled entries in order until Redis refuses one; keeps the rest. Returns how many were added.</summary>
     public async Task<int> FlushAsync(CancellationToken cancellationToken)
     {
+        if (!redis.IsConnected || !_lastFlushAdd.IsCompleted)
+        {
+            return 0; // nothing queued on a dead connection or behind an unanswered add, so nothing lands twice later
+        }
         await _spoolLock.WaitAsync(cancellationToken);
         try
         {
@@ -76,19 +111,23 @@ public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<SandboxB
                     continue;
                 }
                 var entry = Parse(line);
-                if (entry is null)
+                if (entry is null || _landedLate.TryRemove(line, out _))
                 {
                     continue;
                 }
+                Task<RedisValue>? add = null;
                 try
                 {
-                    await db.StreamAddAsync(entry.Stream, entry.Fields.Select(f => new NameValueEntry(f[0], f[1])).ToArray());
+                    add = db.StreamAddAsync(entry.Stream, entry.Fields.Select(f => new NameValueEntry(f[0], f[1])).ToArray());
+                    await add.WaitAsync(options.Value.AddDeadline, cancellationToken); // short: new entries wait on this lock to spool
                     added++;
                 }
                 catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
                 {
                     logger.LogDebug(e, "Redis still refuses spooled entries; they wait");
                     keep.Add(line);
+                    WatchLateAdd(add, line);
+                    _lastFlushAdd = add ?? Task.CompletedTask;
                 }
             }
             Rewrite(keep);
@@ -145,7 +184,10 @@ public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<SandboxB
         if (!Directory.Exists(dir))
         {
             Directory.CreateDirectory(dir);
-            File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
         }
     }
 }

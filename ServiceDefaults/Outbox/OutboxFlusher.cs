@@ -1,9 +1,11 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace AgentCloud.SandboxBroker.Outbox;
+namespace AgentCloud.ServiceDefaults.Outbox;
 
 /// <summary>Replays the spool at start (entries a previous run could not add), then retries it while anything is left.</summary>
-public sealed class OutboxFlusher(StreamOutbox outbox, IOptions<SandboxBrokerOptions> options, ILogger<OutboxFlusher> logger) : BackgroundService
+public sealed class OutboxFlusher(StreamOutbox outbox, IOptions<StreamOutboxOptions> options, ILogger<OutboxFlusher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -16,7 +18,7 @@ public sealed class OutboxFlusher(StreamOutbox outbox, IOptions<SandboxBrokerOpt
                 {
                     await outbox.FlushAsync(stoppingToken);
                 }
-                await Task.Delay(options.Value.OutboxRetryInterval, stoppingToken);
+                await Task.Delay(options.Value.RetryInterval, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -25,7 +27,7 @@ public sealed class OutboxFlusher(StreamOutbox outbox, IOptions<SandboxBrokerOpt
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
             {
                 logger.LogError(e, "Flushing the stream spool failed; retrying");
-                await Task.Delay(options.Value.OutboxRetryInterval, stoppingToken);
+                await Task.Delay(options.Value.RetryInterval, stoppingToken);
             }
         }
     }

@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+
+namespace AgentCloud.InferenceRouter.Quota;
+
+/// <summary>
+/// This router's stand-in for the shared ledger while Redis is away, for tenants whose policy fails open: calls are
+/// held against the same budgets counted locally, and what they really used (and any settle or release Redis did
+/// not take) waits here until <see cref="LedgerReconciler"/> books it into Redis, under the reservation's own id so
+/// it is booked once. Local counts start from zero, so while Redis is away each replica enforces the budgets alone.
+/// </summary>
+public sealed class ProvisionalLedger(TimeProvider time)
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, long> _taken = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<PendingSettle> _pending = new();
+
+    /// <summary>A settle Redis has still to take: the reservation (provisional or a Redis hold) and the tokens it used.</summary>
+    public sealed record PendingSettle(TokenReservation Reservation, long Actual);
+
+    public int PendingCount => _pending.Count;
+
+    /// <summary>Weighted tokens this router holds or has used locally against a budget and not yet booked into Redis.</summary>
+    public long TakenLocally(string scopeKey)
+    {
+        lock (_gate)
+        {
+            return _taken.GetValueOrDefault(scopeKey);
+        }
+    }
+
+    public ReserveResult Reserve(IReadOnlyList<QuotaScope> scopes, long amount, TimeSpan ttl)
+    {
+        var now = time.GetUtcNow();
+        lock (_gate)
+        {
+            foreach (var scope in scopes)
+            {
+                var taken = _taken.GetValueOrDefault(scope.Key);
+                if (taken + amount > scope.Limit)
+                {
+                    var wait = scope.WindowEnd - now;
+                    return new ReserveResult(null, scope, Math.Max(0, scope.Limit - taken), wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait);
+                }
+            }
+            foreach (var scope in scopes)
+            {
+                _taken[scope.Key] = _taken.GetValueOrDefault(scope.Key) + amount;
+            }
+            var remaining = scopes.Count > 0 ? scopes[0].Limit - _taken[scopes[0].Key] : long.MaxValue;
+            var reservation = new TokenReservation(Guid.NewGuid().ToString("N"), scopes, amount, now + ttl) { Provisional = true };
+            return new ReserveResult(reservation, null, remaining, TimeSpan.Zero);
+        }
+    }
+
+    /// <summary>
+    /// Keeps a settle for Redis: a provisional call's real usage (its local hold becomes that usage), or a Redis
+    /// hold's settle or release that Redis did not take in time (counted locally until it is booked).
+    /// </summary>
+    public void Defer(TokenReservation reservation, long actual)
+    {
+        lock (_gate)
+        {
+            var delta = reservation.Provisional ? actual - reservation.Amount : actual;
+            foreach (var scope in reservation.Scopes)
+            {
+                _taken[scope.Key] = _taken.GetValueOrDefault(scope.Key) + delta;
+            }
+        }
+        _pending.Enqueue(new PendingSettle(reservation, actual));
+    }
+
+    public bool TryPeek(out PendingSettle? pending) => _pending.TryPeek(out pending);
+
+    /// <summary>Redis has booked the oldest pending settle: it no longer counts locally.</summary>
+    public void Booked(PendingSettle pending)
+    {
+        if (!_pending.TryDequeue(out var head) || !ReferenceEquals(head, pending))
+        {
+            throw new InvalidOperationException("Pending settles are booked in order, by the reconciler alone.");
+        }
+        lock (_gate)
+        {
+            foreach (var scope in pending.Reservation.Scopes)
+            {
+                var left = _taken.GetValueOrDefault(scope.Key) - pending.Actual;
+                if (left <= 0)
+                {
+                    _taken.Remove(scope.Key);
+                }
+                else
+                {
+                    _taken[scope.Key] = left;
+                }
+            }
+        }
+    }
+}
