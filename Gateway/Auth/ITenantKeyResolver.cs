@@ -8,6 +8,13 @@ public interface ITenantKeyResolver
     /// <summary>The key's owner and policy, or null when the key is unknown or revoked.</summary>
     /// <exception cref="KeyResolutionUnavailableException">The source of truth could not answer.</exception>
     Task<ResolvedKey?> ResolveAsync(string apiKey, CancellationToken cancellationToken);
+
+    /// <summary>The answer already at hand without asking anyone (a fresh cache entry), if any.</summary>
+    bool TryGetCached(string apiKey, out ResolvedKey? key)
+    {
+        key = null;
+        return false;
+    }
 }
 
 /// <summary>The ControlPlane could not say whether a key is valid (down, slow, or refusing the Gateway).</summary>

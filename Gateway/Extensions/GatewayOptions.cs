@@ -39,4 +39,15 @@ public sealed class GatewayOptions
     /// <summary>How long a rate-limit decision may take before the tier's fail mode applies.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:00:05")]
     public TimeSpan RateLimitDeadline { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Refused calls (no, malformed, unknown or revoked key) a client address may make per window before it gets 429.</summary>
+    [Range(1, 1_000_000)]
+    public int FailedCallLimit { get; set; } = 20;
+
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan FailedCallWindow { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often refused calls are written to the platform's audit trail, as one counted entry per Gateway.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan RefusalAuditWindow { get; set; } = TimeSpan.FromSeconds(10);
 }
