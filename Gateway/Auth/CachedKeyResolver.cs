@@ -43,6 +43,8 @@ public sealed class CachedKeyResolver(ITenantKeyResolver inner, IOptions<Gateway
         return false;
     }
 
+    public bool WasKnownGood(string apiKey) => _entries.TryGetValue(Hash(apiKey), out var entry) && entry.Key is not null;
+
     /// <summary>
     /// Drops every cached resolution of the tenant's keys (its status, policy or entitlements changed), and every cached
     /// refusal, since a refusal does not say whose key it was (a reactivated tenant's keys must work at once).

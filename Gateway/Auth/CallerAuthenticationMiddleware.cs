@@ -58,8 +58,9 @@ public sealed class CallerAuthenticationMiddleware(
         ResolvedKey? resolved;
         if (!tenantKeys.TryGetCached(token, out resolved))
         {
-            // Only a lookup costs the platform anything; an address that keeps failing does not get one until its window ends.
-            if (limiter.RetryAfter(ClientAddress.Of(http)) is { } wait)
+            // Only a lookup costs the platform anything; an address that keeps failing does not get one until its window ends,
+            // except for a key that was good here before (a tenant sharing the address with an attacker, its entry expired).
+            if (limiter.RetryAfter(ClientAddress.Of(http)) is { } wait && !tenantKeys.WasKnownGood(token))
             {
                 audit.Refused(http, "over the failed-call limit");
                 await TooManyFailuresAsync(http, wait);
@@ -102,11 +103,13 @@ public sealed class CallerAuthenticationMiddleware(
         await Problems.Unauthorized(detail).ExecuteAsync(http);
     }
 
-    private static Task TooManyFailuresAsync(HttpContext http, TimeSpan wait)
+    /// <summary>429, held back a moment first (see <see cref="FailedCallLimiter.HoldAsync"/>) so a closed-loop flood slows to a trickle.</summary>
+    private async Task TooManyFailuresAsync(HttpContext http, TimeSpan wait)
     {
+        await limiter.HoldAsync(http.RequestAborted);
         var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
         http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        return Problems.Create(StatusCodes.Status429TooManyRequests, "too-many-failed-calls", "Too many refused calls",
+        await Problems.Create(StatusCodes.Status429TooManyRequests, "too-many-failed-calls", "Too many refused calls",
             $"Too many calls from your address were refused for a missing, malformed, unknown or revoked key; retry after {seconds} s with a valid key.")
             .ExecuteAsync(http);
     }

@@ -15,6 +15,7 @@ public sealed class FailedCallLimiter(IOptions<GatewayOptions> options, TimeProv
     public const int MaxAddresses = 50_000;
     private const string Overflow = "overflow";
     private readonly ConcurrentDictionary<string, Window> _windows = new(StringComparer.Ordinal);
+    private int _held;
 
     /// <summary>Counts one refused call from the address.</summary>
     public void Failed(string address)
@@ -38,6 +39,37 @@ public sealed class FailedCallLimiter(IOptions<GatewayOptions> options, TimeProv
         {
             var ends = window.Start + options.Value.FailedCallWindow;
             return window.Failures >= options.Value.FailedCallLimit && ends > now ? ends - now : null;
+        }
+    }
+
+    /// <summary>
+    /// Holds an over-limit answer for <see cref="GatewayOptions.FailedCallHold"/>: a client that retries at once on the
+    /// same connection then costs one cheap answer per hold, not thousands a second. At most
+    /// <see cref="GatewayOptions.MaxHeldCalls"/> are held at a time (the rest are answered at once), so holding is bounded.
+    /// </summary>
+    public async Task HoldAsync(CancellationToken cancellationToken)
+    {
+        var hold = options.Value.FailedCallHold;
+        if (hold <= TimeSpan.Zero)
+        {
+            return;
+        }
+        if (Interlocked.Increment(ref _held) > options.Value.MaxHeldCalls)
+        {
+            Interlocked.Decrement(ref _held);
+            return;
+        }
+        try
+        {
+            await Task.Delay(hold, time, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away; nothing to answer.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _held);
         }
     }
 

@@ -15,6 +15,9 @@ public interface ITenantKeyResolver
         key = null;
         return false;
     }
+
+    /// <summary>True when the key resolved to an owner here before and was not revoked since (its entry may have expired).</summary>
+    bool WasKnownGood(string apiKey) => false;
 }
 
 /// <summary>The ControlPlane could not say whether a key is valid (down, slow, or refusing the Gateway).</summary>

@@ -47,6 +47,14 @@ public sealed class GatewayOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan FailedCallWindow { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a 429 for an address over its failure limit is held before it is sent (zero: at once).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan FailedCallHold { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>At most this many such answers are held at a time; beyond it they are sent at once.</summary>
+    [Range(0, 1_000_000)]
+    public int MaxHeldCalls { get; set; } = 10_000;
+
     /// <summary>How often refused calls are written to the platform's audit trail, as one counted entry per Gateway.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan RefusalAuditWindow { get; set; } = TimeSpan.FromSeconds(10);

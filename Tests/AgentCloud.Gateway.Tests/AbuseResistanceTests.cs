@@ -114,6 +114,59 @@ public sealed class AbuseResistanceTests(GatewayEnvironment env) : IClassFixture
             f => Assert.NotNull(PlatformAuditEntry.TryParse(f, out _)));
     }
 
+    [Fact]
+    public async Task A_tenant_sharing_a_limited_address_is_resolved_again_when_its_cache_entry_expires()
+    {
+        using var gateway = env.NewGateway(new Dictionary<string, string?>
+        {
+            ["Gateway:FailedCallLimit"] = "3",
+            ["Gateway:FailedCallWindow"] = "00:01:00",
+            ["Gateway:KeyCacheDuration"] = "00:00:00",
+        });
+        var (_, good) = env.ControlPlane.AddKey("sharer");
+        using var tenant = gateway.Client(good);
+        using var attacker = gateway.Client();
+        Assert.Equal(HttpStatusCode.OK, (await tenant.GetAsync("/v1/models")).StatusCode);
+        for (var i = 0; i < 4; i++)
+        {
+            await GuessAsync(attacker);
+        }
+        await Problem.AssertAsync(await GuessAsync(attacker), HttpStatusCode.TooManyRequests);
+        var lookups = env.ControlPlane.ResolveCalls;
+
+        var again = await tenant.GetAsync("/v1/models");
+
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.True(env.ControlPlane.ResolveCalls > lookups, "the expired entry must be resolved afresh, not served stale");
+    }
+
+    [Fact]
+    public async Task Over_limit_answers_are_held_back_but_never_more_than_the_bound_at_once()
+    {
+        using var gateway = env.NewGateway(new Dictionary<string, string?>
+        {
+            ["Gateway:FailedCallLimit"] = "1",
+            ["Gateway:FailedCallWindow"] = "00:01:00",
+            ["Gateway:FailedCallHold"] = "00:00:10",
+            ["Gateway:MaxHeldCalls"] = "2",
+        });
+        using var client = gateway.Client();
+        await Problem.AssertAsync(await GuessAsync(client), HttpStatusCode.Unauthorized);
+
+        var calls = Enumerable.Range(0, 5).Select(_ => GuessAsync(client)).ToList();
+        var answered = new List<Task<HttpResponseMessage>>();
+        for (var i = 0; i < 3; i++)
+        {
+            var next = await Task.WhenAny(calls.Except(answered));
+            answered.Add(next);
+        }
+
+        // Three were answered at once although the hold is 10 s: only two may be held at a time.
+        Assert.All(answered, t => Assert.Equal(HttpStatusCode.TooManyRequests, t.Result.StatusCode));
+        Assert.Equal(2, calls.Count(c => !c.IsCompleted));
+        Assert.All(await Task.WhenAll(calls), r => Assert.Equal(HttpStatusCode.TooManyRequests, r.StatusCode));
+    }
+
     private static async Task<HttpResponseMessage> GuessAsync(HttpClient client)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models");
