@@ -88,6 +88,11 @@ public static class CredentialsApi
         {
             return Problems.Forbidden($"Changing credentials needs the '{Capabilities.CredentialsWrite}' capability on a tenant key (never a run's key).");
         }
+        if (ctx.Via is not null)
+        {
+            // An onward context lets a service read policy or mint run keys for the caller, never change the vault.
+            return Problems.Forbidden("Credentials are changed only by the tenant's own call through the Gateway, not by a service on its behalf.");
+        }
         return Refuse(ctx, integration);
     }
 

@@ -41,6 +41,18 @@ public sealed class CapabilityTests(ControlPlaneFixture cp)
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Forbidden);
     }
 
+    [Theory]
+    [MemberData(nameof(VaultMethods))]
+    public async Task A_services_onward_context_cannot_change_the_vault(string method)
+    {
+        var tenant = await cp.CreateTenantAsync();
+        using var client = cp.Client(TestTenantContexts.Tenant(tenant) with { Via = "sandbox-broker" });
+
+        var response = await client.SendAsync(VaultCall(method));
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Forbidden);
+    }
+
     [Fact]
     public async Task A_run_key_is_never_minted_with_credentials_write()
     {
