@@ -43,6 +43,8 @@ public sealed class CachedKeyResolver(ITenantKeyResolver inner, IOptions<Gateway
         return false;
     }
 
+    public bool IsResolving(string apiKey) => _inFlight.ContainsKey(Hash(apiKey));
+
     public bool WasKnownGood(string apiKey) => _entries.TryGetValue(Hash(apiKey), out var entry) && entry.Key is not null;
 
     /// <summary>

@@ -59,8 +59,11 @@ public sealed class CallerAuthenticationMiddleware(
         if (!tenantKeys.TryGetCached(token, out resolved))
         {
             // Only a lookup costs the platform anything; an address that keeps failing does not get one until its window ends,
-            // except for a key that was good here before (a tenant sharing the address with an attacker, its entry expired).
-            if (limiter.RetryAfter(ClientAddress.Of(http)) is { } wait && !tenantKeys.WasKnownGood(token))
+            // except for a key that was good here before (a tenant sharing the address with an attacker, its entry expired)
+            // or one whose lookup is already running (a burst of a new key's first calls is one lookup).
+            IDisposable? lease = null;
+            if (!tenantKeys.WasKnownGood(token) && !tenantKeys.IsResolving(token)
+                && (lease = limiter.TryBeginLookup(ClientAddress.Of(http), out var wait)) is null)
             {
                 audit.Refused(http, "over the failed-call limit");
                 await TooManyFailuresAsync(http, wait);
@@ -77,6 +80,10 @@ public sealed class CallerAuthenticationMiddleware(
                 await Problems.Create(StatusCodes.Status503ServiceUnavailable, "key-resolution-unavailable", "Cannot check API keys right now",
                     "The platform could not check your API key just now; retry in a second.").ExecuteAsync(http);
                 return;
+            }
+            finally
+            {
+                lease?.Dispose();
             }
         }
         if (resolved is null || ClaimsPlatformPowers(resolved))

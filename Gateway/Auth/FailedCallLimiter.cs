@@ -27,6 +27,43 @@ public sealed class FailedCallLimiter(IOptions<GatewayOptions> options, TimeProv
         }
     }
 
+    /// <summary>
+    /// Admits one key lookup for the address, or says how long to wait: lookups in flight count against the budget like
+    /// failures, so a burst of concurrent guesses gets no more lookups than the limit. Dispose the lease when answered.
+    /// </summary>
+    public IDisposable? TryBeginLookup(string address, out TimeSpan wait)
+    {
+        var window = Current(address);
+        var now = time.GetUtcNow();
+        lock (window)
+        {
+            if (window.Failures + window.InFlight >= options.Value.FailedCallLimit)
+            {
+                wait = window.Start + options.Value.FailedCallWindow - now;
+                return null;
+            }
+            window.InFlight++;
+        }
+        wait = TimeSpan.Zero;
+        return new Lease(window);
+    }
+
+    private sealed class Lease(Window window) : IDisposable
+    {
+        private int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0)
+            {
+                lock (window)
+                {
+                    window.InFlight--;
+                }
+            }
+        }
+    }
+
     /// <summary>How long the address must wait before it may fail again, or null when it may go on.</summary>
     public TimeSpan? RetryAfter(string address)
     {
@@ -111,5 +148,8 @@ public sealed class FailedCallLimiter(IOptions<GatewayOptions> options, TimeProv
     {
         public DateTimeOffset Start;
         public int Failures;
+
+        /// <summary>Lookups admitted and not yet answered (kept across a window change: they are still running).</summary>
+        public int InFlight;
     }
 }

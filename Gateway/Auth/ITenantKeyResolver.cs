@@ -18,6 +18,9 @@ public interface ITenantKeyResolver
 
     /// <summary>True when the key resolved to an owner here before and was not revoked since (its entry may have expired).</summary>
     bool WasKnownGood(string apiKey) => false;
+
+    /// <summary>True when a lookup of this key is already running (a caller waiting for it adds no lookup of its own).</summary>
+    bool IsResolving(string apiKey) => false;
 }
 
 /// <summary>The ControlPlane could not say whether a key is valid (down, slow, or refusing the Gateway).</summary>

@@ -66,6 +66,19 @@ public sealed class AbuseResistanceTests(GatewayEnvironment env) : IClassFixture
     }
 
     [Fact]
+    public async Task A_burst_of_concurrent_guesses_gets_no_more_lookups_than_the_limit()
+    {
+        using var attacker = _gateway.Client();
+        var before = env.ControlPlane.ResolveCalls;
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => GuessAsync(attacker)));
+
+        Assert.InRange(env.ControlPlane.ResolveCalls - before, 1, 10);
+        Assert.All(answers, a => Assert.True(a.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.TooManyRequests));
+        Assert.True(answers.Count(a => a.StatusCode == HttpStatusCode.TooManyRequests) >= 30);
+    }
+
+    [Fact]
     public async Task The_operator_key_still_works_from_an_address_that_keeps_failing()
     {
         using var client = _gateway.Client();
