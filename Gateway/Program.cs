@@ -2,6 +2,7 @@ using AgentCloud.Gateway.Apis;
 using AgentCloud.Gateway.Auth;
 using AgentCloud.Gateway.Extensions;
 using AgentCloud.Gateway.Limits;
+using AgentCloud.Gateway.Proxy;
 using AgentCloud.Gateway.RateLimiting;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -15,6 +16,7 @@ app.UseServiceDefaults();
 app.UseMiddleware<RequestIdMiddleware>();
 app.UseMiddleware<RequestLimitsMiddleware>();
 app.UseMiddleware<CallerAuthenticationMiddleware>();
+app.UseMiddleware<RouteCapabilityMiddleware>();
 app.UseMiddleware<TenantRateLimitMiddleware>();
 app.MapDefaultEndpoints();
 app.MapJwksApi();

@@ -47,13 +47,20 @@ public static class Extensions
     /// </summary>
     public static TBuilder AddTenantContextValidation<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        var applicationName = builder.Environment.ApplicationName;
+        var serviceName = builder.Configuration["OTEL_SERVICE_NAME"];
         builder.Services.AddOptions<TenantContextOptions>()
             .BindConfiguration(TenantContextOptions.SectionName)
+            .PostConfigure(o => o.Audience = string.IsNullOrWhiteSpace(o.Audience)
+                ? AgentCloud.ServiceDefaults.Contracts.ServiceNames.ForApplication(applicationName) ?? (string.IsNullOrWhiteSpace(serviceName) ? null : serviceName)
+                : o.Audience)
+            .Validate(o => o.Audience is not null, "TenantContext:Audience is not set and the service's name is not known: set it to the service's name.")
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddHttpClient(JwksKeySource.HttpClientName);
         builder.Services.AddSingleton<JwksKeySource>();
         builder.Services.AddSingleton<TenantContextValidator>();
+        builder.Services.TryAddSingleton<IHealthDetailsGate, OperatorHealthDetailsGate>();
         return builder;
     }
 

@@ -8,10 +8,15 @@ internal static class GatewayBench
 {
     public static async Task Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "flood")
+        {
+            await FloodBench.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 15);
+            return;
+        }
         const int latencyCalls = 3000, concurrency = 32;
         var throughputFor = TimeSpan.FromSeconds(args.Length > 0 ? int.Parse(args[0]) : 8);
-        const string apiKey = "ac_bench_0123456789abcdef0123456789abcdef";
-        const string unlimitedKey = "ac_bench_unlimited_0123456789abcdef0123";
+        const string apiKey = "ac_benchtenant1_0123456789abcdefABCDEF0123456789abcdefAB";
+        const string unlimitedKey = "ac_benchnolimit_0123456789abcdefABCDEF0123456789abcdefAB";
 
         await using var redis = new BenchRedis();
         await redis.StartAsync();

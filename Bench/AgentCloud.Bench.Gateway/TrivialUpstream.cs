@@ -25,11 +25,14 @@ internal static class TrivialUpstream
         return (app, await StartAsync(app));
     }
 
-    public static async Task<(WebApplication App, string Url)> StartKeyResolverAsync(IReadOnlyDictionary<string, ResolvedKey> keys)
+    public static async Task<(WebApplication App, string Url)> StartKeyResolverAsync(IReadOnlyDictionary<string, ResolvedKey> keys, Action? onLookup = null)
     {
         var app = Slim();
         app.MapPost("/internal/v1/keys/resolve", (ResolveKeyRequest request) =>
-            keys.TryGetValue(request.Key, out var resolved) ? Results.Ok(resolved) : Results.NotFound());
+        {
+            onLookup?.Invoke();
+            return keys.TryGetValue(request.Key, out var resolved) ? Results.Ok(resolved) : Results.NotFound();
+        });
         return (app, await StartAsync(app));
     }
 

@@ -22,7 +22,7 @@ public sealed record TenantResponse(
 
 /// <summary>
 /// Body of <c>POST /admin/v1/tenants/{id}/keys</c>; without capabilities the key gets inference, memory:read,
-/// memory:write and sandbox; <c>defaultLane</c> (<c>interactive</c> or <c>batch</c>) is the lane of its inference
+/// memory:write, sandbox and usage:read (credentials:write only when listed); <c>defaultLane</c> (<c>interactive</c> or <c>batch</c>) is the lane of its inference
 /// calls that do not send <c>x-agentcloud-lane</c>.
 /// </summary>
 public sealed record CreateKeyRequest(string? Name, IReadOnlyList<string?>? Capabilities, string? DefaultLane = null);
@@ -46,4 +46,5 @@ public sealed record RevealedCredential(string Integration, string Secret);
 
 public sealed record AuditEventResponse(long Sequence, DateTimeOffset At, string Actor, string Action, JsonElement Detail, string Hash);
 
-public sealed record AuditResponse(string TenantId, bool Verified, long? BrokenAt, string? Reason, IReadOnlyList<AuditEventResponse> Events);
+/// <summary>One page of a trail; <see cref="NextCursor"/> is null on the last page.</summary>
+public sealed record AuditResponse(string TenantId, bool Verified, long? BrokenAt, string? Reason, IReadOnlyList<AuditEventResponse> Events, string? NextCursor);

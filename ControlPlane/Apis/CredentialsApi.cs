@@ -26,7 +26,7 @@ public static class CredentialsApi
     public static async Task<Results<NoContent, ProblemHttpResult>> PutCredential(
         string integration, PutCredentialRequest request, TenantContext ctx, TenantDb db, CredentialVault vault, AuditLog audit, CancellationToken ct)
     {
-        if (Refuse(ctx, integration) is { } refusal)
+        if (RefuseWrite(ctx, integration) is { } refusal)
         {
             return refusal;
         }
@@ -34,7 +34,7 @@ public static class CredentialsApi
         {
             return Problems.BadRequest($"'secret' is required: a string of 1 to {MaxSecretLength} characters.");
         }
-        var stored = await db.InTenantAsync(ctx.TenantId, async c =>
+        Task<bool> StoreAsync() => db.InTenantAsync(ctx.TenantId, async c =>
         {
             if (!await TenantExistsAsync(c, ctx.TenantId, ct))
             {
@@ -44,13 +44,24 @@ public static class CredentialsApi
             await audit.AppendAsync(c, ctx.TenantId, ctx.Principal, "credential.written", new { integration }, ct);
             return true;
         }, ct);
+        bool stored;
+        try
+        {
+            stored = await StoreAsync();
+        }
+        catch (DbUpdateException e) when (e.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+        {
+            // Two first writes of one credential (or the tenant's first data key) raced and the other committed first:
+            // the rows exist now, so writing again updates them; the last writer wins, as with any two PUTs.
+            stored = await StoreAsync();
+        }
         return stored ? TypedResults.NoContent() : NoSuchTenant();
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteCredential(
         string integration, TenantContext ctx, TenantDb db, AuditLog audit, CancellationToken ct)
     {
-        if (Refuse(ctx, integration) is { } refusal)
+        if (RefuseWrite(ctx, integration) is { } refusal)
         {
             return refusal;
         }
@@ -64,6 +75,25 @@ public static class CredentialsApi
             return true;
         }, ct);
         return deleted ? TypedResults.NoContent() : Problems.NotFound($"There is no credential for '{integration}'.");
+    }
+
+    /// <summary>
+    /// Credentials belong to a tenant: the platform's own contexts have none, and changing them needs
+    /// <c>credentials:write</c> on a key that is not a run's (the Gateway checks the capability first; this is the second
+    /// wall). Integration names are checked before any lookup.
+    /// </summary>
+    internal static ProblemHttpResult? RefuseWrite(TenantContext ctx, string integration)
+    {
+        if (ctx.TenantId != TenantContext.PlatformTenantId && (!ctx.Has(Capabilities.CredentialsWrite) || ctx.RunId is not null))
+        {
+            return Problems.Forbidden($"Changing credentials needs the '{Capabilities.CredentialsWrite}' capability on a tenant key (never a run's key).");
+        }
+        if (ctx.Via is not null)
+        {
+            // An onward context lets a service read policy or mint run keys for the caller, never change the vault.
+            return Problems.Forbidden("Credentials are changed only by the tenant's own call through the Gateway, not by a service on its behalf.");
+        }
+        return Refuse(ctx, integration);
     }
 
     /// <summary>Credentials belong to a tenant: the platform's own contexts have none; integration names are checked before any lookup.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
+using AgentCloud.ServiceDefaults.Contracts;
 
 namespace AgentCloud.ControlPlane.Domain;
 
@@ -10,30 +11,15 @@ namespace AgentCloud.ControlPlane.Domain;
 /// </summary>
 public static class ApiKeyFormat
 {
-    public const string Scheme = "ac";
-    public const int PrefixLength = 12;
-    public const int SecretLength = 40;
-    private const string PrefixAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
-    private const string SecretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-
     public static (string Prefix, string Key) Generate()
     {
-        var prefix = RandomNumberGenerator.GetString(PrefixAlphabet, PrefixLength);
-        var secret = RandomNumberGenerator.GetString(SecretAlphabet, SecretLength);
-        return (prefix, $"{Scheme}_{prefix}_{secret}");
+        var prefix = RandomNumberGenerator.GetString(ApiKeyShape.PrefixAlphabet, ApiKeyShape.PrefixLength);
+        var secret = RandomNumberGenerator.GetString(ApiKeyShape.SecretAlphabet, ApiKeyShape.SecretLength);
+        return (prefix, $"{ApiKeyShape.Scheme}_{prefix}_{secret}");
     }
 
     /// <summary>The lookup prefix of a well-formed key; false for anything else (without saying which part was wrong).</summary>
-    public static bool TryGetPrefix(string? key, [NotNullWhen(true)] out string? prefix)
-    {
-        prefix = null;
-        if (key is null || key.Length != Scheme.Length + PrefixLength + SecretLength + 2) return false;
-        var parts = key.Split('_');
-        if (parts.Length != 3 || parts[0] != Scheme || parts[1].Length != PrefixLength || parts[2].Length != SecretLength) return false;
-        if (!parts[1].All(PrefixAlphabet.Contains) || !parts[2].All(SecretAlphabet.Contains)) return false;
-        prefix = parts[1];
-        return true;
-    }
+    public static bool TryGetPrefix(string? key, [NotNullWhen(true)] out string? prefix) => ApiKeyShape.TryGetPrefix(key, out prefix);
 
     public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 

@@ -13,8 +13,12 @@ public sealed record CreatedKey(ApiKey Key, string Plaintext);
 /// <summary>The outcome of asking for a key: the key, or why it may not be made (null result: no such tenant).</summary>
 public sealed record KeyCreation(CreatedKey? Created, string? Refusal);
 
-/// <summary>Issues, lists, revokes and resolves API keys. Every failed key use is audited.</summary>
-public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents events, TimeProvider time)
+/// <summary>
+/// Issues, lists, revokes and resolves API keys. A failed use of a tenant's key (revoked, expired, wrong secret,
+/// suspended tenant) is counted for that tenant's trail, which gets one entry per window (<see cref="RefusedKeyTally"/>);
+/// keys that name no tenant are counted by the Gateways in the platform's trail.
+/// </summary>
+public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents events, RefusedKeyTally refusals, TimeProvider time)
 {
     public Task<KeyCreation?> CreateAsync(string tenantId, string name, IReadOnlyList<string?>? capabilities, string actor, CancellationToken ct, string? defaultLane = null) =>
         db.InTenantAsync(tenantId, async ctx =>
@@ -28,7 +32,7 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
             var tools = TenantPolicies.Compose(tenant).Tools;
             if (Capabilities.Refused(requested, tools) is { } refused)
             {
-                return new KeyCreation(null, $"Capability '{TenantValidation.Clip(refused)}' cannot be granted: use {string.Join(", ", Capabilities.Basic)} or tool:<name> for a tool on the tenant's allowlist ({(tools.Count == 0 ? "empty" : string.Join(", ", tools))}).");
+                return new KeyCreation(null, $"Capability '{TenantValidation.Clip(refused)}' cannot be granted: use {string.Join(", ", CapabilityCatalogue.Fixed)} or tool:<name> for a tool on the tenant's allowlist ({(tools.Count == 0 ? "empty" : string.Join(", ", tools))}).");
             }
             var (prefix, plaintext) = ApiKeyFormat.Generate();
             var key = new ApiKey
@@ -74,20 +78,18 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
 
     /// <summary>
     /// The tenant context a key stands for, with the tenant's full policy; null for a malformed, unknown, revoked, expired or
-    /// mismatching key or a suspended tenant, each audited (in the key's tenant's trail when the prefix names a key).
+    /// mismatching key or a suspended tenant. One read-only transaction; refusals are only counted (see the class summary).
     /// </summary>
     public Task<ResolvedKey?> ResolveAsync(string presented, string actor, CancellationToken ct) =>
         db.InPlatformScopeAsync(async ctx =>
         {
             if (!ApiKeyFormat.TryGetPrefix(presented, out var prefix))
             {
-                await audit.AppendAsync(ctx, TenantContext.PlatformTenantId, actor, "key.refused", new { reason = "malformed" }, ct);
                 return null;
             }
             var key = await ctx.ApiKeys.AsNoTracking().SingleOrDefaultAsync(k => k.Prefix == prefix, ct);
             if (key is null)
             {
-                await audit.AppendAsync(ctx, TenantContext.PlatformTenantId, actor, "key.refused", new { reason = "unknown", prefix }, ct);
                 return null;
             }
             var tenant = await TenantDirectory.LoadAsync(ctx, key.TenantId, ct);
@@ -99,7 +101,7 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
                 : null;
             if (reason is not null)
             {
-                await audit.AppendAsync(ctx, key.TenantId, actor, "key.refused", new { reason, keyId = key.Id }, ct);
+                refusals.Count(key.TenantId, actor, key.Id, reason);
                 return null;
             }
             var policy = TenantPolicies.Compose(tenant!);

@@ -26,10 +26,17 @@ public static class AuditChain
     }
 
     /// <summary>Checks links in sequence order against each other and against the head (last sequence and hash) if one is stored.</summary>
-    public static AuditVerification Verify(IReadOnlyList<AuditLink> links, (long Sequence, byte[] Hash)? head)
+    public static AuditVerification Verify(IReadOnlyList<AuditLink> links, (long Sequence, byte[] Hash)? head) =>
+        Verify(links, head, 0, Genesis);
+
+    /// <summary>
+    /// Checks a page of links that follows event <paramref name="afterSequence"/> (whose hash is <paramref name="afterHash"/>);
+    /// pass the head only with the last page.
+    /// </summary>
+    public static AuditVerification Verify(IReadOnlyList<AuditLink> links, (long Sequence, byte[] Hash)? head, long afterSequence, byte[] afterHash)
     {
-        var previous = Genesis;
-        long expected = 1;
+        var previous = afterHash;
+        var expected = afterSequence + 1;
         foreach (var link in links)
         {
             if (link.Sequence != expected) return new(false, expected, $"event {expected} is missing");

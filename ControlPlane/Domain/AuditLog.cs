@@ -40,6 +40,34 @@ public sealed class AuditLog(TimeProvider time)
         await db.SaveChangesAsync(ct);
     }
 
+    /// <summary>
+    /// At most <paramref name="limit"/> of a tenant's events after sequence <paramref name="after"/>, in order, with the
+    /// verdict on their links (to the event before the page, and to the head on the last page) and whether more follow;
+    /// null when the tenant has no trail. Reads one page, never the whole trail.
+    /// </summary>
+    public static async Task<(IReadOnlyList<AuditLink> Events, AuditVerification Verification, bool More)?> ReadPageAsync(
+        ControlPlaneDbContext db, string tenantId, long after, int limit, CancellationToken ct)
+    {
+        var rows = await db.AuditEvents.AsNoTracking().Where(e => e.TenantId == tenantId && e.Sequence >= after)
+            .OrderBy(e => e.Sequence).Take(limit + 2).ToListAsync(ct);
+        var head = await db.AuditHeads.AsNoTracking().SingleOrDefaultAsync(h => h.TenantId == tenantId, ct);
+        if (rows.Count == 0 && head is null)
+        {
+            return null;
+        }
+        var links = rows.Select(e => new AuditLink(e.TenantId, e.Sequence, e.At, e.Actor, e.Action, e.Detail, e.PreviousHash, e.Hash)).ToList();
+        var anchor = after == 0 ? null : links.FirstOrDefault(l => l.Sequence == after);
+        if (after > 0 && anchor is null)
+        {
+            return ([], new AuditVerification(false, after, $"event {after} (the cursor) is missing"), false);
+        }
+        var page = links.Where(l => l.Sequence > after).ToList();
+        var more = page.Count > limit;
+        page = page.Take(limit).ToList();
+        var verdict = AuditChain.Verify(page, more || head is null ? null : (head.Sequence, head.Hash), after, anchor?.Hash ?? AuditChain.Genesis);
+        return (page, verdict, more);
+    }
+
     /// <summary>A tenant's events in order with the verdict on their chain; null when the tenant has no trail.</summary>
     public static async Task<(IReadOnlyList<AuditLink> Events, AuditVerification Verification)?> ReadAsync(ControlPlaneDbContext db, string tenantId, CancellationToken ct)
     {

@@ -16,7 +16,7 @@ public enum PlatformAuditOutcome
 /// <summary>
 /// Appends a platform service's audit entry (already parsed and checked by <see cref="PlatformAuditEntry.TryParse"/>) to
 /// its tenant's trail, once per event id: a redelivered entry is found by its id and not appended again. Entries for
-/// the platform's own trail or a tenant that does not exist are refused.
+/// a tenant that does not exist, or for the wrong trail (platform actions in a tenant's, or the reverse), are refused.
 /// </summary>
 public sealed class PlatformAuditRecorder(TenantDb db, AuditLog audit)
 {
@@ -24,13 +24,15 @@ public sealed class PlatformAuditRecorder(TenantDb db, AuditLog audit)
 
     public Task<PlatformAuditOutcome> RecordAsync(PlatformAuditEntry entry, CancellationToken ct)
     {
-        if (entry.TenantId == TenantContext.PlatformTenantId)
+        // The platform's own trail takes only the actions meant for it (a Gateway's refused-key counts); a tenant's, the others.
+        var platformTrail = entry.TenantId == TenantContext.PlatformTenantId;
+        if (platformTrail != PlatformAuditEntry.PlatformTrailActions.Contains(entry.Action))
         {
             return Task.FromResult(PlatformAuditOutcome.UnknownTenant);
         }
         return db.InTenantAsync(entry.TenantId, async ctx =>
         {
-            if (!await ctx.Tenants.AnyAsync(t => t.Id == entry.TenantId, ct))
+            if (!platformTrail && !await ctx.Tenants.AnyAsync(t => t.Id == entry.TenantId, ct))
             {
                 return PlatformAuditOutcome.UnknownTenant;
             }

@@ -12,6 +12,8 @@ public sealed class PlatformEvents(IConnectionMultiplexer redis, ILogger<Platfor
 
     public Task<bool> PolicyChangedAsync(string tenantId) => PublishAsync(PlatformChannels.PolicyChanged, tenantId);
 
+    public Task<bool> TenantSuspendedAsync(string tenantId) => PublishAsync(PlatformChannels.TenantSuspended, tenantId);
+
     /// <summary>False when Redis could not be told; the change is already committed, so callers say so and may retry.</summary>
     private async Task<bool> PublishAsync(string channel, string message)
     {

@@ -49,14 +49,25 @@ public sealed class TenantDirectory(TenantDb db, AuditLog audit, PlatformEvents 
     public Task<TenantPolicy?> PolicyAsync(string tenantId, CancellationToken ct) =>
         db.InTenantAsync(tenantId, async ctx => await LoadAsync(ctx, tenantId, ct) is { } t ? TenantPolicies.Compose(t) : null, ct);
 
+    /// <summary>
+    /// Changes the tenant and tells every service at once (Gateways drop its cached keys, policy caches drop it). A
+    /// suspension also revokes the tenant's run keys in the same transaction and has the SandboxBroker end its sandboxes.
+    /// </summary>
     public async Task<TenantView?> UpdateAsync(string tenantId, TenantSpec spec, string actor, CancellationToken ct)
     {
+        List<string> revokedRunKeys = [];
+        var suspending = false;
         var view = await db.InTenantAsync(tenantId, async ctx =>
         {
             var tenant = await LoadAsync(ctx, tenantId, ct);
             if (tenant is null)
             {
                 return null;
+            }
+            suspending = spec.Status == TenantStatus.Suspended && tenant.Status != TenantStatus.Suspended;
+            if (suspending)
+            {
+                revokedRunKeys = await RevokeRunKeysAsync(ctx, tenantId, actor, ct);
             }
             if (spec.Name is not null) tenant.Name = spec.Name.Trim();
             if (spec.Tier is not null) tenant.Tier = spec.Tier;
@@ -69,9 +80,29 @@ public sealed class TenantDirectory(TenantDb db, AuditLog audit, PlatformEvents 
         }, ct);
         if (view is not null)
         {
+            foreach (var keyId in revokedRunKeys)
+            {
+                await events.KeyRevokedAsync(keyId);
+            }
             await events.PolicyChangedAsync(tenantId);
+            if (suspending)
+            {
+                await events.TenantSuspendedAsync(tenantId);
+            }
         }
         return view;
+    }
+
+    /// <summary>A suspended tenant's runs end: their keys are revoked for good (reactivation does not revive them).</summary>
+    private async Task<List<string>> RevokeRunKeysAsync(ControlPlaneDbContext ctx, string tenantId, string actor, CancellationToken ct)
+    {
+        var keys = await ctx.ApiKeys.Where(k => k.TenantId == tenantId && k.RunId != null && k.RevokedAt == null).ToListAsync(ct);
+        foreach (var key in keys)
+        {
+            key.RevokedAt = time.GetUtcNow();
+            await audit.AppendAsync(ctx, tenantId, actor, "key.revoked", new { keyId = key.Id, runId = key.RunId, reason = "tenant suspended" }, ct);
+        }
+        return keys.Select(k => k.Id).ToList();
     }
 
     /// <summary>Revokes the tenant's keys and deletes its rows and vault entries in one transaction, then tells every service. Null if unknown.</summary>

@@ -17,4 +17,8 @@ public sealed class ControlPlaneOptions
 
     /// <summary>Master keys rotated out, by version: used only to unwrap data keys sealed before the rotation.</summary>
     public Dictionary<int, string> PreviousVaultMasterKeys { get; set; } = [];
+
+    /// <summary>How often refused uses of tenants' keys are written to their trails, as one counted entry per tenant.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan RefusalAuditWindow { get; set; } = TimeSpan.FromSeconds(10);
 }

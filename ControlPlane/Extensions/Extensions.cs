@@ -38,6 +38,9 @@ internal static class Extensions
         builder.Services.AddScoped<ApiKeyService>();
         builder.Services.AddScoped<RunKeyService>();
         builder.Services.AddHostedService<RunEndedListener>();
+        builder.Services.AddSingleton<RefusedKeyTally>();
+        builder.Services.AddSingleton<RefusedKeyAuditFlusher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RefusedKeyAuditFlusher>());
         builder.AddPlatformAuditIngestion();
     }
 }

@@ -32,6 +32,38 @@ public sealed class CachedKeyResolver(ITenantKeyResolver inner, IOptions<Gateway
         return await lookup.Value.WaitAsync(cancellationToken);
     }
 
+    public bool TryGetCached(string apiKey, out ResolvedKey? key)
+    {
+        if (_entries.TryGetValue(Hash(apiKey), out var hit) && hit.Expires > time.GetUtcNow())
+        {
+            key = hit.Key;
+            return true;
+        }
+        key = null;
+        return false;
+    }
+
+    public bool IsResolving(string apiKey) => _inFlight.ContainsKey(Hash(apiKey));
+
+    public bool WasKnownGood(string apiKey) => _entries.TryGetValue(Hash(apiKey), out var entry) && entry.Key is not null;
+
+    /// <summary>
+    /// Drops every cached resolution of the tenant's keys (its status, policy or entitlements changed), and every cached
+    /// refusal, since a refusal does not say whose key it was (a reactivated tenant's keys must work at once).
+    /// </summary>
+    public void ForgetTenant(string tenantId)
+    {
+        Interlocked.Increment(ref _generation);
+        _inFlight.Clear();
+        foreach (var (id, entry) in _entries)
+        {
+            if (entry.Key is null || entry.Key.TenantId == tenantId)
+            {
+                _entries.TryRemove(id, out _);
+            }
+        }
+    }
+
     private async Task<ResolvedKey?> LookUpAsync(string id, string apiKey)
     {
         // A revocation that lands while the ControlPlane is being asked must not be undone by caching the older answer.

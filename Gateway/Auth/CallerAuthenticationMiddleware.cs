@@ -1,3 +1,4 @@
+using System.Globalization;
 using AgentCloud.Gateway.Apis;
 using AgentCloud.ServiceDefaults;
 using AgentCloud.ServiceDefaults.Contracts;
@@ -8,11 +9,14 @@ namespace AgentCloud.Gateway.Auth;
 /// <summary>
 /// Decides who the caller is before anything is proxied: the operator (admin key) on <c>/admin/*</c>,
 /// a tenant (tenant API key, resolved through the ControlPlane) elsewhere. Unauthenticated calls end here with
-/// 401 problem+json; the authenticated caller is left in the request features as a <see cref="TenantContext"/>
-/// (and, for tenants, the <see cref="ResolvedKey"/> with its policy).
+/// 401 problem+json; a key not of the one key shape is refused without asking the ControlPlane; an address that keeps
+/// failing gets 429 for anything that would need the ControlPlane (keys already known good here still pass). The
+/// authenticated caller is left in the request features as a <see cref="TenantContext"/> (and, for tenants, the
+/// <see cref="ResolvedKey"/> with its policy).
 /// </summary>
 public sealed class CallerAuthenticationMiddleware(
-    RequestDelegate next, AdminKeyVerifier adminKeys, ITenantKeyResolver tenantKeys, FailedAuthAudit audit, ILogger<CallerAuthenticationMiddleware> logger)
+    RequestDelegate next, AdminKeyVerifier adminKeys, ITenantKeyResolver tenantKeys, FailedAuthAudit audit, FailedCallLimiter limiter,
+    ILogger<CallerAuthenticationMiddleware> logger)
 {
     public static readonly TenantContext Operator =
         new(TenantContext.PlatformTenantId, "platform", "operator", [TenantContext.AdminCapability]);
@@ -31,8 +35,8 @@ public sealed class CallerAuthenticationMiddleware(
         {
             if (token is null || !adminKeys.IsAdminKey(token))
             {
-                audit.Refused(http, token is null ? "admin call without a bearer key" : "admin call with a wrong key");
-                await Problems.Unauthorized("The admin API needs the operator key: Authorization: Bearer <admin key>.").ExecuteAsync(http);
+                await RefuseAsync(http, token is null ? "admin call without a bearer key" : "admin call with a wrong key",
+                    "The admin API needs the operator key: Authorization: Bearer <admin key>.");
                 return;
             }
             http.Features.Set(Operator);
@@ -42,40 +46,79 @@ public sealed class CallerAuthenticationMiddleware(
 
         if (token is null)
         {
-            audit.Refused(http, "missing key");
-            await Problems.Unauthorized("Missing API key: send Authorization: Bearer <tenant API key>.").ExecuteAsync(http);
+            await RefuseAsync(http, "missing key", "Missing API key: send Authorization: Bearer <tenant API key>.");
             return;
         }
-        if (!ApiKeyFormat.IsWellFormed(token))
+        if (!ApiKeyShape.IsWellFormed(token))
         {
-            audit.Refused(http, "malformed key");
-            await Problems.Unauthorized("Malformed API key: a key is 16 to 512 visible ASCII characters, sent as Authorization: Bearer <tenant API key>.").ExecuteAsync(http);
+            await RefuseAsync(http, "malformed key", $"Malformed API key: a key is {ApiKeyShape.Description}, sent as Authorization: Bearer <tenant API key>.");
             return;
         }
 
         ResolvedKey? resolved;
-        try
+        if (!tenantKeys.TryGetCached(token, out resolved))
         {
-            resolved = await tenantKeys.ResolveAsync(token, http.RequestAborted);
-        }
-        catch (KeyResolutionUnavailableException e)
-        {
-            logger.LogError(e, "Could not resolve an API key");
-            http.Response.Headers.RetryAfter = "1";
-            await Problems.Create(StatusCodes.Status503ServiceUnavailable, "key-resolution-unavailable", "Cannot check API keys right now",
-                "The platform could not check your API key just now; retry in a second.").ExecuteAsync(http);
-            return;
+            // Only a lookup costs the platform anything; an address that keeps failing does not get one until its window ends,
+            // except for a key that was good here before (a tenant sharing the address with an attacker, its entry expired)
+            // or one whose lookup is already running (a burst of a new key's first calls is one lookup).
+            IDisposable? lease = null;
+            if (!tenantKeys.WasKnownGood(token) && !tenantKeys.IsResolving(token)
+                && (lease = limiter.TryBeginLookup(ClientAddress.Of(http), out var wait)) is null)
+            {
+                audit.Refused(http, "over the failed-call limit");
+                await TooManyFailuresAsync(http, wait);
+                return;
+            }
+            try
+            {
+                resolved = await tenantKeys.ResolveAsync(token, http.RequestAborted);
+            }
+            catch (KeyResolutionUnavailableException e)
+            {
+                logger.LogError(e, "Could not resolve an API key");
+                http.Response.Headers.RetryAfter = "1";
+                await Problems.Create(StatusCodes.Status503ServiceUnavailable, "key-resolution-unavailable", "Cannot check API keys right now",
+                    "The platform could not check your API key just now; retry in a second.").ExecuteAsync(http);
+                return;
+            }
+            finally
+            {
+                lease?.Dispose();
+            }
         }
         if (resolved is null || ClaimsPlatformPowers(resolved))
         {
-            audit.Refused(http, "unknown or revoked key");
-            await Problems.Unauthorized("Unknown or revoked API key.").ExecuteAsync(http);
+            await RefuseAsync(http, "unknown or revoked key", "Unknown or revoked API key.");
             return;
         }
 
         http.Features.Set(resolved);
         http.Features.Set(new TenantContext(resolved.TenantId, resolved.Tier, resolved.Principal, resolved.Capabilities, resolved.RunId));
         await next(http);
+    }
+
+    /// <summary>401, counted against the address; an address already over its limit gets 429 instead.</summary>
+    private async Task RefuseAsync(HttpContext http, string reason, string detail)
+    {
+        var wait = limiter.RetryAfter(ClientAddress.Of(http));
+        audit.Refused(http, reason);
+        if (wait is { } w)
+        {
+            await TooManyFailuresAsync(http, w);
+            return;
+        }
+        await Problems.Unauthorized(detail).ExecuteAsync(http);
+    }
+
+    /// <summary>429, held back a moment first (see <see cref="FailedCallLimiter.HoldAsync"/>) so a closed-loop flood slows to a trickle.</summary>
+    private async Task TooManyFailuresAsync(HttpContext http, TimeSpan wait)
+    {
+        await limiter.HoldAsync(http.RequestAborted);
+        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        await Problems.Create(StatusCodes.Status429TooManyRequests, "too-many-failed-calls", "Too many refused calls",
+            $"Too many calls from your address were refused for a missing, malformed, unknown or revoked key; retry after {seconds} s with a valid key.")
+            .ExecuteAsync(http);
     }
 
     // A tenant key can never carry the operator's or the Gateway's identity, whatever the ControlPlane answered.

@@ -26,7 +26,7 @@ public sealed class ControlPlaneKeyResolver(IHttpClientFactory httpClients, Gate
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.Value.KeyResolutionTimeout);
         using var request = new HttpRequestMessage(HttpMethod.Post, ResolvePath) { Content = JsonContent.Create(new ResolveKeyRequest(apiKey)) };
-        request.Headers.TryAddWithoutValidation(TenantContextHeaders.Context, keys.Mint(GatewayIdentity));
+        request.Headers.TryAddWithoutValidation(TenantContextHeaders.Context, keys.Mint(GatewayIdentity, ServiceNames.ControlPlane));
         try
         {
             using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);

@@ -5,10 +5,10 @@ namespace AgentCloud.Gateway.Auth;
 
 /// <summary>
 /// Records refused authentication attempts: every one is counted in a metric, but at most one structured warning per
-/// source address per window is logged (with how many were folded into it), so a flood of guesses cannot flood the log.
-/// The ControlPlane's audit API is not called from here yet; the warning is the audit record.
+/// source address per window is logged (with how many were folded into it), so a flood of guesses cannot flood the log;
+/// each is counted against its address's failure limit and in the tally the audit trail receives once per window.
 /// </summary>
-public sealed class FailedAuthAudit(GatewayMetrics metrics, TimeProvider time, ILogger<FailedAuthAudit> logger)
+public sealed class FailedAuthAudit(GatewayMetrics metrics, FailedCallLimiter limiter, RefusedKeyTally tally, TimeProvider time, ILogger<FailedAuthAudit> logger)
 {
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
     private const int MaxSources = 10_000;
@@ -17,7 +17,9 @@ public sealed class FailedAuthAudit(GatewayMetrics metrics, TimeProvider time, I
     public void Refused(HttpContext http, string reason)
     {
         metrics.AuthFailed(reason);
-        var source = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var source = ClientAddress.Of(http);
+        limiter.Failed(source);
+        tally.Count(reason, source);
         var now = time.GetUtcNow();
         if (_sources.Count >= MaxSources)
         {

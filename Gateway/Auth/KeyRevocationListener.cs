@@ -5,7 +5,9 @@ namespace AgentCloud.Gateway.Auth;
 
 /// <summary>
 /// Listens on <see cref="PlatformChannels.KeyRevoked"/> so every replica drops a revoked key from its cache the moment
-/// the ControlPlane announces it. When the Redis connection drops, messages may be lost, so the cache is cleared on reconnect.
+/// the ControlPlane announces it, and on <see cref="PlatformChannels.PolicyChanged"/> (suspension, reactivation, policy or
+/// entitlement changes) and <see cref="PlatformChannels.TenantOffboarded"/> so it drops every key of that tenant, whose
+/// next call is resolved afresh. When the Redis connection drops, messages may be lost, so the cache is cleared on reconnect.
 /// </summary>
 public sealed class KeyRevocationListener(IConnectionMultiplexer redis, CachedKeyResolver cache, ILogger<KeyRevocationListener> logger)
     : BackgroundService
@@ -19,8 +21,11 @@ public sealed class KeyRevocationListener(IConnectionMultiplexer redis, CachedKe
             {
                 try
                 {
-                    await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(PlatformChannels.KeyRevoked), OnRevoked);
-                    logger.LogInformation("Listening for key revocations on {Channel}", PlatformChannels.KeyRevoked);
+                    var subscriber = redis.GetSubscriber();
+                    await subscriber.SubscribeAsync(RedisChannel.Literal(PlatformChannels.KeyRevoked), OnRevoked);
+                    await subscriber.SubscribeAsync(RedisChannel.Literal(PlatformChannels.PolicyChanged), OnTenantChanged);
+                    await subscriber.SubscribeAsync(RedisChannel.Literal(PlatformChannels.TenantOffboarded), OnTenantChanged);
+                    logger.LogInformation("Listening for key revocations and tenant changes");
                     break;
                 }
                 catch (RedisException e)
@@ -47,6 +52,16 @@ public sealed class KeyRevocationListener(IConnectionMultiplexer redis, CachedKe
         {
             cache.Forget(keyId);
             logger.LogInformation("Key {KeyId} revoked: dropped from the cache", keyId);
+        }
+    }
+
+    private void OnTenantChanged(RedisChannel channel, RedisValue message)
+    {
+        var tenantId = message.ToString();
+        if (!string.IsNullOrWhiteSpace(tenantId))
+        {
+            cache.ForgetTenant(tenantId);
+            logger.LogInformation("Tenant {TenantId} changed ({Channel}): its keys dropped from the cache", tenantId, channel.ToString());
         }
     }
 

@@ -23,6 +23,7 @@ internal static class Extensions
         builder.Services.AddSingleton<GatewaySigningKeys>();
         builder.Services.AddSingleton<AdminKeyVerifier>();
         builder.Services.AddSingleton<GatewayMetrics>();
+        builder.Services.AddSingleton<IHealthDetailsGate, AdminKeyHealthDetailsGate>();
 
         builder.AddTenantKeys();
         builder.Services.AddSingleton<RedisTokenBucket>();
@@ -45,6 +46,10 @@ internal static class Extensions
         builder.Services.AddSingleton<ITenantKeyResolver>(sp => sp.GetRequiredService<CachedKeyResolver>());
         builder.Services.AddHostedService<KeyRevocationListener>();
         builder.Services.AddSingleton<FailedAuthAudit>();
+        builder.Services.AddSingleton<FailedCallLimiter>();
+        builder.Services.AddSingleton<RefusedKeyTally>();
+        builder.Services.AddSingleton<RefusedKeyAuditPublisher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RefusedKeyAuditPublisher>());
     }
 
     /// <summary>Body, header and time limits on what clients send, all answered with problem+json.</summary>

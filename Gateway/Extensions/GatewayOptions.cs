@@ -39,4 +39,23 @@ public sealed class GatewayOptions
     /// <summary>How long a rate-limit decision may take before the tier's fail mode applies.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:00:05")]
     public TimeSpan RateLimitDeadline { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Refused calls (no, malformed, unknown or revoked key) a client address may make per window before it gets 429.</summary>
+    [Range(1, 1_000_000)]
+    public int FailedCallLimit { get; set; } = 20;
+
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan FailedCallWindow { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a 429 for an address over its failure limit is held before it is sent (zero: at once).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan FailedCallHold { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>At most this many such answers are held at a time; beyond it they are sent at once.</summary>
+    [Range(0, 1_000_000)]
+    public int MaxHeldCalls { get; set; } = 10_000;
+
+    /// <summary>How often refused calls are written to the platform's audit trail, as one counted entry per Gateway.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan RefusalAuditWindow { get; set; } = TimeSpan.FromSeconds(10);
 }

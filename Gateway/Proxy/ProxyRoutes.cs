@@ -1,37 +1,58 @@
+using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.ServiceDefaults.Tenancy;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace AgentCloud.Gateway.Proxy;
 
 /// <summary>
-/// The public path prefixes of API.md and the service that owns each. Destinations are service-discovery
-/// names ("http://controlplane"), resolved to the instances the AppHost started. Internal APIs are never routed.
+/// The public routes of API.md: the service that owns each and the one capability a caller needs for it. This table is
+/// the only place a route is made: a route always carries its capability, and <see cref="RouteCapabilityMiddleware"/>
+/// refuses a call without it before anything is forwarded. Destinations are service-discovery names
+/// ("http://controlplane"), resolved to the instances the AppHost started. Internal APIs are never routed.
 /// </summary>
 public static class ProxyRoutes
 {
-    public const string ControlPlane = "controlplane";
-    public const string InferenceRouter = "inference-router";
-    public const string SandboxBroker = "sandbox-broker";
-    public const string UsageAggregator = "usage-aggregator";
-    public const string Memory = "memory";
+    /// <summary>The route metadata entry naming the capability the route needs.</summary>
+    public const string CapabilityKey = "agentcloud.capability";
 
-    private static readonly (string RouteId, string Path, string Cluster)[] Table =
+    /// <summary>What the admin routes need: the operator context the Gateway makes for the admin key.</summary>
+    public const string Operator = TenantContext.AdminCapability;
+
+    private sealed record Row(string RouteId, string Path, string Cluster, string Capability, string[]? Methods = null);
+
+    private static readonly Row[] Table =
     [
-        ("admin-tenants", "/admin/v1/tenants/{**rest}", ControlPlane),
-        ("admin-audit", "/admin/v1/audit", ControlPlane),
-        ("admin-usage", "/admin/v1/usage", UsageAggregator),
-        ("admin-usage-reconciliation", "/admin/v1/usage/reconciliation", UsageAggregator),
-        ("credentials", "/v1/credentials/{**rest}", ControlPlane),
-        ("models", "/v1/models/{**rest}", InferenceRouter),
-        ("chat", "/v1/chat/{**rest}", InferenceRouter),
-        ("embeddings", "/v1/embeddings", InferenceRouter),
-        ("sandboxes", "/v1/sandboxes/{**rest}", SandboxBroker),
-        ("memory", "/v1/memory/{**rest}", Memory),
-        ("usage", "/v1/usage", UsageAggregator),
+        new("admin-tenants", "/admin/v1/tenants/{**rest}", ServiceNames.ControlPlane, Operator),
+        new("admin-audit", "/admin/v1/audit", ServiceNames.ControlPlane, Operator),
+        new("admin-usage", "/admin/v1/usage", ServiceNames.UsageAggregator, Operator),
+        new("admin-usage-reconciliation", "/admin/v1/usage/reconciliation", ServiceNames.UsageAggregator, Operator),
+        // Any method: the vault is write-only, and whatever is added under it later changes or reveals which credentials exist.
+        new("credentials", "/v1/credentials/{**rest}", ServiceNames.ControlPlane, CapabilityCatalogue.CredentialsWrite),
+        new("models", "/v1/models/{**rest}", ServiceNames.InferenceRouter, CapabilityCatalogue.Inference),
+        new("chat", "/v1/chat/{**rest}", ServiceNames.InferenceRouter, CapabilityCatalogue.Inference),
+        new("embeddings", "/v1/embeddings", ServiceNames.InferenceRouter, CapabilityCatalogue.Inference),
+        new("sandboxes", "/v1/sandboxes/{**rest}", ServiceNames.SandboxBroker, CapabilityCatalogue.Sandbox),
+        new("memory-search", "/v1/memory/{collection}/search", ServiceNames.Memory, CapabilityCatalogue.MemoryRead, ["POST"]),
+        new("memory", "/v1/memory/{**rest}", ServiceNames.Memory, CapabilityCatalogue.MemoryWrite),
+        new("usage", "/v1/usage", ServiceNames.UsageAggregator, CapabilityCatalogue.UsageRead),
+        // The tools service checks each tool:<name> itself; the route admits a key holding at least one.
+        new("mcp", "/v1/mcp/{**rest}", ServiceNames.Tools, CapabilityCatalogue.AnyTool),
+        new("tool-servers", "/v1/tools/{**rest}", ServiceNames.Tools, CapabilityCatalogue.CredentialsWrite),
     ];
 
     public static IReadOnlyList<RouteConfig> Routes { get; } =
-        Table.Select(r => new RouteConfig { RouteId = r.RouteId, ClusterId = r.Cluster, Match = new RouteMatch { Path = r.Path } }).ToList();
+        Table.Select(r => new RouteConfig
+        {
+            RouteId = r.RouteId,
+            ClusterId = r.Cluster,
+            Match = new RouteMatch { Path = r.Path, Methods = r.Methods },
+            Metadata = new Dictionary<string, string> { [CapabilityKey] = r.Capability },
+        }).ToList();
+
+    /// <summary>The capability a route needs; null for a route outside this table (refused, never forwarded).</summary>
+    public static string? CapabilityOf(RouteConfig route) =>
+        route.Metadata?.TryGetValue(CapabilityKey, out var capability) == true ? capability : null;
 
     /// <summary>One cluster per service; an upstream silent for <paramref name="idleTimeout"/> is answered 504.</summary>
     public static IReadOnlyList<ClusterConfig> Clusters(TimeSpan idleTimeout) =>

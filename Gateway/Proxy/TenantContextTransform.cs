@@ -10,12 +10,17 @@ namespace AgentCloud.Gateway.Proxy;
 /// On every proxied call: removes whatever tenant context or <c>x-tenant-*</c> headers the client sent,
 /// and the caller's own key (<c>Authorization</c>: services never need it, so it never travels past the Gateway),
 /// then attaches a freshly minted, signed context for the caller the Gateway authenticated, and the key's default
-/// lane when the call names none.
+/// lane when the call names none. The context names the destination service as its only audience, so no other service
+/// accepts it; for each service the destination calls on the caller's behalf (<see cref="ServiceNames.OnwardOf"/>) an
+/// onward context is added that only that service accepts, marked as coming via the destination.
 /// </summary>
 public static class TenantContextTransform
 {
     public static void Apply(TransformBuilderContext builder)
     {
+        var destination = builder.Route.ClusterId
+            ?? throw new InvalidOperationException($"Route '{builder.Route.RouteId}' has no cluster.");
+        var onward = ServiceNames.OnwardOf(destination);
         builder.AddRequestTransform(transform =>
         {
             RemoveClientContextHeaders(transform.ProxyRequest.Headers);
@@ -27,7 +32,11 @@ public static class TenantContextTransform
             var context = transform.HttpContext.Features.Get<TenantContext>()
                 ?? throw new InvalidOperationException("A call reached the proxy without an authenticated caller.");
             var keys = transform.HttpContext.RequestServices.GetRequiredService<GatewaySigningKeys>();
-            transform.ProxyRequest.Headers.TryAddWithoutValidation(TenantContextHeaders.Context, keys.Mint(context));
+            transform.ProxyRequest.Headers.TryAddWithoutValidation(TenantContextHeaders.Context, keys.Mint(context, destination));
+            foreach (var service in onward)
+            {
+                transform.ProxyRequest.Headers.TryAddWithoutValidation(TenantContextHeaders.OnwardFor(service), keys.Mint(context with { Via = destination }, service));
+            }
             // The lane is the tenant's own choice between its calls, so a header the client sent wins over the key's default.
             if (transform.HttpContext.Features.Get<ResolvedKey>() is { } key && !transform.ProxyRequest.Headers.Contains(Lanes.Header))
             {
@@ -50,6 +59,6 @@ public static class TenantContextTransform
     }
 
     public static bool IsClientContextHeader(string name) =>
-        name.Equals(TenantContextHeaders.Context, StringComparison.OrdinalIgnoreCase)
+        name.StartsWith(TenantContextHeaders.Context, StringComparison.OrdinalIgnoreCase)
         || name.StartsWith(TenantContextHeaders.TenantHeaderPrefix, StringComparison.OrdinalIgnoreCase);
 }

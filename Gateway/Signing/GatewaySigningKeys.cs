@@ -17,7 +17,7 @@ public sealed class GatewaySigningKeys
     private readonly TimeProvider _time;
     private readonly TimeSpan _lifetime;
     private readonly TimeSpan _reuseWindow;
-    private readonly ConcurrentDictionary<TenantContext, (string Token, DateTimeOffset MintedAt)> _recent = new();
+    private readonly ConcurrentDictionary<(TenantContext Context, string Audience), (string Token, DateTimeOffset MintedAt)> _recent = new();
 
     public GatewaySigningKeys(IOptions<GatewayOptions> options, TimeProvider time)
     {
@@ -38,22 +38,25 @@ public sealed class GatewaySigningKeys
 
     public JsonWebKeySet PublicJwks { get; }
 
-    /// <summary>A signed context for the caller, with at least the lifetime minus the reuse window left.</summary>
-    public string Mint(TenantContext context)
+    /// <summary>
+    /// A signed context for the caller that only the service <paramref name="audience"/> accepts, with at least the
+    /// lifetime minus the reuse window left.
+    /// </summary>
+    public string Mint(TenantContext context, string audience)
     {
         var now = _time.GetUtcNow();
-        if (_recent.TryGetValue(context, out var recent) && now - recent.MintedAt < _reuseWindow && now >= recent.MintedAt)
+        if (_recent.TryGetValue((context, audience), out var recent) && now - recent.MintedAt < _reuseWindow && now >= recent.MintedAt)
         {
             return recent.Token;
         }
-        var token = TenantContextToken.Mint(context, Current, now, _lifetime);
+        var token = TenantContextToken.Mint(context, Current, now, _lifetime, [audience]);
         if (_reuseWindow > TimeSpan.Zero)
         {
             if (_recent.Count >= MaxReusable)
             {
                 _recent.Clear();
             }
-            _recent[context] = (token, now);
+            _recent[(context, audience)] = (token, now);
         }
         return token;
     }

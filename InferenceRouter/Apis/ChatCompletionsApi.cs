@@ -16,7 +16,7 @@ public static class ChatCompletionsApi
 {
     public static RouteGroupBuilder MapChatCompletionsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1");
+        var api = app.MapGroup("/v1").AddEndpointFilter(new InferenceCapabilityFilter(embeddingsForMemory: false));
         api.MapPost("/chat/completions", CreateCompletion);
         return api;
     }

@@ -12,7 +12,7 @@ public static class EmbeddingsApi
 {
     public static RouteGroupBuilder MapEmbeddingsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1");
+        var api = app.MapGroup("/v1").AddEndpointFilter(new InferenceCapabilityFilter(embeddingsForMemory: true));
         api.MapPost("/embeddings", CreateEmbeddings);
         return api;
     }

@@ -158,6 +158,10 @@ public sealed partial class MemoryService(IVectorStore store, ITextEmbedder embe
         {
             throw MemoryException.BadRequest($"{what} has an empty text; there is nothing to embed.");
         }
+        if (text is not null && text.Contains('\0'))
+        {
+            throw MemoryException.BadRequest($"{what} has a text with a NUL character; remove it (no store keeps NUL in text).");
+        }
         if (text is not null && text.Length > o.MaxTextLength)
         {
             throw MemoryException.BadRequest($"{what} has a text of {text.Length} characters; at most {o.MaxTextLength} are embedded.");
@@ -194,10 +198,16 @@ public sealed partial class MemoryService(IVectorStore store, ITextEmbedder embe
         {
             PayloadFilter.CheckFieldName(field, $"points[{index}].payload");
         }
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(payload).Length;
+        var serialized = JsonSerializer.SerializeToUtf8Bytes(payload);
+        var bytes = serialized.Length;
         if (bytes > options.Value.MaxPayloadBytes)
         {
             throw MemoryException.BadRequest($"points[{index}].payload is {bytes} bytes; at most {options.Value.MaxPayloadBytes} are stored per point.");
+        }
+        // JSON may escape a NUL (\u0000) in a name or string, but no store keeps it (Postgres jsonb refuses it outright).
+        if (serialized.AsSpan().IndexOf("\\u0000"u8) >= 0)
+        {
+            throw MemoryException.BadRequest($"points[{index}].payload holds a NUL character (\\u0000) in a name or string; remove it.");
         }
         return (JsonObject)payload.DeepClone();
     }

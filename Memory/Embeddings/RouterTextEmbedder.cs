@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AgentCloud.Memory.Domain;
+using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.ServiceDefaults.Tenancy;
 using Microsoft.Extensions.Options;
 
@@ -18,26 +19,28 @@ public sealed class RouterTextEmbedder(IHttpClientFactory httpClients, IHttpCont
 
     public async Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken)
     {
-        var token = httpContext.HttpContext?.Request.Headers[TenantContextHeaders.Context].ToString();
-        if (string.IsNullOrEmpty(token))
+        var caller = httpContext.HttpContext;
+        if (caller is null || string.IsNullOrEmpty(caller.Request.Headers[TenantContextHeaders.Context].ToString()))
         {
             throw new InvalidOperationException("Texts are embedded only on behalf of a caller whose tenant context is at hand.");
         }
         var vectors = new List<float[]>(texts.Count);
         foreach (var batch in texts.Chunk(options.Value.EmbeddingBatchSize))
         {
-            vectors.AddRange(await EmbedBatchAsync(batch, token, cancellationToken));
+            vectors.AddRange(await EmbedBatchAsync(batch, caller, cancellationToken));
         }
         return vectors;
     }
 
-    private async Task<float[][]> EmbedBatchAsync(string[] texts, string token, CancellationToken cancellationToken)
+    private async Task<float[][]> EmbedBatchAsync(string[] texts, HttpContext caller, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/embeddings")
         {
             Content = JsonContent.Create(new EmbeddingsRequest(options.Value.EmbeddingModel, texts)),
         };
-        request.Headers.TryAddWithoutValidation(TenantContextHeaders.Context, token);
+        // The caller's onward context for the router (its own is minted for Memory only); it says "via memory", so the
+        // router charges the tenant for the embedding under the caller's memory:read or memory:write, not inference.
+        OnwardContext.Attach(request, caller, ServiceNames.InferenceRouter);
         HttpResponseMessage response;
         try
         {

@@ -68,12 +68,11 @@ public sealed class ControlPlaneRunCredentials(
 
     private HttpRequestMessage WithCallerContext(HttpRequestMessage request)
     {
-        var token = httpContext.HttpContext?.Request.Headers[TenantContextHeaders.Context].ToString();
-        if (string.IsNullOrEmpty(token))
+        // The Gateway's onward context for the ControlPlane: the broker's own context is minted for the broker only.
+        if (!OnwardContext.Attach(request, httpContext.HttpContext, ServiceNames.ControlPlane))
         {
             throw new RunKeyUnavailableException("Run keys are asked for in a tenant's call, and there is none.");
         }
-        request.Headers.TryAddWithoutValidation(TenantContextHeaders.Context, token);
         return request;
     }
 }

@@ -20,6 +20,7 @@ internal static class Extensions
         builder.Services.AddHttpClient(ControlPlaneRunCredentials.HttpClientName, c => c.BaseAddress = new Uri("http://controlplane"));
         builder.Services.AddSingleton<IRunCredentials, ControlPlaneRunCredentials>();
         builder.Services.AddHostedService<SandboxMaintenance>();
+        builder.Services.AddHostedService<TenantSuspensionListener>();
         builder.Services.AddHealthChecks().AddCheck<IsolationHealthCheck>("sandbox-isolation");
     }
 }

@@ -16,11 +16,18 @@ public sealed partial record PlatformAuditEntry(string EventId, string TenantId,
 
     public const string EgressDenied = "egress.denied";
 
+    /// <summary>A Gateway's refused calls of one window, counted by reason and source, in the platform's own trail.</summary>
+    public const string KeysRefused = "keys.refused";
+
     /// <summary>Action name → the prefix its actor must carry (the service kind that may emit it).</summary>
     public static readonly IReadOnlyDictionary<string, string> Actions = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         [EgressDenied] = "sandbox:",
+        [KeysRefused] = "gateway:",
     };
+
+    /// <summary>The actions recorded in the platform's own trail (tenant id <c>_platform</c>) rather than a tenant's.</summary>
+    public static readonly IReadOnlySet<string> PlatformTrailActions = new HashSet<string>(StringComparer.Ordinal) { KeysRefused };
 
     public const int MaxDataBytes = 4096;
 

@@ -28,8 +28,14 @@ public static class PlatformChannels
     /// <summary>Message: the offboarded tenant's id. Memory, usage and sandboxes act on it.</summary>
     public const string TenantOffboarded = "agentcloud:tenants:offboarded";
 
-    /// <summary>Message: the tenant whose policy changed. Policy caches drop it.</summary>
+    /// <summary>
+    /// Message: the tenant whose status, policy or entitlements changed (suspension and reactivation included). Gateways
+    /// drop the tenant's cached keys, policy caches drop it.
+    /// </summary>
     public const string PolicyChanged = "agentcloud:tenants:policy-changed";
+
+    /// <summary>Message: the suspended tenant's id. The SandboxBroker ends its sandboxes (its run keys are already revoked).</summary>
+    public const string TenantSuspended = "agentcloud:tenants:suspended";
 
     /// <summary>Message: a <see cref="RunEnded"/> as JSON. The ControlPlane revokes that run's keys.</summary>
     public const string RunEnded = "agentcloud:runs:ended";

@@ -15,12 +15,13 @@ public interface ITenantPolicySource
 
 /// <summary>
 /// Reads a tenant's policy from the ControlPlane (<c>GET /internal/v1/tenants/{id}/policy</c>), forwarding the
-/// caller's own signed context so the ControlPlane answers for that tenant only; cached for a few seconds.
+/// caller's onward context for the ControlPlane so it answers for that tenant only; cached for a second, so a
+/// policy change or suspension applies within a second.
 /// </summary>
 public sealed class TenantPolicyClient(IHttpClientFactory httpClients, IHttpContextAccessor httpContext, TimeProvider time) : ITenantPolicySource
 {
     public const string HttpClientName = "agentcloud-controlplane-policy";
-    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
     private readonly ConcurrentDictionary<string, (TenantPolicy? Policy, DateTimeOffset At)> _cache = new();
 
     public async Task<TenantPolicy?> GetAsync(TenantContext caller, CancellationToken cancellationToken)
@@ -31,11 +32,7 @@ public sealed class TenantPolicyClient(IHttpClientFactory httpClients, IHttpCont
             return hit.Policy;
         }
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/internal/v1/tenants/{Uri.EscapeDataString(caller.TenantId)}/policy");
-        var token = httpContext.HttpContext?.Request.Headers[TenantContextHeaders.Context].ToString();
-        if (!string.IsNullOrEmpty(token))
-        {
-            request.Headers.TryAddWithoutValidation(TenantContextHeaders.Context, token);
-        }
+        OnwardContext.Attach(request, httpContext.HttpContext, ServiceNames.ControlPlane);
         using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
         TenantPolicy? policy = response.StatusCode == HttpStatusCode.NotFound
             ? null

@@ -6,14 +6,16 @@ namespace AgentCloud.ServiceDefaults.Tenancy;
 /// <summary>
 /// Who is calling, as vouched for by the Gateway: the only source services may read a tenant from
 /// (never the request body or query). Handlers take it as a parameter; the middleware has already
-/// refused calls without a valid one.
+/// refused calls without a valid one. <see cref="Via"/> names the service that forwarded the caller's onward
+/// context (Memory, when it embeds for the caller at the router); null when the Gateway sent the call directly.
 /// </summary>
 public sealed record TenantContext(
     string TenantId,
     string Tier,
     string Principal,
     IReadOnlyList<string> Capabilities,
-    string? RunId = null)
+    string? RunId = null,
+    string? Via = null)
 {
     /// <summary>The tenant id the Gateway uses for the platform operator (admin API calls).</summary>
     public const string PlatformTenantId = "_platform";

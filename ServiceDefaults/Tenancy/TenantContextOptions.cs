@@ -11,6 +11,12 @@ public sealed class TenantContextOptions
     [Required]
     public string JwksUrl { get; set; } = "http://gateway/.well-known/jwks.json";
 
+    /// <summary>
+    /// The name this service accepts contexts for (the token's audience); empty: the service's own name, from its
+    /// application name (<c>AgentCloud.Memory</c> is <c>memory</c>) or else <c>OTEL_SERVICE_NAME</c>.
+    /// </summary>
+    public string? Audience { get; set; }
+
     /// <summary>A JWKS document given inline instead of fetched (tests of a single service).</summary>
     public string? StaticJwks { get; set; }
 

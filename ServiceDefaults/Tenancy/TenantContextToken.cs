@@ -14,10 +14,18 @@ public static class TenantContextToken
     private const string TierClaim = "tier";
     private const string CapabilitiesClaim = "caps";
     private const string RunClaim = "run";
+    private const string ViaClaim = "via";
 
-    /// <summary>Mints a token; only the Gateway holds a signing key, so only it can call this usefully.</summary>
-    public static string Mint(TenantContext context, ECDsaSecurityKey signingKey, DateTimeOffset now, TimeSpan? lifetime = null)
+    /// <summary>
+    /// Mints a token for the services named in <paramref name="audiences"/> (each accepts only a token naming it);
+    /// only the Gateway holds a signing key, so only it can call this usefully.
+    /// </summary>
+    public static string Mint(TenantContext context, ECDsaSecurityKey signingKey, DateTimeOffset now, TimeSpan? lifetime, IReadOnlyCollection<string> audiences)
     {
+        if (audiences.Count == 0)
+        {
+            throw new ArgumentException("A tenant context is minted for at least one service.", nameof(audiences));
+        }
         var claims = new Dictionary<string, object>
         {
             [JwtRegisteredClaimNames.Sub] = context.Principal,
@@ -30,10 +38,15 @@ public static class TenantContextToken
         {
             claims[RunClaim] = context.RunId;
         }
+        if (context.Via is not null)
+        {
+            claims[ViaClaim] = context.Via;
+        }
+        // One audience is a string; several an array (the JWT "aud" claim allows both).
+        claims[JwtRegisteredClaimNames.Aud] = audiences.Count == 1 ? audiences.First() : audiences.ToArray();
         return Handler.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = TenantContextHeaders.Issuer,
-            Audience = TenantContextHeaders.Audience,
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
             Expires = now.Add(lifetime ?? DefaultLifetime).UtcDateTime,
@@ -42,10 +55,11 @@ public static class TenantContextToken
         });
     }
 
-    public static TokenValidationParameters ValidationParameters(IEnumerable<SecurityKey> keys) => new()
+    /// <summary>What a service accepts: the Gateway's signature and issuer, and its own name among the audiences.</summary>
+    public static TokenValidationParameters ValidationParameters(IEnumerable<SecurityKey> keys, string audience) => new()
     {
         ValidIssuer = TenantContextHeaders.Issuer,
-        ValidAudience = TenantContextHeaders.Audience,
+        ValidAudience = audience,
         IssuerSigningKeys = keys,
         ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
         RequireExpirationTime = true,
@@ -68,6 +82,6 @@ public static class TenantContextToken
             return null;
         }
         var caps = identity.FindAll(CapabilitiesClaim).Select(c => c.Value).ToArray();
-        return new TenantContext(tenant, tier, principal, caps, identity.FindFirst(RunClaim)?.Value);
+        return new TenantContext(tenant, tier, principal, caps, identity.FindFirst(RunClaim)?.Value, identity.FindFirst(ViaClaim)?.Value);
     }
 }

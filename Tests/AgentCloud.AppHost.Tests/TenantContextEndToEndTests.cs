@@ -34,7 +34,7 @@ public sealed class TenantContextEndToEndTests(PlatformFixture platform)
     {
         var forger = TenantContextSigningKey.FromSeed(TestTenantContexts.ForgerSeed);
 
-        var response = await SendAsync(service, TenantContextToken.Mint(Acme, forger, DateTimeOffset.UtcNow));
+        var response = await SendAsync(service, TenantContextToken.Mint(Acme, forger, DateTimeOffset.UtcNow, null, [service]));
 
         await AssertUnauthorizedProblemAsync(response, "unknown key");
     }
@@ -46,7 +46,7 @@ public sealed class TenantContextEndToEndTests(PlatformFixture platform)
         var forger = TenantContextSigningKey.FromSeed(TestTenantContexts.ForgerSeed);
         forger.KeyId = GatewayKey.KeyId;
 
-        var response = await SendAsync(service, TenantContextToken.Mint(Acme, forger, DateTimeOffset.UtcNow));
+        var response = await SendAsync(service, TenantContextToken.Mint(Acme, forger, DateTimeOffset.UtcNow, null, [service]));
 
         await AssertUnauthorizedProblemAsync(response, "signature is invalid");
     }
@@ -55,7 +55,7 @@ public sealed class TenantContextEndToEndTests(PlatformFixture platform)
     [MemberData(nameof(ProtectedServices))]
     public async Task An_expired_context_is_refused(string service)
     {
-        var token = TenantContextToken.Mint(Acme, GatewayKey, DateTimeOffset.UtcNow.AddMinutes(-10), TimeSpan.FromSeconds(60));
+        var token = TenantContextToken.Mint(Acme, GatewayKey, DateTimeOffset.UtcNow.AddMinutes(-10), TimeSpan.FromSeconds(60), [service]);
 
         var response = await SendAsync(service, token);
 
@@ -66,7 +66,7 @@ public sealed class TenantContextEndToEndTests(PlatformFixture platform)
     [MemberData(nameof(ProtectedServices))]
     public async Task A_context_whose_claims_were_altered_after_signing_is_refused(string service)
     {
-        var parts = TenantContextToken.Mint(Acme, GatewayKey, DateTimeOffset.UtcNow).Split('.');
+        var parts = TenantContextToken.Mint(Acme, GatewayKey, DateTimeOffset.UtcNow, null, [service]).Split('.');
         var claims = Encoding.UTF8.GetString(Base64UrlEncoder.DecodeBytes(parts[1])).Replace("\"acme\"", "\"victim\"");
         var tampered = $"{parts[0]}.{Base64UrlEncoder.Encode(claims)}.{parts[2]}";
 
@@ -80,7 +80,7 @@ public sealed class TenantContextEndToEndTests(PlatformFixture platform)
     public async Task An_unsigned_context_is_refused(string service)
     {
         var header = Base64UrlEncoder.Encode("""{"alg":"none","typ":"JWT"}""");
-        var claims = Base64UrlEncoder.Encode($$"""{"sub":"x","tid":"acme","tier":"enterprise","iss":"{{TenantContextHeaders.Issuer}}","aud":"{{TenantContextHeaders.Audience}}","exp":{{DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds()}}}""");
+        var claims = Base64UrlEncoder.Encode($$"""{"sub":"x","tid":"acme","tier":"enterprise","iss":"{{TenantContextHeaders.Issuer}}","aud":"{{service}}","exp":{{DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds()}}}""");
 
         var response = await SendAsync(service, $"{header}.{claims}.");
 
@@ -91,11 +91,22 @@ public sealed class TenantContextEndToEndTests(PlatformFixture platform)
     [MemberData(nameof(ProtectedServices))]
     public async Task A_valid_gateway_signed_context_is_accepted(string service)
     {
-        var response = await SendAsync(service, TenantContextToken.Mint(Acme, GatewayKey, DateTimeOffset.UtcNow));
+        var response = await SendAsync(service, TenantContextToken.Mint(Acme, GatewayKey, DateTimeOffset.UtcNow, null, [service]));
 
         // Past the context check the path is simply not one this service serves.
         Assert.NotEqual(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Theory]
+    [MemberData(nameof(ProtectedServices))]
+    public async Task A_context_minted_for_another_service_is_refused(string service)
+    {
+        var other = service == "memory" ? "inference-router" : "memory";
+
+        var response = await SendAsync(service, TenantContextToken.Mint(Acme, GatewayKey, DateTimeOffset.UtcNow, null, [other]));
+
+        await AssertUnauthorizedProblemAsync(response, "minted for another service");
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using AgentCloud.ControlPlane.Domain;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -39,7 +41,7 @@ public sealed class KeysTests(ControlPlaneFixture cp)
 
         var resolved = await (await gateway.PostAsJsonAsync("/internal/v1/keys/resolve", new { key })).Content.ReadFromJsonAsync<ResolvedKey>();
 
-        Assert.Equal(["inference", "memory:read", "memory:write", "sandbox"], resolved!.Capabilities);
+        Assert.Equal(["inference", "memory:read", "memory:write", "sandbox", "usage:read"], resolved!.Capabilities);
     }
 
     [Fact]
@@ -112,20 +114,25 @@ public sealed class KeysTests(ControlPlaneFixture cp)
     }
 
     [Fact]
-    public async Task A_key_with_the_right_prefix_but_a_wrong_secret_is_refused_and_audited()
+    public async Task A_key_with_the_right_prefix_but_a_wrong_secret_is_refused_and_audited_once_per_window_with_a_count()
     {
         var id = await cp.CreateTenantAsync();
         var (keyId, key) = await cp.CreateKeyAsync(id);
         var forged = key[..^4] + (key[^4..] == "AAAA" ? "BBBB" : "AAAA");
         using var gateway = cp.Client(TestTenantContexts.Gateway);
 
-        var response = await gateway.PostAsJsonAsync("/internal/v1/keys/resolve", new { key = forged });
+        for (var i = 0; i < 25; i++)
+        {
+            await ProblemAssert.IsProblemAsync(await gateway.PostAsJsonAsync("/internal/v1/keys/resolve", new { key = forged }), HttpStatusCode.NotFound);
+        }
+        await cp.Factory.Services.GetRequiredService<RefusedKeyAuditFlusher>().FlushAsync(DateTimeOffset.UtcNow.AddMinutes(-1), CancellationToken.None);
 
-        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound);
         using var client = cp.Operator();
         var audit = await client.GetFromJsonAsync<JsonElement>($"/admin/v1/audit?tenantId={id}");
-        var refused = Assert.Single(audit.GetProperty("events").EnumerateArray(), e => e.GetProperty("action").GetString() == "key.refused");
-        Assert.Equal(keyId, refused.GetProperty("detail").GetProperty("keyId").GetString());
+        var refused = Assert.Single(audit.GetProperty("events").EnumerateArray(), e => e.GetProperty("action").GetString() == RefusedKeyAuditFlusher.Action);
+        Assert.Equal(25, refused.GetProperty("detail").GetProperty("count").GetInt64());
+        Assert.Equal(25, refused.GetProperty("detail").GetProperty("keys").GetProperty(keyId).GetInt64());
+        Assert.Equal(25, refused.GetProperty("detail").GetProperty("reasons").GetProperty("secret does not match").GetInt64());
         Assert.DoesNotContain(forged, audit.GetRawText());
     }
 

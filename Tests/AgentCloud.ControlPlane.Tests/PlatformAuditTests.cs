@@ -110,6 +110,28 @@ public sealed class PlatformAuditTests(ControlPlaneFixture cp)
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await op.GetAsync("/admin/v1/audit?tenantId=t_doesnotexist0000")).StatusCode);
     }
 
+    private static NameValueEntry[] GatewayRefusals(string tenantId, string eventId) => Fields(
+        ("eventId", eventId), ("tenantId", tenantId), ("actor", "gateway:gw-test"), ("action", PlatformAuditEntry.KeysRefused),
+        ("data", JsonSerializer.Serialize(new { count = 5400, reasons = new { malformed = 5400 } })));
+
+    [Fact]
+    public async Task A_gateways_refused_key_window_is_one_row_in_the_platform_trail_and_never_in_a_tenants()
+    {
+        var tenant = await cp.CreateTenantAsync();
+        var eventId = "refused_" + Guid.NewGuid().ToString("N")[..24];
+        var intoTenant = "refused_" + Guid.NewGuid().ToString("N")[..24];
+
+        await Redis.StreamAddAsync(PlatformAuditEntry.StreamName, GatewayRefusals("_platform", eventId));
+        var last = await Redis.StreamAddAsync(PlatformAuditEntry.StreamName, GatewayRefusals(tenant, intoTenant));
+        await WaitProcessedAsync(last);
+
+        var row = Assert.Single(await TrailAsync(null), e => e.GetProperty("detail").GetProperty("eventId").GetString() == eventId);
+        Assert.Equal(PlatformAuditEntry.KeysRefused, row.GetProperty("action").GetString());
+        Assert.Equal(5400, row.GetProperty("detail").GetProperty("data").GetProperty("count").GetInt32());
+        Assert.DoesNotContain(await TrailAsync(tenant), e => e.GetProperty("action").GetString() == PlatformAuditEntry.KeysRefused);
+        Assert.Contains(last.ToString(), (await DeadLettersAsync()).Select(d => d["sourceId"]));
+    }
+
     [Fact]
     public async Task An_entry_left_pending_by_a_dead_consumer_is_claimed_and_recorded()
     {

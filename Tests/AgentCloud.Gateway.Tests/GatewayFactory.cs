@@ -18,7 +18,7 @@ namespace AgentCloud.Gateway.Tests;
 public sealed class GatewayFactory : WebApplicationFactory<Program>
 {
     public const string AdminKey = "test-admin-key-0123456789abcdefghij";
-    private static readonly string[] ServiceNames = ["controlplane", "inference-router", "sandbox-broker", "usage-aggregator", "memory"];
+    private static readonly string[] ServiceNames = [.. AgentCloud.ServiceDefaults.Contracts.ServiceNames.All];
     private readonly Dictionary<string, string?> _settings;
 
     public GatewayFactory(string redisConnectionString, StandInControlPlane controlPlane, EchoUpstream upstream, IDictionary<string, string?>? settings = null)
@@ -32,6 +32,8 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
             ["Gateway:RateLimitDeadline"] = "00:00:01",
             // The first lookup of a fresh Gateway pays for JIT and connection set-up on a loaded machine.
             ["Gateway:KeyResolutionTimeout"] = "00:00:10",
+            // 429s for failing addresses are answered at once here; AbuseResistanceTests hold them on purpose.
+            ["Gateway:FailedCallHold"] = "00:00:00",
         };
         foreach (var service in ServiceNames)
         {
@@ -40,6 +42,11 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         _settings["Services:controlplane:http:0"] = controlPlane.Url;
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
         {
+            if (v is null)
+            {
+                _settings.Remove(k); // a test asks for a setting to be absent
+                continue;
+            }
             _settings[k] = v;
         }
         UseKestrel(k => k.Listen(IPAddress.Loopback, 0));

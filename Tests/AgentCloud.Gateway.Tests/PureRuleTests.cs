@@ -1,3 +1,4 @@
+using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.Gateway.Auth;
 using AgentCloud.Gateway.Extensions;
 using AgentCloud.Gateway.Limits;
@@ -32,17 +33,18 @@ public sealed class PureRuleTests
     }
 
     [Theory]
-    [InlineData("ac_0123456789abcdef", true)]
+    [InlineData("ac_abcdefghij01_0123456789ABCDEFGHIJabcdefghij0123456789", true)]
     [InlineData("short", false)]
-    [InlineData("ac_0123456789 abcdef", false)]
-    [InlineData("ac_0123456789abcdef\u00e9", false)]
-    [InlineData("ac_0123456789abcdef\t", false)]
-    public void Keys_must_be_16_to_512_visible_ascii_characters(string key, bool wellFormed) =>
-        Assert.Equal(wellFormed, ApiKeyFormat.IsWellFormed(key));
-
-    [Fact]
-    public void A_key_longer_than_512_characters_is_malformed() =>
-        Assert.False(ApiKeyFormat.IsWellFormed(new string('a', 513)));
+    [InlineData("ac_0123456789abcdef", false)]
+    [InlineData("ac_ABCDEFGHIJ01_0123456789ABCDEFGHIJabcdefghij0123456789", false)]
+    [InlineData("ac_abcdefghij01_0123456789ABCDEFGHIJabcdefghij012345678", false)]
+    [InlineData("ac_abcdefghij01_0123456789ABCDEFGHIJabcdefghij0123456789E", false)]
+    [InlineData("ac_abcdefghij01_0123456789ABCDEFGHIJabcdefghij01234567\u00e9D", false)]
+    [InlineData("ac_abcdefghij01_0123456789ABCDEFGHIJabcdefghij01234567-D", false)]
+    [InlineData("xx_abcdefghij01_0123456789ABCDEFGHIJabcdefghij0123456789", false)]
+    [InlineData("ac_abcdefghij01-0123456789ABCDEFGHIJabcdefghij0123456789", false)]
+    public void Keys_must_have_the_one_key_shape(string key, bool wellFormed) =>
+        Assert.Equal(wellFormed, ApiKeyShape.IsWellFormed(key));
 
     [Theory]
     [InlineData(1, 1)]
@@ -63,15 +65,17 @@ public sealed class PureRuleTests
         }), time);
         var acme = TestTenantContexts.Tenant("acme");
 
-        var first = keys.Mint(acme);
+        var first = keys.Mint(acme, "memory");
         time.Advance(TimeSpan.FromSeconds(4));
-        var reused = keys.Mint(acme);
-        var otherTenant = keys.Mint(TestTenantContexts.Tenant("globex"));
+        var reused = keys.Mint(acme, "memory");
+        var otherTenant = keys.Mint(TestTenantContexts.Tenant("globex"), "memory");
+        var otherService = keys.Mint(acme, "inference-router");
         time.Advance(TimeSpan.FromSeconds(2));
-        var fresh = keys.Mint(acme);
+        var fresh = keys.Mint(acme, "memory");
 
         Assert.Equal(first, reused);
         Assert.NotEqual(first, otherTenant);
+        Assert.NotEqual(first, otherService);
         Assert.NotEqual(first, fresh);
     }
 }

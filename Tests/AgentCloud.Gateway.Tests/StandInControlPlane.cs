@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Collections.Concurrent;
 using System.Net;
 using AgentCloud.ServiceDefaults.Contracts;
@@ -31,6 +32,9 @@ public sealed class StandInControlPlane : IAsyncDisposable
 
     public ConcurrentQueue<TenantContext> Callers { get; } = new();
 
+    /// <summary>The headers of every other call forwarded to the stand-in (the routes of the real ControlPlane).</summary>
+    public ConcurrentQueue<Dictionary<string, string>> Seen { get; } = new();
+
     public static async Task<StandInControlPlane> StartAsync()
     {
         var standIn = new StandInControlPlane();
@@ -38,7 +42,7 @@ public sealed class StandInControlPlane : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
-        var parameters = TenantContextToken.ValidationParameters([TestTenantContexts.Key]);
+        var parameters = TenantContextToken.ValidationParameters([TestTenantContexts.Key], ServiceNames.ControlPlane);
         app.MapPost("/internal/v1/keys/resolve", async (HttpContext http, ResolveKeyRequest request) =>
         {
             Interlocked.Increment(ref standIn.ResolveCalls);
@@ -55,19 +59,29 @@ public sealed class StandInControlPlane : IAsyncDisposable
             }
             return standIn._keys.TryGetValue(request.Key, out var key) ? Results.Ok(key) : Results.NotFound();
         });
+        // Everything else the Gateway routes to the ControlPlane (admin and vault calls) is recorded and answered 200.
+        app.MapFallback(async (HttpContext http) =>
+        {
+            standIn.Seen.Enqueue(http.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()));
+            await http.Response.WriteAsJsonAsync(new { path = http.Request.Path.Value });
+        });
         await app.StartAsync();
         standIn._app = app;
         standIn.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return standIn;
     }
 
-    /// <summary>Registers a new key for a tenant and returns (key id, secret key).</summary>
+    /// <summary>A key of the real shape that nobody registered.</summary>
+    public static string RandomKey() =>
+        $"ac_{RandomNumberGenerator.GetString(ApiKeyShape.PrefixAlphabet, ApiKeyShape.PrefixLength)}_{RandomNumberGenerator.GetString(ApiKeyShape.SecretAlphabet, ApiKeyShape.SecretLength)}";
+
+    /// <summary>Registers a new key for a tenant (by default with every fixed capability) and returns (key id, secret key).</summary>
     public (string KeyId, string Key) AddKey(string tenantId, string tier = "pro", int requestsPerMinute = 100_000, int burst = 100_000,
         string failMode = "closed", IReadOnlyList<string>? capabilities = null, string defaultLane = "interactive")
     {
         var keyId = "key_" + Guid.NewGuid().ToString("N")[..12];
-        var secret = "ac_" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
-        _keys[secret] = new ResolvedKey(keyId, tenantId, tier, $"key:{keyId}", capabilities ?? ["inference", "sandbox"], null,
+        var secret = RandomKey();
+        _keys[secret] = new ResolvedKey(keyId, tenantId, tier, $"key:{keyId}", capabilities ?? CapabilityCatalogue.Fixed, null,
             new TenantPolicy
             {
                 TenantId = tenantId, Tier = tier, RequestsPerMinute = requestsPerMinute, RequestBurst = burst, RateLimitFailMode = failMode,
@@ -83,6 +97,31 @@ public sealed class StandInControlPlane : IAsyncDisposable
             if (key.KeyId == keyId)
             {
                 _keys.TryRemove(secret, out _);
+            }
+        }
+    }
+
+    private readonly ConcurrentDictionary<string, ResolvedKey> _suspended = new();
+
+    /// <summary>Refuses the tenant's keys from now on, as the ControlPlane does for a suspended tenant (the test publishes).</summary>
+    public void Suspend(string tenantId)
+    {
+        foreach (var (secret, key) in _keys)
+        {
+            if (key.TenantId == tenantId && _keys.TryRemove(secret, out _))
+            {
+                _suspended[secret] = key;
+            }
+        }
+    }
+
+    public void Reactivate(string tenantId)
+    {
+        foreach (var (secret, key) in _suspended)
+        {
+            if (key.TenantId == tenantId && _suspended.TryRemove(secret, out _))
+            {
+                _keys[secret] = key;
             }
         }
     }

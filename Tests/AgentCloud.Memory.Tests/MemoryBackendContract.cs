@@ -244,6 +244,9 @@ public abstract class MemoryBackendContract
             (new JsonObject { ["id"] = 1, ["text"] = new string('w', 9_000) }, "9000 characters"),
             (new JsonObject { ["id"] = 1, ["vector"] = new JsonArray(0, 0) }, "all zeros"),
             (new JsonObject { ["id"] = 1, ["text"] = "x", ["payload"] = new JsonObject { ["$set"] = 1 } }, "$set"),
+            (new JsonObject { ["id"] = 1, ["vector"] = new JsonArray(1), ["payload"] = new JsonObject { ["note"] = "a\0b" } }, "NUL"),
+            (new JsonObject { ["id"] = 1, ["vector"] = new JsonArray(1), ["payload"] = new JsonObject { ["tags"] = new JsonArray("ok", "\0") } }, "NUL"),
+            (new JsonObject { ["id"] = 1, ["text"] = "nul\0inside" }, "NUL"),
         };
 
         foreach (var (point, mentions) in cases)

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.ServiceDefaults.Tenancy;
 using Microsoft.IdentityModel.Tokens;
 
@@ -30,7 +31,7 @@ public static class TestTenantContexts
     }
 
     public static TenantContext Tenant(string tenantId, string tier = "pro", params string[] capabilities) =>
-        new(tenantId, tier, $"key:{tenantId}", capabilities.Length > 0 ? capabilities : ["inference", "memory:read", "memory:write", "sandbox"]);
+        new(tenantId, tier, $"key:{tenantId}", capabilities.Length > 0 ? capabilities : ["inference", "memory:read", "memory:write", "sandbox", "usage:read", "credentials:write"]);
 
     public static TenantContext Operator { get; } =
         new(TenantContext.PlatformTenantId, "platform", "operator", [TenantContext.AdminCapability]);
@@ -38,8 +39,10 @@ public static class TestTenantContexts
     public static TenantContext Gateway { get; } =
         new(TenantContext.PlatformTenantId, "platform", "gateway", [TenantContext.GatewayCapability]);
 
-    public static string Mint(TenantContext context, TimeSpan? lifetime = null, DateTimeOffset? now = null, ECDsaSecurityKey? key = null) =>
-        TenantContextToken.Mint(context, key ?? Key, now ?? DateTimeOffset.UtcNow, lifetime);
+    /// <summary>A context for <paramref name="audiences"/>, by default every service (so one token serves a test of any service).</summary>
+    public static string Mint(TenantContext context, TimeSpan? lifetime = null, DateTimeOffset? now = null, ECDsaSecurityKey? key = null,
+        IReadOnlyCollection<string>? audiences = null) =>
+        TenantContextToken.Mint(context, key ?? Key, now ?? DateTimeOffset.UtcNow, lifetime, audiences ?? ServiceNames.All);
 
     /// <summary>Adds the signed context header to a request.</summary>
     public static HttpRequestMessage WithContext(this HttpRequestMessage request, TenantContext context)

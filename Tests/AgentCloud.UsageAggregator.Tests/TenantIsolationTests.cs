@@ -44,6 +44,20 @@ public sealed class TenantIsolationTests(UsageServers servers) : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("to=0001-01-01")]
+    [InlineData("from=0001-01-01&to=0001-01-02")]
+    [InlineData("to=9999-12-31")]
+    [InlineData("model=%00")]
+    [InlineData("model=sim%00small")]
+    public async Task Out_of_range_dates_and_control_characters_are_a_400_problem_not_a_500(string parameter)
+    {
+        using var response = await A.GetAsync($"/v1/usage?{parameter}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Theory]
     [InlineData("tenantId=tenant-b")]
     [InlineData("tenantId=TENANT-B")]
     [InlineData("tenantId=tenant-a&tenantId=tenant-b")]

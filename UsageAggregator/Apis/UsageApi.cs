@@ -62,6 +62,11 @@ public static class UsageApi
         {
             return Problems.BadRequest(problem!);
         }
+        // A model id is printable text; a NUL or other control character can name none (and Postgres text cannot hold NUL).
+        if (query.Model is { } model && (model.Length > 256 || model.Any(char.IsControl)))
+        {
+            return Problems.BadRequest("'model' must be a model id: at most 256 characters, without control characters.");
+        }
         var rows = await StoreDeadline.RunAsync(Store, deadline,
             ct => queries.ForTenantAsync(ctx.TenantId, period.From, period.To, grouping.Value, query.Model, ct), cancellationToken);
         return TypedResults.Ok(new TenantUsage(ctx.TenantId, period.From, period.To, grouping.Value.ToString().ToLowerInvariant(), rows, UsageTotals.Of(rows)));

@@ -23,6 +23,12 @@ public readonly record struct UsagePeriod(DateTimeOffset From, DateTimeOffset To
             problem = $"'to' must be an ISO 8601 date or time such as 2026-11-01T00:00:00Z, not '{to}'.";
             return null;
         }
+        // Checked before the default start is computed from it: 0001-01-01 minus 30 days does not exist.
+        if (end < Earliest || end > Latest)
+        {
+            problem = $"'from' and 'to' must lie between {Earliest:yyyy-MM-dd} and {Latest:yyyy-MM-dd}.";
+            return null;
+        }
         var start = end - DefaultLength;
         if (!string.IsNullOrEmpty(from) && !TryTime(from, out start))
         {
