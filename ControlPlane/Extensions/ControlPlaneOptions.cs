@@ -17,4 +17,10 @@ public sealed class ControlPlaneOptions
 
     /// <summary>Master keys rotated out, by version: used only to unwrap data keys sealed before the rotation.</summary>
     public Dictionary<int, string> PreviousVaultMasterKeys { get; set; } = [];
+
+    /// <summary>
+    /// The tool executor's key (AppHost secret parameter <c>tool-injection-key</c>): a reveal in a tenant's own context
+    /// that also carries it in <c>x-agentcloud-injector</c> is the Tools service injecting a credential. Empty: none is.
+    /// </summary>
+    public string ToolInjectionKey { get; set; } = "";
 }

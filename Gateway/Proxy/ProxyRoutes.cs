@@ -14,6 +14,7 @@ public static class ProxyRoutes
     public const string SandboxBroker = "sandbox-broker";
     public const string UsageAggregator = "usage-aggregator";
     public const string Memory = "memory";
+    public const string Tools = "tools";
 
     private static readonly (string RouteId, string Path, string Cluster)[] Table =
     [
@@ -28,6 +29,8 @@ public static class ProxyRoutes
         ("sandboxes", "/v1/sandboxes/{**rest}", SandboxBroker),
         ("memory", "/v1/memory/{**rest}", Memory),
         ("usage", "/v1/usage", UsageAggregator),
+        ("mcp", "/v1/mcp", Tools),
+        ("tools", "/v1/tools/{**rest}", Tools),
     ];
 
     public static IReadOnlyList<RouteConfig> Routes { get; } =

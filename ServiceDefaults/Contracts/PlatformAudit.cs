@@ -16,10 +16,14 @@ public sealed partial record PlatformAuditEntry(string EventId, string TenantId,
 
     public const string EgressDenied = "egress.denied";
 
+    /// <summary>A tool call through the MCP gateway (tool, outcome, duration, SHA-256 of the arguments).</summary>
+    public const string ToolCalled = "tool.called";
+
     /// <summary>Action name → the prefix its actor must carry (the service kind that may emit it).</summary>
     public static readonly IReadOnlyDictionary<string, string> Actions = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         [EgressDenied] = "sandbox:",
+        [ToolCalled] = "tools:",
     };
 
     public const int MaxDataBytes = 4096;
