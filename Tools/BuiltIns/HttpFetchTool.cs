@@ -14,7 +14,8 @@ namespace AgentCloud.Tools.BuiltIns;
 /// credential of the integration serving that host injected as the header the integration defines. The agent never
 /// sees the credential: it is added here and scrubbed from whatever comes back.
 /// </summary>
-public sealed class HttpFetchTool(IHttpClientFactory httpClients, ITenantPolicySource policies, VaultCredentials vault, IOptions<ToolsOptions> options) : IBuiltInTool
+public sealed class HttpFetchTool(
+    IHttpClientFactory httpClients, ITenantPolicySource policies, VaultCredentials vault, GuardedConnector connector, IOptions<ToolsOptions> options) : IBuiltInTool
 {
     public const string HttpClientName = "agentcloud-tools-egress";
 
@@ -43,6 +44,12 @@ public sealed class HttpFetchTool(IHttpClientFactory httpClients, ITenantPolicyS
         if (method is not ("GET" or "POST"))
         {
             throw new ToolRefusal($"'method' must be GET or POST, not '{method}'.");
+        }
+        // Checked before the vault is asked, so no credential is revealed for a call that may not go out; the
+        // connector checks again at connect time.
+        if ((await connector.AdmittedAddressesAsync(url.IdnHost, cancellationToken)).Count == 0)
+        {
+            throw new EgressRefusedException($"'{url.IdnHost}' resolves only to loopback, private or link-local addresses, which tools may not reach.");
         }
         using var request = new HttpRequestMessage(new HttpMethod(method), url);
         if (method == "POST")
