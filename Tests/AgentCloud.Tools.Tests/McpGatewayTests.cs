@@ -115,6 +115,26 @@ public sealed class McpGatewayTests(ToolsFixture f)
     }
 
     [Fact]
+    public async Task Sandbox_exec_runs_through_the_broker_in_the_callers_context_with_the_command_as_given()
+    {
+        var tenant = ToolsFixture.NewTenant();
+        f.App.Policies.Set(tenant, ["sandbox.exec"]);
+        await using var mcp = await f.App.McpFor(TestTenantContexts.Tenant(tenant, "pro", "tool:sandbox.exec", "sandbox"));
+
+        var result = await mcp.CallToolAsync("sandbox.exec", new Dictionary<string, object?>
+        {
+            ["sandboxId"] = "sbx_abc", ["command"] = new[] { "python3", "-c", "print(6*7)" },
+        });
+        var bad = await mcp.CallToolAsync("sandbox.exec", new Dictionary<string, object?> { ["sandboxId"] = "sbx_abc", ["command"] = "rm -rf /" });
+
+        var echoed = JsonDocument.Parse(Text(result)).RootElement;
+        Assert.Equal((tenant, "/v1/sandboxes/sbx_abc/exec"), (echoed.GetProperty("tenant").GetString(), echoed.GetProperty("path").GetString()));
+        Assert.Equal(["python3", "-c", "print(6*7)"], echoed.GetProperty("body").GetProperty("command").EnumerateArray().Select(a => a.GetString()));
+        Assert.True(bad.IsError);
+        Assert.Contains("array of strings", Text(bad));
+    }
+
+    [Fact]
     public async Task Without_a_tenant_context_the_mcp_endpoint_is_401()
     {
         var response = await McpWire.CallToolAsync(f.App.CreateClient(), "memory.search");
