@@ -20,7 +20,7 @@ public sealed record UsageEvent
     /// </summary>
     public const string EncodedField = "event";
 
-    /// <summary>A tool call through the MCP gateway: resource is the tool, <see cref="SandboxSeconds"/> the seconds it ran.</summary>
+    /// <summary>A tool call through the MCP gateway: resource is <c>tool:/// <summary>A tool call through the MCP gateway: resource is the tool, <see cref="SandboxSeconds"/> the seconds it ran.</summary>lt;name/// <summary>A tool call through the MCP gateway: resource is the tool, <see cref="SandboxSeconds"/> the seconds it ran.</summary>gt;</c>, <see cref="SandboxSeconds"/> the seconds it ran.</summary>
     public const string ToolKind = "tool";
 
     /// <summary>Unique per unit of work; the aggregator deduplicates on it.</summary>

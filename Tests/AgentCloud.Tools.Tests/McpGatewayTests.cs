@@ -110,7 +110,7 @@ public sealed class McpGatewayTests(ToolsFixture f)
 
         var usage = (await db.StreamRangeAsync(UsageEvent.StreamName)).Select(e => UsageEvent.FromStreamFields(Fields(e), out _)).Where(e => e?.TenantId == tenant).ToList();
         var metered = Assert.Single(usage);
-        Assert.Equal((UsageEvent.ToolKind, "memory.search", "ok"), (metered!.Kind, metered.Resource, metered.Status));
+        Assert.Equal((UsageEvent.ToolKind, "tool:memory.search", "ok"), (metered!.Kind, metered.Resource, metered.Status));
         Assert.True(metered.SandboxSeconds >= 0);
     }
 
@@ -132,6 +132,22 @@ public sealed class McpGatewayTests(ToolsFixture f)
         Assert.Equal(["python3", "-c", "print(6*7)"], echoed.GetProperty("body").GetProperty("command").EnumerateArray().Select(a => a.GetString()));
         Assert.True(bad.IsError);
         Assert.Contains("array of strings", Text(bad));
+    }
+
+    [Fact]
+    public async Task A_single_json_rpc_post_without_a_session_lists_and_calls_tools_as_curl_would()
+    {
+        var tenant = ToolsFixture.NewTenant();
+        f.App.Policies.Set(tenant, ["memory.search"]);
+        var client = f.App.ClientFor(TestTenantContexts.Tenant(tenant, "pro", "tool:memory.search"));
+
+        var list = await McpWire.SendAsync(client, "tools/list", new { });
+        var call = await McpWire.CallToolAsync(client, "memory.search", new { collection = "notes", text = "hi" });
+
+        var listed = await list.Content.ReadAsStringAsync();
+        Assert.True(list.IsSuccessStatusCode, listed);
+        Assert.Contains("\"memory.search\"", listed);
+        Assert.Contains(tenant, await call.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public sealed class ToolUsage(IConnectionMultiplexer redis, ILogger<ToolUsage> l
             Principal = principal,
             RunId = runId,
             Kind = UsageEvent.ToolKind,
-            Resource = tool,
+            Resource = "tool:" + tool,
             // The ledger has one seconds column: for kind tool it holds the seconds the tool ran.
             SandboxSeconds = Math.Round(duration.TotalSeconds, 6),
             StartedAt = startedAt,
