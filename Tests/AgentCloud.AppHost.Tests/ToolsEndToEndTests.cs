@@ -118,8 +118,15 @@ public sealed class ToolsEndToEndTests(PlatformFixture platform)
         using var tenant = platform.Gateway().As(key);
         await tenant.PutAsJsonAsync("/v1/credentials/helpdesk", new { secret = token });
         (await tenant.PostAsJsonAsync("/v1/tools/servers", new { name = "tickets", url = SampleToolsUrl, integration = "helpdesk" })).EnsureSuccessStatusCode();
-        var created = await PlatformTenants.PatientlyAsync(() => tenant.PostAsJsonAsync("/v1/sandboxes", new { capabilities = new[] { "inference", "tool:tickets.create" } }));
-        var sandboxId = JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
+        var created = await PlatformTenants.PatientlyAsync(() => tenant.PostAsJsonAsync("/v1/sandboxes", new
+        {
+            capabilities = new[] { "inference", "tool:tickets.create" },
+            // What is tested is the run key and the tool path, the same at every level; bubblewrap starts fastest on a busy host.
+            isolation = "bubblewrap",
+        }));
+        var createdBody = await created.Content.ReadAsStringAsync();
+        Assert.True(created.StatusCode == HttpStatusCode.Created, createdBody);
+        var sandboxId = JsonNode.Parse(createdBody)!["id"]!.GetValue<string>();
         try
         {
             await tenant.PutAsync($"/v1/sandboxes/{sandboxId}/files/tool.py", new StringContent(ToolFromInside));
@@ -143,6 +150,74 @@ public sealed class ToolsEndToEndTests(PlatformFixture platform)
             await tenant.DeleteAsync($"/v1/sandboxes/{sandboxId}");
         }
         await AssertLogsFreeOfAsync(token);
+    }
+
+    [Fact]
+    public async Task The_openai_sdk_function_calling_loop_runs_its_tool_calls_through_mcp_and_answers()
+    {
+        var token = "helpdesk-" + Guid.NewGuid().ToString("N");
+        var (_, key) = await TenantWithToolsAsync("tools-openai", ["tickets.create"], ["inference", "tool:tickets.create"]);
+        using var tenant = platform.Gateway().As(key);
+        await tenant.PutAsJsonAsync("/v1/credentials/helpdesk", new { secret = token });
+        (await tenant.PostAsJsonAsync("/v1/tools/servers", new { name = "tickets", url = SampleToolsUrl, integration = "helpdesk" })).EnsureSuccessStatusCode();
+        await using var mcp = await McpAsync(key);
+        var chat = new OpenAI.OpenAIClient(new System.ClientModel.ApiKeyCredential(key),
+            new OpenAI.OpenAIClientOptions { Endpoint = new Uri($"http://127.0.0.1:{platform.Args.GatewayPort}/v1") }).GetChatClient("sim-small");
+
+        // The MCP tools become OpenAI functions (no dots allowed in their names).
+        var tools = (await mcp.ListToolsAsync()).Select(t => OpenAI.Chat.ChatTool.CreateFunctionTool(t.Name.Replace(".", "__"), t.Description,
+            BinaryData.FromString(t.JsonSchema.GetRawText()))).ToList();
+        var options = new OpenAI.Chat.ChatCompletionOptions { MaxOutputTokenCount = 64 };
+        foreach (var tool in tools)
+        {
+            options.Tools.Add(tool);
+        }
+        options.ToolChoice = OpenAI.Chat.ChatToolChoice.CreateFunctionChoice("tickets__create");
+        List<OpenAI.Chat.ChatMessage> messages = [new OpenAI.Chat.UserChatMessage("Open a ticket: the printer is jammed.")];
+
+        var first = (await chat.CompleteChatAsync(messages, options)).Value;
+        var results = new List<string>();
+        if (first.ToolCalls.Count > 0)
+        {
+            messages.Add(new OpenAI.Chat.AssistantChatMessage(first.ToolCalls));
+        }
+        foreach (var call in first.ToolCalls)
+        {
+            var arguments = JsonSerializer.Deserialize<Dictionary<string, object?>>(call.FunctionArguments.ToString()) ?? [];
+            var result = await mcp.CallToolAsync(call.FunctionName.Replace("__", "."), arguments);
+            Assert.False(result.IsError, Text(result));
+            results.Add(Text(result));
+            messages.Add(new OpenAI.Chat.ToolChatMessage(call.Id, Text(result)));
+        }
+        options.ToolChoice = OpenAI.Chat.ChatToolChoice.CreateNoneChoice();
+        var final = (await chat.CompleteChatAsync(messages, options)).Value;
+
+        // Function calling through inference decides whether the model asks for the tool; when it does, the tool ran.
+        if (await ModelCallsToolsAsync(tenant))
+        {
+            Assert.Equal(OpenAI.Chat.ChatFinishReason.ToolCalls, first.FinishReason);
+            Assert.Equal("tickets__create", Assert.Single(first.ToolCalls).FunctionName);
+            Assert.Contains("TCK-", Assert.Single(results));
+        }
+        else
+        {
+            Assert.Empty(first.ToolCalls);
+        }
+        Assert.False(string.IsNullOrWhiteSpace(final.Content.FirstOrDefault()?.Text));
+        Assert.All(results, r => Assert.DoesNotContain(token, r));
+    }
+
+    /// <summary>Whether the model answers a named <c>tool_choice</c> with <c>tool_calls</c>.</summary>
+    private static async Task<bool> ModelCallsToolsAsync(HttpClient tenant)
+    {
+        var response = await PlatformTenants.PatientlyAsync(() => tenant.PostAsJsonAsync("/v1/chat/completions", new
+        {
+            model = "sim-small", max_tokens = 32,
+            messages = new[] { new { role = "user", content = "open a ticket" } },
+            tools = new[] { new { type = "function", function = new { name = "probe", parameters = new { type = "object" } } } },
+            tool_choice = new { type = "function", function = new { name = "probe" } },
+        }));
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())?["choices"]?[0]?["message"]?["tool_calls"] is JsonArray { Count: > 0 };
     }
 
     // A tool call from inside the sandbox with the run key: prints the status, then the body.

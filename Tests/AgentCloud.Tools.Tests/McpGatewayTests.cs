@@ -105,7 +105,8 @@ public sealed class McpGatewayTests(ToolsFixture f)
         Assert.All(audits, a => Assert.NotNull(PlatformAuditEntry.TryParse(a, out _)));
         var data = audits.Select(a => JsonDocument.Parse(a["data"]).RootElement).ToList();
         Assert.Equal(["memory.search:ok", "http.fetch:forbidden"], data.Select(d => $"{d.GetProperty("tool").GetString()}:{d.GetProperty("outcome").GetString()}"));
-        Assert.Equal(64, data[0].GetProperty("argumentsSha256").GetString()!.Length);
+        Assert.Equal(ToolAudit.HashOf("""{"collection":"notes","text":"private words"}"""), data[0].GetProperty("argumentsSha256").GetString());
+        Assert.Equal(ToolAudit.HashOf("{}"), data[1].GetProperty("argumentsSha256").GetString());
         Assert.DoesNotContain("private words", string.Join("", audits.Select(a => a["data"])));
 
         var usage = (await db.StreamRangeAsync(UsageEvent.StreamName)).Select(e => UsageEvent.FromStreamFields(Fields(e), out _)).Where(e => e?.TenantId == tenant).ToList();

@@ -94,7 +94,10 @@ public sealed class ToolCallGate(RequestDelegate next, ILogger<ToolCallGate> log
             }
             var name = root.TryGetProperty("params", out var p) && p.ValueKind == JsonValueKind.Object
                        && p.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : "";
-            var arguments = p.ValueKind == JsonValueKind.Object && p.TryGetProperty("arguments", out var a) ? a.GetRawText() : "{}";
+            // Serialized as the MCP handler serializes them, so a refused and an executed call hash alike.
+            var arguments = p.ValueKind == JsonValueKind.Object && p.TryGetProperty("arguments", out var a) && a.ValueKind == JsonValueKind.Object
+                ? JsonSerializer.Serialize(a.Deserialize<Dictionary<string, JsonElement>>())
+                : "{}";
             return new ToolCall(name, arguments);
         }
         catch (JsonException)
