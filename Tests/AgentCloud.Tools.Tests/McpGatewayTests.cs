@@ -152,6 +152,18 @@ public sealed class McpGatewayTests(ToolsFixture f)
     }
 
     [Fact]
+    public async Task An_oversized_message_is_413_problem_json_not_a_crash()
+    {
+        var tenant = ToolsFixture.NewTenant();
+        f.App.Policies.Set(tenant, ["memory.search"]);
+        var client = f.App.ClientFor(TestTenantContexts.Tenant(tenant, "pro", "tool:memory.search"));
+
+        var response = await McpWire.CallToolAsync(client, "memory.search", new { collection = "notes", text = new string('x', 2 * 1024 * 1024) });
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    [Fact]
     public async Task Without_a_tenant_context_the_mcp_endpoint_is_401()
     {
         var response = await McpWire.CallToolAsync(f.App.CreateClient(), "memory.search");

@@ -32,7 +32,18 @@ public sealed class ToolCallGate(RequestDelegate next, ILogger<ToolCallGate> log
             return;
         }
         http.Request.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: MaxBodyBytes);
-        var call = await ReadToolCallAsync(http);
+        ToolCall? call;
+        try
+        {
+            call = await ReadToolCallAsync(http);
+        }
+        catch (IOException)
+        {
+            // A chunked body past the buffer limit.
+            await Problems.Create(StatusCodes.Status413PayloadTooLarge, "mcp-message-too-large", "Message too large",
+                $"An MCP message may be at most {MaxBodyBytes} bytes.").ExecuteAsync(http);
+            return;
+        }
         http.Request.Body.Position = 0;
         if (call is not { } c)
         {
