@@ -18,7 +18,7 @@ namespace AgentCloud.Gateway.Tests;
 public sealed class GatewayFactory : WebApplicationFactory<Program>
 {
     public const string AdminKey = "test-admin-key-0123456789abcdefghij";
-    private static readonly string[] ServiceNames = ["controlplane", "inference-router", "sandbox-broker", "usage-aggregator", "memory"];
+    private static readonly string[] ServiceNames = ["controlplane", "inference-router", "sandbox-broker", "usage-aggregator", "memory", "tools"];
     private readonly Dictionary<string, string?> _settings;
 
     public GatewayFactory(string redisConnectionString, StandInControlPlane controlPlane, EchoUpstream upstream, IDictionary<string, string?>? settings = null)
