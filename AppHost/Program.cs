@@ -36,6 +36,14 @@ var memory = builder.AddAgentCloudService<Projects.AgentCloud_Memory>("memory")
     .WithReference(controlPlane)
     .WithReference(inferenceRouter);
 
+// Tools: the MCP gateway, and a tenant-style tool server to register in local runs and tests.
+var sampleTools = builder.AddSampleToolServer();
+var tools = builder.AddToolsService(controlPlane)
+    .WithStore(stores.Redis)
+    .WithReference(controlPlane)
+    .WithReference(memory)
+    .WithReference(sandboxBroker);
+
 var gateway = builder.AddGateway(secrets)
     .WithStore(stores.Redis)
     .WithReference(controlPlane)
@@ -43,18 +51,21 @@ var gateway = builder.AddGateway(secrets)
     .WithReference(sandboxBroker)
     .WithReference(usageAggregator)
     .WithReference(memory)
+    .WithReference(tools)
     // The door opens when the house is ready: a healthy Gateway means every service behind it is healthy too.
     .WaitFor(controlPlane)
     .WaitFor(inferenceRouter)
     .WaitFor(sandboxBroker)
     .WaitFor(usageAggregator)
-    .WaitFor(memory);
+    .WaitFor(memory)
+    .WaitFor(tools)
+    .WaitFor(sampleTools);
 
 // Sandboxes reach the platform only through the Gateway, like any other client.
 sandboxBroker.WithEnvironment("SandboxBroker__PlatformGatewayUrl", gateway.GetEndpoint("http"))
     .WithEnvironment("SandboxBroker__IssueRunKeys", "true");
 
-foreach (var service in new[] { controlPlane, inferenceRouter, sandboxBroker, usageAggregator, memory })
+foreach (var service in new[] { controlPlane, inferenceRouter, sandboxBroker, usageAggregator, memory, tools })
 {
     service.TrustingGateway(gateway);
 }

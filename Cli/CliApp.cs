@@ -25,6 +25,7 @@ public static class CliApp
         root.Subcommands.Add(SandboxCommands.Build(runner));
         root.Subcommands.Add(MemoryCommands.Build(runner));
         root.Subcommands.Add(UsageCommand.Build(runner));
+        root.Subcommands.Add(ToolsCommands.Build(runner));
         root.Subcommands.Add(DemoCommand.Build(runner, http));
 
         var parse = root.Parse(args);

@@ -12,7 +12,11 @@ internal static class DemoCommand
     {
         var chats = new Option<int>("--chats") { Description = "Chat calls each agent makes", DefaultValueFactory = _ => 5 };
         var noisy = new Option<int>("--noisy") { Description = "Extra calls the free tenant floods with", DefaultValueFactory = _ => 150 };
-        var demo = new Command("demo", "Run the demo workload: free, pro and enterprise agents side by side, a noisy free tenant") { chats, noisy };
+        var toolServer = new Option<string?>("--tool-server")
+        {
+            Description = "MCP endpoint of the sample ticket server the tenants register (default AGENTCLOUD_SAMPLE_TOOLS_URL, else http://127.0.0.1:8091/mcp; 'none' skips tools)",
+        };
+        var demo = new Command("demo", "Run the demo workload: free, pro and enterprise agents side by side, a noisy free tenant") { chats, noisy, toolServer };
         runner.Bind(demo, async (c, ct) =>
         {
             var settings = c.Gateway.Settings;
@@ -21,8 +25,9 @@ internal static class DemoCommand
                 throw new CliUsageException("The demo creates tenants: give the operator key with --key or AGENTCLOUD_KEY.");
             }
             var log = c.Output.Json ? TextWriter.Null : new OutputLog(c.Output);
+            var tools = c.Parse.GetValue(toolServer) ?? c.Env("AGENTCLOUD_SAMPLE_TOOLS_URL") ?? "http://127.0.0.1:8091/mcp";
             var results = await c.Output.WithProgressAsync("Running three tenants' agents…",
-                () => new DemoRunner(http, settings.Url, settings.Key, log).RunAsync(c.Parse.GetValue(chats), c.Parse.GetValue(noisy), ct));
+                () => new DemoRunner(http, settings.Url, settings.Key, log, tools == "none" ? null : tools).RunAsync(c.Parse.GetValue(chats), c.Parse.GetValue(noisy), ct));
             if (c.Output.Json)
             {
                 c.Output.WriteJson(JsonNode.Parse(DemoRunner.ToJson(results)));
@@ -35,11 +40,12 @@ internal static class DemoCommand
                 ["promptTokens"] = r.PromptTokens.ToString(), ["completionTokens"] = r.CompletionTokens.ToString(),
                 ["weightedTokens"] = r.WeightedTokens.ToString(), ["cost"] = r.Cost.ToString("0.000000"),
                 ["p50Ms"] = r.P50Ms.ToString("0.0"), ["p99Ms"] = r.P99Ms.ToString("0.0"),
+                ["tools"] = r.ToolsSkipped is null ? $"{r.ToolCalls - r.ToolErrors}/{r.ToolCalls}" : "skipped",
             });
             c.Output.WideWhenRedirected().WriteTable(rows,
                 ("TENANT", "tenantId"), ("TIER", "tier"), ("ISOLATION", "isolation"), ("REQUESTS", "requests"), ("429s", "rateLimited"),
                 ("NOISY 429s", "noisyRateLimited"), ("PROMPT", "promptTokens"), ("COMPLETION", "completionTokens"),
-                ("WEIGHTED", "weightedTokens"), ("COST $", "cost"), ("P50 ms", "p50Ms"), ("P99 ms", "p99Ms"));
+                ("WEIGHTED", "weightedTokens"), ("COST $", "cost"), ("TOOLS ok/calls", "tools"), ("P50 ms", "p50Ms"), ("P99 ms", "p99Ms"));
             c.Output.WriteLine("Traces: open the Aspire dashboard (http://127.0.0.1:15081) > Traces, and filter on tenant.id.");
             return ExitCodes.Ok;
         });

@@ -10,16 +10,23 @@ namespace AgentCloud.Cli.Demo;
 public sealed record DemoTenantResult(
     string TenantId, string Tier, string Isolation, int Requests, int RateLimited, long PromptTokens, long CompletionTokens,
     long WeightedTokens, double Cost, double P50Ms, double P99Ms, string? MemoryTopHit, bool FileRoundTrip, int NoisyRequests, int NoisyRateLimited,
-    int Chats = 0, int Errors = 0, string? LastError = null);
+    int Chats = 0, int Errors = 0, string? LastError = null, int ToolsListed = 0, int ToolCalls = 0, int ToolErrors = 0, string? ToolsSkipped = null);
 
 /// <summary>
 /// The demo workload: three tenants (free, pro, enterprise) each run a small Python agent inside a sandbox that
 /// calls the platform with the run key the broker injected; the free tenant also sends far more than its limit.
+/// Each tenant registers the sample ticket server with its own vault credential, and its agent runs a tool loop
+/// through <c>/v1/mcp</c> with a run key granted <c>tool:tickets.create</c> only.
 /// Everything goes through the public API, as a user's own tooling would.
 /// </summary>
-public sealed class DemoRunner(Func<HttpClient> http, Uri gateway, string operatorKey, TextWriter log)
+public sealed class DemoRunner(Func<HttpClient> http, Uri gateway, string operatorKey, TextWriter log, string? toolServerUrl = null)
 {
     public static readonly string[] Tiers = ["free", "pro", "enterprise"];
+
+    /// <summary>The tool the agents use: the sample server registered as <c>tickets</c>, its tool <c>create</c>.</summary>
+    public const string DemoTool = "tickets.create";
+
+    private static readonly string[] RunCapabilities = ["inference", "memory:read", "memory:write", "tool:" + DemoTool];
 
     public async Task<IReadOnlyList<DemoTenantResult>> RunAsync(int chats, int noisyRequests, CancellationToken ct)
     {
@@ -28,9 +35,15 @@ public sealed class DemoRunner(Func<HttpClient> http, Uri gateway, string operat
         var tenants = new List<(string Id, string Tier, string Key)>();
         foreach (var tier in Tiers)
         {
-            var tenant = await admin.PostAsync("/admin/v1/tenants", new JsonObject { ["name"] = $"demo-{tier}-{suffix}", ["tier"] = tier }, ct);
+            var tenant = await admin.PostAsync("/admin/v1/tenants", new JsonObject
+            {
+                ["name"] = $"demo-{tier}-{suffix}", ["tier"] = tier, ["tools"] = new JsonArray(DemoTool),
+            }, ct);
             var id = tenant!["id"]!.GetValue<string>();
-            var key = await admin.PostAsync($"/admin/v1/tenants/{id}/keys", new JsonObject { ["name"] = "demo" }, ct);
+            var key = await admin.PostAsync($"/admin/v1/tenants/{id}/keys", new JsonObject
+            {
+                ["name"] = "demo", ["capabilities"] = new JsonArray([.. RunCapabilities.Append("sandbox").Select(c => (JsonNode)c)]),
+            }, ct);
             tenants.Add((id, tier, key!["key"]!.GetValue<string>()));
             log.WriteLine($"Created {tier} tenant {id}.");
         }
@@ -55,9 +68,15 @@ public sealed class DemoRunner(Func<HttpClient> http, Uri gateway, string operat
     private async Task<DemoTenantResult> RunTenantAsync(string tenantId, string tier, string key, int chats, int noisy, CancellationToken ct)
     {
         var client = Client(key);
+        var toolsSkipped = await RegisterTicketServerAsync(client, ct);
         var noisyTask = noisy > 0 ? FloodAsync(client, noisy, ct) : Task.FromResult((0, 0));
 
-        var sandbox = await PatientlyAsync(() => client.PostAsync("/v1/sandboxes", new JsonObject { ["timeoutSeconds"] = 600 }, ct), ct);
+        var sandbox = await PatientlyAsync(() => client.PostAsync("/v1/sandboxes", new JsonObject
+        {
+            ["timeoutSeconds"] = 600,
+            // The run's key may chat, keep memory and create tickets: nothing else, and never more than this key.
+            ["capabilities"] = new JsonArray([.. RunCapabilities.Select(c => (JsonNode)c)]),
+        }, ct), ct);
         var sandboxId = sandbox!["id"]!.GetValue<string>();
         var isolation = sandbox["isolation"]?.GetValue<string>() ?? "?";
         try
@@ -65,7 +84,7 @@ public sealed class DemoRunner(Func<HttpClient> http, Uri gateway, string operat
             await PatientlyAsync(async () => { await client.PutBytesAsync($"/v1/sandboxes/{sandboxId}/files/agent.py", AgentScript(), ct); return (JsonNode?)null; }, ct);
             var exec = await PatientlyAsync(() => client.PostAsync($"/v1/sandboxes/{sandboxId}/exec", new JsonObject
             {
-                ["command"] = new JsonArray("python3", "agent.py", chats.ToString(), "sim-small"),
+                ["command"] = new JsonArray("python3", "agent.py", chats.ToString(), "sim-small", toolsSkipped is null ? DemoTool : ""),
                 ["timeoutSeconds"] = 300,
                 // Nothing of the tenant's is passed in: the broker injects AGENTCLOUD_URL (the Gateway through the
                 // sandbox's egress proxy) and AGENTCLOUD_KEY, the run's own key that dies with the sandbox.
@@ -81,11 +100,39 @@ public sealed class DemoRunner(Func<HttpClient> http, Uri gateway, string operat
                 stats["promptTokens"]!.GetValue<long>(), stats["completionTokens"]!.GetValue<long>(), 0, 0,
                 Percentile(latencies, 0.50), Percentile(latencies, 0.99), stats["memoryTopHit"]?.GetValue<string>(),
                 stats["fileRoundTrip"]!.GetValue<bool>(), noisySent, noisyLimited, stats["chats"]!.GetValue<int>(), stats["errors"]!.GetValue<int>(),
-                stats["lastError"]?.GetValue<string>());
+                stats["lastError"]?.GetValue<string>(), stats["toolsListed"]!.GetValue<int>(), stats["toolCalls"]!.GetValue<int>(),
+                stats["toolErrors"]!.GetValue<int>(), toolsSkipped);
         }
         finally
         {
             await PatientlyAsync(() => client.DeleteAsync($"/v1/sandboxes/{sandboxId}", CancellationToken.None), CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Stores a ticket-system token of the tenant's own in its vault and registers the sample server with it; answers
+    /// why tools are skipped (no server given, or the platform refused it), or null when the agent may use them.
+    /// </summary>
+    private async Task<string?> RegisterTicketServerAsync(GatewayClient client, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(toolServerUrl))
+        {
+            return "no tool server given";
+        }
+        var token = "helpdesk-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        await PatientlyAsync(() => client.PutAsync("/v1/credentials/helpdesk", new JsonObject { ["secret"] = token }, ct), ct);
+        try
+        {
+            await PatientlyAsync(() => client.PostAsync("/v1/tools/servers", new JsonObject
+            {
+                ["name"] = "tickets", ["url"] = toolServerUrl, ["integration"] = "helpdesk",
+            }, ct), ct);
+            return null;
+        }
+        catch (ApiException e) when (e.Status == HttpStatusCode.BadRequest)
+        {
+            log.WriteLine($"Tools skipped: the platform refused the tool server ({e.Message}).");
+            return e.Message;
         }
     }
 

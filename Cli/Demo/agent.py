@@ -2,7 +2,8 @@
 
 It uses only its environment, both injected by the broker: AGENTCLOUD_URL (the Gateway, reached through the
 sandbox's egress proxy) and AGENTCLOUD_KEY (this run's own key, revoked when the sandbox ends). It chats, stores and
-searches memory, writes and reads a file, and prints one JSON summary line.
+searches memory, writes and reads a file, runs a tool loop (model -> tool_calls -> /v1/mcp tools/call -> model), and
+prints one JSON summary line. No tool credential is ever here: the platform injects it when it calls the tool.
 """
 import json
 import os
@@ -17,7 +18,9 @@ CHATS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 MODEL = sys.argv[2] if len(sys.argv) > 2 else "sim-small"
 
 stats = {"requests": 0, "rateLimited": 0, "errors": 0, "chats": 0, "promptTokens": 0, "completionTokens": 0,
-         "latenciesMs": [], "memoryTopHit": None, "fileRoundTrip": False}
+         "latenciesMs": [], "memoryTopHit": None, "fileRoundTrip": False,
+         "toolsListed": 0, "toolCalls": 0, "toolErrors": 0, "toolAnswer": None}
+TOOL = sys.argv[3] if len(sys.argv) > 3 else ""
 
 
 def call(method, path, body=None):
@@ -59,6 +62,64 @@ call("PUT", "/v1/memory/notes/points", {"points": [{"id": i, "text": t, "payload
 status, found, _ = call("POST", "/v1/memory/notes/search", {"text": "when is the revenue report due", "limit": 3})
 if status == 200 and found["results"]:
     stats["memoryTopHit"] = found["results"][0]["id"]
+
+next_id = [0]
+
+
+def mcp(method, params):
+    """One JSON-RPC request to the platform's MCP endpoint; the answer may come as JSON or as server-sent events."""
+    next_id[0] += 1
+    body = json.dumps({"jsonrpc": "2.0", "id": next_id[0], "method": method, "params": params}).encode()
+    request = urllib.request.Request(URL + "/v1/mcp", data=body, method="POST", headers={
+        "Authorization": "Bearer " + KEY, "Content-Type": "application/json", "Accept": "application/json, text/event-stream"})
+    stats["requests"] += 1
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            text = response.read().decode()
+    except urllib.error.HTTPError as e:
+        stats["errors"] += 1
+        stats.setdefault("lastError", f"MCP {method}: {e.code} {e.read().decode()[:200]}")
+        return None
+    for line in text.splitlines():
+        if line.startswith("data:"):
+            text = line[5:].strip()
+    message = json.loads(text)
+    return message.get("result")
+
+
+def function_name(tool):
+    # OpenAI function names allow no dots: tickets.create <-> tickets__create
+    return tool.replace(".", "__")
+
+
+if TOOL:
+    listed = mcp("tools/list", {}) or {"tools": []}
+    stats["toolsListed"] = len(listed["tools"])
+    functions = [{"type": "function", "function": {"name": function_name(t["name"]), "description": t.get("description", ""),
+                                                   "parameters": t.get("inputSchema", {"type": "object"})}} for t in listed["tools"]]
+    messages = [{"role": "user", "content": f"Use {TOOL} to open a ticket: the build server is down since 9am."}]
+    choice = {"type": "function", "function": {"name": function_name(TOOL)}}
+    for _ in range(3):
+        status, answer, _ = call("POST", "/v1/chat/completions", {
+            "model": MODEL, "max_tokens": 64, "messages": messages, "tools": functions, "tool_choice": choice})
+        if status != 200:
+            break
+        message = answer["choices"][0]["message"]
+        tool_calls = message.get("tool_calls") or []
+        if not tool_calls:
+            stats["toolAnswer"] = message.get("content")
+            break
+        messages.append(message)
+        for tool_call in tool_calls:
+            name = tool_call["function"]["name"].replace("__", ".")
+            arguments = json.loads(tool_call["function"].get("arguments") or "{}")
+            result = mcp("tools/call", {"name": name, "arguments": arguments})
+            stats["toolCalls"] += 1
+            if result is None or result.get("isError"):
+                stats["toolErrors"] += 1
+            content = "" if result is None else "\n".join(c.get("text", "") for c in result.get("content", []))
+            messages.append({"role": "tool", "tool_call_id": tool_call["id"], "content": content})
+        choice = "none"  # the tool has answered: now the model replies in words
 
 with open("scratch.txt", "w") as f:
     f.write("written by the agent\n")

@@ -14,4 +14,8 @@ public sealed class GlobalOptions
 }
 
 /// <summary>Everything a command's action needs: the Gateway client and the output.</summary>
-public sealed record CliContext(GatewayClient Gateway, CliOutput Output, ParseResult Parse);
+public sealed record CliContext(GatewayClient Gateway, CliOutput Output, ParseResult Parse)
+{
+    /// <summary>The environment the CLI runs in (tests give their own).</summary>
+    public Func<string, string?> Env { get; init; } = _ => null;
+}

@@ -16,7 +16,7 @@ public sealed class CliRunner(GlobalOptions globals, Func<HttpClient> http, Func
         try
         {
             var settings = CliSettings.Resolve(parse.GetValue(globals.Url), parse.GetValue(globals.Key), parse.GetValue(globals.Profile), env);
-            var context = new CliContext(new GatewayClient(http(), settings), new CliOutput(stdout, parse.GetValue(globals.Json), interactive), parse);
+            var context = new CliContext(new GatewayClient(http(), settings), new CliOutput(stdout, parse.GetValue(globals.Json), interactive), parse) { Env = env };
             return await body(context, ct);
         }
         catch (CliUsageException e)

@@ -47,6 +47,19 @@ public sealed class GatewayClient(HttpClient http, CliSettings settings)
         return await response.Content.ReadAsByteArrayAsync(ct);
     }
 
+    /// <summary>Posts JSON and answers the body as text with its media type (for endpoints that may answer JSON or server-sent events).</summary>
+    public async Task<(string Text, string? MediaType)> PostForTextAsync(string path, JsonNode body, IReadOnlyList<string> accept, CancellationToken ct)
+    {
+        using var request = Request(HttpMethod.Post, path);
+        request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        foreach (var mediaType in accept)
+        {
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(mediaType));
+        }
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+        return (await response.Content.ReadAsStringAsync(ct), response.Content.Headers.ContentType?.MediaType);
+    }
+
     /// <summary>Streams server-sent events, yielding each <c>data:</c> payload until <c>[DONE]</c>.</summary>
     public async IAsyncEnumerable<JsonNode> StreamAsync(string path, JsonNode body, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {

@@ -84,10 +84,14 @@ public static class InternalApi
         return await tenants.PolicyAsync(tenantId, ct) is { } policy ? TypedResults.Ok(policy) : TenantsApi.NoSuchTenant(tenantId);
     }
 
+    /// <summary>The header in which the Tools service presents its injection key when it reveals a credential for a tool call.</summary>
+    public const string InjectorHeader = "x-agentcloud-injector";
+
     public static async Task<Results<Ok<RevealedCredential>, ProblemHttpResult>> RevealCredential(
-        string integration, TenantContext ctx, TenantDb db, CredentialVault vault, AuditLog audit, CancellationToken ct)
+        string integration, TenantContext ctx, TenantDb db, CredentialVault vault, AuditLog audit,
+        HttpContext http, Microsoft.Extensions.Options.IOptions<Extensions.ControlPlaneOptions> options, CancellationToken ct)
     {
-        if (!ctx.Has(Capabilities.CredentialInjection))
+        if (!ctx.Has(Capabilities.CredentialInjection) && !IsToolExecutor(http, options.Value.ToolInjectionKey))
         {
             return Problems.Forbidden($"Reading a credential needs the platform's '{Capabilities.CredentialInjection}' capability.");
         }
@@ -117,6 +121,14 @@ public static class InternalApi
         return secret is null
             ? Problems.NotFound($"There is no credential for '{integration}'.")
             : TypedResults.Ok(new RevealedCredential(integration, secret));
+    }
+
+    /// <summary>The Tools service, forwarding a tenant's call with the key only it is given (compared in constant time).</summary>
+    private static bool IsToolExecutor(HttpContext http, string expectedKey)
+    {
+        var presented = http.Request.Headers[InjectorHeader].ToString();
+        return expectedKey.Length >= 16 && presented.Length == expectedKey.Length
+            && CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(presented), System.Text.Encoding.UTF8.GetBytes(expectedKey));
     }
 
     private static bool IsGateway(TenantContext ctx) =>

@@ -21,4 +21,10 @@ public sealed class ControlPlaneOptions
     /// <summary>How often refused uses of tenants' keys are written to their trails, as one counted entry per tenant.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan RefusalAuditWindow { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The tool executor's key (AppHost secret parameter <c>tool-injection-key</c>): a reveal in a tenant's own context
+    /// that also carries it in <c>x-agentcloud-injector</c> is the Tools service injecting a credential. Empty: none is.
+    /// </summary>
+    public string ToolInjectionKey { get; set; } = "";
 }

@@ -19,11 +19,15 @@ public sealed partial record PlatformAuditEntry(string EventId, string TenantId,
     /// <summary>A Gateway's refused calls of one window, counted by reason and source, in the platform's own trail.</summary>
     public const string KeysRefused = "keys.refused";
 
+    /// <summary>A tool call through the MCP gateway (tool, outcome, duration, SHA-256 of the arguments).</summary>
+    public const string ToolCalled = "tool.called";
+
     /// <summary>Action name → the prefix its actor must carry (the service kind that may emit it).</summary>
     public static readonly IReadOnlyDictionary<string, string> Actions = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         [EgressDenied] = "sandbox:",
         [KeysRefused] = "gateway:",
+        [ToolCalled] = "tools:",
     };
 
     /// <summary>The actions recorded in the platform's own trail (tenant id <c>_platform</c>) rather than a tenant's.</summary>

@@ -20,13 +20,16 @@ public sealed record UsageEvent
     /// </summary>
     public const string EncodedField = "event";
 
+    /// <summary>A tool call through the MCP gateway: resource is <c>tool:/// <summary>A tool call through the MCP gateway: resource is the tool, <see cref="SandboxSeconds"/> the seconds it ran.</summary>lt;name/// <summary>A tool call through the MCP gateway: resource is the tool, <see cref="SandboxSeconds"/> the seconds it ran.</summary>gt;</c>, <see cref="SandboxSeconds"/> the seconds it ran.</summary>
+    public const string ToolKind = "tool";
+
     /// <summary>Unique per unit of work; the aggregator deduplicates on it.</summary>
     public required string EventId { get; init; }
     public required string TenantId { get; init; }
     public required string Principal { get; init; }
     public string? RunId { get; init; }
 
-    /// <summary><c>inference</c>, <c>embedding</c> or <c>sandbox</c>.</summary>
+    /// <summary><c>inference</c>, <c>embedding</c>, <c>sandbox</c> or <c>tool</c>.</summary>
     public required string Kind { get; init; }
 
     /// <summary>The model id, or for sandboxes the isolation level (e.g. <c>sandbox:bubblewrap</c>).</summary>
@@ -41,6 +44,7 @@ public sealed record UsageEvent
 
     /// <summary>Tokens after the model's burndown multipliers, what quotas are charged.</summary>
     public long WeightedTokens { get; init; }
+    /// <summary>Seconds of execution: a sandbox's, or for kind <c>tool</c> the seconds the tool call ran.</summary>
     public double SandboxSeconds { get; init; }
     public required DateTimeOffset StartedAt { get; init; }
     public long DurationMs { get; init; }
@@ -100,7 +104,7 @@ public sealed record UsageEvent
             : e.WeightedTokens < 0 ? $"field 'weightedTokens' must be a non-negative integer, not '{e.WeightedTokens}'"
             : e.DurationMs < 0 ? $"field 'durationMs' must be a non-negative integer, not '{e.DurationMs}'"
             : e.SandboxSeconds < 0 || !double.IsFinite(e.SandboxSeconds) ? $"field 'sandboxSeconds' must be a non-negative number, not '{e.SandboxSeconds}'"
-            : e.Kind is not ("inference" or "embedding" or "sandbox") ? $"field 'kind' must be inference, embedding or sandbox, not '{e.Kind}'"
+            : e.Kind is not ("inference" or "embedding" or "sandbox" or ToolKind) ? $"field 'kind' must be inference, embedding, sandbox or tool, not '{e.Kind}'"
             : null;
         return problem is null ? e! with { Status = string.IsNullOrEmpty(e.Status) ? "ok" : e.Status } : null;
     }
@@ -145,9 +149,9 @@ public sealed record UsageEvent
         {
             error ??= $"field 'startedAt' must be unix milliseconds, not '{started}'";
         }
-        if (kind is not null and not ("inference" or "embedding" or "sandbox"))
+        if (kind is not null and not ("inference" or "embedding" or "sandbox" or ToolKind))
         {
-            error ??= $"field 'kind' must be inference, embedding or sandbox, not '{kind}'";
+            error ??= $"field 'kind' must be inference, embedding, sandbox or tool, not '{kind}'";
         }
         problem = error;
         if (error is not null)

@@ -5,7 +5,7 @@ namespace AgentCloud.AppHost.Tests;
 /// <summary>The app model in each infrastructure mode, built but not started.</summary>
 public sealed class AppModelTests
 {
-    private static readonly string[] Services = ["gateway", "controlplane", "inference-router", "sandbox-broker", "usage-aggregator", "memory", "model-simulator", "model-simulator-2", "model-simulator-dedicated"];
+    private static readonly string[] Services = ["gateway", "controlplane", "inference-router", "sandbox-broker", "usage-aggregator", "memory", "model-simulator", "model-simulator-2", "model-simulator-dedicated", "tools", "sample-tools"];
 
     private static async Task<IDistributedApplicationTestingBuilder> BuildModelAsync(AppHostArgs args, params string[] extra) =>
         await DistributedApplicationTestingBuilder.CreateAsync<Projects.AgentCloud_AppHost>(args.ToArgs(extra));
@@ -86,7 +86,9 @@ public sealed class AppModelTests
             ["sandbox-broker"] = ["ConnectionStrings__redis", "services__gateway__http__0"],
             ["memory"] = ["services__inference-router__http__0", "services__controlplane__http__0", "ConnectionStrings__redis", "services__gateway__http__0"],
             ["gateway"] = ["ConnectionStrings__redis", "services__controlplane__http__0", "services__inference-router__http__0",
-                "services__sandbox-broker__http__0", "services__usage-aggregator__http__0", "services__memory__http__0"],
+                "services__sandbox-broker__http__0", "services__usage-aggregator__http__0", "services__memory__http__0", "services__tools__http__0"],
+            ["tools"] = ["ConnectionStrings__redis", "services__controlplane__http__0", "services__memory__http__0", "services__sandbox-broker__http__0",
+                "services__gateway__http__0"],
         };
 
         foreach (var (service, variables) in expectations)
@@ -97,6 +99,20 @@ public sealed class AppModelTests
         }
         var waits = builder.Resources.Single(r => r.Name == "controlplane").Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name).ToArray();
         Assert.Contains(mode == "local" ? StoreNames.Postgres : StoreNames.ControlPlaneDb, waits);
+    }
+
+    [Fact]
+    public async Task Tools_and_the_controlplane_share_the_injection_key_as_a_secret_and_local_runs_admit_the_loopback_sample_server()
+    {
+        await using var builder = await BuildModelAsync(AppHostArgs.Local());
+        var tools = await ModelEnvironment.Of(builder.Resources.Single(r => r.Name == "tools"));
+        var controlPlane = await ModelEnvironment.Of(builder.Resources.Single(r => r.Name == "controlplane"));
+
+        Assert.Equal("{tool-injection-key.value}", tools["Tools__InjectionKey"]);
+        Assert.Equal("{tool-injection-key.value}", controlPlane["ControlPlane__ToolInjectionKey"]);
+        Assert.True(Assert.IsType<ParameterResource>(builder.Resources.Single(r => r.Name == "tool-injection-key")).Secret);
+        Assert.Equal("true", tools["Tools__AllowPrivateAddresses"]);
+        Assert.False(tools.ContainsKey("services__sample-tools__http__0"));
     }
 
     [Fact]

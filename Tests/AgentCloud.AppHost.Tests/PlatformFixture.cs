@@ -9,7 +9,7 @@ namespace AgentCloud.AppHost.Tests;
 /// </summary>
 public sealed class PlatformFixture : IAsyncLifetime
 {
-    public static readonly string[] Services = ["gateway", "controlplane", "inference-router", "sandbox-broker", "usage-aggregator", "memory", "model-simulator", "model-simulator-2", "model-simulator-dedicated"];
+    public static readonly string[] Services = ["gateway", "controlplane", "inference-router", "sandbox-broker", "usage-aggregator", "memory", "model-simulator", "model-simulator-2", "model-simulator-dedicated", "tools", "sample-tools"];
     public static readonly string[] Stores = ["redis-server", "postgres"];
 
     public AppHostArgs Args { get; } = AppHostArgs.Local();

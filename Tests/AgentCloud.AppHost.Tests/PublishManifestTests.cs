@@ -20,7 +20,7 @@ public sealed class PublishManifestTests
 
         using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(output));
         var resources = manifest.RootElement.GetProperty("resources");
-        foreach (var service in new[] { "gateway", "controlplane", "inference-router", "sandbox-broker", "usage-aggregator", "memory", "model-simulator" })
+        foreach (var service in new[] { "gateway", "controlplane", "inference-router", "sandbox-broker", "usage-aggregator", "memory", "model-simulator", "tools" })
         {
             Assert.StartsWith("project", resources.GetProperty(service).GetProperty("type").GetString());
         }

@@ -14,7 +14,7 @@ namespace AgentCloud.AppHost.Tests;
 [Collection(PlatformCollection.Name)]
 public sealed class TenantContextEndToEndTests(PlatformFixture platform)
 {
-    public static TheoryData<string> ProtectedServices => new() { "controlplane", "inference-router", "sandbox-broker", "usage-aggregator", "memory" };
+    public static TheoryData<string> ProtectedServices => new() { "controlplane", "inference-router", "sandbox-broker", "usage-aggregator", "memory", "tools" };
 
     private static readonly ECDsaSecurityKey GatewayKey = TenantContextSigningKey.FromSeed(AppHostArgs.SigningSeed);
     private static readonly TenantContext Acme = TestTenantContexts.Tenant("acme");

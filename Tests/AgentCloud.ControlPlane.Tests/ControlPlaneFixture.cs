@@ -15,6 +15,7 @@ namespace AgentCloud.ControlPlane.Tests;
 public sealed class ControlPlaneFixture : IAsyncLifetime
 {
     public const string MasterKey = "test-vault-master-key-0123456789abcdef";
+    public const string ToolInjectionKey = "test-tool-injection-key-0123456789abcdef";
 
     public PostgresServerFixture Postgres { get; } = new();
     public RedisServerFixture Redis { get; } = new();
@@ -32,6 +33,7 @@ public sealed class ControlPlaneFixture : IAsyncLifetime
             web.UseSetting("ConnectionStrings:redis", Redis.ConnectionString);
             web.UseSetting("TenantContext:StaticJwks", TestTenantContexts.Jwks);
             web.UseSetting("ControlPlane:VaultMasterKey", MasterKey);
+            web.UseSetting("ControlPlane:ToolInjectionKey", ToolInjectionKey);
         });
         using var warmUp = Factory.CreateClient();
         (await warmUp.GetAsync("/health")).EnsureSuccessStatusCode();

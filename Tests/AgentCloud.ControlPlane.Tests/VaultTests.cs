@@ -72,6 +72,51 @@ public sealed class VaultTests(ControlPlaneFixture cp)
     }
 
     [Fact]
+    public async Task The_tool_executors_key_in_a_tenants_own_context_reveals_that_tenants_secret_only()
+    {
+        var (a, b) = (await cp.CreateTenantAsync(), await cp.CreateTenantAsync());
+        await PutAsync(a, "helpdesk", "helpdesk-token-of-a");
+        await PutAsync(b, "slack", "only-b-has-slack");
+        using var toolsForA = cp.Client(TestTenantContexts.Tenant(a));
+        toolsForA.DefaultRequestHeaders.Add(Apis.InternalApi.InjectorHeader, ControlPlaneFixture.ToolInjectionKey);
+
+        var own = await toolsForA.PostAsync("/internal/v1/credentials/helpdesk/reveal", null);
+        var notOwn = await toolsForA.PostAsync("/internal/v1/credentials/slack/reveal", null);
+
+        Assert.Equal("helpdesk-token-of-a", (await own.Content.ReadFromJsonAsync<Apis.RevealedCredential>())!.Secret);
+        await ProblemAssert.IsProblemAsync(notOwn, HttpStatusCode.NotFound);
+        Assert.DoesNotContain("only-b-has-slack", await notOwn.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("wrong key of the same length-0123456789")]
+    [InlineData("test-tool-injection-key-0123456789abcde")]
+    [InlineData("")]
+    public async Task A_wrong_or_missing_injector_key_reveals_nothing(string presented)
+    {
+        var id = await cp.CreateTenantAsync();
+        await PutAsync(id, "helpdesk", "never-shown-token");
+        using var client = cp.Client(TestTenantContexts.Tenant(id));
+        client.DefaultRequestHeaders.Add(Apis.InternalApi.InjectorHeader, presented);
+
+        var response = await client.PostAsync("/internal/v1/credentials/helpdesk/reveal", null);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Forbidden);
+        Assert.DoesNotContain("never-shown-token", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task The_injector_key_in_a_platform_context_reveals_nothing()
+    {
+        using var client = cp.Client(TestTenantContexts.Operator);
+        client.DefaultRequestHeaders.Add(Apis.InternalApi.InjectorHeader, ControlPlaneFixture.ToolInjectionKey);
+
+        var response = await client.PostAsync("/internal/v1/credentials/github/reveal", null);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
     public async Task Tenant_a_writing_the_same_integration_does_not_touch_tenant_b()
     {
         var (a, b) = (await cp.CreateTenantAsync(), await cp.CreateTenantAsync());

@@ -38,7 +38,7 @@ public sealed class DeadLetterTests(UsageServers servers)
         { "tenantId", null, "not a usage event" },
         { "inputTokens", "-5", "must be a non-negative integer" },
         { "outputTokens", "\"lots\"", "not a usage event" },
-        { "kind", "\"mining\"", "must be inference, embedding or sandbox" },
+        { "kind", "\"mining\"", "must be inference, embedding, sandbox or tool" },
         { "resource", "\"sim\\u0000small\"", "NUL character" },
         { "startedAt", "\"2100-01-01T00:00:00Z\"", "in the future" },
         { "principal", "\"   \"", "missing field 'principal'" },
@@ -105,7 +105,7 @@ public sealed class DeadLetterTests(UsageServers servers)
     [InlineData("inputTokens", "9223372036854775807", "more than the")]
     [InlineData("startedAt", "999999999999999999", "outside any representable time")]
     [InlineData("startedAt", "4102444800000", "in the future")]
-    [InlineData("kind", "mining", "must be inference, embedding or sandbox")]
+    [InlineData("kind", "mining", "must be inference, embedding, sandbox or tool")]
     [InlineData("resource", "sim\0small", "NUL character")]
     public async Task Event_with_a_bad_value_is_dead_lettered_with_the_reason(string field, string value, string reason)
     {

@@ -37,4 +37,17 @@ public static class Events
         StartedAt = at ?? Noon,
         DurationMs = (long)(seconds * 1000),
     };
+
+    /// <summary>A tool call as the Tools service meters it: one event a call, the seconds it ran.</summary>
+    public static UsageEvent Tool(string tenant, string tool, double seconds, DateTimeOffset? at = null) => new()
+    {
+        EventId = Guid.NewGuid().ToString("N"),
+        TenantId = tenant,
+        Principal = $"key:{tenant}",
+        Kind = UsageEvent.ToolKind,
+        Resource = "tool:" + tool,
+        SandboxSeconds = seconds,
+        StartedAt = at ?? Noon,
+        DurationMs = (long)(seconds * 1000),
+    };
 }

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using AgentCloud.ServiceDefaults.Tenancy;
+
+namespace AgentCloud.Tools.Catalog;
+
+/// <summary>
+/// One call of a tool: who calls (and the signed context to forward on their behalf), the arguments, and the
+/// secrets revealed for this call so far, which are scrubbed from everything the caller gets back.
+/// </summary>
+public sealed class ToolInvocation(TenantContext caller, string contextToken, IReadOnlyDictionary<string, JsonElement> arguments)
+{
+    private readonly List<string> _secrets = [];
+
+    public TenantContext Caller { get; } = caller;
+
+    /// <summary>The caller's Gateway-signed context, forwarded to platform services so they act for the caller only.</summary>
+    public string ContextToken { get; } = contextToken;
+
+    public IReadOnlyDictionary<string, JsonElement> Arguments { get; } = arguments;
+
+    public IReadOnlyList<string> Secrets => _secrets;
+
+    /// <summary>Remembers a credential used by this call so no answer or error can carry it back.</summary>
+    public void UsesSecret(string secret)
+    {
+        if (secret.Length > 0)
+        {
+            _secrets.Add(secret);
+        }
+    }
+
+    public string? String(string name) =>
+        Arguments.TryGetValue(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    public int? Int(string name) =>
+        Arguments.TryGetValue(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) ? n : null;
+
+    /// <summary>Replaces every revealed secret (and its common encodings) in a text bound for the caller.</summary>
+    public string Scrub(string text)
+    {
+        foreach (var s in _secrets)
+        {
+            text = text.Replace(s, "[credential removed]", StringComparison.Ordinal)
+                .Replace(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(s)), "[credential removed]", StringComparison.Ordinal)
+                .Replace(Uri.EscapeDataString(s), "[credential removed]", StringComparison.Ordinal);
+        }
+        return text;
+    }
+}
+
+/// <summary>A refusal a tool states for the caller (bad arguments, a host off the allowlist): shown as a tool error.</summary>
+public sealed class ToolRefusal(string message) : Exception(message);

@@ -1,0 +1,40 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using AgentCloud.ServiceDefaults.Contracts;
+using StackExchange.Redis;
+
+namespace AgentCloud.Tools.Platform;
+
+/// <summary>
+/// Records every tool call in the tenant's hash-chained audit trail through the <c>platform-audit</c> stream: the
+/// tool, the outcome, the duration and a SHA-256 of the arguments (never the arguments, which may hold personal data).
+/// </summary>
+public sealed class ToolAudit(IConnectionMultiplexer redis, TimeProvider time, ILogger<ToolAudit> logger)
+{
+    public const string Actor = "tools:gateway";
+
+    public async Task CalledAsync(string tenantId, string principal, string? runId, string tool, string outcome, TimeSpan duration, string argumentsJson)
+    {
+        var eventId = "tool_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        var data = JsonSerializer.Serialize(new
+        {
+            eventId, tool = Clip(tool), outcome, durationMs = (long)duration.TotalMilliseconds, principal = Clip(principal), runId,
+            argumentsSha256 = HashOf(argumentsJson), at = time.GetUtcNow(),
+        }, JsonSerializerOptions.Web);
+        var entry = new PlatformAuditEntry(eventId, tenantId, Actor, PlatformAuditEntry.ToolCalled, data);
+        try
+        {
+            await redis.GetDatabase().StreamAddAsync(PlatformAuditEntry.StreamName,
+                [.. entry.ToStreamFields().Select(f => new NameValueEntry(f.Key, f.Value))]);
+        }
+        catch (RedisException e)
+        {
+            logger.LogError(e, "The call of tool {Tool} by tenant {TenantId} could not be sent for audit", tool, tenantId);
+        }
+    }
+
+    public static string HashOf(string argumentsJson) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(argumentsJson)));
+
+    private static string Clip(string s) => s.Length > 200 ? s[..200] : s;
+}
