@@ -23,6 +23,6 @@ public sealed class InferenceCapabilityFilter(bool embeddingsForMemory) : IEndpo
 
     public static bool Admits(TenantContext caller, bool embeddingsForMemory) =>
         caller.Has(CapabilityCatalogue.Inference)
-        || (embeddingsForMemory && caller.Via == ServiceNames.Memory
+        || (embeddingsForMemory && caller.Via is ServiceNames.Memory or ServiceNames.Tools
             && (caller.Has(CapabilityCatalogue.MemoryWrite) || caller.Has(CapabilityCatalogue.MemoryRead)));
 }

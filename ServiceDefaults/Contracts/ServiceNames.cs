@@ -18,11 +18,13 @@ public static class ServiceNames
     /// <summary>
     /// The services each service calls on the caller's behalf (directly or further down), so the Gateway mints an
     /// onward context for each: Memory embeds through the router, the router and the broker read policy and mint run
-    /// keys at the ControlPlane.
+    /// keys at the ControlPlane; the Tools service calls all of those for its built-in tools.
     /// </summary>
     public static IReadOnlyList<string> OnwardOf(string service) => service switch
     {
         Memory => [InferenceRouter, ControlPlane],
+        // The tool executor reveals vault credentials and calls Memory and the broker for built-in tools, which go further.
+        Tools => [ControlPlane, Memory, SandboxBroker, InferenceRouter],
         InferenceRouter or SandboxBroker => [ControlPlane],
         _ => [],
     };

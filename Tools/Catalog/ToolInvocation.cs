@@ -7,8 +7,12 @@ namespace AgentCloud.Tools.Catalog;
 /// One call of a tool: who calls (and the signed context to forward on their behalf), the arguments, and the
 /// secrets revealed for this call so far, which are scrubbed from everything the caller gets back.
 /// </summary>
-public sealed class ToolInvocation(TenantContext caller, string contextToken, IReadOnlyDictionary<string, JsonElement> arguments)
+public sealed class ToolInvocation(
+    TenantContext caller, string contextToken, IReadOnlyDictionary<string, JsonElement> arguments,
+    IReadOnlyDictionary<string, string>? onwardContexts = null)
 {
+    private readonly IReadOnlyDictionary<string, string> _onward = onwardContexts ?? new Dictionary<string, string>();
+
     private readonly List<string> _secrets = [];
 
     public TenantContext Caller { get; } = caller;
@@ -17,6 +21,25 @@ public sealed class ToolInvocation(TenantContext caller, string contextToken, IR
     public string ContextToken { get; } = contextToken;
 
     public IReadOnlyDictionary<string, JsonElement> Arguments { get; } = arguments;
+
+    /// <summary>
+    /// Puts the caller's context for <paramref name="service"/> on a request: the onward context the Gateway minted for
+    /// that service (each service accepts only contexts minted for it), plus the other onward contexts so the service can
+    /// go one hop further. Without one (tests signing for several services at once) the caller's own token is sent.
+    /// </summary>
+    public void AttachContext(HttpRequestMessage request, string service)
+    {
+        var own = TenantContextHeaders.OnwardFor(service);
+        request.Headers.Remove(TenantContextHeaders.Context);
+        request.Headers.TryAddWithoutValidation(TenantContextHeaders.Context, _onward.TryGetValue(own, out var token) ? token : ContextToken);
+        foreach (var (name, value) in _onward)
+        {
+            if (!name.Equals(own, StringComparison.OrdinalIgnoreCase))
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+    }
 
     public IReadOnlyList<string> Secrets => _secrets;
 

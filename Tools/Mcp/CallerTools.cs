@@ -13,7 +13,10 @@ public sealed class CallerTools(IHttpContextAccessor httpContext, ITenantPolicyS
     public TenantContext Caller => Http.Features.Get<TenantContext>() ?? throw new InvalidOperationException("The tenant-context middleware did not run.");
 
     public ToolInvocation Invocation(IReadOnlyDictionary<string, JsonElement>? arguments) =>
-        new(Caller, Http.Request.Headers[TenantContextHeaders.Context].ToString(), arguments ?? new Dictionary<string, JsonElement>());
+        new(Caller, Http.Request.Headers[TenantContextHeaders.Context].ToString(), arguments ?? new Dictionary<string, JsonElement>(),
+            Http.Request.Headers
+                .Where(h => h.Key.StartsWith(TenantContextHeaders.OnwardPrefix, StringComparison.OrdinalIgnoreCase))
+                .ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()));
 
     /// <summary>The caller's tenant policy; null when the tenant no longer exists.</summary>
     public Task<TenantPolicy?> PolicyAsync(CancellationToken cancellationToken) => policies.GetAsync(Caller, cancellationToken);

@@ -1,3 +1,4 @@
+using AgentCloud.ServiceDefaults.Contracts;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AgentCloud.ServiceDefaults.Tenancy;
@@ -17,7 +18,7 @@ public sealed class PlatformServices(IHttpClientFactory httpClients)
     public async Task<ToolOutcome> SendAsync(string client, HttpMethod method, string path, object body, ToolInvocation call, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path) { Content = JsonContent.Create(body, options: JsonSerializerOptions.Web) };
-        request.Headers.TryAddWithoutValidation(TenantContextHeaders.Context, call.ContextToken);
+        call.AttachContext(request, client == SandboxClient ? ServiceNames.SandboxBroker : ServiceNames.Memory);
         HttpResponseMessage response;
         try
         {

@@ -1,3 +1,4 @@
+using AgentCloud.ServiceDefaults.Contracts;
 using System.Net;
 using System.Net.Http.Json;
 using AgentCloud.ServiceDefaults.Tenancy;
@@ -26,7 +27,7 @@ public sealed class VaultCredentials(IHttpClientFactory httpClients, IOptions<To
             throw new ToolUnavailableException("Credential injection is not configured on this platform (Tools:InjectionKey).");
         }
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/internal/v1/credentials/{Uri.EscapeDataString(integration)}/reveal");
-        request.Headers.TryAddWithoutValidation(TenantContextHeaders.Context, call.ContextToken);
+        call.AttachContext(request, ServiceNames.ControlPlane);
         request.Headers.TryAddWithoutValidation(InjectorHeader, options.Value.InjectionKey);
         HttpResponseMessage response;
         try

@@ -77,7 +77,7 @@ public sealed class FakePlatform : IAsyncDisposable
         {
             return null;
         }
-        var result = await TenantContextToken.ValidateAsync(token, TenantContextToken.ValidationParameters([TestTenantContexts.Key]));
+        var result = await TenantContextToken.ValidateAsync(token, TenantContextToken.ValidationParameters([TestTenantContexts.Key], AgentCloud.ServiceDefaults.Contracts.ServiceNames.Memory));
         return result.IsValid ? TenantContextToken.FromClaims(result.ClaimsIdentity)?.TenantId : null;
     }
 
