@@ -11,7 +11,7 @@ builder.Services.AddMcpServer(o => o.ServerInfo = new() { Name = "agentcloud-sam
 
 var app = builder.Build();
 
-app.MapGet("/health", () => "ok");
+app.MapGet("/health", () => Results.Json(new { status = "Healthy" }));
 app.UseMiddleware<BearerTokenRequired>();
 app.MapMcp("/mcp");
 

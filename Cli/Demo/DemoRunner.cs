@@ -42,7 +42,7 @@ public sealed class DemoRunner(Func<HttpClient> http, Uri gateway, string operat
             var id = tenant!["id"]!.GetValue<string>();
             var key = await admin.PostAsync($"/admin/v1/tenants/{id}/keys", new JsonObject
             {
-                ["name"] = "demo", ["capabilities"] = new JsonArray([.. RunCapabilities.Append("sandbox").Select(c => (JsonNode)c)]),
+                ["name"] = "demo", ["capabilities"] = new JsonArray([.. RunCapabilities.Append("sandbox").Append("credentials:write").Select(c => (JsonNode)c)]),
             }, ct);
             tenants.Add((id, tier, key!["key"]!.GetValue<string>()));
             log.WriteLine($"Created {tier} tenant {id}.");

@@ -77,8 +77,13 @@ def mcp(method, params):
         with urllib.request.urlopen(request, timeout=60) as response:
             text = response.read().decode()
     except urllib.error.HTTPError as e:
-        stats["errors"] += 1
-        stats.setdefault("lastError", f"MCP {method}: {e.code} {e.read().decode()[:200]}")
+        text = e.read().decode()
+        if e.code == 429 or (e.code == 503 and "rate-limit" in text):
+            # The tenant's limiter refused it, as for any other call: refused, not an error.
+            stats["rateLimited"] += 1
+        else:
+            stats["errors"] += 1
+            stats.setdefault("lastError", f"MCP {method}: {e.code} {text[:200]}")
         return None
     for line in text.splitlines():
         if line.startswith("data:"):

@@ -144,6 +144,7 @@ public partial class CgroupLimiter : IDisposable
         {
             FilesToWrite = launch.FilesToWrite,
             Handoff = launch.Handoff,
+            Completed = launch.Completed,
             Cgroup = exec,
         };
     }

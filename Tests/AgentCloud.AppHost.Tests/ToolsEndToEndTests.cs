@@ -58,7 +58,7 @@ public sealed class ToolsEndToEndTests(PlatformFixture platform)
     {
         var token = "helpdesk-" + Guid.NewGuid().ToString("N");
         var (tenantId, key) = await TenantWithToolsAsync("tools-a", ["tickets.create", "tickets.list", "memory.search"],
-            ["inference", "memory:read", "sandbox", "tool:tickets.create", "tool:memory.search"]);
+            ["inference", "memory:read", "sandbox", "credentials:write", "usage:read", "tool:tickets.create", "tool:memory.search"]);
         using var tenant = platform.Gateway().As(key);
         Assert.Equal(HttpStatusCode.NoContent, (await tenant.PutAsJsonAsync("/v1/credentials/helpdesk", new { secret = token })).StatusCode);
         var registered = await tenant.PostAsJsonAsync("/v1/tools/servers", new { name = "tickets", url = SampleToolsUrl, integration = "helpdesk" });
@@ -82,7 +82,7 @@ public sealed class ToolsEndToEndTests(PlatformFixture platform)
         answers.Add(await refused.Content.ReadAsStringAsync());
 
         // Another tenant that allowlists the same name and holds the capability finds nothing of A's.
-        var (_, otherKey) = await TenantWithToolsAsync("tools-b", ["tickets.create"], ["inference", "tool:tickets.create"]);
+        var (_, otherKey) = await TenantWithToolsAsync("tools-b", ["tickets.create"], ["inference", "credentials:write", "tool:tickets.create"]);
         using var other = platform.Gateway().As(otherKey);
         var otherList = await other.GetStringAsync("/v1/tools/servers");
         var otherGet = await other.GetAsync("/v1/tools/servers/tickets");
@@ -114,7 +114,7 @@ public sealed class ToolsEndToEndTests(PlatformFixture platform)
     {
         var token = "helpdesk-" + Guid.NewGuid().ToString("N");
         var (_, key) = await TenantWithToolsAsync("tools-run", ["tickets.create", "tickets.list", "memory.search"],
-            ["inference", "memory:read", "sandbox", "tool:tickets.create", "tool:tickets.list", "tool:memory.search"]);
+            ["inference", "memory:read", "sandbox", "credentials:write", "tool:tickets.create", "tool:tickets.list", "tool:memory.search"]);
         using var tenant = platform.Gateway().As(key);
         await tenant.PutAsJsonAsync("/v1/credentials/helpdesk", new { secret = token });
         (await tenant.PostAsJsonAsync("/v1/tools/servers", new { name = "tickets", url = SampleToolsUrl, integration = "helpdesk" })).EnsureSuccessStatusCode();
@@ -156,7 +156,7 @@ public sealed class ToolsEndToEndTests(PlatformFixture platform)
     public async Task The_openai_sdk_function_calling_loop_runs_its_tool_calls_through_mcp_and_answers()
     {
         var token = "helpdesk-" + Guid.NewGuid().ToString("N");
-        var (_, key) = await TenantWithToolsAsync("tools-openai", ["tickets.create"], ["inference", "tool:tickets.create"]);
+        var (_, key) = await TenantWithToolsAsync("tools-openai", ["tickets.create"], ["inference", "credentials:write", "tool:tickets.create"]);
         using var tenant = platform.Gateway().As(key);
         await tenant.PutAsJsonAsync("/v1/credentials/helpdesk", new { secret = token });
         (await tenant.PostAsJsonAsync("/v1/tools/servers", new { name = "tickets", url = SampleToolsUrl, integration = "helpdesk" })).EnsureSuccessStatusCode();
