@@ -25,7 +25,6 @@ public sealed class DemoWorkloadTests(PlatformFixture platform)
 
         var exit = await CliApp.RunAsync(["demo", "--chats", "4", "--noisy", "150", "--json", "--tool-server", $"http://127.0.0.1:{platform.Args.SampleToolsPort}/mcp"],
             stdout, stderr, env: name => env.GetValueOrDefault(name));
-        var modelCallsTools = await ModelCallsToolsAsync();
 
         Assert.True(exit == 0, $"demo exited {exit}: {stderr}");
         var results = JsonNode.Parse(stdout.ToString())!.AsArray();
@@ -56,28 +55,11 @@ public sealed class DemoWorkloadTests(PlatformFixture platform)
                 Assert.Null(r["toolsSkipped"]?.GetValue<string>());
                 Assert.Equal(1, r["toolsListed"]!.GetValue<int>());
                 Assert.Equal(0, r["toolErrors"]!.GetValue<int>());
-                Assert.True(modelCallsTools ? r["toolCalls"]!.GetValue<int>() >= 1 : r["toolCalls"]!.GetValue<int>() == 0,
-                    $"the {tier} agent made {r["toolCalls"]} tool calls; the model {(modelCallsTools ? "does" : "does not")} answer with tool_calls");
+                Assert.True(r["toolCalls"]!.GetValue<int>() >= 1, $"the {tier} agent made {r["toolCalls"]} tool calls; its model loop must call the tool");
             }
             await AssertLedgerMatchesAsync(r["tenantId"]!.GetValue<string>(), r["chats"]!.GetValue<int>(),
                 r["promptTokens"]!.GetValue<long>(), r["completionTokens"]!.GetValue<long>());
         }
-    }
-
-    /// <summary>Whether the platform's model answers a named <c>tool_choice</c> with <c>tool_calls</c> (function calling through inference).</summary>
-    private async Task<bool> ModelCallsToolsAsync()
-    {
-        var (_, key) = await platform.NewTenantAsync("pro", "fc-probe");
-        using var client = platform.Gateway().As(key);
-        var response = await PlatformTenants.PatientlyAsync(() => client.PostAsJsonAsync("/v1/chat/completions", new
-        {
-            model = "sim-small", max_tokens = 32,
-            messages = new[] { new { role = "user", content = "open a ticket" } },
-            tools = new[] { new { type = "function", function = new { name = "tickets__create", parameters = new { type = "object", properties = new { title = new { type = "string" } }, required = new[] { "title" } } } } },
-            tool_choice = new { type = "function", function = new { name = "tickets__create" } },
-        }));
-        var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync());
-        return answer?["choices"]?[0]?["message"]?["tool_calls"] is JsonArray { Count: > 0 };
     }
 
     /// <summary>The UsageAggregator's rollups for the tenant's chat calls equal the agent's own count, once the stream is drained.</summary>
