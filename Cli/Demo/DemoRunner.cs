@@ -10,7 +10,7 @@ namespace AgentCloud.Cli.Demo;
 public sealed record DemoTenantResult(
     string TenantId, string Tier, string Isolation, int Requests, int RateLimited, long PromptTokens, long CompletionTokens,
     long WeightedTokens, double Cost, double P50Ms, double P99Ms, string? MemoryTopHit, bool FileRoundTrip, int NoisyRequests, int NoisyRateLimited,
-    int Chats = 0, int Errors = 0, string? LastError = null, int ToolsListed = 0, int ToolCalls = 0, int ToolErrors = 0, string? ToolsSkipped = null);
+    int Chats = 0, int Errors = 0, string? LastError = null, int ToolsListed = 0, int ToolCalls = 0, int ToolErrors = 0, string? ToolsSkipped = null, int ModelCalls = 0);
 
 /// <summary>
 /// The demo workload: three tenants (free, pro, enterprise) each run a small Python agent inside a sandbox that
@@ -101,7 +101,7 @@ public sealed class DemoRunner(Func<HttpClient> http, Uri gateway, string operat
                 Percentile(latencies, 0.50), Percentile(latencies, 0.99), stats["memoryTopHit"]?.GetValue<string>(),
                 stats["fileRoundTrip"]!.GetValue<bool>(), noisySent, noisyLimited, stats["chats"]!.GetValue<int>(), stats["errors"]!.GetValue<int>(),
                 stats["lastError"]?.GetValue<string>(), stats["toolsListed"]!.GetValue<int>(), stats["toolCalls"]!.GetValue<int>(),
-                stats["toolErrors"]!.GetValue<int>(), toolsSkipped);
+                stats["toolErrors"]!.GetValue<int>(), toolsSkipped, stats["modelCalls"]?.GetValue<int>() ?? 0);
         }
         finally
         {

@@ -17,7 +17,8 @@ KEY = os.environ["AGENTCLOUD_KEY"]
 CHATS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 MODEL = sys.argv[2] if len(sys.argv) > 2 else "sim-small"
 
-stats = {"requests": 0, "rateLimited": 0, "errors": 0, "chats": 0, "promptTokens": 0, "completionTokens": 0,
+# promptTokens/completionTokens and modelCalls cover every model call the agent made (plain chats and its tool loop).
+stats = {"requests": 0, "rateLimited": 0, "errors": 0, "chats": 0, "modelCalls": 0, "promptTokens": 0, "completionTokens": 0,
          "latenciesMs": [], "memoryTopHit": None, "fileRoundTrip": False,
          "toolsListed": 0, "toolCalls": 0, "toolErrors": 0, "toolAnswer": None}
 TOOL = sys.argv[3] if len(sys.argv) > 3 else ""
@@ -45,6 +46,12 @@ def call(method, path, body=None):
     return status, (json.loads(text) if text.strip().startswith("{") else None), elapsed
 
 
+def count_model_call(answer):
+    stats["modelCalls"] += 1
+    stats["promptTokens"] += answer["usage"]["prompt_tokens"]
+    stats["completionTokens"] += answer["usage"]["completion_tokens"]
+
+
 for i in range(CHATS):
     status, answer, ms = call("POST", "/v1/chat/completions", {
         "model": MODEL, "max_tokens": 32,
@@ -52,8 +59,7 @@ for i in range(CHATS):
     if status == 200:
         stats["chats"] += 1
         stats["latenciesMs"].append(round(ms, 2))
-        stats["promptTokens"] += answer["usage"]["prompt_tokens"]
-        stats["completionTokens"] += answer["usage"]["completion_tokens"]
+        count_model_call(answer)
 
 notes = [("n1", "the quarterly revenue report is due on friday"),
          ("n2", "the sandbox runs python code with no network"),
@@ -109,6 +115,7 @@ if TOOL:
             "model": MODEL, "max_tokens": 64, "messages": messages, "tools": functions, "tool_choice": choice})
         if status != 200:
             break
+        count_model_call(answer)
         message = answer["choices"][0]["message"]
         tool_calls = message.get("tool_calls") or []
         if not tool_calls:

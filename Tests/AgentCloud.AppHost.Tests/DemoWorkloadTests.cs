@@ -57,7 +57,8 @@ public sealed class DemoWorkloadTests(PlatformFixture platform)
                 Assert.Equal(0, r["toolErrors"]!.GetValue<int>());
                 Assert.True(r["toolCalls"]!.GetValue<int>() >= 1, $"the {tier} agent made {r["toolCalls"]} tool calls; its model loop must call the tool");
             }
-            await AssertLedgerMatchesAsync(r["tenantId"]!.GetValue<string>(), r["chats"]!.GetValue<int>(),
+            // Every model call the agent made (its chats and its tool loop) is in the ledger, and nothing else.
+            await AssertLedgerMatchesAsync(r["tenantId"]!.GetValue<string>(), r["modelCalls"]!.GetValue<int>(),
                 r["promptTokens"]!.GetValue<long>(), r["completionTokens"]!.GetValue<long>());
         }
     }

@@ -1,3 +1,4 @@
+using AgentCloud.ServiceDefaults.Outbox;
 using AgentCloud.Tools.BuiltIns;
 using AgentCloud.Tools.Catalog;
 using AgentCloud.Tools.Egress;
@@ -40,6 +41,7 @@ internal static class Extensions
 
         builder.Services.AddSingleton<VaultCredentials>();
         builder.Services.AddSingleton<PlatformServices>();
+        builder.Services.AddStreamOutbox();
         builder.Services.AddSingleton<ToolAudit>();
         builder.Services.AddSingleton<ToolUsage>();
         builder.Services.AddSingleton<ToolServerRegistry>();

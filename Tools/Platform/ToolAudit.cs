@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using AgentCloud.ServiceDefaults.Contracts;
-using StackExchange.Redis;
+using AgentCloud.ServiceDefaults.Outbox;
 
 namespace AgentCloud.Tools.Platform;
 
@@ -10,7 +10,7 @@ namespace AgentCloud.Tools.Platform;
 /// Records every tool call in the tenant's hash-chained audit trail through the <c>platform-audit</c> stream: the
 /// tool, the outcome, the duration and a SHA-256 of the arguments (never the arguments, which may hold personal data).
 /// </summary>
-public sealed class ToolAudit(IConnectionMultiplexer redis, TimeProvider time, ILogger<ToolAudit> logger)
+public sealed class ToolAudit(StreamOutbox outbox, TimeProvider time)
 {
     public const string Actor = "tools:gateway";
 
@@ -23,15 +23,8 @@ public sealed class ToolAudit(IConnectionMultiplexer redis, TimeProvider time, I
             argumentsSha256 = HashOf(argumentsJson), at = time.GetUtcNow(),
         }, JsonSerializerOptions.Web);
         var entry = new PlatformAuditEntry(eventId, tenantId, Actor, PlatformAuditEntry.ToolCalled, data);
-        try
-        {
-            await redis.GetDatabase().StreamAddAsync(PlatformAuditEntry.StreamName,
-                [.. entry.ToStreamFields().Select(f => new NameValueEntry(f.Key, f.Value))]);
-        }
-        catch (RedisException e)
-        {
-            logger.LogError(e, "The call of tool {Tool} by tenant {TenantId} could not be sent for audit", tool, tenantId);
-        }
+        // Through the shared outbox: an entry Redis does not take is spooled and replayed under its event id.
+        await outbox.AddAsync(PlatformAuditEntry.StreamName, entry.ToStreamFields());
     }
 
     public static string HashOf(string argumentsJson) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(argumentsJson)));

@@ -1,14 +1,15 @@
 using System.Security.Cryptography;
 using AgentCloud.ServiceDefaults.Contracts;
-using StackExchange.Redis;
+using AgentCloud.ServiceDefaults.Outbox;
 
 namespace AgentCloud.Tools.Platform;
 
 /// <summary>
 /// Meters each executed tool call on the <c>usage-events</c> stream as kind <c>tool</c>: one event a call (the rollup's
 /// events are the calls) with the seconds it ran, for the UsageAggregator to price and show beside tokens and sandbox-seconds.
+/// Through the shared outbox: an event Redis does not take is spooled and replayed under its own id, never dropped.
 /// </summary>
-public sealed class ToolUsage(IConnectionMultiplexer redis, ILogger<ToolUsage> logger)
+public sealed class ToolUsage(StreamOutbox outbox)
 {
     public async Task MeterAsync(string tenantId, string principal, string? runId, string tool, DateTimeOffset startedAt, TimeSpan duration, string status)
     {
@@ -26,13 +27,6 @@ public sealed class ToolUsage(IConnectionMultiplexer redis, ILogger<ToolUsage> l
             DurationMs = (long)duration.TotalMilliseconds,
             Status = status,
         };
-        try
-        {
-            await redis.GetDatabase().StreamAddAsync(UsageEvent.StreamName, [.. e.ToStreamFields().Select(f => new NameValueEntry(f.Key, f.Value))]);
-        }
-        catch (RedisException ex)
-        {
-            logger.LogError(ex, "Usage of tool {Tool} by tenant {TenantId} could not be metered", tool, tenantId);
-        }
+        await outbox.AddAsync(UsageEvent.StreamName, e.ToStreamFields());
     }
 }
