@@ -1,3 +1,4 @@
+using AgentCloud.ServiceDefaults.Egress;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
@@ -143,25 +144,7 @@ public sealed class EgressProxy(IOptions<SandboxBrokerOptions> options, EgressAu
     }
 
     /// <summary>Refuses the host's own and internal networks, so an allowed name cannot be pointed at them.</summary>
-    public static bool IsPublic(IPAddress address)
-    {
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)
-            || address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || address.IsIPv6UniqueLocal)
-        {
-            return false;
-        }
-        if (address.AddressFamily == AddressFamily.InterNetwork)
-        {
-            var b = address.GetAddressBytes();
-            return !(b[0] == 10 || b[0] == 0 || b[0] >= 224 || (b[0] == 172 && b[1] >= 16 && b[1] <= 31) || (b[0] == 192 && b[1] == 168)
-                     || (b[0] == 169 && b[1] == 254) || (b[0] == 100 && b[1] >= 64 && b[1] <= 127));
-        }
-        return true;
-    }
+    public static bool IsPublic(IPAddress address) => PublicAddresses.IsPublic(address);
 
     private static async Task<(string? Head, byte[] Body)> ReadHeadAsync(Stream stream, CancellationToken stop)
     {

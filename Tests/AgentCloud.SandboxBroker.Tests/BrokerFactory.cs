@@ -58,9 +58,17 @@ public sealed class BrokerFactory(string redisConnectionString, IDictionary<stri
 
     public override async ValueTask DisposeAsync()
     {
-        var sockets = Services.GetRequiredService<SlotLayout>().Sockets;
+        string? sockets = null;
+        try
+        {
+            sockets = Services.GetRequiredService<SlotLayout>().Sockets;
+        }
+        catch (ObjectDisposedException)
+        {
+            // The host already stopped itself (a test that stops Redis under it); its folders are still ours to remove.
+        }
         await base.DisposeAsync();
-        foreach (var dir in new[] { Root, sockets }.Where(Directory.Exists))
+        foreach (var dir in new[] { Root, sockets }.OfType<string>().Where(Directory.Exists))
         {
             try
             {

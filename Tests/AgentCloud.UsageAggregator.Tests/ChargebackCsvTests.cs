@@ -19,10 +19,14 @@ public sealed class ChargebackCsvTests
     [Fact]
     public void Each_row_carries_the_period_and_all_sums()
     {
-        var csv = ChargebackCsv.Write([new UsageRow("acme", "sandbox", "sandbox:gvisor", null, 4, 0, 0, 0, 0, 12.5m, 0.00025m)], Period);
+        var csv = ChargebackCsv.Write([
+            new UsageRow("acme", "sandbox", "sandbox:gvisor", null, 4, 0, 0, 0, 0, 12.5m, 0.00025m),
+            new UsageRow("acme", "tool", "tool:tickets.create", null, 3, 0, 0, 0, 0, 0m, 0m, ToolCalls: 3, ToolSeconds: 0.75m)], Period);
 
-        Assert.Equal("acme,sandbox,sandbox:gvisor,2026-06-01T00:00:00.0000000+00:00,2026-07-01T00:00:00.0000000+00:00,4,0,0,0,0,12.5,0.00025",
-            csv.Split('\n')[1]);
+        var lines = csv.Split('\n');
+        Assert.EndsWith(",sandbox_seconds,cost,tool_calls,tool_seconds", lines[0]);
+        Assert.Equal("acme,sandbox,sandbox:gvisor,2026-06-01T00:00:00.0000000+00:00,2026-07-01T00:00:00.0000000+00:00,4,0,0,0,0,12.5,0.00025,0,0", lines[1]);
+        Assert.Equal("acme,tool,tool:tickets.create,2026-06-01T00:00:00.0000000+00:00,2026-07-01T00:00:00.0000000+00:00,3,0,0,0,0,0,0,3,0.75", lines[2]);
     }
 }
 

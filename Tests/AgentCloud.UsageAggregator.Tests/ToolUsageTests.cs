@@ -40,10 +40,23 @@ public sealed class ToolUsageTests(UsageServers servers) : IAsyncLifetime
         var rows = body.GetProperty("data").EnumerateArray().ToDictionary(r => r.GetProperty("model").GetString()!);
         Assert.Equal(["sandbox:bubblewrap", "sim-small", "tool:http.fetch", "tool:tickets.create"], rows.Keys.Order());
         var fetch = rows["tool:http.fetch"];
-        Assert.Equal(("tool", 2L, 4.0m), (fetch.GetProperty("kind").GetString(), fetch.GetProperty("events").GetInt64(), fetch.GetProperty("sandboxSeconds").GetDecimal()));
+        Assert.Equal(("tool", 2L, 2L, 4.0m, 0m), (fetch.GetProperty("kind").GetString(), fetch.GetProperty("events").GetInt64(),
+            fetch.GetProperty("toolCalls").GetInt64(), fetch.GetProperty("toolSeconds").GetDecimal(), fetch.GetProperty("sandboxSeconds").GetDecimal()));
         Assert.Equal(0.000004m, fetch.GetProperty("cost").GetDecimal());
         Assert.Equal(0m, rows["tool:tickets.create"].GetProperty("cost").GetDecimal());
         Assert.Equal(100, rows["sim-small"].GetProperty("inputTokens").GetInt64());
+        // Totals keep them apart: sandbox-seconds are the sandbox's alone.
+        var total = body.GetProperty("total");
+        Assert.Equal((10m, 3L, 4.25m), (total.GetProperty("sandboxSeconds").GetDecimal(), total.GetProperty("toolCalls").GetInt64(), total.GetProperty("toolSeconds").GetDecimal()));
+    }
+
+    [Fact]
+    public async Task Usage_by_day_never_counts_a_tools_seconds_as_sandbox_seconds()
+    {
+        var body = await _host.ClientAs(TestTenantContexts.Tenant("tooling")).GetFromJsonAsync<JsonElement>($"/v1/usage?{Period}&groupBy=day");
+
+        var day = Assert.Single(body.GetProperty("data").EnumerateArray());
+        Assert.Equal((10m, 3L, 4.25m), (day.GetProperty("sandboxSeconds").GetDecimal(), day.GetProperty("toolCalls").GetInt64(), day.GetProperty("toolSeconds").GetDecimal()));
     }
 
     [Fact]
@@ -55,7 +68,8 @@ public sealed class ToolUsageTests(UsageServers servers) : IAsyncLifetime
         var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var fetch = Assert.Single(lines, l => l.StartsWith("tooling,tool,tool:http.fetch,", StringComparison.Ordinal)).Split(',');
         Assert.Equal("2", fetch[5]);
-        Assert.Equal((4m, 0.000004m), (decimal.Parse(fetch[10], CultureInfo.InvariantCulture), decimal.Parse(fetch[11], CultureInfo.InvariantCulture)));
+        Assert.Equal((0m, 0.000004m, 2L, 4m), (decimal.Parse(fetch[10], CultureInfo.InvariantCulture), decimal.Parse(fetch[11], CultureInfo.InvariantCulture),
+            long.Parse(fetch[12], CultureInfo.InvariantCulture), decimal.Parse(fetch[13], CultureInfo.InvariantCulture)));
         Assert.Contains(lines, l => l.StartsWith("tooling,tool,tool:tickets.create,", StringComparison.Ordinal));
     }
 }

@@ -1,5 +1,5 @@
 using System.Net;
-using System.Net.Sockets;
+using AgentCloud.ServiceDefaults.Egress;
 
 namespace AgentCloud.Tools.Egress;
 
@@ -9,25 +9,8 @@ namespace AgentCloud.Tools.Egress;
 /// </summary>
 public static class AddressRules
 {
-    public static bool IsPublic(IPAddress address)
-    {
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)
-            || address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || address.IsIPv6UniqueLocal)
-        {
-            return false;
-        }
-        if (address.AddressFamily == AddressFamily.InterNetwork)
-        {
-            var b = address.GetAddressBytes();
-            return !(b[0] == 10 || b[0] == 0 || b[0] >= 224 || (b[0] == 172 && b[1] >= 16 && b[1] <= 31) || (b[0] == 192 && b[1] == 168)
-                     || (b[0] == 169 && b[1] == 254) || (b[0] == 100 && b[1] >= 64 && b[1] <= 127));
-        }
-        return true;
-    }
+    /// <summary>The platform's one SSRF address rule (shared with the sandboxes' egress proxy).</summary>
+    public static bool IsPublic(IPAddress address) => PublicAddresses.IsPublic(address);
 
     /// <summary>Why a URL may not be called at all (scheme, credentials in it), before any address is looked at; null when fine.</summary>
     public static string? RefuseUrl(Uri url)

@@ -7,7 +7,7 @@ namespace AgentCloud.UsageAggregator.Apis;
 /// <summary>The chargeback export: one line per tenant and model or sandbox level, safe to open in a spreadsheet.</summary>
 public static class ChargebackCsv
 {
-    public const string Header = "tenant_id,kind,resource,from,to,events,input_tokens,cached_input_tokens,output_tokens,weighted_tokens,sandbox_seconds,cost";
+    public const string Header = "tenant_id,kind,resource,from,to,events,input_tokens,cached_input_tokens,output_tokens,weighted_tokens,sandbox_seconds,cost,tool_calls,tool_seconds";
 
     public static string Write(IReadOnlyList<UsageRow> rows, UsagePeriod period)
     {
@@ -18,7 +18,7 @@ public static class ChargebackCsv
         {
             sb.Append(Field(r.TenantId)).Append(',').Append(Field(r.Kind ?? "")).Append(',').Append(Field(r.Model ?? "")).Append(',')
               .Append(from).Append(',').Append(to).Append(',')
-              .Append(CultureInfo.InvariantCulture, $"{r.Events},{r.InputTokens},{r.CachedInputTokens},{r.OutputTokens},{r.WeightedTokens},{r.SandboxSeconds},{r.Cost}")
+              .Append(CultureInfo.InvariantCulture, $"{r.Events},{r.InputTokens},{r.CachedInputTokens},{r.OutputTokens},{r.WeightedTokens},{r.SandboxSeconds},{r.Cost},{r.ToolCalls},{r.ToolSeconds}")
               .Append('\n');
         }
         return sb.ToString();

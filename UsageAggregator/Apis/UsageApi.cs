@@ -26,11 +26,12 @@ public static class UsageApi
 
     public sealed record TenantUsage(string TenantId, DateTimeOffset From, DateTimeOffset To, string GroupBy, IReadOnlyList<UsageRow> Data, UsageTotals Total);
 
-    public sealed record UsageTotals(long Events, long InputTokens, long CachedInputTokens, long OutputTokens, long WeightedTokens, decimal SandboxSeconds, decimal Cost)
+    public sealed record UsageTotals(long Events, long InputTokens, long CachedInputTokens, long OutputTokens, long WeightedTokens, decimal SandboxSeconds, decimal Cost,
+        long ToolCalls, decimal ToolSeconds)
     {
         public static UsageTotals Of(IReadOnlyList<UsageRow> rows) => new(
             rows.Sum(r => r.Events), rows.Sum(r => r.InputTokens), rows.Sum(r => r.CachedInputTokens), rows.Sum(r => r.OutputTokens),
-            rows.Sum(r => r.WeightedTokens), rows.Sum(r => r.SandboxSeconds), rows.Sum(r => r.Cost));
+            rows.Sum(r => r.WeightedTokens), rows.Sum(r => r.SandboxSeconds), rows.Sum(r => r.Cost), rows.Sum(r => r.ToolCalls), rows.Sum(r => r.ToolSeconds));
     }
 
     public static async Task<Results<Ok<TenantUsage>, ProblemHttpResult>> GetOwnUsage(

@@ -10,17 +10,21 @@ public enum UsageGrouping
     Total,
 }
 
-/// <summary>One row of usage and cost over a period.</summary>
+/// <summary>
+/// One row of usage and cost over a period. Tool calls keep their seconds in the ledger's one seconds column; here they
+/// are apart (<see cref="ToolCalls"/>, <see cref="ToolSeconds"/>), so sandbox-seconds never include a tool's time.
+/// </summary>
 public sealed record UsageRow(
     string TenantId, string? Kind, string? Model, DateTimeOffset? Day, long Events, long InputTokens, long CachedInputTokens,
-    long OutputTokens, long WeightedTokens, decimal SandboxSeconds, decimal Cost);
+    long OutputTokens, long WeightedTokens, decimal SandboxSeconds, decimal Cost, long ToolCalls = 0, decimal ToolSeconds = 0);
 
 /// <summary>Reads the rollups; every query is for the tenant id given, which the API takes from the caller's context only.</summary>
 public sealed class UsageQueries(NpgsqlDataSource dataSource)
 {
     private const string Sums = """
         sum(events)::bigint, sum(input_tokens)::bigint, sum(cached_input_tokens)::bigint, sum(output_tokens)::bigint,
-        sum(weighted_tokens)::bigint, sum(sandbox_seconds), sum(cost)
+        sum(weighted_tokens)::bigint, coalesce(sum(sandbox_seconds) FILTER (WHERE kind <> 'tool'), 0), sum(cost),
+        coalesce(sum(events) FILTER (WHERE kind = 'tool'), 0)::bigint, coalesce(sum(sandbox_seconds) FILTER (WHERE kind = 'tool'), 0)
         """;
 
     /// <summary>One tenant's usage between <paramref name="from"/> (inclusive) and <paramref name="to"/> (exclusive), to the minute.</summary>
@@ -74,7 +78,7 @@ public sealed class UsageQueries(NpgsqlDataSource dataSource)
                 reader.IsDBNull(2) ? null : reader.GetString(2),
                 reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3),
                 reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8),
-                reader.GetDecimal(9), reader.GetDecimal(10)));
+                reader.GetDecimal(9), reader.GetDecimal(10), reader.GetInt64(11), reader.GetDecimal(12)));
         }
         return rows;
     }
