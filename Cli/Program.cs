@@ -1,3 +1,1 @@
-using AgentCloud.Cli;
-
 return await AgentCloud.Cli.CliApp.RunAsync(args, Console.Out, Console.Error, interactive: !Console.IsOutputRedirected);

@@ -1,11 +1,11 @@
 using AgentCloud.ServiceDefaults.Tenancy;
-using Microsoft.Extensions.Http.Resilience;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -43,7 +43,7 @@ public static class Extensions
 
     /// <summary>
     /// Adds validation of the Gateway-signed tenant context. Every request except health endpoints must
-    /// carry a valid context; see <see cref="UseTenantContext"/>.
+    /// carry a valid context; the middleware is <see cref="AgentCloud.ServiceDefaults.Tenancy.TenantContextMiddleware"/>.
     /// </summary>
     public static TBuilder AddTenantContextValidation<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using System.Globalization;
 
 namespace AgentCloud.AppHost.Infrastructure;
 
@@ -49,7 +50,7 @@ internal static class LocalInfrastructure
             .WithEndpoint(port: port, name: "tcp", scheme: "tcp", isProxied: false)
             .WithHealthCheck(RedisServerName);
         var connection = builder.AddConnectionString(StoreNames.Redis,
-            ReferenceExpression.Create($"127.0.0.1:{port.ToString()},password={password.Resource}"));
+            ReferenceExpression.Create($"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)},password={password.Resource}"));
 
         string? healthConnection = null;
         builder.Services.AddHealthChecks().AddRedis(_ => healthConnection ?? "127.0.0.1:1,abortConnect=false", name: RedisServerName,
@@ -72,7 +73,7 @@ internal static class LocalInfrastructure
     {
         var port = FreePort.Pick();
         var local = new LocalPostgres(programs.PostgresBin, Path.Combine(state, "postgres-15"));
-        var (command, args) = local.Command("postgres", "-D", local.DataDirectory, "-p", port.ToString(),
+        var (command, args) = local.Command("postgres", "-D", local.DataDirectory, "-p", port.ToString(CultureInfo.InvariantCulture),
             "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=");
 
         var server = builder.AddExecutable(StoreNames.Postgres, command, state, args)
@@ -84,7 +85,7 @@ internal static class LocalInfrastructure
             .ToDictionary(
                 d => d.Key,
                 d => (IResourceBuilder<IResourceWithConnectionString>)builder.AddConnectionString(d.Key,
-                    ReferenceExpression.Create($"Host=127.0.0.1;Port={port.ToString()};Username=postgres;Password={password.Resource};Database={d.Value}")));
+                    ReferenceExpression.Create($"Host=127.0.0.1;Port={port.ToString(CultureInfo.InvariantCulture)};Username=postgres;Password={password.Resource};Database={d.Value}")));
 
         string? healthConnection = null;
         builder.Services.AddHealthChecks().AddNpgSql(_ => healthConnection ?? "Host=127.0.0.1;Port=1", name: StoreNames.Postgres,
@@ -113,15 +114,15 @@ internal static class LocalInfrastructure
             .WithEndpoint(port: grpcPort, name: "grpc", scheme: "http", isProxied: false)
             .WithEndpoint(port: httpPort, name: "http", scheme: "http", isProxied: false)
             .WithEnvironment("QDRANT__SERVICE__HOST", "127.0.0.1")
-            .WithEnvironment("QDRANT__SERVICE__GRPC_PORT", grpcPort.ToString())
-            .WithEnvironment("QDRANT__SERVICE__HTTP_PORT", httpPort.ToString())
+            .WithEnvironment("QDRANT__SERVICE__GRPC_PORT", grpcPort.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("QDRANT__SERVICE__HTTP_PORT", httpPort.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("QDRANT__SERVICE__API_KEY", key)
             .WithEnvironment("QDRANT__SERVICE__ENABLE_STATIC_CONTENT", "0")
             .WithEnvironment("QDRANT__STORAGE__STORAGE_PATH", Path.Combine(dir, "storage"))
             .WithEnvironment("QDRANT__STORAGE__SNAPSHOTS_PATH", Path.Combine(dir, "snapshots"))
             .WithHttpHealthCheck("/readyz", endpointName: "http");
         var connection = builder.AddConnectionString(StoreNames.Qdrant,
-            ReferenceExpression.Create($"Endpoint=http://127.0.0.1:{grpcPort.ToString()};Key={key.Resource}"));
+            ReferenceExpression.Create($"Endpoint=http://127.0.0.1:{grpcPort.ToString(CultureInfo.InvariantCulture)};Key={key.Resource}"));
         return new VectorStore(new Store(connection, server), VectorBackend.Qdrant, null);
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace AgentCloud.AppHost.Infrastructure;
 
@@ -81,7 +82,7 @@ public sealed class LocalPostgres(string binDirectory, string dataDirectory)
             {
                 return; // stale pid file; postgres itself removes it
             }
-            Process.Start("kill", ["-TERM", pid.ToString()])?.WaitForExit();
+            Process.Start("kill", ["-TERM", pid.ToString(CultureInfo.InvariantCulture)])?.WaitForExit();
             process.WaitForExit(TimeSpan.FromSeconds(15));
         }
         catch (ArgumentException)

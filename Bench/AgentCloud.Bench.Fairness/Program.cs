@@ -3,12 +3,13 @@ using System.Net.Http.Headers;
 using System.Text;
 using AgentCloud.Bench.Fairness;
 using AgentCloud.InferenceRouter.Scheduling;
+using System.Globalization;
 
 // Noisy neighbour on the simulator: the router's own scheduler (FairScheduler) in front of a real ModelSimulator with
 // as many slots as the scheduler admits at once. A light tenant runs alone, then beside a tenant sending 10x its load;
 // FIFO and the fair queue are compared in the same run. Then two equally weighted tenants stay backlogged, and Jain's
 // index of their normalised service is printed.
-var lightRequests = args.Length > 0 ? int.Parse(args[0]) : 60;
+var lightRequests = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 60;
 const int slots = 4;
 const int reservedSlots = 1;
 const int maxTokens = 10;
@@ -97,4 +98,4 @@ using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
 }
 var served = fair.ServedByTenant().Values.ToArray();
 var jain = Math.Pow(served.Sum(), 2) / (served.Length * served.Sum(x => x * x));
-Console.WriteLine($"Jain's fairness index, two backlogged tenants (8 vs 3 clients), fair queue: {jain:0.0000} (served {string.Join(" / ", served.Select(s => s.ToString("0")))})");
+Console.WriteLine($"Jain's fairness index, two backlogged tenants (8 vs 3 clients), fair queue: {jain:0.0000} (served {string.Join(" / ", served.Select(s => s.ToString("0", CultureInfo.InvariantCulture)))})");

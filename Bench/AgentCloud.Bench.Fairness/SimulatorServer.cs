@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using System.Globalization;
 
 namespace AgentCloud.Bench.Fairness;
 
@@ -31,7 +32,7 @@ internal sealed class SimulatorServer : WebApplicationFactory<SimulatorOptions>
     {
         builder.UseSetting("ModelSimulator:ApiKey", ApiKey);
         builder.UseSetting("ModelSimulator:Models:0", "sim-small");
-        builder.UseSetting("ModelSimulator:Slots", Slots.ToString());
+        builder.UseSetting("ModelSimulator:Slots", Slots.ToString(CultureInfo.InvariantCulture));
         builder.UseSetting("ModelSimulator:TpotMs", TpotMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("ModelSimulator:BaseTtftMs", "2");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");

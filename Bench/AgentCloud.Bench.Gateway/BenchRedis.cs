@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AgentCloud.Tests.Shared;
 using StackExchange.Redis;
+using System.Globalization;
 
 namespace AgentCloud.Bench.Gateway;
 
@@ -20,7 +21,7 @@ internal sealed class BenchRedis : IAsyncDisposable
     {
         Directory.CreateDirectory(_directory);
         _process = LocalProcess.StartServer("redis-server",
-            ["--port", _port.ToString(), "--bind", "127.0.0.1", "--requirepass", _password, "--save", "", "--appendonly", "no", "--logfile", LogFile]);
+            ["--port", _port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--requirepass", _password, "--save", "", "--appendonly", "no", "--logfile", LogFile]);
         await LocalProcess.WaitUntilAsync(async () =>
         {
             await using var probe = await ConnectionMultiplexer.ConnectAsync(ConnectionString + ",connectRetry=0");

@@ -1,4 +1,5 @@
 using AgentCloud.ServiceDefaults.Contracts;
+using System.Globalization;
 
 namespace AgentCloud.Bench.Gateway;
 
@@ -10,11 +11,11 @@ internal static class GatewayBench
     {
         if (args.Length > 0 && args[0] == "flood")
         {
-            await FloodBench.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 15);
+            await FloodBench.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 15);
             return;
         }
         const int latencyCalls = 3000, concurrency = 32;
-        var throughputFor = TimeSpan.FromSeconds(args.Length > 0 ? int.Parse(args[0]) : 8);
+        var throughputFor = TimeSpan.FromSeconds(args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 8);
         const string apiKey = "ac_benchtenant1_0123456789abcdefABCDEF0123456789abcdefAB";
         const string unlimitedKey = "ac_benchnolimit_0123456789abcdefABCDEF0123456789abcdefAB";
 

@@ -11,13 +11,14 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using System.Globalization;
 
 // Sandbox latency on this machine, in one run, per level against that level's raw baseline: a raw bwrap start for
 // bubblewrap, a raw `runsc do /bin/true` for gVisor. gVisor runs fewer rounds: every recycle reboots a sandbox.
 const int Warmup = 10;
 
 var redisPort = FreePort();
-using var redis = Process.Start(new ProcessStartInfo("redis-server", ["--port", redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+using var redis = Process.Start(new ProcessStartInfo("redis-server", ["--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
 {
     RedirectStandardOutput = true, UseShellExecute = false,
 })!;

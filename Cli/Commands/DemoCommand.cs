@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using AgentCloud.Cli.Demo;
 using AgentCloud.Cli.Infrastructure;
+using System.Globalization;
 
 namespace AgentCloud.Cli.Commands;
 
@@ -35,11 +36,11 @@ internal static class DemoCommand
             }
             var rows = results.Select(r => (JsonNode?)new JsonObject
             {
-                ["tenantId"] = r.TenantId, ["tier"] = r.Tier, ["isolation"] = r.Isolation, ["requests"] = r.Requests.ToString(),
-                ["rateLimited"] = r.RateLimited.ToString(), ["noisyRateLimited"] = $"{r.NoisyRateLimited} of {r.NoisyRequests}",
-                ["promptTokens"] = r.PromptTokens.ToString(), ["completionTokens"] = r.CompletionTokens.ToString(),
-                ["weightedTokens"] = r.WeightedTokens.ToString(), ["cost"] = r.Cost.ToString("0.000000"),
-                ["p50Ms"] = r.P50Ms.ToString("0.0"), ["p99Ms"] = r.P99Ms.ToString("0.0"),
+                ["tenantId"] = r.TenantId, ["tier"] = r.Tier, ["isolation"] = r.Isolation, ["requests"] = r.Requests.ToString(CultureInfo.InvariantCulture),
+                ["rateLimited"] = r.RateLimited.ToString(CultureInfo.InvariantCulture), ["noisyRateLimited"] = $"{r.NoisyRateLimited} of {r.NoisyRequests}",
+                ["promptTokens"] = r.PromptTokens.ToString(CultureInfo.InvariantCulture), ["completionTokens"] = r.CompletionTokens.ToString(CultureInfo.InvariantCulture),
+                ["weightedTokens"] = r.WeightedTokens.ToString(CultureInfo.InvariantCulture), ["cost"] = r.Cost.ToString("0.000000", CultureInfo.InvariantCulture),
+                ["p50Ms"] = r.P50Ms.ToString("0.0", CultureInfo.InvariantCulture), ["p99Ms"] = r.P99Ms.ToString("0.0", CultureInfo.InvariantCulture),
                 ["tools"] = r.ToolsSkipped is null ? $"{r.ToolCalls - r.ToolErrors}/{r.ToolCalls}" : "skipped",
             });
             c.Output.WideWhenRedirected().WriteTable(rows,

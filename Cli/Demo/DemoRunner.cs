@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentCloud.Cli.Infrastructure;
+using System.Globalization;
 
 namespace AgentCloud.Cli.Demo;
 
@@ -31,7 +31,7 @@ public sealed class DemoRunner(Func<HttpClient> http, Uri gateway, string operat
     public async Task<IReadOnlyList<DemoTenantResult>> RunAsync(int chats, int noisyRequests, CancellationToken ct)
     {
         var admin = Client(operatorKey);
-        var suffix = DateTime.UtcNow.ToString("HHmmss");
+        var suffix = DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
         var tenants = new List<(string Id, string Tier, string Key)>();
         foreach (var tier in Tiers)
         {
@@ -84,7 +84,7 @@ public sealed class DemoRunner(Func<HttpClient> http, Uri gateway, string operat
             await PatientlyAsync(async () => { await client.PutBytesAsync($"/v1/sandboxes/{sandboxId}/files/agent.py", AgentScript(), ct); return (JsonNode?)null; }, ct);
             var exec = await PatientlyAsync(() => client.PostAsync($"/v1/sandboxes/{sandboxId}/exec", new JsonObject
             {
-                ["command"] = new JsonArray("python3", "agent.py", chats.ToString(), "sim-small", toolsSkipped is null ? DemoTool : ""),
+                ["command"] = new JsonArray("python3", "agent.py", chats.ToString(CultureInfo.InvariantCulture), "sim-small", toolsSkipped is null ? DemoTool : ""),
                 ["timeoutSeconds"] = 300,
                 // Nothing of the tenant's is passed in: the broker injects AGENTCLOUD_URL (the Gateway through the
                 // sandbox's egress proxy) and AGENTCLOUD_KEY, the run's own key that dies with the sandbox.

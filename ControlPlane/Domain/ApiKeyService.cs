@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using AgentCloud.ControlPlane.Infrastructure;
 using AgentCloud.ControlPlane.Infrastructure.Entities;
 using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
 using Microsoft.EntityFrameworkCore;
 
 namespace AgentCloud.ControlPlane.Domain;

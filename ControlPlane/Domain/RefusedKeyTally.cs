@@ -50,7 +50,7 @@ public sealed class RefusedKeyTally
 
     public sealed class Group
     {
-        public long Count;
+        public long Count { get; set; }
         public Dictionary<string, long> Reasons { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, long> Keys { get; } = new(StringComparer.Ordinal);
     }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using AgentCloud.Gateway.Extensions;
 using AgentCloud.Gateway.Signing;
 using AgentCloud.ServiceDefaults.Contracts;

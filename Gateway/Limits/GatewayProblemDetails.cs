@@ -1,5 +1,4 @@
 using AgentCloud.ServiceDefaults;
-using Microsoft.AspNetCore.Http;
 
 namespace AgentCloud.Gateway.Limits;
 

@@ -18,14 +18,14 @@ public sealed class RelayedCall(InferenceCall call) : IResult
 {
     public InferenceCall Call => call;
 
-    public async Task ExecuteAsync(HttpContext http)
+    public async Task ExecuteAsync(HttpContext httpContext)
     {
-        var services = http.RequestServices;
+        var services = httpContext.RequestServices;
         var upstream = services.GetRequiredService<UpstreamClient>();
         var recorder = services.GetRequiredService<UsageRecorder>();
         var settlement = services.GetRequiredService<CallSettlement>();
         var logger = services.GetRequiredService<ILogger<RelayedCall>>();
-        var aborted = http.RequestAborted;
+        var aborted = httpContext.RequestAborted;
         var options = services.GetRequiredService<IOptions<InferenceRouterOptions>>().Value;
         var tally = new UsageTally(call);
         using var inFlight = services.GetRequiredService<EndpointLoad>().Enter(call.Route.Endpoint.Name);
@@ -38,23 +38,23 @@ public sealed class RelayedCall(InferenceCall call) : IResult
         var upstreamToken = upstreamWait?.Token ?? aborted;
         if (call.RemainingTokens is { } remaining)
         {
-            http.Response.Headers[RateLimitHeaders.RemainingTokens] = remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            httpContext.Response.Headers[RateLimitHeaders.RemainingTokens] = remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         try
         {
             using var response = await upstream.SendAsync(call, upstreamToken);
             if (!response.IsSuccessStatusCode)
             {
-                await RelayFailureAsync(http, response, aborted);
+                await RelayFailureAsync(httpContext, response, aborted);
                 return;
             }
             if (call.Stream)
             {
-                await StreamRelay.RelayAsync(http, response, tally, aborted);
+                await StreamRelay.RelayAsync(httpContext, response, tally, aborted);
             }
             else
             {
-                await RelayWholeAsync(http, response, tally, upstreamToken, aborted);
+                await RelayWholeAsync(httpContext, response, tally, upstreamToken, aborted);
             }
             tally.Status = "ok";
         }
@@ -65,10 +65,10 @@ public sealed class RelayedCall(InferenceCall call) : IResult
         catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException or JsonException)
         {
             logger.LogWarning(e, "Endpoint {Endpoint} failed for tenant {TenantId}", call.Route.Endpoint.Name, call.Context.TenantId);
-            if (!http.Response.HasStarted)
+            if (!httpContext.Response.HasStarted)
             {
                 await Problems.Create(502, "upstream-failed", "Model endpoint failed",
-                    $"The model endpoint for '{call.Model}' did not answer properly; try again.").ExecuteAsync(http);
+                    $"The model endpoint for '{call.Model}' did not answer properly; try again.").ExecuteAsync(httpContext);
             }
         }
         finally

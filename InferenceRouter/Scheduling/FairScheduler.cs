@@ -213,7 +213,8 @@ public sealed class FairScheduler
 
         public bool Remove(Waiter w)
         {
-            if (w.Node?.List is not { } list)
+            // Only this tenant's own queues: a waiter of another tenant is never unlinked through this one.
+            if (w.Node?.List is not { } list || (list != _interactive && list != _batch))
             {
                 return false;
             }

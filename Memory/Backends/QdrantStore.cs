@@ -36,7 +36,7 @@ public sealed class QdrantStore(QdrantClient client) : IVectorStore
     {
         await EnsureSchemaAsync(cancellationToken);
         var found = await client.RetrieveAsync(RegistryCollection, RegistryId(key), withPayload: true, withVectors: false, cancellationToken: cancellationToken);
-        var entry = found.FirstOrDefault();
+        var entry = found.Count > 0 ? found[0] : null;
         if (entry is null || entry.Payload[TenantField].StringValue != key.TenantId || entry.Payload[CollectionField].StringValue != key.Name)
         {
             return null;

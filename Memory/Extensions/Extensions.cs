@@ -1,8 +1,8 @@
-using Npgsql;
 using AgentCloud.Memory.Backends;
 using AgentCloud.Memory.Domain;
 using AgentCloud.Memory.Embeddings;
 using AgentCloud.Memory.Offboarding;
+using Npgsql;
 using Qdrant.Client;
 
 namespace AgentCloud.Memory.Extensions;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -64,7 +65,7 @@ public sealed class AnswerPlanner(SimTokenizer tokenizer)
         {
             var name = result.ToolCallId is { } id && names.TryGetValue(id, out var n) ? n : "the tool";
             var quoted = result.Text.Length > MaxQuotedResult ? result.Text[..MaxQuotedResult] + "…" : result.Text;
-            text.Append($"The result of {name} is: {quoted.Trim()}. ");
+            text.Append(CultureInfo.InvariantCulture, $"The result of {name} is: {quoted.Trim()}. ");
         }
         return text.ToString();
     }

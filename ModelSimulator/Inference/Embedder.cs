@@ -26,7 +26,7 @@ public static class Embedder
             var padded = $"#{word}#";
             for (var i = 0; i + 3 <= padded.Length; i++)
             {
-                Add(vector, "t:" + padded.Substring(i, 3), TrigramWeight);
+                Add(vector, string.Concat("t:", padded.AsSpan(i, 3)), TrigramWeight);
             }
         }
         var norm = MathF.Sqrt(vector.Sum(v => v * v));

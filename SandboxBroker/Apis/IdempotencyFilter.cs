@@ -77,7 +77,7 @@ public sealed class IdempotencyFilter(IConnectionMultiplexer redis, IOptions<Jso
         return result;
     }
 
-    private async Task<object?> EarlierAnswerAsync(IDatabase db, RedisKey key, string fingerprint, CancellationToken cancellationToken)
+    private static async Task<object?> EarlierAnswerAsync(IDatabase db, RedisKey key, string fingerprint, CancellationToken cancellationToken)
     {
         var stored = await StoreDeadline.RunAsync("idempotency", Deadline, _ => db.StringGetAsync(key), cancellationToken);
         var entry = stored.HasValue ? JsonSerializer.Deserialize<Entry>(stored.ToString()) : null;
@@ -151,16 +151,16 @@ public sealed class IdempotencyFilter(IConnectionMultiplexer redis, IOptions<Jso
             return new StoredAnswer(status.StatusCode!.Value, location, body);
         }
 
-        public async Task ExecuteAsync(HttpContext http)
+        public async Task ExecuteAsync(HttpContext httpContext)
         {
-            http.Response.StatusCode = Status;
-            http.Response.Headers[ReplayedHeader] = "true";
+            httpContext.Response.StatusCode = Status;
+            httpContext.Response.Headers[ReplayedHeader] = "true";
             if (Location is not null)
             {
-                http.Response.Headers.Location = Location;
+                httpContext.Response.Headers.Location = Location;
             }
-            http.Response.ContentType = "application/json; charset=utf-8";
-            await http.Response.WriteAsync(Body);
+            httpContext.Response.ContentType = "application/json; charset=utf-8";
+            await httpContext.Response.WriteAsync(Body);
         }
     }
 

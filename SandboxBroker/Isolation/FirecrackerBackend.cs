@@ -12,6 +12,9 @@ namespace AgentCloud.SandboxBroker.Isolation;
 /// </summary>
 public sealed class FirecrackerBackend(IOptions<SandboxBrokerOptions> options, HostProbe probe) : ISandboxBackend
 {
+    /// <summary>What building a workspace image takes on the host.</summary>
+    private static readonly string[] ImageTools = ["mkfs.ext4", "debugfs"];
+
     public const int MemoryMiB = FirecrackerExec.MemoryMiB;
 
     public string Level => IsolationLevels.Firecracker;
@@ -36,7 +39,7 @@ public sealed class FirecrackerBackend(IOptions<SandboxBrokerOptions> options, H
         {
             return new(Level, false, $"{image} does not exist (eng/firecracker-images.sh builds it)");
         }
-        foreach (var tool in new[] { "mkfs.ext4", "debugfs" }.Where(t => !probe.OnPath(t, out _)))
+        foreach (var tool in ImageTools.Where(t => !probe.OnPath(t, out _)))
         {
             return new(Level, false, $"{tool} not found on PATH (apt package e2fsprogs)");
         }

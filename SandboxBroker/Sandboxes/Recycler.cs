@@ -1,4 +1,3 @@
-using AgentCloud.SandboxBroker.Native;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.SandboxBroker.Sandboxes;

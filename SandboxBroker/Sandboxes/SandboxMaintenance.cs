@@ -1,5 +1,5 @@
-using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.SandboxBroker.Limits;
+using AgentCloud.ServiceDefaults.Contracts;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 

@@ -1,5 +1,5 @@
-using AgentCloud.ServiceDefaults.Outbox;
 using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.ServiceDefaults.Outbox;
 
 namespace AgentCloud.SandboxBroker.Usage;
 

@@ -11,20 +11,20 @@ namespace AgentCloud.ServiceDefaults.Faults;
 /// </summary>
 public sealed class StoreUnavailableExceptionHandler(IProblemDetailsService problems, ILogger<StoreUnavailableExceptionHandler> logger) : IExceptionHandler
 {
-    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        if (context.RequestAborted.IsCancellationRequested || !StoreDeadline.IsStoreAway(exception) || context.Response.HasStarted)
+        if (httpContext.RequestAborted.IsCancellationRequested || !StoreDeadline.IsStoreAway(exception) || httpContext.Response.HasStarted)
         {
             return false;
         }
         var unavailable = exception as StoreUnavailableException;
         var retryAfter = unavailable?.RetryAfter ?? StoreDeadline.DefaultRetryAfter;
-        logger.LogWarning(exception, "A store is away; answered 503 to {Method} {Path}", context.Request.Method, context.Request.Path);
-        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        logger.LogWarning(exception, "A store is away; answered 503 to {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
+        httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        httpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
-            HttpContext = context,
+            HttpContext = httpContext,
             Exception = exception,
             ProblemDetails =
             {

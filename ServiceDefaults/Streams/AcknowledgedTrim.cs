@@ -1,4 +1,5 @@
 using StackExchange.Redis;
+using System.Globalization;
 
 namespace AgentCloud.ServiceDefaults.Streams;
 
@@ -53,7 +54,7 @@ public static class AcknowledgedTrim
                 return new StreamId(0, 0);
             }
             var dash = id.IndexOf('-');
-            return dash < 0 ? new StreamId(ulong.Parse(id), 0) : new StreamId(ulong.Parse(id[..dash]), ulong.Parse(id[(dash + 1)..]));
+            return dash < 0 ? new StreamId(ulong.Parse(id, CultureInfo.InvariantCulture), 0) : new StreamId(ulong.Parse(id[..dash], CultureInfo.InvariantCulture), ulong.Parse(id[(dash + 1)..], CultureInfo.InvariantCulture));
         }
 
         public StreamId Next() => Seq == ulong.MaxValue ? new StreamId(Ms + 1, 0) : this with { Seq = Seq + 1 };

@@ -5,6 +5,7 @@ using AgentCloud.ServiceDefaults.Tenancy;
 using AgentCloud.Tests.Shared;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Npgsql;
+using System.Globalization;
 
 namespace AgentCloud.ControlPlane.Tests;
 
@@ -74,7 +75,7 @@ public sealed class ControlPlaneFixture : IAsyncLifetime
             cmd.Parameters.AddWithValue(name, value);
         }
         var result = await cmd.ExecuteScalarAsync();
-        return result is null or DBNull ? 0 : Convert.ToInt64(result);
+        return result is null or DBNull ? 0 : Convert.ToInt64(result, CultureInfo.InvariantCulture);
     }
 
     public async Task DisposeAsync()

@@ -1,10 +1,10 @@
-using Microsoft.Extensions.DependencyInjection;
-using AgentCloud.ControlPlane.Domain;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using AgentCloud.ControlPlane.Domain;
 using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.Tests.Shared;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace AgentCloud.ControlPlane.Tests;

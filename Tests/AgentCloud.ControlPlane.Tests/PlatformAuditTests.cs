@@ -2,8 +2,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.Tests.Shared;
-using Microsoft.AspNetCore.Hosting;
 using StackExchange.Redis;
+using System.Globalization;
 
 namespace AgentCloud.ControlPlane.Tests;
 
@@ -35,7 +35,7 @@ public sealed class PlatformAuditTests(ControlPlaneFixture cp)
 
     private static int Compare(string? a, string b)
     {
-        static (long, long) Parse(string id) => (long.Parse(id.Split('-')[0]), long.Parse(id.Split('-')[1]));
+        static (long, long) Parse(string id) => (long.Parse(id.Split('-')[0], CultureInfo.InvariantCulture), long.Parse(id.Split('-')[1], CultureInfo.InvariantCulture));
         return a is null ? -1 : Parse(a).CompareTo(Parse(b));
     }
 

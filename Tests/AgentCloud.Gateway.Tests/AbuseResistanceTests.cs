@@ -5,6 +5,7 @@ using AgentCloud.Gateway.Auth;
 using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
+using System.Globalization;
 
 namespace AgentCloud.Gateway.Tests;
 
@@ -55,7 +56,7 @@ public sealed class AbuseResistanceTests(GatewayEnvironment env) : IClassFixture
         var alsoLimited = await GuessAsync(attacker);
 
         await Problem.AssertAsync(limited, HttpStatusCode.TooManyRequests, "retry after");
-        Assert.InRange(int.Parse(limited.Headers.RetryAfter!.ToString()), 1, 60);
+        Assert.InRange(int.Parse(limited.Headers.RetryAfter!.ToString(), CultureInfo.InvariantCulture), 1, 60);
         await Problem.AssertAsync(alsoLimited, HttpStatusCode.TooManyRequests);
         Assert.Equal(lookupsBefore, env.ControlPlane.ResolveCalls);
         // The tenant's key, already known good here, passes from the very same address.

@@ -3,13 +3,14 @@ using AgentCloud.Gateway.Extensions;
 using AgentCloud.ServiceDefaults.Contracts;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using System.Globalization;
 
 namespace AgentCloud.Gateway.Tests;
 
 /// <summary>The key cache's rules, against an in-memory stand-in for the ControlPlane (pure logic, no network).</summary>
 public sealed class KeyCacheTests
 {
-    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-11-27T12:00:00Z"));
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-11-27T12:00:00Z", CultureInfo.InvariantCulture));
     private readonly FakeResolver _controlPlane = new();
     private readonly CachedKeyResolver _cache;
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 
@@ -37,5 +38,5 @@ internal static class RawHttp
     public static Task<string> SendAsync(Uri server, string text, TimeSpan? wait = null) => SendAsync(server, Encoding.UTF8.GetBytes(text), wait);
 
     public static int StatusOf(string answer) =>
-        answer.StartsWith("HTTP/1.1 ", StringComparison.Ordinal) ? int.Parse(answer.AsSpan(9, 3)) : 0;
+        answer.StartsWith("HTTP/1.1 ", StringComparison.Ordinal) ? int.Parse(answer.AsSpan(9, 3), CultureInfo.InvariantCulture) : 0;
 }

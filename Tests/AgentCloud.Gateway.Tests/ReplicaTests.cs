@@ -1,6 +1,7 @@
 using System.Net;
 using AgentCloud.ServiceDefaults.Contracts;
 using StackExchange.Redis;
+using System.Globalization;
 
 namespace AgentCloud.Gateway.Tests;
 
@@ -34,7 +35,7 @@ public sealed class ReplicaTests(GatewayEnvironment env) : IClassFixture<Gateway
         {
             Assert.True(r.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), "429 must say when to retry");
             Assert.Equal("0", r.Headers.GetValues("x-ratelimit-remaining-requests").Single());
-            Assert.Equal(perMinute.ToString(), r.Headers.GetValues("x-ratelimit-limit-requests").Single());
+            Assert.Equal(perMinute.ToString(CultureInfo.InvariantCulture), r.Headers.GetValues("x-ratelimit-limit-requests").Single());
         }
         await Problem.AssertAsync(limited[0], HttpStatusCode.TooManyRequests, "requests-per-minute");
     }

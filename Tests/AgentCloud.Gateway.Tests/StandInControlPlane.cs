@@ -1,6 +1,6 @@
-using System.Security.Cryptography;
 using System.Collections.Concurrent;
 using System.Net;
+using System.Security.Cryptography;
 using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.ServiceDefaults.Tenancy;
 using AgentCloud.Tests.Shared;

@@ -205,7 +205,7 @@ public sealed class TenantKeyTests(GatewayEnvironment env) : IClassFixture<Gatew
     {
         using var failures = _gateway.Counter(GatewayMetrics.AuthFailureCounter);
         using var client = _gateway.Client();
-        var before = _gateway.Logs.Count(l => l.Category.EndsWith(nameof(Auth.FailedAuthAudit)));
+        var before = _gateway.Logs.Count(l => l.Category.EndsWith(nameof(Auth.FailedAuthAudit), StringComparison.Ordinal));
 
         for (var i = 0; i < 40; i++)
         {
@@ -216,7 +216,7 @@ public sealed class TenantKeyTests(GatewayEnvironment env) : IClassFixture<Gatew
         }
 
         Assert.Equal(40, failures.Total);
-        var logged = _gateway.Logs.Count(l => l.Category.EndsWith(nameof(Auth.FailedAuthAudit))) - before;
+        var logged = _gateway.Logs.Count(l => l.Category.EndsWith(nameof(Auth.FailedAuthAudit), StringComparison.Ordinal)) - before;
         Assert.InRange(logged, 0, 2);
     }
 

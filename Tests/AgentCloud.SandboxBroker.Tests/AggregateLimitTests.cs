@@ -4,6 +4,7 @@ using AgentCloud.SandboxBroker.Limits;
 using AgentCloud.SandboxBroker.Sandboxes;
 using AgentCloud.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
+using System.Globalization;
 
 namespace AgentCloud.SandboxBroker.Tests;
 
@@ -21,9 +22,9 @@ public sealed class AggregateLimitTests : IAsyncLifetime
         await _redis.InitializeAsync();
         _broker = new BrokerFactory(_redis.ConnectionString, new Dictionary<string, string?>
         {
-            ["SandboxBroker:Limits:MemoryBytes"] = (192L * 1024 * 1024).ToString(),
-            ["SandboxBroker:Limits:WorkspaceBytes"] = (32L * 1024 * 1024).ToString(),
-            ["SandboxBroker:Limits:TmpBytes"] = (16L * 1024 * 1024).ToString(),
+            ["SandboxBroker:Limits:MemoryBytes"] = (192L * 1024 * 1024).ToString(CultureInfo.InvariantCulture),
+            ["SandboxBroker:Limits:WorkspaceBytes"] = (32L * 1024 * 1024).ToString(CultureInfo.InvariantCulture),
+            ["SandboxBroker:Limits:TmpBytes"] = (16L * 1024 * 1024).ToString(CultureInfo.InvariantCulture),
             ["SandboxBroker:Limits:MaxConcurrentExecs"] = "2",
             ["SandboxBroker:Limits:MaxProcesses"] = "64",
         });
@@ -88,7 +89,7 @@ public sealed class AggregateLimitTests : IAsyncLifetime
         var result = await client.ShAsync(sandbox.Id, $"dd if=/dev/zero of={path} bs=1M count={megabytes * 4} 2>&1; df -m {Path.GetDirectoryName(path)} | tail -1");
 
         Assert.Contains("No space left on device", result.Stdout);
-        var size = long.Parse(result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        var size = long.Parse(result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
         Assert.InRange(size, megabytes - 1, megabytes + 1);
     }
 

@@ -8,13 +8,14 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using System.Globalization;
 
 namespace AgentCloud.SandboxBroker.Tests;
 
 /// <summary>The broker in process, on real Redis, with its own sandbox root and uid range and fixed tenant policies.</summary>
 public sealed class BrokerFactory(string redisConnectionString, IDictionary<string, string?>? settings = null, string? root = null) : WebApplicationFactory<Program>
 {
-    private static int _instances;
+    private static int Instances;
 
     public FakePolicies Policies { get; } = new();
 
@@ -26,14 +27,14 @@ public sealed class BrokerFactory(string redisConnectionString, IDictionary<stri
 
     public static string NewRoot() => Path.Combine(AppContext.BaseDirectory, "sandboxes-" + Guid.NewGuid().ToString("N")[..8]);
 
-    public int UidBase { get; } = 700_000 + Interlocked.Increment(ref _instances) * 1000 + Environment.ProcessId % 97 * 20_000;
+    public int UidBase { get; } = 700_000 + Interlocked.Increment(ref Instances) * 1000 + Environment.ProcessId % 97 * 20_000;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("ConnectionStrings:redis", redisConnectionString);
         builder.UseSetting("TenantContext:StaticJwks", TestTenantContexts.Jwks);
         builder.UseSetting("SandboxBroker:Root", Root);
-        builder.UseSetting("SandboxBroker:UidBase", UidBase.ToString());
+        builder.UseSetting("SandboxBroker:UidBase", UidBase.ToString(CultureInfo.InvariantCulture));
         builder.UseSetting("SandboxBroker:UidCount", "1000");
         builder.UseSetting("SandboxBroker:SharedPoolSize", "1");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Isolation.Firecracker;
 using AgentCloud.SandboxBroker.Sandboxes;

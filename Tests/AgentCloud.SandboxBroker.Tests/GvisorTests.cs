@@ -3,6 +3,7 @@ using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Isolation.Gvisor;
 using AgentCloud.SandboxBroker.Sandboxes;
 using Microsoft.Extensions.DependencyInjection;
+using System.Globalization;
 
 namespace AgentCloud.SandboxBroker.Tests;
 
@@ -41,8 +42,8 @@ public sealed class GvisorTests(BrokerFixture fixture)
         var lines = result.Stdout.Split('\n');
         Assert.Equal("HELLO", lines[0]);
         Assert.NotEqual(File.ReadAllText("/proc/version").Trim(), lines[1]);
-        Assert.InRange(int.Parse(lines[2]), 1, 10);
-        Assert.Equal(Broker.SlotOf("gv-exec", sandbox.Id).Uid.ToString(), lines[3]);
+        Assert.InRange(int.Parse(lines[2], CultureInfo.InvariantCulture), 1, 10);
+        Assert.Equal(Broker.SlotOf("gv-exec", sandbox.Id).Uid.ToString(CultureInfo.InvariantCulture), lines[3]);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Sandboxes;
 using Microsoft.Extensions.DependencyInjection;
+using System.Globalization;
 
 namespace AgentCloud.SandboxBroker.Tests;
 
@@ -127,7 +128,7 @@ public sealed class HostileTenantTests(BrokerFixture fixture)
         {
             Assert.DoesNotContain(marker, attack.Stdout);
         }
-        var visible = int.Parse(attack.Stdout.Split('\n').Single(l => l.StartsWith("procs=", StringComparison.Ordinal))[6..]);
+        var visible = int.Parse(attack.Stdout.Split('\n').Single(l => l.StartsWith("procs=", StringComparison.Ordinal))[6..], CultureInfo.InvariantCulture);
         Assert.InRange(visible, 1, 6);
         Assert.Matches(@"CapPrm:\s+0+\n", attack.Stdout);
         Assert.Matches(@"CapEff:\s+0+\n", attack.Stdout);

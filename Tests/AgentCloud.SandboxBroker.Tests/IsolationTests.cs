@@ -1,8 +1,5 @@
-using AgentCloud.SandboxBroker.Isolation;
-using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Sockets;
-using AgentCloud.SandboxBroker.Sandboxes;
 
 namespace AgentCloud.SandboxBroker.Tests;
 

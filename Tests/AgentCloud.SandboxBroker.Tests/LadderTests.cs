@@ -191,8 +191,4 @@ public sealed class LadderTests(BrokerFixture fixture)
         await IsolationTests.WaitUntil(() => Broker.Manager.Find("ladder-gone", sandbox.Id) is null && !Directory.Exists(area));
         Assert.NotNull(Broker.Manager.Find("ladder-stays", other.Id));
     }
-
-    /// <summary>Asks the host itself, not the broker under test: a container start with this host's runsc.</summary>
-    private static bool GvisorRuns() => new GvisorBackend(
-        Microsoft.Extensions.Options.Options.Create(new SandboxBrokerOptions { Root = BrokerFactory.NewRoot() }), new HostProbe()).Probe().Available;
 }

@@ -1,6 +1,5 @@
 using AgentCloud.SandboxBroker.Native;
 using AgentCloud.SandboxBroker.Sandboxes;
-using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.Tests.Shared;
 
 namespace AgentCloud.SandboxBroker.Tests;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 using Xunit;
+using System.Globalization;
 
 namespace AgentCloud.Tests.Shared;
 
@@ -44,7 +45,7 @@ public sealed class PostgresServerFixture : IAsyncLifetime
 
     public async Task StartAsync()
     {
-        var (cmd, args) = AsPostgres("postgres", ["-D", _dataDirectory, "-p", Port.ToString(), "-c", "listen_addresses=127.0.0.1",
+        var (cmd, args) = AsPostgres("postgres", ["-D", _dataDirectory, "-p", Port.ToString(CultureInfo.InvariantCulture), "-c", "listen_addresses=127.0.0.1",
             "-c", "unix_socket_directories=", "-c", "fsync=off", "-c", "max_connections=200", .. Settings.SelectMany(setting => new[] { "-c", setting })]);
         _process = LocalProcess.StartServer(cmd, args);
         await LocalProcess.WaitUntilAsync(async () =>
@@ -78,7 +79,7 @@ public sealed class PostgresServerFixture : IAsyncLifetime
             }
             else
             {
-                await LocalProcess.RunAsync("kill", ["-INT", _process.Id.ToString()]);
+                await LocalProcess.RunAsync("kill", ["-INT", _process.Id.ToString(CultureInfo.InvariantCulture)]);
             }
             await _process.WaitForExitAsync();
         }

@@ -1,3 +1,4 @@
+using System.Globalization;
 namespace AgentCloud.Tests.Shared;
 
 /// <summary>
@@ -11,7 +12,7 @@ public static class ProcessPause
     {
         var tree = new List<int> { pid };
         tree.AddRange(ChildrenOf(pid));
-        await LocalProcess.RunAsync("kill", ["-STOP", .. tree.Select(p => p.ToString())]);
+        await LocalProcess.RunAsync("kill", ["-STOP", .. tree.Select(p => p.ToString(CultureInfo.InvariantCulture))]);
         return tree;
     }
 
@@ -19,7 +20,7 @@ public static class ProcessPause
     {
         if (pids.Count > 0)
         {
-            await LocalProcess.RunAsync("kill", ["-CONT", .. pids.Select(p => p.ToString())]);
+            await LocalProcess.RunAsync("kill", ["-CONT", .. pids.Select(p => p.ToString(CultureInfo.InvariantCulture))]);
         }
     }
 

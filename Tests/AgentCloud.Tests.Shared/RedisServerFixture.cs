@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using StackExchange.Redis;
 using Xunit;
+using System.Globalization;
 
 namespace AgentCloud.Tests.Shared;
 
@@ -36,7 +37,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
             ? ["--appendonly", "no"]
             : ["--appendonly", "yes", "--appendfsync", "always", "--dir", DataDirectory];
         _process = LocalProcess.StartServer("redis-server",
-            ["--port", Port.ToString(), "--bind", "127.0.0.1", "--requirepass", Password, "--save", "", .. persistence]);
+            ["--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--requirepass", Password, "--save", "", .. persistence]);
         await LocalProcess.WaitUntilAsync(async () =>
         {
             await using var probe = await ConnectionMultiplexer.ConnectAsync(ConnectionString + ",connectRetry=0");

@@ -7,7 +7,7 @@ namespace AgentCloud.Tests.Shared;
 
 /// <summary>
 /// Tenant contexts signed the way the Gateway signs them, with a test key. Give a service under test
-/// <c>TenantContext:StaticJwks = TestTenantContexts.Jwks</c> and call it with <see cref="Header"/>.
+/// <c>TenantContext:StaticJwks = TestTenantContexts.Jwks</c> and call it with <see cref="WithContext"/> or <see cref="As"/>.
 /// </summary>
 public static class TestTenantContexts
 {

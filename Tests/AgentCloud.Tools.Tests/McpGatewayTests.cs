@@ -55,7 +55,7 @@ public sealed class McpGatewayTests(ToolsFixture f)
         var response = await McpWire.CallToolAsync(f.App.ClientFor(caller), "memory.put", new { collection = "notes", id = "a", text = "x" });
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Forbidden);
-        Assert.DoesNotContain(f.Platform.Received, r => r.Tenant == tenant && r.Path.StartsWith("/v1/memory"));
+        Assert.DoesNotContain(f.Platform.Received, r => r.Tenant == tenant && r.Path.StartsWith("/v1/memory", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,5 +1,3 @@
-using AgentCloud.ServiceDefaults.Contracts;
-
 namespace AgentCloud.UsageAggregator.Tests;
 
 [Collection(UsageCollection.Name)]

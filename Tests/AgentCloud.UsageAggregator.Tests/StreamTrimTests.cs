@@ -1,5 +1,4 @@
 using AgentCloud.ServiceDefaults.Streams;
-using AgentCloud.Tests.Shared;
 
 namespace AgentCloud.UsageAggregator.Tests;
 

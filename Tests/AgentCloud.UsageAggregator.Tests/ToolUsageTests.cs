@@ -1,6 +1,6 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using System.Globalization;
 using System.Text.Json;
 using AgentCloud.Tests.Shared;
 

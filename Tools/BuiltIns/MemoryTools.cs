@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AgentCloud.Tools.Catalog;
 using AgentCloud.Tools.Platform;
 

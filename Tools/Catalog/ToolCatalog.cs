@@ -1,5 +1,4 @@
 using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
 using AgentCloud.Tools.Access;
 using AgentCloud.Tools.Servers;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.Tools.Access;
 using AgentCloud.Tools.Catalog;
 using ModelContextProtocol;

@@ -1,7 +1,5 @@
-using AgentCloud.ServiceDefaults.Contracts;
-using System.Net.Http.Json;
 using System.Text.Json;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.Tools.Catalog;
 
 namespace AgentCloud.Tools.Platform;

@@ -1,7 +1,5 @@
-using AgentCloud.ServiceDefaults.Contracts;
 using System.Net;
-using System.Net.Http.Json;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.Tools.Catalog;
 using AgentCloud.Tools.Extensions;
 using Microsoft.Extensions.Options;

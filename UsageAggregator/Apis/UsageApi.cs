@@ -2,8 +2,8 @@ using AgentCloud.ServiceDefaults;
 using AgentCloud.ServiceDefaults.Faults;
 using AgentCloud.ServiceDefaults.Tenancy;
 using AgentCloud.UsageAggregator.Data;
-using AgentCloud.UsageAggregator.Tenants;
 using AgentCloud.UsageAggregator.Extensions;
+using AgentCloud.UsageAggregator.Tenants;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 

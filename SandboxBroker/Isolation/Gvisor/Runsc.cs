@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using AgentCloud.SandboxBroker.Isolation;
 
 namespace AgentCloud.SandboxBroker.Isolation.Gvisor;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using AgentCloud.InferenceRouter.Tests.Hosting;
+using System.Globalization;
 
 namespace AgentCloud.InferenceRouter.Tests.Quota;
 
@@ -43,7 +44,7 @@ public sealed class RouterQuotaTests(RouterPlatform platform)
         using var response = await Chat.PostAsync(client, Chat.Body("hello", extra: b => b["max_tokens"] = 10));
 
         Assert.True(response.IsSuccessStatusCode);
-        var left = long.Parse(response.Headers.GetValues("x-ratelimit-remaining-tokens").Single());
+        var left = long.Parse(response.Headers.GetValues("x-ratelimit-remaining-tokens").Single(), CultureInfo.InvariantCulture);
         Assert.InRange(left, 100_000 - 100, 100_000 - 10);
     }
 

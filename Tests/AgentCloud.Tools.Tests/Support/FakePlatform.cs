@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentCloud.ServiceDefaults.Tenancy;
 using AgentCloud.Tests.Shared;
