@@ -1,3 +1,4 @@
+using System.Net;
 using AgentCloud.ModelSimulator.Extensions;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -19,7 +20,7 @@ internal sealed class SimulatorServer : WebApplicationFactory<SimulatorOptions>
         TpotMs = tpotMs;
         // Outside a test project the factory cannot guess the simulator's content root; it needs none.
         Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_AGENTCLOUD_MODELSIMULATOR", AppContext.BaseDirectory);
-        UseKestrel(0);
+        UseKestrel(k => k.Listen(IPAddress.Loopback, 0)); // not UseKestrel(0): its address rewrite races a minimal app's own start
         StartServer();
         BaseUrl = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
     }

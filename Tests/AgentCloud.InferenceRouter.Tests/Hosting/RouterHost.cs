@@ -1,3 +1,4 @@
+using System.Net;
 using AgentCloud.InferenceRouter.Extensions;
 using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.ServiceDefaults.Tenancy;
@@ -60,7 +61,7 @@ public sealed class RouterHost : WebApplicationFactory<InferenceRouterOptions>
         {
             _settings[k] = v;
         }
-        UseKestrel(0);
+        UseKestrel(k => k.Listen(IPAddress.Loopback, 0)); // not UseKestrel(0): its address rewrite races a minimal app's own start
         StartServer();
         BaseAddress = new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
     }

@@ -35,7 +35,10 @@ public sealed class RouterPlatform : IAsyncLifetime
             new("enterprise-pool-1", Sim("enterprise-pool-1"), "dedicated", Tier: "enterprise"),
             new("slow-shared", Sim("slow-shared", ["sim-slow"], slow, SlowClock)),
         };
-        Router = Track(new RouterHost(Redis.ConnectionString, Policies, endpoints));
+        // These tests are about what the ledger decides, not about a slow store: on a busy 2-core host 64 concurrent
+        // admissions can outlast the production 200 ms ledger deadline (the fault tests keep that deadline).
+        var patientLedger = new Dictionary<string, string?> { ["InferenceRouter:LedgerDeadline"] = "00:00:05" };
+        Router = Track(new RouterHost(Redis.ConnectionString, Policies, endpoints, extraSettings: patientLedger));
         IsolatedRouter = Track(new RouterHost(Redis.ConnectionString, Policies, [new("isolated-shared", Sim("isolated-shared"))]));
         NaiveRouter = Track(new RouterHost(Redis.ConnectionString, Policies, [new("naive-shared", Sim("naive-shared"))], cacheSalting: "Disabled"));
     }

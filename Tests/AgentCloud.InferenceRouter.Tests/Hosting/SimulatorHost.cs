@@ -1,3 +1,4 @@
+using System.Net;
 using AgentCloud.ModelSimulator.Extensions;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -41,7 +42,7 @@ public sealed class SimulatorHost : WebApplicationFactory<SimulatorOptions>
         {
             _settings[k] = v;
         }
-        UseKestrel(0);
+        UseKestrel(k => k.Listen(IPAddress.Loopback, 0)); // not UseKestrel(0): its address rewrite races a minimal app's own start
         StartServer();
         var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseUrl = address.TrimEnd('/') + "/v1";

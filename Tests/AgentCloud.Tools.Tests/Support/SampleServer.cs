@@ -1,4 +1,5 @@
 extern alias sample;
+using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -9,7 +10,7 @@ namespace AgentCloud.Tools.Tests.Support;
 /// <summary>The sample ticket server on a real loopback port (the Tools service reaches it through its guarded sockets).</summary>
 public sealed class SampleServer : WebApplicationFactory<sample::Program>
 {
-    public SampleServer() => UseKestrel(0);
+    public SampleServer() => UseKestrel(k => k.Listen(IPAddress.Loopback, 0)); // not UseKestrel(0): its address rewrite races a minimal app's own start
 
     public string McpUrl
     {
