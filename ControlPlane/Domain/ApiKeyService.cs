@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using AgentCloud.ControlPlane.Infrastructure;
 using AgentCloud.ControlPlane.Infrastructure.Entities;
 using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.ServiceDefaults.Faults;
 using Microsoft.EntityFrameworkCore;
 
 namespace AgentCloud.ControlPlane.Domain;
@@ -17,7 +18,7 @@ public sealed record KeyCreation(CreatedKey? Created, string? Refusal);
 /// suspended tenant) is counted for that tenant's trail, which gets one entry per window (<see cref="RefusedKeyTally"/>);
 /// keys that name no tenant are counted by the Gateways in the platform's trail.
 /// </summary>
-public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents events, RefusedKeyTally refusals, TimeProvider time)
+public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents events, RefusedKeyTally refusals, ResolvedKeyCache resolvedKeys, TimeProvider time)
 {
     public Task<KeyCreation?> CreateAsync(string tenantId, string name, IReadOnlyList<string?>? capabilities, string actor, CancellationToken ct, string? defaultLane = null) =>
         db.InTenantAsync(tenantId, async ctx =>
@@ -77,9 +78,34 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
 
     /// <summary>
     /// The tenant context a key stands for, with the tenant's full policy; null for a malformed, unknown, revoked, expired or
-    /// mismatching key or a suspended tenant. One read-only transaction; refusals are only counted (see the class summary).
+    /// mismatching key or a suspended tenant. While Postgres is away, a key resolved recently is answered from
+    /// <see cref="ResolvedKeyCache"/>; any other throws <see cref="StoreUnavailableException"/> (503, Retry-After 1 s).
     /// </summary>
-    public Task<ResolvedKey?> ResolveAsync(string presented, string actor, CancellationToken ct) =>
+    public async Task<ResolvedKey?> ResolveAsync(string presented, string actor, CancellationToken ct)
+    {
+        var generation = resolvedKeys.Generation;
+        ResolvedKey? resolved;
+        try
+        {
+            resolved = await ResolveFromStoreAsync(presented, actor, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested && StoreDeadline.IsStoreAway(e))
+        {
+            return resolvedKeys.Stale(presented) ?? throw new StoreUnavailableException("key", TimeSpan.FromSeconds(1), e);
+        }
+        if (resolved is null)
+        {
+            resolvedKeys.Forget(presented);
+        }
+        else
+        {
+            resolvedKeys.Remember(presented, resolved, generation);
+        }
+        return resolved;
+    }
+
+    /// <summary>One read-only transaction; refusals are only counted (see the class summary).</summary>
+    private Task<ResolvedKey?> ResolveFromStoreAsync(string presented, string actor, CancellationToken ct) =>
         db.InPlatformScopeAsync(async ctx =>
         {
             if (!ApiKeyFormat.TryGetPrefix(presented, out var prefix))

@@ -23,6 +23,13 @@ public sealed class ControlPlaneOptions
     public TimeSpan RefusalAuditWindow { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// How long after its last good resolution a key is still resolved from memory while Postgres is away (keys never
+    /// resolved, or refused, get 503 then). Zero turns the stale-while-error answers off.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan StaleKeyResolutionBound { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
     /// The tool executor's key (AppHost secret parameter <c>tool-injection-key</c>): a reveal in a tenant's own context
     /// that also carries it in <c>x-agentcloud-injector</c> is the Tools service injecting a credential. Empty: none is.
     /// </summary>

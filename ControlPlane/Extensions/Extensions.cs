@@ -32,6 +32,7 @@ internal static class Extensions
         builder.Services.AddSingleton<MasterKeyRing>();
         builder.Services.AddSingleton<CredentialVault>();
         builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddSingleton<ResolvedKeyCache>();
         builder.Services.AddSingleton<PlatformEvents>();
         builder.Services.AddScoped<TenantDb>();
         builder.Services.AddScoped<TenantDirectory>();

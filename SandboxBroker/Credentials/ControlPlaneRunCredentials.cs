@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using AgentCloud.SandboxBroker.Sandboxes;
+using AgentCloud.ServiceDefaults.ControlEvents;
 using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.ServiceDefaults.Tenancy;
 using Microsoft.AspNetCore.Mvc;
@@ -65,6 +66,9 @@ public sealed class ControlPlaneRunCredentials(
             logger.LogError(e, "Could not announce the end of run {RunId}; its keys expire on their own", runId);
         }
     }
+
+    public Task AnnounceRecoveredEndAsync(string tenantId, string runId) =>
+        ControlEventStream.PublishAsync(redis, PlatformChannels.RunEnded, JsonSerializer.Serialize(new RunEnded(tenantId, runId), JsonSerializerOptions.Web));
 
     private HttpRequestMessage WithCallerContext(HttpRequestMessage request)
     {

@@ -14,6 +14,12 @@ public interface IRunCredentials
 
     /// <summary>Says that a run ended without a caller (idle, lifetime, offboarding, shutdown); its keys are revoked.</summary>
     Task AnnounceEndedAsync(string tenantId, string runId);
+
+    /// <summary>
+    /// Says that a run ended in a broker that crashed, on the durable control-event stream; throws when that could not
+    /// be done, so the restarted broker keeps the lease in its journal and says it again later.
+    /// </summary>
+    Task AnnounceRecoveredEndAsync(string tenantId, string runId);
 }
 
 /// <summary>The run key could not be obtained: the sandbox is not handed out without one.</summary>

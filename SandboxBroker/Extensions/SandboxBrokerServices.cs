@@ -1,6 +1,7 @@
 using AgentCloud.SandboxBroker.Egress;
 using AgentCloud.SandboxBroker.Exec;
 using AgentCloud.SandboxBroker.Isolation;
+using AgentCloud.SandboxBroker.Leases;
 using AgentCloud.SandboxBroker.Limits;
 using AgentCloud.SandboxBroker.Outbox;
 using AgentCloud.SandboxBroker.Sandboxes;
@@ -13,7 +14,7 @@ namespace AgentCloud.SandboxBroker.Extensions;
 public static class SandboxBrokerServices
 {
     /// <summary>
-    /// Adds the isolation ladder, cgroup limiter, slot layout, pools, recycler, executor, outbox, egress proxy and audit, usage emitter and manager.
+    /// Adds the isolation ladder, cgroup limiter, slot layout, pools, recycler, executor, outbox, egress proxy and audit, usage emitter, lease table, journal, recovery, janitor and manager.
     /// Needs <see cref="Microsoft.Extensions.Options.IOptions{SandboxBrokerOptions}"/>, an <c>IConnectionMultiplexer</c>, logging and metrics.
     /// </summary>
     public static IServiceCollection AddSandboxBrokerCore(this IServiceCollection services)
@@ -36,6 +37,12 @@ public static class SandboxBrokerServices
         services.AddSingleton<EgressAudit>();
         services.AddSingleton<EgressProxy>();
         services.AddSingleton<SandboxUsage>();
+        services.AddSingleton<ExecRequestValidator>();
+        services.AddSingleton<SandboxLeases>();
+        services.AddSingleton<LeaseJournal>();
+        services.AddSingleton<LeaseEnd>();
+        services.AddSingleton<LeaseRecovery>();
+        services.AddSingleton<SandboxJanitor>();
         services.AddSingleton<SandboxManager>();
         return services;
     }

@@ -60,6 +60,9 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    public static partial int Fsync(int fd);
+
     public const ulong MS_NOSUID = 2, MS_NODEV = 4;
     public const int MNT_DETACH = 2;
 

@@ -1,3 +1,4 @@
+using AgentCloud.SandboxBroker.Leases;
 using AgentCloud.ServiceDefaults.Contracts;
 
 namespace AgentCloud.SandboxBroker.Sandboxes;
@@ -35,6 +36,11 @@ public sealed class Sandbox
     public string Template => Slot.Template;
     public int RunningExecs => Volatile.Read(ref _running);
     public bool Released => Volatile.Read(ref _released) == 1;
+
+    /// <summary>Whether a run key was (or is being) minted for this lease's run: its end must revoke it.</summary>
+    public bool RunKeyIssued { get; init; }
+
+    public LeaseRecord ToLeaseRecord() => new(Id, TenantId, Principal, RunId, Isolation, Pool, CreatedAt, ExpiresAt, RunKeyIssued);
 
     internal ExecAdmission TryBeginExec(int max)
     {

@@ -1,19 +1,21 @@
-using AgentCloud.SandboxBroker.Limits;
 using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.SandboxBroker.Leases;
+using AgentCloud.SandboxBroker.Limits;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace AgentCloud.SandboxBroker.Sandboxes;
 
 /// <summary>
-/// Reclaims orphans at start, keeps warm pools filled and sweeps each tenant with sandboxes for idle or expired
-/// leases; on shutdown ends every lease and empties the pools.
+/// Recovers from a crash at start (journaled leases billed and their runs ended, orphans reclaimed), keeps warm pools
+/// filled and sweeps each tenant with sandboxes for idle or expired leases; on shutdown ends every lease and empties the pools.
 /// </summary>
 public sealed class SandboxMaintenance(
-    SandboxManager manager, WarmPools pools, CgroupLimiter cgroups, IConnectionMultiplexer redis, IOptions<SandboxBrokerOptions> options, ILogger<SandboxMaintenance> logger) : BackgroundService
+    SandboxManager manager, LeaseRecovery recovery, WarmPools pools, CgroupLimiter cgroups, IConnectionMultiplexer redis, IOptions<SandboxBrokerOptions> options, ILogger<SandboxMaintenance> logger) : BackgroundService
 {
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        recovery.Collect();
         manager.ReclaimOrphans();
         cgroups.ReclaimOrphans();
         pools.RegisterSharedPools();
@@ -40,6 +42,10 @@ public sealed class SandboxMaintenance(
         {
             try
             {
+                if (recovery.Pending > 0)
+                {
+                    await recovery.SettleAsync();
+                }
                 pools.Refill();
                 if (DateTime.UtcNow >= nextSweep)
                 {

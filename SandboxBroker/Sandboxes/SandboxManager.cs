@@ -1,13 +1,10 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.RegularExpressions;
 using AgentCloud.SandboxBroker.Credentials;
 using AgentCloud.SandboxBroker.Egress;
 using AgentCloud.SandboxBroker.Exec;
 using AgentCloud.SandboxBroker.Isolation;
+using AgentCloud.SandboxBroker.Leases;
 using AgentCloud.SandboxBroker.Limits;
-using AgentCloud.SandboxBroker.Usage;
 using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.ServiceDefaults.Tenancy;
 using Microsoft.Extensions.Options;
@@ -16,25 +13,27 @@ namespace AgentCloud.SandboxBroker.Sandboxes;
 
 /// <summary>
 /// Leases sandboxes to tenants: picks the isolation level, takes a warm slot (or makes one), enforces the
-/// per-tenant limit, runs execs, and ends leases (delete, idle, lifetime) by recycling or destroying the slot.
-/// Every lookup is by (tenant, id): another tenant's id is simply not found.
+/// per-tenant limit, journals the lease, mints its run key and runs its execs. Ending leases is <see cref="LeaseEnd"/>'s
+/// job, cleaning up after them <see cref="SandboxJanitor"/>'s; the lease table is <see cref="SandboxLeases"/>.
 /// </summary>
-public sealed partial class SandboxManager(
+public sealed class SandboxManager(
     IsolationCatalog catalog,
     WarmPools pools,
     SlotLayout layout,
     Recycler recycler,
     SandboxExecutor executor,
     EgressProxy egress,
-    SandboxUsage usage,
     CgroupLimiter cgroups,
+    SandboxLeases leases,
+    LeaseJournal journal,
+    LeaseEnd leaseEnd,
+    SandboxJanitor janitor,
+    ExecRequestValidator validator,
     TimeProvider time,
     IOptions<SandboxBrokerOptions> options,
     ILogger<SandboxManager> logger,
     IRunCredentials? runCredentials = null)
 {
-    private readonly ConcurrentDictionary<string, Sandbox> _leases = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, object> _tenantLocks = new(StringComparer.Ordinal);
     private SandboxBrokerOptions Options => options.Value;
 
     /// <summary>Creates the sandbox and, where run keys are issued, its run key; without a key the sandbox is not handed out.</summary>
@@ -100,15 +99,16 @@ public sealed partial class SandboxManager(
         var now = time.GetUtcNow();
         var lifetime = request.TimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : Options.MaxLifetime;
         Sandbox sandbox;
-        lock (_tenantLocks.GetOrAdd(caller.TenantId, _ => new object()))
+        lock (leases.LockFor(caller.TenantId))
         {
-            var live = _leases.Values.Count(l => l.TenantId == caller.TenantId);
+            var live = leases.CountOf(caller.TenantId);
             if (live >= policy.MaxConcurrentSandboxes)
             {
                 throw new SandboxRefusal(RefusalKind.TooManySandboxes,
                     $"Tenant already holds {live} sandboxes, the most tier '{policy.Tier}' allows at once; delete one or wait for one to expire.");
             }
             var warm = pools.TryTake(key, out var slot);
+            string? journaled = null;
             if (!warm)
             {
                 slot = layout.CreateSlot(key);
@@ -123,7 +123,11 @@ public sealed partial class SandboxManager(
                     // A sandbox is one run unless the caller is already part of one.
                     Id = id, TenantId = caller.TenantId, Principal = caller.Principal, RunId = caller.RunId ?? id, Slot = slot,
                     CreatedAt = now, ExpiresAt = now + lifetime, LastUsedAt = now, Warm = warm, Egress = policy.Egress.ToList(),
+                    RunKeyIssued = Options.IssueRunKeys && runCredentials is not null,
                 };
+                // On disk before anything can run in it: a crash from here on is billed and reclaimed at the next start.
+                journal.Record(sandbox.ToLeaseRecord());
+                journaled = sandbox.Id;
                 sandbox.Cgroup = cgroups.CreateSandboxGroup(sandbox.Id);
                 var reachable = Options.PlatformGatewayUrl is null ? policy.Egress : [.. policy.Egress, SandboxBrokerOptions.PlatformGatewayHost];
                 var slotSandbox = catalog.Backend(level) as ISlotSandboxBackend;
@@ -132,11 +136,15 @@ public sealed partial class SandboxManager(
                     sandbox.EgressSocket = slotSandbox?.EgressSocketPath(slot) ?? layout.EgressSocketPath(sandbox.Id);
                     sandbox.EgressListener = egress.Listen(sandbox.EgressSocket, slot.Uid, new DomainAllowlist(reachable), caller.TenantId, sandbox.Id, sandbox.RunId);
                 }
-                _leases[sandbox.Id] = sandbox;
+                leases.Add(sandbox);
             }
             catch
             {
                 recycler.Destroy(slot);
+                if (journaled is not null)
+                {
+                    journal.Forget(journaled); // never handed out, so never billed
+                }
                 throw;
             }
         }
@@ -150,13 +158,11 @@ public sealed partial class SandboxManager(
     }
 
     /// <summary>The tenant's own sandbox with that id, or null (also when it belongs to another tenant).</summary>
-    public Sandbox? Find(string tenantId, string id) =>
-        _leases.TryGetValue(id, out var s) && s.TenantId == tenantId && !s.Released ? s : null;
+    public Sandbox? Find(string tenantId, string id) => leases.Find(tenantId, id);
 
-    public IReadOnlyList<Sandbox> List(string tenantId) =>
-        _leases.Values.Where(s => s.TenantId == tenantId && !s.Released).OrderBy(s => s.CreatedAt).ToList();
+    public IReadOnlyList<Sandbox> List(string tenantId) => leases.List(tenantId);
 
-    public IEnumerable<string> TenantsWithSandboxes => _leases.Values.Select(s => s.TenantId).Distinct();
+    public IEnumerable<string> TenantsWithSandboxes => leases.Tenants;
 
     public async Task<bool> DeleteAsync(string tenantId, string id)
     {
@@ -201,7 +207,7 @@ public sealed partial class SandboxManager(
 
     public async Task<ExecResult> ExecAsync(Sandbox sandbox, ExecRequest request, CancellationToken cancellationToken)
     {
-        var (command, env, stdin, timeout) = Validate(request, sandbox);
+        var (command, env, stdin, timeout) = validator.Validate(request, sandbox.Slot.Environment);
         switch (sandbox.TryBeginExec(Options.Limits.MaxConcurrentExecs))
         {
             case ExecAdmission.Released:
@@ -224,204 +230,15 @@ public sealed partial class SandboxManager(
         }
     }
 
-    /// <summary>MAX_ARG_STRLEN: execve refuses a longer single argument or variable (with its NUL) with E2BIG.</summary>
-    public const int MaxSingleArgumentBytes = 128 * 1024;
+    /// <summary>Ends a lease (see <see cref="LeaseEnd"/>); false when it had already ended.</summary>
+    public Task<bool> ReleaseAsync(Sandbox sandbox, string status) => leaseEnd.EndAsync(sandbox, status);
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
-    private static partial Regex EnvName();
+    public Task<int> SweepTenantAsync(string tenantId) => janitor.SweepTenantAsync(tenantId);
 
-    private (IReadOnlyList<string>, IReadOnlyDictionary<string, string>, byte[]?, TimeSpan) Validate(ExecRequest request, Sandbox sandbox)
-    {
-        if (request.Command is null || request.Command.Count == 0 || string.IsNullOrEmpty(request.Command[0]))
-        {
-            throw new SandboxRefusal(RefusalKind.Invalid, "command must be a non-empty list whose first element is the program, e.g. [\"python3\", \"main.py\"].");
-        }
-        long bytes = 0;
-        foreach (var arg in request.Command)
-        {
-            if (arg is null || arg.Contains('\0'))
-            {
-                throw new SandboxRefusal(RefusalKind.Invalid, "command elements must be strings without NUL characters.");
-            }
-            bytes += Encoding.UTF8.GetByteCount(arg) + 1;
-            if (Encoding.UTF8.GetByteCount(arg) >= MaxSingleArgumentBytes)
-            {
-                throw new SandboxRefusal(RefusalKind.Invalid, $"A command element is {Encoding.UTF8.GetByteCount(arg)} bytes; the kernel takes at most {MaxSingleArgumentBytes - 1} bytes in one. Put large input in a file or stdin.");
-            }
-        }
-        var env = new Dictionary<string, string>(sandbox.Slot.Environment, StringComparer.Ordinal);
-        foreach (var (name, value) in request.Env ?? [])
-        {
-            if (!EnvName().IsMatch(name) || value is null || value.Contains('\0'))
-            {
-                throw new SandboxRefusal(RefusalKind.Invalid, $"env: '{name}' must be a name of letters, digits and '_' (not starting with a digit) with a string value without NUL.");
-            }
-            var size = Encoding.UTF8.GetByteCount(name) + Encoding.UTF8.GetByteCount(value) + 2;
-            if (size > MaxSingleArgumentBytes)
-            {
-                throw new SandboxRefusal(RefusalKind.Invalid, $"env: '{name}' is {size} bytes with its name; the kernel takes at most {MaxSingleArgumentBytes} bytes in one variable. Put large input in a file or stdin.");
-            }
-            bytes += size;
-            env[name] = value;
-        }
-        if (bytes > Options.MaxArgumentBytes)
-        {
-            throw new SandboxRefusal(RefusalKind.Invalid, $"command and env together are {bytes} bytes; the limit is {Options.MaxArgumentBytes}. Put large input in a file or stdin.");
-        }
-        var stdin = request.Stdin is null ? null : Encoding.UTF8.GetBytes(request.Stdin);
-        if (stdin is { Length: var n } && n > Options.MaxStdinBytes)
-        {
-            throw new SandboxRefusal(RefusalKind.Invalid, $"stdin is {n} bytes; the limit is {Options.MaxStdinBytes}. Upload large input as a file.");
-        }
-        var seconds = request.TimeoutSeconds ?? Options.DefaultExecTimeoutSeconds;
-        if (seconds < 1 || seconds > Options.MaxExecTimeoutSeconds)
-        {
-            throw new SandboxRefusal(RefusalKind.Invalid, $"timeoutSeconds must be between 1 and {Options.MaxExecTimeoutSeconds}, not {seconds}.");
-        }
-        return (request.Command.Select(c => c!).ToList(), env, stdin, TimeSpan.FromSeconds(seconds));
-    }
+    /// <summary>A tenant was offboarded or suspended: its sandboxes end (see <see cref="SandboxJanitor"/>).</summary>
+    public Task OffboardAsync(string tenantId) => janitor.OffboardAsync(tenantId);
 
-    /// <summary>Ends a lease: stops its egress, emits its usage, kills its processes and recycles or destroys its slot (always, even on failure).</summary>
-    public async Task<bool> ReleaseAsync(Sandbox sandbox, string status)
-    {
-        if (!sandbox.MarkReleased())
-        {
-            return false;
-        }
-        var ended = time.GetUtcNow();
-        try
-        {
-            if (sandbox.EgressListener is { } listener)
-            {
-                await listener.DisposeAsync();
-            }
-            await usage.EmitAsync(sandbox, ended, status);
-        }
-        finally
-        {
-            if (sandbox.RunKey is not null && runCredentials is not null)
-            {
-                // Also after an explicit revoke: the message is cheap, and it covers a revoke that failed.
-                await runCredentials.AnnounceEndedAsync(sandbox.TenantId, sandbox.RunId!);
-            }
-            _leases.TryRemove(sandbox.Id, out _);
-            cgroups.RemoveSandboxGroup(sandbox.Cgroup);
-            try
-            {
-                if (!pools.Return(sandbox.Slot))
-                {
-                    logger.LogInformation("Slot {SlotId} of sandbox {SandboxId} destroyed", sandbox.Slot.SlotId, sandbox.Id);
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                logger.LogError(e, "Recycling slot {SlotId} failed; destroying it", sandbox.Slot.SlotId);
-                recycler.Destroy(sandbox.Slot);
-            }
-        }
-        return true;
-    }
+    public int ReclaimOrphans() => janitor.ReclaimOrphans();
 
-    /// <summary>
-    /// Sweeps one tenant: ends its idle or expired leases, and removes folders in that tenant's area that no live
-    /// lease owns. Touches nothing of any other tenant.
-    /// </summary>
-    public async Task<int> SweepTenantAsync(string tenantId)
-    {
-        var now = time.GetUtcNow();
-        var swept = 0;
-        foreach (var sandbox in _leases.Values.Where(s => s.TenantId == tenantId).ToList())
-        {
-            var idle = sandbox.RunningExecs == 0 && now - sandbox.LastUsedAt >= Options.IdleTimeout;
-            if ((idle || now >= sandbox.ExpiresAt) && await ReleaseAsync(sandbox, idle ? "ok" : "aborted"))
-            {
-                logger.LogInformation("Sandbox {SandboxId} of tenant {TenantId} ended: {Why}", sandbox.Id, tenantId, idle ? "idle" : "lifetime reached");
-                swept++;
-            }
-        }
-        var area = layout.TenantDirectory(tenantId);
-        if (!Directory.Exists(area))
-        {
-            return swept;
-        }
-        var owned = _leases.Values.Where(s => s.TenantId == tenantId).Select(s => s.Slot.SlotId).ToHashSet(StringComparer.Ordinal);
-        var records = layout.Records().ToDictionary(r => r.SlotId, StringComparer.Ordinal);
-        foreach (var dir in Directory.EnumerateDirectories(area))
-        {
-            var slotId = Path.GetFileName(dir);
-            if (owned.Contains(slotId))
-            {
-                continue;
-            }
-            if (records.TryGetValue(slotId, out var record))
-            {
-                SlotProcesses.KillAll(record.Uid);
-                File.Delete(Path.Combine(layout.Meta, slotId + ".json"));
-            }
-            SlotDisk.UnmountBeneath(dir);
-            Directory.Delete(dir, recursive: true);
-            logger.LogInformation("Removed stale workspace {SlotId} of tenant {TenantId}", slotId, tenantId);
-            swept++;
-        }
-        return swept;
-    }
-
-    /// <summary>A tenant was offboarded: end all its leases, drop its dedicated pool and remove its folder.</summary>
-    public async Task OffboardAsync(string tenantId)
-    {
-        foreach (var sandbox in _leases.Values.Where(s => s.TenantId == tenantId).ToList())
-        {
-            await ReleaseAsync(sandbox, "aborted");
-        }
-        pools.DropDedicated(tenantId);
-        await SweepTenantAsync(tenantId);
-        var area = layout.TenantDirectory(tenantId);
-        if (Directory.Exists(area) && !Directory.EnumerateFileSystemEntries(area).Any())
-        {
-            Directory.Delete(area);
-        }
-        logger.LogInformation("Tenant {TenantId} offboarded: its sandboxes and dedicated pool are gone", tenantId);
-    }
-
-    /// <summary>At start: every slot on disk belongs to a previous run of the broker; kill its processes and remove it.</summary>
-    public int ReclaimOrphans()
-    {
-        recycler.ReclaimSandboxes();
-        var reclaimed = 0;
-        foreach (var record in layout.Records().ToList())
-        {
-            SlotProcesses.KillAll(record.Uid);
-            File.Delete(Path.Combine(layout.Meta, record.SlotId + ".json"));
-            reclaimed++;
-        }
-        SlotDisk.UnmountBeneath(layout.Root);
-        foreach (var area in new[] { layout.Warm, layout.Tenants, layout.Sockets })
-        {
-            foreach (var entry in Directory.EnumerateFileSystemEntries(area))
-            {
-                if (Directory.Exists(entry))
-                {
-                    Directory.Delete(entry, recursive: true);
-                }
-                else
-                {
-                    File.Delete(entry);
-                }
-            }
-        }
-        if (reclaimed > 0)
-        {
-            logger.LogWarning("Reclaimed {Count} orphaned sandbox slots left by a previous broker run", reclaimed);
-        }
-        return reclaimed;
-    }
-
-    /// <summary>Ends every lease (shutdown).</summary>
-    public async Task ReleaseAllAsync()
-    {
-        foreach (var sandbox in _leases.Values.ToList())
-        {
-            await ReleaseAsync(sandbox, "aborted");
-        }
-    }
+    public Task ReleaseAllAsync() => janitor.ReleaseAllAsync();
 }

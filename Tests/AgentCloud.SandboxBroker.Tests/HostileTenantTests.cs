@@ -99,8 +99,9 @@ public sealed class HostileTenantTests(BrokerFixture fixture)
         var victimUid = Broker.SlotOf($"esc-b-{level}", b.Id).Uid;
         await clientB.ShAsync(b.Id, "echo victim-file > /workspace/secret.txt");
         var victim = clientB.ExecAsync(b.Id, ["sleep", "6"], env: new() { ["AGENTCLOUD_KEY"] = key });
-        await WaitUntil(() => SlotProcesses.Find(victimUid).Count > 0);
-        var victimPid = SlotProcesses.Find(victimUid)[0];
+        // The victim's sleep itself, not a process of the sandbox's start-up that may be gone by the next look.
+        var victimPid = 0;
+        await WaitUntil(() => (victimPid = SlotProcesses.Find(victimUid).FirstOrDefault(p => Cmdline(p).StartsWith("sleep", StringComparison.Ordinal))) > 0);
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;

@@ -166,5 +166,7 @@ public sealed class IdempotencyTests : IAsyncLifetime
         public Task RevokeAsync(string runId, CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task AnnounceEndedAsync(string tenantId, string runId) => Task.CompletedTask;
+
+        public Task AnnounceRecoveredEndAsync(string tenantId, string runId) => Task.CompletedTask;
     }
 }

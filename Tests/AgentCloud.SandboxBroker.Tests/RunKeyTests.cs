@@ -133,6 +133,7 @@ public sealed class RunKeyTests : IAsyncLifetime
         public ConcurrentQueue<(string TenantId, string RunId, RunKey Key)> Minted { get; } = new();
         public ConcurrentQueue<string> Revoked { get; } = new();
         public ConcurrentQueue<(string, string)> Ended { get; } = new();
+        public ConcurrentQueue<(string, string)> RecoveredEnds { get; } = new();
         public volatile bool Unavailable;
 
         public Task<RunKey> MintAsync(TenantContext caller, string runId, IReadOnlyList<string>? capabilities, TimeSpan lifetime, CancellationToken cancellationToken)
@@ -161,6 +162,12 @@ public sealed class RunKeyTests : IAsyncLifetime
         public Task AnnounceEndedAsync(string tenantId, string runId)
         {
             Ended.Enqueue((tenantId, runId));
+            return Task.CompletedTask;
+        }
+
+        public Task AnnounceRecoveredEndAsync(string tenantId, string runId)
+        {
+            RecoveredEnds.Enqueue((tenantId, runId));
             return Task.CompletedTask;
         }
     }

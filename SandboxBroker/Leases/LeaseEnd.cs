@@ -1,0 +1,81 @@
+using AgentCloud.SandboxBroker.Credentials;
+using AgentCloud.SandboxBroker.Limits;
+using AgentCloud.SandboxBroker.Sandboxes;
+using AgentCloud.SandboxBroker.Usage;
+
+namespace AgentCloud.SandboxBroker.Leases;
+
+/// <summary>
+/// Ends a lease, once: stops its egress, bills its seconds, announces its run's end, kills its processes and recycles
+/// or destroys its slot (always, even on failure), and drops it from the journal once its usage is durable.
+/// </summary>
+public sealed class LeaseEnd(
+    SandboxLeases leases,
+    LeaseJournal journal,
+    SandboxUsage usage,
+    CgroupLimiter cgroups,
+    WarmPools pools,
+    Recycler recycler,
+    TimeProvider time,
+    ILogger<LeaseEnd> logger,
+    IRunCredentials? runCredentials = null)
+{
+    /// <summary>False when the lease had already ended.</summary>
+    public async Task<bool> EndAsync(Sandbox sandbox, string status)
+    {
+        if (!sandbox.MarkReleased())
+        {
+            return false;
+        }
+        var ended = time.GetUtcNow();
+        var billed = false;
+        try
+        {
+            if (sandbox.EgressListener is { } listener)
+            {
+                await listener.DisposeAsync();
+            }
+            billed = await usage.EmitAsync(sandbox, ended, status);
+        }
+        finally
+        {
+            if (sandbox.RunKey is not null && runCredentials is not null)
+            {
+                // Also after an explicit revoke: the message is cheap, and it covers a revoke that failed.
+                await runCredentials.AnnounceEndedAsync(sandbox.TenantId, sandbox.RunId!);
+            }
+            leases.Remove(sandbox.Id);
+            cgroups.RemoveSandboxGroup(sandbox.Cgroup);
+            try
+            {
+                if (!pools.Return(sandbox.Slot))
+                {
+                    logger.LogInformation("Slot {SlotId} of sandbox {SandboxId} destroyed", sandbox.Slot.SlotId, sandbox.Id);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.LogError(e, "Recycling slot {SlotId} failed; destroying it", sandbox.Slot.SlotId);
+                recycler.Destroy(sandbox.Slot);
+            }
+            if (billed)
+            {
+                Forget(sandbox.Id);
+            }
+        }
+        return true;
+    }
+
+    private void Forget(string sandboxId)
+    {
+        try
+        {
+            journal.Forget(sandboxId);
+        }
+        catch (IOException e)
+        {
+            // Harmless but for a second bill after a crash, which carries the same event id and is counted once.
+            logger.LogError(e, "Could not drop ended lease {SandboxId} from the journal", sandboxId);
+        }
+    }
+}

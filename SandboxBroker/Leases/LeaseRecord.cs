@@ -1,0 +1,16 @@
+namespace AgentCloud.SandboxBroker.Leases;
+
+/// <summary>
+/// What the broker must still know about a lease after a crash: whom to bill for how long, and which run's keys to
+/// revoke. Written to the <see cref="LeaseJournal"/> when the lease starts, removed once its end is billed and announced.
+/// </summary>
+public sealed record LeaseRecord(
+    string SandboxId,
+    string TenantId,
+    string Principal,
+    string? RunId,
+    string Isolation,
+    string Pool,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset ExpiresAt,
+    bool RunKeyIssued);
