@@ -1,7 +1,7 @@
 using System.Text.Json;
 using AgentCloud.ControlPlane.Domain;
 using AgentCloud.ControlPlane.Infrastructure.Entities;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.ControlPlane.Apis;
 

@@ -1,5 +1,5 @@
 using AgentCloud.ControlPlane.Domain;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 

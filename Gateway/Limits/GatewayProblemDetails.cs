@@ -1,4 +1,4 @@
-using AgentCloud.ServiceDefaults;
+using AgentCloud.Platform;
 using Microsoft.AspNetCore.Http;
 
 namespace AgentCloud.Gateway.Limits;

@@ -4,7 +4,7 @@ using AgentCloud.InferenceRouter.Endpoints;
 using AgentCloud.InferenceRouter.Quota;
 using AgentCloud.InferenceRouter.Scheduling;
 using AgentCloud.InferenceRouter.Usage;
-using AgentCloud.ServiceDefaults.Outbox;
+using AgentCloud.Platform.Outbox;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 

@@ -1,6 +1,6 @@
 using AgentCloud.InferenceRouter.Admission;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Outbox;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Outbox;
 
 namespace AgentCloud.InferenceRouter.Usage;
 

@@ -1,5 +1,5 @@
 using AgentCloud.Memory.Domain;
-using AgentCloud.ServiceDefaults.Faults;
+using AgentCloud.Platform.Faults;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.Memory.Backends;

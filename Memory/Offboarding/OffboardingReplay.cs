@@ -1,6 +1,6 @@
 using AgentCloud.Memory.Domain;
-using AgentCloud.ServiceDefaults.ControlEvents;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.ControlEvents;
+using AgentCloud.Platform.Contracts;
 using StackExchange.Redis;
 
 namespace AgentCloud.Memory.Offboarding;

@@ -1,5 +1,5 @@
 using AgentCloud.Memory.Domain;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using StackExchange.Redis;
 
 namespace AgentCloud.Memory.Offboarding;

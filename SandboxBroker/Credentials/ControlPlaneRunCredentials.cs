@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using AgentCloud.SandboxBroker.Sandboxes;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.AspNetCore.Mvc;
 using StackExchange.Redis;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using AgentCloud.ServiceDefaults.Outbox;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Outbox;
+using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.SandboxBroker.Egress;
 

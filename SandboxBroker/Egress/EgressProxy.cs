@@ -1,4 +1,4 @@
-using AgentCloud.ServiceDefaults.Egress;
+using AgentCloud.Platform.Egress;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;

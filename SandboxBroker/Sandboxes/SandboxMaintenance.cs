@@ -1,4 +1,4 @@
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.SandboxBroker.Limits;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;

@@ -8,8 +8,8 @@ using AgentCloud.SandboxBroker.Exec;
 using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Limits;
 using AgentCloud.SandboxBroker.Usage;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.SandboxBroker.Sandboxes;

@@ -1,5 +1,5 @@
-using AgentCloud.ServiceDefaults.Outbox;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Outbox;
+using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.SandboxBroker.Usage;
 

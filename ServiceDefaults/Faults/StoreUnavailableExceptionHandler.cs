@@ -1,3 +1,5 @@
+using AgentCloud.Platform;
+using AgentCloud.Platform.Faults;
 using System.Globalization;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;

@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Tenancy;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;

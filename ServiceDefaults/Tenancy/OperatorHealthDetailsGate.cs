@@ -1,3 +1,5 @@
+using AgentCloud.Platform;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 

@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Tenancy;
 using System.ComponentModel.DataAnnotations;
 
 namespace AgentCloud.ServiceDefaults.Tenancy;

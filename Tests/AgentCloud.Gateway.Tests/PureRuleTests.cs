@@ -1,4 +1,4 @@
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.Gateway.Auth;
 using AgentCloud.Gateway.Extensions;
 using AgentCloud.Gateway.Limits;

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using AgentCloud.InferenceRouter.Admission;
 using AgentCloud.InferenceRouter.Extensions;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.Tests.Shared;
 using Microsoft.Extensions.Options;
 

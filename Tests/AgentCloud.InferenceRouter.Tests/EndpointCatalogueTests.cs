@@ -1,5 +1,5 @@
 using AgentCloud.InferenceRouter.Endpoints;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.InferenceRouter.Tests;
 

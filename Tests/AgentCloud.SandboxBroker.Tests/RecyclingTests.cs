@@ -1,6 +1,6 @@
 using AgentCloud.SandboxBroker.Native;
 using AgentCloud.SandboxBroker.Sandboxes;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.Tests.Shared;
 
 namespace AgentCloud.SandboxBroker.Tests;

@@ -1,6 +1,6 @@
-using AgentCloud.ServiceDefaults.Outbox;
+using AgentCloud.Platform.Outbox;
 using AgentCloud.SandboxBroker.Usage;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
 

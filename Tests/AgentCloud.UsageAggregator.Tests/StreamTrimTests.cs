@@ -1,4 +1,4 @@
-using AgentCloud.ServiceDefaults.Streams;
+using AgentCloud.Platform.Streams;
 using AgentCloud.Tests.Shared;
 
 namespace AgentCloud.UsageAggregator.Tests;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Tenancy;
 
 namespace AgentCloud.Tools.Catalog;
 

@@ -1,4 +1,4 @@
-using AgentCloud.ServiceDefaults.Outbox;
+using AgentCloud.Platform.Outbox;
 using AgentCloud.Tools.BuiltIns;
 using AgentCloud.Tools.Catalog;
 using AgentCloud.Tools.Egress;

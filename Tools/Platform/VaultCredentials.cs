@@ -1,7 +1,7 @@
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using System.Net;
 using System.Net.Http.Json;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tools.Catalog;
 using AgentCloud.Tools.Extensions;
 using Microsoft.Extensions.Options;

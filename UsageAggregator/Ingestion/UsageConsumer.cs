@@ -1,4 +1,4 @@
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.UsageAggregator.Data;
 using AgentCloud.UsageAggregator.Telemetry;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,5 @@
-using AgentCloud.ServiceDefaults.ControlEvents;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.ControlEvents;
+using AgentCloud.Platform.Contracts;
 using StackExchange.Redis;
 
 namespace AgentCloud.UsageAggregator.Tenants;
