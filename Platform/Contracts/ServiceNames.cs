@@ -6,6 +6,8 @@ namespace AgentCloud.Platform.Contracts;
 /// </summary>
 public static class ServiceNames
 {
+    /// <summary>The public entry point; it is never the audience of a tenant context, it mints them.</summary>
+    public const string Gateway = "gateway";
     public const string ControlPlane = "controlplane";
     public const string InferenceRouter = "inference-router";
     public const string SandboxBroker = "sandbox-broker";

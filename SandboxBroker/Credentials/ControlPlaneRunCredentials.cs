@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text.Json;
 using AgentCloud.SandboxBroker.Sandboxes;
+using AgentCloud.Platform.ControlEvents;
 using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Outbox;
 using AgentCloud.Platform.Tenancy;
 using Microsoft.AspNetCore.Mvc;
 using StackExchange.Redis;
@@ -13,7 +15,7 @@ namespace AgentCloud.SandboxBroker.Credentials;
 /// forwards the signed context of the tenant's call, so a run key can only ever be a subset of what that caller holds.
 /// </summary>
 public sealed class ControlPlaneRunCredentials(
-    IHttpClientFactory httpClients, IHttpContextAccessor httpContext, IConnectionMultiplexer redis, ILogger<ControlPlaneRunCredentials> logger) : IRunCredentials
+    IHttpClientFactory httpClients, IHttpContextAccessor httpContext, IConnectionMultiplexer redis, StreamOutbox outbox, ILogger<ControlPlaneRunCredentials> logger) : IRunCredentials
 {
     public const string HttpClientName = "agentcloud-controlplane-run-keys";
 
@@ -57,11 +59,12 @@ public sealed class ControlPlaneRunCredentials(
         try
         {
             var message = JsonSerializer.Serialize(new RunEnded(tenantId, runId), JsonSerializerOptions.Web);
-            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(PlatformChannels.RunEnded), message);
+            // On the durable stream through the outbox: a ControlPlane that is down, or a Redis that is away, still gets it.
+            await ControlEventStream.PublishAsync(outbox, redis, PlatformChannels.RunEnded, message);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (e is RedisException or TimeoutException or IOException)
         {
-            // The keys still die at their expiry, which is the sandbox's own lifetime.
+            // Not even spooled: the keys still die at their expiry, which is the sandbox's own lifetime.
             logger.LogError(e, "Could not announce the end of run {RunId}; its keys expire on their own", runId);
         }
     }

@@ -1,7 +1,5 @@
-using AgentCloud.Platform.Contracts;
 using AgentCloud.SandboxBroker.Limits;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace AgentCloud.SandboxBroker.Sandboxes;
 
@@ -10,25 +8,13 @@ namespace AgentCloud.SandboxBroker.Sandboxes;
 /// leases; on shutdown ends every lease and empties the pools.
 /// </summary>
 public sealed class SandboxMaintenance(
-    SandboxManager manager, WarmPools pools, CgroupLimiter cgroups, IConnectionMultiplexer redis, IOptions<SandboxBrokerOptions> options, ILogger<SandboxMaintenance> logger) : BackgroundService
+    SandboxManager manager, WarmPools pools, CgroupLimiter cgroups, IOptions<SandboxBrokerOptions> options, ILogger<SandboxMaintenance> logger) : BackgroundService
 {
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         manager.ReclaimOrphans();
         cgroups.ReclaimOrphans();
         pools.RegisterSharedPools();
-        var offboarded = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(PlatformChannels.TenantOffboarded));
-        offboarded.OnMessage(async message =>
-        {
-            try
-            {
-                await manager.OffboardAsync(message.Message.ToString());
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                logger.LogError(e, "Offboarding tenant {TenantId} left something behind; the sweeper retries", message.Message.ToString());
-            }
-        });
         await base.StartAsync(cancellationToken);
     }
 

@@ -33,7 +33,6 @@ internal static class Extensions
         // Order matters: the schema exists before the offboarded list is loaded and before any consumer writes.
         builder.Services.AddHostedService<SchemaMigrator>();
         builder.Services.AddHostedService<OffboardingListener>();
-        builder.Services.AddHostedService<OffboardingReplay>();
         builder.Services.AddHostedService<UsageIngestionWorker>();
         builder.Services.AddHostedService<UsageStreamTrimmer>();
     }
