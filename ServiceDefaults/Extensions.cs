@@ -36,6 +36,8 @@ public static class Extensions
             http.AddStandardResilienceHandler(o => o.Retry.DisableFor(HttpMethod.Post, HttpMethod.Patch, HttpMethod.Connect));
             http.AddServiceDiscovery();
         });
+        // The one clock of every service (tests put a fake one in its place).
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         builder.Services.AddExceptionHandler<AgentCloud.ServiceDefaults.Faults.StoreUnavailableExceptionHandler>();
@@ -72,7 +74,6 @@ public static class Extensions
     public static TBuilder AddTenantPolicyClient<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.Services.AddHttpContextAccessor();
-        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddHttpClient(AgentCloud.Platform.Contracts.TenantPolicyClient.HttpClientName,
             c => c.BaseAddress = new Uri("http://controlplane"));
         builder.Services.AddSingleton<AgentCloud.Platform.Contracts.TenantPolicyClient>();

@@ -126,6 +126,7 @@ static ServiceProvider Broker(IConnectionMultiplexer mux, string level, int pool
         UidBase = uidBase,
         UidCount = 5000,
     }));
+    services.AddSingleton(TimeProvider.System);
     services.AddSandboxBrokerCore();
     var provider = services.BuildServiceProvider();
     provider.GetRequiredService<SandboxManager>().ReclaimOrphans();

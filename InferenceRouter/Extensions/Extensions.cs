@@ -21,7 +21,6 @@ internal static class Extensions
             .BindConfiguration(InferenceRouterOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<PromptTokenCounter>();
         builder.Services.AddSingleton<EndpointLoad>();
         builder.Services.AddSingleton(sp =>

@@ -23,7 +23,6 @@ internal static class Extensions
             })
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SimTokenizer>();
         builder.Services.AddSingleton(sp => new KvCacheMetrics(sp.GetRequiredService<IMeterFactory>(), Options(sp).InstanceName));
         builder.Services.AddSingleton(sp => new PrefixKvCache(Options(sp).CacheBlockTokens, Options(sp).CacheCapacityBlocks, sp.GetRequiredService<KvCacheMetrics>()));

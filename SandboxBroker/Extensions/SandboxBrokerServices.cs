@@ -18,7 +18,6 @@ public static class SandboxBrokerServices
     /// </summary>
     public static IServiceCollection AddSandboxBrokerCore(this IServiceCollection services)
     {
-        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<HostProbe>();
         services.AddSingleton<ISandboxBackend, FirecrackerBackend>();
         services.AddSingleton<ISandboxBackend, GvisorBackend>();

@@ -22,7 +22,6 @@ internal static class Extensions
             .BindConfiguration(ToolsOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.AddRedisClient(RedisConnectionName);
         builder.AddTenantPolicyClient();
 

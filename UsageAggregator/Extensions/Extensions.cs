@@ -22,7 +22,6 @@ internal static class Extensions
             .BindConfiguration(UsageApiOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<UsageConsumerHooks>();
         builder.Services.AddSingleton<UsageMetrics>();
         builder.Services.AddSingleton<OffboardedTenants>();
