@@ -37,7 +37,7 @@ internal sealed class MemoryServiceHost(string connectionString, int port) : Web
     private sealed class SharedPolicy : ITenantPolicySource
     {
         public Task<TenantPolicy?> GetAsync(TenantContext caller, CancellationToken cancellationToken) =>
-            Task.FromResult<TenantPolicy?>(new TenantPolicy { TenantId = caller.TenantId, Tier = caller.Tier, MemoryIsolation = "shared-collection" });
+            Task.FromResult<TenantPolicy?>(new TenantPolicy { TenantId = caller.TenantId, Tier = caller.Tier, MemoryIsolation = MemoryIsolation.SharedCollection });
     }
 
     private sealed class NoEmbedder : ITextEmbedder

@@ -12,14 +12,8 @@ namespace AgentCloud.ControlPlane.Domain;
 /// expiry is the backstop of this one.
 /// </summary>
 public sealed class RunEndedListener(IConnectionMultiplexer redis, IServiceScopeFactory scopes, ILogger<RunEndedListener> logger)
-    : ControlEventListener(redis, logger)
+    : ControlEventListener(redis, logger, ControlEventSubscription.Shared(ServiceNames.ControlPlane, PlatformChannels.RunEnded))
 {
-    private static readonly IReadOnlySet<string> Handled = new HashSet<string> { PlatformChannels.RunEnded };
-
-    protected override string Group => ServiceNames.ControlPlane;
-
-    protected override IReadOnlySet<string> Channels => Handled;
-
     protected override async Task HandleAsync(string channel, string message, CancellationToken cancellationToken)
     {
         RunEnded? ended;

@@ -10,19 +10,8 @@ namespace AgentCloud.Gateway.Auth;
 /// reads its own group of the durable stream, so what it missed while cut off from Redis is applied when it is back.
 /// </summary>
 public sealed class KeyRevocationListener(IConnectionMultiplexer redis, CachedKeyResolver cache, ILogger<KeyRevocationListener> logger)
-    : ControlEventListener(redis, logger)
+    : ControlEventListener(redis, logger, ControlEventSubscription.PerReplica(ServiceNames.Gateway, PlatformChannels.KeyRevoked, PlatformChannels.PolicyChanged, PlatformChannels.TenantOffboarded))
 {
-    private static readonly IReadOnlySet<string> Handled = new HashSet<string>
-    {
-        PlatformChannels.KeyRevoked, PlatformChannels.PolicyChanged, PlatformChannels.TenantOffboarded,
-    };
-
-    protected override string Group => ServiceNames.Gateway;
-
-    protected override bool EveryReplica => true;
-
-    protected override IReadOnlySet<string> Channels => Handled;
-
     protected override Task HandleAsync(string channel, string message, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(message))

@@ -50,7 +50,7 @@ public sealed class TenantRateLimitMiddleware(
                 return;
 
             default:
-                if (string.Equals(policy.RateLimitFailMode, "open", StringComparison.OrdinalIgnoreCase))
+                if (policy.RateLimitFailMode == RateLimitFailMode.Open)
                 {
                     metrics.FailedOpen(key.Tier);
                     await next(http);

@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Contracts;
 using AgentCloud.Memory.Domain;
 using AgentCloud.Platform.Faults;
 using Microsoft.Extensions.Options;

@@ -11,14 +11,8 @@ namespace AgentCloud.Memory.Offboarding;
 /// twice (both paths) is harmless.
 /// </summary>
 internal sealed class TenantOffboardingListener(IConnectionMultiplexer redis, MemoryService memory, IServiceProvider services,
-    ILogger<TenantOffboardingListener> logger) : ControlEventListener(redis, logger)
+    ILogger<TenantOffboardingListener> logger) : ControlEventListener(redis, logger, ControlEventSubscription.Shared(ServiceNames.Memory, PlatformChannels.TenantOffboarded, PlatformChannels.PolicyChanged))
 {
-    private static readonly IReadOnlySet<string> Handled = new HashSet<string> { PlatformChannels.TenantOffboarded, PlatformChannels.PolicyChanged };
-
-    protected override string Group => ServiceNames.Memory;
-
-    protected override IReadOnlySet<string> Channels => Handled;
-
     protected override async Task HandleAsync(string channel, string message, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(message))

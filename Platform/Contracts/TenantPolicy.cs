@@ -20,19 +20,16 @@ public sealed record TenantPolicy
     /// <summary>Sandbox isolation levels the tier accepts, of firecracker, gvisor, bubblewrap, namespace, none.</summary>
     public IReadOnlyList<string> SandboxIsolationLevels { get; init; } = [];
 
-    /// <summary><c>shared</c> or <c>dedicated</c>.</summary>
-    public string InferencePlacement { get; init; } = "shared";
+    public InferencePlacement InferencePlacement { get; init; } = InferencePlacement.Shared;
 
-    /// <summary><c>isolated</c>, <c>off</c> or <c>dedicated</c>.</summary>
-    public string KvCachePolicy { get; init; } = "isolated";
+    public KvCachePolicy KvCachePolicy { get; init; } = KvCachePolicy.Isolated;
 
-    /// <summary><c>shared-collection</c> or <c>dedicated-collection</c>.</summary>
-    public string MemoryIsolation { get; init; } = "shared-collection";
+    public MemoryIsolation MemoryIsolation { get; init; } = MemoryIsolation.SharedCollection;
 
     public double FairShareWeight { get; init; } = 1;
 
-    /// <summary>What the Gateway does when Redis cannot decide a rate limit in time: <c>open</c> or <c>closed</c>.</summary>
-    public string RateLimitFailMode { get; init; } = "closed";
+    /// <summary>What the Gateway (and the router's token ledger) do when Redis cannot decide a limit in time.</summary>
+    public RateLimitFailMode RateLimitFailMode { get; init; } = RateLimitFailMode.Closed;
 
     /// <summary>Whether the tier gets its own warm sandbox pool rather than the shared one.</summary>
     public bool DedicatedSandboxPool { get; init; }

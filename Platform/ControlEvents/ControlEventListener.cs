@@ -11,19 +11,13 @@ namespace AgentCloud.Platform.ControlEvents;
 /// group, so an event sent while the service was down or cut off from Redis is handled when it is back. Each event may
 /// arrive on both paths, so <see cref="HandleAsync"/> must be idempotent. Stopping unsubscribes.
 /// </summary>
-public abstract class ControlEventListener(IConnectionMultiplexer redis, ILogger logger) : BackgroundService
+public abstract class ControlEventListener(IConnectionMultiplexer redis, ILogger logger, ControlEventSubscription subscription) : BackgroundService
 {
-    /// <summary>
-    /// The consumer group. With <see cref="EveryReplica"/> false it is shared by the service's replicas (each event is
-    /// handled once, for effects on shared state); true gives every replica its own group (for state in its memory).
-    /// </summary>
-    protected abstract string Group { get; }
+    private string Group => subscription.Group;
 
-    /// <summary>Whether every replica must see every event (a cache in its memory) rather than one replica.</summary>
-    protected virtual bool EveryReplica => false;
+    private bool EveryReplica => subscription.EveryReplica;
 
-    /// <summary>The channels (<c>PlatformChannels</c>) this service acts on; other events are acknowledged unhandled.</summary>
-    protected abstract IReadOnlySet<string> Channels { get; }
+    private IReadOnlySet<string> Channels => subscription.Channels;
 
     protected virtual TimeSpan PollInterval => TimeSpan.FromMilliseconds(250);
 
@@ -217,4 +211,17 @@ public abstract class ControlEventListener(IConnectionMultiplexer redis, ILogger
             OnSubscriptionRestored();
         }
     }
+}
+
+/// <summary>
+/// What a <see cref="ControlEventListener"/> listens to. <paramref name="Group"/> is the service's consumer group: shared
+/// by its replicas (each event handled once, for effects on shared state) unless <paramref name="EveryReplica"/>, which
+/// gives every replica a group of its own (for state in its memory, such as a cache). Events on other channels than
+/// <paramref name="Channels"/> are acknowledged unhandled.
+/// </summary>
+public sealed record ControlEventSubscription(string Group, bool EveryReplica, IReadOnlySet<string> Channels)
+{
+    public static ControlEventSubscription Shared(string group, params string[] channels) => new(group, false, channels.ToHashSet(StringComparer.Ordinal));
+
+    public static ControlEventSubscription PerReplica(string group, params string[] channels) => new(group, true, channels.ToHashSet(StringComparer.Ordinal));
 }

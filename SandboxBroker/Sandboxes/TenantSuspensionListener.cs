@@ -11,16 +11,8 @@ namespace AgentCloud.SandboxBroker.Sandboxes;
 /// each reads its own group of the durable stream. New sandboxes are refused by then: the tenant's keys no longer resolve.
 /// </summary>
 public sealed class TenantSuspensionListener(SandboxManager manager, IConnectionMultiplexer redis, ILogger<TenantSuspensionListener> logger)
-    : ControlEventListener(redis, logger)
+    : ControlEventListener(redis, logger, ControlEventSubscription.PerReplica(ServiceNames.SandboxBroker, PlatformChannels.TenantSuspended, PlatformChannels.TenantOffboarded))
 {
-    private static readonly IReadOnlySet<string> Handled = new HashSet<string> { PlatformChannels.TenantSuspended, PlatformChannels.TenantOffboarded };
-
-    protected override string Group => ServiceNames.SandboxBroker;
-
-    protected override bool EveryReplica => true;
-
-    protected override IReadOnlySet<string> Channels => Handled;
-
     protected override async Task HandleAsync(string channel, string message, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(message))

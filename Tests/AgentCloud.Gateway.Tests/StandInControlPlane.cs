@@ -84,7 +84,7 @@ public sealed class StandInControlPlane : IAsyncDisposable
         _keys[secret] = new ResolvedKey(keyId, tenantId, tier, $"key:{keyId}", capabilities ?? CapabilityCatalogue.Fixed, null,
             new TenantPolicy
             {
-                TenantId = tenantId, Tier = tier, RequestsPerMinute = requestsPerMinute, RequestBurst = burst, RateLimitFailMode = failMode,
+                TenantId = tenantId, Tier = tier, RequestsPerMinute = requestsPerMinute, RequestBurst = burst, RateLimitFailMode = WireNames.Parse<RateLimitFailMode>(failMode),
             }, defaultLane);
         return (keyId, secret);
     }

@@ -10,14 +10,8 @@ namespace AgentCloud.Tools.Servers;
 /// down is applied when it starts.
 /// </summary>
 internal sealed class TenantListener(IConnectionMultiplexer redis, ToolServerRegistry registry, TenantPolicyClient policies, ILogger<TenantListener> logger)
-    : ControlEventListener(redis, logger)
+    : ControlEventListener(redis, logger, ControlEventSubscription.Shared(ServiceNames.Tools, PlatformChannels.TenantOffboarded, PlatformChannels.PolicyChanged))
 {
-    private static readonly IReadOnlySet<string> Handled = new HashSet<string> { PlatformChannels.TenantOffboarded, PlatformChannels.PolicyChanged };
-
-    protected override string Group => ServiceNames.Tools;
-
-    protected override IReadOnlySet<string> Channels => Handled;
-
     protected override async Task HandleAsync(string channel, string message, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(message))

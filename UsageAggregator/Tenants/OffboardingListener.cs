@@ -9,14 +9,8 @@ namespace AgentCloud.UsageAggregator.Tenants;
 /// was down: its usage is kept for billing, new events for it are dead-lettered. The known ones are loaded at start.
 /// </summary>
 public sealed class OffboardingListener(IConnectionMultiplexer redis, OffboardedTenants tenants, ILogger<OffboardingListener> logger)
-    : ControlEventListener(redis, logger)
+    : ControlEventListener(redis, logger, ControlEventSubscription.Shared(ServiceNames.UsageAggregator, PlatformChannels.TenantOffboarded))
 {
-    private static readonly IReadOnlySet<string> Handled = new HashSet<string> { PlatformChannels.TenantOffboarded };
-
-    protected override string Group => ServiceNames.UsageAggregator;
-
-    protected override IReadOnlySet<string> Channels => Handled;
-
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await tenants.LoadAsync(cancellationToken);

@@ -19,6 +19,6 @@ public sealed class FixedTenantPolicies : ITenantPolicySource
             {
                 TenantId = caller.TenantId,
                 Tier = caller.Tier,
-                MemoryIsolation = caller.TenantId.StartsWith(DedicatedPrefix, StringComparison.Ordinal) ? "dedicated-collection" : "shared-collection",
+                MemoryIsolation = caller.TenantId.StartsWith(DedicatedPrefix, StringComparison.Ordinal) ? MemoryIsolation.DedicatedCollection : MemoryIsolation.SharedCollection,
             });
 }
