@@ -73,9 +73,7 @@ public static class Extensions
     /// </summary>
     public static TBuilder AddTenantPolicyClient<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        builder.Services.AddHttpContextAccessor();
-        builder.Services.AddHttpClient(AgentCloud.Platform.Contracts.TenantPolicyClient.HttpClientName,
-            c => c.BaseAddress = new Uri("http://controlplane"));
+        AgentCloud.Platform.ControlPlane.ControlPlaneClientServiceCollectionExtensions.AddControlPlaneClient(builder.Services);
         builder.Services.AddSingleton<AgentCloud.Platform.Contracts.TenantPolicyClient>();
         builder.Services.AddSingleton<AgentCloud.Platform.Contracts.ITenantPolicySource>(sp =>
             sp.GetRequiredService<AgentCloud.Platform.Contracts.TenantPolicyClient>());

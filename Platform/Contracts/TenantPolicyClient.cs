@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Http.Json;
+using AgentCloud.Platform.ControlPlane;
 using AgentCloud.Platform.Tenancy;
 using Microsoft.AspNetCore.Http;
 
@@ -18,9 +17,8 @@ public interface ITenantPolicySource
 /// caller's onward context for the ControlPlane so it answers for that tenant only; cached for a second, so a
 /// policy change or suspension applies within a second.
 /// </summary>
-public sealed class TenantPolicyClient(IHttpClientFactory httpClients, IHttpContextAccessor httpContext, TimeProvider time) : ITenantPolicySource
+public sealed class TenantPolicyClient(ControlPlaneClient controlPlane, IHttpContextAccessor httpContext, TimeProvider time) : ITenantPolicySource
 {
-    public const string HttpClientName = "agentcloud-controlplane-policy";
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
     private readonly ConcurrentDictionary<string, (TenantPolicy? Policy, DateTimeOffset At)> _cache = new();
 
@@ -31,12 +29,7 @@ public sealed class TenantPolicyClient(IHttpClientFactory httpClients, IHttpCont
         {
             return hit.Policy;
         }
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/internal/v1/tenants/{Uri.EscapeDataString(caller.TenantId)}/policy");
-        OnwardContext.Attach(request, httpContext.HttpContext, ServiceNames.ControlPlane);
-        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
-        TenantPolicy? policy = response.StatusCode == HttpStatusCode.NotFound
-            ? null
-            : await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<TenantPolicy>(cancellationToken);
+        var policy = await controlPlane.GetPolicyAsync(httpContext.HttpContext, caller.TenantId, cancellationToken);
         _cache[caller.TenantId] = (policy, now);
         return policy;
     }

@@ -17,22 +17,42 @@ public static class OnwardContext
             return false;
         }
         var headers = caller.Request.Headers;
-        var onward = headers[TenantContextHeaders.OnwardFor(service)].ToString();
-        // Without an onward context (a caller that signed for several services at once, as tests do) the own one is tried.
-        var token = onward.Length > 0 ? onward : headers[TenantContextHeaders.Context].ToString();
-        if (token.Length == 0)
+        var onward = headers.Where(h => h.Key.StartsWith(TenantContextHeaders.OnwardPrefix, StringComparison.OrdinalIgnoreCase))
+            .Select(h => KeyValuePair.Create(h.Key, h.Value.ToString()));
+        return Attach(request, headers[TenantContextHeaders.Context].ToString(), onward, service);
+    }
+
+    /// <summary>
+    /// Puts the onward context for <paramref name="service"/> out of <paramref name="onward"/> on <paramref name="request"/>,
+    /// with the others alongside; without one (a caller that signed for several services at once, as tests do) the
+    /// caller's own <paramref name="ownToken"/> is sent. False when there is no context at all.
+    /// </summary>
+    public static bool Attach(HttpRequestMessage request, string? ownToken, IEnumerable<KeyValuePair<string, string>> onward, string service)
+    {
+        var target = TenantContextHeaders.OnwardFor(service);
+        string? token = null;
+        var others = new List<KeyValuePair<string, string>>();
+        foreach (var (name, value) in onward)
+        {
+            if (name.Equals(target, StringComparison.OrdinalIgnoreCase))
+            {
+                token = value;
+            }
+            else if (name.StartsWith(TenantContextHeaders.OnwardPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                others.Add(KeyValuePair.Create(name, value));
+            }
+        }
+        token = string.IsNullOrEmpty(token) ? ownToken : token;
+        if (string.IsNullOrEmpty(token))
         {
             return false;
         }
         request.Headers.Remove(TenantContextHeaders.Context);
         request.Headers.TryAddWithoutValidation(TenantContextHeaders.Context, token);
-        foreach (var (name, value) in headers)
+        foreach (var (name, value) in others)
         {
-            if (name.StartsWith(TenantContextHeaders.OnwardPrefix, StringComparison.OrdinalIgnoreCase)
-                && !name.Equals(TenantContextHeaders.OnwardFor(service), StringComparison.OrdinalIgnoreCase))
-            {
-                request.Headers.TryAddWithoutValidation(name, value.ToString());
-            }
+            request.Headers.TryAddWithoutValidation(name, value);
         }
         return true;
     }

@@ -4,6 +4,7 @@ using AgentCloud.SandboxBroker.Sandboxes;
 using AgentCloud.Platform.ControlEvents;
 using AgentCloud.Platform.Contracts;
 using AgentCloud.Platform.Outbox;
+using AgentCloud.Platform.ControlPlane;
 using AgentCloud.Platform.Tenancy;
 using Microsoft.AspNetCore.Mvc;
 using StackExchange.Redis;
@@ -15,19 +16,14 @@ namespace AgentCloud.SandboxBroker.Credentials;
 /// forwards the signed context of the tenant's call, so a run key can only ever be a subset of what that caller holds.
 /// </summary>
 public sealed class ControlPlaneRunCredentials(
-    IHttpClientFactory httpClients, IHttpContextAccessor httpContext, IConnectionMultiplexer redis, StreamOutbox outbox, ILogger<ControlPlaneRunCredentials> logger) : IRunCredentials
+    ControlPlaneClient controlPlane, IHttpContextAccessor httpContext, IConnectionMultiplexer redis, StreamOutbox outbox, ILogger<ControlPlaneRunCredentials> logger) : IRunCredentials
 {
-    public const string HttpClientName = "agentcloud-controlplane-run-keys";
-
     public async Task<RunKey> MintAsync(TenantContext caller, string runId, IReadOnlyList<string>? capabilities, TimeSpan lifetime, CancellationToken cancellationToken)
     {
-        using var request = WithCallerContext(new HttpRequestMessage(HttpMethod.Post, "/internal/v1/run-keys")
-        {
-            Content = JsonContent.Create(new MintRunKeyRequest(runId, capabilities?.ToList<string?>(), (int)Math.Ceiling(lifetime.TotalSeconds))),
-        });
         try
         {
-            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+            using var response = await controlPlane.MintRunKeyAsync(CallerCall(),
+                new MintRunKeyRequest(runId, capabilities?.ToList<string?>(), (int)Math.Ceiling(lifetime.TotalSeconds)), cancellationToken);
             if (response.StatusCode == HttpStatusCode.BadRequest)
             {
                 // The caller asked for more than its own capabilities allow: its mistake, said in the ControlPlane's words.
@@ -45,14 +41,13 @@ public sealed class ControlPlaneRunCredentials(
         {
             throw new RunKeyUnavailableException("The ControlPlane could not be reached for a run key.", e);
         }
+        catch (MissingTenantContextException e)
+        {
+            throw new RunKeyUnavailableException("Run keys are asked for in a tenant's call, and there is none.", e);
+        }
     }
 
-    public async Task RevokeAsync(string runId, CancellationToken cancellationToken)
-    {
-        using var request = WithCallerContext(new HttpRequestMessage(HttpMethod.Delete, $"/internal/v1/run-keys/{Uri.EscapeDataString(runId)}"));
-        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
-        response.EnsureSuccessStatusCode();
-    }
+    public Task RevokeAsync(string runId, CancellationToken cancellationToken) => controlPlane.RevokeRunKeysAsync(CallerCall(), runId, cancellationToken);
 
     public async Task AnnounceEndedAsync(string tenantId, string runId)
     {
@@ -69,13 +64,7 @@ public sealed class ControlPlaneRunCredentials(
         }
     }
 
-    private HttpRequestMessage WithCallerContext(HttpRequestMessage request)
-    {
-        // The Gateway's onward context for the ControlPlane: the broker's own context is minted for the broker only.
-        if (!OnwardContext.Attach(request, httpContext.HttpContext, ServiceNames.ControlPlane))
-        {
-            throw new RunKeyUnavailableException("Run keys are asked for in a tenant's call, and there is none.");
-        }
-        return request;
-    }
+    // The Gateway's onward context for the ControlPlane travels on the tenant's call: the broker's own is for the broker only.
+    private HttpContext CallerCall() =>
+        httpContext.HttpContext ?? throw new RunKeyUnavailableException("Run keys are asked for in a tenant's call, and there is none.");
 }

@@ -25,7 +25,6 @@ internal static class Extensions
         builder.AddRedisClient(RedisConnectionName);
         builder.AddTenantPolicyClient();
 
-        builder.Services.AddHttpClient(VaultCredentials.HttpClientName, c => c.BaseAddress = new Uri("http://controlplane"));
         builder.Services.AddHttpClient(PlatformServices.MemoryClient, c => c.BaseAddress = new Uri("http://memory"));
         builder.Services.AddHttpClient(PlatformServices.SandboxClient, c => c.BaseAddress = new Uri("http://sandbox-broker"));
         builder.Services.AddSingleton<GuardedConnector>();

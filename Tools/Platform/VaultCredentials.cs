@@ -1,6 +1,7 @@
 using AgentCloud.Platform.Contracts;
 using System.Net;
 using System.Net.Http.Json;
+using AgentCloud.Platform.ControlPlane;
 using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tools.Catalog;
 using AgentCloud.Tools.Extensions;
@@ -13,9 +14,8 @@ namespace AgentCloud.Tools.Platform;
 /// tool executor's injection key: the ControlPlane reveals only the caller's own tenant's secrets, and only to us.
 /// The secret is held for the one call and never cached, logged or returned.
 /// </summary>
-public sealed class VaultCredentials(IHttpClientFactory httpClients, IOptions<ToolsOptions> options)
+public sealed class VaultCredentials(ControlPlaneClient controlPlane, IOptions<ToolsOptions> options)
 {
-    public const string HttpClientName = "agentcloud-vault";
 
     /// <summary>The header the ControlPlane checks before it reveals a credential to the tool executor.</summary>
     public const string InjectorHeader = "x-agentcloud-injector";
@@ -26,13 +26,10 @@ public sealed class VaultCredentials(IHttpClientFactory httpClients, IOptions<To
         {
             throw new ToolUnavailableException("Credential injection is not configured on this platform (Tools:InjectionKey).");
         }
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/internal/v1/credentials/{Uri.EscapeDataString(integration)}/reveal");
-        call.AttachContext(request, ServiceNames.ControlPlane);
-        request.Headers.TryAddWithoutValidation(InjectorHeader, options.Value.InjectionKey);
         HttpResponseMessage response;
         try
         {
-            response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+            response = await controlPlane.RevealCredentialAsync(call.ContextToken, call.OnwardContexts, integration, InjectorHeader, options.Value.InjectionKey, cancellationToken);
         }
         catch (HttpRequestException e)
         {
