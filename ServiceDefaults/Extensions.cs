@@ -40,7 +40,7 @@ public static class Extensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
-        builder.Services.AddExceptionHandler<AgentCloud.ServiceDefaults.Faults.StoreUnavailableExceptionHandler>();
+        builder.Services.AddExceptionHandler<AgentCloud.ServiceDefaults.Faults.RefusalExceptionHandler>();
         return builder;
     }
 

@@ -50,7 +50,8 @@ public static class MemoryApi
         }
         catch (MemoryException e)
         {
-            return Problems.Create(e.Status, e.Slug, e.Title, e.Message);
+            // Store refusals (503 with Retry-After) go on to the shared refusal handler.
+            return e.ToResult();
         }
     }
 }
