@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Contracts;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -19,7 +20,7 @@ namespace AgentCloud.SandboxBroker.Apis;
 /// </summary>
 public sealed class IdempotencyFilter(IConnectionMultiplexer redis, IOptions<JsonOptions> json, ILogger<IdempotencyFilter> logger) : IEndpointFilter
 {
-    public const string Header = "Idempotency-Key";
+    public const string Header = PlatformHeaders.IdempotencyKey;
     public const string ReplayedHeader = "Idempotent-Replayed";
     public static readonly TimeSpan Ttl = TimeSpan.FromHours(24);
 

@@ -106,7 +106,7 @@ public static class SandboxesApi
         if (runKeyId is not null)
         {
             // The Gateway this answer passes through drops the key from its cache at once (it never reaches the client).
-            http.Response.Headers["x-agentcloud-revoked-keys"] = runKeyId;
+            http.Response.Headers[PlatformHeaders.RevokedKeys] = runKeyId;
         }
         return TypedResults.NoContent();
     }

@@ -18,7 +18,7 @@ public sealed class VaultCredentials(ControlPlaneClient controlPlane, IOptions<T
 {
 
     /// <summary>The header the ControlPlane checks before it reveals a credential to the tool executor.</summary>
-    public const string InjectorHeader = "x-agentcloud-injector";
+    public const string InjectorHeader = PlatformHeaders.Injector;
 
     public async Task<string> RevealAsync(ToolInvocation call, string integration, CancellationToken cancellationToken)
     {
