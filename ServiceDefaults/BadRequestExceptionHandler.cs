@@ -23,7 +23,7 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
             ProblemDetails =
             {
                 Status = bad.StatusCode,
-                Type = AgentCloud.ServiceDefaults.Problems.TypeUri(bad.StatusCode == 413 ? "body-too-large" : "bad-request"),
+                Type = AgentCloud.Platform.Problems.TypeUri(bad.StatusCode == 413 ? "body-too-large" : "bad-request"),
                 Title = bad.StatusCode == 413 ? "Request body too large" : "The request could not be read",
                 Detail = (bad.InnerException?.Message ?? bad.Message),
             },

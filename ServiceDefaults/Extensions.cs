@@ -35,9 +35,11 @@ public static class Extensions
             http.AddStandardResilienceHandler(o => o.Retry.DisableFor(HttpMethod.Post, HttpMethod.Patch, HttpMethod.Connect));
             http.AddServiceDiscovery();
         });
+        // The one clock of every service (tests put a fake one in its place).
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
-        builder.Services.AddExceptionHandler<AgentCloud.ServiceDefaults.Faults.StoreUnavailableExceptionHandler>();
+        builder.Services.AddExceptionHandler<AgentCloud.ServiceDefaults.Faults.RefusalExceptionHandler>();
         return builder;
     }
 
@@ -52,7 +54,7 @@ public static class Extensions
         builder.Services.AddOptions<TenantContextOptions>()
             .BindConfiguration(TenantContextOptions.SectionName)
             .PostConfigure(o => o.Audience = string.IsNullOrWhiteSpace(o.Audience)
-                ? AgentCloud.ServiceDefaults.Contracts.ServiceNames.ForApplication(applicationName) ?? (string.IsNullOrWhiteSpace(serviceName) ? null : serviceName)
+                ? AgentCloud.Platform.Contracts.ServiceNames.ForApplication(applicationName) ?? (string.IsNullOrWhiteSpace(serviceName) ? null : serviceName)
                 : o.Audience)
             .Validate(o => o.Audience is not null, "TenantContext:Audience is not set and the service's name is not known: set it to the service's name.")
             .ValidateDataAnnotations()
@@ -65,18 +67,15 @@ public static class Extensions
     }
 
     /// <summary>
-    /// Adds <see cref="AgentCloud.ServiceDefaults.Contracts.ITenantPolicySource"/>: the tenant's policy from the
+    /// Adds <see cref="AgentCloud.Platform.Contracts.ITenantPolicySource"/>: the tenant's policy from the
     /// ControlPlane (through service discovery), asked with the caller's own context.
     /// </summary>
     public static TBuilder AddTenantPolicyClient<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        builder.Services.AddHttpContextAccessor();
-        builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddHttpClient(AgentCloud.ServiceDefaults.Contracts.TenantPolicyClient.HttpClientName,
-            c => c.BaseAddress = new Uri("http://controlplane"));
-        builder.Services.AddSingleton<AgentCloud.ServiceDefaults.Contracts.TenantPolicyClient>();
-        builder.Services.AddSingleton<AgentCloud.ServiceDefaults.Contracts.ITenantPolicySource>(sp =>
-            sp.GetRequiredService<AgentCloud.ServiceDefaults.Contracts.TenantPolicyClient>());
+        AgentCloud.Platform.ControlPlane.ControlPlaneClientServiceCollectionExtensions.AddControlPlaneClient(builder.Services);
+        builder.Services.AddSingleton<AgentCloud.Platform.Contracts.TenantPolicyClient>();
+        builder.Services.AddSingleton<AgentCloud.Platform.Contracts.ITenantPolicySource>(sp =>
+            sp.GetRequiredService<AgentCloud.Platform.Contracts.TenantPolicyClient>());
         return builder;
     }
 

@@ -3,8 +3,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using AgentCloud.InferenceRouter.Tests.Hosting;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tests.Shared;
 
 Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_AGENTCLOUD_MODELSIMULATOR", AppContext.BaseDirectory);
@@ -118,6 +118,6 @@ Directory.Delete(data, recursive: true);
 TenantContext Tenant(string failMode)
 {
     var tenant = policies.Add(failMode == "open" ? "pro" : "free");
-    policies.Change(tenant.TenantId, p => p with { RateLimitFailMode = failMode, TokensPerMinute = 0, MonthlyTokenQuota = 100_000_000 });
+    policies.Change(tenant.TenantId, p => p with { RateLimitFailMode = AgentCloud.Platform.Contracts.WireNames.Parse<AgentCloud.Platform.Contracts.RateLimitFailMode>(failMode), TokensPerMinute = 0, MonthlyTokenQuota = 100_000_000 });
     return tenant;
 }

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using StackExchange.Redis;
 
 namespace AgentCloud.Bench.Gateway;
@@ -25,7 +25,7 @@ internal static class FloodBench
         await redis.StartAsync();
         var (upstreamApp, upstreamUrl) = await TrivialUpstream.StartModelsAsync();
         var resolved = new ResolvedKey("key_flood", "flood-tenant", "enterprise", "key:key_flood", [CapabilityCatalogue.Inference], null,
-            new TenantPolicy { TenantId = "flood-tenant", Tier = "enterprise", RequestsPerMinute = 0, RateLimitFailMode = "closed" });
+            new TenantPolicy { TenantId = "flood-tenant", Tier = "enterprise", RequestsPerMinute = 0, RateLimitFailMode = RateLimitFailMode.Closed });
         var lookups = new StrongBox();
         var (resolverApp, resolverUrl) = await TrivialUpstream.StartKeyResolverAsync(new Dictionary<string, ResolvedKey> { [tenantKey] = resolved }, () => Interlocked.Increment(ref lookups.Value));
         var settings = new Dictionary<string, string?>

@@ -1,4 +1,4 @@
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using System.Globalization;
 
 namespace AgentCloud.Bench.Gateway;
@@ -23,7 +23,7 @@ internal static class GatewayBench
         await redis.StartAsync();
         var (upstreamApp, upstreamUrl) = await TrivialUpstream.StartModelsAsync();
         var resolved = new ResolvedKey("key_bench", "bench", "enterprise", "key:key_bench", ["inference"], null,
-            new TenantPolicy { TenantId = "bench", Tier = "enterprise", RequestsPerMinute = 100_000_000, RequestBurst = 100_000_000, RateLimitFailMode = "closed" });
+            new TenantPolicy { TenantId = "bench", Tier = "enterprise", RequestsPerMinute = 100_000_000, RequestBurst = 100_000_000, RateLimitFailMode = RateLimitFailMode.Closed });
         // A second tenant without a request limit separates the cost of the Redis decision from the rest.
         var unlimited = resolved with { KeyId = "key_unlimited", TenantId = "bench-unlimited", Policy = resolved.Policy with { TenantId = "bench-unlimited", RequestsPerMinute = 0 } };
         var (resolverApp, resolverUrl) = await TrivialUpstream.StartKeyResolverAsync(

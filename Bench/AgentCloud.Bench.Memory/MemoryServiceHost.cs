@@ -1,6 +1,6 @@
 using AgentCloud.Memory.Embeddings;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tests.Shared;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -37,7 +37,7 @@ internal sealed class MemoryServiceHost(string connectionString, int port) : Web
     private sealed class SharedPolicy : ITenantPolicySource
     {
         public Task<TenantPolicy?> GetAsync(TenantContext caller, CancellationToken cancellationToken) =>
-            Task.FromResult<TenantPolicy?>(new TenantPolicy { TenantId = caller.TenantId, Tier = caller.Tier, MemoryIsolation = "shared-collection" });
+            Task.FromResult<TenantPolicy?>(new TenantPolicy { TenantId = caller.TenantId, Tier = caller.Tier, MemoryIsolation = MemoryIsolation.SharedCollection });
     }
 
     private sealed class NoEmbedder : ITextEmbedder

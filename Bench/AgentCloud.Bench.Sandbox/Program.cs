@@ -5,8 +5,8 @@ using AgentCloud.SandboxBroker;
 using AgentCloud.SandboxBroker.Extensions;
 using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Sandboxes;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -127,6 +127,7 @@ static ServiceProvider Broker(IConnectionMultiplexer mux, string level, int pool
         UidBase = uidBase,
         UidCount = 5000,
     }));
+    services.AddSingleton(TimeProvider.System);
     services.AddSandboxBrokerCore();
     var provider = services.BuildServiceProvider();
     provider.GetRequiredService<SandboxManager>().ReclaimOrphans();

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.UsageAggregator.Data;
 using AgentCloud.UsageAggregator.Ingestion;
 using AgentCloud.UsageAggregator.Tenants;

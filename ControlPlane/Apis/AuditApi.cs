@@ -1,8 +1,8 @@
 using System.Text.Json;
 using AgentCloud.ControlPlane.Domain;
 using AgentCloud.ControlPlane.Infrastructure;
-using AgentCloud.ServiceDefaults;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AgentCloud.ControlPlane.Apis;

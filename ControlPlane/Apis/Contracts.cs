@@ -1,11 +1,11 @@
 using System.Text.Json;
 using AgentCloud.ControlPlane.Domain;
 using AgentCloud.ControlPlane.Infrastructure.Entities;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.ControlPlane.Apis;
 
-public sealed record IsolationResponse(IReadOnlyList<string> SandboxIsolationLevels, string InferencePlacement, string KvCachePolicy, string MemoryIsolation, bool DedicatedSandboxPool);
+public sealed record IsolationResponse(IReadOnlyList<string> SandboxIsolationLevels, InferencePlacement InferencePlacement, KvCachePolicy KvCachePolicy, MemoryIsolation MemoryIsolation, bool DedicatedSandboxPool);
 
 /// <summary>A tenant as the operator API shows it: effective models, tools, egress, isolation and the whole policy, plus what overrides the tier.</summary>
 public sealed record TenantResponse(

@@ -1,7 +1,7 @@
 using AgentCloud.ControlPlane.Domain;
 using AgentCloud.ControlPlane.Infrastructure;
-using AgentCloud.ServiceDefaults;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 

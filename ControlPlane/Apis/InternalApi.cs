@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using AgentCloud.ControlPlane.Domain;
 using AgentCloud.ControlPlane.Infrastructure;
-using AgentCloud.ServiceDefaults;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AgentCloud.ControlPlane.Apis;
@@ -85,7 +85,7 @@ public static class InternalApi
     }
 
     /// <summary>The header in which the Tools service presents its injection key when it reveals a credential for a tool call.</summary>
-    public const string InjectorHeader = "x-agentcloud-injector";
+    public const string InjectorHeader = PlatformHeaders.Injector;
 
     public static async Task<Results<Ok<RevealedCredential>, ProblemHttpResult>> RevealCredential(
         string integration, TenantContext ctx, TenantDb db, CredentialVault vault, AuditLog audit,

@@ -1,5 +1,5 @@
-using AgentCloud.ServiceDefaults;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform;
+using AgentCloud.Platform.Tenancy;
 
 namespace AgentCloud.ControlPlane.Apis;
 

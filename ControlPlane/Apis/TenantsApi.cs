@@ -1,6 +1,6 @@
 using AgentCloud.ControlPlane.Domain;
-using AgentCloud.ServiceDefaults;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AgentCloud.ControlPlane.Apis;

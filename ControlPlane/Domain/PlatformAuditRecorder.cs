@@ -1,7 +1,7 @@
 using System.Text.Json;
 using AgentCloud.ControlPlane.Infrastructure;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.EntityFrameworkCore;
 
 namespace AgentCloud.ControlPlane.Domain;

@@ -1,4 +1,4 @@
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using StackExchange.Redis;
 
 namespace AgentCloud.ControlPlane.Domain;
@@ -38,7 +38,7 @@ public sealed class PlatformEvents(IConnectionMultiplexer redis, ResolvedKeyCach
     {
         try
         {
-            await AgentCloud.ServiceDefaults.ControlEvents.ControlEventStream.PublishAsync(redis, channel, message); // durable stream, then pub/sub
+            await AgentCloud.Platform.ControlEvents.ControlEventStream.PublishAsync(redis, channel, message); // durable stream, then pub/sub
             return true;
         }
         catch (Exception e) when (e is RedisException or TimeoutException)

@@ -1,4 +1,4 @@
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.ControlPlane.Domain;
 
@@ -54,7 +54,7 @@ public sealed record PolicyOverrides(LimitOverrides Policy, IsolationOverrides I
     public PolicyOverrides Then(LimitOverrides? policy, IsolationOverrides? isolation) =>
         new(Policy.Then(policy), Isolation.Then(isolation));
 
-    /// <summary>The tier's policy with these overrides applied.</summary>
+    /// <summary>The tier's policy with these overrides applied (their policy values were validated as wire names on the way in).</summary>
     public TenantPolicy ApplyTo(TenantPolicy tier) => tier with
     {
         RequestsPerMinute = Policy.RequestsPerMinute ?? tier.RequestsPerMinute,
@@ -64,11 +64,11 @@ public sealed record PolicyOverrides(LimitOverrides Policy, IsolationOverrides I
         RunTokenBudget = Policy.RunTokenBudget ?? tier.RunTokenBudget,
         MaxConcurrentSandboxes = Policy.MaxConcurrentSandboxes ?? tier.MaxConcurrentSandboxes,
         FairShareWeight = Policy.FairShareWeight ?? tier.FairShareWeight,
-        RateLimitFailMode = Policy.RateLimitFailMode ?? tier.RateLimitFailMode,
+        RateLimitFailMode = Policy.RateLimitFailMode is { } failMode ? WireNames.Parse<RateLimitFailMode>(failMode) : tier.RateLimitFailMode,
         SandboxIsolationLevels = Isolation.SandboxIsolationLevels ?? tier.SandboxIsolationLevels,
-        InferencePlacement = Isolation.InferencePlacement ?? tier.InferencePlacement,
-        KvCachePolicy = Isolation.KvCachePolicy ?? tier.KvCachePolicy,
-        MemoryIsolation = Isolation.MemoryIsolation ?? tier.MemoryIsolation,
+        InferencePlacement = Isolation.InferencePlacement is { } placement ? WireNames.Parse<InferencePlacement>(placement) : tier.InferencePlacement,
+        KvCachePolicy = Isolation.KvCachePolicy is { } kvCache ? WireNames.Parse<KvCachePolicy>(kvCache) : tier.KvCachePolicy,
+        MemoryIsolation = Isolation.MemoryIsolation is { } memory ? WireNames.Parse<MemoryIsolation>(memory) : tier.MemoryIsolation,
         DedicatedSandboxPool = Isolation.DedicatedSandboxPool ?? tier.DedicatedSandboxPool,
     };
 }

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using AgentCloud.ControlPlane.Extensions;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.ControlPlane.Domain;

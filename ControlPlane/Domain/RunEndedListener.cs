@@ -1,5 +1,6 @@
 using System.Text.Json;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.ControlEvents;
+using AgentCloud.Platform.Contracts;
 using StackExchange.Redis;
 
 namespace AgentCloud.ControlPlane.Domain;
@@ -7,55 +8,31 @@ namespace AgentCloud.ControlPlane.Domain;
 /// <summary>
 /// Revokes a run's keys when the SandboxBroker announces that the run ended without a caller to speak for it (idle
 /// timeout, maximum lifetime, offboarding, broker restart). An explicit delete revokes through the internal API at
-/// once; this path is the backstop, and the keys' own expiry is the backstop of this one.
+/// once; this path is the backstop (replayed from the durable stream when the ControlPlane was down), and the keys' own
+/// expiry is the backstop of this one.
 /// </summary>
-public sealed class RunEndedListener(IConnectionMultiplexer redis, IServiceScopeFactory scopes, ILogger<RunEndedListener> logger) : BackgroundService
+public sealed class RunEndedListener(IConnectionMultiplexer redis, IServiceScopeFactory scopes, ILogger<RunEndedListener> logger)
+    : ControlEventListener(redis, logger, ControlEventSubscription.Shared(ServiceNames.ControlPlane, PlatformChannels.RunEnded))
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task HandleAsync(string channel, string message, CancellationToken cancellationToken)
     {
-        var channel = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(PlatformChannels.RunEnded));
-        channel.OnMessage(async message =>
-        {
-            RunEnded? ended;
-            try
-            {
-                ended = JsonSerializer.Deserialize<RunEnded>(message.Message.ToString(), JsonSerializerOptions.Web);
-            }
-            catch (JsonException)
-            {
-                ended = null;
-            }
-            if (ended is null || string.IsNullOrEmpty(ended.TenantId) || string.IsNullOrEmpty(ended.RunId))
-            {
-                logger.LogWarning("Ignored a malformed run-ended message");
-                return;
-            }
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                var revoked = await scope.ServiceProvider.GetRequiredService<RunKeyService>()
-                    .RevokeRunAsync(ended.TenantId, ended.RunId, "platform:sandbox-broker", stoppingToken);
-                logger.LogInformation("Run {RunId} of {TenantId} ended: {Count} run keys revoked", ended.RunId, ended.TenantId, revoked);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogError(e, "Could not revoke the keys of run {RunId} of {TenantId}; they expire on their own", ended.RunId, ended.TenantId);
-            }
-        });
+        RunEnded? ended;
         try
         {
-            await Task.Delay(Timeout.Infinite, stoppingToken);
+            ended = JsonSerializer.Deserialize<RunEnded>(message, JsonSerializerOptions.Web);
         }
-        catch (OperationCanceledException)
+        catch (JsonException)
         {
+            ended = null;
         }
-        try
+        if (ended is null || string.IsNullOrEmpty(ended.TenantId) || string.IsNullOrEmpty(ended.RunId))
         {
-            await channel.UnsubscribeAsync();
+            logger.LogWarning("Ignored a malformed run-ended message");
+            return;
         }
-        catch (ObjectDisposedException)
-        {
-            // The Redis connection was disposed first (shutdown order).
-        }
+        await using var scope = scopes.CreateAsyncScope();
+        var revoked = await scope.ServiceProvider.GetRequiredService<RunKeyService>()
+            .RevokeRunAsync(ended.TenantId, ended.RunId, "platform:sandbox-broker", cancellationToken);
+        logger.LogInformation("Run {RunId} of {TenantId} ended: {Count} run keys revoked", ended.RunId, ended.TenantId, revoked);
     }
 }

@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using AgentCloud.ControlPlane.Infrastructure;
 using AgentCloud.ControlPlane.Infrastructure.Entities;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.EntityFrameworkCore;
 
 namespace AgentCloud.ControlPlane.Domain;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using AgentCloud.ControlPlane.Infrastructure;
 using AgentCloud.ControlPlane.Infrastructure.Entities;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using Microsoft.EntityFrameworkCore;
 
 namespace AgentCloud.ControlPlane.Domain;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using AgentCloud.ControlPlane.Infrastructure.Entities;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.ControlPlane.Domain;
 

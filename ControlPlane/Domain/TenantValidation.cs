@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Contracts;
 using System.Text.RegularExpressions;
 
 namespace AgentCloud.ControlPlane.Domain;
@@ -75,7 +76,7 @@ public static partial class TenantValidation
             ?? Range("policy.runTokenBudget", p.RunTokenBudget, 0, 1_000_000_000_000)
             ?? Range("policy.maxConcurrentSandboxes", p.MaxConcurrentSandboxes, 0, 10_000)
             ?? (p.FairShareWeight is { } w && (!double.IsFinite(w) || w < 0.1 || w > 1000) ? "'policy.fairShareWeight' must be between 0.1 and 1000." : null)
-            ?? OneOf("policy.rateLimitFailMode", p.RateLimitFailMode, "open", "closed");
+            ?? OneOf<RateLimitFailMode>("policy.rateLimitFailMode", p.RateLimitFailMode);
     }
 
     private static string? Isolation(IsolationOverrides? i)
@@ -91,16 +92,16 @@ public static partial class TenantValidation
             }
             if (levels.Distinct().Count() != levels.Count) return "'isolation.sandboxIsolationLevels' names a level twice.";
         }
-        return OneOf("isolation.inferencePlacement", i.InferencePlacement, "shared", "dedicated")
-            ?? OneOf("isolation.kvCachePolicy", i.KvCachePolicy, "isolated", "off", "dedicated")
-            ?? OneOf("isolation.memoryIsolation", i.MemoryIsolation, "shared-collection", "dedicated-collection");
+        return OneOf<InferencePlacement>("isolation.inferencePlacement", i.InferencePlacement)
+            ?? OneOf<KvCachePolicy>("isolation.kvCachePolicy", i.KvCachePolicy)
+            ?? OneOf<MemoryIsolation>("isolation.memoryIsolation", i.MemoryIsolation);
     }
 
     private static string? Range(string field, long? value, long min, long max) =>
         value is { } v && (v < min || v > max) ? $"'{field}' must be between {min} and {max}, not {v}." : null;
 
-    private static string? OneOf(string field, string? value, params string[] allowed) =>
-        value is not null && !allowed.Contains(value) ? $"'{field}' must be one of {string.Join(", ", allowed)}, not '{Clip(value)}'." : null;
+    private static string? OneOf<T>(string field, string? value) where T : struct, Enum =>
+        value is not null && !WireNames.TryParse<T>(value, out _) ? $"'{field}' must be one of {string.Join(", ", WireNames.All<T>())}, not '{Clip(value)}'." : null;
 
     /// <summary>Echoes at most a little of what was sent, so a 10 kB value does not come back whole.</summary>
     internal static string Clip(string s) => s.Length <= 64 ? s : s[..64] + "…";

@@ -1,4 +1,4 @@
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.ControlPlane.Domain;
 
@@ -27,8 +27,8 @@ public static class Tiers
             TenantId = tenantId, Tier = Free,
             RequestsPerMinute = 60, RequestBurst = 10, TokensPerMinute = 20_000, MonthlyTokenQuota = 1_000_000, RunTokenBudget = 100_000,
             MaxConcurrentSandboxes = 2, SandboxIsolationLevels = ["bubblewrap", "namespace"],
-            InferencePlacement = "shared", KvCachePolicy = "isolated", MemoryIsolation = "shared-collection",
-            FairShareWeight = 1, RateLimitFailMode = "closed", DedicatedSandboxPool = false,
+            InferencePlacement = InferencePlacement.Shared, KvCachePolicy = KvCachePolicy.Isolated, MemoryIsolation = MemoryIsolation.SharedCollection,
+            FairShareWeight = 1, RateLimitFailMode = RateLimitFailMode.Closed, DedicatedSandboxPool = false,
             Models = [ModelCatalog.Entitlement("sim-small")],
         },
         Pro => new TenantPolicy
@@ -36,8 +36,8 @@ public static class Tiers
             TenantId = tenantId, Tier = Pro,
             RequestsPerMinute = 600, RequestBurst = 60, TokensPerMinute = 200_000, MonthlyTokenQuota = 50_000_000, RunTokenBudget = 2_000_000,
             MaxConcurrentSandboxes = 10, SandboxIsolationLevels = ["gvisor", "bubblewrap", "namespace"],
-            InferencePlacement = "shared", KvCachePolicy = "isolated", MemoryIsolation = "shared-collection",
-            FairShareWeight = 2, RateLimitFailMode = "open", DedicatedSandboxPool = false,
+            InferencePlacement = InferencePlacement.Shared, KvCachePolicy = KvCachePolicy.Isolated, MemoryIsolation = MemoryIsolation.SharedCollection,
+            FairShareWeight = 2, RateLimitFailMode = RateLimitFailMode.Open, DedicatedSandboxPool = false,
             Models = [ModelCatalog.Entitlement("sim-small"), ModelCatalog.Entitlement("sim-large")],
         },
         Enterprise => new TenantPolicy
@@ -45,8 +45,8 @@ public static class Tiers
             TenantId = tenantId, Tier = Enterprise,
             RequestsPerMinute = 6_000, RequestBurst = 300, TokensPerMinute = 2_000_000, MonthlyTokenQuota = 1_000_000_000,
             MaxConcurrentSandboxes = 50, SandboxIsolationLevels = ["firecracker", "gvisor", "bubblewrap"],
-            InferencePlacement = "dedicated", KvCachePolicy = "dedicated", MemoryIsolation = "dedicated-collection",
-            FairShareWeight = 4, RateLimitFailMode = "open", DedicatedSandboxPool = true,
+            InferencePlacement = InferencePlacement.Dedicated, KvCachePolicy = KvCachePolicy.Dedicated, MemoryIsolation = MemoryIsolation.DedicatedCollection,
+            FairShareWeight = 4, RateLimitFailMode = RateLimitFailMode.Open, DedicatedSandboxPool = true,
             Models = [ModelCatalog.Entitlement("sim-small"), ModelCatalog.Entitlement("sim-large")],
         },
         _ => throw new ArgumentOutOfRangeException(nameof(tier), tier, "Unknown tier."),

@@ -28,7 +28,6 @@ internal static class Extensions
         // Unknown fields are refused rather than ignored, so a misspelt override never silently does nothing.
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow);
 
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<MasterKeyRing>();
         builder.Services.AddSingleton<CredentialVault>();
         builder.Services.AddSingleton<AuditLog>();

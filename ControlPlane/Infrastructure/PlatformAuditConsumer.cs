@@ -1,5 +1,6 @@
 using AgentCloud.ControlPlane.Domain;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Streams;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -14,7 +15,11 @@ public sealed class PlatformAuditConsumer(
     IConnectionMultiplexer redis, IServiceScopeFactory scopes, IOptions<PlatformAuditOptions> options, ILogger<PlatformAuditConsumer> logger) : BackgroundService
 {
     private PlatformAuditOptions Options => options.Value;
-    private bool _readOwnPending = true;
+    private readonly StreamConsumerGroup _group = new(redis, new StreamConsumerGroupSettings(PlatformAuditEntry.StreamName, options.Value.ConsumerGroup, options.Value.ConsumerName)
+    {
+        BatchSize = options.Value.BatchSize,
+        ClaimIdle = options.Value.ClaimIdle,
+    });
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -26,7 +31,7 @@ public sealed class PlatformAuditConsumer(
             {
                 if (!groupReady)
                 {
-                    await EnsureGroupAsync();
+                    await _group.EnsureAsync();
                     groupReady = true;
                 }
                 if (await ProcessNextAsync(stoppingToken) == 0)
@@ -42,56 +47,24 @@ public sealed class PlatformAuditConsumer(
             catch (Exception e)
             {
                 logger.LogError(e, "Reading the platform audit stream failed; retrying");
-                _readOwnPending = true;
+                _group.Reset();
                 await Task.Delay(Options.PollInterval, stoppingToken);
             }
-        }
-    }
-
-    private async Task EnsureGroupAsync()
-    {
-        try
-        {
-            await redis.GetDatabase().StreamCreateConsumerGroupAsync(PlatformAuditEntry.StreamName, Options.ConsumerGroup, StreamPosition.Beginning, createStream: true);
-        }
-        catch (RedisServerException e) when (e.Message.Contains("BUSYGROUP", StringComparison.Ordinal))
-        {
-            // Made by another replica or an earlier run.
         }
     }
 
     /// <summary>Handles one batch; returns how many entries it held.</summary>
     public async Task<int> ProcessNextAsync(CancellationToken ct)
     {
-        var db = redis.GetDatabase();
-        var entries = Array.Empty<StreamEntry>();
-        if (_readOwnPending)
-        {
-            entries = await db.StreamReadGroupAsync(PlatformAuditEntry.StreamName, Options.ConsumerGroup, Options.ConsumerName, StreamPosition.Beginning, Options.BatchSize);
-            _readOwnPending = entries.Length > 0;
-        }
-        if (entries.Length == 0)
-        {
-            var claimed = await db.StreamAutoClaimAsync(PlatformAuditEntry.StreamName, Options.ConsumerGroup, Options.ConsumerName,
-                (long)Options.ClaimIdle.TotalMilliseconds, "0-0", Options.BatchSize);
-            if (claimed.DeletedIds is { Length: > 0 } deleted)
-            {
-                await db.StreamAcknowledgeAsync(PlatformAuditEntry.StreamName, Options.ConsumerGroup, deleted);
-            }
-            entries = claimed.ClaimedEntries ?? [];
-        }
-        if (entries.Length == 0)
-        {
-            entries = await db.StreamReadGroupAsync(PlatformAuditEntry.StreamName, Options.ConsumerGroup, Options.ConsumerName, StreamPosition.NewMessages, Options.BatchSize);
-        }
+        var entries = await _group.ReadNextAsync(DateTimeOffset.UtcNow);
         foreach (var entry in entries)
         {
-            await HandleAsync(db, entry, ct);
+            await HandleAsync(entry, ct);
         }
         return entries.Length;
     }
 
-    private async Task HandleAsync(IDatabase db, StreamEntry entry, CancellationToken ct)
+    private async Task HandleAsync(StreamEntry entry, CancellationToken ct)
     {
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var value in entry.Values ?? [])
@@ -101,7 +74,7 @@ public sealed class PlatformAuditConsumer(
         var parsed = PlatformAuditEntry.TryParse(fields, out var problem);
         if (parsed is null)
         {
-            await DeadLetterAsync(db, entry, problem);
+            await DeadLetterAsync(entry, problem);
         }
         else
         {
@@ -109,21 +82,19 @@ public sealed class PlatformAuditConsumer(
             var outcome = await scope.ServiceProvider.GetRequiredService<PlatformAuditRecorder>().RecordAsync(parsed, ct);
             if (outcome == PlatformAuditOutcome.UnknownTenant)
             {
-                await DeadLetterAsync(db, entry, $"tenant '{parsed.TenantId}' does not exist (or is the platform's own)");
+                await DeadLetterAsync(entry, $"tenant '{parsed.TenantId}' does not exist (or is the platform's own)");
             }
             else if (outcome == PlatformAuditOutcome.AlreadyRecorded)
             {
                 logger.LogInformation("Platform audit event {EventId} was already recorded; redelivery ignored", parsed.EventId);
             }
         }
-        await db.StreamAcknowledgeAsync(PlatformAuditEntry.StreamName, Options.ConsumerGroup, entry.Id);
+        await _group.AcknowledgeAsync(entry.Id);
     }
 
-    private async Task DeadLetterAsync(IDatabase db, StreamEntry entry, string reason)
+    private async Task DeadLetterAsync(StreamEntry entry, string reason)
     {
         logger.LogWarning("Platform audit entry {StreamId} refused: {Reason}", entry.Id, reason);
-        var fields = new List<NameValueEntry> { new("reason", reason), new("sourceId", entry.Id) };
-        fields.AddRange((entry.Values ?? []).Where(v => v.Name != "reason" && v.Name != "sourceId"));
-        await db.StreamAddAsync(PlatformAuditEntry.DeadLetterStreamName, fields.ToArray());
+        await _group.DeadLetterAsync(PlatformAuditEntry.DeadLetterStreamName, entry, new NameValueEntry("reason", reason));
     }
 }

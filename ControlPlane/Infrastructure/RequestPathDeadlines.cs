@@ -6,7 +6,7 @@ namespace AgentCloud.ControlPlane.Infrastructure;
 /// <summary>
 /// Short deadlines and no retry loop on the request path's connection to Postgres, so a Postgres that is away
 /// (stopped, frozen, refusing) surfaces within about a second as a driver failure, which the shared
-/// <c>StoreUnavailableExceptionHandler</c> answers 503 with Retry-After; a retry loop with 30 s commands was a hang.
+/// <c>RefusalExceptionHandler</c> answers 503 with Retry-After; a retry loop with 30 s commands was a hang.
 /// The owner's connection (migrations at start) keeps its own defaults.
 /// </summary>
 internal static class RequestPathDeadlines

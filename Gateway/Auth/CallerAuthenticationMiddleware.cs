@@ -1,8 +1,8 @@
 using System.Globalization;
 using AgentCloud.Gateway.Apis;
-using AgentCloud.ServiceDefaults;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 
 namespace AgentCloud.Gateway.Auth;
 

@@ -1,8 +1,8 @@
 using System.Net;
 using AgentCloud.Gateway.Extensions;
 using AgentCloud.Gateway.Signing;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.Gateway.Auth;

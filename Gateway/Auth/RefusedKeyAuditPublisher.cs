@@ -1,7 +1,7 @@
 using System.Text.Json;
 using AgentCloud.Gateway.Extensions;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 

@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Contracts;
 using System.Diagnostics;
 
 namespace AgentCloud.Gateway.Auth;
@@ -8,7 +9,7 @@ namespace AgentCloud.Gateway.Auth;
 /// </summary>
 public sealed class RequestIdMiddleware(RequestDelegate next)
 {
-    public const string Header = "x-request-id";
+    public const string Header = PlatformHeaders.RequestId;
 
     public Task InvokeAsync(HttpContext http)
     {

@@ -19,7 +19,6 @@ internal static class Extensions
             .ValidateOnStart();
 
         builder.AddRedisClient("redis");
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<GatewaySigningKeys>();
         builder.Services.AddSingleton<AdminKeyVerifier>();
         builder.Services.AddSingleton<GatewayMetrics>();

@@ -1,4 +1,4 @@
-using AgentCloud.ServiceDefaults;
+using AgentCloud.Platform;
 
 namespace AgentCloud.Gateway.Limits;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using AgentCloud.ServiceDefaults;
+using AgentCloud.Platform;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 

@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Contracts;
 using System.Text.RegularExpressions;
 using AgentCloud.Gateway.Auth;
 using Yarp.ReverseProxy.Transforms;
@@ -13,7 +14,7 @@ namespace AgentCloud.Gateway.Proxy;
 /// </summary>
 public static partial class LocalRevocationTransform
 {
-    public const string RevokedKeysHeader = "x-agentcloud-revoked-keys";
+    public const string RevokedKeysHeader = PlatformHeaders.RevokedKeys;
 
     [GeneratedRegex("^/admin/v1/tenants/[^/]+/keys/(?<keyId>[^/]+)$")]
     private static partial Regex KeyPath();

@@ -1,6 +1,6 @@
-using AgentCloud.ServiceDefaults;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using Yarp.ReverseProxy.Model;
 
 namespace AgentCloud.Gateway.Proxy;

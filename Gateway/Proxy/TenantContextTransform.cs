@@ -1,6 +1,6 @@
 using AgentCloud.Gateway.Signing;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
 

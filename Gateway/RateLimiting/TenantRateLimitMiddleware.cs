@@ -1,8 +1,8 @@
 using System.Globalization;
 using AgentCloud.Gateway.Extensions;
 using AgentCloud.Gateway.Telemetry;
-using AgentCloud.ServiceDefaults;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform;
+using AgentCloud.Platform.Contracts;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.Gateway.RateLimiting;
@@ -50,7 +50,7 @@ public sealed class TenantRateLimitMiddleware(
                 return;
 
             default:
-                if (string.Equals(policy.RateLimitFailMode, "open", StringComparison.OrdinalIgnoreCase))
+                if (policy.RateLimitFailMode == RateLimitFailMode.Open)
                 {
                     metrics.FailedOpen(key.Tier);
                     await next(http);

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using AgentCloud.Gateway.Extensions;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 

@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Contracts;
 using AgentCloud.InferenceRouter.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -17,7 +18,7 @@ public sealed class CacheSaltStep(CacheSaltDeriver salts, IOptions<InferenceRout
         if (call.Kind == InferenceKind.Chat && options.Value.CacheSalting == CacheSalting.Enforced)
         {
             call.Body.Remove(Field);
-            call.Body[Field] = call.Policy.KvCachePolicy == "off" ? CacheSaltDeriver.Fresh() : salts.ForTenant(call.Context.TenantId);
+            call.Body[Field] = call.Policy.KvCachePolicy == KvCachePolicy.Off ? CacheSaltDeriver.Fresh() : salts.ForTenant(call.Context.TenantId);
         }
         return ValueTask.FromResult<Refusal?>(null);
     }

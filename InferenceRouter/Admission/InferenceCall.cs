@@ -2,8 +2,8 @@ using System.Text.Json.Nodes;
 using AgentCloud.InferenceRouter.Endpoints;
 using AgentCloud.InferenceRouter.Quota;
 using AgentCloud.InferenceRouter.Scheduling;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 
 namespace AgentCloud.InferenceRouter.Admission;
 

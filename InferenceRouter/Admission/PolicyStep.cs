@@ -1,4 +1,4 @@
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.InferenceRouter.Admission;
 
@@ -17,7 +17,7 @@ public sealed class PolicyStep(ITenantPolicySource policies, ILogger<PolicyStep>
 
     /// <summary>Shared with the model listing, which needs the policy without the rest of admission.</summary>
     public static async Task<(TenantPolicy? Policy, Refusal? Refusal)> LoadAsync(
-        ITenantPolicySource policies, ServiceDefaults.Tenancy.TenantContext context, ILogger logger, CancellationToken cancellationToken)
+        ITenantPolicySource policies, Platform.Tenancy.TenantContext context, ILogger logger, CancellationToken cancellationToken)
     {
         try
         {

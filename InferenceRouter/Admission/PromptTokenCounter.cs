@@ -1,4 +1,4 @@
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using Microsoft.ML.Tokenizers;
 
 namespace AgentCloud.InferenceRouter.Admission;

@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Contracts;
 using AgentCloud.InferenceRouter.Extensions;
 using AgentCloud.InferenceRouter.Quota;
 using Microsoft.Extensions.Options;
@@ -14,7 +15,6 @@ namespace AgentCloud.InferenceRouter.Admission;
 public sealed class QuotaStep(TokenLedger ledger, ProvisionalLedger provisional, IOptions<BurndownOptions> burndown,
     IOptions<InferenceRouterOptions> options, TimeProvider time, ILogger<QuotaStep> logger) : IAdmissionStep
 {
-    public const string FailOpen = "open";
 
     public async ValueTask<Refusal?> AdmitAsync(InferenceCall call, CancellationToken cancellationToken)
     {
@@ -61,7 +61,7 @@ public sealed class QuotaStep(TokenLedger ledger, ProvisionalLedger provisional,
             logger.LogWarning(e, "The token ledger did not answer for tenant {TenantId}; failing {Mode}", call.Context.TenantId, call.Policy.RateLimitFailMode);
             // A hold the late script may still place when Redis resumes is released then, so it never blocks anyone.
             _ = attempt.ContinueWith(ReleaseLateHold, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            return string.Equals(call.Policy.RateLimitFailMode, FailOpen, StringComparison.OrdinalIgnoreCase)
+            return call.Policy.RateLimitFailMode == RateLimitFailMode.Open
                 ? provisional.Reserve(scopes, worstCase, ttl)
                 : null;
         }

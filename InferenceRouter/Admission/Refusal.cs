@@ -1,5 +1,5 @@
-using AgentCloud.ServiceDefaults;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform;
+using AgentCloud.Platform.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AgentCloud.InferenceRouter.Admission;

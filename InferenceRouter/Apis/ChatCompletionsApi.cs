@@ -1,8 +1,8 @@
 using AgentCloud.InferenceRouter.Admission;
 using AgentCloud.InferenceRouter.Dispatch;
-using AgentCloud.ServiceDefaults;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AgentCloud.InferenceRouter.Apis;

@@ -1,8 +1,8 @@
 using System.Text.Json.Serialization;
 using AgentCloud.InferenceRouter.Admission;
 using AgentCloud.InferenceRouter.Endpoints;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AgentCloud.InferenceRouter.Apis;

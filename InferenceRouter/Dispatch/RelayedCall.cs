@@ -5,7 +5,7 @@ using AgentCloud.InferenceRouter.Endpoints;
 using AgentCloud.InferenceRouter.Extensions;
 using AgentCloud.InferenceRouter.Quota;
 using AgentCloud.InferenceRouter.Usage;
-using AgentCloud.ServiceDefaults;
+using AgentCloud.Platform;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.InferenceRouter.Dispatch;

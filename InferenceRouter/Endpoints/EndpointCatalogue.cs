@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using AgentCloud.InferenceRouter.Extensions;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.InferenceRouter.Endpoints;
 
@@ -20,7 +19,7 @@ public sealed class EndpointCatalogue(IReadOnlyList<UpstreamEndpoint> endpoints,
     public bool Serves(string model) => endpoints.Any(e => e.Serves(model));
 
     public static bool WantsDedicated(TenantPolicy policy) =>
-        policy.InferencePlacement == EndpointOptions.Dedicated || policy.KvCachePolicy == "dedicated";
+        policy.InferencePlacement == InferencePlacement.Dedicated || policy.KvCachePolicy == KvCachePolicy.Dedicated;
 
     /// <summary>The route for this tenant and model, or null when no endpoint the tenant may use serves it.</summary>
     public EndpointRoute? Select(TenantPolicy policy, string model)
@@ -30,10 +29,10 @@ public sealed class EndpointCatalogue(IReadOnlyList<UpstreamEndpoint> endpoints,
             var own = endpoints.FirstOrDefault(e => !e.IsShared && e.TenantId == policy.TenantId && e.Serves(model));
             if (own is not null)
             {
-                return new EndpointRoute(own, EndpointOptions.Dedicated, ExclusiveToTenant: true);
+                return new EndpointRoute(own, InferencePlacement.Dedicated, ExclusiveToTenant: true);
             }
             var pool = endpoints.Where(e => !e.IsShared && e.TenantId is null && e.Tier == policy.Tier && e.Serves(model)).ToList();
-            return pool.Count == 0 ? null : new EndpointRoute(pool.MaxBy(e => Rendezvous(policy.TenantId, e.Name))!, EndpointOptions.Dedicated, ExclusiveToTenant: false);
+            return pool.Count == 0 ? null : new EndpointRoute(pool.MaxBy(e => Rendezvous(policy.TenantId, e.Name))!, InferencePlacement.Dedicated, ExclusiveToTenant: false);
         }
         var shared = endpoints.Where(e => e.IsShared && e.Serves(model)).ToList();
         if (shared.Count == 0)
@@ -43,7 +42,7 @@ public sealed class EndpointCatalogue(IReadOnlyList<UpstreamEndpoint> endpoints,
         // Least in flight; ties go round-robin so an idle pool still spreads the work.
         var start = (int)((uint)Interlocked.Increment(ref _roundRobin) % (uint)shared.Count);
         var best = Enumerable.Range(0, shared.Count).Select(i => shared[(start + i) % shared.Count]).MinBy(e => load.InFlight(e.Name))!;
-        return new EndpointRoute(best, EndpointOptions.Shared, ExclusiveToTenant: false);
+        return new EndpointRoute(best, InferencePlacement.Shared, ExclusiveToTenant: false);
     }
 
     /// <summary>Highest-random-weight hashing: stable per tenant, and adding an endpoint moves only the tenants it wins.</summary>

@@ -1,14 +1,15 @@
+using AgentCloud.Platform.Contracts;
 using AgentCloud.InferenceRouter.Extensions;
 
 namespace AgentCloud.InferenceRouter.Endpoints;
 
 /// <summary>A catalogue entry as the router uses it.</summary>
-public sealed record UpstreamEndpoint(string Name, Uri BaseUrl, IReadOnlySet<string> Models, string Placement, string? TenantId, string? Tier, string ApiKey, string ApiKeyHeader)
+public sealed record UpstreamEndpoint(string Name, Uri BaseUrl, IReadOnlySet<string> Models, InferencePlacement Placement, string? TenantId, string? Tier, string ApiKey, string ApiKeyHeader)
 {
     /// <summary>The platform-wide weighted-token budget per minute on this endpoint (0: none).</summary>
     public long TokensPerMinute { get; init; }
 
-    public bool IsShared => Placement == EndpointOptions.Shared;
+    public bool IsShared => Placement == InferencePlacement.Shared;
 
     public bool Serves(string model) => Models.Contains(model);
 
@@ -21,4 +22,4 @@ public sealed record UpstreamEndpoint(string Name, Uri BaseUrl, IReadOnlySet<str
 }
 
 /// <summary>Where a request goes: the endpoint, and whether it is the tenant's own (then no other tenant shares its cache).</summary>
-public sealed record EndpointRoute(UpstreamEndpoint Endpoint, string Placement, bool ExclusiveToTenant);
+public sealed record EndpointRoute(UpstreamEndpoint Endpoint, InferencePlacement Placement, bool ExclusiveToTenant);

@@ -4,8 +4,7 @@ using AgentCloud.InferenceRouter.Endpoints;
 using AgentCloud.InferenceRouter.Quota;
 using AgentCloud.InferenceRouter.Scheduling;
 using AgentCloud.InferenceRouter.Usage;
-using AgentCloud.ServiceDefaults.Outbox;
-using Microsoft.Extensions.DependencyInjection.Extensions;
+using AgentCloud.Platform.Outbox;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.InferenceRouter.Extensions;
@@ -21,7 +20,6 @@ internal static class Extensions
             .BindConfiguration(InferenceRouterOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<PromptTokenCounter>();
         builder.Services.AddSingleton<EndpointLoad>();
         builder.Services.AddSingleton(sp =>

@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Contracts;
 using System.ComponentModel.DataAnnotations;
 
 namespace AgentCloud.InferenceRouter.Extensions;
@@ -68,15 +69,15 @@ public sealed class InferenceRouterOptions : IValidatableObject
             {
                 yield return new ValidationResult($"{where}:Models must name at least one model.");
             }
-            if (e.Placement is not (EndpointOptions.Shared or EndpointOptions.Dedicated))
+            if (!Enum.IsDefined(e.Placement))
             {
                 yield return new ValidationResult($"{where}:Placement must be 'shared' or 'dedicated', not '{e.Placement}'.");
             }
-            if (e.Placement == EndpointOptions.Dedicated && string.IsNullOrWhiteSpace(e.TenantId) && string.IsNullOrWhiteSpace(e.Tier))
+            if (e.Placement == InferencePlacement.Dedicated && string.IsNullOrWhiteSpace(e.TenantId) && string.IsNullOrWhiteSpace(e.Tier))
             {
                 yield return new ValidationResult($"{where}: a dedicated endpoint needs TenantId (one tenant's own) or Tier (a pool for that tier's tenants).");
             }
-            if (e.Placement == EndpointOptions.Shared && (!string.IsNullOrWhiteSpace(e.TenantId) || !string.IsNullOrWhiteSpace(e.Tier)))
+            if (e.Placement == InferencePlacement.Shared && (!string.IsNullOrWhiteSpace(e.TenantId) || !string.IsNullOrWhiteSpace(e.Tier)))
             {
                 yield return new ValidationResult($"{where}: a shared endpoint takes neither TenantId nor Tier.");
             }
@@ -97,9 +98,6 @@ public enum CacheSalting
 /// <summary>One OpenAI-compatible upstream (vLLM, Ollama, OpenAI, Azure OpenAI, the simulator).</summary>
 public sealed class EndpointOptions
 {
-    public const string Shared = "shared";
-    public const string Dedicated = "dedicated";
-
     public string Name { get; set; } = "";
 
     /// <summary>The OpenAI base URL including its version path, e.g. <c>http://model-simulator/v1</c>.</summary>
@@ -108,7 +106,7 @@ public sealed class EndpointOptions
     public List<string> Models { get; set; } = [];
 
     /// <summary><c>shared</c> (the pool every non-dedicated tenant uses) or <c>dedicated</c>.</summary>
-    public string Placement { get; set; } = Shared;
+    public InferencePlacement Placement { get; set; } = InferencePlacement.Shared;
 
     /// <summary>For a dedicated endpoint: the one tenant it serves.</summary>
     public string? TenantId { get; set; }

@@ -1,6 +1,6 @@
 using AgentCloud.InferenceRouter.Admission;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Outbox;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Outbox;
 
 namespace AgentCloud.InferenceRouter.Usage;
 
@@ -37,7 +37,7 @@ public sealed class UsageRecorder(StreamOutbox outbox, PromptTokenCounter counte
             Kind = call.Kind == InferenceKind.Chat ? "inference" : "embedding",
             Resource = call.Model,
             Endpoint = call.Route.Endpoint.Name,
-            Placement = call.Route.Placement,
+            Placement = WireNames.Of(call.Route.Placement),
             InputTokens = input,
             CachedInputTokens = tally.ReportedCached,
             OutputTokens = output,

@@ -1,6 +1,6 @@
 using AgentCloud.Memory.Domain;
-using AgentCloud.ServiceDefaults;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AgentCloud.Memory.Apis;
@@ -50,7 +50,8 @@ public static class MemoryApi
         }
         catch (MemoryException e)
         {
-            return Problems.Create(e.Status, e.Slug, e.Title, e.Message);
+            // Store refusals (503 with Retry-After) go on to the shared refusal handler.
+            return e.ToResult();
         }
     }
 }

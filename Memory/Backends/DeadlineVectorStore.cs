@@ -1,5 +1,6 @@
+using AgentCloud.Platform.Contracts;
 using AgentCloud.Memory.Domain;
-using AgentCloud.ServiceDefaults.Faults;
+using AgentCloud.Platform.Faults;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.Memory.Backends;

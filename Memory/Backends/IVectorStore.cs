@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Contracts;
 using AgentCloud.Memory.Domain;
 
 namespace AgentCloud.Memory.Backends;

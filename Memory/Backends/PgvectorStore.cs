@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Contracts;
 using System.Text.Json.Nodes;
 using AgentCloud.Memory.Domain;
 using Npgsql;

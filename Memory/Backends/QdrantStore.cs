@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Contracts;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using AgentCloud.Memory.Domain;

@@ -3,8 +3,8 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using AgentCloud.Memory.Backends;
 using AgentCloud.Memory.Embeddings;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.Memory.Domain;
@@ -229,17 +229,8 @@ public sealed partial class MemoryService(IVectorStore store, ITextEmbedder embe
         {
             throw MemoryException.NotFound("The calling tenant no longer exists.");
         }
-        switch (policy.MemoryIsolation)
-        {
-            case "shared-collection":
-                return MemoryIsolation.SharedCollection;
-            case "dedicated-collection":
-                return MemoryIsolation.DedicatedCollection;
-            default:
-                // An isolation we do not know must not weaken isolation: place it on its own.
-                logger.LogWarning("Tenant {TenantId} has unknown memory isolation {Isolation}; using a dedicated collection", caller.TenantId, policy.MemoryIsolation);
-                return MemoryIsolation.DedicatedCollection;
-        }
+        // A value this build does not know cannot arrive: the wire enum refuses it when the policy is read.
+        return policy.MemoryIsolation;
     }
 
     private static CollectionKey KeyOf(TenantContext caller, string collection)

@@ -1,16 +1,7 @@
+using AgentCloud.Platform.Contracts;
 using System.Text.Json.Nodes;
 
 namespace AgentCloud.Memory.Domain;
-
-/// <summary>How a tenant's collections are laid out, from its policy's <c>MemoryIsolation</c>.</summary>
-public enum MemoryIsolation
-{
-    /// <summary>One store collection for many tenants; <c>tenant_id</c> on every point and in every condition.</summary>
-    SharedCollection,
-
-    /// <summary>A store collection (Qdrant collection / Postgres table) of the tenant's own.</summary>
-    DedicatedCollection,
-}
 
 /// <summary>A tenant's collection as the tenant names it: A's <c>notes</c> and B's <c>notes</c> are different keys.</summary>
 public sealed record CollectionKey(string TenantId, string Name);

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using AgentCloud.Memory.Domain;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.Memory.Embeddings;

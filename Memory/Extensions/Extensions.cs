@@ -58,7 +58,6 @@ internal static class Extensions
         {
             builder.AddRedisClient(RedisConnectionName);
             builder.Services.AddHostedService<TenantOffboardingListener>();
-            builder.Services.AddHostedService<OffboardingReplay>();
         }
     }
 

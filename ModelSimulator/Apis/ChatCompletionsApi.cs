@@ -1,8 +1,8 @@
 using System.Text.Json;
 using AgentCloud.ModelSimulator.Extensions;
 using AgentCloud.ModelSimulator.Inference;
-using AgentCloud.ServiceDefaults;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform;
+using AgentCloud.Platform.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 

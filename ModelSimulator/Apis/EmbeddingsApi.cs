@@ -1,7 +1,7 @@
 using AgentCloud.ModelSimulator.Extensions;
 using AgentCloud.ModelSimulator.Inference;
-using AgentCloud.ServiceDefaults;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform;
+using AgentCloud.Platform.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using AgentCloud.ModelSimulator.Inference;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.ModelSimulator.Extensions;
@@ -23,7 +22,6 @@ internal static class Extensions
             })
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SimTokenizer>();
         builder.Services.AddSingleton(sp => new KvCacheMetrics(sp.GetRequiredService<IMeterFactory>(), Options(sp).InstanceName));
         builder.Services.AddSingleton(sp => new PrefixKvCache(Options(sp).CacheBlockTokens, Options(sp).CacheCapacityBlocks, sp.GetRequiredService<KvCacheMetrics>()));

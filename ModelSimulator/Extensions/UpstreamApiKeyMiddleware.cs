@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using AgentCloud.ServiceDefaults;
+using AgentCloud.Platform;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.ModelSimulator.Extensions;

@@ -1,9 +1,10 @@
+using AgentCloud.Platform.Contracts;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using AgentCloud.ServiceDefaults;
-using AgentCloud.ServiceDefaults.Faults;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform;
+using AgentCloud.Platform.Faults;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -19,7 +20,7 @@ namespace AgentCloud.SandboxBroker.Apis;
 /// </summary>
 public sealed class IdempotencyFilter(IConnectionMultiplexer redis, IOptions<JsonOptions> json, ILogger<IdempotencyFilter> logger) : IEndpointFilter
 {
-    public const string Header = "Idempotency-Key";
+    public const string Header = PlatformHeaders.IdempotencyKey;
     public const string ReplayedHeader = "Idempotent-Replayed";
     public static readonly TimeSpan Ttl = TimeSpan.FromHours(24);
 

@@ -4,9 +4,9 @@ using AgentCloud.SandboxBroker.Files;
 using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Limits;
 using AgentCloud.SandboxBroker.Sandboxes;
-using AgentCloud.ServiceDefaults;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -106,7 +106,7 @@ public static class SandboxesApi
         if (runKeyId is not null)
         {
             // The Gateway this answer passes through drops the key from its cache at once (it never reaches the client).
-            http.Response.Headers["x-agentcloud-revoked-keys"] = runKeyId;
+            http.Response.Headers[PlatformHeaders.RevokedKeys] = runKeyId;
         }
         return TypedResults.NoContent();
     }

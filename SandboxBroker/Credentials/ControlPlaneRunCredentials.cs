@@ -1,9 +1,11 @@
 using System.Net;
 using System.Text.Json;
 using AgentCloud.SandboxBroker.Sandboxes;
-using AgentCloud.ServiceDefaults.ControlEvents;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.ControlEvents;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
+using AgentCloud.Platform.Outbox;
+using AgentCloud.Platform.ControlPlane;
 using Microsoft.AspNetCore.Mvc;
 using StackExchange.Redis;
 
@@ -14,19 +16,14 @@ namespace AgentCloud.SandboxBroker.Credentials;
 /// forwards the signed context of the tenant's call, so a run key can only ever be a subset of what that caller holds.
 /// </summary>
 public sealed class ControlPlaneRunCredentials(
-    IHttpClientFactory httpClients, IHttpContextAccessor httpContext, IConnectionMultiplexer redis, ILogger<ControlPlaneRunCredentials> logger) : IRunCredentials
+    ControlPlaneClient controlPlane, IHttpContextAccessor httpContext, IConnectionMultiplexer redis, StreamOutbox outbox, ILogger<ControlPlaneRunCredentials> logger) : IRunCredentials
 {
-    public const string HttpClientName = "agentcloud-controlplane-run-keys";
-
     public async Task<RunKey> MintAsync(TenantContext caller, string runId, IReadOnlyList<string>? capabilities, TimeSpan lifetime, CancellationToken cancellationToken)
     {
-        using var request = WithCallerContext(new HttpRequestMessage(HttpMethod.Post, "/internal/v1/run-keys")
-        {
-            Content = JsonContent.Create(new MintRunKeyRequest(runId, capabilities?.ToList<string?>(), (int)Math.Ceiling(lifetime.TotalSeconds))),
-        });
         try
         {
-            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+            using var response = await controlPlane.MintRunKeyAsync(CallerCall(),
+                new MintRunKeyRequest(runId, capabilities?.ToList<string?>(), (int)Math.Ceiling(lifetime.TotalSeconds)), cancellationToken);
             if (response.StatusCode == HttpStatusCode.BadRequest)
             {
                 // The caller asked for more than its own capabilities allow: its mistake, said in the ControlPlane's words.
@@ -44,39 +41,34 @@ public sealed class ControlPlaneRunCredentials(
         {
             throw new RunKeyUnavailableException("The ControlPlane could not be reached for a run key.", e);
         }
+        catch (MissingTenantContextException e)
+        {
+            throw new RunKeyUnavailableException("Run keys are asked for in a tenant's call, and there is none.", e);
+        }
     }
 
-    public async Task RevokeAsync(string runId, CancellationToken cancellationToken)
-    {
-        using var request = WithCallerContext(new HttpRequestMessage(HttpMethod.Delete, $"/internal/v1/run-keys/{Uri.EscapeDataString(runId)}"));
-        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
-        response.EnsureSuccessStatusCode();
-    }
+    public Task RevokeAsync(string runId, CancellationToken cancellationToken) => controlPlane.RevokeRunKeysAsync(CallerCall(), runId, cancellationToken);
 
     public async Task AnnounceEndedAsync(string tenantId, string runId)
     {
         try
         {
             var message = JsonSerializer.Serialize(new RunEnded(tenantId, runId), JsonSerializerOptions.Web);
-            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(PlatformChannels.RunEnded), message);
+            // On the durable stream through the outbox: a ControlPlane that is down, or a Redis that is away, still gets it.
+            await ControlEventStream.PublishAsync(outbox, redis, PlatformChannels.RunEnded, message);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (e is RedisException or TimeoutException or IOException)
         {
-            // The keys still die at their expiry, which is the sandbox's own lifetime.
+            // Not even spooled: the keys still die at their expiry, which is the sandbox's own lifetime.
             logger.LogError(e, "Could not announce the end of run {RunId}; its keys expire on their own", runId);
         }
     }
 
+    // Straight to Redis, no outbox: a refusal must throw so the recovered lease stays in the journal and is retried.
     public Task AnnounceRecoveredEndAsync(string tenantId, string runId) =>
         ControlEventStream.PublishAsync(redis, PlatformChannels.RunEnded, JsonSerializer.Serialize(new RunEnded(tenantId, runId), JsonSerializerOptions.Web));
 
-    private HttpRequestMessage WithCallerContext(HttpRequestMessage request)
-    {
-        // The Gateway's onward context for the ControlPlane: the broker's own context is minted for the broker only.
-        if (!OnwardContext.Attach(request, httpContext.HttpContext, ServiceNames.ControlPlane))
-        {
-            throw new RunKeyUnavailableException("Run keys are asked for in a tenant's call, and there is none.");
-        }
-        return request;
-    }
+    // The Gateway's onward context for the ControlPlane travels on the tenant's call: the broker's own is for the broker only.
+    private HttpContext CallerCall() =>
+        httpContext.HttpContext ?? throw new RunKeyUnavailableException("Run keys are asked for in a tenant's call, and there is none.");
 }

@@ -1,5 +1,5 @@
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 
 namespace AgentCloud.SandboxBroker.Credentials;
 

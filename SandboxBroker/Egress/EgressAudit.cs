@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Outbox;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Outbox;
 
 namespace AgentCloud.SandboxBroker.Egress;
 

@@ -1,9 +1,9 @@
+using AgentCloud.Platform.Egress;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using AgentCloud.SandboxBroker.Native;
-using AgentCloud.ServiceDefaults.Egress;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.SandboxBroker.Egress;

@@ -17,7 +17,6 @@ internal static class Extensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSandboxBrokerCore();
-        builder.Services.AddHttpClient(ControlPlaneRunCredentials.HttpClientName, c => c.BaseAddress = new Uri("http://controlplane"));
         builder.Services.AddSingleton<IRunCredentials, ControlPlaneRunCredentials>();
         builder.Services.AddHostedService<SandboxMaintenance>();
         builder.Services.AddHostedService<TenantSuspensionListener>();

@@ -6,7 +6,6 @@ using AgentCloud.SandboxBroker.Limits;
 using AgentCloud.SandboxBroker.Outbox;
 using AgentCloud.SandboxBroker.Sandboxes;
 using AgentCloud.SandboxBroker.Usage;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace AgentCloud.SandboxBroker.Extensions;
 
@@ -19,7 +18,6 @@ public static class SandboxBrokerServices
     /// </summary>
     public static IServiceCollection AddSandboxBrokerCore(this IServiceCollection services)
     {
-        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<HostProbe>();
         services.AddSingleton<ISandboxBackend, FirecrackerBackend>();
         services.AddSingleton<ISandboxBackend, GvisorBackend>();

@@ -1,4 +1,4 @@
-using AgentCloud.ServiceDefaults.Outbox;
+using AgentCloud.Platform.Outbox;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.SandboxBroker.Outbox;

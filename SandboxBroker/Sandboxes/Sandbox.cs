@@ -1,5 +1,5 @@
 using AgentCloud.SandboxBroker.Leases;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.SandboxBroker.Sandboxes;
 

@@ -1,8 +1,6 @@
-using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.SandboxBroker.Leases;
 using AgentCloud.SandboxBroker.Limits;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace AgentCloud.SandboxBroker.Sandboxes;
 
@@ -11,7 +9,7 @@ namespace AgentCloud.SandboxBroker.Sandboxes;
 /// filled and sweeps each tenant with sandboxes for idle or expired leases; on shutdown ends every lease and empties the pools.
 /// </summary>
 public sealed class SandboxMaintenance(
-    SandboxManager manager, LeaseRecovery recovery, WarmPools pools, CgroupLimiter cgroups, IConnectionMultiplexer redis, IOptions<SandboxBrokerOptions> options, ILogger<SandboxMaintenance> logger) : BackgroundService
+    SandboxManager manager, LeaseRecovery recovery, WarmPools pools, CgroupLimiter cgroups, IOptions<SandboxBrokerOptions> options, ILogger<SandboxMaintenance> logger) : BackgroundService
 {
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -19,18 +17,6 @@ public sealed class SandboxMaintenance(
         manager.ReclaimOrphans();
         cgroups.ReclaimOrphans();
         pools.RegisterSharedPools();
-        var offboarded = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(PlatformChannels.TenantOffboarded));
-        offboarded.OnMessage(async message =>
-        {
-            try
-            {
-                await manager.OffboardAsync(message.Message.ToString());
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                logger.LogError(e, "Offboarding tenant {TenantId} left something behind; the sweeper retries", message.Message.ToString());
-            }
-        });
         await base.StartAsync(cancellationToken);
     }
 

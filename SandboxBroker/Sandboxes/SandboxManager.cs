@@ -5,8 +5,8 @@ using AgentCloud.SandboxBroker.Exec;
 using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Leases;
 using AgentCloud.SandboxBroker.Limits;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.SandboxBroker.Sandboxes;

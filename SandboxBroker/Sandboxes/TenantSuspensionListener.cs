@@ -1,63 +1,33 @@
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.ControlEvents;
+using AgentCloud.Platform.Contracts;
 using StackExchange.Redis;
 
 namespace AgentCloud.SandboxBroker.Sandboxes;
 
 /// <summary>
-/// Ends a suspended tenant's sandboxes and dedicated pool when the ControlPlane announces the suspension on
-/// <see cref="PlatformChannels.TenantSuspended"/>: the same reaction as offboarding (the tenant's sandboxes are
-/// ephemeral; its data lives in other services and stays). New sandboxes are refused by then, since the tenant's keys no
-/// longer resolve.
+/// Ends a tenant's sandboxes and dedicated pool when the ControlPlane announces its suspension
+/// (<see cref="PlatformChannels.TenantSuspended"/>) or offboarding (<see cref="PlatformChannels.TenantOffboarded"/>): the
+/// sandboxes are ephemeral, the tenant's data lives in other services. Every broker replica ends its own sandboxes, so
+/// each reads its own group of the durable stream. New sandboxes are refused by then: the tenant's keys no longer resolve.
 /// </summary>
 public sealed class TenantSuspensionListener(SandboxManager manager, IConnectionMultiplexer redis, ILogger<TenantSuspensionListener> logger)
-    : BackgroundService
+    : ControlEventListener(redis, logger, ControlEventSubscription.PerReplica(ServiceNames.SandboxBroker, PlatformChannels.TenantSuspended, PlatformChannels.TenantOffboarded))
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task HandleAsync(string channel, string message, CancellationToken cancellationToken)
     {
-        ChannelMessageQueue? queue = null;
-        while (queue is null && !stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(PlatformChannels.TenantSuspended));
-            }
-            catch (RedisException e)
-            {
-                logger.LogWarning(e, "Could not subscribe to tenant suspensions yet; retrying");
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
-            }
-        }
-        if (queue is null)
+        if (string.IsNullOrWhiteSpace(message))
         {
             return;
         }
-        queue.OnMessage(async message =>
-        {
-            var tenantId = message.Message.ToString();
-            try
-            {
-                await manager.OffboardAsync(tenantId);
-                logger.LogInformation("Tenant {TenantId} suspended: its sandboxes are ended", tenantId);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                logger.LogError(e, "Ending suspended tenant {TenantId}'s sandboxes left something behind; the sweeper retries", tenantId);
-            }
-        });
         try
         {
-            await Task.Delay(Timeout.Infinite, stoppingToken);
+            await manager.OffboardAsync(message);
+            logger.LogInformation("Tenant {TenantId} {Change}: its sandboxes are ended", message,
+                channel == PlatformChannels.TenantSuspended ? "suspended" : "offboarded");
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-        }
-        try
-        {
-            await queue.UnsubscribeAsync();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The Redis connection was disposed first (shutdown order).
+            logger.LogError(e, "Ending tenant {TenantId}'s sandboxes left something behind; the sweeper retries", message);
         }
     }
 }

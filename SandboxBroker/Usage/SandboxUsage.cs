@@ -1,6 +1,6 @@
 using AgentCloud.SandboxBroker.Leases;
-using AgentCloud.ServiceDefaults.Outbox;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Outbox;
+using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.SandboxBroker.Usage;
 

@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Tenancy;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 

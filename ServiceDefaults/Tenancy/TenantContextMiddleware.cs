@@ -1,3 +1,5 @@
+using AgentCloud.Platform;
+using AgentCloud.Platform.Tenancy;
 using System.Diagnostics;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http;

@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Tenancy;
 using System.Security.Claims;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;

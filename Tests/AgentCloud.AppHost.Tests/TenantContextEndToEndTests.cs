@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tests.Shared;
 using Microsoft.IdentityModel.Tokens;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.Tests.Shared;
 using Microsoft.AspNetCore.Mvc.Testing;
 using StackExchange.Redis;
@@ -55,7 +55,7 @@ public sealed class BrokerCrashRecoveryTests : IAsyncLifetime
         }
     }
 
-    private HttpClient ControlPlane(AgentCloud.ServiceDefaults.Tenancy.TenantContext context) =>
+    private HttpClient ControlPlane(AgentCloud.Platform.Tenancy.TenantContext context) =>
         new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_controlPlanePort}") }.As(context);
 
     private Dictionary<string, string> BrokerSettings => new()

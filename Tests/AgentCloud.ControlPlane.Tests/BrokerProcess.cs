@@ -72,7 +72,7 @@ public sealed class BrokerProcess : IAsyncDisposable
     public HttpClient Client(string contextToken)
     {
         var client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
-        client.DefaultRequestHeaders.TryAddWithoutValidation(ServiceDefaults.Tenancy.TenantContextHeaders.Context, contextToken);
+        client.DefaultRequestHeaders.TryAddWithoutValidation(Platform.Tenancy.TenantContextHeaders.Context, contextToken);
         return client;
     }
 

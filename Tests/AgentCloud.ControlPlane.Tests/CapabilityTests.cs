@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tests.Shared;
 
 namespace AgentCloud.ControlPlane.Tests;

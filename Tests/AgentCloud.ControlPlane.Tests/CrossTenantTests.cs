@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.Tests.Shared;
 
 namespace AgentCloud.ControlPlane.Tests;
@@ -123,8 +123,8 @@ public sealed class CrossTenantTests(ControlPlaneFixture cp)
     {
         var a = await cp.CreateTenantAsync();
         using var client = cp.Factory.CreateClient();
-        var forged = TestTenantContexts.Mint(TestTenantContexts.Operator, key: AgentCloud.ServiceDefaults.Tenancy.TenantContextSigningKey.FromSeed(TestTenantContexts.ForgerSeed));
-        client.DefaultRequestHeaders.Add(AgentCloud.ServiceDefaults.Tenancy.TenantContextHeaders.Context, forged);
+        var forged = TestTenantContexts.Mint(TestTenantContexts.Operator, key: AgentCloud.Platform.Tenancy.TenantContextSigningKey.FromSeed(TestTenantContexts.ForgerSeed));
+        client.DefaultRequestHeaders.Add(AgentCloud.Platform.Tenancy.TenantContextHeaders.Context, forged);
 
         var response = await client.GetAsync($"/admin/v1/tenants/{a}");
 

@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Contracts;
 using System.Security.Cryptography;
 using System.Text;
 using AgentCloud.ControlPlane.Domain;
@@ -70,8 +71,8 @@ public sealed class DomainTests
 
         Assert.Equal(5, policy.RequestsPerMinute);
         Assert.Equal(7, policy.TokensPerMinute);
-        Assert.Equal("off", policy.KvCachePolicy);
-        Assert.Equal("dedicated", policy.InferencePlacement);
+        Assert.Equal(KvCachePolicy.Off, policy.KvCachePolicy);
+        Assert.Equal(InferencePlacement.Dedicated, policy.InferencePlacement);
         Assert.Equal(300, policy.RequestBurst);
     }
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AgentCloud.ControlPlane.Domain;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -148,7 +148,7 @@ public sealed class KeysTests(ControlPlaneFixture cp)
         {
             "tenant" => TestTenantContexts.Tenant(id),
             "operator" => TestTenantContexts.Operator,
-            _ => TestTenantContexts.Tenant(id, "pro", AgentCloud.ServiceDefaults.Tenancy.TenantContext.GatewayCapability),
+            _ => TestTenantContexts.Tenant(id, "pro", AgentCloud.Platform.Tenancy.TenantContext.GatewayCapability),
         };
         using var client = cp.Client(context);
 

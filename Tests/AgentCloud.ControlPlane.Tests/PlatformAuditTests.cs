@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.Tests.Shared;
 using StackExchange.Redis;
 using System.Globalization;

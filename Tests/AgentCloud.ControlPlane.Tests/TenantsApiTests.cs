@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.Tests.Shared;
 
 namespace AgentCloud.ControlPlane.Tests;
@@ -67,7 +67,7 @@ public sealed class TenantsApiTests(ControlPlaneFixture cp)
         Assert.Equal(5, policy.RequestsPerMinute);
         Assert.Equal(60, policy.RequestBurst);
         Assert.Equal(0.5, policy.FairShareWeight);
-        Assert.Equal("off", policy.KvCachePolicy);
+        Assert.Equal(KvCachePolicy.Off, policy.KvCachePolicy);
         Assert.Equal(["bubblewrap"], policy.SandboxIsolationLevels);
         Assert.Equal([new ModelEntitlement("sim-large", 4096)], policy.Models);
         Assert.Equal(["calculator", "search"], policy.Tools);

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using AgentCloud.ControlPlane.Domain;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tests.Shared;
 using Npgsql;
 

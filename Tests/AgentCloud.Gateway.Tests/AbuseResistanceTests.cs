@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using AgentCloud.Gateway.Auth;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
 using System.Globalization;

@@ -18,7 +18,7 @@ namespace AgentCloud.Gateway.Tests;
 public sealed class GatewayFactory : WebApplicationFactory<Program>
 {
     public const string AdminKey = "test-admin-key-0123456789abcdefghij";
-    private static readonly string[] ServiceNames = [.. AgentCloud.ServiceDefaults.Contracts.ServiceNames.All];
+    private static readonly string[] ServiceNames = [.. AgentCloud.Platform.Contracts.ServiceNames.All];
     private readonly Dictionary<string, string?> _settings;
 
     public GatewayFactory(string redisConnectionString, StandInControlPlane controlPlane, EchoUpstream upstream, IDictionary<string, string?>? settings = null)

@@ -1,6 +1,6 @@
 using AgentCloud.Gateway.Auth;
 using AgentCloud.Gateway.Extensions;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using System.Globalization;

@@ -1,8 +1,8 @@
+using AgentCloud.Platform.Contracts;
 using AgentCloud.Gateway.Extensions;
 using AgentCloud.Gateway.Limits;
 using AgentCloud.Gateway.RateLimiting;
 using AgentCloud.Gateway.Signing;
-using AgentCloud.ServiceDefaults.Contracts;
 using AgentCloud.Tests.Shared;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;

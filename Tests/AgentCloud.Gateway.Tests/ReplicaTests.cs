@@ -1,5 +1,5 @@
 using System.Net;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using StackExchange.Redis;
 using System.Globalization;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using AgentCloud.Gateway.Proxy;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using Yarp.ReverseProxy.Configuration;
 

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tests.Shared;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -84,7 +84,7 @@ public sealed class StandInControlPlane : IAsyncDisposable
         _keys[secret] = new ResolvedKey(keyId, tenantId, tier, $"key:{keyId}", capabilities ?? CapabilityCatalogue.Fixed, null,
             new TenantPolicy
             {
-                TenantId = tenantId, Tier = tier, RequestsPerMinute = requestsPerMinute, RequestBurst = burst, RateLimitFailMode = failMode,
+                TenantId = tenantId, Tier = tier, RequestsPerMinute = requestsPerMinute, RequestBurst = burst, RateLimitFailMode = WireNames.Parse<RateLimitFailMode>(failMode),
             }, defaultLane);
         return (keyId, secret);
     }

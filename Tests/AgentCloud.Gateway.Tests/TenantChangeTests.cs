@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.Tests.Shared;
 using StackExchange.Redis;
 

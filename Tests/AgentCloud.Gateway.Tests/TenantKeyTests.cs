@@ -1,6 +1,6 @@
 using System.Net;
 using AgentCloud.Gateway.Telemetry;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tests.Shared;
 
 namespace AgentCloud.Gateway.Tests;

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using AgentCloud.InferenceRouter.Admission;
 using AgentCloud.InferenceRouter.Extensions;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.Tests.Shared;
 using Microsoft.Extensions.Options;
 
@@ -25,7 +25,7 @@ public sealed class CacheSaltStepTests
             PromptTokens = 1,
             InputTokens = 1,
             StartedAt = DateTimeOffset.UnixEpoch,
-            Policy = new TenantPolicy { TenantId = tenant, Tier = "pro", KvCachePolicy = kvCache },
+            Policy = new TenantPolicy { TenantId = tenant, Tier = "pro", KvCachePolicy = WireNames.Parse<KvCachePolicy>(kvCache) },
         };
         Assert.Null(await new CacheSaltStep(new CacheSaltDeriver(Options), Options).AdmitAsync(call, CancellationToken.None));
         return call.Body["cache_salt"]?.GetValue<string>();

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using AgentCloud.InferenceRouter.Tests.Hosting;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tests.Shared;
 
 namespace AgentCloud.InferenceRouter.Tests;

@@ -1,19 +1,19 @@
 using AgentCloud.InferenceRouter.Endpoints;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.InferenceRouter.Tests;
 
 public sealed class EndpointCatalogueTests
 {
     private static UpstreamEndpoint Endpoint(string name, string placement = "shared", string? tenant = null, string? tier = null) =>
-        new(name, new Uri($"http://{name}/v1"), new HashSet<string> { "m" }, placement, tenant, tier, "key", "Authorization");
+        new(name, new Uri($"http://{name}/v1"), new HashSet<string> { "m" }, WireNames.Parse<InferencePlacement>(placement), tenant, tier, "key", "Authorization");
 
     private static TenantPolicy Policy(string id, string tier) => new()
     {
         TenantId = id,
         Tier = tier,
-        InferencePlacement = tier == "enterprise" ? "dedicated" : "shared",
-        KvCachePolicy = tier == "enterprise" ? "dedicated" : "isolated",
+        InferencePlacement = tier == "enterprise" ? InferencePlacement.Dedicated : InferencePlacement.Shared,
+        KvCachePolicy = tier == "enterprise" ? KvCachePolicy.Dedicated : KvCachePolicy.Isolated,
     };
 
     private static readonly UpstreamEndpoint[] Catalogue =
@@ -31,7 +31,7 @@ public sealed class EndpointCatalogueTests
         var chosen = Enumerable.Range(0, 50).Select(i => catalogue.Select(Policy($"t{i}", i % 2 == 0 ? "free" : "pro"), "m")!).ToList();
 
         Assert.All(chosen, r => Assert.True(r.Endpoint.IsShared));
-        Assert.All(chosen, r => Assert.Equal("shared", r.Placement));
+        Assert.All(chosen, r => Assert.Equal(InferencePlacement.Shared, r.Placement));
     }
 
     [Fact]

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using AgentCloud.InferenceRouter.Tests.Hosting;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using Microsoft.ML.Tokenizers;
 
 namespace AgentCloud.InferenceRouter.Tests;

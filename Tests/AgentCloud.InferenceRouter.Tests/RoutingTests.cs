@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using AgentCloud.InferenceRouter.Tests.Hosting;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.InferenceRouter.Tests;
 

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using AgentCloud.Memory.Domain;
 using AgentCloud.Memory.Embeddings;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Contracts;
 using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
 using AgentCloud.Memory.Backends;

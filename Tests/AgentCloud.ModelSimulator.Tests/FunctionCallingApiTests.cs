@@ -5,7 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentCloud.ModelSimulator.Extensions;
 using AgentCloud.ModelSimulator.Inference;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.ModelSimulator.Tests;
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.ModelSimulator.Tests;
 

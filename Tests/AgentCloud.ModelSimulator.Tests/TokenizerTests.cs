@@ -1,5 +1,5 @@
 using AgentCloud.ModelSimulator.Inference;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.ModelSimulator.Tests;
 

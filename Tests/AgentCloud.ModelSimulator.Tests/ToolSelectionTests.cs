@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using AgentCloud.ModelSimulator.Inference;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.ModelSimulator.Tests;
 

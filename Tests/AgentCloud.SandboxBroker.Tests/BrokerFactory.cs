@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using AgentCloud.SandboxBroker.Sandboxes;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.Tests.Shared;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;

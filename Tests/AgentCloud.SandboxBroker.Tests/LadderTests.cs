@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AgentCloud.SandboxBroker.Isolation;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 

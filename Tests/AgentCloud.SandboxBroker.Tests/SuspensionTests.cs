@@ -1,4 +1,4 @@
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using StackExchange.Redis;
 
 namespace AgentCloud.SandboxBroker.Tests;

@@ -1,6 +1,6 @@
 using AgentCloud.SandboxBroker.Usage;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Outbox;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Outbox;
 using AgentCloud.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
 

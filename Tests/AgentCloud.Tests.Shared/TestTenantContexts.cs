@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using Microsoft.IdentityModel.Tokens;
 
 namespace AgentCloud.Tests.Shared;

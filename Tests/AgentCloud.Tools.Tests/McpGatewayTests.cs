@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.Tests.Shared;
 using AgentCloud.Tools.Platform;
 using AgentCloud.Tools.Tests.Support;

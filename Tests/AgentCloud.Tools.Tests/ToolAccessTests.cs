@@ -1,5 +1,5 @@
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tools.Access;
 
 namespace AgentCloud.Tools.Tests;

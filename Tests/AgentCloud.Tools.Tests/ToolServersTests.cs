@@ -2,7 +2,7 @@ extern alias sample;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tests.Shared;
 using AgentCloud.Tools.Tests.Support;
 

@@ -1,5 +1,5 @@
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.ControlEvents;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.ControlEvents;
 using AgentCloud.Tests.Shared;
 using AgentCloud.UsageAggregator.Tenants;
 using Microsoft.Extensions.DependencyInjection;

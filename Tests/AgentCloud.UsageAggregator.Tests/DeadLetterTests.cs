@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.UsageAggregator.Telemetry;
 
 namespace AgentCloud.UsageAggregator.Tests;

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
-using AgentCloud.ServiceDefaults;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform;
+using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tools.Egress;
 using AgentCloud.Tools.Extensions;
 using AgentCloud.Tools.Servers;

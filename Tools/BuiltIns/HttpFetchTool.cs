@@ -1,6 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.Tools.Catalog;
 using AgentCloud.Tools.Egress;
 using AgentCloud.Tools.Extensions;

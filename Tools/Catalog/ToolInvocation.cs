@@ -1,5 +1,5 @@
 using System.Text.Json;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Tenancy;
 
 namespace AgentCloud.Tools.Catalog;
 
@@ -27,19 +27,10 @@ public sealed class ToolInvocation(
     /// that service (each service accepts only contexts minted for it), plus the other onward contexts so the service can
     /// go one hop further. Without one (tests signing for several services at once) the caller's own token is sent.
     /// </summary>
-    public void AttachContext(HttpRequestMessage request, string service)
-    {
-        var own = TenantContextHeaders.OnwardFor(service);
-        request.Headers.Remove(TenantContextHeaders.Context);
-        request.Headers.TryAddWithoutValidation(TenantContextHeaders.Context, _onward.TryGetValue(own, out var token) ? token : ContextToken);
-        foreach (var (name, value) in _onward)
-        {
-            if (!name.Equals(own, StringComparison.OrdinalIgnoreCase))
-            {
-                request.Headers.TryAddWithoutValidation(name, value);
-            }
-        }
-    }
+    public void AttachContext(HttpRequestMessage request, string service) => OnwardContext.Attach(request, ContextToken, _onward, service);
+
+    /// <summary>The onward contexts the Gateway minted for the services this call may reach.</summary>
+    public IReadOnlyDictionary<string, string> OnwardContexts => _onward;
 
     public IReadOnlyList<string> Secrets => _secrets;
 

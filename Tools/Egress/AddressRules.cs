@@ -1,5 +1,5 @@
 using System.Net;
-using AgentCloud.ServiceDefaults.Egress;
+using AgentCloud.Platform.Egress;
 
 namespace AgentCloud.Tools.Egress;
 

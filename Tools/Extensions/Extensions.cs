@@ -1,4 +1,4 @@
-using AgentCloud.ServiceDefaults.Outbox;
+using AgentCloud.Platform.Outbox;
 using AgentCloud.Tools.BuiltIns;
 using AgentCloud.Tools.Catalog;
 using AgentCloud.Tools.Egress;
@@ -22,11 +22,9 @@ internal static class Extensions
             .BindConfiguration(ToolsOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.AddRedisClient(RedisConnectionName);
         builder.AddTenantPolicyClient();
 
-        builder.Services.AddHttpClient(VaultCredentials.HttpClientName, c => c.BaseAddress = new Uri("http://controlplane"));
         builder.Services.AddHttpClient(PlatformServices.MemoryClient, c => c.BaseAddress = new Uri("http://memory"));
         builder.Services.AddHttpClient(PlatformServices.SandboxClient, c => c.BaseAddress = new Uri("http://sandbox-broker"));
         builder.Services.AddSingleton<GuardedConnector>();

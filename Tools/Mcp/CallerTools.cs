@@ -1,6 +1,6 @@
 using System.Text.Json;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tools.Catalog;
 
 namespace AgentCloud.Tools.Mcp;

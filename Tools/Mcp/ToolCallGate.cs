@@ -1,7 +1,7 @@
 using System.Text.Json;
-using AgentCloud.ServiceDefaults;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tools.Access;
 using AgentCloud.Tools.Catalog;
 using AgentCloud.Tools.Platform;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.Tools.Catalog;
 
 namespace AgentCloud.Tools.Platform;

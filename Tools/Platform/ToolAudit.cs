@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Outbox;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Outbox;
 
 namespace AgentCloud.Tools.Platform;
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Outbox;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Outbox;
 
 namespace AgentCloud.Tools.Platform;
 

@@ -1,5 +1,6 @@
 using System.Net;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.ControlPlane;
 using AgentCloud.Tools.Catalog;
 using AgentCloud.Tools.Extensions;
 using Microsoft.Extensions.Options;
@@ -11,12 +12,11 @@ namespace AgentCloud.Tools.Platform;
 /// tool executor's injection key: the ControlPlane reveals only the caller's own tenant's secrets, and only to us.
 /// The secret is held for the one call and never cached, logged or returned.
 /// </summary>
-public sealed class VaultCredentials(IHttpClientFactory httpClients, IOptions<ToolsOptions> options)
+public sealed class VaultCredentials(ControlPlaneClient controlPlane, IOptions<ToolsOptions> options)
 {
-    public const string HttpClientName = "agentcloud-vault";
 
     /// <summary>The header the ControlPlane checks before it reveals a credential to the tool executor.</summary>
-    public const string InjectorHeader = "x-agentcloud-injector";
+    public const string InjectorHeader = PlatformHeaders.Injector;
 
     public async Task<string> RevealAsync(ToolInvocation call, string integration, CancellationToken cancellationToken)
     {
@@ -24,13 +24,10 @@ public sealed class VaultCredentials(IHttpClientFactory httpClients, IOptions<To
         {
             throw new ToolUnavailableException("Credential injection is not configured on this platform (Tools:InjectionKey).");
         }
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/internal/v1/credentials/{Uri.EscapeDataString(integration)}/reveal");
-        call.AttachContext(request, ServiceNames.ControlPlane);
-        request.Headers.TryAddWithoutValidation(InjectorHeader, options.Value.InjectionKey);
         HttpResponseMessage response;
         try
         {
-            response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+            response = await controlPlane.RevealCredentialAsync(call.ContextToken, call.OnwardContexts, integration, InjectorHeader, options.Value.InjectionKey, cancellationToken);
         }
         catch (HttpRequestException e)
         {

@@ -1,7 +1,7 @@
 using System.Text;
-using AgentCloud.ServiceDefaults;
-using AgentCloud.ServiceDefaults.Faults;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform;
+using AgentCloud.Platform.Faults;
+using AgentCloud.Platform.Tenancy;
 using AgentCloud.UsageAggregator.Data;
 using AgentCloud.UsageAggregator.Extensions;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -22,7 +22,6 @@ internal static class Extensions
             .BindConfiguration(UsageApiOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<UsageConsumerHooks>();
         builder.Services.AddSingleton<UsageMetrics>();
         builder.Services.AddSingleton<OffboardedTenants>();
@@ -33,7 +32,6 @@ internal static class Extensions
         // Order matters: the schema exists before the offboarded list is loaded and before any consumer writes.
         builder.Services.AddHostedService<SchemaMigrator>();
         builder.Services.AddHostedService<OffboardingListener>();
-        builder.Services.AddHostedService<OffboardingReplay>();
         builder.Services.AddHostedService<UsageIngestionWorker>();
         builder.Services.AddHostedService<UsageStreamTrimmer>();
     }

@@ -1,4 +1,5 @@
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Streams;
 using AgentCloud.UsageAggregator.Data;
 using AgentCloud.UsageAggregator.Telemetry;
 using Microsoft.Extensions.Options;
@@ -23,78 +24,35 @@ public sealed class UsageConsumer(
     TimeProvider time)
 {
     private readonly UsageIngestionOptions _options = options.Value;
-    private bool _readOwnPending = true;
-    private DateTimeOffset _nextClaim = DateTimeOffset.MinValue;
+    private readonly StreamConsumerGroup _group = new(redis, new StreamConsumerGroupSettings(options.Value.StreamName, options.Value.ConsumerGroup, name)
+    {
+        BatchSize = options.Value.BatchSize,
+        ClaimIdle = options.Value.ClaimIdle,
+        ClaimInterval = options.Value.ClaimInterval,
+    });
 
     public string Name => name;
 
     /// <summary>Creates the group (from the start of the stream, so nothing added before it existed is missed).</summary>
-    public async Task EnsureGroupAsync()
-    {
-        try
-        {
-            await redis.GetDatabase().StreamCreateConsumerGroupAsync(_options.StreamName, _options.ConsumerGroup, StreamPosition.Beginning, createStream: true);
-        }
-        catch (RedisServerException ex) when (ex.Message.Contains("BUSYGROUP", StringComparison.Ordinal))
-        {
-            // The group exists: another replica or an earlier run made it.
-        }
-    }
+    public Task EnsureGroupAsync() => _group.EnsureAsync();
 
     /// <summary>Processes one batch: own pending entries first, then claimed ones of dead consumers, then new ones.</summary>
     /// <returns>How many stream entries were handled (0 when there was nothing to do).</returns>
     public async Task<int> ProcessNextAsync(CancellationToken cancellationToken)
     {
-        var db = redis.GetDatabase();
-        StreamEntry[] entries;
-        if (_readOwnPending)
-        {
-            entries = await db.StreamReadGroupAsync(_options.StreamName, _options.ConsumerGroup, name, StreamPosition.Beginning, _options.BatchSize);
-            if (entries.Length == 0)
-            {
-                _readOwnPending = false;
-            }
-        }
-        else
-        {
-            entries = [];
-        }
-        if (entries.Length == 0 && time.GetUtcNow() >= _nextClaim)
-        {
-            entries = await ClaimFromDeadConsumersAsync(db);
-            if (entries.Length == 0)
-            {
-                _nextClaim = time.GetUtcNow() + _options.ClaimInterval;
-            }
-        }
-        if (entries.Length == 0)
-        {
-            entries = await db.StreamReadGroupAsync(_options.StreamName, _options.ConsumerGroup, name, StreamPosition.NewMessages, _options.BatchSize);
-        }
+        var entries = await _group.ReadNextAsync(time.GetUtcNow());
         if (entries.Length == 0)
         {
             return 0;
         }
-        await HandleAsync(db, entries, cancellationToken);
+        await HandleAsync(entries, cancellationToken);
         return entries.Length;
     }
 
     /// <summary>After a failure the batch in hand stays pending; read it again before anything new.</summary>
-    public void Reset() => _readOwnPending = true;
+    public void Reset() => _group.Reset();
 
-    private async Task<StreamEntry[]> ClaimFromDeadConsumersAsync(IDatabase db)
-    {
-        var result = await db.StreamAutoClaimAsync(_options.StreamName, _options.ConsumerGroup, name,
-            (long)_options.ClaimIdle.TotalMilliseconds, "0-0", _options.BatchSize);
-        if (result.DeletedIds is { Length: > 0 } deleted)
-        {
-            // Trimmed from the stream before anyone committed them: nothing is left to count, only the pending entry to clear.
-            await db.StreamAcknowledgeAsync(_options.StreamName, _options.ConsumerGroup, deleted);
-        }
-        return result.ClaimedEntries ?? [];
-    }
-
-    private async Task HandleAsync(IDatabase db, StreamEntry[] entries, CancellationToken cancellationToken)
+    private async Task HandleAsync(StreamEntry[] entries, CancellationToken cancellationToken)
     {
         var good = new List<(UsageEvent Event, string StreamId)>(entries.Length);
         var seen = new HashSet<string>(entries.Length, StringComparer.Ordinal);
@@ -104,7 +62,7 @@ public sealed class UsageConsumer(
             var v = validator.Validate(entry);
             if (v.Event is null)
             {
-                deadLetters.Add(DeadLetterAsync(db, entry, v.Problem!, v.ProblemKind!));
+                deadLetters.Add(DeadLetterAsync(entry, v.Problem!, v.ProblemKind!));
             }
             else if (seen.Add(v.Event.EventId))
             {
@@ -122,7 +80,7 @@ public sealed class UsageConsumer(
             }
             catch (PostgresException ex) when (IsRefusedData(ex) && good.Count > 1)
             {
-                deltas = await CommitOneByOneAsync(db, good, cancellationToken);
+                deltas = await CommitOneByOneAsync(good, cancellationToken);
             }
         }
         await hooks.AfterCommitAsync(name, entries);
@@ -130,7 +88,7 @@ public sealed class UsageConsumer(
         metrics.Counted(deltas, entries.Length - deadLetters.Count);
         RecordLag(entries, committedAt);
 
-        await db.StreamAcknowledgeAsync(_options.StreamName, _options.ConsumerGroup, entries.Select(e => e.Id).ToArray());
+        await _group.AcknowledgeAsync(entries.Select(e => e.Id).ToArray());
         await hooks.AfterAckAsync(name, entries);
     }
 
@@ -163,7 +121,7 @@ public sealed class UsageConsumer(
 
     /// <summary>A batch Postgres refuses for its data would block the stream forever: find the culprits and dead-letter them.</summary>
     private async Task<IReadOnlyList<RollupDelta>> CommitOneByOneAsync(
-        IDatabase db, IReadOnlyList<(UsageEvent Event, string StreamId)> good, CancellationToken cancellationToken)
+        IReadOnlyList<(UsageEvent Event, string StreamId)> good, CancellationToken cancellationToken)
     {
         var deltas = new List<RollupDelta>();
         foreach (var item in good)
@@ -178,7 +136,7 @@ public sealed class UsageConsumer(
             catch (PostgresException ex) when (IsRefusedData(ex))
             {
                 var entry = new StreamEntry(item.StreamId, [.. item.Event.ToStreamFields().Select(f => new NameValueEntry(f.Key, f.Value))]);
-                await DeadLetterAsync(db, entry, $"refused by the ledger: {ex.MessageText}", UsageEventValidator.Malformed);
+                await DeadLetterAsync(entry, $"refused by the ledger: {ex.MessageText}", UsageEventValidator.Malformed);
             }
         }
         return deltas;
@@ -187,17 +145,9 @@ public sealed class UsageConsumer(
     // Class 22 is "data exception": the values themselves, not the database's state, are the problem.
     private static bool IsRefusedData(PostgresException ex) => ex.SqlState.StartsWith("22", StringComparison.Ordinal);
 
-    private async Task DeadLetterAsync(IDatabase db, StreamEntry entry, string reason, string kind)
+    private async Task DeadLetterAsync(StreamEntry entry, string reason, string kind)
     {
-        var fields = new List<NameValueEntry>((entry.Values?.Length ?? 0) + 3)
-        {
-            new("reason", reason), new("reasonKind", kind), new("sourceId", entry.Id),
-        };
-        if (entry.Values is not null)
-        {
-            fields.AddRange(entry.Values.Where(v => v.Name != "reason" && v.Name != "reasonKind" && v.Name != "sourceId"));
-        }
-        await db.StreamAddAsync(_options.DeadLetterStreamName, fields.ToArray());
+        await _group.DeadLetterAsync(_options.DeadLetterStreamName, entry, new NameValueEntry("reason", reason), new NameValueEntry("reasonKind", kind));
         metrics.DeadLettered(kind);
     }
 

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 using AgentCloud.UsageAggregator.Tenants;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;

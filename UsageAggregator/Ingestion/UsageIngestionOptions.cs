@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.UsageAggregator.Ingestion;
 

@@ -1,4 +1,4 @@
-using AgentCloud.ServiceDefaults.Streams;
+using AgentCloud.Platform.Streams;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 

@@ -1,48 +1,29 @@
-using AgentCloud.ServiceDefaults.Contracts;
+using AgentCloud.Platform.ControlEvents;
+using AgentCloud.Platform.Contracts;
 using StackExchange.Redis;
 
 namespace AgentCloud.UsageAggregator.Tenants;
 
-/// <summary>Listens on <see cref="PlatformChannels.TenantOffboarded"/> and persists each offboarded tenant.</summary>
-public sealed class OffboardingListener(IConnectionMultiplexer redis, OffboardedTenants tenants, ILogger<OffboardingListener> logger) : IHostedService
+/// <summary>
+/// Persists each offboarded tenant (<see cref="PlatformChannels.TenantOffboarded"/>), also one sent while this service
+/// was down: its usage is kept for billing, new events for it are dead-lettered. The known ones are loaded at start.
+/// </summary>
+public sealed class OffboardingListener(IConnectionMultiplexer redis, OffboardedTenants tenants, ILogger<OffboardingListener> logger)
+    : ControlEventListener(redis, logger, ControlEventSubscription.Shared(ServiceNames.UsageAggregator, PlatformChannels.TenantOffboarded))
 {
-    private ChannelMessageQueue? _queue;
-
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await tenants.LoadAsync(cancellationToken);
-        _queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(PlatformChannels.TenantOffboarded));
-        _queue.OnMessage(async message =>
-        {
-            var tenantId = message.Message.ToString();
-            if (string.IsNullOrWhiteSpace(tenantId))
-            {
-                return;
-            }
-            try
-            {
-                await tenants.AddAsync(tenantId, CancellationToken.None);
-                logger.LogInformation("Tenant {TenantId} offboarded: its usage is kept for billing, new events are dead-lettered", tenantId);
-            }
-            catch (Exception ex)
-            {
-                logger.LogError(ex, "Could not persist the offboarding of tenant {TenantId}", tenantId);
-            }
-        });
+        await base.StartAsync(cancellationToken);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    protected override async Task HandleAsync(string channel, string message, CancellationToken cancellationToken)
     {
-        try
+        if (string.IsNullOrWhiteSpace(message))
         {
-            if (_queue is not null)
-            {
-                await _queue.UnsubscribeAsync();
-            }
+            return;
         }
-        catch (ObjectDisposedException)
-        {
-            // The Redis connection was disposed first (shutdown order): there is nothing left to unsubscribe from.
-        }
+        await tenants.AddAsync(message, cancellationToken);
+        logger.LogInformation("Tenant {TenantId} offboarded: its usage is kept for billing, new events are dead-lettered", message);
     }
 }

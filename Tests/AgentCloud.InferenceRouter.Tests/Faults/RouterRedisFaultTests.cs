@@ -3,9 +3,9 @@ using System.Net;
 using System.Text.Json;
 using AgentCloud.InferenceRouter.Quota;
 using AgentCloud.InferenceRouter.Tests.Hosting;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Outbox;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Outbox;
+using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -26,7 +26,7 @@ public sealed class RouterRedisFaultTests(RouterFaultPlatform platform) : IClass
     {
         var tenant = platform.Policies.Add(tier);
         // One budget (the month) so the test reads one ledger hash whatever the minute.
-        platform.Policies.Change(tenant.TenantId, p => p with { RateLimitFailMode = failMode, TokensPerMinute = 0, MonthlyTokenQuota = 10_000_000 });
+        platform.Policies.Change(tenant.TenantId, p => p with { RateLimitFailMode = WireNames.Parse<RateLimitFailMode>(failMode), TokensPerMinute = 0, MonthlyTokenQuota = 10_000_000 });
         return tenant;
     }
 

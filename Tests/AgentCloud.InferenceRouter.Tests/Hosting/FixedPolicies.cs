@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 
 namespace AgentCloud.InferenceRouter.Tests.Hosting;
 
@@ -24,8 +24,8 @@ public sealed class FixedPolicies : ITenantPolicySource
         {
             TenantId = id,
             Tier = tier,
-            InferencePlacement = dedicated ? "dedicated" : "shared",
-            KvCachePolicy = dedicated ? "dedicated" : kvCache,
+            InferencePlacement = dedicated ? InferencePlacement.Dedicated : InferencePlacement.Shared,
+            KvCachePolicy = dedicated ? KvCachePolicy.Dedicated : WireNames.Parse<KvCachePolicy>(kvCache),
             Models = models ?? [new ModelEntitlement("sim-small", 8192), new ModelEntitlement("sim-slow", 8192)],
         };
         return new TenantContext(id, tier, $"key:{id}", ["inference"], RunId: "run-" + id);

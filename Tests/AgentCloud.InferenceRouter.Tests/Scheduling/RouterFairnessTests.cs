@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using AgentCloud.InferenceRouter.Tests.Hosting;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tests.Shared;
 
 namespace AgentCloud.InferenceRouter.Tests.Scheduling;

@@ -1,5 +1,5 @@
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 
 namespace AgentCloud.Memory.Tests.Support;
 
@@ -19,6 +19,6 @@ public sealed class FixedTenantPolicies : ITenantPolicySource
             {
                 TenantId = caller.TenantId,
                 Tier = caller.Tier,
-                MemoryIsolation = caller.TenantId.StartsWith(DedicatedPrefix, StringComparison.Ordinal) ? "dedicated-collection" : "shared-collection",
+                MemoryIsolation = caller.TenantId.StartsWith(DedicatedPrefix, StringComparison.Ordinal) ? MemoryIsolation.DedicatedCollection : MemoryIsolation.SharedCollection,
             });
 }

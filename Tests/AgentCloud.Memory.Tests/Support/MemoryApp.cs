@@ -1,7 +1,7 @@
 using AgentCloud.Memory.Domain;
 using AgentCloud.Memory.Embeddings;
-using AgentCloud.ServiceDefaults.Contracts;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tests.Shared;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
-using AgentCloud.ServiceDefaults.Tenancy;
+using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tests.Shared;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -76,7 +76,7 @@ public sealed class FakePlatform : IAsyncDisposable
         {
             return null;
         }
-        var result = await TenantContextToken.ValidateAsync(token, TenantContextToken.ValidationParameters([TestTenantContexts.Key], AgentCloud.ServiceDefaults.Contracts.ServiceNames.Memory));
+        var result = await TenantContextToken.ValidateAsync(token, TenantContextToken.ValidationParameters([TestTenantContexts.Key], AgentCloud.Platform.Contracts.ServiceNames.Memory));
         return result.IsValid ? TenantContextToken.FromClaims(result.ClaimsIdentity)?.TenantId : null;
     }
 

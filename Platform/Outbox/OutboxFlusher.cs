@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AgentCloud.Platform.Outbox;
+
+/// <summary>Replays the spool at start (entries a previous run could not add), then retries it while anything is left.</summary>
+public sealed class OutboxFlusher(StreamOutbox outbox, IOptions<StreamOutboxOptions> options, ILogger<OutboxFlusher> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (outbox.HasSpooled)
+                {
+                    await outbox.FlushAsync(stoppingToken);
+                }
+                await Task.Delay(options.Value.RetryInterval, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+            {
+                logger.LogError(e, "Flushing the stream spool failed; retrying");
+                await Task.Delay(options.Value.RetryInterval, stoppingToken);
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace AgentCloud.Platform.Outbox;
+
+/// <summary>
+/// The one outbox of every usage and audit producer: adds entries to Redis streams, and when Redis cannot take one
+/// within its deadline, keeps it in a spool file (one JSON line per entry, fsync'd before the caller goes on) until
+/// <see cref="FlushAsync"/> gets it added, also after a restart. Entries carry their own event id, which the
+/// consumers deduplicate on, so an entry added twice (late add and replay) is still counted once.
+/// </summary>
+public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<StreamOutboxOptions> options, ILogger<StreamOutbox> logger, IHostEnvironment? environment = null)
+{
+    private readonly SemaphoreSlim _spoolLock = new(1, 1);
+
+    // Spool lines whose add timed out but reached Redis later (a paused Redis runs its queue when it resumes): the
+    // flush drops them instead of adding them a second time.
+    private readonly ConcurrentDictionary<string, byte> _landedLate = new(StringComparer.Ordinal);
+
+    // The last add a flush gave up on; while Redis has not answered it, no other is queued behind it.
+    private Task _lastFlushAdd = Task.CompletedTask;
+
+    public string SpoolPath { get; } = Path.Combine(
+        Path.GetFullPath(options.Value.SpoolDirectory ?? StreamOutboxOptions.DefaultSpoolDirectory(environment?.ApplicationName ?? "agentcloud")), "spool.jsonl");
+
+    /// <summary>One spooled entry: the stream and its fields in order.</summary>
+    public sealed record Spooled(string Stream, List<string[]> Fields);
+
+    /// <summary>True when Redis took the entry now; false when it was spooled for later.</summary>
+    public async Task<bool> AddAsync(string stream, IReadOnlyList<KeyValuePair<string, string>> fields)
+    {
+        Task<RedisValue>? add = null;
+        try
+        {
+            add = redis.GetDatabase().StreamAddAsync(stream, fields.Select(f => new NameValueEntry(f.Key, f.Value)).ToArray());
+            await add.WaitAsync(options.Value.AddDeadline);
+            return true;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            logger.LogWarning(e, "Redis did not take an entry for {Stream}; spooled to {Spool} for retry", stream, SpoolPath);
+            var line = JsonSerializer.Serialize(new Spooled(stream, fields.Select(f => new[] { f.Key, f.Value }).ToList()));
+            await SpoolAsync(line);
+            WatchLateAdd(add, line);
+            return false;
+        }
+    }
+
+    private void WatchLateAdd(Task? add, string line)
+    {
+        add?.ContinueWith(t =>
+        {
+            if (t.IsCompletedSuccessfully)
+            {
+                _landedLate[line] = 0;
+            }
+            else
+            {
+                _ = t.Exception; // observed: it never landed
+            }
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private async Task SpoolAsync(string entry)
+    {
+        var line = Encoding.UTF8.GetBytes(entry + "\n");
+        await _spoolLock.WaitAsync();
+        try
+        {
+            EnsureFolder();
+            await using var file = new FileStream(SpoolPath, FileMode.Append, FileAccess.Write, FileShare.None);
+            await file.WriteAsync(line);
+            file.Flush(flushToDisk: true);
+        }
+        finally
+        {
+            _spoolLock.Release();
+        }
+    }
+
+    public bool HasSpooled => File.Exists(SpoolPath) && new FileInfo(SpoolPath).Length > 0;
+
+    /// <summary>Adds spooled entries in order until Redis refuses one; keeps the rest. Returns how many were added.</summary>
+    public async Task<int> FlushAsync(CancellationToken cancellationToken)
+    {
+        if (!redis.IsConnected || !_lastFlushAdd.IsCompleted)
+        {
+            return 0; // nothing queued on a dead connection or behind an unanswered add, so nothing lands twice later
+        }
+        await _spoolLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (!File.Exists(SpoolPath))
+            {
+                return 0;
+            }
+            var lines = await File.ReadAllLinesAsync(SpoolPath, cancellationToken);
+            var added = 0;
+            var db = redis.GetDatabase();
+            var keep = new List<string>();
+            foreach (var line in lines.Where(l => l.Length > 0))
+            {
+                if (keep.Count > 0)
+                {
+                    keep.Add(line);
+                    continue;
+                }
+                var entry = Parse(line);
+                if (entry is null || _landedLate.TryRemove(line, out _))
+                {
+                    continue;
+                }
+                Task<RedisValue>? add = null;
+                try
+                {
+                    add = db.StreamAddAsync(entry.Stream, entry.Fields.Select(f => new NameValueEntry(f[0], f[1])).ToArray());
+                    await add.WaitAsync(options.Value.AddDeadline, cancellationToken); // short: new entries wait on this lock to spool
+                    added++;
+                }
+                catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+                {
+                    logger.LogDebug(e, "Redis still refuses spooled entries; they wait");
+                    keep.Add(line);
+                    WatchLateAdd(add, line);
+                    _lastFlushAdd = add ?? Task.CompletedTask;
+                }
+            }
+            Rewrite(keep);
+            if (added > 0)
+            {
+                logger.LogInformation("Added {Count} spooled stream entries; {Left} left", added, keep.Count);
+            }
+            return added;
+        }
+        finally
+        {
+            _spoolLock.Release();
+        }
+    }
+
+    /// <summary>A line cut short by a crash (or otherwise unreadable) is dropped with a warning rather than blocking the rest.</summary>
+    private Spooled? Parse(string line)
+    {
+        try
+        {
+            var entry = JsonSerializer.Deserialize<Spooled>(line);
+            if (entry is { Stream.Length: > 0, Fields.Count: > 0 } && entry.Fields.All(f => f is { Length: 2 }))
+            {
+                return entry;
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        logger.LogWarning("Dropped an unreadable spool line: {Line}", line.Length > 200 ? line[..200] : line);
+        return null;
+    }
+
+    /// <summary>Replaces the spool atomically (write, fsync, rename) so a crash leaves either the old or the new one.</summary>
+    private void Rewrite(List<string> keep)
+    {
+        if (keep.Count == 0)
+        {
+            File.Delete(SpoolPath);
+            return;
+        }
+        var next = SpoolPath + ".next";
+        using (var file = new FileStream(next, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            file.Write(Encoding.UTF8.GetBytes(string.Concat(keep.Select(l => l + "\n"))));
+            file.Flush(flushToDisk: true);
+        }
+        File.Move(next, SpoolPath, overwrite: true);
+    }
+
+    private void EnsureFolder()
+    {
+        var dir = Path.GetDirectoryName(SpoolPath)!;
+        if (!Directory.Exists(dir))
+        {
+            Directory.CreateDirectory(dir);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
+    }
+}

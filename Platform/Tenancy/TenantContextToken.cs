@@ -1,0 +1,87 @@
+using System.Security.Claims;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace AgentCloud.Platform.Tenancy;
+
+/// <summary>Mints and reads the short-lived signed tenant-context token (a JWT signed with ES256).</summary>
+public static class TenantContextToken
+{
+    public static readonly TimeSpan DefaultLifetime = TimeSpan.FromSeconds(60);
+    private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
+
+    private const string TenantClaim = "tid";
+    private const string TierClaim = "tier";
+    private const string CapabilitiesClaim = "caps";
+    private const string RunClaim = "run";
+    private const string ViaClaim = "via";
+
+    /// <summary>
+    /// Mints a token for the services named in <paramref name="audiences"/> (each accepts only a token naming it);
+    /// only the Gateway holds a signing key, so only it can call this usefully.
+    /// </summary>
+    public static string Mint(TenantContext context, ECDsaSecurityKey signingKey, DateTimeOffset now, TimeSpan? lifetime, IReadOnlyCollection<string> audiences)
+    {
+        if (audiences.Count == 0)
+        {
+            throw new ArgumentException("A tenant context is minted for at least one service.", nameof(audiences));
+        }
+        var claims = new Dictionary<string, object>
+        {
+            [JwtRegisteredClaimNames.Sub] = context.Principal,
+            [TenantClaim] = context.TenantId,
+            [TierClaim] = context.Tier,
+            [CapabilitiesClaim] = context.Capabilities.ToArray(),
+            [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
+        };
+        if (context.RunId is not null)
+        {
+            claims[RunClaim] = context.RunId;
+        }
+        if (context.Via is not null)
+        {
+            claims[ViaClaim] = context.Via;
+        }
+        // One audience is a string; several an array (the JWT "aud" claim allows both).
+        claims[JwtRegisteredClaimNames.Aud] = audiences.Count == 1 ? audiences.First() : audiences.ToArray();
+        return Handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = TenantContextHeaders.Issuer,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = now.Add(lifetime ?? DefaultLifetime).UtcDateTime,
+            Claims = claims,
+            SigningCredentials = new SigningCredentials(signingKey, SecurityAlgorithms.EcdsaSha256),
+        });
+    }
+
+    /// <summary>What a service accepts: the Gateway's signature and issuer, and its own name among the audiences.</summary>
+    public static TokenValidationParameters ValidationParameters(IEnumerable<SecurityKey> keys, string audience) => new()
+    {
+        ValidIssuer = TenantContextHeaders.Issuer,
+        ValidAudience = audience,
+        IssuerSigningKeys = keys,
+        ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+        RequireExpirationTime = true,
+        RequireSignedTokens = true,
+        ClockSkew = TimeSpan.FromSeconds(5),
+    };
+
+    public static async Task<TokenValidationResult> ValidateAsync(string token, TokenValidationParameters parameters) =>
+        await Handler.ValidateTokenAsync(token, parameters);
+
+    /// <summary>Reads the context out of claims that were already validated.</summary>
+    public static TenantContext? FromClaims(ClaimsIdentity identity)
+    {
+        var tenant = identity.FindFirst(TenantClaim)?.Value;
+        var tier = identity.FindFirst(TierClaim)?.Value;
+        var principal = identity.FindFirst(JwtRegisteredClaimNames.Sub)?.Value
+                        ?? identity.FindFirst(ClaimTypes.NameIdentifier)?.Value;
+        if (string.IsNullOrEmpty(tenant) || string.IsNullOrEmpty(tier) || string.IsNullOrEmpty(principal))
+        {
+            return null;
+        }
+        var caps = identity.FindAll(CapabilitiesClaim).Select(c => c.Value).ToArray();
+        return new TenantContext(tenant, tier, principal, caps, identity.FindFirst(RunClaim)?.Value, identity.FindFirst(ViaClaim)?.Value);
+    }
+}
