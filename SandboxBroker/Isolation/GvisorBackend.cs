@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -19,7 +20,17 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private static readonly UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private readonly Lock _rootfsLock = new();
+    private readonly ConcurrentDictionary<string, int> _sentries = new(StringComparer.Ordinal);
     private bool _rootfsReady;
+
+    /// <summary>
+    /// Host tasks per tenant process under the ptrace platform: each address space is a stub process with a thread per
+    /// sentry thread that enters it (about ten measured), so a lease's pids.max scales the process limit by this.
+    /// </summary>
+    public const int HostTasksPerProcess = 12;
+
+    /// <summary>The sentry's and gofer's own threads, on top of the tenant's processes.</summary>
+    public const int RuntimeTasks = 64;
 
     public string Level => IsolationLevels.Gvisor;
 
@@ -112,16 +123,39 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         var spec = GvisorSpec.Container(slot, Rootfs, EgressFolder(slot), options.Value.Limits, AppUid(slot));
         WritePrivate(Path.Combine(bundle, "config.json"), spec.ToJsonString());
         var failure = Runsc.RunDetached(runsc.Command("run", "--detach", "--bundle", bundle, slot.SlotId), Path.Combine(bundle, "run.log"), StartTimeout);
-        if (failure is not null)
+        var sentry = failure is null ? RunscProcesses.SandboxPid(runsc.StateRoot) : null;
+        if (failure is not null || sentry is null)
         {
             Stop(slot);
-            throw new IOException($"the gVisor sandbox of slot {slot.SlotId} did not start: {failure}");
+            throw new IOException($"the gVisor sandbox of slot {slot.SlotId} did not start: {failure ?? "no sandbox process after runsc run"}");
         }
+        _sentries[slot.SlotId] = sentry.Value;
     }
+
+    /// <summary>Mid-lease: ends what is left of the slot's sandbox and boots a fresh one around the same folders and egress socket.</summary>
+    public void Restart(SandboxSlot slot)
+    {
+        var runsc = RunscFor(slot);
+        _sentries.TryRemove(slot.SlotId, out _);
+        if (!RunscProcesses.KillAll(runsc.StateRoot))
+        {
+            throw new IOException($"gVisor sandbox processes of slot {slot.SlotId} survived SIGKILL");
+        }
+        TryDelete(runsc.StateRoot);
+        Start(slot);
+    }
+
+    public IReadOnlyList<int> HostProcesses(SandboxSlot slot) => RunscProcesses.Find(RunscFor(slot).StateRoot);
+
+    public bool Running(SandboxSlot slot) =>
+        _sentries.TryGetValue(slot.SlotId, out var pid) && RunscProcesses.IsSandbox(pid, RunscFor(slot).StateRoot);
+
+    public long HostTaskBudget(SandboxLimits limits) => (long)limits.MaxProcesses * HostTasksPerProcess + RuntimeTasks;
 
     public string? Stop(SandboxSlot slot)
     {
         var runsc = RunscFor(slot);
+        _sentries.TryRemove(slot.SlotId, out _);
         var gone = !Directory.Exists(runsc.StateRoot) || RunscProcesses.KillAll(runsc.StateRoot);
         TryDelete(runsc.StateRoot);
         TryDelete(Bundle(slot));

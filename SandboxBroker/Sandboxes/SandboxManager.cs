@@ -28,6 +28,7 @@ public sealed partial class SandboxManager(
     EgressProxy egress,
     SandboxUsage usage,
     CgroupLimiter cgroups,
+    SlotSandboxes slotSandboxes,
     TimeProvider time,
     IOptions<SandboxBrokerOptions> options,
     ILogger<SandboxManager> logger,
@@ -114,6 +115,7 @@ public sealed partial class SandboxManager(
                 slot = layout.CreateSlot(key);
                 recycler.Prepare(slot);
             }
+            string? group = null;
             try
             {
                 layout.MoveTo(slot, caller.TenantId);
@@ -124,7 +126,8 @@ public sealed partial class SandboxManager(
                     Id = id, TenantId = caller.TenantId, Principal = caller.Principal, RunId = caller.RunId ?? id, Slot = slot,
                     CreatedAt = now, ExpiresAt = now + lifetime, LastUsedAt = now, Warm = warm, Egress = policy.Egress.ToList(),
                 };
-                sandbox.Cgroup = cgroups.CreateSandboxGroup(sandbox.Id);
+                sandbox.Cgroup = group = slotSandboxes.CreateGroup(sandbox);
+                slotSandboxes.Confine(sandbox);
                 var reachable = Options.PlatformGatewayUrl is null ? policy.Egress : [.. policy.Egress, SandboxBrokerOptions.PlatformGatewayHost];
                 var slotSandbox = catalog.Backend(level) as ISlotSandboxBackend;
                 if (reachable.Count > 0 && (level == IsolationLevels.Bubblewrap || slotSandbox is not null))
@@ -136,6 +139,7 @@ public sealed partial class SandboxManager(
             }
             catch
             {
+                cgroups.RemoveSandboxGroup(group);
                 recycler.Destroy(slot);
                 throw;
             }
@@ -213,6 +217,7 @@ public sealed partial class SandboxManager(
         try
         {
             sandbox.LastUsedAt = time.GetUtcNow();
+            slotSandboxes.EnsureRunning(sandbox);
             var spec = new ExecSpec(command, WithPlatformAccess(env, sandbox), sandbox.EgressSocket);
             var launch = cgroups.Confine(catalog.Backend(sandbox.Isolation).BuildLaunch(sandbox.Slot, spec), sandbox.Cgroup);
             return await executor.RunAsync(launch, stdin, timeout, cancellationToken);

@@ -57,6 +57,26 @@ public static class RunscProcesses
         return found.ToList();
     }
 
+    /// <summary>The sandbox process (the sentry, which holds the tenant code's memory) of that state folder; null when none runs.</summary>
+    public static int? SandboxPid(string stateRoot) =>
+        Find(stateRoot).Cast<int?>().FirstOrDefault(pid => IsSandbox(pid!.Value, stateRoot));
+
+    /// <summary>Whether that pid is still the live sentry of that state folder (not a zombie, not a reused pid).</summary>
+    public static bool IsSandbox(int pid, string stateRoot)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
+            return stat[(stat.LastIndexOf(')') + 2)] != 'Z' && cmdline.StartsWith("runsc-sandbox\0", StringComparison.Ordinal) &&
+                (cmdline.Contains($"--root={stateRoot}\0", StringComparison.Ordinal) || cmdline.Contains($"--root\0{stateRoot}\0", StringComparison.Ordinal));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>SIGKILLs them until none is left; true when none remain.</summary>
     public static bool KillAll(string stateRoot)
     {
