@@ -68,6 +68,10 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         {
             return new(Level, false, "runsc (gVisor) not found on PATH (apt package runsc)");
         }
+        if (!File.Exists(NestedUserNamespaceFilter.Prefix[0]))
+        {
+            return new(Level, false, $"{NestedUserNamespaceFilter.Prefix[0]} (perl-base) is missing: each gVisor exec installs its seccomp filter with it");
+        }
         // A real container start, not `runsc do`: `do` works on hosts where `run` cannot start a sandbox.
         var trialHome = Path.Combine(Path.GetTempPath(), "agentcloud-gvisor-probe-" + Guid.NewGuid().ToString("N")[..8]);
         try

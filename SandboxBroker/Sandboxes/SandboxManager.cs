@@ -220,7 +220,10 @@ public sealed partial class SandboxManager(
             slotSandboxes.EnsureRunning(sandbox);
             var spec = new ExecSpec(command, WithPlatformAccess(env, sandbox), sandbox.EgressSocket);
             var launch = cgroups.Confine(catalog.Backend(sandbox.Isolation).BuildLaunch(sandbox.Slot, spec), sandbox.Cgroup);
-            return await executor.RunAsync(launch, stdin, timeout, cancellationToken);
+            var result = await executor.RunAsync(launch, stdin, timeout, cancellationToken);
+            return slotSandboxes.Ended(sandbox)
+                ? result with { Stderr = result.Stderr + SlotSandboxes.EndedNotice }
+                : result;
         }
         finally
         {

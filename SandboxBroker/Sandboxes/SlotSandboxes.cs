@@ -50,6 +50,12 @@ public sealed class SlotSandboxes(IsolationCatalog catalog, CgroupLimiter cgroup
         throw new SandboxRefusal(RefusalKind.Busy, "The broker could not put the sandbox under its resource limits; try again shortly.");
     }
 
+    /// <summary>Said after an exec whose sandbox ended under it, so the tenant knows why its command died.</summary>
+    public const string EndedNotice = "\nagentcloud: the sandbox met its memory or process limit and was ended; the next exec starts a fresh one around the same files\n";
+
+    /// <summary>Whether the lease's per-slot sandbox is no longer running (checked after an exec).</summary>
+    public bool Ended(Sandbox sandbox) => For(sandbox.Slot) is { } backend && !sandbox.Released && !backend.Running(sandbox.Slot);
+
     /// <summary>
     /// Before an exec: a slot sandbox that met its lease's memory or task limit was ended whole by the kernel. The lease
     /// gets a fresh one around the same workspace, /tmp and egress socket, in the same group; what ran in it is gone.

@@ -113,6 +113,10 @@ public sealed class AggregateLimitTests : IAsyncLifetime
         Assert.False(result.TimedOut);
         // The sandbox's own group met its limit: the bomb was stopped there, not by the host running out.
         Assert.InRange(peak, limit * 9 / 10, limit);
+        if (level == IsolationLevels.Gvisor)
+        {
+            Assert.Contains("met its memory or process limit", result.Stderr);
+        }
         // At gvisor the kernel ends the whole sandbox; the next exec gets a fresh one around the same files.
         Assert.Equal("ok\nkept\n", (await client.ShAsync(sandbox.Id, "echo ok; cat /workspace/kept.txt")).Stdout);
     }

@@ -61,6 +61,8 @@ public static class RunscProcesses
     public static int? SandboxPid(string stateRoot) =>
         Find(stateRoot).Cast<int?>().FirstOrDefault(pid => IsSandbox(pid!.Value, stateRoot));
 
+    private const uint PfExiting = 0x4;
+
     /// <summary>Whether that pid is still the live sentry of that state folder (not a zombie, not a reused pid).</summary>
     public static bool IsSandbox(int pid, string stateRoot)
     {
@@ -68,10 +70,13 @@ public static class RunscProcesses
         {
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
-            return stat[(stat.LastIndexOf(')') + 2)] != 'Z' && cmdline.StartsWith("runsc-sandbox\0", StringComparison.Ordinal) &&
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // Killed (by the memory limit, say) but still freeing its memory: PF_EXITING in its flags.
+            var exiting = (uint.Parse(fields[6], CultureInfo.InvariantCulture) & PfExiting) != 0;
+            return fields[0] != "Z" && !exiting && cmdline.StartsWith("runsc-sandbox\0", StringComparison.Ordinal) &&
                 (cmdline.Contains($"--root={stateRoot}\0", StringComparison.Ordinal) || cmdline.Contains($"--root\0{stateRoot}\0", StringComparison.Ordinal));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException or FormatException)
         {
             return false;
         }
