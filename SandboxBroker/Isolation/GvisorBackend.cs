@@ -114,6 +114,19 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
 
     public void Start(SandboxSlot slot)
     {
+        try
+        {
+            Boot(slot);
+        }
+        catch (IOException)
+        {
+            Stop(slot);
+            throw;
+        }
+    }
+
+    private void Boot(SandboxSlot slot)
+    {
         EnsureRootfs();
         var bundle = Bundle(slot);
         var runsc = RunscFor(slot);
@@ -130,7 +143,6 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         var sentry = failure is null ? RunscProcesses.SandboxPid(runsc.StateRoot) : null;
         if (failure is not null || sentry is null)
         {
-            Stop(slot);
             throw new IOException($"the gVisor sandbox of slot {slot.SlotId} did not start: {failure ?? "no sandbox process after runsc run"}");
         }
         _sentries[slot.SlotId] = sentry.Value;
@@ -140,13 +152,43 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
     public void Restart(SandboxSlot slot)
     {
         var runsc = RunscFor(slot);
-        _sentries.TryRemove(slot.SlotId, out _);
-        if (!RunscProcesses.KillAll(runsc.StateRoot))
+        if (!EndSandbox(slot))
         {
             throw new IOException($"gVisor sandbox processes of slot {slot.SlotId} survived SIGKILL");
         }
-        TryDelete(runsc.StateRoot);
-        Start(slot);
+        // A second try after a pause: a loaded host may still be tearing down what the limit killed.
+        for (var attempt = 1; ; attempt++)
+        {
+            TryDelete(runsc.StateRoot);
+            try
+            {
+                Boot(slot);
+                return;
+            }
+            catch (IOException) when (attempt < 2)
+            {
+                EndSandbox(slot);
+                Thread.Sleep(250);
+            }
+            catch (IOException)
+            {
+                // Keeps the egress folder: the lease's proxy still listens there for the next exec's try.
+                EndSandbox(slot);
+                TryDelete(runsc.StateRoot);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Kills the slot's runsc processes and waits for its sentry's last thread: a killed sentry frees its memory
+    /// before its sockets, and a new one under the same container id could not bind its control socket until then.
+    /// </summary>
+    private bool EndSandbox(SandboxSlot slot)
+    {
+        _sentries.TryRemove(slot.SlotId, out var sentry);
+        var gone = RunscProcesses.KillAll(RunscFor(slot).StateRoot);
+        return (sentry == 0 || RunscProcesses.WaitUntilExited(sentry, TimeSpan.FromSeconds(10))) && gone;
     }
 
     public IReadOnlyList<int> HostProcesses(SandboxSlot slot) => RunscProcesses.Find(RunscFor(slot).StateRoot);
@@ -159,8 +201,7 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
     public string? Stop(SandboxSlot slot)
     {
         var runsc = RunscFor(slot);
-        _sentries.TryRemove(slot.SlotId, out _);
-        var gone = !Directory.Exists(runsc.StateRoot) || RunscProcesses.KillAll(runsc.StateRoot);
+        var gone = !Directory.Exists(runsc.StateRoot) || EndSandbox(slot);
         TryDelete(runsc.StateRoot);
         TryDelete(Bundle(slot));
         TryDelete(EgressFolder(slot));

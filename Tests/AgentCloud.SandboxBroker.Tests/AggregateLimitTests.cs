@@ -112,7 +112,8 @@ public sealed class AggregateLimitTests : IAsyncLifetime
         Assert.NotEqual(0, result.ExitCode);
         Assert.False(result.TimedOut);
         // The sandbox's own group met its limit: the bomb was stopped there, not by the host running out.
-        Assert.InRange(peak, limit * 9 / 10, limit);
+        // The kernel may force a page or two past the limit while it kills.
+        Assert.InRange(peak, limit * 9 / 10, limit + 1024 * 1024);
         if (level == IsolationLevels.Gvisor)
         {
             Assert.Contains("met its memory or process limit", result.Stderr);
@@ -212,7 +213,10 @@ public sealed class AggregateLimitTests : IAsyncLifetime
         Assert.NotEqual(HttpStatusCode.InternalServerError, answer.StatusCode);
         Assert.NotEqual("max 0", refusedForks);
         Assert.Equal("ok\n", (await client.ShAsync(sandbox.Id, "echo ok")).Stdout);
-        Assert.InRange(SandboxProcesses.OnHost(_broker, _broker.SlotOf("limits-fork-gvisor", sandbox.Id)).Count, 1, 64);
+        // Whether the sandbox survived or was rebooted, what runs for it is still under the group's task limit.
+        var members = File.ReadAllLines(Path.Combine(pids, "cgroup.procs")).Select(int.Parse).ToHashSet();
+        Assert.All(SandboxProcesses.OnHost(_broker, _broker.SlotOf("limits-fork-gvisor", sandbox.Id)),
+            pid => Assert.True(members.Contains(pid) || !Directory.Exists($"/proc/{pid}"), $"pid {pid} is outside the pids group"));
     }
 
     [Fact]

@@ -82,6 +82,47 @@ public static class RunscProcesses
         }
     }
 
+    /// <summary>Waits until every thread of that process has exited (zombies hold no socket); false when time ran out.</summary>
+    public static bool WaitUntilExited(int pid, TimeSpan timeout)
+    {
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (AnyThreadAlive(pid))
+        {
+            if (Environment.TickCount64 > deadline)
+            {
+                return false;
+            }
+            Thread.Sleep(5);
+        }
+        return true;
+    }
+
+    private static bool AnyThreadAlive(int pid)
+    {
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                try
+                {
+                    var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                    if (stat[stat.LastIndexOf(')') + 2] is not ('Z' or 'X'))
+                    {
+                        return true;
+                    }
+                }
+                catch (Exception e) when (e is IOException or IndexOutOfRangeException)
+                {
+                }
+            }
+            return false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>SIGKILLs them until none is left; true when none remain.</summary>
     public static bool KillAll(string stateRoot)
     {
