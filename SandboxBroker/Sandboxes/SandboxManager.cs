@@ -127,7 +127,6 @@ public sealed partial class SandboxManager(
                     CreatedAt = now, ExpiresAt = now + lifetime, LastUsedAt = now, Warm = warm, Egress = policy.Egress.ToList(),
                 };
                 sandbox.Cgroup = group = slotSandboxes.CreateGroup(sandbox);
-                slotSandboxes.Confine(sandbox);
                 var reachable = Options.PlatformGatewayUrl is null ? policy.Egress : [.. policy.Egress, SandboxBrokerOptions.PlatformGatewayHost];
                 var slotSandbox = catalog.Backend(level) as ISlotSandboxBackend;
                 if (reachable.Count > 0 && (level == IsolationLevels.Bubblewrap || slotSandbox is not null))

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Limits;
 using Microsoft.Extensions.Options;
@@ -6,32 +7,68 @@ namespace AgentCloud.SandboxBroker.Sandboxes;
 
 /// <summary>
 /// The slot lifecycle's side of <see cref="ISlotSandboxBackend"/> (a no-op for backends that start a sandbox per exec),
-/// and its lease's side: the slot's long-lived sandbox runs inside the lease's cgroup, and is booted afresh when a limit
-/// ended it.
+/// and the limits' side: a slot's long-lived sandbox gets a cgroup of its own as soon as it boots (while warm, so
+/// acquiring it costs nothing), which is the lease's group while leased; it is booted afresh when a limit ended it.
 /// </summary>
 public sealed class SlotSandboxes(IsolationCatalog catalog, CgroupLimiter cgroups, IOptions<SandboxBrokerOptions> options, ILogger<SlotSandboxes> logger)
 {
+    private readonly ConcurrentDictionary<string, string> _groups = new(StringComparer.Ordinal);
+
     private ISlotSandboxBackend? For(SandboxSlot slot) =>
         catalog.IsAvailable(slot.Level) ? catalog.Backend(slot.Level) as ISlotSandboxBackend : null;
 
-    public void Start(SandboxSlot slot) => For(slot)?.Start(slot);
+    /// <summary>Boots the slot's sandbox and moves it into the slot's own group; throws (nothing left running) when either fails.</summary>
+    public void Start(SandboxSlot slot)
+    {
+        if (For(slot) is not { } backend)
+        {
+            return;
+        }
+        backend.Start(slot);
+        string? group = null;
+        try
+        {
+            group = cgroups.CreateSandboxGroup("slot-" + slot.SlotId, backend.HostTaskBudget(options.Value.Limits));
+            if (group is null)
+            {
+                return;
+            }
+            if (!cgroups.Adopt(group, () => backend.HostProcesses(slot)))
+            {
+                throw new IOException($"the {slot.Level} sandbox of slot {slot.SlotId} kept forking outside cgroup {group}");
+            }
+            _groups[slot.SlotId] = group;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or SandboxRefusal)
+        {
+            backend.Stop(slot);
+            cgroups.RemoveSandboxGroup(group);
+            throw e as IOException ?? new IOException($"the {slot.Level} sandbox of slot {slot.SlotId} could not be put under its limits: {e.Message}", e);
+        }
+    }
 
-    public string? Stop(SandboxSlot slot) => For(slot)?.Stop(slot);
+    public string? Stop(SandboxSlot slot)
+    {
+        var left = For(slot)?.Stop(slot);
+        if (_groups.TryRemove(slot.SlotId, out var group))
+        {
+            cgroups.RemoveSandboxGroup(group);
+        }
+        return left;
+    }
 
     public int ReclaimOrphans() =>
         catalog.Levels.Where(l => l.Available).Select(l => catalog.Backend(l.Level)).OfType<ISlotSandboxBackend>().Sum(b => b.ReclaimOrphans());
 
-    /// <summary>The lease's cgroup with the limits of its level: a per-slot sandbox's host tasks are counted as that backend says.</summary>
-    public string? CreateGroup(Sandbox sandbox) =>
-        cgroups.CreateSandboxGroup(sandbox.Id, For(sandbox.Slot)?.HostTaskBudget(options.Value.Limits));
+    /// <summary>The lease's cgroup: the slot's own where its sandbox lives as long as the slot, else a new one for the lease.</summary>
+    public string? CreateGroup(Sandbox sandbox) => For(sandbox.Slot) is null
+        ? cgroups.CreateSandboxGroup(sandbox.Id)
+        : _groups.GetValueOrDefault(sandbox.Slot.SlotId);
 
-    /// <summary>
-    /// Moves the slot's running sandbox (booted warm, before this lease) into the lease's group, so its memory, tasks
-    /// and CPU count against the lease's limits and the group's kill ends it. Refuses the lease when that fails.
-    /// </summary>
-    public void Confine(Sandbox sandbox)
+    /// <summary>Moves the slot's (rebooted) sandbox into the lease's group; refuses the exec when that fails.</summary>
+    private void Confine(Sandbox sandbox, ISlotSandboxBackend backend)
     {
-        if (For(sandbox.Slot) is not { } backend || sandbox.Cgroup is not { } group)
+        if (sandbox.Cgroup is not { } group)
         {
             return;
         }
@@ -47,6 +84,7 @@ public sealed class SlotSandboxes(IsolationCatalog catalog, CgroupLimiter cgroup
         {
             logger.LogError(e, "Could not move the {Level} sandbox of slot {SlotId} into cgroup {Group}", sandbox.Isolation, sandbox.Slot.SlotId, group);
         }
+        backend.Stop(sandbox.Slot);
         throw new SandboxRefusal(RefusalKind.Busy, "The broker could not put the sandbox under its resource limits; try again shortly.");
     }
 
@@ -83,7 +121,7 @@ public sealed class SlotSandboxes(IsolationCatalog catalog, CgroupLimiter cgroup
                 logger.LogError(e, "Slot {SlotId} could not reboot its sandbox", sandbox.Slot.SlotId);
                 throw new SandboxRefusal(RefusalKind.Busy, $"The {sandbox.Isolation} sandbox ended (it met its memory or process limit) and could not be restarted just now; try again shortly.");
             }
-            Confine(sandbox);
+            Confine(sandbox, backend);
         }
     }
 }
