@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -19,7 +20,17 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private static readonly UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private readonly Lock _rootfsLock = new();
+    private readonly ConcurrentDictionary<string, int> _sentries = new(StringComparer.Ordinal);
     private bool _rootfsReady;
+
+    /// <summary>
+    /// Host tasks per tenant process under the ptrace platform: each address space is a stub process with a thread per
+    /// sentry thread that enters it (about ten measured), so a lease's pids.max scales the process limit by this.
+    /// </summary>
+    public const int HostTasksPerProcess = 12;
+
+    /// <summary>The sentry's and gofer's own threads, on top of the tenant's processes.</summary>
+    public const int RuntimeTasks = 64;
 
     public string Level => IsolationLevels.Gvisor;
 
@@ -56,6 +67,10 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         if (!probe.OnPath("runsc", out _))
         {
             return new(Level, false, "runsc (gVisor) not found on PATH (apt package runsc)");
+        }
+        if (!File.Exists(NestedUserNamespaceFilter.Prefix[0]))
+        {
+            return new(Level, false, $"{NestedUserNamespaceFilter.Prefix[0]} (perl-base) is missing: each gVisor exec installs its seccomp filter with it");
         }
         // A real container start, not `runsc do`: `do` works on hosts where `run` cannot start a sandbox.
         var trialHome = Path.Combine(Path.GetTempPath(), "agentcloud-gvisor-probe-" + Guid.NewGuid().ToString("N")[..8]);
@@ -99,6 +114,19 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
 
     public void Start(SandboxSlot slot)
     {
+        try
+        {
+            Boot(slot);
+        }
+        catch (IOException)
+        {
+            Stop(slot);
+            throw;
+        }
+    }
+
+    private void Boot(SandboxSlot slot)
+    {
         EnsureRootfs();
         var bundle = Bundle(slot);
         var runsc = RunscFor(slot);
@@ -112,17 +140,68 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         var spec = GvisorSpec.Container(slot, Rootfs, EgressFolder(slot), options.Value.Limits, AppUid(slot));
         WritePrivate(Path.Combine(bundle, "config.json"), spec.ToJsonString());
         var failure = Runsc.RunDetached(runsc.Command("run", "--detach", "--bundle", bundle, slot.SlotId), Path.Combine(bundle, "run.log"), StartTimeout);
-        if (failure is not null)
+        var sentry = failure is null ? RunscProcesses.SandboxPid(runsc.StateRoot) : null;
+        if (failure is not null || sentry is null)
         {
-            Stop(slot);
-            throw new IOException($"the gVisor sandbox of slot {slot.SlotId} did not start: {failure}");
+            throw new IOException($"the gVisor sandbox of slot {slot.SlotId} did not start: {failure ?? "no sandbox process after runsc run"}");
+        }
+        _sentries[slot.SlotId] = sentry.Value;
+    }
+
+    /// <summary>Mid-lease: ends what is left of the slot's sandbox and boots a fresh one around the same folders and egress socket.</summary>
+    public void Restart(SandboxSlot slot)
+    {
+        var runsc = RunscFor(slot);
+        if (!EndSandbox(slot))
+        {
+            throw new IOException($"gVisor sandbox processes of slot {slot.SlotId} survived SIGKILL");
+        }
+        // A second try after a pause: a loaded host may still be tearing down what the limit killed.
+        for (var attempt = 1; ; attempt++)
+        {
+            TryDelete(runsc.StateRoot);
+            try
+            {
+                Boot(slot);
+                return;
+            }
+            catch (IOException) when (attempt < 2)
+            {
+                EndSandbox(slot);
+                Thread.Sleep(250);
+            }
+            catch (IOException)
+            {
+                // Keeps the egress folder: the lease's proxy still listens there for the next exec's try.
+                EndSandbox(slot);
+                TryDelete(runsc.StateRoot);
+                throw;
+            }
         }
     }
+
+    /// <summary>
+    /// Kills the slot's runsc processes and waits for its sentry's last thread: a killed sentry frees its memory
+    /// before its sockets, and a new one under the same container id could not bind its control socket until then.
+    /// </summary>
+    private bool EndSandbox(SandboxSlot slot)
+    {
+        _sentries.TryRemove(slot.SlotId, out var sentry);
+        var gone = RunscProcesses.KillAll(RunscFor(slot).StateRoot);
+        return (sentry == 0 || RunscProcesses.WaitUntilExited(sentry, TimeSpan.FromSeconds(10))) && gone;
+    }
+
+    public IReadOnlyList<int> HostProcesses(SandboxSlot slot) => RunscProcesses.Find(RunscFor(slot).StateRoot);
+
+    public bool Running(SandboxSlot slot) =>
+        _sentries.TryGetValue(slot.SlotId, out var pid) && RunscProcesses.IsSandbox(pid, RunscFor(slot).StateRoot);
+
+    public long HostTaskBudget(SandboxLimits limits) => (long)limits.MaxProcesses * HostTasksPerProcess + RuntimeTasks;
 
     public string? Stop(SandboxSlot slot)
     {
         var runsc = RunscFor(slot);
-        var gone = !Directory.Exists(runsc.StateRoot) || RunscProcesses.KillAll(runsc.StateRoot);
+        var gone = !Directory.Exists(runsc.StateRoot) || EndSandbox(slot);
         TryDelete(runsc.StateRoot);
         TryDelete(Bundle(slot));
         TryDelete(EgressFolder(slot));

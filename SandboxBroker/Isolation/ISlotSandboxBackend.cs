@@ -11,6 +11,9 @@ public interface ISlotSandboxBackend : ISandboxBackend
     /// <summary>Boots the slot's sandbox around its current workspace and /tmp folders; throws when it cannot.</summary>
     void Start(SandboxSlot slot);
 
+    /// <summary>Boots a fresh sandbox for a slot whose sandbox ended during a lease, around the same folders and egress socket.</summary>
+    void Restart(SandboxSlot slot);
+
     /// <summary>Ends the slot's sandbox and everything in it; null when nothing is left, else what is.</summary>
     string? Stop(SandboxSlot slot);
 
@@ -19,4 +22,13 @@ public interface ISlotSandboxBackend : ISandboxBackend
 
     /// <summary>Ends every sandbox a previous broker run left behind (at start, before any slot is made).</summary>
     int ReclaimOrphans();
+
+    /// <summary>The host processes that hold the slot's sandbox (and the tenant code's memory), to move into a lease's cgroup.</summary>
+    IReadOnlyList<int> HostProcesses(SandboxSlot slot);
+
+    /// <summary>Whether the slot's sandbox still runs: a cgroup limit met by tenant code can end it whole.</summary>
+    bool Running(SandboxSlot slot);
+
+    /// <summary>pids.max of a lease's group at this level: host tasks, which need not be one per tenant process.</summary>
+    long HostTaskBudget(SandboxLimits limits);
 }

@@ -55,11 +55,14 @@ public partial class CgroupLimiter : IDisposable
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
     private static partial Regex GroupNamePattern();
 
-    /// <summary>The limit files a sandbox's group gets, from the broker's limits, in the order they must be written.</summary>
-    public IReadOnlyDictionary<string, string> LimitFiles()
+    /// <summary>
+    /// The limit files a sandbox's group gets, from the broker's limits, in the order they must be written; pids.max is
+    /// <paramref name="hostTasks"/> where a level's host tasks are not its tenant processes (gVisor's stubs and threads).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> LimitFiles(long? hostTasks = null)
     {
         var memory = _limits.MemoryBytes.ToString(CultureInfo.InvariantCulture);
-        var pids = _limits.MaxProcesses.ToString(CultureInfo.InvariantCulture);
+        var pids = (hostTasks ?? _limits.MaxProcesses).ToString(CultureInfo.InvariantCulture);
         var quota = Math.Max(1000, (long)(_limits.CpuCores * CpuPeriodMicros)).ToString(CultureInfo.InvariantCulture);
         return Support.Version == 1
             ? new Dictionary<string, string>(StringComparer.Ordinal)
@@ -84,7 +87,7 @@ public partial class CgroupLimiter : IDisposable
     private static readonly HashSet<string> OptionalFiles = ["memory.swap.max", "memory.memsw.limit_in_bytes"];
 
     /// <summary>Makes the sandbox's group with its limits; null when cgroups are unavailable. Refuses (busy) when the host says no.</summary>
-    public string? CreateSandboxGroup(string sandboxId)
+    public string? CreateSandboxGroup(string sandboxId, long? hostTasks = null)
     {
         if (!Enabled)
         {
@@ -102,7 +105,7 @@ public partial class CgroupLimiter : IDisposable
             {
                 Directory.CreateDirectory(dir);
             }
-            foreach (var (file, value) in LimitFiles())
+            foreach (var (file, value) in LimitFiles(hostTasks))
             {
                 // cgroupfs makes a controller's files in its own hierarchy; a v2 group (or a fake one) has one folder.
                 var path = dirs.Select(d => Path.Combine(d, file)).FirstOrDefault(File.Exists)
@@ -147,6 +150,42 @@ public partial class CgroupLimiter : IDisposable
             Completed = launch.Completed,
             Cgroup = exec,
         };
+    }
+
+    /// <summary>
+    /// Moves processes that already run (a per-slot sandbox booted before its lease) into the group in every hierarchy,
+    /// threads and all (cgroup.procs takes whole thread groups). Lists again after each round, so a child forked during
+    /// the move goes in too; false when a round still finds one outside. Memory they charged before stays where it was
+    /// (the kernel no longer moves charges); what they allocate from now on is the group's.
+    /// </summary>
+    public bool Adopt(string group, Func<IReadOnlyList<int>> processes)
+    {
+        var moved = new HashSet<int>();
+        var procs = Dirs(group).Select(dir => Path.Combine(dir, "cgroup.procs")).ToList();
+        for (var round = 0; round < 10; round++)
+        {
+            var outside = processes().Where(pid => !moved.Contains(pid)).ToList();
+            if (outside.Count == 0)
+            {
+                return true;
+            }
+            foreach (var pid in outside)
+            {
+                try
+                {
+                    foreach (var file in procs)
+                    {
+                        File.WriteAllText(file, pid.ToString(CultureInfo.InvariantCulture));
+                    }
+                }
+                catch (IOException) when (!Directory.Exists($"/proc/{pid}"))
+                {
+                    // It exited between the listing and the move.
+                }
+                moved.Add(pid);
+            }
+        }
+        return false;
     }
 
     /// <summary>Writes its own pid to each of the first $1 files (one per hierarchy), then execs the rest; stops at the first refusal.</summary>

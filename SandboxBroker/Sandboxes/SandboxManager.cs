@@ -29,6 +29,7 @@ public sealed class SandboxManager(
     LeaseEnd leaseEnd,
     SandboxJanitor janitor,
     ExecRequestValidator validator,
+    SlotSandboxes slotSandboxes,
     TimeProvider time,
     IOptions<SandboxBrokerOptions> options,
     ILogger<SandboxManager> logger,
@@ -114,6 +115,7 @@ public sealed class SandboxManager(
                 slot = layout.CreateSlot(key);
                 recycler.Prepare(slot);
             }
+            string? group = null;
             try
             {
                 layout.MoveTo(slot, caller.TenantId);
@@ -128,7 +130,7 @@ public sealed class SandboxManager(
                 // On disk before anything can run in it: a crash from here on is billed and reclaimed at the next start.
                 journal.Record(sandbox.ToLeaseRecord());
                 journaled = sandbox.Id;
-                sandbox.Cgroup = cgroups.CreateSandboxGroup(sandbox.Id);
+                sandbox.Cgroup = group = slotSandboxes.CreateGroup(sandbox);
                 var reachable = Options.PlatformGatewayUrl is null ? policy.Egress : [.. policy.Egress, SandboxBrokerOptions.PlatformGatewayHost];
                 var slotSandbox = catalog.Backend(level) as ISlotSandboxBackend;
                 if (reachable.Count > 0 && (level == IsolationLevels.Bubblewrap || slotSandbox is not null))
@@ -140,6 +142,7 @@ public sealed class SandboxManager(
             }
             catch
             {
+                cgroups.RemoveSandboxGroup(group);
                 recycler.Destroy(slot);
                 if (journaled is not null)
                 {
@@ -219,9 +222,13 @@ public sealed class SandboxManager(
         try
         {
             sandbox.LastUsedAt = time.GetUtcNow();
+            slotSandboxes.EnsureRunning(sandbox);
             var spec = new ExecSpec(command, WithPlatformAccess(env, sandbox), sandbox.EgressSocket);
             var launch = cgroups.Confine(catalog.Backend(sandbox.Isolation).BuildLaunch(sandbox.Slot, spec), sandbox.Cgroup);
-            return await executor.RunAsync(launch, stdin, timeout, cancellationToken);
+            var result = await executor.RunAsync(launch, stdin, timeout, cancellationToken);
+            return slotSandboxes.Ended(sandbox)
+                ? result with { Stderr = result.Stderr + SlotSandboxes.EndedNotice }
+                : result;
         }
         finally
         {

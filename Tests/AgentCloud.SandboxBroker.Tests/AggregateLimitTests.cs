@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Limits;
 using AgentCloud.SandboxBroker.Sandboxes;
 using AgentCloud.Tests.Shared;
@@ -10,7 +11,8 @@ namespace AgentCloud.SandboxBroker.Tests;
 
 /// <summary>
 /// Whole-sandbox limits on real runs: a broker with small memory, disk and exec limits, and a free tenant trying to
-/// take the host down with a memory bomb, a disk fill and a fork bomb while the broker keeps answering.
+/// take the host down with a memory bomb, a disk fill and a fork bomb while the broker keeps answering, at bubblewrap
+/// and at gvisor (whose sentry, holding the tenant's memory, runs in the lease's group). A level the host lacks must be refused.
 /// </summary>
 public sealed class AggregateLimitTests : IAsyncLifetime
 {
@@ -37,11 +39,36 @@ public sealed class AggregateLimitTests : IAsyncLifetime
         await _redis.DisposeAsync();
     }
 
-    private async Task<(HttpClient, SandboxDto)> FreeSandboxAsync(string tenant)
+    private async Task<(HttpClient, SandboxDto)> FreeSandboxAsync(string tenant) =>
+        (await FreeSandboxAtAsync(tenant, IsolationLevels.Bubblewrap))!.Value;
+
+    /// <summary>A free tenant's sandbox at that level; null (after checking the refusal) where this host does not offer it.</summary>
+    private async Task<(HttpClient Client, SandboxDto Sandbox)?> FreeSandboxAtAsync(string tenant, string level)
     {
-        _broker.Policies.Set(FakePolicies.Default(tenant) with { Tier = "free", SandboxIsolationLevels = ["bubblewrap", "namespace"] });
+        _broker.Policies.Set(FakePolicies.Default(tenant) with { Tier = "free", SandboxIsolationLevels = [level] });
         var client = _broker.ClientFor(tenant);
-        return (client, await client.CreateSandboxAsync());
+        var offered = _broker.Services.GetRequiredService<IsolationCatalog>().Levels.Single(l => l.Level == level);
+        if (!offered.Available)
+        {
+            Assert.NotEqual(IsolationLevels.Bubblewrap, level);
+            using var refused = await client.PostAsJsonAsync("/v1/sandboxes", new { isolation = level });
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            return null;
+        }
+        return (client, await client.CreateSandboxAsync(new { isolation = level }));
+    }
+
+    /// <summary>The lease's group in one controller's hierarchy (memory is the group itself; pids and cpu mirror it).</summary>
+    private string GroupIn(string sandboxId, string tenant, string controller)
+    {
+        var limiter = _broker.Services.GetRequiredService<CgroupLimiter>();
+        var group = _broker.Manager.Find(tenant, sandboxId)!.Cgroup!;
+        return limiter.Dirs(group).Single(d => File.Exists(Path.Combine(d, controller switch
+        {
+            "memory" => "memory.limit_in_bytes",
+            "pids" => "pids.max",
+            _ => "cpu.cfs_quota_us",
+        })));
     }
 
     [Fact]
@@ -61,30 +88,73 @@ public sealed class AggregateLimitTests : IAsyncLifetime
         }
     }
 
-    [Fact]
-    public async Task A_memory_bomb_dies_inside_its_sandbox_while_the_broker_keeps_answering()
+    [Theory]
+    [InlineData("bubblewrap")]
+    [InlineData("gvisor")]
+    public async Task A_memory_bomb_dies_inside_its_sandbox_while_the_broker_keeps_answering(string level)
     {
         var limiter = _broker.Services.GetRequiredService<CgroupLimiter>();
         Assert.True(limiter.Enabled, limiter.Support.Reason);
-        var (client, sandbox) = await FreeSandboxAsync("limits-memory");
+        if (await FreeSandboxAtAsync($"limits-memory-{level}", level) is not var (client, sandbox))
+        {
+            return;
+        }
+        await client.ShAsync(sandbox.Id, "echo kept > /workspace/kept.txt");
 
         // 1 GiB touched page by page, five times the sandbox's memory.
         var bomb = client.ExecAsync(sandbox.Id, ["perl", "-e", "my $x = 'a' x (1024 * 1024 * 1024); print qq(SURVIVED\\n)"], timeoutSeconds: 60);
         using var health = await _broker.CreateClient().GetAsync("/health");
         var result = await bomb;
+        var memory = GroupIn(sandbox.Id, $"limits-memory-{level}", "memory");
+        var (peak, limit) = (long.Parse(File.ReadAllText(Path.Combine(memory, "memory.max_usage_in_bytes")), System.Globalization.CultureInfo.InvariantCulture), long.Parse(File.ReadAllText(Path.Combine(memory, "memory.limit_in_bytes")), System.Globalization.CultureInfo.InvariantCulture));
 
         Assert.NotEqual(HttpStatusCode.InternalServerError, health.StatusCode);
         Assert.DoesNotContain("SURVIVED", result.Stdout);
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Equal("ok\n", (await client.ShAsync(sandbox.Id, "echo ok")).Stdout);
+        Assert.False(result.TimedOut);
+        // The sandbox's own group met its limit: the bomb was stopped there, not by the host running out.
+        // The kernel may force a page or two past the limit while it kills.
+        Assert.InRange(peak, limit * 9 / 10, limit + 1024 * 1024);
+        if (level == IsolationLevels.Gvisor)
+        {
+            Assert.Contains("met its memory or process limit", result.Stderr);
+        }
+        // At gvisor the kernel ends the whole sandbox; the next exec gets a fresh one around the same files.
+        Assert.Equal("ok\nkept\n", (await client.ShAsync(sandbox.Id, "echo ok; cat /workspace/kept.txt")).Stdout);
+    }
+
+    [Fact]
+    public async Task A_gvisor_sandbox_runs_wholly_inside_its_lease_group()
+    {
+        if (await FreeSandboxAtAsync("limits-gvisor-group", IsolationLevels.Gvisor) is not var (client, sandbox))
+        {
+            return;
+        }
+        await client.ShAsync(sandbox.Id, "sleep 1 & sleep 1 & wait");
+        var slot = _broker.SlotOf("limits-gvisor-group", sandbox.Id);
+        var hostProcesses = SandboxProcesses.OnHost(_broker, slot);
+
+        Assert.NotEmpty(hostProcesses);
+        foreach (var controller in new[] { "memory", "pids", "cpu" })
+        {
+            var members = File.ReadAllLines(Path.Combine(GroupIn(sandbox.Id, "limits-gvisor-group", controller), "cgroup.procs")).Select(int.Parse).ToHashSet();
+            Assert.All(hostProcesses, pid => Assert.True(members.Contains(pid) || !Directory.Exists($"/proc/{pid}"), $"pid {pid} is outside the {controller} group"));
+        }
+        var pidsMax = long.Parse(File.ReadAllText(Path.Combine(GroupIn(sandbox.Id, "limits-gvisor-group", "pids"), "pids.max")), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(_broker.Gvisor().HostTaskBudget(new SandboxLimits { MaxProcesses = 64 }), pidsMax);
     }
 
     [Theory]
-    [InlineData("/workspace/fill", 32)]
-    [InlineData("/tmp/fill", 16)]
-    public async Task A_disk_fill_stops_at_the_quota_with_enospc(string path, int megabytes)
+    [InlineData("bubblewrap", "/workspace/fill", 32)]
+    [InlineData("bubblewrap", "/tmp/fill", 16)]
+    [InlineData("gvisor", "/workspace/fill", 32)]
+    [InlineData("gvisor", "/tmp/fill", 16)]
+    public async Task A_disk_fill_stops_at_the_quota_with_enospc(string level, string path, int megabytes)
     {
-        var (client, sandbox) = await FreeSandboxAsync("limits-disk");
+        if (await FreeSandboxAtAsync($"limits-disk-{level}", level) is not var (client, sandbox))
+        {
+            return;
+        }
 
         var result = await client.ShAsync(sandbox.Id, $"dd if=/dev/zero of={path} bs=1M count={megabytes * 4} 2>&1; df -m {Path.GetDirectoryName(path)} | tail -1");
 
@@ -124,6 +194,30 @@ public sealed class AggregateLimitTests : IAsyncLifetime
         }
         Assert.Empty(SlotProcesses.Find(uid));
         Assert.Equal("ok\n", (await client.ShAsync(sandbox.Id, "echo ok")).Stdout);
+    }
+
+    [Fact]
+    public async Task A_fork_bomb_in_a_gvisor_sandbox_meets_its_groups_task_limit_and_the_next_exec_runs()
+    {
+        if (await FreeSandboxAtAsync("limits-fork-gvisor", IsolationLevels.Gvisor) is not var (client, sandbox))
+        {
+            return;
+        }
+        var pids = GroupIn(sandbox.Id, "limits-fork-gvisor", "pids");
+
+        // gVisor keeps no process limit of its own: each tenant process is about ten host tasks (stubs, threads).
+        var bomb = await client.ExecAsync(sandbox.Id, ["/bin/sh", "-c", "b() { b | b & }; b; sleep 60"], timeoutSeconds: 5);
+        using var answer = await _broker.CreateClient().GetAsync("/health");
+        var refusedForks = File.ReadAllText(Path.Combine(pids, "pids.events")).Trim();
+
+        Assert.True(bomb.TimedOut || bomb.ExitCode != 0, $"exit {bomb.ExitCode}: {bomb.Stderr}");
+        Assert.NotEqual(HttpStatusCode.InternalServerError, answer.StatusCode);
+        Assert.NotEqual("max 0", refusedForks);
+        Assert.Equal("ok\n", (await client.ShAsync(sandbox.Id, "echo ok")).Stdout);
+        // Whether the sandbox survived or was rebooted, what runs for it is still under the group's task limit.
+        var members = File.ReadAllLines(Path.Combine(pids, "cgroup.procs")).Select(int.Parse).ToHashSet();
+        Assert.All(SandboxProcesses.OnHost(_broker, _broker.SlotOf("limits-fork-gvisor", sandbox.Id)),
+            pid => Assert.True(members.Contains(pid) || !Directory.Exists($"/proc/{pid}"), $"pid {pid} is outside the pids group"));
     }
 
     [Fact]

@@ -58,9 +58,11 @@ public sealed class UsageSpoolTests : IAsyncLifetime
             var client = first.ClientFor("spool-replay");
             var sandbox = await client.CreateSandboxAsync();
             eventId = SandboxUsage.EventIdOf(sandbox.Id);
+            // Read before Redis stops: a host that loses Redis may stop itself, and its services with it.
+            var spoolPath = first.Services.GetRequiredService<StreamOutbox>().SpoolPath;
             await _redis.StopAsync();
             (await client.DeleteAsync($"/v1/sandboxes/{sandbox.Id}")).Dispose();
-            spooledLine = Assert.Single(File.ReadAllLines(first.Services.GetRequiredService<StreamOutbox>().SpoolPath));
+            spooledLine = Assert.Single(File.ReadAllLines(spoolPath));
         }
         await _redis.StartAsync();
         Assert.Empty(await UsageEntriesAsync());

@@ -57,6 +57,72 @@ public static class RunscProcesses
         return found.ToList();
     }
 
+    /// <summary>The sandbox process (the sentry, which holds the tenant code's memory) of that state folder; null when none runs.</summary>
+    public static int? SandboxPid(string stateRoot) =>
+        Find(stateRoot).Cast<int?>().FirstOrDefault(pid => IsSandbox(pid!.Value, stateRoot));
+
+    private const uint PfExiting = 0x4;
+
+    /// <summary>Whether that pid is still the live sentry of that state folder (not a zombie, not a reused pid).</summary>
+    public static bool IsSandbox(int pid, string stateRoot)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // Killed (by the memory limit, say) but still freeing its memory: PF_EXITING in its flags.
+            var exiting = (uint.Parse(fields[6], CultureInfo.InvariantCulture) & PfExiting) != 0;
+            return fields[0] != "Z" && !exiting && cmdline.StartsWith("runsc-sandbox\0", StringComparison.Ordinal) &&
+                (cmdline.Contains($"--root={stateRoot}\0", StringComparison.Ordinal) || cmdline.Contains($"--root\0{stateRoot}\0", StringComparison.Ordinal));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException or FormatException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Waits until every thread of that process has exited (zombies hold no socket); false when time ran out.</summary>
+    public static bool WaitUntilExited(int pid, TimeSpan timeout)
+    {
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (AnyThreadAlive(pid))
+        {
+            if (Environment.TickCount64 > deadline)
+            {
+                return false;
+            }
+            Thread.Sleep(5);
+        }
+        return true;
+    }
+
+    private static bool AnyThreadAlive(int pid)
+    {
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                try
+                {
+                    var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                    if (stat[stat.LastIndexOf(')') + 2] is not ('Z' or 'X'))
+                    {
+                        return true;
+                    }
+                }
+                catch (Exception e) when (e is IOException or IndexOutOfRangeException)
+                {
+                }
+            }
+            return false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>SIGKILLs them until none is left; true when none remain.</summary>
     public static bool KillAll(string stateRoot)
     {
