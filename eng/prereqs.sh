@@ -35,6 +35,12 @@ if ! vector_ok 2>/dev/null; then
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
   done
 fi
+# The statx shim for gVisor execs (eng/gvisor/statx-compat.c) is compiled here.
+STATX_COMPAT=/usr/lib/agentcloud/gvisor-statx-compat.so
+if ! [ -f "$STATX_COMPAT" ]; then
+  command -v gcc >/dev/null || missing+=(gcc)
+  dpkg -s libc6-dev >/dev/null 2>&1 || missing+=(libc6-dev)
+fi
 # de-duplicate
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | awk 'NF && !seen[$0]++')
 
@@ -71,5 +77,12 @@ SRC
   make -s -C "$work/src" PG_CONFIG="$PG_CONFIG" OPTFLAGS="" >/dev/null
   make -s -C "$work/src" PG_CONFIG="$PG_CONFIG" OPTFLAGS="" install >/dev/null
   log "pgvector installed"
+fi
+if ! [ -f "$STATX_COMPAT" ] || [ "$(dirname "$0")/gvisor/statx-compat.c" -nt "$STATX_COMPAT" ]; then
+  need_root "$STATX_COMPAT"
+  mkdir -p "$(dirname "$STATX_COMPAT")"
+  gcc -O2 -shared -fPIC -Wall -Werror -o "$STATX_COMPAT.tmp" "$(dirname "$0")/gvisor/statx-compat.c"
+  chmod 0644 "$STATX_COMPAT.tmp" && mv -f "$STATX_COMPAT.tmp" "$STATX_COMPAT"
+  log "built $STATX_COMPAT (ls and stat inside gVisor)"
 fi
 log "all prerequisites present (redis-server, bwrap, uidmap, socat, nginx, postgres 15, pgvector)"

@@ -47,6 +47,25 @@ public sealed class GvisorTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public async Task Ls_and_stat_work_inside_gvisor_with_the_statx_shim_and_a_tenant_preload_is_kept()
+    {
+        if (!GvisorHere())
+        {
+            return;
+        }
+        // eng/prereqs.sh builds the shim on every machine that runs these tests.
+        Assert.True(StatxCompat.Present, $"{StatxCompat.LibraryPath} is missing: run eng/prereqs.sh");
+        var client = Broker.ClientFor("gv-statx");
+        var sandbox = await client.CreateSandboxAsync(new { isolation = "gvisor" });
+
+        var result = await client.ExecAsync(sandbox.Id, ["/bin/sh", "-c", "echo hi > /workspace/f.txt; ls /workspace; stat -c %s /workspace/f.txt; echo \"$LD_PRELOAD\""],
+            env: new Dictionary<string, string> { ["LD_PRELOAD"] = "libtenant.so" });
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal(["f.txt", "3", $"{StatxCompat.LibraryPath}:libtenant.so"], result.Stdout.TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
     public async Task A_warm_slot_is_already_booted_and_execs_run_inside_that_same_sandbox()
     {
         if (!GvisorHere())

@@ -65,6 +65,7 @@ public static class GvisorSpec
     public static JsonObject Process(ExecSpec spec, SandboxLimits limits, int appUid)
     {
         var env = spec.Environment.Select(kv => $"{kv.Key}={kv.Value}").ToList();
+        StatxCompat.Apply(env);
         var command = new List<string>([.. PerExecNamespace, .. NestedUserNamespaceFilter.Prefix]);
         if (spec.EgressSocket is not null)
         {
