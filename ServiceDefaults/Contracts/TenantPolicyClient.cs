@@ -16,12 +16,17 @@ public interface ITenantPolicySource
 /// <summary>
 /// Reads a tenant's policy from the ControlPlane (<c>GET /internal/v1/tenants/{id}/policy</c>), forwarding the
 /// caller's onward context for the ControlPlane so it answers for that tenant only; cached for a second, so a
-/// policy change or suspension applies within a second.
+/// policy change or suspension applies within a second. A read is a request-path call: it gets <see cref="FetchBudget"/>
+/// (retries included); when the ControlPlane does not answer in time or fails, the last policy read (at most
+/// <see cref="StaleFor"/> old) is used, since no change can be made while the ControlPlane is away; without one the
+/// failure goes to the caller, which answers 503.
 /// </summary>
 public sealed class TenantPolicyClient(IHttpClientFactory httpClients, IHttpContextAccessor httpContext, TimeProvider time) : ITenantPolicySource
 {
     public const string HttpClientName = "agentcloud-controlplane-policy";
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan FetchBudget = TimeSpan.FromMilliseconds(750);
+    public static readonly TimeSpan StaleFor = TimeSpan.FromMinutes(1);
     private readonly ConcurrentDictionary<string, (TenantPolicy? Policy, DateTimeOffset At)> _cache = new();
 
     public async Task<TenantPolicy?> GetAsync(TenantContext caller, CancellationToken cancellationToken)
@@ -31,14 +36,30 @@ public sealed class TenantPolicyClient(IHttpClientFactory httpClients, IHttpCont
         {
             return hit.Policy;
         }
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/internal/v1/tenants/{Uri.EscapeDataString(caller.TenantId)}/policy");
-        OnwardContext.Attach(request, httpContext.HttpContext, ServiceNames.ControlPlane);
-        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
-        TenantPolicy? policy = response.StatusCode == HttpStatusCode.NotFound
-            ? null
-            : await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<TenantPolicy>(cancellationToken);
+        TenantPolicy? policy;
+        try
+        {
+            policy = await FetchAsync(caller, cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested
+            && hit.At != default && now - hit.At < StaleFor)
+        {
+            return hit.Policy;
+        }
         _cache[caller.TenantId] = (policy, now);
         return policy;
+    }
+
+    private async Task<TenantPolicy?> FetchAsync(TenantContext caller, CancellationToken cancellationToken)
+    {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(FetchBudget);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/internal/v1/tenants/{Uri.EscapeDataString(caller.TenantId)}/policy");
+        OnwardContext.Attach(request, httpContext.HttpContext, ServiceNames.ControlPlane);
+        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, budget.Token);
+        return response.StatusCode == HttpStatusCode.NotFound
+            ? null
+            : await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<TenantPolicy>(budget.Token);
     }
 
     /// <summary>Drops a tenant's cached policy (on a policy-changed or offboarded message).</summary>
