@@ -28,11 +28,15 @@ public static class Extensions
             _ => LocalInfrastructure.Add(builder),
         };
 
-    /// <summary>A platform service: an HTTP endpoint, and ready only when its own /health (dependencies included) passes.</summary>
+    /// <summary>
+    /// A platform service: an HTTP endpoint, and ready only when its own /health (dependencies included) passes. In a
+    /// local run the endpoint is the process's own port, not a proxy's: a proxy in front of a crashed process accepts
+    /// connections and holds them until it is back, where a caller should be refused at once (and answered 503).
+    /// </summary>
     public static IResourceBuilder<ProjectResource> AddAgentCloudService<TProject>(this IDistributedApplicationBuilder builder, string name)
         where TProject : IProjectMetadata, new() =>
         builder.AddProject<TProject>(name, launchProfileName: null)
-            .WithHttpEndpoint(name: "http")
+            .WithHttpEndpoint(port: builder.ExecutionContext.IsRunMode ? FreePort.Pick() : null, name: "http", isProxied: !builder.ExecutionContext.IsRunMode)
             .WithHttpHealthCheck("/health");
 
     /// <summary>The one public door, on a fixed port (API.md: 127.0.0.1:8080 unless AgentCloud:GatewayPort says otherwise).</summary>
