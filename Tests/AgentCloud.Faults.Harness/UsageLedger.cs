@@ -7,7 +7,7 @@ namespace AgentCloud.Faults.Harness;
 public sealed class UsageLedger(FaultPlatform platform)
 {
     /// <summary>How long the pipeline (outbox spool, stream, aggregator, Postgres) may take to settle after a fault.</summary>
-    public static readonly TimeSpan SettleDeadline = TimeSpan.FromSeconds(45);
+    public static readonly TimeSpan SettleDeadline = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Waits (bounded) until every served call is billed, then reads once more after a pause, so a late duplicate
