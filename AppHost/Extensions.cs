@@ -36,8 +36,15 @@ public static class Extensions
     public static IResourceBuilder<ProjectResource> AddAgentCloudService<TProject>(this IDistributedApplicationBuilder builder, string name)
         where TProject : IProjectMetadata, new() =>
         builder.AddProject<TProject>(name, launchProfileName: null)
-            .WithHttpEndpoint(port: builder.ExecutionContext.IsRunMode ? FreePort.Pick() : null, name: "http", isProxied: !builder.ExecutionContext.IsRunMode)
+            .WithHttpEndpoint(port: builder.ExecutionContext.IsRunMode ? FreePort.Pick(ConfiguredPorts(builder)) : null, name: "http", isProxied: !builder.ExecutionContext.IsRunMode)
             .WithHttpHealthCheck("/health");
+
+    // Fixed ports named in configuration, bound only when their resources start: never picked for another.
+    private static int[] ConfiguredPorts(IDistributedApplicationBuilder builder) =>
+    [
+        builder.Configuration.GetValue(GatewayPortSetting, DefaultGatewayPort),
+        builder.Configuration.GetValue(ToolsResources.SampleToolsPortSetting, ToolsResources.DefaultSampleToolsPort),
+    ];
 
     /// <summary>The one public door, on a fixed port (API.md: 127.0.0.1:8080 unless AgentCloud:GatewayPort says otherwise).</summary>
     public static IResourceBuilder<ProjectResource> AddGateway(this IDistributedApplicationBuilder builder, PlatformSecrets secrets)
