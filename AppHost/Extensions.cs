@@ -28,12 +28,23 @@ public static class Extensions
             _ => LocalInfrastructure.Add(builder),
         };
 
-    /// <summary>A platform service: an HTTP endpoint, and ready only when its own /health (dependencies included) passes.</summary>
+    /// <summary>
+    /// A platform service: an HTTP endpoint, and ready only when its own /health (dependencies included) passes. In a
+    /// local run the endpoint is the process's own port, not a proxy's: a proxy in front of a crashed process accepts
+    /// connections and holds them until it is back, where a caller should be refused at once (and answered 503).
+    /// </summary>
     public static IResourceBuilder<ProjectResource> AddAgentCloudService<TProject>(this IDistributedApplicationBuilder builder, string name)
         where TProject : IProjectMetadata, new() =>
         builder.AddProject<TProject>(name, launchProfileName: null)
-            .WithHttpEndpoint(name: "http")
+            .WithHttpEndpoint(port: builder.ExecutionContext.IsRunMode ? FreePort.Pick(ConfiguredPorts(builder)) : null, name: "http", isProxied: !builder.ExecutionContext.IsRunMode)
             .WithHttpHealthCheck("/health");
+
+    // Fixed ports named in configuration, bound only when their resources start: never picked for another.
+    private static int[] ConfiguredPorts(IDistributedApplicationBuilder builder) =>
+    [
+        builder.Configuration.GetValue(GatewayPortSetting, DefaultGatewayPort),
+        builder.Configuration.GetValue(ToolsResources.SampleToolsPortSetting, ToolsResources.DefaultSampleToolsPort),
+    ];
 
     /// <summary>The one public door, on a fixed port (API.md: 127.0.0.1:8080 unless AgentCloud:GatewayPort says otherwise).</summary>
     public static IResourceBuilder<ProjectResource> AddGateway(this IDistributedApplicationBuilder builder, PlatformSecrets secrets)

@@ -20,7 +20,14 @@ app.UseMiddleware<RouteCapabilityMiddleware>();
 app.UseMiddleware<TenantRateLimitMiddleware>();
 app.MapDefaultEndpoints();
 app.MapJwksApi();
-app.MapReverseProxy();
+app.MapReverseProxy(proxy =>
+{
+    proxy.Use(UpstreamUnavailable.InvokeAsync);
+    // The default proxy pipeline, which a custom one must name.
+    proxy.UseSessionAffinity();
+    proxy.UseLoadBalancing();
+    proxy.UsePassiveHealthChecks();
+});
 
 app.Run();
 

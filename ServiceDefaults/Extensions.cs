@@ -61,6 +61,7 @@ public static class Extensions
             .ValidateOnStart();
         builder.Services.AddHttpClient(JwksKeySource.HttpClientName);
         builder.Services.AddSingleton<JwksKeySource>();
+        builder.Services.AddHostedService<JwksWarmUp>();
         builder.Services.AddSingleton<TenantContextValidator>();
         builder.Services.TryAddSingleton<IHealthDetailsGate, OperatorHealthDetailsGate>();
         return builder;

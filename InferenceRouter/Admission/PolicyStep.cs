@@ -29,7 +29,10 @@ public sealed class PolicyStep(ITenantPolicySource policies, ILogger<PolicyStep>
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning(e, "Tenant policy for {TenantId} could not be read", context.TenantId);
-            return (null, new Refusal(503, "policy-unavailable", "Policy unavailable", "The tenant's policy could not be read from the control plane; try again shortly."));
+            return (null, new Refusal(503, "policy-unavailable", "Policy unavailable", "The tenant's policy could not be read from the control plane; try again shortly.")
+            {
+                RetryAfter = TimeSpan.FromSeconds(1),
+            });
         }
     }
 }

@@ -222,8 +222,8 @@ public sealed partial class MemoryService(IVectorStore store, ITextEmbedder embe
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning(e, "Could not read the policy of tenant {TenantId}", caller.TenantId);
-            throw new MemoryException(503, "policy-unavailable", "Service unavailable",
-                "The tenant's policy could not be read to place a new collection; try again shortly.");
+            // A 503 with Retry-After, like any store that is away: the ControlPlane holds the policy.
+            throw new AgentCloud.Platform.Faults.StoreUnavailableException("tenant policy", AgentCloud.Platform.Faults.StoreDeadline.DefaultRetryAfter, e);
         }
         if (policy is null)
         {

@@ -15,11 +15,16 @@ public interface ITenantPolicySource
 /// <summary>
 /// Reads a tenant's policy from the ControlPlane (<c>GET /internal/v1/tenants/{id}/policy</c>), forwarding the
 /// caller's onward context for the ControlPlane so it answers for that tenant only; cached for a second, so a
-/// policy change or suspension applies within a second.
+/// policy change or suspension applies within a second. A read is a request-path call: it gets <see cref="FetchBudget"/>
+/// (retries included); when the ControlPlane does not answer in time or fails, the last policy read (at most
+/// <see cref="StaleFor"/> old) is used, since no change can be made while the ControlPlane is away; without one the
+/// failure goes to the caller, which answers 503.
 /// </summary>
 public sealed class TenantPolicyClient(ControlPlaneClient controlPlane, IHttpContextAccessor httpContext, TimeProvider time) : ITenantPolicySource
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan FetchBudget = TimeSpan.FromMilliseconds(750);
+    public static readonly TimeSpan StaleFor = TimeSpan.FromMinutes(1);
     private readonly ConcurrentDictionary<string, (TenantPolicy? Policy, DateTimeOffset At)> _cache = new();
 
     public async Task<TenantPolicy?> GetAsync(TenantContext caller, CancellationToken cancellationToken)
@@ -29,7 +34,18 @@ public sealed class TenantPolicyClient(ControlPlaneClient controlPlane, IHttpCon
         {
             return hit.Policy;
         }
-        var policy = await controlPlane.GetPolicyAsync(httpContext.HttpContext, caller.TenantId, cancellationToken);
+        TenantPolicy? policy;
+        try
+        {
+            using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            budget.CancelAfter(FetchBudget);
+            policy = await controlPlane.GetPolicyAsync(httpContext.HttpContext, caller.TenantId, budget.Token);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested
+            && hit.At != default && now - hit.At < StaleFor)
+        {
+            return hit.Policy;
+        }
         _cache[caller.TenantId] = (policy, now);
         return policy;
     }

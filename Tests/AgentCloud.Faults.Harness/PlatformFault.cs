@@ -1,0 +1,37 @@
+namespace AgentCloud.Faults.Harness;
+
+/// <summary>
+/// One fault: what is done to the platform, and how it is undone. <see cref="InjectAsync"/> returns the undo, which
+/// the runner calls after <see cref="Hold"/> (a killed service is started again at once: its restart is the outage).
+/// </summary>
+public sealed record PlatformFault(string Name, TimeSpan Hold, Func<PlatformResources, Task<Func<Task>>> InjectAsync, bool GatewayDown = false, bool BrokerRestarted = false)
+{
+    public override string ToString() => Name;
+
+    public static PlatformFault RedisFrozen(TimeSpan hold) => new($"redis frozen {hold.TotalSeconds:0} s", hold, async r =>
+    {
+        var paused = await r.PauseAsync("redis-server");
+        return () => r.ResumeAsync(paused);
+    });
+
+    public static PlatformFault Killed(string resource, TimeSpan hold) => new($"{resource} killed, restarted after {hold.TotalSeconds:0} s", hold, async r =>
+    {
+        await r.KillAsync(resource);
+        return () => r.StartAsync(resource);
+    });
+
+    public static PlatformFault ServiceKilled(string service) => new($"{service} killed, restarted", TimeSpan.Zero, async r =>
+    {
+        await r.KillAsync(service);
+        return () => r.StartAsync(service);
+    }, GatewayDown: service == "gateway", BrokerRestarted: service == "sandbox-broker");
+
+    /// <summary>Every fault of the suite, in the order it runs them: the stores first, then each service.</summary>
+    public static IReadOnlyList<PlatformFault> All(TimeSpan hold) =>
+    [
+        RedisFrozen(hold),
+        Killed("redis-server", hold),
+        Killed("postgres", hold),
+        .. FaultPlatform.Services.Select(ServiceKilled),
+    ];
+}
