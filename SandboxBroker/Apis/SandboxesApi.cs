@@ -1,4 +1,3 @@
-using AgentCloud.SandboxBroker.Credentials;
 using AgentCloud.SandboxBroker.Exec;
 using AgentCloud.SandboxBroker.Files;
 using AgentCloud.SandboxBroker.Isolation;
@@ -78,15 +77,9 @@ public static class SandboxesApi
             var sandbox = await manager.CreateAsync(ctx, policy, request ?? new CreateSandboxRequest(null, null, null), cancellationToken);
             return TypedResults.Created($"/v1/sandboxes/{sandbox.Id}", SandboxView.Of(sandbox));
         }
-        catch (SandboxRefusal refusal)
+        catch (Refusal refusal)
         {
             return Refused(refusal, http);
-        }
-        catch (RunKeyUnavailableException e)
-        {
-            http.Response.Headers.RetryAfter = "2";
-            return Problems.Create(StatusCodes.Status503ServiceUnavailable, "run-key-unavailable", "Cannot issue the run's key right now",
-                $"{e.Message} The sandbox was not created; retry shortly.");
         }
     }
 
@@ -188,28 +181,13 @@ public static class SandboxesApi
 
     private static ProblemHttpResult NotFound(string id) => Problems.NotFound($"No sandbox '{id}' belongs to the calling tenant.");
 
-    private static ProblemHttpResult Refused(SandboxRefusal refusal, HttpContext http)
+    /// <summary>A refusal answered as it says (status, type, Retry-After), as the shared refusal handler would.</summary>
+    private static ProblemHttpResult Refused(Refusal refusal, HttpContext http)
     {
-        switch (refusal.Kind)
+        if (refusal.RetryAfterHeader is { } wait)
         {
-            case RefusalKind.NoAcceptableIsolation:
-                return Problems.Create(StatusCodes.Status409Conflict, "sandbox-isolation-unavailable", "No acceptable isolation level", refusal.Message);
-            case RefusalKind.TooManySandboxes:
-                http.Response.Headers.RetryAfter = "5";
-                return Problems.Create(StatusCodes.Status429TooManyRequests, "sandbox-concurrency-limit", "Too many sandboxes", refusal.Message);
-            case RefusalKind.NotAllowed:
-                return Problems.Forbidden(refusal.Message);
-            case RefusalKind.Busy:
-                http.Response.Headers.RetryAfter = "5";
-                return Problems.Create(StatusCodes.Status503ServiceUnavailable, "sandbox-capacity", "No capacity", refusal.Message);
-            case RefusalKind.Unavailable:
-                http.Response.Headers.RetryAfter = "60";
-                return Problems.Create(StatusCodes.Status503ServiceUnavailable, "sandbox-unavailable", "Sandboxes unavailable", refusal.Message);
-            case RefusalKind.TooManyExecs:
-                http.Response.Headers.RetryAfter = "1";
-                return Problems.Create(StatusCodes.Status429TooManyRequests, "sandbox-exec-limit", "Too many execs", refusal.Message);
-            default:
-                return Problems.BadRequest(refusal.Message);
+            http.Response.Headers.RetryAfter = wait;
         }
+        return refusal.ToResult();
     }
 }

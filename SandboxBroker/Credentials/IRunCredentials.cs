@@ -1,3 +1,4 @@
+using AgentCloud.Platform;
 using AgentCloud.Platform.Contracts;
 using AgentCloud.Platform.Tenancy;
 
@@ -22,5 +23,7 @@ public interface IRunCredentials
     Task AnnounceRecoveredEndAsync(string tenantId, string runId);
 }
 
-/// <summary>The run key could not be obtained: the sandbox is not handed out without one.</summary>
-public sealed class RunKeyUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+/// <summary>The run key could not be obtained: the sandbox is not handed out without one (503, retry shortly).</summary>
+public sealed class RunKeyUnavailableException(string message, Exception? inner = null)
+    : Refusal(StatusCodes.Status503ServiceUnavailable, "run-key-unavailable", "Cannot issue the run's key right now",
+        $"{message} The sandbox was not created; retry shortly.", TimeSpan.FromSeconds(2), inner);
