@@ -18,9 +18,10 @@ public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<StreamOu
 {
     private readonly SemaphoreSlim _spoolLock = new(1, 1);
 
-    // Spool lines whose add timed out but reached Redis later (a paused Redis runs its queue when it resumes): the
-    // flush drops them instead of adding them a second time.
-    private readonly ConcurrentDictionary<string, byte> _landedLate = new(StringComparer.Ordinal);
+    // Spool lines whose add timed out but may still reach Redis (the client keeps a command queued while disconnected and
+    // sends it on reconnect; a paused Redis runs its queue when it resumes). A flush waits while such an add is
+    // unanswered and drops the line once it landed, instead of adding it a second time.
+    private readonly ConcurrentDictionary<string, Task> _lateAdds = new(StringComparer.Ordinal);
 
     // The last add a flush gave up on; while Redis has not answered it, no other is queued behind it.
     private Task _lastFlushAdd = Task.CompletedTask;
@@ -53,17 +54,12 @@ public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<StreamOu
 
     private void WatchLateAdd(Task? add, string line)
     {
-        add?.ContinueWith(t =>
+        if (add is null)
         {
-            if (t.IsCompletedSuccessfully)
-            {
-                _landedLate[line] = 0;
-            }
-            else
-            {
-                _ = t.Exception; // observed: it never landed
-            }
-        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return;
+        }
+        _lateAdds[line] = add;
+        add.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
     private async Task SpoolAsync(string entry)
@@ -110,8 +106,21 @@ public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<StreamOu
                     keep.Add(line);
                     continue;
                 }
+                if (_lateAdds.TryGetValue(line, out var late))
+                {
+                    if (!late.IsCompleted)
+                    {
+                        keep.Add(line); // its first add may still land: not now, or it would land twice
+                        continue;
+                    }
+                    _lateAdds.TryRemove(line, out _);
+                    if (late.IsCompletedSuccessfully)
+                    {
+                        continue; // it landed after all
+                    }
+                }
                 var entry = Parse(line);
-                if (entry is null || _landedLate.TryRemove(line, out _))
+                if (entry is null)
                 {
                     continue;
                 }
