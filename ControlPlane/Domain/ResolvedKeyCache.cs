@@ -57,14 +57,15 @@ public sealed class ResolvedKeyCache(IOptions<ControlPlaneOptions> options, Time
     /// <summary>The last good answer for the key, if it is recent enough and the key itself has not expired since.</summary>
     public ResolvedKey? Stale(string presented)
     {
-        if (!_entries.TryGetValue(Fingerprint(presented), out var entry))
+        var fingerprint = Fingerprint(presented);
+        if (!_entries.TryGetValue(fingerprint, out var entry))
         {
             return null;
         }
         var now = time.GetUtcNow();
         if (now - entry.ResolvedAt > Bound || entry.Key.ExpiresAt <= now)
         {
-            _entries.TryRemove(Fingerprint(presented), out _);
+            _entries.TryRemove(fingerprint, out _);
             return null;
         }
         return entry.Key;
