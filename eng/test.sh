@@ -17,6 +17,11 @@ dotnet test AgentCloud.sln -c Release --no-build -nologo -m:1 "$@" 2>&1 | tee "$
 passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 skipped=$(grep -oE 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+# The names and first lines of failures again at the end, where a truncated CI log still shows them.
+if grep -qE '^\s+Failed [A-Za-z]' "$log"; then
+  echo "failed tests:"
+  grep -A 12 -E '^\s+Failed [A-Za-z]' "$log" | head -n 120
+fi
 rm -f "$log"
 echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
 if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then
