@@ -72,30 +72,35 @@ if status == 200 and found["results"]:
 next_id = [0]
 
 
-def mcp(method, params):
-    """One JSON-RPC request to the platform's MCP endpoint; the answer may come as JSON or as server-sent events."""
-    next_id[0] += 1
-    body = json.dumps({"jsonrpc": "2.0", "id": next_id[0], "method": method, "params": params}).encode()
-    request = urllib.request.Request(URL + "/v1/mcp", data=body, method="POST", headers={
-        "Authorization": "Bearer " + KEY, "Content-Type": "application/json", "Accept": "application/json, text/event-stream"})
-    stats["requests"] += 1
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            text = response.read().decode()
-    except urllib.error.HTTPError as e:
-        text = e.read().decode()
-        if e.code == 429 or (e.code == 503 and "rate-limit" in text):
-            # The tenant's limiter refused it, as for any other call: refused, not an error.
-            stats["rateLimited"] += 1
-        else:
+def mcp(method, params, attempts=5):
+    """One JSON-RPC request to the platform's MCP endpoint; the answer may come as JSON or as server-sent events.
+    A rate-limited request waits as told (Retry-After) and tries again: the free tier shares its limit with its flood."""
+    for attempt in range(attempts):
+        next_id[0] += 1
+        body = json.dumps({"jsonrpc": "2.0", "id": next_id[0], "method": method, "params": params}).encode()
+        request = urllib.request.Request(URL + "/v1/mcp", data=body, method="POST", headers={
+            "Authorization": "Bearer " + KEY, "Content-Type": "application/json", "Accept": "application/json, text/event-stream"})
+        stats["requests"] += 1
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                text = response.read().decode()
+        except urllib.error.HTTPError as e:
+            text = e.read().decode()
+            if e.code == 429 or (e.code == 503 and "rate-limit" in text):
+                # The tenant's limiter refused it, as for any other call: refused, not an error.
+                stats["rateLimited"] += 1
+                retry_after = e.headers.get("Retry-After") or "1"
+                time.sleep(min(float(retry_after) if retry_after.isdigit() else 1.0, 10))
+                continue
             stats["errors"] += 1
             stats.setdefault("lastError", f"MCP {method}: {e.code} {text[:200]}")
-        return None
-    for line in text.splitlines():
-        if line.startswith("data:"):
-            text = line[5:].strip()
-    message = json.loads(text)
-    return message.get("result")
+            return None
+        for line in text.splitlines():
+            if line.startswith("data:"):
+                text = line[5:].strip()
+        message = json.loads(text)
+        return message.get("result")
+    return None
 
 
 def function_name(tool):
@@ -110,7 +115,9 @@ if TOOL:
                                                    "parameters": t.get("inputSchema", {"type": "object"})}} for t in listed["tools"]]
     messages = [{"role": "user", "content": f"Use {TOOL} to open a ticket: the build server is down since 9am."}]
     choice = {"type": "function", "function": {"name": function_name(TOOL)}}
-    for _ in range(3):
+    # Only a tool the run key listed can be asked for; a list still refused after its retries skips the loop.
+    listed_names = [f["function"]["name"] for f in functions]
+    for _ in range(3 if function_name(TOOL) in listed_names else 0):
         status, answer, _ = call("POST", "/v1/chat/completions", {
             "model": MODEL, "max_tokens": 64, "messages": messages, "tools": functions, "tool_choice": choice})
         if status != 200:
