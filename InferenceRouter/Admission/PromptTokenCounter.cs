@@ -15,4 +15,7 @@ public sealed class PromptTokenCounter
     /// (they are in the model's context), as do the arguments of tool calls earlier in the conversation.
     /// </summary>
     public int CountPrompt(ChatRequest request) => Count(PromptText.Render(request));
+
+    /// <summary>The first <paramref name="maxTokens"/> token ids of <paramref name="text"/>, without encoding the rest.</summary>
+    public IReadOnlyList<int> Leading(string text, int maxTokens) => _tokenizer.EncodeToIds(text, maxTokens, out _, out _);
 }
