@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Text;
 using System.Text.Json.Nodes;
 using AgentCloud.InferenceRouter.Endpoints;
@@ -89,6 +91,7 @@ public sealed class CacheAwareRoutingTests(CacheRoutingPlatform platform)
         var tenant = platform.Policies.Add("pro");
         using var client = platform.Router.ClientFor(tenant);
         var system = SystemPrompt();
+        using var routes = new RouteCounter();
         var home = Chat.Instance(await Chat.CompleteAsync(client, Body(system, "warm up")));
         var other = CacheRoutingPlatform.Replicas.Single(r => r != home);
         var placed = platform.Router.Services.GetRequiredService<PlacedCalls>();
@@ -129,6 +132,44 @@ public sealed class CacheAwareRoutingTests(CacheRoutingPlatform platform)
         Assert.Equal(home, Chat.Instance(back));
         Assert.True(Chat.CachedTokens(back) > 0);
         Assert.Equal((0, 0), (placed.Depth(home), placed.Depth(other)));
+        // Operators see the decision per endpoint: four calls kept to the prefix's replica, one spilled.
+        Assert.Equal(new Dictionary<(string, string), long> { [(home, "cache-affinity")] = 4, [(other, "cache-spill")] = 1 }, routes.Counts());
+    }
+
+    /// <summary>The router's <c>agentcloud.router.routes</c> counter for this platform's replicas, summed per endpoint and decision.</summary>
+    private sealed class RouteCounter : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly ConcurrentDictionary<(string, string), long> _counts = new();
+
+        public RouteCounter()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == RoutingTelemetry.MeterName && instrument.Name == "agentcloud.router.routes")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                string? endpoint = null, decision = null;
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "endpoint") endpoint = tag.Value as string;
+                    if (tag.Key == "decision") decision = tag.Value as string;
+                }
+                if (endpoint is not null && decision is not null && CacheRoutingPlatform.Replicas.Contains(endpoint))
+                {
+                    _counts.AddOrUpdate((endpoint, decision), value, (_, sum) => sum + value);
+                }
+            });
+            _listener.Start();
+        }
+
+        public Dictionary<(string, string), long> Counts() => new(_counts);
+
+        public void Dispose() => _listener.Dispose();
     }
 
     private static async Task<HttpResponseMessage> OpenStreamAsync(HttpClient client, JsonObject body)
