@@ -86,6 +86,24 @@ public sealed class CacheAwareRoutingTests(CacheRoutingPlatform platform)
     }
 
     [Fact]
+    public async Task A_tenant_whose_cache_is_off_has_no_prefix_to_return_to_and_is_spread_least_loaded()
+    {
+        var tenant = platform.Policies.Add("free", kvCache: "off");
+        using var client = platform.Router.ClientFor(tenant);
+        var system = SystemPrompt();
+
+        var answers = new List<JsonNode>();
+        for (var i = 0; i < 4; i++)
+        {
+            answers.Add(await Chat.CompleteAsync(client, Body(system, "same question")));
+        }
+
+        // An idle pool takes turns when nothing keys the call, and a fresh salt per call never hits.
+        Assert.Equal(CacheRoutingPlatform.Replicas, answers.Select(Chat.Instance).Distinct().Order());
+        Assert.All(answers, a => Assert.Equal(0, Chat.CachedTokens(a)));
+    }
+
+    [Fact]
     public async Task With_the_prefix_replica_held_busy_a_call_spills_to_the_other_and_returns_once_it_drains()
     {
         var tenant = platform.Policies.Add("pro");
