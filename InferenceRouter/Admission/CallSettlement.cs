@@ -18,6 +18,8 @@ public sealed class CallSettlement(TokenLedger ledger, ProvisionalLedger provisi
     /// <summary>Settles to the weighted tokens of the call's usage event (counted once, by the recorder).</summary>
     public async Task SettleAsync(InferenceCall call, long weighted)
     {
+        call.Placed?.Dispose();
+        call.Placed = null;
         call.Lease?.Complete(weighted);
         call.Lease = null;
         if (call.Reservation is not { } reservation)

@@ -30,6 +30,9 @@ public sealed class InferenceCall
     /// <summary>Tokens billed as input when the upstream does not report its own count.</summary>
     public required int InputTokens { get; init; }
     public int? MaxTokens { get; init; }
+
+    /// <summary>A chat's prompt as rendered for the model (<c>PromptText.Render</c>); its leading blocks key cache-aware routing.</summary>
+    public string? Prompt { get; init; }
     public bool Stream { get; init; }
 
     /// <summary>Whether the client asked for the final usage chunk of a stream (the router always asks the upstream for it).</summary>
@@ -39,6 +42,9 @@ public sealed class InferenceCall
     public TenantPolicy Policy { get; set; } = null!;
     public ModelEntitlement Entitlement { get; set; } = null!;
     public EndpointRoute Route { get; set; } = null!;
+
+    /// <summary>This call's weight on its shared endpoint's placed load, lifted when the call is settled.</summary>
+    public IDisposable? Placed { get; set; }
 
     /// <summary>Interactive unless the caller asked for the batch lane (<c>x-agentcloud-lane: batch</c>).</summary>
     public Lane Lane { get; init; } = Lane.Interactive;

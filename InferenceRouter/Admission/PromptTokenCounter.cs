@@ -15,4 +15,11 @@ public sealed class PromptTokenCounter
     /// (they are in the model's context), as do the arguments of tool calls earlier in the conversation.
     /// </summary>
     public int CountPrompt(ChatRequest request) => Count(PromptText.Render(request));
+
+    /// <summary>
+    /// The first <paramref name="maxTokens"/> token ids of <paramref name="text"/>. Only a bounded head of the text is
+    /// read (64 characters a token, far above any real text's average), so a huge prompt costs no more than a short one.
+    /// </summary>
+    public IReadOnlyList<int> Leading(string text, int maxTokens) =>
+        _tokenizer.EncodeToIds(text.AsSpan(0, (int)Math.Min(text.Length, 64L * maxTokens)), maxTokens, out _, out _);
 }

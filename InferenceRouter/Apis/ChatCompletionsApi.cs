@@ -33,7 +33,8 @@ public static class ChatCompletionsApi
         {
             return Problems.BadRequest(problem!);
         }
-        var promptTokens = services.Tokens.CountPrompt(request);
+        var prompt = PromptText.Render(request);
+        var promptTokens = services.Tokens.Count(prompt);
         var call = new InferenceCall
         {
             Context = ctx,
@@ -43,6 +44,7 @@ public static class ChatCompletionsApi
             PromptTokens = promptTokens,
             InputTokens = promptTokens,
             MaxTokens = request.MaxTokens,
+            Prompt = prompt,
             Stream = request.Stream,
             ClientWantsUsage = request.Stream && request.IncludeUsage,
             StartedAt = services.Time.GetUtcNow(),

@@ -8,9 +8,10 @@ namespace AgentCloud.InferenceRouter.Endpoints;
 /// <summary>
 /// The configured upstreams and the placement rules: dedicated tenants get their own endpoint (one named for the
 /// tenant, else one of their tier's dedicated pool, chosen by hashing the tenant id so a tenant always lands on the
-/// same one); everyone else gets the least busy shared endpoint. Dedicated endpoints never serve other tenants.
+/// same one); everyone else gets a shared endpoint: the replica of its prompt's routing key within a load bound
+/// (<see cref="CacheAwarePool"/>) when it has a key, else the least busy. Dedicated endpoints never serve other tenants.
 /// </summary>
-public sealed class EndpointCatalogue(IReadOnlyList<UpstreamEndpoint> endpoints, EndpointLoad load)
+public sealed class EndpointCatalogue(IReadOnlyList<UpstreamEndpoint> endpoints, EndpointLoad load, CacheAwarePool? cacheAware = null)
 {
     private int _roundRobin;
 
@@ -22,7 +23,7 @@ public sealed class EndpointCatalogue(IReadOnlyList<UpstreamEndpoint> endpoints,
         policy.InferencePlacement == InferencePlacement.Dedicated || policy.KvCachePolicy == KvCachePolicy.Dedicated;
 
     /// <summary>The route for this tenant and model, or null when no endpoint the tenant may use serves it.</summary>
-    public EndpointRoute? Select(TenantPolicy policy, string model)
+    public EndpointRoute? Select(TenantPolicy policy, string model, ulong? prefixKey = null)
     {
         if (WantsDedicated(policy))
         {
@@ -39,10 +40,15 @@ public sealed class EndpointCatalogue(IReadOnlyList<UpstreamEndpoint> endpoints,
         {
             return null;
         }
+        if (prefixKey is { } key && cacheAware is not null)
+        {
+            var (replica, spilled) = cacheAware.Choose(model, shared, key);
+            return new EndpointRoute(replica, InferencePlacement.Shared, ExclusiveToTenant: false) { Decision = spilled ? RouteDecision.CacheSpill : RouteDecision.CacheAffinity };
+        }
         // Least in flight; ties go round-robin so an idle pool still spreads the work.
         var start = (int)((uint)Interlocked.Increment(ref _roundRobin) % (uint)shared.Count);
         var best = Enumerable.Range(0, shared.Count).Select(i => shared[(start + i) % shared.Count]).MinBy(e => load.InFlight(e.Name))!;
-        return new EndpointRoute(best, InferencePlacement.Shared, ExclusiveToTenant: false);
+        return new EndpointRoute(best, InferencePlacement.Shared, ExclusiveToTenant: false) { Decision = RouteDecision.LeastLoaded };
     }
 
     /// <summary>Highest-random-weight hashing: stable per tenant, and adding an endpoint moves only the tenants it wins.</summary>

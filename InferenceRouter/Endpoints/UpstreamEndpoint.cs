@@ -22,4 +22,20 @@ public sealed record UpstreamEndpoint(string Name, Uri BaseUrl, IReadOnlySet<str
 }
 
 /// <summary>Where a request goes: the endpoint, and whether it is the tenant's own (then no other tenant shares its cache).</summary>
-public sealed record EndpointRoute(UpstreamEndpoint Endpoint, InferencePlacement Placement, bool ExclusiveToTenant);
+public sealed record EndpointRoute(UpstreamEndpoint Endpoint, InferencePlacement Placement, bool ExclusiveToTenant)
+{
+    /// <summary>How the endpoint was chosen, for telemetry only (never told to the client).</summary>
+    public RouteDecision Decision { get; init; } = RouteDecision.Dedicated;
+}
+
+public enum RouteDecision
+{
+    Dedicated,
+    LeastLoaded,
+
+    /// <summary>The replica the prompt's routing key hashes to: the one likely to hold its prefix in cache.</summary>
+    CacheAffinity,
+
+    /// <summary>The key's replica was above the load bound; the call went to the next replica round the ring.</summary>
+    CacheSpill,
+}

@@ -22,10 +22,16 @@ internal static class Extensions
             .ValidateOnStart();
         builder.Services.AddSingleton<PromptTokenCounter>();
         builder.Services.AddSingleton<EndpointLoad>();
+        builder.Services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<PlacedCalls>();
+        builder.Services.AddSingleton<CacheAwarePool>();
+        builder.Services.AddSingleton<PrefixRoutingKey>();
+        builder.Services.AddSingleton<RoutingTelemetry>();
         builder.Services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<InferenceRouterOptions>>().Value;
-            return new EndpointCatalogue(o.Endpoints.Select(e => UpstreamEndpoint.From(e, o.UpstreamApiKey)).ToList(), sp.GetRequiredService<EndpointLoad>());
+            return new EndpointCatalogue(o.Endpoints.Select(e => UpstreamEndpoint.From(e, o.UpstreamApiKey)).ToList(), sp.GetRequiredService<EndpointLoad>(),
+                sp.GetRequiredService<CacheAwarePool>());
         });
         builder.Services.AddSingleton<CacheSaltDeriver>();
         builder.Services.AddSingleton<UsageRecorder>();

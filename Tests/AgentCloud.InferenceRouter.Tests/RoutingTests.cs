@@ -10,20 +10,21 @@ namespace AgentCloud.InferenceRouter.Tests;
 public sealed class RoutingTests(RouterPlatform platform)
 {
     [Fact]
-    public async Task A_free_tenant_lands_on_the_shared_pool_and_the_pool_shares_the_work()
+    public async Task A_free_tenant_lands_on_the_shared_pool_and_its_distinct_prompts_spread_over_it()
     {
         var tenant = platform.Policies.Add("free");
         using var client = platform.Router.ClientFor(tenant);
 
+        // Cache-aware routing hashes each distinct prompt to a replica: 16 of them all on one of two has odds 2^-15.
         var instances = new List<string>();
-        for (var i = 0; i < 4; i++)
+        for (var i = 0; i < 16; i++)
         {
-            instances.Add(Chat.Instance(await Chat.CompleteAsync(client, Chat.Body($"question {i} {Guid.NewGuid()}"))));
+            instances.Add(Chat.Instance(await Chat.CompleteAsync(client, Chat.Body($"{Guid.NewGuid()} question {i}"))));
         }
 
         Assert.All(instances, i => Assert.StartsWith("shared-", i));
         Assert.Equal(["shared-0", "shared-1"], instances.Distinct().Order());
-        var events = await UsageStream.WaitForAsync(platform.Redis.Connection, tenant.TenantId, 4);
+        var events = await UsageStream.WaitForAsync(platform.Redis.Connection, tenant.TenantId, 16);
         Assert.All(events, e => Assert.Equal("shared", e.Placement));
         Assert.Equal(instances.Order(), events.Select(e => e.Endpoint!).Order());
     }
