@@ -12,7 +12,8 @@ public sealed class PromptTokenCounter
 
     /// <summary>
     /// A chat's prompt as the model reads it: the tool definitions and any JSON schema it must answer in count too
-    /// (they are in the model's context), as do the arguments of tool calls earlier in the conversation.
+    /// (they are in the model's context), as do the arguments of tool calls earlier in the conversation; each image
+    /// part counts <see cref="PromptText.ImageTokens"/>.
     /// </summary>
-    public int CountPrompt(ChatRequest request) => Count(PromptText.Render(request));
+    public int CountPrompt(ChatRequest request) => Count(PromptText.Render(request)) + PromptText.ImageTokensOf(request);
 }
