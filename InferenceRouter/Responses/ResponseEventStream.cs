@@ -58,7 +58,7 @@ public sealed class ResponseEventStream(string id, long createdAt, string model,
         {
             _usage = ResponseObject.Usage(usage);
         }
-        if (chunk["choices"]?[0] is not JsonObject choice)
+        if (chunk["choices"] is not JsonArray { Count: > 0 } choices || choices[0] is not JsonObject choice)
         {
             return Drain();
         }

@@ -97,7 +97,7 @@ public static class ResponseObject
     /// <summary>A whole chat completion as a Response: its text as a message item, then one item per tool call.</summary>
     public static JsonObject FromChatCompletion(JsonNode completion, string id, long createdAt, string model, JsonObject echo)
     {
-        var choice = completion["choices"]?[0];
+        var choice = completion["choices"] is JsonArray { Count: > 0 } choices ? choices[0] : null;
         var message = choice?["message"];
         var (status, reason) = Outcome(choice?["finish_reason"]?.GetValue<string>());
         var output = new JsonArray();

@@ -93,16 +93,18 @@ internal sealed class ResponsesBody(HttpResponse response, Stream client, Respon
 
     private async Task WriteWholeAsync(CancellationToken cancellationToken)
     {
-        JsonNode? completion;
+        JsonObject? result;
         try
         {
-            completion = JsonNode.Parse(_buffer.ToArray());
+            result = JsonNode.Parse(_buffer.ToArray()) is { } completion
+                ? ResponseObject.FromChatCompletion(completion, id, createdAt, request.Model, request.Echo)
+                : null;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
-            completion = null;
+            result = null;
         }
-        if (completion is null)
+        if (result is null)
         {
             // Headers are not sent yet (nothing was flushed), so the failure can still be a proper problem.
             response.StatusCode = StatusCodes.Status502BadGateway;
@@ -114,7 +116,6 @@ internal sealed class ResponsesBody(HttpResponse response, Stream client, Respon
             }), cancellationToken);
             return;
         }
-        var result = ResponseObject.FromChatCompletion(completion, id, createdAt, request.Model, request.Echo);
         await client.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(result), cancellationToken);
     }
 
@@ -153,9 +154,9 @@ internal sealed class ResponsesBody(HttpResponse response, Stream client, Respon
         {
             return JsonNode.Parse(data) is { } chunk ? _events.Add(chunk) : [];
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
-            return []; // a chunk that is not JSON carries nothing a Response could show
+            return []; // a chunk that is not a chat chunk carries nothing a Response could show
         }
     }
 
