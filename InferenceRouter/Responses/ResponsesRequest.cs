@@ -77,8 +77,10 @@ public sealed record ResponsesRequest(string Model, JsonObject ChatBody, JsonObj
         CopyNumber(body, chat, echo, "top_p", 0, 1);
         if (!JsonFields.IsNull(body, "parallel_tool_calls"))
         {
-            chat["parallel_tool_calls"] = echo["parallel_tool_calls"] = JsonFields.IsBool(body["parallel_tool_calls"], out var parallel)
-                ? parallel : throw new ResponsesRequestException("'parallel_tool_calls' must be true or false.");
+            var parallel = JsonFields.IsBool(body["parallel_tool_calls"], out var p)
+                ? p : throw new ResponsesRequestException("'parallel_tool_calls' must be true or false.");
+            chat["parallel_tool_calls"] = parallel;
+            echo["parallel_tool_calls"] = parallel;
         }
         if (!JsonFields.IsNull(body, "tools"))
         {
@@ -108,7 +110,9 @@ public sealed record ResponsesRequest(string Model, JsonObject ChatBody, JsonObj
         }
         if (!JsonFields.IsNull(body, "user"))
         {
-            chat["user"] = echo["user"] = JsonFields.IsString(body["user"], out var user) ? user : throw new ResponsesRequestException("'user' must be a string.");
+            var user = JsonFields.IsString(body["user"], out var u) ? u : throw new ResponsesRequestException("'user' must be a string.");
+            chat["user"] = user;
+            echo["user"] = user;
         }
         var stream = false;
         if (!JsonFields.IsNull(body, "stream") && !JsonFields.IsBool(body["stream"], out stream))

@@ -25,6 +25,8 @@ public sealed class ResponsesApiTests(RouterPlatform platform)
             b["metadata"] = new JsonObject { ["ticket"] = "T-1" };
             b["store"] = false;
             b["temperature"] = 0.2;
+            b["user"] = "end-user-7";
+            b["parallel_tool_calls"] = false;
         }));
 
         Assert.StartsWith("resp_", response["id"]!.GetValue<string>());
@@ -35,6 +37,7 @@ public sealed class ResponsesApiTests(RouterPlatform platform)
         Assert.Equal("T-1", response["metadata"]!["ticket"]!.GetValue<string>());
         Assert.Equal(0.2, response["temperature"]!.GetValue<double>());
         Assert.False(response["store"]!.GetValue<bool>());
+        Assert.Equal(("end-user-7", false), (response["user"]!.GetValue<string>(), response["parallel_tool_calls"]!.GetValue<bool>()));
         var message = Assert.Single(response["output"]!.AsArray())!;
         Assert.Equal(("message", "assistant", "completed"), (message["type"]!.GetValue<string>(), message["role"]!.GetValue<string>(), message["status"]!.GetValue<string>()));
         Assert.StartsWith("msg_", message["id"]!.GetValue<string>());
