@@ -36,6 +36,10 @@ internal sealed class ResponsesBody(HttpResponse response, Stream client, Respon
                 : type.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) ? Mode.Events
                 : type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) ? Mode.Whole
                 : Mode.PassThrough;
+            if (_mode is Mode.Whole or Mode.Events)
+            {
+                response.ContentLength = null; // a length the relay set is the chat's, not the translation's
+            }
         }
         return _mode;
     }
@@ -48,6 +52,7 @@ internal sealed class ResponsesBody(HttpResponse response, Stream client, Respon
                 await client.WriteAsync(buffer, cancellationToken);
                 break;
             case Mode.Whole:
+                response.ContentLength = null;
                 _buffer.Write(buffer.Span);
                 break;
             case Mode.Events:
@@ -116,7 +121,9 @@ internal sealed class ResponsesBody(HttpResponse response, Stream client, Respon
             }), cancellationToken);
             return;
         }
-        await client.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(result), cancellationToken);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(result);
+        response.ContentLength = bytes.Length;
+        await client.WriteAsync(bytes, cancellationToken);
     }
 
     /// <summary>Translates every complete server-sent event in the buffer; a partial one waits for its end.</summary>
