@@ -14,5 +14,6 @@ app.MapDefaultEndpoints();
 app.MapModelsApi();
 app.MapChatCompletionsApi();
 app.MapEmbeddingsApi();
+app.MapResponsesApi();
 
 app.Run();

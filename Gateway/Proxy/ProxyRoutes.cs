@@ -32,6 +32,7 @@ public static class ProxyRoutes
         new("models", "/v1/models/{**rest}", ServiceNames.InferenceRouter, CapabilityCatalogue.Inference),
         new("chat", "/v1/chat/{**rest}", ServiceNames.InferenceRouter, CapabilityCatalogue.Inference),
         new("embeddings", "/v1/embeddings", ServiceNames.InferenceRouter, CapabilityCatalogue.Inference),
+        new("responses", "/v1/responses", ServiceNames.InferenceRouter, CapabilityCatalogue.Inference),
         new("sandboxes", "/v1/sandboxes/{**rest}", ServiceNames.SandboxBroker, CapabilityCatalogue.Sandbox),
         new("memory-search", "/v1/memory/{collection}/search", ServiceNames.Memory, CapabilityCatalogue.MemoryRead, ["POST"]),
         new("memory", "/v1/memory/{**rest}", ServiceNames.Memory, CapabilityCatalogue.MemoryWrite),

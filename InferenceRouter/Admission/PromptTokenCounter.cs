@@ -12,9 +12,10 @@ public sealed class PromptTokenCounter
 
     /// <summary>
     /// A chat's prompt as the model reads it: the tool definitions and any JSON schema it must answer in count too
-    /// (they are in the model's context), as do the arguments of tool calls earlier in the conversation.
+    /// (they are in the model's context), as do the arguments of tool calls earlier in the conversation; each image
+    /// part counts <see cref="PromptText.ImageTokens"/>.
     /// </summary>
-    public int CountPrompt(ChatRequest request) => Count(PromptText.Render(request));
+    public int CountPrompt(ChatRequest request) => Count(PromptText.Render(request)) + PromptText.ImageTokensOf(request);
 
     /// <summary>
     /// The first <paramref name="maxTokens"/> token ids of <paramref name="text"/>. Only a bounded head of the text is

@@ -29,7 +29,8 @@ public static class EmbeddingsApi
         {
             return Problems.BadRequest(problem!);
         }
-        var counts = request.Inputs.Select(services.Tokens.Count).ToList();
+        // A token-array input is already tokenized: its length is its count.
+        var counts = request.Inputs.Select(i => i.Tokens?.Count ?? services.Tokens.Count(i.Text!)).ToList();
         var call = new InferenceCall
         {
             Context = ctx,

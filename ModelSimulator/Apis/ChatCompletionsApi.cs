@@ -38,17 +38,20 @@ public static class ChatCompletionsApi
         }
         var prompt = PromptText.Render(request);
         var ids = tokenizer.Encode(prompt);
-        if (ids.Count + (request.MaxTokens ?? 0) > o.MaxModelTokens)
+        // Images are not looked at; they are billed at the fixed estimate the router reserves for them.
+        var imageTokens = PromptText.ImageTokensOf(request);
+        if (ids.Count + imageTokens + (request.MaxTokens ?? 0) > o.MaxModelTokens)
         {
             return Problems.Create(400, "context-length-exceeded", "Context length exceeded",
-                $"The prompt has {ids.Count} tokens and max_tokens asks for {request.MaxTokens ?? 0} more; the model's context is {o.MaxModelTokens} tokens.");
+                $"The prompt has {ids.Count + imageTokens} tokens and max_tokens asks for {request.MaxTokens ?? 0} more; the model's context is {o.MaxModelTokens} tokens.");
         }
-        var answer = planner.Plan(request, prompt, o.MaxModelTokens - ids.Count);
+        var answer = planner.Plan(request, prompt, o.MaxModelTokens - ids.Count - imageTokens);
         using var run = await engine.StartAsync(new ChatJob(request.Model, prompt, ids, request.MaxTokens, request.MinTokens, request.CacheSalt, answer), http.RequestAborted);
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         var created = time.GetUtcNow().ToUnixTimeSeconds();
         var report = new SimulatorReport(o.InstanceName, run.ModelledTtft.TotalMilliseconds, run.Queued.TotalMilliseconds);
-        var usage = new Usage(run.PromptTokens, run.CompletionTokens, run.PromptTokens + run.CompletionTokens, new PromptTokensDetails(run.CachedTokens));
+        var promptTokens = run.PromptTokens + imageTokens;
+        var usage = new Usage(promptTokens, run.CompletionTokens, promptTokens + run.CompletionTokens, new PromptTokensDetails(run.CachedTokens));
         if (request.Stream)
         {
             await StreamAsync(http, run, id, created, request, usage, report);

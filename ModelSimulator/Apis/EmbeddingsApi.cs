@@ -36,8 +36,19 @@ public static class EmbeddingsApi
             return Problems.NotFound($"The model '{request.Model}' is not served here; models: {string.Join(", ", o.Models)}.");
         }
         var dimensions = request.Dimensions ?? o.EmbeddingDimensions;
-        var items = request.Inputs.Select((text, i) => new EmbeddingItem("embedding", i, Embedder.Embed(text, dimensions))).ToList();
-        var tokens = request.Inputs.Sum(tokenizer.Count);
+        // Token ids are embedded as the text they decode to, so a text and its tokens get the same vector.
+        var texts = new List<string>(request.Inputs.Count);
+        foreach (var (input, i) in request.Inputs.Select((input, i) => (input, i)))
+        {
+            var text = input.Text ?? tokenizer.TryDecode(input.Tokens!);
+            if (text is null)
+            {
+                return Problems.BadRequest($"'input[{i}]' holds a token id outside this model's vocabulary (cl100k_base).");
+            }
+            texts.Add(text);
+        }
+        var items = texts.Select((text, i) => new EmbeddingItem("embedding", i, Embedder.Embed(text, dimensions))).ToList();
+        var tokens = request.Inputs.Sum(input => input.Tokens?.Count ?? tokenizer.Count(input.Text!));
         return TypedResults.Json(new EmbeddingList("list", items, request.Model, new Usage(tokens, 0, tokens)), OpenAiShapes.Json);
     }
 }

@@ -21,7 +21,7 @@ public sealed class BadInputTests(RouterPlatform platform)
         { "{\"model\": \"sim-small\", \"messages\": [{\"role\": \"wizard\", \"content\": \"hi\"}]}", "messages[0].role" },
         { "{\"model\": \"sim-small\", \"messages\": [{\"role\": \"user\"}]}", "messages[0].content" },
         { "{\"model\": \"sim-small\", \"messages\": [{\"role\": \"user\", \"content\": 7}]}", "messages[0].content" },
-        { "{\"model\": \"sim-small\", \"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"image_url\"}]}]}", "parts must be" },
+        { "{\"model\": \"sim-small\", \"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"image_url\"}]}]}", "content[0]' must be" },
         { "{\"model\": \"sim-small\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": -1}", "'max_tokens'" },
         { "{\"model\": \"sim-small\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": 0}", "'max_tokens'" },
         { "{\"model\": \"sim-small\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": 1e30}", "'max_tokens'" },
@@ -53,7 +53,10 @@ public sealed class BadInputTests(RouterPlatform platform)
     [InlineData("{\"model\": \"sim-small\"}")]
     [InlineData("{\"model\": \"sim-small\", \"input\": []}")]
     [InlineData("{\"model\": \"sim-small\", \"input\": [\"\"]}")]
-    [InlineData("{\"model\": \"sim-small\", \"input\": [[1, 2, 3]]}")]
+    [InlineData("{\"model\": \"sim-small\", \"input\": [[1, -2, 3]]}")]
+    [InlineData("{\"model\": \"sim-small\", \"input\": [[1, \"two\"]]}")]
+    [InlineData("{\"model\": \"sim-small\", \"input\": [[]]}")]
+    [InlineData("{\"model\": \"sim-small\", \"input\": [1.5, 2]}")]
     [InlineData("{\"model\": \"sim-small\", \"input\": \"x\", \"dimensions\": -4}")]
     public async Task Bad_embedding_bodies_are_refused_with_a_problem(string body)
     {

@@ -4,8 +4,9 @@ using System.Text.Json.Nodes;
 namespace AgentCloud.Platform.Contracts;
 
 /// <summary>
-/// Validates one chat message: text content (a string or text parts); an assistant turn's <c>tool_calls</c> (its
-/// content may then be null); a <c>tool</c> turn's <c>tool_call_id</c>.
+/// Validates one chat message: content as a string or text and <c>image_url</c> parts (images go upstream as sent;
+/// the text the prompt is counted from leaves them out and counts each as <see cref="PromptText.ImageTokens"/>); an
+/// assistant turn's <c>tool_calls</c> (its content may then be null); a <c>tool</c> turn's <c>tool_call_id</c>.
 /// </summary>
 public static class ChatMessageReader
 {
@@ -38,13 +39,14 @@ public static class ChatMessageReader
         {
             return new ChatMessage(role, "") { ToolCalls = calls };
         }
-        var text = ReadContent(content, index, out problem);
-        return text is null ? null : new ChatMessage(role, text) { ToolCalls = calls, ToolCallId = toolCallId };
+        var text = ReadContent(content, index, out var images, out problem);
+        return text is null ? null : new ChatMessage(role, text) { ToolCalls = calls, ToolCallId = toolCallId, Images = images };
     }
 
-    private static string? ReadContent(JsonNode? content, int index, out string? problem)
+    private static string? ReadContent(JsonNode? content, int index, out int images, out string? problem)
     {
         problem = null;
+        images = 0;
         if (content is null)
         {
             problem = $"'messages[{index}].content' is required.";
@@ -57,18 +59,29 @@ public static class ChatMessageReader
         if (content is JsonArray parts)
         {
             var joined = new StringBuilder();
-            foreach (var part in parts)
+            for (var i = 0; i < parts.Count; i++)
             {
-                if (part is not JsonObject p || !OpenAiJson.TryString(p["type"], out var type) || type != "text" || !OpenAiJson.TryString(p["text"], out var partText))
+                var part = parts[i] as JsonObject;
+                if (part is not null && OpenAiJson.TryString(part["type"], out var type))
                 {
-                    problem = $"'messages[{index}].content' parts must be {{\"type\": \"text\", \"text\": \"...\"}}; other part types are not supported.";
-                    return null;
+                    if (type == "text" && OpenAiJson.TryString(part["text"], out var partText))
+                    {
+                        joined.Append(partText);
+                        continue;
+                    }
+                    if (type == "image_url" && part["image_url"] is JsonObject image && OpenAiJson.TryString(image["url"], out var url) && url.Length > 0)
+                    {
+                        images++;
+                        continue;
+                    }
                 }
-                joined.Append(partText);
+                problem = $"'messages[{index}].content[{i}]' must be {{\"type\": \"text\", \"text\": \"...\"}} or "
+                    + "{\"type\": \"image_url\", \"image_url\": {\"url\": \"https://... or data:image/...\"}}; other part types are not supported.";
+                return null;
             }
             return joined.ToString();
         }
-        problem = $"'messages[{index}].content' must be a string or an array of text parts.";
+        problem = $"'messages[{index}].content' must be a string or an array of text and image_url parts.";
         return null;
     }
 

@@ -8,6 +8,15 @@ namespace AgentCloud.Platform.Contracts;
 /// </summary>
 public static class PromptText
 {
+    /// <summary>
+    /// What one image part counts as: OpenAI's base cost of an image (a low-detail image is exactly this). A fixed
+    /// estimate, so a prompt with images is counted without fetching or decoding them.
+    /// </summary>
+    public const int ImageTokens = 85;
+
+    /// <summary>The tokens the images of <paramref name="request"/> count for, beside its rendered text.</summary>
+    public static int ImageTokensOf(ChatRequest request) => request.Messages.Sum(m => m.Images) * ImageTokens;
+
     public static string Render(IEnumerable<ChatMessage> messages) =>
         string.Concat(messages.Select(Render));
 
@@ -30,4 +39,7 @@ public sealed record ChatMessage(string Role, string Text)
 
     /// <summary>For a <c>tool</c> message, the id of the call it answers.</summary>
     public string? ToolCallId { get; init; }
+
+    /// <summary>How many <c>image_url</c> parts the content had (left out of <see cref="Text"/>).</summary>
+    public int Images { get; init; }
 }
