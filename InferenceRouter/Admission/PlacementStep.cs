@@ -8,6 +8,13 @@ public sealed class PlacementStep(EndpointCatalogue catalogue) : IAdmissionStep
     public ValueTask<Refusal?> AdmitAsync(InferenceCall call, CancellationToken cancellationToken)
     {
         var route = catalogue.Select(call.Policy, call.Model);
+        if (route is null && catalogue.OnlySharedCacheServes(call.Policy, call.Model))
+        {
+            return ValueTask.FromResult<Refusal?>(new Refusal(403, "cache-isolation-unavailable", "Cache isolation unavailable",
+                $"The model '{call.Model}' is served here only by upstreams whose prompt cache other tenants share, and this tenant's "
+                + $"kvCachePolicy '{Platform.Contracts.WireNames.Of(call.Policy.KvCachePolicy)}' requires its own. Ask the operator for an "
+                + "endpoint that supports cache_salt or is the tenant's own, or to set kvCachePolicy 'shared'."));
+        }
         if (route is null)
         {
             var where = EndpointCatalogue.WantsDedicated(call.Policy) ? "no dedicated endpoint for this tenant serves it" : "no shared endpoint serves it";

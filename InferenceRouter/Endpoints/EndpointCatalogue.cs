@@ -21,6 +21,38 @@ public sealed class EndpointCatalogue(IReadOnlyList<UpstreamEndpoint> endpoints,
     public static bool WantsDedicated(TenantPolicy policy) =>
         policy.InferencePlacement == InferencePlacement.Dedicated || policy.KvCachePolicy == KvCachePolicy.Dedicated;
 
+    /// <summary>
+    /// Whether the tenant may be placed on this endpoint for this model: it serves it, and its cache is either partitioned
+    /// by salt, the tenant's own, or the tenant's policy accepts a cache shared with other tenants.
+    /// </summary>
+    public static bool Admits(UpstreamEndpoint e, TenantPolicy policy, string model) =>
+        e.Serves(model) && (!e.HasCrossTenantCache || policy.KvCachePolicy == KvCachePolicy.Shared);
+
+    /// <summary>Whether some endpoint serves the model but none keeps this tenant's cache apart (for a refusal that says so).</summary>
+    public bool OnlySharedCacheServes(TenantPolicy policy, string model) =>
+        Select(policy, model) is null && endpoints.Any(e => e.Serves(model) && e.HasCrossTenantCache);
+
+    /// <summary>
+    /// Where a call goes after <paramref name="tried"/> failed: another endpoint serving the model under the same placement
+    /// rules (the tenant's own, then its tier's pool, or the shared pool), or null when none is left.
+    /// </summary>
+    public EndpointRoute? Fallback(TenantPolicy policy, string model, IReadOnlyCollection<string> tried)
+    {
+        if (WantsDedicated(policy))
+        {
+            var own = endpoints.FirstOrDefault(e => !e.IsShared && e.TenantId == policy.TenantId && Admits(e, policy, model) && !tried.Contains(e.Name));
+            if (own is not null)
+            {
+                return new EndpointRoute(own, InferencePlacement.Dedicated, ExclusiveToTenant: true);
+            }
+            var next = endpoints.Where(e => !e.IsShared && e.TenantId is null && e.Tier == policy.Tier && Admits(e, policy, model) && !tried.Contains(e.Name))
+                .MaxBy(e => Rendezvous(policy.TenantId, e.Name));
+            return next is null ? null : new EndpointRoute(next, InferencePlacement.Dedicated, ExclusiveToTenant: false);
+        }
+        var shared = endpoints.Where(e => e.IsShared && Admits(e, policy, model) && !tried.Contains(e.Name)).MinBy(e => load.InFlight(e.Name));
+        return shared is null ? null : new EndpointRoute(shared, InferencePlacement.Shared, ExclusiveToTenant: false);
+    }
+
     /// <summary>The route for this tenant and model, or null when no endpoint the tenant may use serves it.</summary>
     public EndpointRoute? Select(TenantPolicy policy, string model)
     {
@@ -31,10 +63,10 @@ public sealed class EndpointCatalogue(IReadOnlyList<UpstreamEndpoint> endpoints,
             {
                 return new EndpointRoute(own, InferencePlacement.Dedicated, ExclusiveToTenant: true);
             }
-            var pool = endpoints.Where(e => !e.IsShared && e.TenantId is null && e.Tier == policy.Tier && e.Serves(model)).ToList();
+            var pool = endpoints.Where(e => !e.IsShared && e.TenantId is null && e.Tier == policy.Tier && Admits(e, policy, model)).ToList();
             return pool.Count == 0 ? null : new EndpointRoute(pool.MaxBy(e => Rendezvous(policy.TenantId, e.Name))!, InferencePlacement.Dedicated, ExclusiveToTenant: false);
         }
-        var shared = endpoints.Where(e => e.IsShared && e.Serves(model)).ToList();
+        var shared = endpoints.Where(e => e.IsShared && Admits(e, policy, model)).ToList();
         if (shared.Count == 0)
         {
             return null;
