@@ -52,6 +52,10 @@ public sealed class InferenceCall
     /// <summary>Weighted tokens left this minute after the hold, for <c>x-ratelimit-remaining-tokens</c>.</summary>
     public long? RemainingTokens { get; set; }
 
+    /// <summary>What the endpoint must support beyond the model: tools for a chat that sends them, embeddings for an embedding call.</summary>
+    public CallNeeds Needs => Kind == InferenceKind.Embedding ? CallNeeds.Embeddings
+        : Body["tools"] is JsonArray { Count: > 0 } ? CallNeeds.Tools : CallNeeds.None;
+
     /// <summary>The salt the router chose for this call's KV cache (null when salting is disabled).</summary>
     public string? CacheSalt { get; set; }
 

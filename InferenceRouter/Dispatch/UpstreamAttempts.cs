@@ -57,7 +57,7 @@ public sealed class UpstreamAttempts(InferenceCall call, UpstreamClient upstream
     /// <summary>Moves the call to the next endpoint (and its fair queue, for a shared one); false when there is none to move to.</summary>
     private async Task<bool> MoveOnAsync(UpstreamEndpoint failed, string why, CancellationToken cancellationToken)
     {
-        if (catalogue.Fallback(call.Policy, call.Model, _tried) is not { } next)
+        if (catalogue.Fallback(call.Policy, call.Model, _tried, call.Needs) is not { } next)
         {
             logger.LogWarning("Endpoint {Endpoint} {Why} for tenant {TenantId}; no other endpoint serves {Model}", failed.Name, why, call.Context.TenantId, call.Model);
             return false;

@@ -18,7 +18,11 @@ public sealed class UpstreamClient(IHttpClientFactory httpClients)
             Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(call.Body)),
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        if (endpoint.ApiKeyHeader.Equals("Authorization", StringComparison.OrdinalIgnoreCase))
+        if (endpoint.ApiKey.Length == 0)
+        {
+            // A keyless upstream (a local vLLM or Ollama): no credential goes out at all.
+        }
+        else if (endpoint.ApiKeyHeader.Equals("Authorization", StringComparison.OrdinalIgnoreCase))
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.ApiKey);
         }

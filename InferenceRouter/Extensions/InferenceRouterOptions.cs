@@ -96,7 +96,7 @@ public sealed class InferenceRouterOptions : IValidatableObject
             {
                 yield return new ValidationResult($"{where}: a shared endpoint takes neither TenantId nor Tier.");
             }
-            if (string.IsNullOrEmpty(e.ApiKey) && string.IsNullOrEmpty(UpstreamApiKey))
+            if (string.IsNullOrEmpty(e.ApiKey) && string.IsNullOrEmpty(UpstreamApiKey) && e.Kind == EndpointKind.Simulator)
             {
                 yield return new ValidationResult($"{where}: no ApiKey and no InferenceRouter:UpstreamApiKey to fall back on.");
             }
@@ -141,7 +141,7 @@ public sealed class EndpointOptions
     /// <summary>For a dedicated endpoint without a tenant: the tier whose dedicated tenants it serves, each tenant pinned to one endpoint.</summary>
     public string? Tier { get; set; }
 
-    /// <summary>This upstream's own key (a secret); defaults to <see cref="InferenceRouterOptions.UpstreamApiKey"/>.</summary>
+    /// <summary>This upstream's own key (a secret); a simulator without one gets <see cref="InferenceRouterOptions.UpstreamApiKey"/>, other kinds none.</summary>
     public string? ApiKey { get; set; }
 
     /// <summary><c>Authorization</c> (sent as Bearer) or a raw header such as Azure OpenAI's <c>api-key</c>.</summary>
@@ -158,6 +158,12 @@ public sealed class EndpointOptions
 
     /// <summary>Whether the upstream keeps prompts with different <c>cache_salt</c> apart; unset: the kind's default (simulator and vLLM do).</summary>
     public bool? CacheSalt { get; set; }
+
+    /// <summary>Whether chats with <c>tools</c> may go here (default yes); without, they go to another endpoint of the model.</summary>
+    public bool Tools { get; set; } = true;
+
+    /// <summary>Whether embedding calls may go here (default yes).</summary>
+    public bool Embeddings { get; set; } = true;
 
     /// <summary>Azure OpenAI's <c>api-version</c> query parameter, when the deployment wants one.</summary>
     public string? ApiVersion { get; set; }

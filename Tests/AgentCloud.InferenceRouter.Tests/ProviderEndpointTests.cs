@@ -18,7 +18,7 @@ namespace AgentCloud.InferenceRouter.Tests;
 public sealed class ProviderEndpointTests(RouterPlatform platform)
 {
     private sealed record Stub(string Name, string BaseUrl, string Kind, string Placement = "shared", string[]? Models = null,
-        (string Model, string Upstream)[]? Aliases = null, string? ApiVersion = null);
+        (string Model, string Upstream)[]? Aliases = null, string? ApiVersion = null, string? ApiKey = null, bool Tools = true);
 
     private RouterHost RouterOver(params Stub[] stubs)
     {
@@ -31,6 +31,8 @@ public sealed class ProviderEndpointTests(RouterPlatform platform)
             settings[prefix + "Kind"] = s.Kind;
             settings[prefix + "Placement"] = s.Placement;
             settings[prefix + "ApiVersion"] = s.ApiVersion;
+            settings[prefix + "ApiKey"] = s.ApiKey;
+            settings[prefix + "Tools"] = s.Tools.ToString();
             foreach (var (m, j) in (s.Models ?? ["sim-small"]).Select((m, j) => (m, j)))
             {
                 settings[$"{prefix}Models:{j}"] = m;
@@ -117,14 +119,14 @@ public sealed class ProviderEndpointTests(RouterPlatform platform)
     public async Task Azure_openai_gets_its_key_in_api_key_the_api_version_in_the_query_and_the_deployment_as_model()
     {
         await using var azure = new StubUpstream();
-        using var router = RouterOver(new Stub("azure", azure.BaseUrl, "AzureOpenAi", Models: ["gpt-4o"], Aliases: [("gpt-4o", "prod-gpt4o-deployment")], ApiVersion: "2024-10-21"));
+        using var router = RouterOver(new Stub("azure", azure.BaseUrl, "AzureOpenAi", Models: ["gpt-4o"], Aliases: [("gpt-4o", "prod-gpt4o-deployment")], ApiVersion: "2024-10-21", ApiKey: "azure-key-of-this-endpoint"));
         var tenant = platform.Policies.Add("pro", kvCache: "shared", models: [new ModelEntitlement("gpt-4o", 128_000)]);
         using var client = router.ClientFor(tenant);
 
         var answer = await Chat.CompleteAsync(client, Chat.Body("hello", model: "gpt-4o", extra: b => b["max_tokens"] = 20));
 
         var sent = Assert.Single(azure.Received);
-        Assert.Equal(SimulatorHost.ApiKey, sent.Headers["api-key"]);
+        Assert.Equal("azure-key-of-this-endpoint", sent.Headers["api-key"]);
         Assert.False(sent.Headers.ContainsKey("authorization"));
         Assert.Equal("?api-version=2024-10-21", sent.Query);
         Assert.Equal("prod-gpt4o-deployment", sent.Body["model"]!.GetValue<string>());
@@ -212,6 +214,42 @@ public sealed class ProviderEndpointTests(RouterPlatform platform)
 
         var cap = Assert.Single(vllm.Received).Body["max_tokens"]!.GetValue<int>();
         Assert.InRange(cap, 900, 999); // the router's default (4096) does not fit: what the 1000-token context leaves after the prompt
+    }
+
+    [Fact]
+    public async Task An_external_endpoint_without_a_key_of_its_own_is_never_sent_the_platforms_simulator_key()
+    {
+        await using var vllm = new StubUpstream();
+        using var router = RouterOver(new Stub("local-vllm", vllm.BaseUrl, "Vllm"));
+        var tenant = platform.Policies.Add("pro");
+        using var client = router.ClientFor(tenant);
+
+        await Chat.CompleteAsync(client, Chat.Body("hello"));
+
+        var headers = Assert.Single(vllm.Received).Headers;
+        Assert.False(headers.ContainsKey("authorization"));
+        Assert.DoesNotContain(headers.Values, v => v.Contains(SimulatorHost.ApiKey, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_chat_with_tools_skips_an_endpoint_that_does_not_take_them_and_a_chat_without_may_use_it()
+    {
+        await using var plain = new StubUpstream();
+        await using var capable = new StubUpstream();
+        using var router = RouterOver(new Stub("plain", plain.BaseUrl, "Vllm", Tools: false), new Stub("capable", capable.BaseUrl, "Vllm"));
+        var tenant = platform.Policies.Add("pro");
+        using var client = router.ClientFor(tenant);
+        var tool = new JsonArray(new JsonObject { ["type"] = "function", ["function"] = new JsonObject { ["name"] = "lookup", ["parameters"] = new JsonObject { ["type"] = "object" } } });
+
+        for (var i = 0; i < 6; i++)
+        {
+            await Chat.CompleteAsync(client, Chat.Body($"use a tool {i}", extra: b => b["tools"] = tool.DeepClone()));
+            await Chat.CompleteAsync(client, Chat.Body($"no tools {i}"));
+        }
+
+        Assert.All(plain.Received, r => Assert.False(r.Body.ContainsKey("tools")));
+        Assert.NotEmpty(plain.Received);
+        Assert.Equal(6, capable.Received.Count(r => r.Body.ContainsKey("tools")));
     }
 
     /// <summary>A loopback address nothing listens on: connecting to it is refused at once.</summary>
