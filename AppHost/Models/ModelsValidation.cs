@@ -70,7 +70,8 @@ public static partial class ModelsValidation
         }
         if (!string.IsNullOrEmpty(e.KeyParameter) && !ResourceName().IsMatch(e.KeyParameter))
         {
-            problems.Add($"{where}:KeyParameter '{e.KeyParameter}' must be a parameter name (lowercase letters, digits, '-'); the key itself goes in Parameters:{e.KeyParameter}, never here.");
+            // Not echoed: what was written here may be the key itself.
+            problems.Add($"{where}:KeyParameter must be a parameter name (lowercase letters, digits, '-'); the key itself goes in the parameter (Parameters:<name>, user secrets or azd), never here.");
         }
         if (!string.IsNullOrEmpty(e.ApiVersion) && kind != "azure-openai") problems.Add($"{where}: ApiVersion is for azure-openai endpoints only.");
         switch (e.Placement)
