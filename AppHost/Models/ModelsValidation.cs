@@ -62,7 +62,8 @@ public static partial class ModelsValidation
         }
         else if (!Uri.TryCreate(e.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(uri.UserInfo) || !string.IsNullOrEmpty(uri.Query))
         {
-            problems.Add($"{where}:BaseUrl must be an absolute http(s) URL with its version path and no credentials or query, such as https://api.openai.com/v1, not '{e.BaseUrl}'.");
+            // Not echoed: a URL with credentials in it would put them in the log.
+            problems.Add($"{where}:BaseUrl must be an absolute http(s) URL with its version path and no credentials or query, such as https://api.openai.com/v1.");
         }
         if (EndpointKindNames.NeedsKey(kind) && string.IsNullOrWhiteSpace(e.KeyParameter))
         {
