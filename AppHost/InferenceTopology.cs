@@ -118,6 +118,13 @@ public static class InferenceTopology
         return usage;
     }
 
+    /// <summary>The model Memory embeds with, when configured.</summary>
+    public static IResourceBuilder<ProjectResource> WithEmbeddingModel(this IResourceBuilder<ProjectResource> memory, ModelPlan plan)
+    {
+        Optional(memory, "Memory__EmbeddingModel", plan.Config.EmbeddingModel);
+        return memory;
+    }
+
     private static void Optional(IResourceBuilder<ProjectResource> resource, string name, string? value)
     {
         if (!string.IsNullOrWhiteSpace(value))

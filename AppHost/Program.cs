@@ -36,7 +36,8 @@ var memory = builder.AddAgentCloudService<Projects.AgentCloud_Memory>("memory")
     .WithVectorStore(stores.Vector)
     .WithStore(stores.Redis)
     .WithReference(controlPlane)
-    .WithReference(inferenceRouter);
+    .WithReference(inferenceRouter)
+    .WithEmbeddingModel(models);
 
 // Tools: the MCP gateway, and a tenant-style tool server to register in local runs and tests.
 var sampleTools = builder.AddSampleToolServer();

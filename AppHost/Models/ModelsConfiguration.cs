@@ -12,6 +12,9 @@ public sealed class ModelsConfiguration
     public List<ModelDefinition> Catalogue { get; set; } = [];
     public List<EndpointDefinition> Endpoints { get; set; } = [];
 
+    /// <summary>The model Memory embeds text with (one of the catalogue's); unset: Memory's own default.</summary>
+    public string? EmbeddingModel { get; set; }
+
     /// <summary>Per tier (<c>free</c>, <c>pro</c>, <c>enterprise</c>): models and default output budget; see the ControlPlane's defaults.</summary>
     public Dictionary<string, TierDefinition> Tiers { get; set; } = new(StringComparer.Ordinal);
 }

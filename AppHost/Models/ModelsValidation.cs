@@ -42,6 +42,10 @@ public static partial class ModelsValidation
             foreach (var id in t.Models.Where(id => !ids.Contains(id))) problems.Add($"{root}:Tiers:{tier}:Models names '{id}', which is not in the Catalogue.");
             if (t.DefaultMaxOutputTokens is < 1) problems.Add($"{root}:Tiers:{tier}:DefaultMaxOutputTokens must be at least 1.");
         }
+        if (config.EmbeddingModel is { } embedding && !ids.Contains(embedding))
+        {
+            problems.Add($"{root}:EmbeddingModel '{embedding}' is not in the Catalogue.");
+        }
         var served = config.Endpoints.SelectMany(e => e.Models).Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
         problems.AddRange(ids.Where(id => !served.Contains(id)).Select(id => $"{root}:Catalogue: no endpoint serves '{id}'; add it to an endpoint's Models or remove it."));
         return problems;

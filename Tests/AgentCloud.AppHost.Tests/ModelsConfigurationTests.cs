@@ -42,6 +42,7 @@ public sealed class ModelsConfigurationTests
         ["AgentCloud:Models:Endpoints:3:Tier"] = "enterprise",
         ["AgentCloud:Models:Endpoints:3:Models:0:Id"] = "llama-3.1-8b",
         ["AgentCloud:Models:Tiers:free:Models:0"] = "llama-3.1-8b",
+        ["AgentCloud:Models:EmbeddingModel"] = "llama-3.1-8b",
         ["AgentCloud:Models:Tiers:free:DefaultMaxOutputTokens"] = "512",
     };
 
@@ -142,7 +143,9 @@ public sealed class ModelsConfigurationTests
         var router = await ModelEnvironment.Of(builder.Resources.Single(r => r.Name == "inference-router"));
         var controlPlane = await ModelEnvironment.Of(builder.Resources.Single(r => r.Name == "controlplane"));
         var usage = await ModelEnvironment.Of(builder.Resources.Single(r => r.Name == "usage-aggregator"));
+        var memory = await ModelEnvironment.Of(builder.Resources.Single(r => r.Name == "memory"));
 
+        Assert.Equal("llama-3.1-8b", memory["Memory__EmbeddingModel"]);
         Assert.DoesNotContain(builder.Resources, r => r.Name.StartsWith("model-simulator", StringComparison.Ordinal));
         Assert.Equal(("OpenAi", "https://api.openai.com/v1", "{openai-api-key.value}"),
             (router["InferenceRouter__Endpoints__0__Kind"], router["InferenceRouter__Endpoints__0__BaseUrl"], router["InferenceRouter__Endpoints__0__ApiKey"]));
