@@ -20,9 +20,11 @@ public sealed class ProviderEndpointTests(RouterPlatform platform)
     private sealed record Stub(string Name, string BaseUrl, string Kind, string Placement = "shared", string[]? Models = null,
         (string Model, string Upstream)[]? Aliases = null, string? ApiVersion = null, string? ApiKey = null, bool Tools = true);
 
-    private RouterHost RouterOver(params Stub[] stubs)
+    private RouterHost RouterOver(params Stub[] stubs) => RouterOver("00:00:10", stubs);
+
+    private RouterHost RouterOver(string attemptTimeout, params Stub[] stubs)
     {
-        var settings = new Dictionary<string, string?> { ["InferenceRouter:LedgerDeadline"] = "00:00:05", ["InferenceRouter:AttemptTimeout"] = "00:00:10" };
+        var settings = new Dictionary<string, string?> { ["InferenceRouter:LedgerDeadline"] = "00:00:05", ["InferenceRouter:AttemptTimeout"] = attemptTimeout };
         foreach (var (s, i) in stubs.Select((s, i) => (s, i)))
         {
             var prefix = $"InferenceRouter:Endpoints:{i}:";
@@ -160,6 +162,27 @@ public sealed class ProviderEndpointTests(RouterPlatform platform)
         var month = QuotaScopes.For(tenant.TenantId, 0, 10_000_000, DateTimeOffset.UtcNow).Single();
         var (used, reserved) = await new TokenLedger(platform.Redis.Connection, TimeProvider.System).ReadAsync(month);
         Assert.Equal((events.Sum(e => e.WeightedTokens), 0L), (used, reserved));
+    }
+
+    [Fact]
+    public async Task An_endpoint_that_does_not_answer_within_the_attempt_timeout_is_left_for_the_next()
+    {
+        await using var hung = new StubUpstream(hang: true);
+        await using var healthy = new StubUpstream();
+        using var router = RouterOver("00:00:00.500", new Stub("hung", hung.BaseUrl, "Vllm"), new Stub("healthy", healthy.BaseUrl, "Vllm"));
+        var tenant = platform.Policies.Add("pro");
+        using var client = router.ClientFor(tenant);
+
+        for (var i = 0; i < 2; i++)
+        {
+            await Chat.CompleteAsync(client, Chat.Body($"call {i}", extra: b => b["max_tokens"] = 10));
+        }
+
+        Assert.NotEmpty(hung.Received);
+        Assert.Equal(2, healthy.Received.Count);
+        var events = await UsageStream.WaitForAsync(platform.Redis.Connection, tenant.TenantId, 2);
+        Assert.Equal(2, events.Count);
+        Assert.All(events, e => Assert.Equal("healthy", e.Endpoint));
     }
 
     [Fact]

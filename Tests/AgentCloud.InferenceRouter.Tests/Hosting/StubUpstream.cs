@@ -23,7 +23,9 @@ public sealed class StubUpstream : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    public StubUpstream(int failWith = 0)
+    /// <param name="failWith">A status to answer every call with (0: answer properly).</param>
+    /// <param name="hang">Never answer: the call waits until the caller gives up.</param>
+    public StubUpstream(int failWith = 0, bool hang = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -33,6 +35,11 @@ public sealed class StubUpstream : IAsyncDisposable
         {
             var body = (JsonObject)(await JsonNode.ParseAsync(http.Request.Body))!;
             Received.Enqueue(new ReceivedCall(body, http.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()), http.Request.QueryString.Value ?? ""));
+            if (hang)
+            {
+                await Task.Delay(Timeout.Infinite, http.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                return;
+            }
             if (failWith != 0)
             {
                 http.Response.StatusCode = failWith;
