@@ -78,7 +78,8 @@ public sealed class InferenceRouterOptions : IValidatableObject
             }
             if (!Uri.TryCreate(e.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             {
-                yield return new ValidationResult($"{where}:BaseUrl must be an absolute http(s) URL such as http://vllm:8000/v1, not '{e.BaseUrl}'.");
+                // Not echoed: a URL may carry credentials.
+                yield return new ValidationResult($"{where}:BaseUrl must be an absolute http(s) URL such as http://vllm:8000/v1.");
             }
             if (e.Models.Count == 0)
             {
