@@ -7,18 +7,19 @@ var builder = DistributedApplication.CreateBuilder(args);
 var secrets = builder.AddPlatformSecrets();
 var stores = builder.AddPlatformStores();
 
-// Model endpoints for local runs and tests: a shared pool, and a dedicated endpoint for the enterprise tier.
-var modelEndpoints = builder.AddModelSimulators(secrets);
+// Model endpoints from AgentCloud:Models; by default simulators: a shared pool, and a dedicated endpoint for the enterprise tier.
+var models = builder.AddModelEndpoints(secrets);
 
 var controlPlane = builder.AddAgentCloudService<Projects.AgentCloud_ControlPlane>("controlplane")
     .WithStore(stores.ControlPlaneDb)
     .WithStore(stores.Redis)
-    .WithEnvironment("ControlPlane__VaultMasterKey", secrets.VaultMasterKey);
+    .WithEnvironment("ControlPlane__VaultMasterKey", secrets.VaultMasterKey)
+    .WithModelCatalogue(models);
 
 var inferenceRouter = builder.AddAgentCloudService<Projects.AgentCloud_InferenceRouter>("inference-router")
     .WithStore(stores.Redis)
     .WithReference(controlPlane)
-    .WithModelEndpoints(modelEndpoints, secrets)
+    .WithModelEndpoints(models, secrets)
     .WithEnvironment("Outbox__SpoolDirectory", Path.Combine(StateDirectory.Resolve(builder.Configuration), "outbox", "inference-router"));
 
 var sandboxBroker = builder.AddAgentCloudService<Projects.AgentCloud_SandboxBroker>("sandbox-broker")
@@ -28,13 +29,15 @@ var sandboxBroker = builder.AddAgentCloudService<Projects.AgentCloud_SandboxBrok
 
 var usageAggregator = builder.AddAgentCloudService<Projects.AgentCloud_UsageAggregator>("usage-aggregator")
     .WithStore(stores.UsageDb)
-    .WithStore(stores.Redis);
+    .WithStore(stores.Redis)
+    .WithModelPrices(models);
 
 var memory = builder.AddAgentCloudService<Projects.AgentCloud_Memory>("memory")
     .WithVectorStore(stores.Vector)
     .WithStore(stores.Redis)
     .WithReference(controlPlane)
-    .WithReference(inferenceRouter);
+    .WithReference(inferenceRouter)
+    .WithEmbeddingModel(models);
 
 // Tools: the MCP gateway, and a tenant-style tool server to register in local runs and tests.
 var sampleTools = builder.AddSampleToolServer();

@@ -19,9 +19,9 @@ public static class TenantsApi
         return api;
     }
 
-    public static async Task<Results<Created<TenantResponse>, ProblemHttpResult>> CreateTenant(TenantSpec spec, TenantContext ctx, TenantDirectory tenants, CancellationToken ct)
+    public static async Task<Results<Created<TenantResponse>, ProblemHttpResult>> CreateTenant(TenantSpec spec, TenantContext ctx, TenantDirectory tenants, ModelCatalog catalog, CancellationToken ct)
     {
-        if (TenantValidation.Validate(spec, creating: true) is { } problem)
+        if (TenantValidation.Validate(spec, creating: true, catalog) is { } problem)
         {
             return Problems.BadRequest(problem);
         }
@@ -35,9 +35,9 @@ public static class TenantsApi
     public static async Task<Results<Ok<TenantResponse>, ProblemHttpResult>> GetTenant(string tenantId, TenantDirectory tenants, CancellationToken ct) =>
         await tenants.GetAsync(tenantId, ct) is { } view ? TypedResults.Ok(TenantResponse.From(view)) : NoSuchTenant(tenantId);
 
-    public static async Task<Results<Ok<TenantResponse>, ProblemHttpResult>> UpdateTenant(string tenantId, TenantSpec spec, TenantContext ctx, TenantDirectory tenants, CancellationToken ct)
+    public static async Task<Results<Ok<TenantResponse>, ProblemHttpResult>> UpdateTenant(string tenantId, TenantSpec spec, TenantContext ctx, TenantDirectory tenants, ModelCatalog catalog, CancellationToken ct)
     {
-        if (TenantValidation.Validate(spec, creating: false) is { } problem)
+        if (TenantValidation.Validate(spec, creating: false, catalog) is { } problem)
         {
             return Problems.BadRequest(problem);
         }

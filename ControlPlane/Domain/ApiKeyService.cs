@@ -18,7 +18,7 @@ public sealed record KeyCreation(CreatedKey? Created, string? Refusal);
 /// suspended tenant) is counted for that tenant's trail, which gets one entry per window (<see cref="RefusedKeyTally"/>);
 /// keys that name no tenant are counted by the Gateways in the platform's trail.
 /// </summary>
-public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents events, RefusedKeyTally refusals, ResolvedKeyCache resolvedKeys, TimeProvider time)
+public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents events, RefusedKeyTally refusals, ResolvedKeyCache resolvedKeys, ModelCatalog models, TimeProvider time)
 {
     public Task<KeyCreation?> CreateAsync(string tenantId, string name, IReadOnlyList<string?>? capabilities, string actor, CancellationToken ct, string? defaultLane = null) =>
         db.InTenantAsync(tenantId, async ctx =>
@@ -29,7 +29,7 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
                 return null;
             }
             var requested = capabilities ?? Capabilities.Basic;
-            var tools = TenantPolicies.Compose(tenant).Tools;
+            var tools = TenantPolicies.Compose(tenant, models).Tools;
             if (Capabilities.Refused(requested, tools) is { } refused)
             {
                 return new KeyCreation(null, $"Capability '{TenantValidation.Clip(refused)}' cannot be granted: use {string.Join(", ", CapabilityCatalogue.Fixed)} or tool:<name> for a tool on the tenant's allowlist ({(tools.Count == 0 ? "empty" : string.Join(", ", tools))}).");
@@ -129,7 +129,7 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
                 refusals.Count(key.TenantId, actor, key.Id, reason);
                 return null;
             }
-            var policy = TenantPolicies.Compose(tenant!);
+            var policy = TenantPolicies.Compose(tenant!, models);
             return new ResolvedKey(key.Id, key.TenantId, policy.Tier, $"key:{key.Id}", key.Capabilities, key.RunId, policy,
                 key.DefaultLane ?? Lanes.Interactive, key.ExpiresAt);
         }, ct);

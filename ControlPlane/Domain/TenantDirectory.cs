@@ -13,7 +13,7 @@ public sealed record TenantView(Tenant Tenant, TenantPolicy Policy, PolicyOverri
 /// Creates, reads, changes and offboards tenants. Every call on one tenant runs in that tenant's row-level
 /// security scope; only the list runs in the platform scope. Specs are validated by the caller first.
 /// </summary>
-public sealed class TenantDirectory(TenantDb db, AuditLog audit, PlatformEvents events, TimeProvider time)
+public sealed class TenantDirectory(TenantDb db, AuditLog audit, PlatformEvents events, ModelCatalog models, TimeProvider time)
 {
     public Task<TenantView> CreateAsync(TenantSpec spec, string actor, CancellationToken ct)
     {
@@ -47,7 +47,7 @@ public sealed class TenantDirectory(TenantDb db, AuditLog audit, PlatformEvents 
 
     /// <summary>The tenant's effective policy, read in its own scope; null if it does not exist.</summary>
     public Task<TenantPolicy?> PolicyAsync(string tenantId, CancellationToken ct) =>
-        db.InTenantAsync(tenantId, async ctx => await LoadAsync(ctx, tenantId, ct) is { } t ? TenantPolicies.Compose(t) : null, ct);
+        db.InTenantAsync(tenantId, async ctx => await LoadAsync(ctx, tenantId, ct) is { } t ? TenantPolicies.Compose(t, models) : null, ct);
 
     /// <summary>
     /// Changes the tenant and tells every service at once (Gateways drop its cached keys, policy caches drop it). A
@@ -140,15 +140,15 @@ public sealed class TenantDirectory(TenantDb db, AuditLog audit, PlatformEvents 
     internal static Task<Tenant?> LoadAsync(ControlPlaneDbContext ctx, string tenantId, CancellationToken ct) =>
         ctx.Tenants.Include(t => t.Models).Include(t => t.Allowlist).SingleOrDefaultAsync(t => t.Id == tenantId, ct);
 
-    private static TenantView View(Tenant t) => new(t, TenantPolicies.Compose(t), TenantPolicies.OverridesOf(t));
+    private TenantView View(Tenant t) => new(t, TenantPolicies.Compose(t, models), TenantPolicies.OverridesOf(t));
 
     /// <summary>Given models, tools or egress replace the tenant's own lists (and stop the tier's defaults applying); rows are diffed, not recreated.</summary>
-    private static void Apply(Tenant tenant, TenantSpec spec)
+    private void Apply(Tenant tenant, TenantSpec spec)
     {
         if (spec.Models is not null)
         {
             tenant.CustomModels = true;
-            var wanted = spec.Models.Select(m => m!.ToEntitlement()).ToDictionary(e => e.Id, StringComparer.Ordinal);
+            var wanted = spec.Models.Select(m => m!.ToEntitlement(models)).ToDictionary(e => e.Id, StringComparer.Ordinal);
             tenant.Models.RemoveAll(m => !wanted.ContainsKey(m.ModelId));
             foreach (var (id, entitlement) in wanted)
             {

@@ -15,9 +15,9 @@ public static class TenantPolicies
     public static string Serialize(PolicyOverrides overrides) => JsonSerializer.Serialize(overrides, Json);
 
     /// <summary>Needs the tenant's <see cref="Tenant.Models"/> and <see cref="Tenant.Allowlist"/> loaded.</summary>
-    public static TenantPolicy Compose(Tenant tenant)
+    public static TenantPolicy Compose(Tenant tenant, ModelCatalog models)
     {
-        var tier = Tiers.Defaults(tenant.Id, tenant.Tier);
+        var tier = Tiers.Defaults(tenant.Id, tenant.Tier, models);
         var policy = OverridesOf(tenant).ApplyTo(tier);
         return policy with
         {

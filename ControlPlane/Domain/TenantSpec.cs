@@ -20,7 +20,7 @@ public sealed record TenantSpec(
 /// <summary>A model entitlement asked for; without <c>maxContextTokens</c> the model's own maximum applies.</summary>
 public sealed record ModelGrant(string? Id, int? MaxContextTokens)
 {
-    public ModelEntitlement ToEntitlement() => new(Id!, MaxContextTokens ?? ModelCatalog.MaxContextOf(Id!));
+    public ModelEntitlement ToEntitlement(ModelCatalog models) => new(Id!, MaxContextTokens ?? models.MaxContextOf(Id!));
 }
 
 public static class TenantStatus

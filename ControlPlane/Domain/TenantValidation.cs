@@ -11,7 +11,7 @@ public static partial class TenantValidation
     /// <summary>Levels a tenant's policy may name; <c>none</c> (no isolation) is the broker operator's, for development only.</summary>
     public static readonly IReadOnlyList<string> IsolationLevels = ["firecracker", "gvisor", "bubblewrap", "namespace"];
 
-    public static string? Validate(TenantSpec spec, bool creating)
+    public static string? Validate(TenantSpec spec, bool creating, ModelCatalog catalog)
     {
         if (creating && spec.Name is null) return "'name' is required.";
         if (creating && spec.Tier is null) return $"'tier' is required: one of {string.Join(", ", Tiers.All)}.";
@@ -19,7 +19,7 @@ public static partial class TenantValidation
         return Name(spec.Name)
             ?? (spec.Tier is not null && !Tiers.IsKnown(spec.Tier) ? $"Unknown tier '{Clip(spec.Tier)}': use one of {string.Join(", ", Tiers.All)}." : null)
             ?? (spec.Status is not null && !TenantStatus.IsKnown(spec.Status) ? $"Unknown status '{Clip(spec.Status)}': use active or suspended." : null)
-            ?? Models(spec.Models)
+            ?? Models(spec.Models, catalog)
             ?? Names("tools", spec.Tools, ToolName(), "a tool name of lowercase letters, digits, '.', '_' or '-' (at most 64)")
             ?? Names("egress", spec.Egress, DomainPattern(), "a domain such as api.github.com or a pattern such as *.example.org")
             ?? Limits(spec.Policy)
@@ -37,7 +37,7 @@ public static partial class TenantValidation
         return null;
     }
 
-    private static string? Models(IReadOnlyList<ModelGrant?>? models)
+    private static string? Models(IReadOnlyList<ModelGrant?>? models, ModelCatalog catalog)
     {
         if (models is null) return null;
         if (models.Count > MaxListLength) return $"'models' lists {models.Count} models; at most {MaxListLength} are allowed.";
@@ -45,9 +45,9 @@ public static partial class TenantValidation
         foreach (var m in models)
         {
             if (m?.Id is null) return "Every entry of 'models' needs an 'id'.";
-            if (!ModelCatalog.IsKnown(m.Id)) return $"Unknown model '{Clip(m.Id)}': the platform serves {string.Join(", ", ModelCatalog.Ids)}.";
+            if (!catalog.IsKnown(m.Id)) return $"Unknown model '{Clip(m.Id)}': the platform serves {string.Join(", ", catalog.Ids)}.";
             if (!seen.Add(m.Id)) return $"Model '{m.Id}' is listed twice.";
-            var max = ModelCatalog.MaxContextOf(m.Id);
+            var max = catalog.MaxContextOf(m.Id);
             if (m.MaxContextTokens is { } n && (n < 1 || n > max)) return $"'maxContextTokens' of '{m.Id}' must be between 1 and {max}.";
         }
         return null;

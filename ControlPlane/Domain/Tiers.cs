@@ -19,8 +19,8 @@ public static class Tiers
 
     public static bool IsKnown(string? tier) => tier is not null && All.Contains(tier, StringComparer.Ordinal);
 
-    /// <summary>The tier's full policy for a tenant, before that tenant's overrides.</summary>
-    public static TenantPolicy Defaults(string tenantId, string tier) => tier switch
+    /// <summary>The tier's full policy for a tenant, before that tenant's overrides; its models and output budget come from the configured catalogue.</summary>
+    public static TenantPolicy Defaults(string tenantId, string tier, ModelCatalog models) => (tier switch
     {
         Free => new TenantPolicy
         {
@@ -29,7 +29,6 @@ public static class Tiers
             MaxConcurrentSandboxes = 2, SandboxIsolationLevels = ["bubblewrap", "namespace"],
             InferencePlacement = InferencePlacement.Shared, KvCachePolicy = KvCachePolicy.Isolated, MemoryIsolation = MemoryIsolation.SharedCollection,
             FairShareWeight = 1, RateLimitFailMode = RateLimitFailMode.Closed, DedicatedSandboxPool = false,
-            Models = [ModelCatalog.Entitlement("sim-small")],
         },
         Pro => new TenantPolicy
         {
@@ -38,7 +37,6 @@ public static class Tiers
             MaxConcurrentSandboxes = 10, SandboxIsolationLevels = ["gvisor", "bubblewrap", "namespace"],
             InferencePlacement = InferencePlacement.Shared, KvCachePolicy = KvCachePolicy.Isolated, MemoryIsolation = MemoryIsolation.SharedCollection,
             FairShareWeight = 2, RateLimitFailMode = RateLimitFailMode.Open, DedicatedSandboxPool = false,
-            Models = [ModelCatalog.Entitlement("sim-small"), ModelCatalog.Entitlement("sim-large")],
         },
         Enterprise => new TenantPolicy
         {
@@ -47,8 +45,11 @@ public static class Tiers
             MaxConcurrentSandboxes = 50, SandboxIsolationLevels = ["firecracker", "gvisor", "bubblewrap"],
             InferencePlacement = InferencePlacement.Dedicated, KvCachePolicy = KvCachePolicy.Dedicated, MemoryIsolation = MemoryIsolation.DedicatedCollection,
             FairShareWeight = 4, RateLimitFailMode = RateLimitFailMode.Open, DedicatedSandboxPool = true,
-            Models = [ModelCatalog.Entitlement("sim-small"), ModelCatalog.Entitlement("sim-large")],
         },
         _ => throw new ArgumentOutOfRangeException(nameof(tier), tier, "Unknown tier."),
+    }) with
+    {
+        Models = models.ForTier(tier),
+        DefaultMaxOutputTokens = models.DefaultMaxOutputTokens(tier),
     };
 }

@@ -16,6 +16,12 @@ internal static class Extensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        builder.Services.AddOptions<ModelCatalogueOptions>()
+            .BindConfiguration(ModelCatalogueOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<ModelCatalog>();
+
         // The owner's connection migrates; the request path connects as the service role, under row-level security.
         builder.AddNpgsqlDataSource(DatabaseName);
         var rolePassword = ServiceRole.PasswordFor(builder.Configuration[$"{ControlPlaneOptions.SectionName}:{nameof(ControlPlaneOptions.VaultMasterKey)}"] ?? "");

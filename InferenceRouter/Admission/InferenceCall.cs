@@ -58,6 +58,16 @@ public sealed class InferenceCall
     /// <summary>Weighted tokens left this minute after the hold, for <c>x-ratelimit-remaining-tokens</c>.</summary>
     public long? RemainingTokens { get; set; }
 
+    /// <summary>What the endpoint must support beyond the model: tools for a chat that sends them, embeddings for an embedding call.</summary>
+    public CallNeeds Needs => Kind == InferenceKind.Embedding ? CallNeeds.Embeddings
+        : Body["tools"] is JsonArray { Count: > 0 } ? CallNeeds.Tools : CallNeeds.None;
+
+    /// <summary>The salt the router chose for this call's KV cache (null when salting is disabled).</summary>
+    public string? CacheSalt { get; set; }
+
+    /// <summary>For a chat without <c>max_tokens</c>: the output reserved for it, sent upstream as its cap.</summary>
+    public int? DefaultOutputCap { get; set; }
+
     /// <summary>The call's slot on a shared endpoint, handed on to the next call when this one ends.</summary>
     public SchedulerLease? Lease { get; set; }
 

@@ -19,7 +19,7 @@ public sealed class QuotaStep(TokenLedger ledger, ProvisionalLedger provisional,
     public async ValueTask<Refusal?> AdmitAsync(InferenceCall call, CancellationToken cancellationToken)
     {
         call.Multipliers = burndown.Value.For(call.Model);
-        var maxOutput = call.Kind == InferenceKind.Chat ? Math.Min(call.MaxTokens ?? options.Value.MaxOutputTokens, options.Value.MaxOutputTokens) : 0;
+        var maxOutput = call.Kind == InferenceKind.Chat ? Math.Min(call.MaxTokens ?? DefaultOutput(call), options.Value.MaxOutputTokens) : 0;
         var worstCase = call.Multipliers.Weigh(call.InputTokens, 0, maxOutput);
         var policy = call.Policy;
         var scopes = QuotaScopes.For(call.Context.TenantId, policy.TokensPerMinute, policy.MonthlyTokenQuota, time.GetUtcNow(),
@@ -45,6 +45,21 @@ public sealed class QuotaStep(TokenLedger ledger, ProvisionalLedger provisional,
         call.Reservation = result.Reservation;
         call.RemainingTokens = scopes.Count > 0 ? result.Remaining : null;
         return null;
+    }
+
+    /// <summary>
+    /// What a chat without <c>max_tokens</c> (every SDK's default) reserves: the tier's default output budget, at most what
+    /// the context leaves after the prompt. The upstream is capped at the same figure, so the hold is never exceeded.
+    /// </summary>
+    private int DefaultOutput(InferenceCall call)
+    {
+        var budget = call.Policy.DefaultMaxOutputTokens > 0 ? call.Policy.DefaultMaxOutputTokens : options.Value.DefaultMaxOutputTokens;
+        if (call.Entitlement is { } entitlement)
+        {
+            budget = Math.Min(budget, Math.Max(1, entitlement.MaxContextTokens - call.PromptTokens));
+        }
+        call.DefaultOutputCap = Math.Min(budget, options.Value.MaxOutputTokens);
+        return call.DefaultOutputCap.Value;
     }
 
     /// <summary>The shared ledger's answer, else (Redis away) the provisional ledger's for a fail-open tenant, else null.</summary>

@@ -4,6 +4,7 @@ using AgentCloud.InferenceRouter.Admission;
 using AgentCloud.InferenceRouter.Endpoints;
 using AgentCloud.InferenceRouter.Extensions;
 using AgentCloud.InferenceRouter.Quota;
+using AgentCloud.InferenceRouter.Scheduling;
 using AgentCloud.InferenceRouter.Usage;
 using AgentCloud.Platform;
 using Microsoft.Extensions.Options;
@@ -28,7 +29,6 @@ public sealed class RelayedCall(InferenceCall call) : IResult
         var aborted = httpContext.RequestAborted;
         var options = services.GetRequiredService<IOptions<InferenceRouterOptions>>().Value;
         var tally = new UsageTally(call);
-        using var inFlight = services.GetRequiredService<EndpointLoad>().Enter(call.Route.Endpoint.Name);
         var renewal = call.Reservation is { } held
             ? new ReservationRenewal(services.GetRequiredService<TokenLedger>(), held, options.ReservationTtl, options.LedgerDeadline,
                 services.GetRequiredService<TimeProvider>(), logger)
@@ -36,13 +36,15 @@ public sealed class RelayedCall(InferenceCall call) : IResult
         // A stream stops when its client goes; a whole answer is awaited a while longer, so what the upstream produced is billed.
         using var upstreamWait = call.Stream ? null : new CancellationTokenSource(options.AbandonedCallWait);
         var upstreamToken = upstreamWait?.Token ?? aborted;
+        using var attempts = new UpstreamAttempts(call, upstream, services.GetRequiredService<EndpointCatalogue>(), services.GetRequiredService<EndpointLoad>(),
+            services.GetRequiredService<EndpointSchedulers>(), options.AttemptTimeout, logger);
         if (call.RemainingTokens is { } remaining)
         {
             httpContext.Response.Headers[RateLimitHeaders.RemainingTokens] = remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         try
         {
-            using var response = await upstream.SendAsync(call, upstreamToken);
+            using var response = await attempts.SendAsync(upstreamToken);
             if (!response.IsSuccessStatusCode)
             {
                 await RelayFailureAsync(httpContext, response, aborted);
@@ -87,7 +89,12 @@ public sealed class RelayedCall(InferenceCall call) : IResult
         CancellationToken cancellationToken)
     {
         var bytes = await response.Content.ReadAsByteArrayAsync(upstreamToken);
-        UsageJson.TryReport(JsonNode.Parse(bytes)?["usage"], tally);
+        var answer = JsonNode.Parse(bytes);
+        UsageJson.TryReport(answer?["usage"], tally);
+        if (PublicModel.Restore(answer, tally.Call))
+        {
+            bytes = JsonSerializer.SerializeToUtf8Bytes(answer);
+        }
         cancellationToken.ThrowIfCancellationRequested();
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = "application/json";

@@ -48,13 +48,34 @@ public static class StreamRelay
             return;
         }
         var text = new StringBuilder();
-        foreach (var line in lines)
+        if (data.Length > 0 && data != "[DONE]" && PublicModel.IsAliased(tally.Call) && Aliased(data, tally) is { } restored)
         {
-            text.Append(line).Append('\n');
+            text.Append("data: ").Append(restored).Append('\n');
+        }
+        else
+        {
+            foreach (var line in lines)
+            {
+                text.Append(line).Append('\n');
+            }
         }
         text.Append('\n');
         await http.Response.WriteAsync(text.ToString(), cancellationToken);
         await http.Response.Body.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>The chunk with the public model id in place of the upstream's name; null when it is not JSON.</summary>
+    private static string? Aliased(string data, UsageTally tally)
+    {
+        try
+        {
+            var chunk = JsonNode.Parse(data);
+            return PublicModel.Restore(chunk, tally.Call) ? chunk!.ToJsonString() : data;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Records the chunk's content and usage; false when it is a usage-only chunk.</summary>

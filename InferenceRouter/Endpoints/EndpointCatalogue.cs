@@ -22,20 +22,53 @@ public sealed class EndpointCatalogue(IReadOnlyList<UpstreamEndpoint> endpoints,
     public static bool WantsDedicated(TenantPolicy policy) =>
         policy.InferencePlacement == InferencePlacement.Dedicated || policy.KvCachePolicy == KvCachePolicy.Dedicated;
 
-    /// <summary>The route for this tenant and model, or null when no endpoint the tenant may use serves it.</summary>
-    public EndpointRoute? Select(TenantPolicy policy, string model, ulong? prefixKey = null)
+    /// <summary>
+    /// Whether the tenant may be placed on this endpoint for this model: it serves it, and its cache is either partitioned
+    /// by salt, the tenant's own, or the tenant's policy accepts a cache shared with other tenants.
+    /// </summary>
+    public static bool Admits(UpstreamEndpoint e, TenantPolicy policy, string model, CallNeeds needs = CallNeeds.None) =>
+        e.Serves(model) && (!e.HasCrossTenantCache || policy.KvCachePolicy == KvCachePolicy.Shared)
+        && (!needs.HasFlag(CallNeeds.Tools) || e.SupportsTools) && (!needs.HasFlag(CallNeeds.Embeddings) || e.SupportsEmbeddings);
+
+    /// <summary>Whether some endpoint serves the model but none keeps this tenant's cache apart (for a refusal that says so).</summary>
+    public bool OnlySharedCacheServes(TenantPolicy policy, string model, CallNeeds needs = CallNeeds.None) =>
+        Select(policy, model, needs) is null && Select(policy with { KvCachePolicy = KvCachePolicy.Shared }, model, needs) is not null;
+
+    /// <summary>
+    /// Where a call goes after <paramref name="tried"/> failed: another endpoint serving the model under the same placement
+    /// rules (the tenant's own, then its tier's pool, or the shared pool), or null when none is left.
+    /// </summary>
+    public EndpointRoute? Fallback(TenantPolicy policy, string model, IReadOnlyCollection<string> tried, CallNeeds needs = CallNeeds.None)
     {
         if (WantsDedicated(policy))
         {
-            var own = endpoints.FirstOrDefault(e => !e.IsShared && e.TenantId == policy.TenantId && e.Serves(model));
+            var own = endpoints.FirstOrDefault(e => !e.IsShared && e.TenantId == policy.TenantId && Admits(e, policy, model, needs) && !tried.Contains(e.Name));
             if (own is not null)
             {
                 return new EndpointRoute(own, InferencePlacement.Dedicated, ExclusiveToTenant: true);
             }
-            var pool = endpoints.Where(e => !e.IsShared && e.TenantId is null && e.Tier == policy.Tier && e.Serves(model)).ToList();
+            var next = endpoints.Where(e => !e.IsShared && e.TenantId is null && e.Tier == policy.Tier && Admits(e, policy, model, needs) && !tried.Contains(e.Name))
+                .MaxBy(e => Rendezvous(policy.TenantId, e.Name));
+            return next is null ? null : new EndpointRoute(next, InferencePlacement.Dedicated, ExclusiveToTenant: false);
+        }
+        var shared = endpoints.Where(e => e.IsShared && Admits(e, policy, model, needs) && !tried.Contains(e.Name)).MinBy(e => load.InFlight(e.Name));
+        return shared is null ? null : new EndpointRoute(shared, InferencePlacement.Shared, ExclusiveToTenant: false);
+    }
+
+    /// <summary>The route for this tenant and model, or null when no endpoint the tenant may use serves it.</summary>
+    public EndpointRoute? Select(TenantPolicy policy, string model, CallNeeds needs = CallNeeds.None, ulong? prefixKey = null)
+    {
+        if (WantsDedicated(policy))
+        {
+            var own = endpoints.FirstOrDefault(e => !e.IsShared && e.TenantId == policy.TenantId && Admits(e, policy, model, needs));
+            if (own is not null)
+            {
+                return new EndpointRoute(own, InferencePlacement.Dedicated, ExclusiveToTenant: true);
+            }
+            var pool = endpoints.Where(e => !e.IsShared && e.TenantId is null && e.Tier == policy.Tier && Admits(e, policy, model, needs)).ToList();
             return pool.Count == 0 ? null : new EndpointRoute(pool.MaxBy(e => Rendezvous(policy.TenantId, e.Name))!, InferencePlacement.Dedicated, ExclusiveToTenant: false);
         }
-        var shared = endpoints.Where(e => e.IsShared && e.Serves(model)).ToList();
+        var shared = endpoints.Where(e => e.IsShared && Admits(e, policy, model, needs)).ToList();
         if (shared.Count == 0)
         {
             return null;

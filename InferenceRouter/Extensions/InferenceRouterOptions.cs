@@ -1,3 +1,4 @@
+using AgentCloud.InferenceRouter.Endpoints;
 using AgentCloud.Platform.Contracts;
 using System.ComponentModel.DataAnnotations;
 
@@ -25,6 +26,20 @@ public sealed class InferenceRouterOptions : IValidatableObject
     /// <summary>The largest <c>max_tokens</c> accepted at all; each tenant's context length limits it further.</summary>
     [Range(1, 1_000_000)]
     public int MaxOutputTokens { get; set; } = 32_768;
+
+    /// <summary>
+    /// What a chat without <c>max_tokens</c> may generate when its tenant's policy names no default of its own: the
+    /// router reserves this much output (at most what the context leaves) and caps the upstream at it.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int DefaultMaxOutputTokens { get; set; } = 4_096;
+
+    /// <summary>
+    /// How long one upstream attempt may take to answer with its headers; past it (or on a 5xx or a refused connection,
+    /// before anything reached the client) the call moves to the next endpoint serving the model.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     [MinLength(1)]
     public List<EndpointOptions> Endpoints { get; set; } = [];
@@ -63,7 +78,8 @@ public sealed class InferenceRouterOptions : IValidatableObject
             }
             if (!Uri.TryCreate(e.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             {
-                yield return new ValidationResult($"{where}:BaseUrl must be an absolute http(s) URL such as http://vllm:8000/v1, not '{e.BaseUrl}'.");
+                // Not echoed: a URL may carry credentials.
+                yield return new ValidationResult($"{where}:BaseUrl must be an absolute http(s) URL such as http://vllm:8000/v1.");
             }
             if (e.Models.Count == 0)
             {
@@ -81,9 +97,21 @@ public sealed class InferenceRouterOptions : IValidatableObject
             {
                 yield return new ValidationResult($"{where}: a shared endpoint takes neither TenantId nor Tier.");
             }
-            if (string.IsNullOrEmpty(e.ApiKey) && string.IsNullOrEmpty(UpstreamApiKey))
+            if (string.IsNullOrEmpty(e.ApiKey) && string.IsNullOrEmpty(UpstreamApiKey) && e.Kind == EndpointKind.Simulator)
             {
                 yield return new ValidationResult($"{where}: no ApiKey and no InferenceRouter:UpstreamApiKey to fall back on.");
+            }
+            if (!Enum.IsDefined(e.Kind))
+            {
+                yield return new ValidationResult($"{where}:Kind must be one of {string.Join(", ", Enum.GetNames<EndpointKind>())}, not '{e.Kind}'.");
+            }
+            var aliased = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var alias in e.Aliases)
+            {
+                if (!e.Models.Contains(alias.Model, StringComparer.Ordinal) || string.IsNullOrWhiteSpace(alias.Upstream) || !aliased.Add(alias.Model))
+                {
+                    yield return new ValidationResult($"{where}:Aliases: '{alias.Model}' must be one of the endpoint's Models, named once, with a non-empty Upstream.");
+                }
             }
         }
     }
@@ -114,7 +142,7 @@ public sealed class EndpointOptions
     /// <summary>For a dedicated endpoint without a tenant: the tier whose dedicated tenants it serves, each tenant pinned to one endpoint.</summary>
     public string? Tier { get; set; }
 
-    /// <summary>This upstream's own key (a secret); defaults to <see cref="InferenceRouterOptions.UpstreamApiKey"/>.</summary>
+    /// <summary>This upstream's own key (a secret); a simulator without one gets <see cref="InferenceRouterOptions.UpstreamApiKey"/>, other kinds none.</summary>
     public string? ApiKey { get; set; }
 
     /// <summary><c>Authorization</c> (sent as Bearer) or a raw header such as Azure OpenAI's <c>api-key</c>.</summary>
@@ -122,4 +150,29 @@ public sealed class EndpointOptions
 
     /// <summary>A platform-wide budget of weighted tokens per minute on this endpoint, across tenants (0: none).</summary>
     public long TokensPerMinute { get; set; }
+
+    /// <summary>What speaks at <see cref="BaseUrl"/>: decides which cache and output-limit fields it takes.</summary>
+    public EndpointKind Kind { get; set; } = EndpointKind.Simulator;
+
+    /// <summary>The upstream's own name for a public model id (an Azure deployment, a vLLM served name); unlisted ids go as they are.</summary>
+    public List<ModelAlias> Aliases { get; set; } = [];
+
+    /// <summary>Whether the upstream keeps prompts with different <c>cache_salt</c> apart; unset: the kind's default (simulator and vLLM do).</summary>
+    public bool? CacheSalt { get; set; }
+
+    /// <summary>Whether chats with <c>tools</c> may go here (default yes); without, they go to another endpoint of the model.</summary>
+    public bool Tools { get; set; } = true;
+
+    /// <summary>Whether embedding calls may go here (default yes).</summary>
+    public bool Embeddings { get; set; } = true;
+
+    /// <summary>Azure OpenAI's <c>api-version</c> query parameter, when the deployment wants one.</summary>
+    public string? ApiVersion { get; set; }
+}
+
+/// <summary>A public model id and the name the upstream knows it by.</summary>
+public sealed class ModelAlias
+{
+    public string Model { get; set; } = "";
+    public string Upstream { get; set; } = "";
 }

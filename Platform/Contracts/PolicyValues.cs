@@ -20,13 +20,17 @@ public enum InferencePlacement
     Dedicated,
 }
 
-/// <summary>How a tenant's prompts share the KV cache (<c>isolated</c>: a per-tenant salt, <c>off</c>, <c>dedicated</c>: own endpoints).</summary>
+/// <summary>
+/// How a tenant's prompts share the KV cache (<c>isolated</c>: a per-tenant salt, <c>off</c>, <c>dedicated</c>: own endpoints,
+/// <c>shared</c>: may also be placed on upstreams whose cache no salt partitions, such as OpenAI's).
+/// </summary>
 [JsonConverter(typeof(WireEnumConverter<KvCachePolicy>))]
 public enum KvCachePolicy
 {
     Isolated,
     Off,
     Dedicated,
+    Shared,
 }
 
 /// <summary>How a tenant's memory collections are laid out (<c>shared-collection</c>, <c>dedicated-collection</c>).</summary>

@@ -35,6 +35,9 @@ public sealed record TenantPolicy
     public bool DedicatedSandboxPool { get; init; }
 
     public IReadOnlyList<ModelEntitlement> Models { get; init; } = [];
+
+    /// <summary>The output a chat without <c>max_tokens</c> may generate (reserved, and sent upstream as its cap); 0: the router's default.</summary>
+    public int DefaultMaxOutputTokens { get; init; }
     public IReadOnlyList<string> Tools { get; init; } = [];
 
     /// <summary>Domain patterns sandboxes may reach through the egress proxy, e.g. <c>api.github.com</c>, <c>*.example.org</c>.</summary>

@@ -46,4 +46,17 @@ public sealed class OpenAiClientTests(PlatformFixture platform)
         Assert.False(string.IsNullOrWhiteSpace(response.Text));
         Assert.True(response.Usage?.OutputTokenCount > 0);
     }
+
+    [Fact]
+    public async Task A_free_tenants_sdk_default_chat_without_max_tokens_is_served()
+    {
+        var (_, key) = await platform.NewTenantAsync("free", "sdk-defaults");
+        var openai = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = new Uri($"http://127.0.0.1:{platform.Args.GatewayPort}/v1") });
+
+        // No options at all: what the SDK sends by default, with no max_tokens (it was refused 429 before tiers had an output budget).
+        ChatCompletion completion = await openai.GetChatClient("sim-small").CompleteChatAsync([new UserChatMessage("Say hello.")]);
+
+        Assert.False(string.IsNullOrWhiteSpace(completion.Content[0].Text));
+        Assert.InRange(completion.Usage.OutputTokenCount, 1, 1024);
+    }
 }

@@ -37,6 +37,10 @@ public sealed class BrokerCrashRecoveryTests : IAsyncLifetime
             web.UseSetting("TenantContext:StaticJwks", TestTenantContexts.Jwks);
             web.UseSetting("ControlPlane:VaultMasterKey", ControlPlaneFixture.MasterKey);
             web.UseSetting("ControlPlane:ToolInjectionKey", ControlPlaneFixture.ToolInjectionKey);
+            foreach (var (key, value) in SimulatedModels.ControlPlaneSettings)
+            {
+                web.UseSetting(key, value);
+            }
         });
         _controlPlane.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, _controlPlanePort));
         _controlPlane.StartServer();

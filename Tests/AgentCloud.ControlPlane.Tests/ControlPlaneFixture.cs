@@ -35,6 +35,10 @@ public sealed class ControlPlaneFixture : IAsyncLifetime
             web.UseSetting("TenantContext:StaticJwks", TestTenantContexts.Jwks);
             web.UseSetting("ControlPlane:VaultMasterKey", MasterKey);
             web.UseSetting("ControlPlane:ToolInjectionKey", ToolInjectionKey);
+            foreach (var (key, value) in SimulatedModels.ControlPlaneSettings)
+            {
+                web.UseSetting(key, value);
+            }
         });
         using var warmUp = Factory.CreateClient();
         (await warmUp.GetAsync("/health")).EnsureSuccessStatusCode();

@@ -67,7 +67,7 @@ public sealed class DomainTests
             .Then(null, new IsolationOverrides { KvCachePolicy = "off" })
             .Then(new LimitOverrides { TokensPerMinute = 7 }, null);
 
-        var policy = overrides.ApplyTo(Tiers.Defaults("t", Tiers.Enterprise));
+        var policy = overrides.ApplyTo(Tiers.Defaults("t", Tiers.Enterprise, TestCatalogue.Simulated));
 
         Assert.Equal(5, policy.RequestsPerMinute);
         Assert.Equal(7, policy.TokensPerMinute);

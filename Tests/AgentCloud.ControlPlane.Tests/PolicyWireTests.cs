@@ -11,7 +11,7 @@ public sealed class PolicyWireTests
     [Fact]
     public void A_policy_is_written_with_the_wire_words_of_its_values()
     {
-        var json = JsonSerializer.SerializeToNode(Tiers.Defaults("t1", Tiers.Enterprise), JsonSerializerOptions.Web)!.AsObject();
+        var json = JsonSerializer.SerializeToNode(Tiers.Defaults("t1", Tiers.Enterprise, TestCatalogue.Simulated), JsonSerializerOptions.Web)!.AsObject();
 
         Assert.Equal("open", json["rateLimitFailMode"]!.GetValue<string>());
         Assert.Equal("dedicated", json["inferencePlacement"]!.GetValue<string>());
@@ -22,7 +22,7 @@ public sealed class PolicyWireTests
     [Fact]
     public void A_policy_read_from_the_wire_has_the_values_it_names()
     {
-        var free = JsonSerializer.SerializeToNode(Tiers.Defaults("t2", Tiers.Free), JsonSerializerOptions.Web)!.AsObject();
+        var free = JsonSerializer.SerializeToNode(Tiers.Defaults("t2", Tiers.Free, TestCatalogue.Simulated), JsonSerializerOptions.Web)!.AsObject();
         free["kvCachePolicy"] = "off";
 
         var read = JsonSerializer.Deserialize<TenantPolicy>(free.ToJsonString(), JsonSerializerOptions.Web)!;
@@ -39,7 +39,7 @@ public sealed class PolicyWireTests
     [InlineData("kvCachePolicy", "\"none\"")]
     public void A_policy_value_outside_the_wire_words_is_refused_rather_than_guessed(string field, string value)
     {
-        var json = JsonSerializer.SerializeToNode(Tiers.Defaults("t3", Tiers.Pro), JsonSerializerOptions.Web)!.AsObject();
+        var json = JsonSerializer.SerializeToNode(Tiers.Defaults("t3", Tiers.Pro, TestCatalogue.Simulated), JsonSerializerOptions.Web)!.AsObject();
         json[field] = JsonNode.Parse(value);
 
         Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<TenantPolicy>(json.ToJsonString(), JsonSerializerOptions.Web));

@@ -88,6 +88,10 @@ public sealed class RunEndReplayTests(ControlPlaneFixture cp)
             web.UseSetting("TenantContext:StaticJwks", TestTenantContexts.Jwks);
             web.UseSetting("ControlPlane:VaultMasterKey", ControlPlaneFixture.MasterKey);
             web.UseSetting("ControlPlane:ToolInjectionKey", ControlPlaneFixture.ToolInjectionKey);
+            foreach (var (key, value) in SimulatedModels.ControlPlaneSettings)
+            {
+                web.UseSetting(key, value);
+            }
         });
 
     private async Task<RunKey> MintAsync(string tenantId, string runId)

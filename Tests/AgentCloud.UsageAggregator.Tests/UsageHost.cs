@@ -46,9 +46,9 @@ public sealed class UsageHost : WebApplicationFactory<Program>
 
     public static async Task<UsageHost> StartAsync(
         UsageServers servers, bool runWorker = true, UsageConsumerHooks? hooks = null,
-        IReadOnlyDictionary<string, string>? settings = null, PostgresServerFixture? postgres = null)
+        IReadOnlyDictionary<string, string>? settings = null, PostgresServerFixture? postgres = null, string? database = null)
     {
-        var database = await (postgres ?? servers.Postgres).CreateDatabaseAsync();
+        database ??= await (postgres ?? servers.Postgres).CreateDatabaseAsync();
         // Generous timeouts: the test machine is shared and at times badly overloaded; later keys override the fixture's.
         var redis = servers.Redis.ConnectionString + ",syncTimeout=20000,asyncTimeout=20000";
         var host = new UsageHost(database, redis, runWorker, hooks, settings);
@@ -61,6 +61,10 @@ public sealed class UsageHost : WebApplicationFactory<Program>
         builder.UseSetting("ConnectionStrings:usage-db", _database);
         builder.UseSetting("ConnectionStrings:redis", _redis);
         builder.UseSetting("TenantContext:StaticJwks", TestTenantContexts.Jwks);
+        foreach (var (key, value) in SimulatedModels.UsagePriceSettings)
+        {
+            builder.UseSetting(key, value);
+        }
         builder.UseSetting("UsageIngestion:StreamName", Stream);
         builder.UseSetting("UsageIngestion:DeadLetterStreamName", DeadLetterStream);
         builder.UseSetting("UsageIngestion:ConsumerGroup", Group);

@@ -2,10 +2,10 @@ using Npgsql;
 
 namespace AgentCloud.UsageAggregator.Data;
 
-/// <summary>Creates the usage tables and seeds the price list; idempotent, serialised across replicas by an advisory lock.</summary>
+/// <summary>Creates the usage tables and seeds the sandbox prices (model prices come from configuration); idempotent, serialised across replicas by an advisory lock.</summary>
 public static class UsageSchema
 {
-    private const long AdvisoryLockKey = 0x55_53_41_47_45; // "USAGE"
+    internal const long AdvisoryLockKey = 0x55_53_41_47_45; // "USAGE"
 
     public static async Task ApplyAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {

@@ -58,8 +58,6 @@ CREATE TABLE IF NOT EXISTS offboarded_tenants (
 );
 
 INSERT INTO usage_prices (resource, effective_from, input_per_million, cached_input_per_million, output_per_million, per_sandbox_second) VALUES
-    ('sim-small',            '2026-01-01T00:00:00Z', 0.15, 0.075, 0.60, 0),
-    ('sim-large',            '2026-01-01T00:00:00Z', 2.50, 1.25, 10.00, 0),
     ('sandbox:none',         '2026-01-01T00:00:00Z', 0, 0, 0, 0.000008),
     ('sandbox:namespace',    '2026-01-01T00:00:00Z', 0, 0, 0, 0.000010),
     ('sandbox:bubblewrap',   '2026-01-01T00:00:00Z', 0, 0, 0, 0.000012),

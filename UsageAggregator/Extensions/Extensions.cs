@@ -22,6 +22,10 @@ internal static class Extensions
             .BindConfiguration(UsageApiOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddOptions<PriceListOptions>()
+            .BindConfiguration(PriceListOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.TryAddSingleton<UsageConsumerHooks>();
         builder.Services.AddSingleton<UsageMetrics>();
         builder.Services.AddSingleton<OffboardedTenants>();
@@ -31,6 +35,7 @@ internal static class Extensions
 
         // Order matters: the schema exists before the offboarded list is loaded and before any consumer writes.
         builder.Services.AddHostedService<SchemaMigrator>();
+        builder.Services.AddHostedService<ConfiguredPrices>();
         builder.Services.AddHostedService<OffboardingListener>();
         builder.Services.AddHostedService<UsageIngestionWorker>();
         builder.Services.AddHostedService<UsageStreamTrimmer>();
