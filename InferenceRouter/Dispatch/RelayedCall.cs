@@ -96,8 +96,6 @@ public sealed class RelayedCall(InferenceCall call) : IResult
         cancellationToken.ThrowIfCancellationRequested();
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = "application/json";
-        // With its length known the client has the whole answer as soon as it is written, not after the call is settled.
-        http.Response.ContentLength = bytes.Length;
         await http.Response.Body.WriteAsync(bytes, cancellationToken);
     }
 
