@@ -30,6 +30,9 @@ public sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvider 
 {
     public static readonly TimeSpan LeaseLifetime = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>How long one lease refill may wait on Redis before another may start.</summary>
+    public static readonly TimeSpan RefillDeadline = TimeSpan.FromSeconds(1);
+
     // KEYS[1] bucket; ARGV[1] tokens per microsecond, ARGV[2] capacity, ARGV[3] tokens wanted.
     // Returns {tokens taken, tokens left, retry-after ms}; takes what is there (at least one) or nothing.
     private const string Script = """
@@ -93,7 +96,7 @@ public sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvider 
         }
 
         var lease = _leases.GetOrAdd(tenantId, static _ => new Lease());
-        if (TryTakeLeased(lease, tenantId, perMinute, capacity, wanted, deadline, out var decision))
+        if (TryTakeLeased(lease, tenantId, perMinute, capacity, wanted, out var decision))
         {
             return decision;
         }
@@ -101,17 +104,18 @@ public sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvider 
         try
         {
             // The lease is empty: wait for the one refill (running, or started now) rather than each asking Redis.
-            var refilled = await lease.Refill(() => DrawIntoAsync(lease, tenantId, perMinute, capacity, wanted, deadline))
-                .WaitAsync(deadline, time, cancellationToken).ConfigureAwait(false);
-            if (refilled.Taken == 0)
+            var refill = lease.Refill(() => DrawIntoAsync(lease, tenantId, perMinute, capacity, wanted));
+            var refilled = await refill.WaitAsync(deadline, time, cancellationToken).ConfigureAwait(false);
+            if (refilled.Taken == 0 && !refilled.Undecided)
             {
                 return Refused(refilled);
             }
-            if (TryTakeLeased(lease, tenantId, perMinute, capacity, wanted, deadline, out decision))
+            if (TryTakeLeased(lease, tenantId, perMinute, capacity, wanted, out decision))
             {
                 return decision;
             }
-            // Others waiting on the same refill spent it first (a burst on a small lease): one draw of this caller's own.
+            // Others waiting on the same refill spent it first (a burst on a small lease), or it failed: one draw of this
+            // caller's own within what is left of its deadline.
             var left = deadline - time.GetElapsedTime(started);
             var own = await DrawAsync(tenantId, perMinute, capacity, wanted)
                 .WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, time, cancellationToken).ConfigureAwait(false);
@@ -132,7 +136,7 @@ public sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvider 
     }
 
     /// <summary>Spends a token of this replica's lease, refilling it in the background once half of it is gone.</summary>
-    private bool TryTakeLeased(Lease lease, string tenantId, int perMinute, int capacity, int wanted, TimeSpan deadline, out RateLimitDecision decision)
+    private bool TryTakeLeased(Lease lease, string tenantId, int perMinute, int capacity, int wanted, out RateLimitDecision decision)
     {
         if (!lease.TryTake(time.GetUtcNow(), wanted, out var left, out var low))
         {
@@ -141,7 +145,7 @@ public sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvider 
         }
         if (low)
         {
-            _ = lease.Refill(() => DrawIntoAsync(lease, tenantId, perMinute, capacity, wanted, deadline));
+            _ = lease.Refill(() => DrawIntoAsync(lease, tenantId, perMinute, capacity, wanted));
         }
         decision = new RateLimitDecision(RateLimitOutcome.Allowed, left, TimeSpan.Zero);
         return true;
@@ -154,9 +158,21 @@ public sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvider 
     /// <summary>What one script call took: tokens taken (0 when limited), tokens left in the shared bucket, when one frees up.</summary>
     private readonly record struct Draw(long Taken, long Remaining, TimeSpan RetryAfter, bool Undecided = false);
 
-    private async Task<Draw> DrawIntoAsync(Lease lease, string tenantId, int perMinute, int capacity, int wanted, TimeSpan deadline)
+    /// <summary>
+    /// A refill: its waiters keep their own deadlines, so it may take longer (up to <see cref="RefillDeadline"/>) and its
+    /// tokens still go into the lease; a refill that does not answer even then is undecided, and its late tokens are lost.
+    /// </summary>
+    private async Task<Draw> DrawIntoAsync(Lease lease, string tenantId, int perMinute, int capacity, int wanted)
     {
-        var drawn = await DrawAsync(tenantId, perMinute, capacity, wanted).WaitAsync(deadline, time).ConfigureAwait(false);
+        Draw drawn;
+        try
+        {
+            drawn = await DrawAsync(tenantId, perMinute, capacity, wanted).WaitAsync(RefillDeadline, time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return new Draw(0, 0, TimeSpan.Zero, Undecided: true);
+        }
         if (drawn.Taken > 0)
         {
             lease.Add((int)drawn.Taken, drawn.Remaining, time.GetUtcNow());
