@@ -57,7 +57,9 @@ async Task<(double P50, double PerSecond)> RunAsync(HttpClient client, string pa
 
 Console.WriteLine("Router overhead: non-streaming chat, simulator latency model at zero, 127.0.0.1, same run baseline");
 Console.WriteLine($"{"concurrency",11} {"direct p50 ms",14} {"router p50 ms",14} {"added p50 ms",13} {"direct req/s",13} {"router req/s",13} {"throughput ratio",17}");
-foreach (var (concurrency, requests) in new[] { (1, 300), (32, 1600) })
+// Optional argument: how many rounds to run (each round measures both concurrencies again), so a noisy host's figures can be repeated.
+var rounds = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1;
+foreach (var (concurrency, requests) in Enumerable.Repeat(new[] { (1, 300), (32, 1600) }, rounds).SelectMany(r => r))
 {
     var baseline = await RunAsync(direct, "chat/completions", concurrency, requests);
     var through = await RunAsync(routed, "/v1/chat/completions", concurrency, requests);

@@ -18,14 +18,20 @@ namespace AgentCloud.Gateway.RateLimiting;
 /// </para>
 /// <para>
 /// Large buckets are drawn in small leases: one script call takes up to <see cref="LeaseSize"/> tokens, which this
-/// replica then spends locally for at most <see cref="LeaseLifetime"/>. Every admitted request still spent a token taken
-/// from the shared bucket, so the limit holds across replicas exactly; tokens a lease does not spend in time are simply
-/// lost (the error is on the strict side). Small buckets (under 128) are drawn one token per call.
+/// replica then spends locally for at most <see cref="LeaseLifetime"/> after its last refill. A lease is refilled ahead
+/// of need (when half of it is spent) by one call in the background, and callers that find it empty wait on that one
+/// call rather than each asking Redis, so most requests make no round trip at all. Every admitted request still spent a
+/// token taken from the shared bucket, so the limit holds across replicas exactly; the bound is on the strict side only:
+/// a replica holds at most two leases' worth of tokens it has not spent, and tokens a lease does not spend in time are
+/// lost. Small buckets (under 256) are drawn one token per call.
 /// </para>
 /// </remarks>
 public sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvider time)
 {
     public static readonly TimeSpan LeaseLifetime = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long one lease refill may wait on Redis before another may start.</summary>
+    public static readonly TimeSpan RefillDeadline = TimeSpan.FromSeconds(1);
 
     // KEYS[1] bucket; ARGV[1] tokens per microsecond, ARGV[2] capacity, ARGV[3] tokens wanted.
     // Returns {tokens taken, tokens left, retry-after ms}; takes what is there (at least one) or nothing.
@@ -62,7 +68,7 @@ public sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvider 
 
     public static RedisKey KeyFor(string tenantId) => $"tenant:{tenantId}:ratelimit:requests";
 
-    /// <summary>How many tokens one script call takes for a bucket of this capacity: 1 below 128, at most 32.</summary>
+    /// <summary>How many tokens one script call takes for a bucket of this capacity: 1 below 256, at most 32.</summary>
     public static int LeaseSize(int capacity) => Math.Clamp(capacity / 128, 1, 32);
 
     /// <summary>
@@ -75,61 +81,182 @@ public sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvider 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(perMinute);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         var wanted = LeaseSize(capacity);
-        if (wanted > 1 && _leases.TryGetValue(tenantId, out var lease) && lease.TryTake(time.GetUtcNow(), out var left))
+        if (wanted == 1)
         {
-            return new RateLimitDecision(RateLimitOutcome.Allowed, left, TimeSpan.Zero);
+            Draw single;
+            try
+            {
+                single = await DrawAsync(tenantId, perMinute, capacity, 1).WaitAsync(deadline, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                return RateLimitDecision.Undecided;
+            }
+            return single.Taken == 0 ? Refused(single) : new RateLimitDecision(RateLimitOutcome.Allowed, single.Remaining, TimeSpan.Zero);
         }
 
-        var perMicrosecond = perMinute / 60_000_000d;
+        var lease = _leases.GetOrAdd(tenantId, static _ => new Lease());
+        if (TryTakeLeased(lease, tenantId, perMinute, capacity, wanted, out var decision))
+        {
+            return decision;
+        }
+        var started = time.GetTimestamp();
         try
         {
-            var result = await redis.GetDatabase()
-                .ScriptEvaluateAsync(Script, [KeyFor(tenantId)], [perMicrosecond.ToString("R", CultureInfo.InvariantCulture), capacity, wanted])
-                .WaitAsync(deadline, time, cancellationToken);
-            var values = (RedisResult[])result!;
-            var taken = (long)values[0];
-            var remaining = (long)values[1];
-            if (taken == 0)
+            // The lease is empty: wait for the one refill (running, or started now) rather than each asking Redis.
+            var refill = lease.Refill(() => DrawIntoAsync(lease, tenantId, perMinute, capacity, wanted));
+            var refilled = await refill.WaitAsync(deadline, time, cancellationToken).ConfigureAwait(false);
+            if (refilled.Taken == 0 && !refilled.Undecided)
             {
-                return new RateLimitDecision(RateLimitOutcome.Limited, 0, TimeSpan.FromMilliseconds((long)values[2]));
+                return Refused(refilled);
             }
-            if (taken > 1)
+            if (TryTakeLeased(lease, tenantId, perMinute, capacity, wanted, out decision))
             {
-                _leases.GetOrAdd(tenantId, _ => new Lease()).Add((int)taken - 1, remaining, time.GetUtcNow());
+                return decision;
             }
-            return new RateLimitDecision(RateLimitOutcome.Allowed, remaining + taken - 1, TimeSpan.Zero);
+            // Others waiting on the same refill spent it first (a burst on a small lease), or it failed: one draw of this
+            // caller's own within what is left of its deadline.
+            var left = deadline - time.GetElapsedTime(started);
+            var own = await DrawAsync(tenantId, perMinute, capacity, wanted)
+                .WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, time, cancellationToken).ConfigureAwait(false);
+            if (own.Taken == 0)
+            {
+                return Refused(own);
+            }
+            if (own.Taken > 1)
+            {
+                lease.Add((int)own.Taken - 1, own.Remaining, time.GetUtcNow());
+            }
+            return new RateLimitDecision(RateLimitOutcome.Allowed, own.Remaining + own.Taken - 1, TimeSpan.Zero);
         }
-        catch (Exception e) when (e is TimeoutException or RedisException)
+        catch (TimeoutException)
         {
             return RateLimitDecision.Undecided;
         }
     }
 
-    /// <summary>Tokens this replica took from the shared bucket and may spend until they expire.</summary>
+    /// <summary>Spends a token of this replica's lease, refilling it in the background once half of it is gone.</summary>
+    private bool TryTakeLeased(Lease lease, string tenantId, int perMinute, int capacity, int wanted, out RateLimitDecision decision)
+    {
+        if (!lease.TryTake(time.GetUtcNow(), wanted, out var left, out var low))
+        {
+            decision = default;
+            return false;
+        }
+        if (low)
+        {
+            _ = lease.Refill(() => DrawIntoAsync(lease, tenantId, perMinute, capacity, wanted));
+        }
+        decision = new RateLimitDecision(RateLimitOutcome.Allowed, left, TimeSpan.Zero);
+        return true;
+    }
+
+    private static RateLimitDecision Refused(Draw drawn) => drawn.Undecided
+        ? RateLimitDecision.Undecided
+        : new RateLimitDecision(RateLimitOutcome.Limited, 0, drawn.RetryAfter);
+
+    /// <summary>What one script call took: tokens taken (0 when limited), tokens left in the shared bucket, when one frees up.</summary>
+    private readonly record struct Draw(long Taken, long Remaining, TimeSpan RetryAfter, bool Undecided = false);
+
+    /// <summary>
+    /// A refill: its waiters keep their own deadlines, so it may take longer (up to <see cref="RefillDeadline"/>) and its
+    /// tokens still go into the lease; a refill that does not answer even then is undecided, and its late tokens are lost.
+    /// </summary>
+    private async Task<Draw> DrawIntoAsync(Lease lease, string tenantId, int perMinute, int capacity, int wanted)
+    {
+        Draw drawn;
+        try
+        {
+            drawn = await DrawAsync(tenantId, perMinute, capacity, wanted).WaitAsync(RefillDeadline, time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return new Draw(0, 0, TimeSpan.Zero, Undecided: true);
+        }
+        if (drawn.Taken > 0)
+        {
+            lease.Add((int)drawn.Taken, drawn.Remaining, time.GetUtcNow());
+        }
+        return drawn;
+    }
+
+    /// <summary>One script call; Redis trouble is an undecided draw, never an exception.</summary>
+    private async Task<Draw> DrawAsync(string tenantId, int perMinute, int capacity, int wanted)
+    {
+        var perMicrosecond = perMinute / 60_000_000d;
+        try
+        {
+            var result = await redis.GetDatabase()
+                .ScriptEvaluateAsync(Script, [KeyFor(tenantId)], [perMicrosecond.ToString("R", CultureInfo.InvariantCulture), capacity, wanted])
+                .ConfigureAwait(false);
+            var values = (RedisResult[])result!;
+            return new Draw((long)values[0], (long)values[1], TimeSpan.FromMilliseconds((long)values[2]));
+        }
+        catch (RedisException)
+        {
+            return new Draw(0, 0, TimeSpan.Zero, Undecided: true);
+        }
+    }
+
+    /// <summary>Tokens this replica took from the shared bucket and may spend until they expire, and the one refill in flight.</summary>
     private sealed class Lease
     {
+        private readonly Lock _gate = new();
         private int _tokens;
         private long _sharedRemaining;
         private DateTimeOffset _expires;
+        private Task<Draw>? _refilling;
 
-        public bool TryTake(DateTimeOffset now, out long remaining)
+        /// <summary>Spends one token; <paramref name="low"/> when half the lease is gone and no refill is running.</summary>
+        public bool TryTake(DateTimeOffset now, int leaseSize, out long remaining, out bool low)
         {
-            lock (this)
+            lock (_gate)
             {
                 remaining = 0;
+                low = false;
                 if (now >= _expires || _tokens <= 0)
                 {
                     return false;
                 }
                 _tokens--;
                 remaining = _sharedRemaining + _tokens;
+                low = _tokens <= leaseSize / 2 && _refilling is null;
                 return true;
+            }
+        }
+
+        /// <summary>The refill in flight, or a new one started with <paramref name="draw"/>: one script call at a time per tenant.</summary>
+        public Task<Draw> Refill(Func<Task<Draw>> draw)
+        {
+            lock (_gate)
+            {
+                if (_refilling is { } running)
+                {
+                    return running;
+                }
+                var started = Task.Run(draw);
+                _refilling = started;
+                _ = started.ContinueWith(static (t, state) => ((Lease)state!).Finished(t), this, CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                return started;
+            }
+        }
+
+        private void Finished(Task<Draw> refill)
+        {
+            _ = refill.Exception; // a timed-out draw is observed here; its waiters were told undecided
+            lock (_gate)
+            {
+                if (ReferenceEquals(_refilling, refill))
+                {
+                    _refilling = null;
+                }
             }
         }
 
         public void Add(int tokens, long sharedRemaining, DateTimeOffset now)
         {
-            lock (this)
+            lock (_gate)
             {
                 // Tokens left from an expired lease are dropped, never carried over: the error stays on the strict side.
                 _tokens = now < _expires ? _tokens + tokens : tokens;

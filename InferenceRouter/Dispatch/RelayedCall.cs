@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using AgentCloud.InferenceRouter.Admission;
 using AgentCloud.InferenceRouter.Endpoints;
 using AgentCloud.InferenceRouter.Extensions;
@@ -79,8 +78,14 @@ public sealed class RelayedCall(InferenceCall call) : IResult
             {
                 await renewal.DisposeAsync();
             }
-            var recorded = await recorder.RecordOnceAsync(tally);
-            await settlement.SettleAsync(call, recorded?.WeightedTokens ?? 0);
+            // The usage event and the settle are independent writes: both in flight at once, so the call waits one round trip, not two.
+            var usage = recorder.ClaimEvent(tally);
+            var settled = settlement.SettleAsync(call, usage?.WeightedTokens ?? 0);
+            if (usage is not null)
+            {
+                await recorder.PublishAsync(usage);
+            }
+            await settled;
         }
     }
 
@@ -89,11 +94,15 @@ public sealed class RelayedCall(InferenceCall call) : IResult
         CancellationToken cancellationToken)
     {
         var bytes = await response.Content.ReadAsByteArrayAsync(upstreamToken);
-        var answer = JsonNode.Parse(bytes);
-        UsageJson.TryReport(answer?["usage"], tally);
-        if (PublicModel.Restore(answer, tally.Call))
+        UsageJson.TryReport(bytes, tally);
+        if (PublicModel.IsAliased(tally.Call))
         {
-            bytes = JsonSerializer.SerializeToUtf8Bytes(answer);
+            // Only an aliased model costs a parse and a re-serialisation: the answer must name the public id.
+            var answer = JsonNode.Parse(bytes);
+            if (PublicModel.Restore(answer, tally.Call))
+            {
+                bytes = JsonSerializer.SerializeToUtf8Bytes(answer);
+            }
         }
         cancellationToken.ThrowIfCancellationRequested();
         http.Response.StatusCode = StatusCodes.Status200OK;

@@ -13,14 +13,21 @@ public sealed class UsageRecorder(StreamOutbox outbox, PromptTokenCounter counte
     /// <summary>Writes the call's event unless it was written already; returns it (null the second time).</summary>
     public async Task<UsageEvent?> RecordOnceAsync(UsageTally tally)
     {
-        if (!tally.Claim())
+        var usage = ClaimEvent(tally);
+        if (usage is not null)
         {
-            return null;
+            await PublishAsync(usage);
         }
-        var usage = ToEvent(tally);
-        await outbox.AddAsync(UsageEvent.StreamName, usage.ToStreamFields());
         return usage;
     }
+
+    /// <summary>
+    /// The call's event if this caller is the first to claim it (null otherwise); publish it with <see cref="PublishAsync"/>.
+    /// Split from the write so the settle of the token hold can run beside it rather than after it.
+    /// </summary>
+    public UsageEvent? ClaimEvent(UsageTally tally) => tally.Claim() ? ToEvent(tally) : null;
+
+    public Task PublishAsync(UsageEvent usage) => outbox.AddAsync(UsageEvent.StreamName, usage.ToStreamFields());
 
     public UsageEvent ToEvent(UsageTally tally)
     {
