@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using AgentCloud.InferenceRouter.Admission;
 using AgentCloud.InferenceRouter.Endpoints;
 using AgentCloud.InferenceRouter.Extensions;
