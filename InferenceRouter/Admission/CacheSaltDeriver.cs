@@ -16,6 +16,9 @@ public sealed class CacheSaltDeriver(IOptions<InferenceRouterOptions> options)
     public string ForTenant(string tenantId) =>
         Base64Url(HMACSHA256.HashData(_secret, Encoding.UTF8.GetBytes("agentcloud-kv-cache:" + tenantId)));
 
+    /// <summary>The salt of <paramref name="call"/>'s tenant, derived at most once per call.</summary>
+    public string ForCall(InferenceCall call) => call.TenantSalt ??= ForTenant(call.Context.TenantId);
+
     /// <summary>A salt no request will ever share: the cache is off for this request.</summary>
     public static string Fresh() => Base64Url(RandomNumberGenerator.GetBytes(32));
 

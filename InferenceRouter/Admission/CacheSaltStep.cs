@@ -22,7 +22,7 @@ public sealed class CacheSaltStep(CacheSaltDeriver salts, IOptions<InferenceRout
         {
             call.Body.Remove(Field);
             call.Body.Remove(PromptCacheKeyField);
-            call.CacheSalt = call.Policy.KvCachePolicy == KvCachePolicy.Off ? CacheSaltDeriver.Fresh() : salts.ForTenant(call.Context.TenantId);
+            call.CacheSalt = call.Policy.KvCachePolicy == KvCachePolicy.Off ? CacheSaltDeriver.Fresh() : salts.ForCall(call);
             call.Body[Field] = call.CacheSalt;
         }
         return ValueTask.FromResult<Refusal?>(null);

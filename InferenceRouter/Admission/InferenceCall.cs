@@ -62,6 +62,9 @@ public sealed class InferenceCall
     public CallNeeds Needs => Kind == InferenceKind.Embedding ? CallNeeds.Embeddings
         : Body["tools"] is JsonArray { Count: > 0 } ? CallNeeds.Tools : CallNeeds.None;
 
+    /// <summary>The tenant's derived cache salt, computed once per call (placement keys on it, and the upstream may get it).</summary>
+    public string? TenantSalt { get; set; }
+
     /// <summary>The salt the router chose for this call's KV cache (null when salting is disabled).</summary>
     public string? CacheSalt { get; set; }
 
@@ -70,6 +73,24 @@ public sealed class InferenceCall
 
     /// <summary>The call's slot on a shared endpoint, handed on to the next call when this one ends.</summary>
     public SchedulerLease? Lease { get; set; }
+
+    /// <summary>A chat call for <paramref name="request"/>, whose body goes upstream as <paramref name="body"/>.</summary>
+    public static InferenceCall Chat(TenantContext context, ChatRequest request, JsonObject body, CountedPrompt prompt,
+        DateTimeOffset startedAt, Lane lane, bool clientWantsUsage) => new()
+    {
+        Context = context,
+        Kind = InferenceKind.Chat,
+        Model = request.Model,
+        Body = body,
+        PromptTokens = prompt.Tokens,
+        InputTokens = prompt.Tokens,
+        MaxTokens = request.MaxTokens,
+        Prompt = prompt.Text,
+        Stream = request.Stream,
+        ClientWantsUsage = clientWantsUsage,
+        StartedAt = startedAt,
+        Lane = lane,
+    };
 
     /// <summary>Weighted tokens of a usage report: uncached input, cached input and output through the multipliers.</summary>
     public long Weigh(long input, long cached, long output) => Multipliers.Weigh(Math.Max(0, input - cached), cached, output);

@@ -18,7 +18,7 @@ public sealed class PlacementStep(EndpointCatalogue catalogue, PrefixRoutingKey 
         var strategy = routing.Value.Strategy;
         var cacheAware = strategy == RoutingStrategy.CacheAware && call.Kind == InferenceKind.Chat && call.Policy.KvCachePolicy != KvCachePolicy.Off
             && !EndpointCatalogue.WantsDedicated(call.Policy);
-        var route = catalogue.Select(call.Policy, call.Model, call.Needs, cacheAware ? keys.For(salts.ForTenant(call.Context.TenantId), call.Prompt) : null);
+        var route = catalogue.Select(call.Policy, call.Model, call.Needs, cacheAware ? keys.For(salts.ForCall(call), call.Prompt) : null);
         if (route is null && catalogue.OnlySharedCacheServes(call.Policy, call.Model, call.Needs))
         {
             return ValueTask.FromResult<Refusal?>(new Refusal(403, "cache-isolation-unavailable", "Cache isolation unavailable",

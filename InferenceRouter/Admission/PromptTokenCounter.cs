@@ -3,6 +3,9 @@ using Microsoft.ML.Tokenizers;
 
 namespace AgentCloud.InferenceRouter.Admission;
 
+/// <summary>A chat's prompt as rendered for the model, and the tokens it counts for (its images included).</summary>
+public readonly record struct CountedPrompt(string Text, int Tokens);
+
 /// <summary>Counts tokens with cl100k_base, the tokenizer the simulator uses, so router and upstream agree on lengths.</summary>
 public sealed class PromptTokenCounter
 {
@@ -15,7 +18,11 @@ public sealed class PromptTokenCounter
     /// (they are in the model's context), as do the arguments of tool calls earlier in the conversation; each image
     /// part counts <see cref="PromptText.ImageTokens"/>.
     /// </summary>
-    public int CountPrompt(ChatRequest request) => Count(PromptText.Render(request)) + PromptText.ImageTokensOf(request);
+    public CountedPrompt CountPrompt(ChatRequest request)
+    {
+        var text = PromptText.Render(request);
+        return new CountedPrompt(text, Count(text) + PromptText.ImageTokensOf(request));
+    }
 
     /// <summary>
     /// The first <paramref name="maxTokens"/> token ids of <paramref name="text"/>. Only a bounded head of the text is

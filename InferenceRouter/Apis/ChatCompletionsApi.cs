@@ -33,23 +33,8 @@ public static class ChatCompletionsApi
         {
             return Problems.BadRequest(problem!);
         }
-        var prompt = PromptText.Render(request);
-        var promptTokens = services.Tokens.Count(prompt);
-        var call = new InferenceCall
-        {
-            Context = ctx,
-            Kind = InferenceKind.Chat,
-            Model = request.Model,
-            Body = body,
-            PromptTokens = promptTokens,
-            InputTokens = promptTokens,
-            MaxTokens = request.MaxTokens,
-            Prompt = prompt,
-            Stream = request.Stream,
-            ClientWantsUsage = request.Stream && request.IncludeUsage,
-            StartedAt = services.Time.GetUtcNow(),
-            Lane = LaneHeader.From(http.Request),
-        };
+        var call = InferenceCall.Chat(ctx, request, body, services.Tokens.CountPrompt(request), services.Time.GetUtcNow(),
+            LaneHeader.From(http.Request), clientWantsUsage: request.Stream && request.IncludeUsage);
         var refusal = await services.Admission.AdmitAsync(call, http.RequestAborted);
         return refusal is null ? new RelayedCall(call) : refusal.ToProblem(http.Response);
     }

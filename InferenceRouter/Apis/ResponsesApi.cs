@@ -40,22 +40,9 @@ public static class ResponsesApi
         {
             return Problems.BadRequest($"{problem} (The request is served as a chat completion: 'messages' are 'instructions' then the 'input' items.)");
         }
-        var promptTokens = services.Tokens.CountPrompt(request);
-        var call = new InferenceCall
-        {
-            Context = ctx,
-            Kind = InferenceKind.Chat,
-            Model = request.Model,
-            Body = translated.ChatBody,
-            PromptTokens = promptTokens,
-            InputTokens = promptTokens,
-            MaxTokens = request.MaxTokens,
-            Stream = request.Stream,
-            // The Response carries usage, so a stream's usage chunk must reach the translation.
-            ClientWantsUsage = request.Stream,
-            StartedAt = services.Time.GetUtcNow(),
-            Lane = LaneHeader.From(http.Request),
-        };
+        // The Response carries usage, so a stream's usage chunk must reach the translation.
+        var call = InferenceCall.Chat(ctx, request, translated.ChatBody, services.Tokens.CountPrompt(request), services.Time.GetUtcNow(),
+            LaneHeader.From(http.Request), clientWantsUsage: request.Stream);
         var refusal = await services.Admission.AdmitAsync(call, http.RequestAborted);
         return refusal is null
             ? new TranslatedResponse(new RelayedCall(call), translated, call.StartedAt.ToUnixTimeSeconds())

@@ -37,7 +37,7 @@ public sealed class RelayedCall(InferenceCall call) : IResult
         using var upstreamWait = call.Stream ? null : new CancellationTokenSource(options.AbandonedCallWait);
         var upstreamToken = upstreamWait?.Token ?? aborted;
         using var attempts = new UpstreamAttempts(call, upstream, services.GetRequiredService<EndpointCatalogue>(), services.GetRequiredService<EndpointLoad>(),
-            services.GetRequiredService<EndpointSchedulers>(), options.AttemptTimeout, logger);
+            services.GetRequiredService<PlacedCalls>(), services.GetRequiredService<EndpointSchedulers>(), options.AttemptTimeout, logger);
         if (call.RemainingTokens is { } remaining)
         {
             httpContext.Response.Headers[RateLimitHeaders.RemainingTokens] = remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);

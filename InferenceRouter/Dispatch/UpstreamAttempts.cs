@@ -11,7 +11,7 @@ namespace AgentCloud.InferenceRouter.Dispatch;
 /// naming the endpoint that answered. Owns the call's in-flight mark on whichever endpoint it is on.
 /// </summary>
 public sealed class UpstreamAttempts(InferenceCall call, UpstreamClient upstream, EndpointCatalogue catalogue, EndpointLoad load,
-    EndpointSchedulers schedulers, TimeSpan attemptTimeout, ILogger logger) : IDisposable
+    PlacedCalls placed, EndpointSchedulers schedulers, TimeSpan attemptTimeout, ILogger logger) : IDisposable
 {
     private readonly List<string> _tried = [];
     private IDisposable? _inFlight;
@@ -80,6 +80,9 @@ public sealed class UpstreamAttempts(InferenceCall call, UpstreamClient upstream
             }
         }
         call.Route = next;
+        // The call's weight in cache-aware placement follows it, so the failed replica does not look busier than it is.
+        call.Placed?.Dispose();
+        call.Placed = next.Endpoint.IsShared ? placed.Place(next.Endpoint.Name) : null;
         return true;
     }
 

@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Contracts;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -63,7 +64,7 @@ public sealed class ResponseEventStream(string id, long createdAt, string model,
             return Drain();
         }
         var delta = choice["delta"];
-        if (JsonFields.IsString(delta?["content"], out var content) && content.Length > 0)
+        if (OpenAiJson.TryString(delta?["content"], out var content) && content.Length > 0)
         {
             AddText(content);
         }
@@ -71,7 +72,7 @@ public sealed class ResponseEventStream(string id, long createdAt, string model,
         {
             AddToolDelta(call);
         }
-        if (JsonFields.IsString(choice["finish_reason"], out var finish))
+        if (OpenAiJson.TryString(choice["finish_reason"], out var finish))
         {
             _finishReason = finish;
         }
@@ -157,12 +158,12 @@ public sealed class ResponseEventStream(string id, long createdAt, string model,
     private void AddToolDelta(JsonNode? call)
     {
         var index = call?["index"] is JsonValue v && v.TryGetValue<int>(out var i) ? i : 0;
-        var name = JsonFields.IsString(call?["function"]?["name"], out var n) ? n : "";
+        var name = OpenAiJson.TryString(call?["function"]?["name"], out var n) ? n : "";
         if (!_tools.TryGetValue(index, out var tool))
         {
             CloseText();
             CloseTool();
-            var callId = JsonFields.IsString(call?["id"], out var c) && c.Length > 0 ? c : ResponseObject.NewId("call");
+            var callId = OpenAiJson.TryString(call?["id"], out var c) && c.Length > 0 ? c : ResponseObject.NewId("call");
             tool = _tools[index] = _tool = new ToolItem(ResponseObject.NewId("fc"), _output.Count, callId, name);
             _output.Add(null);
             Emit("response.output_item.added", new JsonObject
@@ -174,7 +175,7 @@ public sealed class ResponseEventStream(string id, long createdAt, string model,
         {
             tool.Name = name;
         }
-        if (JsonFields.IsString(call?["function"]?["arguments"], out var arguments) && arguments.Length > 0)
+        if (OpenAiJson.TryString(call?["function"]?["arguments"], out var arguments) && arguments.Length > 0)
         {
             tool.Arguments.Append(arguments);
             Emit("response.function_call_arguments.delta", new JsonObject

@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Contracts;
 using System.Text.Json.Nodes;
 
 namespace AgentCloud.InferenceRouter.Responses;
@@ -102,7 +103,7 @@ public static class ResponseObject
         var (status, reason) = Outcome(choice?["finish_reason"]?.GetValue<string>());
         var output = new JsonArray();
         var calls = message?["tool_calls"] as JsonArray ?? [];
-        var text = JsonFields.IsString(message?["content"], out var content) ? content : null;
+        var text = OpenAiJson.TryString(message?["content"], out var content) ? content : null;
         if (!string.IsNullOrEmpty(text) || calls.Count == 0)
         {
             output.Add(Message(NewId("msg"), status == "completed" ? "completed" : "incomplete", text ?? ""));

@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Contracts;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -20,7 +21,7 @@ internal static class ResponsesInput
         {
             messages.Add(new JsonObject { ["role"] = "system", ["content"] = instructions });
         }
-        if (JsonFields.IsString(input, out var text))
+        if (OpenAiJson.TryString(input, out var text))
         {
             messages.Add(new JsonObject { ["role"] = "user", ["content"] = text });
             return messages;
@@ -35,7 +36,7 @@ internal static class ResponsesInput
             {
                 throw new ResponsesRequestException($"'input[{i}]' must be an object such as {{\"role\": \"user\", \"content\": \"...\"}}.");
             }
-            var type = JsonFields.IsString(item["type"], out var t) ? t : item["role"] is not null ? "message" : "";
+            var type = OpenAiJson.TryString(item["type"], out var t) ? t : item["role"] is not null ? "message" : "";
             switch (type)
             {
                 case "message":
@@ -64,7 +65,7 @@ internal static class ResponsesInput
 
     private static JsonObject Message(JsonObject item, int i)
     {
-        if (!JsonFields.IsString(item["role"], out var role) || !Roles.Contains(role))
+        if (!OpenAiJson.TryString(item["role"], out var role) || !Roles.Contains(role))
         {
             throw new ResponsesRequestException($"'input[{i}].role' must be one of user, system, developer, assistant.");
         }
@@ -80,7 +81,7 @@ internal static class ResponsesInput
     private static JsonNode Content(JsonNode? content, int i, out bool hasImages)
     {
         hasImages = false;
-        if (JsonFields.IsString(content, out var text))
+        if (OpenAiJson.TryString(content, out var text))
         {
             return text;
         }
@@ -92,12 +93,12 @@ internal static class ResponsesInput
         for (var j = 0; j < parts.Count; j++)
         {
             var part = parts[j] as JsonObject;
-            var type = part is not null && JsonFields.IsString(part["type"], out var t) ? t : "";
-            if (type is "input_text" or "output_text" && JsonFields.IsString(part!["text"], out var partText))
+            var type = part is not null && OpenAiJson.TryString(part["type"], out var t) ? t : "";
+            if (type is "input_text" or "output_text" && OpenAiJson.TryString(part!["text"], out var partText))
             {
                 chatParts.Add(new JsonObject { ["type"] = "text", ["text"] = partText });
             }
-            else if (type == "refusal" && JsonFields.IsString(part!["refusal"], out var refusal))
+            else if (type == "refusal" && OpenAiJson.TryString(part!["refusal"], out var refusal))
             {
                 chatParts.Add(new JsonObject { ["type"] = "text", ["text"] = refusal });
             }
@@ -121,13 +122,13 @@ internal static class ResponsesInput
 
     private static JsonObject Image(JsonObject part, int i, int j)
     {
-        if (!JsonFields.IsString(part["image_url"], out var url) || url.Length == 0)
+        if (!OpenAiJson.TryString(part["image_url"], out var url) || url.Length == 0)
         {
             throw new ResponsesRequestException(
                 $"'input[{i}].content[{j}].image_url' is required: an https or data: URL (file_id images need file storage, which this API does not have).");
         }
         var image = new JsonObject { ["url"] = url };
-        if (JsonFields.IsString(part["detail"], out var detail))
+        if (OpenAiJson.TryString(part["detail"], out var detail))
         {
             image["detail"] = detail;
         }
@@ -156,19 +157,19 @@ internal static class ResponsesInput
     }
 
     private static string Arguments(JsonObject item, int i) =>
-        JsonFields.IsString(item["arguments"], out var arguments)
+        OpenAiJson.TryString(item["arguments"], out var arguments)
             ? arguments
             : throw new ResponsesRequestException($"'input[{i}].arguments' is required: the call's arguments as JSON text.");
 
     private static string Required(JsonObject item, string field, int i) =>
-        JsonFields.IsString(item[field], out var value) && value.Length > 0
+        OpenAiJson.TryString(item[field], out var value) && value.Length > 0
             ? value
             : throw new ResponsesRequestException($"'input[{i}].{field}' is required and must be a non-empty string.");
 
     /// <summary>A tool's output: a string, or text parts joined.</summary>
     private static string Output(JsonNode? output, int i)
     {
-        if (JsonFields.IsString(output, out var text))
+        if (OpenAiJson.TryString(output, out var text))
         {
             return text;
         }
@@ -177,7 +178,7 @@ internal static class ResponsesInput
             var joined = new StringBuilder();
             foreach (var part in parts)
             {
-                if (part is not JsonObject p || !JsonFields.IsString(p["text"], out var partText))
+                if (part is not JsonObject p || !OpenAiJson.TryString(p["text"], out var partText))
                 {
                     throw new ResponsesRequestException($"'input[{i}].output' parts must be input_text parts; other kinds are not supported.");
                 }

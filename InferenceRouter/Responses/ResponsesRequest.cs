@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Contracts;
 using System.Text.Json.Nodes;
 
 namespace AgentCloud.InferenceRouter.Responses;
@@ -41,12 +42,12 @@ public sealed record ResponsesRequest(string Model, JsonObject ChatBody, JsonObj
             }
         }
         RefuseStatefulAndBuiltIn(body);
-        if (!JsonFields.IsString(body["model"], out var model) || string.IsNullOrWhiteSpace(model))
+        if (!OpenAiJson.TryString(body["model"], out var model) || string.IsNullOrWhiteSpace(model))
         {
             throw new ResponsesRequestException("'model' is required and must be a non-empty string.");
         }
         string? instructions = null;
-        if (!JsonFields.IsNull(body, "instructions") && !JsonFields.IsString(body["instructions"], out instructions!))
+        if (!OpenAiJson.IsAbsentOrNull(body, "instructions") && !OpenAiJson.TryString(body["instructions"], out instructions!))
         {
             throw new ResponsesRequestException("'instructions' must be a string.");
         }
@@ -64,9 +65,9 @@ public sealed record ResponsesRequest(string Model, JsonObject ChatBody, JsonObj
             ["metadata"] = new JsonObject(),
             ["user"] = null,
         };
-        if (!JsonFields.IsNull(body, "max_output_tokens"))
+        if (!OpenAiJson.IsAbsentOrNull(body, "max_output_tokens"))
         {
-            if (!JsonFields.IsInteger(body["max_output_tokens"], out var max) || max < 1 || max > maxOutputTokens)
+            if (!OpenAiJson.TryInt(body["max_output_tokens"], out var max) || max < 1 || max > maxOutputTokens)
             {
                 throw new ResponsesRequestException($"'max_output_tokens' must be an integer from 1 to {maxOutputTokens}.");
             }
@@ -75,14 +76,14 @@ public sealed record ResponsesRequest(string Model, JsonObject ChatBody, JsonObj
         }
         CopyNumber(body, chat, echo, "temperature", 0, 2);
         CopyNumber(body, chat, echo, "top_p", 0, 1);
-        if (!JsonFields.IsNull(body, "parallel_tool_calls"))
+        if (!OpenAiJson.IsAbsentOrNull(body, "parallel_tool_calls"))
         {
-            var parallel = JsonFields.IsBool(body["parallel_tool_calls"], out var p)
+            var parallel = OpenAiJson.TryBool(body["parallel_tool_calls"], out var p)
                 ? p : throw new ResponsesRequestException("'parallel_tool_calls' must be true or false.");
             chat["parallel_tool_calls"] = parallel;
             echo["parallel_tool_calls"] = parallel;
         }
-        if (!JsonFields.IsNull(body, "tools"))
+        if (!OpenAiJson.IsAbsentOrNull(body, "tools"))
         {
             var tools = ResponsesTools.ToChatTools(body["tools"]);
             if (tools.Count > 0)
@@ -91,12 +92,12 @@ public sealed record ResponsesRequest(string Model, JsonObject ChatBody, JsonObj
             }
             echo["tools"] = body["tools"]!.DeepClone();
         }
-        if (!JsonFields.IsNull(body, "tool_choice"))
+        if (!OpenAiJson.IsAbsentOrNull(body, "tool_choice"))
         {
             chat["tool_choice"] = ResponsesTools.ToChatToolChoice(body["tool_choice"]!);
             echo["tool_choice"] = body["tool_choice"]!.DeepClone();
         }
-        if (!JsonFields.IsNull(body, "text"))
+        if (!OpenAiJson.IsAbsentOrNull(body, "text"))
         {
             if (ResponsesTools.ToResponseFormat(body["text"]!) is { } format)
             {
@@ -104,22 +105,22 @@ public sealed record ResponsesRequest(string Model, JsonObject ChatBody, JsonObj
             }
             echo["text"] = body["text"]!.DeepClone();
         }
-        if (!JsonFields.IsNull(body, "metadata"))
+        if (!OpenAiJson.IsAbsentOrNull(body, "metadata"))
         {
             echo["metadata"] = Metadata(body["metadata"]);
         }
-        if (!JsonFields.IsNull(body, "user"))
+        if (!OpenAiJson.IsAbsentOrNull(body, "user"))
         {
-            var user = JsonFields.IsString(body["user"], out var u) ? u : throw new ResponsesRequestException("'user' must be a string.");
+            var user = OpenAiJson.TryString(body["user"], out var u) ? u : throw new ResponsesRequestException("'user' must be a string.");
             chat["user"] = user;
             echo["user"] = user;
         }
         var stream = false;
-        if (!JsonFields.IsNull(body, "stream") && !JsonFields.IsBool(body["stream"], out stream))
+        if (!OpenAiJson.IsAbsentOrNull(body, "stream") && !OpenAiJson.TryBool(body["stream"], out stream))
         {
             throw new ResponsesRequestException("'stream' must be true or false.");
         }
-        if (!JsonFields.IsNull(body, "store") && !JsonFields.IsBool(body["store"], out _))
+        if (!OpenAiJson.IsAbsentOrNull(body, "store") && !OpenAiJson.TryBool(body["store"], out _))
         {
             throw new ResponsesRequestException("'store' must be true or false.");
         }
@@ -134,12 +135,12 @@ public sealed record ResponsesRequest(string Model, JsonObject ChatBody, JsonObj
     /// <summary>What needs stored responses or a server-side tool: refused by field, never ignored.</summary>
     private static void RefuseStatefulAndBuiltIn(JsonObject body)
     {
-        if (!JsonFields.IsNull(body, "previous_response_id"))
+        if (!OpenAiJson.IsAbsentOrNull(body, "previous_response_id"))
         {
             throw new ResponsesRequestException(
                 "'previous_response_id' is not supported: responses are not stored here (stateless only); send the whole conversation in 'input'.");
         }
-        if (JsonFields.IsBool(body["background"], out var background) && background || body["background"] is JsonNode b && !JsonFields.IsBool(b, out _))
+        if (OpenAiJson.TryBool(body["background"], out var background) && background || body["background"] is JsonNode b && !OpenAiJson.TryBool(b, out _))
         {
             throw new ResponsesRequestException("'background' must be false (or absent): background responses need storage, and responses are not stored here.");
         }
@@ -151,7 +152,7 @@ public sealed record ResponsesRequest(string Model, JsonObject ChatBody, JsonObj
         {
             throw new ResponsesRequestException("'reasoning' is not supported: the models served here are not reasoning models.");
         }
-        if (!JsonFields.IsNull(body, "truncation") && !(JsonFields.IsString(body["truncation"], out var truncation) && truncation == "disabled"))
+        if (!OpenAiJson.IsAbsentOrNull(body, "truncation") && !(OpenAiJson.TryString(body["truncation"], out var truncation) && truncation == "disabled"))
         {
             throw new ResponsesRequestException("'truncation' must be \"disabled\" (or absent): an input longer than the context is refused, never truncated.");
         }
@@ -159,11 +160,11 @@ public sealed record ResponsesRequest(string Model, JsonObject ChatBody, JsonObj
 
     private static void CopyNumber(JsonObject body, JsonObject chat, JsonObject echo, string field, double min, double max)
     {
-        if (JsonFields.IsNull(body, field))
+        if (OpenAiJson.IsAbsentOrNull(body, field))
         {
             return;
         }
-        if (!JsonFields.IsNumber(body[field], out var value) || value < min || value > max)
+        if (!OpenAiJson.TryNumber(body[field], out var value) || value < min || value > max)
         {
             throw new ResponsesRequestException($"'{field}' must be a number from {min} to {max}.");
         }
@@ -175,7 +176,7 @@ public sealed record ResponsesRequest(string Model, JsonObject ChatBody, JsonObj
     private static JsonObject Metadata(JsonNode? metadata)
     {
         if (metadata is not JsonObject pairs || pairs.Count > 16
-            || pairs.Any(p => p.Key.Length > 64 || !JsonFields.IsString(p.Value, out var v) || v.Length > 512))
+            || pairs.Any(p => p.Key.Length > 64 || !OpenAiJson.TryString(p.Value, out var v) || v.Length > 512))
         {
             throw new ResponsesRequestException("'metadata' must be an object of up to 16 string values (keys up to 64 characters, values up to 512).");
         }

@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Contracts;
 using System.Text.Json.Nodes;
 
 namespace AgentCloud.InferenceRouter.Responses;
@@ -18,7 +19,7 @@ internal static class ResponsesTools
         var chatTools = new JsonArray();
         for (var i = 0; i < array.Count; i++)
         {
-            if (array[i] is not JsonObject tool || !JsonFields.IsString(tool["type"], out var type))
+            if (array[i] is not JsonObject tool || !OpenAiJson.TryString(tool["type"], out var type))
             {
                 throw new ResponsesRequestException($"'tools[{i}]' must be an object with a 'type'; only \"function\" tools are supported.");
             }
@@ -26,14 +27,14 @@ internal static class ResponsesTools
             {
                 throw new ResponsesRequestException($"'tools[{i}].type' '{type}' is a built-in tool this platform does not offer; only \"function\" tools are supported.");
             }
-            if (!JsonFields.IsString(tool["name"], out var name) || name.Length == 0)
+            if (!OpenAiJson.TryString(tool["name"], out var name) || name.Length == 0)
             {
                 throw new ResponsesRequestException($"'tools[{i}].name' is required: the function's name.");
             }
             var function = new JsonObject { ["name"] = name };
             foreach (var field in new[] { "description", "parameters", "strict" })
             {
-                if (!JsonFields.IsNull(tool, field))
+                if (!OpenAiJson.IsAbsentOrNull(tool, field))
                 {
                     function[field] = tool[field]!.DeepClone();
                 }
@@ -45,15 +46,15 @@ internal static class ResponsesTools
 
     public static JsonNode ToChatToolChoice(JsonNode choice)
     {
-        if (JsonFields.IsString(choice, out var mode))
+        if (OpenAiJson.TryString(choice, out var mode))
         {
             return mode is "auto" or "none" or "required"
                 ? mode
                 : throw new ResponsesRequestException("'tool_choice' must be \"auto\", \"none\", \"required\" or {\"type\": \"function\", \"name\": \"...\"}.");
         }
-        if (choice is JsonObject named && JsonFields.IsString(named["type"], out var type))
+        if (choice is JsonObject named && OpenAiJson.TryString(named["type"], out var type))
         {
-            if (type == "function" && JsonFields.IsString(named["name"], out var name) && name.Length > 0)
+            if (type == "function" && OpenAiJson.TryString(named["name"], out var name) && name.Length > 0)
             {
                 return new JsonObject { ["type"] = "function", ["function"] = new JsonObject { ["name"] = name } };
             }
@@ -77,11 +78,11 @@ internal static class ResponsesTools
                 throw new ResponsesRequestException($"'text.{field}' is not supported; 'text' may hold 'format'.");
             }
         }
-        if (JsonFields.IsNull(obj, "format"))
+        if (OpenAiJson.IsAbsentOrNull(obj, "format"))
         {
             return null;
         }
-        if (obj["format"] is not JsonObject format || !JsonFields.IsString(format["type"], out var type))
+        if (obj["format"] is not JsonObject format || !OpenAiJson.TryString(format["type"], out var type))
         {
             throw new ResponsesRequestException("'text.format' must be an object with a 'type': text, json_object or json_schema.");
         }
@@ -98,12 +99,12 @@ internal static class ResponsesTools
                 }
                 var jsonSchema = new JsonObject
                 {
-                    ["name"] = JsonFields.IsString(format["name"], out var name) && name.Length > 0 ? name : "response",
+                    ["name"] = OpenAiJson.TryString(format["name"], out var name) && name.Length > 0 ? name : "response",
                     ["schema"] = schema.DeepClone(),
                 };
                 foreach (var field in new[] { "strict", "description" })
                 {
-                    if (!JsonFields.IsNull(format, field))
+                    if (!OpenAiJson.IsAbsentOrNull(format, field))
                     {
                         jsonSchema[field] = format[field]!.DeepClone();
                     }

@@ -24,7 +24,14 @@ public sealed class ProviderEndpointTests(RouterPlatform platform)
 
     private RouterHost RouterOver(string attemptTimeout, params Stub[] stubs)
     {
-        var settings = new Dictionary<string, string?> { ["InferenceRouter:LedgerDeadline"] = "00:00:05", ["InferenceRouter:AttemptTimeout"] = attemptTimeout };
+        // Least-loaded placement spreads short prompts over every endpoint, which these tests need to meet each kind;
+        // cache-aware placement would keep one tenant's short prompts on one replica (CacheAwareRoutingTests).
+        var settings = new Dictionary<string, string?>
+        {
+            ["InferenceRouter:LedgerDeadline"] = "00:00:05",
+            ["InferenceRouter:AttemptTimeout"] = attemptTimeout,
+            ["InferenceRouter:Routing:Strategy"] = "LeastLoaded",
+        };
         foreach (var (s, i) in stubs.Select((s, i) => (s, i)))
         {
             var prefix = $"InferenceRouter:Endpoints:{i}:";
@@ -162,6 +169,38 @@ public sealed class ProviderEndpointTests(RouterPlatform platform)
         var month = QuotaScopes.For(tenant.TenantId, 0, 10_000_000, DateTimeOffset.UtcNow).Single();
         var (used, reserved) = await new TokenLedger(platform.Redis.Connection, TimeProvider.System).ReadAsync(month);
         Assert.Equal((events.Sum(e => e.WeightedTokens), 0L), (used, reserved));
+    }
+
+    [Fact]
+    public async Task Under_cache_aware_routing_a_tenant_whose_preferred_replica_fails_is_served_by_the_other_and_billed_once()
+    {
+        await using var failing = new StubUpstream(failWith: 503);
+        await using var healthy = new StubUpstream();
+        var settings = new Dictionary<string, string?> { ["InferenceRouter:LedgerDeadline"] = "00:00:05" };
+        foreach (var (s, i) in new[] { ("failing", failing.BaseUrl), ("healthy", healthy.BaseUrl) }.Select((s, i) => (s, i)))
+        {
+            settings[$"InferenceRouter:Endpoints:{i}:Name"] = s.Item1;
+            settings[$"InferenceRouter:Endpoints:{i}:BaseUrl"] = s.Item2;
+            settings[$"InferenceRouter:Endpoints:{i}:Kind"] = "Vllm";
+            settings[$"InferenceRouter:Endpoints:{i}:Models:0"] = "sim-small";
+        }
+        using var router = new RouterHost(platform.Redis.ConnectionString, platform.Policies, [], extraSettings: settings);
+
+        // Each tenant's salt picks its replica; among 20 tenants some prefer the failing one (all missing it: 2^-20).
+        var tenants = Enumerable.Range(0, 20).Select(_ => platform.Policies.Add("pro")).ToList();
+        foreach (var tenant in tenants)
+        {
+            using var client = router.ClientFor(tenant);
+            await Chat.CompleteAsync(client, Chat.Body("the same prompt", extra: b => b["max_tokens"] = 10));
+        }
+
+        Assert.NotEmpty(failing.Received);
+        Assert.Equal(tenants.Count, healthy.Received.Count);
+        foreach (var tenant in tenants)
+        {
+            var only = Assert.Single(await UsageStream.WaitForAsync(platform.Redis.Connection, tenant.TenantId, 1));
+            Assert.Equal(("healthy", "ok"), (only.Endpoint, only.Status));
+        }
     }
 
     [Fact]

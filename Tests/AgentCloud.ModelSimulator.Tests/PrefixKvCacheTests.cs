@@ -81,16 +81,24 @@ public sealed class PrefixKvCacheTests
     public void Hits_and_misses_are_counted_and_published_as_metrics()
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var metrics = new KvCacheMetrics(services.GetRequiredService<IMeterFactory>(), "test-instance");
+        // Other tests in this process record on the same meter name at the same time: count only this instance's.
+        var instance = "test-" + Guid.NewGuid().ToString("N");
+        var metrics = new KvCacheMetrics(services.GetRequiredService<IMeterFactory>(), instance);
         var measured = new Dictionary<string, long>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
             if (instrument.Meter.Name == KvCacheMetrics.MeterName) l.EnableMeasurementEvents(instrument);
         };
-        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
-            lock (measured) measured[instrument.Name] = measured.GetValueOrDefault(instrument.Name) + value;
+            foreach (var tag in tags)
+            {
+                if (tag is { Key: "instance", Value: string named } && named == instance)
+                {
+                    lock (measured) measured[instrument.Name] = measured.GetValueOrDefault(instrument.Name) + value;
+                }
+            }
         });
         listener.Start();
         var cache = new PrefixKvCache(16, 100, metrics);

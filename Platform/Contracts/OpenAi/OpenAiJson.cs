@@ -22,21 +22,31 @@ public static class OpenAiJson
         }
     }
 
-    internal static bool TryString(JsonNode? node, out string value)
+    /// <summary>Typed reads that refuse the wrong kind: a number in quotes is not a number.</summary>
+    public static bool TryString(JsonNode? node, out string value)
     {
         value = "";
         return node is JsonValue v && v.TryGetValue(out value!) && value is not null;
     }
 
-    internal static bool TryInt(JsonNode? node, out long value)
+    public static bool TryInt(JsonNode? node, out long value)
     {
         value = 0;
         return node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out value);
     }
 
-    internal static bool TryBool(JsonNode? node, out bool value)
+    public static bool TryBool(JsonNode? node, out bool value)
     {
         value = false;
         return node is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False && v.TryGetValue(out value);
     }
+
+    public static bool TryNumber(JsonNode? node, out double value)
+    {
+        value = 0;
+        return node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out value);
+    }
+
+    /// <summary>True for an absent field or an explicit JSON null.</summary>
+    public static bool IsAbsentOrNull(JsonObject obj, string name) => !obj.TryGetPropertyValue(name, out var node) || node is null;
 }
