@@ -4,6 +4,7 @@ using System.Globalization;
 using AgentCloud.Platform.Contracts;
 using AgentCloud.Tests.Shared;
 using AgentCloud.UsageAggregator.Data;
+using AgentCloud.UsageAggregator.Extensions;
 using AgentCloud.UsageAggregator.Ingestion;
 using AgentCloud.UsageAggregator.Telemetry;
 using AgentCloud.UsageAggregator.Tenants;
@@ -251,6 +252,13 @@ internal static class EndToEnd
         builder.Services.AddSingleton<OffboardedTenants>();
         builder.Services.AddSingleton<UsageEventValidator>();
         builder.Services.AddHostedService<SchemaMigrator>();
+        // Priced as the AppHost prices them, so each event's price lookup finds a row, as in production.
+        builder.Services.AddOptions<PriceListOptions>().Configure(o => o.Models =
+        [
+            new ModelPrice { Model = "sim-small", InputPerMillion = 0.15m, CachedInputPerMillion = 0.075m, OutputPerMillion = 0.60m },
+            new ModelPrice { Model = "sim-large", InputPerMillion = 2.50m, CachedInputPerMillion = 1.25m, OutputPerMillion = 10.00m },
+        ]);
+        builder.Services.AddHostedService<ConfiguredPrices>();
         builder.Services.AddHostedService<UsageIngestionWorker>();
         using var host = builder.Build();
         await host.StartAsync();
