@@ -14,6 +14,7 @@ app.MapDefaultEndpoints();
 
 app.MapTenantsApi();
 app.MapKeysApi();
+app.MapTenantKeysApi();
 app.MapAuditApi();
 app.MapCredentialsApi();
 app.MapInternalApi();

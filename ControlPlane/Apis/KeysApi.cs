@@ -1,6 +1,5 @@
 using AgentCloud.ControlPlane.Domain;
 using AgentCloud.Platform;
-using AgentCloud.Platform.Contracts;
 using AgentCloud.Platform.Tenancy;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -15,25 +14,18 @@ public static class KeysApi
         api.MapPost("", CreateKey);
         api.MapGet("", ListKeys);
         api.MapDelete("{keyId}", RevokeKey);
+        api.MapPost("{keyId}/rotate", RotateKey);
         return api;
     }
 
     public static async Task<Results<Created<CreatedKeyResponse>, ProblemHttpResult>> CreateKey(
-        string tenantId, CreateKeyRequest request, TenantContext ctx, ApiKeyService keys, CancellationToken ct)
+        string tenantId, CreateKeyRequest request, TenantContext ctx, ApiKeyService keys, TimeProvider time, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > TenantValidation.MaxNameLength || request.Name.Any(char.IsControl))
+        if (KeyRequests.RefuseCreate(request, time.GetUtcNow()) is { } refusal)
         {
-            return Problems.BadRequest($"'name' is required: 1 to {TenantValidation.MaxNameLength} characters, no control characters.");
+            return Problems.BadRequest(refusal);
         }
-        if (request.Capabilities is { Count: > TenantValidation.MaxListLength })
-        {
-            return Problems.BadRequest($"'capabilities' may list at most {TenantValidation.MaxListLength} entries.");
-        }
-        if (request.DefaultLane is not null && !Lanes.IsKnown(request.DefaultLane))
-        {
-            return Problems.BadRequest($"'defaultLane' must be '{Lanes.Interactive}' or '{Lanes.Batch}'.");
-        }
-        var creation = await keys.CreateAsync(tenantId, request.Name, request.Capabilities, ctx.Principal, ct, request.DefaultLane);
+        var creation = await keys.CreateAsync(tenantId, request.Name!, request.Capabilities, ctx.Principal, ct, request.DefaultLane, request.ExpiresAt);
         if (creation is null)
         {
             return TenantsApi.NoSuchTenant(tenantId);
@@ -42,9 +34,15 @@ public static class KeysApi
         {
             return Problems.BadRequest(creation.Refusal);
         }
-        var (key, plaintext) = (creation.Created!.Key, creation.Created.Plaintext);
-        return TypedResults.Created($"/admin/v1/tenants/{tenantId}/keys/{key.Id}",
-            new CreatedKeyResponse(key.Id, plaintext, key.Name, key.Prefix, key.Capabilities, key.CreatedAt, key.DefaultLane ?? Lanes.Interactive));
+        return TypedResults.Created($"/admin/v1/tenants/{tenantId}/keys/{creation.Created!.Key.Id}", KeyRequests.Created(creation.Created));
+    }
+
+    public static async Task<Results<Ok<RotatedKeyResponse>, ProblemHttpResult>> RotateKey(string tenantId, string keyId, RotateKeyRequest? request,
+        TenantContext ctx, ApiKeyRotation rotation, HttpResponse response, CancellationToken ct)
+    {
+        var (grace, refusal) = KeyRequests.GraceOf(request);
+        return refusal is not null ? Problems.BadRequest(refusal)
+            : KeyRequests.Rotated(response, keyId, await rotation.RotateAsync(tenantId, keyId, grace, ctx.Principal, ct));
     }
 
     public static async Task<Results<Ok<List<KeyResponse>>, ProblemHttpResult>> ListKeys(string tenantId, ApiKeyService keys, CancellationToken ct) =>

@@ -18,6 +18,10 @@ public static class ApiKeyFormat
         return (prefix, $"{ApiKeyShape.Scheme}_{prefix}_{secret}");
     }
 
+    /// <summary>A new secret under an existing prefix: the same key row, found the same way (rotation).</summary>
+    public static string WithPrefix(string prefix) =>
+        $"{ApiKeyShape.Scheme}_{prefix}_{RandomNumberGenerator.GetString(ApiKeyShape.SecretAlphabet, ApiKeyShape.SecretLength)}";
+
     /// <summary>The lookup prefix of a well-formed key; false for anything else (without saying which part was wrong).</summary>
     public static bool TryGetPrefix(string? key, [NotNullWhen(true)] out string? prefix) => ApiKeyShape.TryGetPrefix(key, out prefix);
 

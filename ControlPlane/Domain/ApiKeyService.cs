@@ -20,7 +20,8 @@ public sealed record KeyCreation(CreatedKey? Created, string? Refusal);
 /// </summary>
 public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents events, RefusedKeyTally refusals, ResolvedKeyCache resolvedKeys, ModelCatalog models, TimeProvider time)
 {
-    public Task<KeyCreation?> CreateAsync(string tenantId, string name, IReadOnlyList<string?>? capabilities, string actor, CancellationToken ct, string? defaultLane = null) =>
+    public Task<KeyCreation?> CreateAsync(string tenantId, string name, IReadOnlyList<string?>? capabilities, string actor, CancellationToken ct,
+        string? defaultLane = null, DateTimeOffset? expiresAt = null) =>
         db.InTenantAsync(tenantId, async ctx =>
         {
             var tenant = await TenantDirectory.LoadAsync(ctx, tenantId, ct);
@@ -40,10 +41,10 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
                 Id = "key_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
                 TenantId = tenantId, Name = name.Trim(), Prefix = prefix, Hash = ApiKeyFormat.Hash(plaintext),
                 Capabilities = requested.Select(c => c!).Distinct().ToList(), CreatedAt = time.GetUtcNow(),
-                DefaultLane = defaultLane ?? Lanes.Interactive,
+                DefaultLane = defaultLane ?? Lanes.Interactive, ExpiresAt = expiresAt,
             };
             ctx.ApiKeys.Add(key);
-            await audit.AppendAsync(ctx, tenantId, actor, "key.created", new { keyId = key.Id, key.Name, key.Prefix, key.Capabilities, key.DefaultLane }, ct);
+            await audit.AppendAsync(ctx, tenantId, actor, "key.created", new { keyId = key.Id, key.Name, key.Prefix, key.Capabilities, key.DefaultLane, key.ExpiresAt }, ct);
             return new KeyCreation(new CreatedKey(key, plaintext), null);
         }, ct);
 
@@ -118,9 +119,13 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
                 return null;
             }
             var tenant = await TenantDirectory.LoadAsync(ctx, key.TenantId, ct);
-            var reason = !ApiKeyFormat.Matches(presented, key.Hash) ? "secret does not match"
+            var now = time.GetUtcNow();
+            var current = ApiKeyFormat.Matches(presented, key.Hash);
+            var previous = !current && key.PreviousHash is { } old && ApiKeyFormat.Matches(presented, old);
+            var reason = !current && !previous ? "secret does not match"
+                : previous && !(key.PreviousHashValidUntil > now) ? "secret rotated out"
                 : key.RevokedAt is not null ? "revoked"
-                : key.ExpiresAt <= time.GetUtcNow() ? "expired"
+                : key.ExpiresAt <= now ? "expired"
                 : tenant is null ? "tenant offboarded"
                 : tenant.Status != TenantStatus.Active ? $"tenant {tenant.Status}"
                 : null;
@@ -130,7 +135,9 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
                 return null;
             }
             var policy = TenantPolicies.Compose(tenant!, models);
+            // A rotated-out secret is trusted only until its grace ends, by every cache that holds the answer.
+            var validUntil = previous && key.PreviousHashValidUntil < (key.ExpiresAt ?? DateTimeOffset.MaxValue) ? key.PreviousHashValidUntil : key.ExpiresAt;
             return new ResolvedKey(key.Id, key.TenantId, policy.Tier, $"key:{key.Id}", key.Capabilities, key.RunId, policy,
-                key.DefaultLane ?? Lanes.Interactive, key.ExpiresAt);
+                key.DefaultLane ?? Lanes.Interactive, validUntil);
         }, ct);
 }

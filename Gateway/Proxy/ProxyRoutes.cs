@@ -29,6 +29,7 @@ public static class ProxyRoutes
         new("admin-usage-reconciliation", "/admin/v1/usage/reconciliation", ServiceNames.UsageAggregator, Operator),
         // Any method: the vault is write-only, and whatever is added under it later changes or reveals which credentials exist.
         new("credentials", "/v1/credentials/{**rest}", ServiceNames.ControlPlane, CapabilityCatalogue.CredentialsWrite),
+        new("keys", "/v1/keys/{**rest}", ServiceNames.ControlPlane, CapabilityCatalogue.KeysAdmin),
         new("models", "/v1/models/{**rest}", ServiceNames.InferenceRouter, CapabilityCatalogue.Inference),
         new("chat", "/v1/chat/{**rest}", ServiceNames.InferenceRouter, CapabilityCatalogue.Inference),
         new("embeddings", "/v1/embeddings", ServiceNames.InferenceRouter, CapabilityCatalogue.Inference),

@@ -12,13 +12,16 @@ public static class CapabilityCatalogue
     public const string Sandbox = "sandbox";
     public const string UsageRead = "usage:read";
     public const string CredentialsWrite = "credentials:write";
+
+    /// <summary>Manage the tenant's own keys (<c>/v1/keys</c>); a key never grants more than it holds itself.</summary>
+    public const string KeysAdmin = "keys:admin";
     public const string ToolPrefix = "tool:";
 
     /// <summary>A route requirement met by any <c>tool:&lt;name&gt;</c> (the tools service then checks the tool itself).</summary>
     public const string AnyTool = "tool:*";
 
     /// <summary>Every fixed capability a tenant key may hold; <c>tool:&lt;name&gt;</c> comes on top, per allowlisted tool.</summary>
-    public static readonly IReadOnlyList<string> Fixed = [Inference, MemoryRead, MemoryWrite, Sandbox, UsageRead, CredentialsWrite];
+    public static readonly IReadOnlyList<string> Fixed = [Inference, MemoryRead, MemoryWrite, Sandbox, UsageRead, CredentialsWrite, KeysAdmin];
 
     /// <summary>
     /// What a tenant key gets when created without a list: everything an agent needs to work and read its own spending;

@@ -1,4 +1,6 @@
+using System.Net;
 using System.Net.Http.Json;
+using AgentCloud.Platform.Contracts;
 using System.Text.Json;
 using AgentCloud.ControlPlane.Infrastructure;
 using AgentCloud.Platform.Tenancy;
@@ -59,6 +61,14 @@ public sealed class ControlPlaneFixture : IAsyncLifetime
     }
 
     /// <summary>Creates a key for a tenant and returns (id, key).</summary>
+    /// <summary>What the Gateways are told a key stands for; null when it is refused.</summary>
+    public async Task<ResolvedKey?> ResolveKeyAsync(string key)
+    {
+        using var gateway = Client(TestTenantContexts.Gateway);
+        var response = await gateway.PostAsJsonAsync("/internal/v1/keys/resolve", new { key });
+        return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<ResolvedKey>() : null;
+    }
+
     public async Task<(string Id, string Key)> CreateKeyAsync(string tenantId, object? body = null)
     {
         using var client = Operator();

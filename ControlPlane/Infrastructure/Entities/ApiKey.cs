@@ -22,4 +22,11 @@ public sealed class ApiKey
 
     /// <summary>After this instant the key is refused, revoked or not (run keys always have one).</summary>
     public DateTimeOffset? ExpiresAt { get; set; }
+
+    /// <summary>After a rotation: the hash of the secret it replaced, still accepted until <see cref="PreviousHashValidUntil"/>.</summary>
+    public byte[]? PreviousHash { get; set; }
+    public DateTimeOffset? PreviousHashValidUntil { get; set; }
+
+    /// <summary>When the secret was last rotated (null: never).</summary>
+    public DateTimeOffset? RotatedAt { get; set; }
 }

@@ -21,6 +21,9 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         b.Property(k => k.DefaultLane).HasColumnName("default_lane").HasMaxLength(16);
         b.Property(k => k.RunId).HasColumnName("run_id").HasMaxLength(64);
         b.Property(k => k.ExpiresAt).HasColumnName("expires_at");
+        b.Property(k => k.PreviousHash).HasColumnName("previous_hash");
+        b.Property(k => k.PreviousHashValidUntil).HasColumnName("previous_hash_valid_until");
+        b.Property(k => k.RotatedAt).HasColumnName("rotated_at");
         b.HasIndex(k => k.Prefix).IsUnique();
         b.HasIndex(k => k.TenantId);
         b.HasIndex(k => new { k.TenantId, k.RunId });

@@ -87,9 +87,21 @@ namespace AgentCloud.ControlPlane.Infrastructure.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("prefix");
 
+                    b.Property<byte[]>("PreviousHash")
+                        .HasColumnType("bytea")
+                        .HasColumnName("previous_hash");
+
+                    b.Property<DateTimeOffset?>("PreviousHashValidUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("previous_hash_valid_until");
+
                     b.Property<DateTimeOffset?>("RevokedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("revoked_at");
+
+                    b.Property<DateTimeOffset?>("RotatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("rotated_at");
 
                     b.Property<string>("RunId")
                         .HasMaxLength(64)
