@@ -11,6 +11,27 @@ public sealed class ReplicaTests(GatewayEnvironment env) : IClassFixture<Gateway
     private readonly GatewayFactory _a = env.NewGateway();
     private readonly GatewayFactory _b = env.NewGateway();
 
+    [Fact]
+    public async Task A_key_past_its_expiry_is_refused_by_both_replicas_though_each_had_it_cached_and_no_event_was_sent()
+    {
+        var expiresAt = DateTimeOffset.UtcNow.AddSeconds(3);
+        var (_, key) = env.ControlPlane.AddKey("expiring", expiresAt: expiresAt);
+        using var a = _a.Client(key);
+        using var b = _b.Client(key);
+        Assert.Equal(HttpStatusCode.OK, (await a.GetAsync("/v1/models")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await b.GetAsync("/v1/models")).StatusCode);
+
+        // The key caches hold it for 30 s; its expiry bounds each entry, so one second past it both refuse on the first try.
+        var wait = expiresAt + TimeSpan.FromSeconds(1) - DateTimeOffset.UtcNow;
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait);
+        }
+
+        await Problem.AssertAsync(await a.GetAsync("/v1/models"), HttpStatusCode.Unauthorized);
+        await Problem.AssertAsync(await b.GetAsync("/v1/models"), HttpStatusCode.Unauthorized);
+    }
+
     [Theory]
     [InlineData(30, 10)]
     [InlineData(200, 256)] // large enough that each replica draws the bucket in leases of several tokens

@@ -57,7 +57,8 @@ public sealed class StandInControlPlane : IAsyncDisposable
             {
                 return Results.StatusCode(StatusCodes.Status500InternalServerError);
             }
-            return standIn._keys.TryGetValue(request.Key, out var key) ? Results.Ok(key) : Results.NotFound();
+            // As the ControlPlane: an expired key is refused, whatever else is true of it.
+            return standIn._keys.TryGetValue(request.Key, out var key) && !(key.ExpiresAt <= DateTimeOffset.UtcNow) ? Results.Ok(key) : Results.NotFound();
         });
         // Everything else the Gateway routes to the ControlPlane (admin and vault calls) is recorded and answered 200.
         app.MapFallback(async (HttpContext http) =>
@@ -77,7 +78,7 @@ public sealed class StandInControlPlane : IAsyncDisposable
 
     /// <summary>Registers a new key for a tenant (by default with every fixed capability) and returns (key id, secret key).</summary>
     public (string KeyId, string Key) AddKey(string tenantId, string tier = "pro", int requestsPerMinute = 100_000, int burst = 100_000,
-        string failMode = "closed", IReadOnlyList<string>? capabilities = null, string defaultLane = "interactive")
+        string failMode = "closed", IReadOnlyList<string>? capabilities = null, string defaultLane = "interactive", DateTimeOffset? expiresAt = null)
     {
         var keyId = "key_" + Guid.NewGuid().ToString("N")[..12];
         var secret = RandomKey();
@@ -85,7 +86,7 @@ public sealed class StandInControlPlane : IAsyncDisposable
             new TenantPolicy
             {
                 TenantId = tenantId, Tier = tier, RequestsPerMinute = requestsPerMinute, RequestBurst = burst, RateLimitFailMode = WireNames.Parse<RateLimitFailMode>(failMode),
-            }, defaultLane);
+            }, defaultLane, expiresAt);
         return (keyId, secret);
     }
 
