@@ -23,6 +23,10 @@ internal static class KeyRequests
         {
             return $"'defaultLane' must be '{Lanes.Interactive}' or '{Lanes.Batch}'.";
         }
+        if (request.RequestsPerMinute is <= 0 || request.TokensPerMinute is <= 0)
+        {
+            return "'requestsPerMinute' and 'tokensPerMinute' are the key's own limits within the tenant's: positive numbers, or absent for none.";
+        }
         if (request.ExpiresAt is { } expires && expires <= now)
         {
             return $"'expiresAt' must be in the future (now is {now:O}).";
@@ -41,7 +45,7 @@ internal static class KeyRequests
 
     public static CreatedKeyResponse Created(CreatedKey created) =>
         new(created.Key.Id, created.Plaintext, created.Key.Name, created.Key.Prefix, created.Key.Capabilities, created.Key.CreatedAt,
-            created.Key.DefaultLane ?? Lanes.Interactive, created.Key.ExpiresAt);
+            created.Key.DefaultLane ?? Lanes.Interactive, created.Key.ExpiresAt, created.Key.RequestsPerMinute, created.Key.TokensPerMinute);
 
     /// <summary>The answer to a rotation; names the key in the revoked-keys header so the Gateway that forwards it drops its cache at once.</summary>
     public static Results<Ok<RotatedKeyResponse>, ProblemHttpResult> Rotated(HttpResponse response, string keyId, KeyRotationOutcome? outcome)

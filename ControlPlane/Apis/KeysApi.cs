@@ -25,7 +25,8 @@ public static class KeysApi
         {
             return Problems.BadRequest(refusal);
         }
-        var creation = await keys.CreateAsync(tenantId, request.Name!, request.Capabilities, ctx.Principal, ct, request.DefaultLane, request.ExpiresAt);
+        var creation = await keys.CreateAsync(tenantId, request.Name!, request.Capabilities, ctx.Principal, ct, request.DefaultLane, request.ExpiresAt,
+            request.RequestsPerMinute, request.TokensPerMinute);
         if (creation is null)
         {
             return TenantsApi.NoSuchTenant(tenantId);

@@ -39,7 +39,8 @@ public static class TenantKeysApi
         {
             return Problems.Forbidden($"A key may grant only capabilities it holds itself; this key does not hold '{TenantValidation.Clip(beyond)}'.");
         }
-        var creation = await keys.CreateAsync(ctx.TenantId, request.Name!, requested, ctx.Principal, ct, request.DefaultLane, request.ExpiresAt);
+        var creation = await keys.CreateAsync(ctx.TenantId, request.Name!, requested, ctx.Principal, ct, request.DefaultLane, request.ExpiresAt,
+            request.RequestsPerMinute, request.TokensPerMinute);
         if (creation is null)
         {
             return TenantsApi.NoSuchTenant(ctx.TenantId);

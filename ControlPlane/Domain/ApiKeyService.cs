@@ -21,7 +21,7 @@ public sealed record KeyCreation(CreatedKey? Created, string? Refusal);
 public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents events, RefusedKeyTally refusals, ResolvedKeyCache resolvedKeys, ModelCatalog models, TimeProvider time)
 {
     public Task<KeyCreation?> CreateAsync(string tenantId, string name, IReadOnlyList<string?>? capabilities, string actor, CancellationToken ct,
-        string? defaultLane = null, DateTimeOffset? expiresAt = null) =>
+        string? defaultLane = null, DateTimeOffset? expiresAt = null, int? requestsPerMinute = null, long? tokensPerMinute = null) =>
         db.InTenantAsync(tenantId, async ctx =>
         {
             var tenant = await TenantDirectory.LoadAsync(ctx, tenantId, ct);
@@ -42,9 +42,10 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
                 TenantId = tenantId, Name = name.Trim(), Prefix = prefix, Hash = ApiKeyFormat.Hash(plaintext),
                 Capabilities = requested.Select(c => c!).Distinct().ToList(), CreatedAt = time.GetUtcNow(),
                 DefaultLane = defaultLane ?? Lanes.Interactive, ExpiresAt = expiresAt,
+                RequestsPerMinute = requestsPerMinute, TokensPerMinute = tokensPerMinute,
             };
             ctx.ApiKeys.Add(key);
-            await audit.AppendAsync(ctx, tenantId, actor, "key.created", new { keyId = key.Id, key.Name, key.Prefix, key.Capabilities, key.DefaultLane, key.ExpiresAt }, ct);
+            await audit.AppendAsync(ctx, tenantId, actor, "key.created", new { keyId = key.Id, key.Name, key.Prefix, key.Capabilities, key.DefaultLane, key.ExpiresAt, key.RequestsPerMinute, key.TokensPerMinute }, ct);
             return new KeyCreation(new CreatedKey(key, plaintext), null);
         }, ct);
 
@@ -138,6 +139,6 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
             // A rotated-out secret is trusted only until its grace ends, by every cache that holds the answer.
             var validUntil = previous && key.PreviousHashValidUntil < (key.ExpiresAt ?? DateTimeOffset.MaxValue) ? key.PreviousHashValidUntil : key.ExpiresAt;
             return new ResolvedKey(key.Id, key.TenantId, policy.Tier, $"key:{key.Id}", key.Capabilities, key.RunId, policy,
-                key.DefaultLane ?? Lanes.Interactive, validUntil);
+                key.DefaultLane ?? Lanes.Interactive, validUntil, key.RequestsPerMinute ?? 0, key.TokensPerMinute ?? 0);
         }, ct);
 }

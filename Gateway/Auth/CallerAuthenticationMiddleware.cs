@@ -93,7 +93,8 @@ public sealed class CallerAuthenticationMiddleware(
         }
 
         http.Features.Set(resolved);
-        http.Features.Set(new TenantContext(resolved.TenantId, resolved.Tier, resolved.Principal, resolved.Capabilities, resolved.RunId));
+        http.Features.Set(new TenantContext(resolved.TenantId, resolved.Tier, resolved.Principal, resolved.Capabilities, resolved.RunId,
+            KeyTokensPerMinute: resolved.KeyTokensPerMinute));
         await next(http);
     }
 

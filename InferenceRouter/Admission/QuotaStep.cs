@@ -23,7 +23,8 @@ public sealed class QuotaStep(TokenLedger ledger, ProvisionalLedger provisional,
         var worstCase = call.Multipliers.Weigh(call.InputTokens, 0, maxOutput);
         var policy = call.Policy;
         var scopes = QuotaScopes.For(call.Context.TenantId, policy.TokensPerMinute, policy.MonthlyTokenQuota, time.GetUtcNow(),
-            runId: call.Context.RunId, runLimit: policy.RunTokenBudget, endpoint: call.Route.Endpoint.Name, endpointTokensPerMinute: call.Route.Endpoint.TokensPerMinute);
+            runId: call.Context.RunId, runLimit: policy.RunTokenBudget, endpoint: call.Route.Endpoint.Name, endpointTokensPerMinute: call.Route.Endpoint.TokensPerMinute,
+            principal: call.Context.Principal, keyTokensPerMinute: call.Context.KeyTokensPerMinute);
         var result = await ReserveAsync(call, scopes, worstCase, cancellationToken);
         if (result is null)
         {

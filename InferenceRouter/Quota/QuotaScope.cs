@@ -1,8 +1,8 @@
 namespace AgentCloud.InferenceRouter.Quota;
 
 /// <summary>
-/// One budget a call must fit: a tenant's tokens this minute, its tokens this month, a run's share, or a
-/// platform-wide limit per endpoint. <paramref name="Key"/> names its Redis keys; the window ends at <paramref name="WindowEnd"/>.
+/// One budget a call must fit: a tenant's tokens this minute, its tokens this month, a run's share, the calling
+/// key's own tokens this minute, or a platform-wide limit per endpoint. <paramref name="Key"/> names its Redis keys; the window ends at <paramref name="WindowEnd"/>.
 /// </summary>
 public sealed record QuotaScope(string Name, string Key, long Limit, DateTimeOffset WindowEnd);
 
@@ -14,7 +14,7 @@ public static class QuotaScopes
     /// without its prefix; the platform's endpoint limits have their own tag.
     /// </summary>
     public static IReadOnlyList<QuotaScope> For(string tenantId, long tokensPerMinute, long monthlyQuota, DateTimeOffset now,
-        string? runId = null, long runLimit = 0, string? endpoint = null, long endpointTokensPerMinute = 0)
+        string? runId = null, long runLimit = 0, string? endpoint = null, long endpointTokensPerMinute = 0, string? principal = null, long keyTokensPerMinute = 0)
     {
         var minute = now.ToUnixTimeSeconds() / 60;
         var minuteEnd = DateTimeOffset.FromUnixTimeSeconds((minute + 1) * 60);
@@ -32,6 +32,10 @@ public static class QuotaScopes
         if (runId is not null && runLimit > 0)
         {
             scopes.Add(new QuotaScope("run token budget", $"{tag}:run:{runId}", runLimit, now.AddDays(1)));
+        }
+        if (principal is not null && keyTokensPerMinute > 0)
+        {
+            scopes.Add(new QuotaScope("key tokens per minute", $"{tag}:principal:{principal}:tpm:{minute}", keyTokensPerMinute, minuteEnd));
         }
         if (endpoint is not null && endpointTokensPerMinute > 0)
         {

@@ -15,7 +15,9 @@ public sealed record ResolvedKey(
     string? RunId,
     TenantPolicy Policy,
     string DefaultLane = Lanes.Interactive,
-    DateTimeOffset? ExpiresAt = null);
+    DateTimeOffset? ExpiresAt = null,
+    int KeyRequestsPerMinute = 0,
+    long KeyTokensPerMinute = 0);
 
 public sealed record ResolveKeyRequest(string Key);
 

@@ -15,6 +15,7 @@ public static class TenantContextToken
     private const string CapabilitiesClaim = "caps";
     private const string RunClaim = "run";
     private const string ViaClaim = "via";
+    private const string KeyTokensPerMinuteClaim = "ktpm";
 
     /// <summary>
     /// Mints a token for the services named in <paramref name="audiences"/> (each accepts only a token naming it);
@@ -41,6 +42,10 @@ public static class TenantContextToken
         if (context.Via is not null)
         {
             claims[ViaClaim] = context.Via;
+        }
+        if (context.KeyTokensPerMinute > 0)
+        {
+            claims[KeyTokensPerMinuteClaim] = context.KeyTokensPerMinute;
         }
         // One audience is a string; several an array (the JWT "aud" claim allows both).
         claims[JwtRegisteredClaimNames.Aud] = audiences.Count == 1 ? audiences.First() : audiences.ToArray();
@@ -82,6 +87,8 @@ public static class TenantContextToken
             return null;
         }
         var caps = identity.FindAll(CapabilitiesClaim).Select(c => c.Value).ToArray();
-        return new TenantContext(tenant, tier, principal, caps, identity.FindFirst(RunClaim)?.Value, identity.FindFirst(ViaClaim)?.Value);
+        var keyTokensPerMinute = long.TryParse(identity.FindFirst(KeyTokensPerMinuteClaim)?.Value, System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var ktpm) ? ktpm : 0;
+        return new TenantContext(tenant, tier, principal, caps, identity.FindFirst(RunClaim)?.Value, identity.FindFirst(ViaClaim)?.Value, keyTokensPerMinute);
     }
 }

@@ -12,6 +12,25 @@ public sealed class ReplicaTests(GatewayEnvironment env) : IClassFixture<Gateway
     private readonly GatewayFactory _b = env.NewGateway();
 
     [Fact]
+    public async Task A_keys_own_request_limit_holds_across_both_replicas_and_leaves_its_sibling_keys_free()
+    {
+        var (_, limitedKey) = env.ControlPlane.AddKey("key-limited", keyRequestsPerMinute: 4);
+        var (_, siblingKey) = env.ControlPlane.AddKey("key-limited");
+        using var a = _a.Client(limitedKey);
+        using var b = _b.Client(limitedKey);
+        using var sibling = _b.Client(siblingKey);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => (i % 2 == 0 ? a : b).GetAsync("/v1/models")));
+
+        Assert.Equal(4, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+        var limited = responses.First(r => r.StatusCode == HttpStatusCode.TooManyRequests);
+        await Problem.AssertAsync(limited, HttpStatusCode.TooManyRequests, "This key's own limit of 4 requests per minute");
+        Assert.Contains("key-rate-limited", await limited.Content.ReadAsStringAsync());
+        Assert.True(limited.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.OK, (await sibling.GetAsync("/v1/models")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_key_past_its_expiry_is_refused_by_both_replicas_though_each_had_it_cached_and_no_event_was_sent()
     {
         var expiresAt = DateTimeOffset.UtcNow.AddSeconds(3);

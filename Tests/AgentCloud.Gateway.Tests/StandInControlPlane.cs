@@ -78,7 +78,8 @@ public sealed class StandInControlPlane : IAsyncDisposable
 
     /// <summary>Registers a new key for a tenant (by default with every fixed capability) and returns (key id, secret key).</summary>
     public (string KeyId, string Key) AddKey(string tenantId, string tier = "pro", int requestsPerMinute = 100_000, int burst = 100_000,
-        string failMode = "closed", IReadOnlyList<string>? capabilities = null, string defaultLane = "interactive", DateTimeOffset? expiresAt = null)
+        string failMode = "closed", IReadOnlyList<string>? capabilities = null, string defaultLane = "interactive", DateTimeOffset? expiresAt = null,
+        int keyRequestsPerMinute = 0)
     {
         var keyId = "key_" + Guid.NewGuid().ToString("N")[..12];
         var secret = RandomKey();
@@ -86,7 +87,7 @@ public sealed class StandInControlPlane : IAsyncDisposable
             new TenantPolicy
             {
                 TenantId = tenantId, Tier = tier, RequestsPerMinute = requestsPerMinute, RequestBurst = burst, RateLimitFailMode = WireNames.Parse<RateLimitFailMode>(failMode),
-            }, defaultLane, expiresAt);
+            }, defaultLane, expiresAt, keyRequestsPerMinute);
         return (keyId, secret);
     }
 

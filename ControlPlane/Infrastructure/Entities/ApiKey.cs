@@ -27,6 +27,12 @@ public sealed class ApiKey
     public byte[]? PreviousHash { get; set; }
     public DateTimeOffset? PreviousHashValidUntil { get; set; }
 
+    /// <summary>This key's own requests per minute, within the tenant's (null: only the tenant's limit applies).</summary>
+    public int? RequestsPerMinute { get; set; }
+
+    /// <summary>This key's own weighted tokens per minute, within the tenant's (null: only the tenant's budget applies).</summary>
+    public long? TokensPerMinute { get; set; }
+
     /// <summary>When the secret was last rotated (null: never).</summary>
     public DateTimeOffset? RotatedAt { get; set; }
 }

@@ -24,6 +24,8 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         b.Property(k => k.PreviousHash).HasColumnName("previous_hash");
         b.Property(k => k.PreviousHashValidUntil).HasColumnName("previous_hash_valid_until");
         b.Property(k => k.RotatedAt).HasColumnName("rotated_at");
+        b.Property(k => k.RequestsPerMinute).HasColumnName("requests_per_minute");
+        b.Property(k => k.TokensPerMinute).HasColumnName("tokens_per_minute");
         b.HasIndex(k => k.Prefix).IsUnique();
         b.HasIndex(k => k.TenantId);
         b.HasIndex(k => new { k.TenantId, k.RunId });

@@ -95,6 +95,10 @@ namespace AgentCloud.ControlPlane.Infrastructure.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("previous_hash_valid_until");
 
+                    b.Property<int?>("RequestsPerMinute")
+                        .HasColumnType("integer")
+                        .HasColumnName("requests_per_minute");
+
                     b.Property<DateTimeOffset?>("RevokedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("revoked_at");
@@ -113,6 +117,10 @@ namespace AgentCloud.ControlPlane.Infrastructure.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("tenant_id");
+
+                    b.Property<long?>("TokensPerMinute")
+                        .HasColumnType("bigint")
+                        .HasColumnName("tokens_per_minute");
 
                     b.HasKey("Id");
 

@@ -91,6 +91,33 @@ public sealed class RouterQuotaTests(RouterPlatform platform)
     }
 
     [Fact]
+    public async Task Sixty_four_concurrent_calls_of_a_key_with_its_own_budget_never_pass_it_while_a_sibling_key_goes_on()
+    {
+        var tenant = platform.Policies.Add("pro");
+        platform.Policies.Change(tenant.TenantId, p => p with { TokensPerMinute = 1_000_000 });
+        const long keyBudget = 600;
+        var limited = tenant with { Principal = "key:key_limited_" + tenant.TenantId, KeyTokensPerMinute = keyBudget };
+        var sibling = tenant with { Principal = "key:key_sibling_" + tenant.TenantId };
+        using var limitedClient = platform.Router.ClientFor(limited);
+        using var siblingClient = platform.Router.ClientFor(sibling);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 64).Select(i =>
+            Chat.PostAsync(limitedClient, Chat.Body($"sub-agent {i} reports in", extra: b => b["max_tokens"] = 50))));
+        using var fromSibling = await Chat.PostAsync(siblingClient, Chat.Body("the other key", extra: b => b["max_tokens"] = 50));
+
+        var admitted = responses.Count(r => r.IsSuccessStatusCode);
+        Assert.InRange(admitted, 5, 12);
+        var refusal = responses.First(r => !r.IsSuccessStatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refusal.StatusCode);
+        Assert.NotNull(refusal.Headers.RetryAfter);
+        Assert.Contains("key tokens per minute", JsonNode.Parse(await refusal.Content.ReadAsStringAsync())!["detail"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, fromSibling.StatusCode);
+        var events = await UsageStream.WaitForAsync(platform.Redis.Connection, tenant.TenantId, admitted + 1);
+        var byLimitedKey = events.Where(e => e.Principal == limited.Principal).Sum(e => e.WeightedTokens);
+        Assert.True(byLimitedKey <= keyBudget + 10 + 50 + 10, $"the key spent {byLimitedKey} of its {keyBudget}");
+    }
+
+    [Fact]
     public async Task A_monthly_quota_refuses_a_call_that_would_pass_it_and_spends_nothing()
     {
         var tenant = platform.Policies.Add("free");
