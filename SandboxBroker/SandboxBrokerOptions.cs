@@ -60,6 +60,10 @@ public sealed class SandboxBrokerOptions
     [Range(1, 86_400)]
     public int MaxExecTimeoutSeconds { get; set; } = 900;
 
+    /// <summary>How often a streamed exec that has printed nothing sends an SSE comment, so proxies keep the connection.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan StreamKeepAlive { get; set; } = TimeSpan.FromSeconds(15);
+
     [Range(1024, 256 * 1024 * 1024)]
     public int MaxOutputBytes { get; set; } = 1024 * 1024;
 

@@ -104,8 +104,9 @@ public static class SandboxesApi
         return TypedResults.NoContent();
     }
 
-    public static async Task<Results<Ok<ExecResult>, ProblemHttpResult>> Exec(
-        TenantContext ctx, string id, ExecRequest request, SandboxManager manager, HttpContext http, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<ExecResult>, StreamedExecResult, ProblemHttpResult>> Exec(
+        TenantContext ctx, string id, ExecRequest request, SandboxManager manager, HttpContext http, IOptions<SandboxBrokerOptions> options,
+        CancellationToken cancellationToken)
     {
         if (manager.Find(ctx.TenantId, id) is not { } sandbox)
         {
@@ -113,6 +114,14 @@ public static class SandboxesApi
         }
         try
         {
+            if (request.Stream == true)
+            {
+                // Refusals come before the first event, as problem+json; after it the answer is the event stream.
+                var events = new ExecEventStream(http.Response, options.Value.StreamKeepAlive);
+                var result = await manager.ExecAsync(sandbox, request, events, cancellationToken);
+                await events.FinishAsync(result);
+                return new StreamedExecResult(result);
+            }
             return TypedResults.Ok(await manager.ExecAsync(sandbox, request, cancellationToken));
         }
         catch (SandboxRefusal refusal)

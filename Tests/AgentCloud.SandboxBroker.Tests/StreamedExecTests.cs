@@ -1,0 +1,168 @@
+using System.Net;
+using System.Text.Json;
+using AgentCloud.SandboxBroker.Isolation;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AgentCloud.SandboxBroker.Tests;
+
+/// <summary><c>POST /v1/sandboxes/{id}/exec {"stream": true}</c>: output as server-sent events while the command runs, at every level this host offers.</summary>
+[Collection(BrokerCollection.Name)]
+public sealed class StreamedExecTests(BrokerFixture fixture)
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(90);
+
+    private BrokerFactory Broker => fixture.Broker;
+
+    public static TheoryData<string> Levels => [IsolationLevels.Gvisor, IsolationLevels.Bubblewrap, IsolationLevels.Namespace];
+
+    /// <summary>Whether the host offers the level; where it does not, the catalog must say why.</summary>
+    private bool Offers(string level)
+    {
+        var entry = Broker.Services.GetRequiredService<IsolationCatalog>().Levels.Single(l => l.Level == level);
+        Assert.False(string.IsNullOrWhiteSpace(entry.Reason));
+        return entry.Available;
+    }
+
+    [Theory]
+    [MemberData(nameof(Levels))]
+    public async Task Output_streams_while_the_command_runs_then_exit_carries_its_code(string level)
+    {
+        if (!Offers(level))
+        {
+            return;
+        }
+        var tenant = $"stream-order-{level}";
+        var client = Broker.ClientFor(tenant);
+        var sandbox = await client.CreateSandboxAsync(new { isolation = level });
+        Assert.Equal(level, sandbox.Isolation);
+        using var bound = new CancellationTokenSource(Bound);
+        // The command cannot end before the test creates 'go', and the test does that only after the first events arrived.
+        var script = "echo first; echo warned >&2; while [ ! -e go ]; do sleep 0.05; done; echo second; exit 7";
+
+        using var stream = await ServerSentEventReader.StreamExecAsync(client, sandbox.Id, new { command = new[] { "/bin/sh", "-c", script }, timeoutSeconds = 60, stream = true }, cancellationToken: bound.Token);
+        Assert.Equal(HttpStatusCode.OK, stream.Response.StatusCode);
+        Assert.Equal("text/event-stream", stream.Response.Content.Headers.ContentType?.MediaType);
+        var early = await stream.UntilAsync(seen =>
+            string.Concat(seen.Where(e => e.Name == "stdout").Select(e => e.Text)).Contains("first\n")
+            && string.Concat(seen.Where(e => e.Name == "stderr").Select(e => e.Text)).Contains("warned\n"), bound.Token);
+        Assert.DoesNotContain(early, e => e.Name == "exit");
+        await client.ShAsync(sandbox.Id, "touch go");
+        var rest = await stream.UntilAsync(seen => seen.Any(e => e.Name == "exit"), bound.Token);
+
+        Assert.Equal("exit", rest[^1].Name);
+        Assert.Equal("second\n", string.Concat(rest.Where(e => e.Name == "stdout").Select(e => e.Text)));
+        var exit = rest[^1].Data;
+        Assert.Equal(7, exit.GetProperty("exitCode").GetInt32());
+        Assert.False(exit.GetProperty("timedOut").GetBoolean());
+        Assert.False(exit.GetProperty("truncated").GetBoolean());
+        Assert.True(exit.GetProperty("durationMs").GetInt64() >= 0);
+        Assert.Null(await stream.NextAsync(bound.Token));
+    }
+
+    [Fact]
+    public async Task Streamed_output_stops_at_the_output_cap_and_exit_says_truncated_as_the_buffered_answer_does()
+    {
+        var client = Broker.ClientFor("stream-cap");
+        var sandbox = await client.CreateSandboxAsync();
+        using var bound = new CancellationTokenSource(Bound);
+        var command = new[] { "/bin/sh", "-c", "head -c 1572864 /dev/zero | tr '\\0' a; printf 'caf\\303\\251' >&2" };
+
+        using var stream = await ServerSentEventReader.StreamExecAsync(client, sandbox.Id, new { command, stream = true }, cancellationToken: bound.Token);
+        var events = await stream.UntilAsync(seen => seen.Any(e => e.Name == "exit"), bound.Token);
+        var buffered = await client.ExecAsync(sandbox.Id, command);
+
+        var streamed = string.Concat(events.Where(e => e.Name == "stdout").Select(e => e.Text));
+        Assert.Equal(buffered.Stdout, streamed);
+        Assert.Equal(1024 * 1024, streamed.Length);
+        Assert.Equal("café", string.Concat(events.Where(e => e.Name == "stderr").Select(e => e.Text)));
+        Assert.True(events[^1].Data.GetProperty("truncated").GetBoolean());
+        Assert.True(buffered.Truncated);
+    }
+
+    [Fact]
+    public async Task A_stream_that_times_out_ends_with_exit_137_and_timed_out()
+    {
+        var client = Broker.ClientFor("stream-timeout");
+        var sandbox = await client.CreateSandboxAsync();
+        using var bound = new CancellationTokenSource(Bound);
+
+        using var stream = await ServerSentEventReader.StreamExecAsync(client, sandbox.Id,
+            new { command = new[] { "/bin/sh", "-c", "echo started; exec sleep 60" }, timeoutSeconds = 1, stream = true }, cancellationToken: bound.Token);
+        var events = await stream.UntilAsync(seen => seen.Any(e => e.Name == "exit"), bound.Token);
+
+        Assert.Equal("started\n", events.First(e => e.Name == "stdout").Text);
+        Assert.Equal(137, events[^1].Data.GetProperty("exitCode").GetInt32());
+        Assert.True(events[^1].Data.GetProperty("timedOut").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_client_that_leaves_mid_stream_gets_its_command_killed_and_the_sandbox_stays_usable()
+    {
+        var client = Broker.ClientFor("stream-leave");
+        var sandbox = await client.CreateSandboxAsync();
+        var slot = Broker.SlotOf("stream-leave", sandbox.Id);
+        using var bound = new CancellationTokenSource(Bound);
+        using var leave = CancellationTokenSource.CreateLinkedTokenSource(bound.Token);
+
+        var stream = await ServerSentEventReader.StreamExecAsync(client, sandbox.Id,
+            new { command = new[] { "/bin/sh", "-c", "echo up; exec sleep 600" }, timeoutSeconds = 900, stream = true }, cancellationToken: leave.Token);
+        await stream.UntilAsync(seen => seen.Any(e => e.Name == "stdout"), bound.Token);
+        Assert.Contains("sleep", SandboxProcesses.TenantCommands(Broker, slot));
+        await leave.CancelAsync();
+        stream.Dispose();
+
+        var live = Broker.Manager.Find("stream-leave", sandbox.Id)!;
+        while (live.RunningExecs > 0 || SandboxProcesses.TenantCommands(Broker, slot).Contains("sleep"))
+        {
+            await Task.Delay(100, bound.Token);
+        }
+        var after = await client.ExecAsync(sandbox.Id, ["echo", "still here"]);
+        Assert.Equal("still here\n", after.Stdout);
+    }
+
+    [Fact]
+    public async Task Another_tenant_cannot_stream_in_my_sandbox()
+    {
+        var mine = Broker.ClientFor("stream-owner");
+        var sandbox = await mine.CreateSandboxAsync();
+        var attacker = Broker.ClientFor("stream-attacker");
+        await mine.ShAsync(sandbox.Id, "echo secret > secret.txt");
+
+        using var stream = await ServerSentEventReader.StreamExecAsync(attacker, sandbox.Id, new { command = new[] { "cat", "secret.txt" }, stream = true });
+
+        await BrokerCalls.AssertProblemAsync(stream.Response, 404);
+    }
+
+    [Fact]
+    public async Task A_bad_streamed_request_is_refused_as_problem_json_before_any_event()
+    {
+        var client = Broker.ClientFor("stream-bad");
+        var sandbox = await client.CreateSandboxAsync();
+
+        using var stream = await ServerSentEventReader.StreamExecAsync(client, sandbox.Id, new { command = Array.Empty<string>(), stream = true });
+
+        await BrokerCalls.AssertProblemAsync(stream.Response, 400);
+    }
+
+    [Fact]
+    public async Task A_retried_stream_with_the_same_idempotency_key_runs_once_and_replays_the_buffered_answer()
+    {
+        var client = Broker.ClientFor("stream-idem");
+        var sandbox = await client.CreateSandboxAsync();
+        var key = Guid.NewGuid().ToString();
+        var body = new { command = new[] { "/bin/sh", "-c", "echo ran >> runs; echo hello" }, stream = true };
+        using var bound = new CancellationTokenSource(Bound);
+
+        using (var first = await ServerSentEventReader.StreamExecAsync(client, sandbox.Id, body, key, bound.Token))
+        {
+            await first.UntilAsync(seen => seen.Any(e => e.Name == "exit"), bound.Token);
+        }
+        using var retry = await ServerSentEventReader.StreamExecAsync(client, sandbox.Id, body, key, bound.Token);
+        var replayed = JsonSerializer.Deserialize<ExecDto>(await retry.Response.Content.ReadAsStringAsync(bound.Token), JsonSerializerOptions.Web)!;
+        var runs = await client.ShAsync(sandbox.Id, "cat runs");
+
+        Assert.Equal("true", retry.Response.Headers.GetValues(AgentCloud.SandboxBroker.Apis.IdempotencyFilter.ReplayedHeader).Single());
+        Assert.Equal("hello\n", replayed.Stdout);
+        Assert.Equal("ran\n", runs.Stdout);
+    }
+}
