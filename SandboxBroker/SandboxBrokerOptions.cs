@@ -57,8 +57,9 @@ public sealed class SandboxBrokerOptions
     [Range(1, 3600)]
     public int DefaultExecTimeoutSeconds { get; set; } = 60;
 
+    /// <summary>Raising it past the default means raising the Gateway's <c>Gateway:Limits:SandboxExecIdleTimeout</c> above it too.</summary>
     [Range(1, 86_400)]
-    public int MaxExecTimeoutSeconds { get; set; } = 900;
+    public int MaxExecTimeoutSeconds { get; set; } = AgentCloud.Platform.Contracts.SandboxExecLimits.DefaultMaxExecTimeoutSeconds;
 
     /// <summary>How often a streamed exec that has printed nothing sends an SSE comment, so proxies keep the connection.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
