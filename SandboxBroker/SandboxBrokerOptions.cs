@@ -74,6 +74,14 @@ public sealed class SandboxBrokerOptions
     [Range(1, int.MaxValue)]
     public long MaxDownloadBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>The most entries one tar upload may unpack or one tar download may hold.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxArchiveEntries { get; set; } = 10_000;
+
+    /// <summary>The most entries one folder listing returns (it says <c>truncated</c> when there were more).</summary>
+    [Range(1, 1_000_000)]
+    public int MaxListEntries { get; set; } = 10_000;
+
     /// <summary>Total bytes of command arguments and environment one exec may carry.</summary>
     [Range(1024, 16 * 1024 * 1024)]
     public int MaxArgumentBytes { get; set; } = 256 * 1024;
