@@ -10,7 +10,7 @@ public sealed class RequestLimitsOptions
     [Range(1, long.MaxValue)]
     public long MaxBodyBytes { get; set; } = 1024 * 1024;
 
-    /// <summary>For raw file uploads (<c>PUT /v1/sandboxes/{id}/files/**</c>).</summary>
+    /// <summary>For raw file uploads (<c>PUT /v1/sandboxes/{id}/files/**</c>) and tar uploads (<c>PUT /v1/sandboxes/{id}/archive/**</c>).</summary>
     [Range(1, long.MaxValue)]
     public long MaxFileUploadBytes { get; set; } = 64L * 1024 * 1024;
 
