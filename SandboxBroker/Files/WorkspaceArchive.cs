@@ -123,7 +123,7 @@ public static class WorkspaceArchive
                 }
             }
         }
-        catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException)
+        catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or ArgumentException or OverflowException)
         {
             throw new WorkspacePathException($"The body is not a readable tar archive ({e.Message}); send a POSIX, GNU or PAX tar.");
         }

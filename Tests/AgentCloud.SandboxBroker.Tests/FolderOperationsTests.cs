@@ -199,6 +199,19 @@ public sealed class FolderOperationsTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public async Task A_body_that_is_not_a_tar_archive_is_400_problem()
+    {
+        var client = Broker.ClientFor("tar-garbage");
+        var sandbox = await client.CreateSandboxAsync();
+        var garbage = new byte[4096];
+        new Random(22).NextBytes(garbage);
+
+        using var response = await client.PutAsync($"/v1/sandboxes/{sandbox.Id}/archive/x", new ByteArrayContent(garbage));
+
+        await BrokerCalls.AssertProblemAsync(response, 400);
+    }
+
+    [Fact]
     public async Task A_file_in_a_tar_through_a_symlink_the_sandbox_planted_is_refused()
     {
         var client = Broker.ClientFor("tar-planted");
