@@ -1,63 +1,12 @@
-using System.Net;
 using System.Text.Json;
-using AgentCloud.SandboxBroker.Isolation;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentCloud.SandboxBroker.Tests;
 
-/// <summary><c>POST /v1/sandboxes/{id}/exec {"stream": true}</c>: output as server-sent events while the command runs, at every level this host offers.</summary>
+/// <summary>Streamed exec at the levels this host offers by default, and its limits, idempotency and confinement.</summary>
 [Collection(BrokerCollection.Name)]
-public sealed class StreamedExecTests(BrokerFixture fixture)
+public sealed class StreamedExecTests(BrokerFixture fixture) : StreamedExecAtEachLevel
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(90);
-
-    private BrokerFactory Broker => fixture.Broker;
-
-    public static TheoryData<string> Levels => [IsolationLevels.Gvisor, IsolationLevels.Bubblewrap, IsolationLevels.Namespace];
-
-    /// <summary>Whether the host offers the level; where it does not, the catalog must say why.</summary>
-    private bool Offers(string level)
-    {
-        var entry = Broker.Services.GetRequiredService<IsolationCatalog>().Levels.Single(l => l.Level == level);
-        Assert.False(string.IsNullOrWhiteSpace(entry.Reason));
-        return entry.Available;
-    }
-
-    [Theory]
-    [MemberData(nameof(Levels))]
-    public async Task Output_streams_while_the_command_runs_then_exit_carries_its_code(string level)
-    {
-        if (!Offers(level))
-        {
-            return;
-        }
-        var tenant = $"stream-order-{level}";
-        var client = Broker.ClientFor(tenant);
-        var sandbox = await client.CreateSandboxAsync(new { isolation = level });
-        Assert.Equal(level, sandbox.Isolation);
-        using var bound = new CancellationTokenSource(Bound);
-        // The command cannot end before the test creates 'go', and the test does that only after the first events arrived.
-        var script = "echo first; echo warned >&2; while [ ! -e go ]; do sleep 0.05; done; echo second; exit 7";
-
-        using var stream = await ServerSentEventReader.StreamExecAsync(client, sandbox.Id, new { command = new[] { "/bin/sh", "-c", script }, timeoutSeconds = 60, stream = true }, cancellationToken: bound.Token);
-        Assert.Equal(HttpStatusCode.OK, stream.Response.StatusCode);
-        Assert.Equal("text/event-stream", stream.Response.Content.Headers.ContentType?.MediaType);
-        var early = await stream.UntilAsync(seen =>
-            string.Concat(seen.Where(e => e.Name == "stdout").Select(e => e.Text)).Contains("first\n")
-            && string.Concat(seen.Where(e => e.Name == "stderr").Select(e => e.Text)).Contains("warned\n"), bound.Token);
-        Assert.DoesNotContain(early, e => e.Name == "exit");
-        await client.ShAsync(sandbox.Id, "touch go");
-        var rest = await stream.UntilAsync(seen => seen.Any(e => e.Name == "exit"), bound.Token);
-
-        Assert.Equal("exit", rest[^1].Name);
-        Assert.Equal("second\n", string.Concat(rest.Where(e => e.Name == "stdout").Select(e => e.Text)));
-        var exit = rest[^1].Data;
-        Assert.Equal(7, exit.GetProperty("exitCode").GetInt32());
-        Assert.False(exit.GetProperty("timedOut").GetBoolean());
-        Assert.False(exit.GetProperty("truncated").GetBoolean());
-        Assert.True(exit.GetProperty("durationMs").GetInt64() >= 0);
-        Assert.Null(await stream.NextAsync(bound.Token));
-    }
+    protected override BrokerFactory Broker => fixture.Broker;
 
     [Fact]
     public async Task Streamed_output_stops_at_the_output_cap_and_exit_says_truncated_as_the_buffered_answer_does()
