@@ -41,7 +41,7 @@ public abstract class LevelTests
     }
 }
 
-/// <summary>A broker with the operator-only "none" level switched on, for the tenants these tests make.</summary>
+/// <summary>A broker with the operator-only "none" level switched on (and short stream keep-alives), for the tenants these tests make.</summary>
 public sealed class NoneLevelBrokerFixture : IAsyncLifetime
 {
     public RedisServerFixture Redis { get; } = new();
@@ -51,7 +51,12 @@ public sealed class NoneLevelBrokerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Redis.InitializeAsync();
-        Broker = new BrokerFactory(Redis.ConnectionString, new Dictionary<string, string?> { ["SandboxBroker:EnableNoneLevel"] = "true" });
+        Broker = new BrokerFactory(Redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["SandboxBroker:EnableNoneLevel"] = "true",
+            // Short, so a second of silence shows keep-alives (NoneLevelStreamedExecTests).
+            ["SandboxBroker:StreamKeepAlive"] = "00:00:00.200",
+        });
         _ = Broker.Server;
     }
 

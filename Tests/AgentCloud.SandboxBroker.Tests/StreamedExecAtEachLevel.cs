@@ -38,4 +38,32 @@ public abstract class StreamedExecAtEachLevel : LevelTests
         Assert.True(exit.GetProperty("durationMs").GetInt64() >= 0);
         Assert.Null(await stream.NextAsync(bound.Token));
     }
+
+    [Theory]
+    [MemberData(nameof(Levels))]
+    public async Task A_client_that_leaves_mid_stream_gets_its_command_killed_and_the_sandbox_stays_usable(string level)
+    {
+        if (await SandboxAtAsync("stream-leave", level) is not var (client, sandbox))
+        {
+            return;
+        }
+        var live = Broker.Manager.List($"stream-leave-{level}").Single(s => s.Id == sandbox.Id);
+        var slot = live.Slot;
+        using var bound = new CancellationTokenSource(Bound);
+        using var leave = CancellationTokenSource.CreateLinkedTokenSource(bound.Token);
+
+        var stream = await ServerSentEventReader.StreamExecAsync(client, sandbox.Id,
+            new { command = new[] { "/bin/sh", "-c", "echo up; exec sleep 600" }, timeoutSeconds = 900, stream = true }, cancellationToken: leave.Token);
+        await stream.UntilAsync(seen => seen.Any(e => e.Name == "stdout"), bound.Token);
+        Assert.Contains("sleep", SandboxProcesses.TenantCommands(Broker, slot));
+        await leave.CancelAsync();
+        stream.Dispose();
+
+        while (live.RunningExecs > 0 || SandboxProcesses.TenantCommands(Broker, slot).Contains("sleep"))
+        {
+            await Task.Delay(100, bound.Token);
+        }
+        var after = await client.ExecAsync(sandbox.Id, ["echo", "still here"]);
+        Assert.Equal("still here\n", after.Stdout);
+    }
 }
