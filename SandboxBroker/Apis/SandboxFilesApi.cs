@@ -43,19 +43,21 @@ public static class SandboxFilesApi
     public static Results<Created<WorkspaceEntry>, Ok<WorkspaceEntry>, ProblemHttpResult> MakeFolder(
         TenantContext ctx, string id, string? path, SandboxManager manager)
     {
-        var made = false;
-        var answer = OnWorkspace(ctx, id, manager, sandbox =>
+        if (manager.Find(ctx.TenantId, id) is not { } sandbox)
         {
-            made = WorkspaceDirectories.Make(sandbox.Slot.Workspace, Decode(path) ?? "", sandbox.Slot.Uid);
-            return TypedResults.Ok(WorkspaceDirectories.Stat(sandbox.Slot.Workspace, Decode(path)));
-        });
-        return answer.Result switch
+            return SandboxesApi.NotFound(id);
+        }
+        try
         {
-            Ok<WorkspaceEntry> ok when made => TypedResults.Created($"/v1/sandboxes/{id}/dirs/{path}", ok.Value),
-            Ok<WorkspaceEntry> ok => ok,
-            ProblemHttpResult problem => problem,
-            _ => throw new InvalidOperationException("unexpected result"),
-        };
+            var made = WorkspaceDirectories.Make(sandbox.Slot.Workspace, Decode(path) ?? "", sandbox.Slot.Uid);
+            var entry = WorkspaceDirectories.Stat(sandbox.Slot.Workspace, Decode(path));
+            sandbox.LastUsedAt = DateTimeOffset.UtcNow;
+            return made ? TypedResults.Created($"/v1/sandboxes/{id}/dirs/{path}", entry) : TypedResults.Ok(entry);
+        }
+        catch (Exception e) when (Problem(e) is { } problem)
+        {
+            return problem;
+        }
     }
 
     public static Results<Ok<WorkspaceEntry>, ProblemHttpResult> StatPath(TenantContext ctx, string id, string? path, SandboxManager manager) =>

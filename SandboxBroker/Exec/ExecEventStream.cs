@@ -121,5 +121,5 @@ public sealed class ExecEventStream(HttpResponse response, TimeSpan keepAlive) :
         }
     }
 
-    private static bool IsClientGone(Exception e) => e is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException;
+    private static bool IsClientGone(Exception e) => e is IOException or OperationCanceledException or ObjectDisposedException;
 }
