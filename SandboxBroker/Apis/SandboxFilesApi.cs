@@ -9,7 +9,7 @@ namespace AgentCloud.SandboxBroker.Apis;
 
 /// <summary>
 /// Folder operations in a sandbox's workspace beside the single-file API: list, stat, make, delete, and folders as tar
-/// archives up and down. Same confinement as the file API (see <see cref="WorkspaceDirectories"/>, <see cref="WorkspaceArchive"/>),
+/// archives up and down. Same confinement as the file API (see <see cref="WorkspaceDirectories"/>, <see cref="WorkspaceArchive"/>, <see cref="WorkspaceArchiveDownload"/>),
 /// same answers to bad paths (400), missing ones (404), sizes over the limits (413) and a full workspace (507).
 /// </summary>
 public static class SandboxFilesApi
@@ -108,7 +108,7 @@ public static class SandboxFilesApi
         TenantContext ctx, string id, string? path, SandboxManager manager, HttpContext http, IOptions<SandboxBrokerOptions> options) =>
         OnWorkspace<PushStreamHttpResult>(ctx, id, manager, sandbox =>
         {
-            var write = WorkspaceArchive.Plan(sandbox.Slot.Workspace, Decode(path), Limits(options.Value, upload: false), sandbox.Slot.Uid);
+            var write = WorkspaceArchiveDownload.Plan(sandbox.Slot.Workspace, Decode(path), Limits(options.Value, upload: false), sandbox.Slot.Uid);
             var name = WorkspaceDirectories.IsWorkspace(Decode(path)) ? "workspace" : Path.GetFileName(Decode(path)!.TrimEnd('/'));
             return TypedResults.Stream(stream => write(stream, http.RequestAborted), TarContentType, name + ".tar");
         });

@@ -55,7 +55,11 @@ public abstract class StreamedExecAtEachLevel : LevelTests
         var stream = await ServerSentEventReader.StreamExecAsync(client, sandbox.Id,
             new { command = new[] { "/bin/sh", "-c", "echo up; exec sleep 600" }, timeoutSeconds = 900, stream = true }, cancellationToken: leave.Token);
         await stream.UntilAsync(seen => seen.Any(e => e.Name == "stdout"), bound.Token);
-        Assert.Contains("sleep", SandboxProcesses.TenantCommands(Broker, slot));
+        // The shell may still be becoming 'sleep' (exec) just after it printed.
+        while (!SandboxProcesses.TenantCommands(Broker, slot).Contains("sleep"))
+        {
+            await Task.Delay(50, bound.Token);
+        }
         await leave.CancelAsync();
         stream.Dispose();
 
