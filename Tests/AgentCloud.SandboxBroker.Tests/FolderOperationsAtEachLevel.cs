@@ -33,6 +33,7 @@ public abstract class FolderOperationsAtEachLevel : LevelTests
         var inner = await JsonAsync(await client.GetAsync($"/v1/sandboxes/{id}/dirs/a/b/c"), HttpStatusCode.OK);
         var root = await JsonAsync(await client.GetAsync($"/v1/sandboxes/{id}/dirs"), HttpStatusCode.OK);
         var stat = await JsonAsync(await client.GetAsync($"/v1/sandboxes/{id}/stat/a/b/c/f.txt"), HttpStatusCode.OK);
+        var workspace = await JsonAsync(await client.GetAsync($"/v1/sandboxes/{id}/stat"), HttpStatusCode.OK);
         var seenInside = await client.ShAsync(id, "ls a/b/c && stat -c %U a/b/c >/dev/null && echo owned");
 
         Assert.Equal("directory", made.GetProperty("type").GetString());
@@ -45,6 +46,7 @@ public abstract class FolderOperationsAtEachLevel : LevelTests
         Assert.Contains("a", Names(root));
         Assert.False(root.GetProperty("truncated").GetBoolean());
         Assert.Equal(5, stat.GetProperty("size").GetInt64());
+        Assert.Equal("directory", workspace.GetProperty("type").GetString());
         Assert.StartsWith("f.txt\n", seenInside.Stdout);
 
         using var notEmpty = await client.DeleteAsync($"/v1/sandboxes/{id}/files/a");
