@@ -23,6 +23,32 @@ public sealed class FolderOperationsTests(BrokerFixture fixture) : FolderOperati
     }
 
     [Fact]
+    public async Task A_symlink_swapped_in_a_tight_loop_never_lets_a_listing_archive_or_delete_out()
+    {
+        var client = Broker.ClientFor("dirs-race");
+        var sandbox = await client.CreateSandboxAsync();
+        var canary = Directory.CreateTempSubdirectory("agentcloud-canary-").FullName;
+        File.WriteAllText(Path.Combine(canary, "keep.txt"), "host");
+        await client.ShAsync(sandbox.Id, "mkdir real && echo inside > real/inside.txt");
+        var swapper = client.ShAsync(sandbox.Id,
+            $"end=$(( $(date +%s) + 4 )); while [ $(date +%s) -lt $end ]; do ln -sfn /etc l; ln -sfn real l; ln -sfn {canary} w; ln -sfn real w; done", timeoutSeconds: 10);
+
+        while (!swapper.IsCompleted)
+        {
+            using var list = await client.GetAsync($"/v1/sandboxes/{sandbox.Id}/dirs/l");
+            Assert.DoesNotContain("passwd", await list.Content.ReadAsStringAsync());
+            using var archive = await client.GetAsync($"/v1/sandboxes/{sandbox.Id}/archive/l");
+            Assert.DoesNotContain("root:", await archive.Content.ReadAsStringAsync());
+            using var delete = await client.DeleteAsync($"/v1/sandboxes/{sandbox.Id}/files/w/keep.txt");
+            Assert.Contains(delete.StatusCode, new[] { HttpStatusCode.BadRequest, HttpStatusCode.NotFound });
+        }
+        await swapper;
+
+        Assert.Equal("host", File.ReadAllText(Path.Combine(canary, "keep.txt")));
+        Directory.Delete(canary, recursive: true);
+    }
+
+    [Fact]
     public async Task A_file_in_a_tar_through_a_symlink_the_sandbox_planted_is_refused()
     {
         var client = Broker.ClientFor("tar-planted");
