@@ -57,8 +57,13 @@ public sealed class SandboxBrokerOptions
     [Range(1, 3600)]
     public int DefaultExecTimeoutSeconds { get; set; } = 60;
 
+    /// <summary>Raising it past the default means raising the Gateway's <c>Gateway:Limits:SandboxExecIdleTimeout</c> above it too.</summary>
     [Range(1, 86_400)]
-    public int MaxExecTimeoutSeconds { get; set; } = 900;
+    public int MaxExecTimeoutSeconds { get; set; } = AgentCloud.Platform.Contracts.SandboxExecLimits.DefaultMaxExecTimeoutSeconds;
+
+    /// <summary>How often a streamed exec that has printed nothing sends an SSE comment, so proxies keep the connection.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan StreamKeepAlive { get; set; } = TimeSpan.FromSeconds(15);
 
     [Range(1024, 256 * 1024 * 1024)]
     public int MaxOutputBytes { get; set; } = 1024 * 1024;
@@ -68,6 +73,14 @@ public sealed class SandboxBrokerOptions
 
     [Range(1, int.MaxValue)]
     public long MaxDownloadBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>The most entries one tar upload may unpack or one tar download may hold.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxArchiveEntries { get; set; } = 10_000;
+
+    /// <summary>The most entries one folder listing returns (it says <c>truncated</c> when there were more).</summary>
+    [Range(1, 1_000_000)]
+    public int MaxListEntries { get; set; } = 10_000;
 
     /// <summary>Total bytes of command arguments and environment one exec may carry.</summary>
     [Range(1024, 16 * 1024 * 1024)]

@@ -57,7 +57,8 @@ internal static class SandboxCommands
         var command = new Argument<string[]>("command") { Description = "The command and its arguments (after --)", Arity = ArgumentArity.OneOrMore };
         var timeout = new Option<int?>("--timeout") { Description = "Seconds before the command is killed" };
         var env = new Option<string[]>("--env") { Description = "NAME=value for the command (repeatable)" };
-        var exec = new Command("exec", "Run a command in a sandbox: agentcloud sandbox exec <id> -- python3 -c 'print(1)'") { id, command, timeout, env };
+        var stream = new Option<bool>("--stream") { Description = "Print output as it comes instead of when the command ends" };
+        var exec = new Command("exec", "Run a command in a sandbox: agentcloud sandbox exec <id> -- python3 -c 'print(1)'") { id, command, timeout, env, stream };
         runner.Bind(exec, async (c, ct) =>
         {
             var body = new JsonObject { ["command"] = new JsonArray(c.Parse.GetValue(command)!.Select(a => (JsonNode?)JsonValue.Create(a)).ToArray()) };
@@ -73,7 +74,14 @@ internal static class SandboxCommands
                 }
                 body["env"] = map;
             }
-            var result = await c.Output.WithProgressAsync("Running…", () => c.Gateway.PostAsync($"/v1/sandboxes/{JsonList.Escape(c.Parse.GetValue(id)!)}/exec", body, ct));
+            var path = $"/v1/sandboxes/{JsonList.Escape(c.Parse.GetValue(id)!)}/exec";
+            if (c.Parse.GetValue(stream))
+            {
+                body["stream"] = true;
+                await SandboxExecStream.PrintAsync(c, path, body, ct);
+                return ExitCodes.Ok;
+            }
+            var result = await c.Output.WithProgressAsync("Running…", () => c.Gateway.PostAsync(path, body, ct));
             if (c.Output.Json)
             {
                 c.Output.WriteJson(result);

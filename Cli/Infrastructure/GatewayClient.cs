@@ -85,6 +85,28 @@ public sealed class GatewayClient(HttpClient http, CliSettings settings)
         }
     }
 
+    /// <summary>Streams named server-sent events (<c>event:</c> then <c>data:</c>), such as a streamed sandbox exec's.</summary>
+    public async IAsyncEnumerable<(string Event, JsonNode Data)> StreamEventsAsync(string path, JsonNode body, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        using var request = Request(HttpMethod.Post, path);
+        request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
+        var name = "message";
+        while (await reader.ReadLineAsync(ct) is { } line)
+        {
+            if (line.StartsWith("event:", StringComparison.Ordinal))
+            {
+                name = line["event:".Length..].Trim();
+            }
+            else if (line.StartsWith("data:", StringComparison.Ordinal) && JsonNode.Parse(line["data:".Length..]) is { } data)
+            {
+                yield return (name, data);
+                name = "message";
+            }
+        }
+    }
+
     private async Task<JsonNode?> SendJsonAsync(HttpMethod method, string path, JsonNode? body, CancellationToken ct)
     {
         using var request = Request(method, path);

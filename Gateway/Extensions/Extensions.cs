@@ -30,7 +30,7 @@ internal static class Extensions
         var limits = builder.AddRequestLimits();
 
         builder.Services.AddReverseProxy()
-            .LoadFromMemory(ProxyRoutes.Routes, ProxyRoutes.Clusters(limits.UpstreamIdleTimeout))
+            .LoadFromMemory(ProxyRoutes.Routes, ProxyRoutes.Clusters(limits.UpstreamIdleTimeout, limits.SandboxExecIdleTimeout))
             .AddServiceDiscoveryDestinationResolver()
             .AddTransforms(TenantContextTransform.Apply)
             .AddTransforms(LocalRevocationTransform.Apply);

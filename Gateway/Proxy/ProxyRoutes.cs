@@ -19,7 +19,13 @@ public static class ProxyRoutes
     /// <summary>What the admin routes need: the operator context the Gateway makes for the admin key.</summary>
     public const string Operator = TenantContext.AdminCapability;
 
-    private sealed record Row(string RouteId, string Path, string Cluster, string Capability, string[]? Methods = null);
+    /// <summary><c>LongRunning</c>: forwarded through a cluster of its own with the long idle timeout (same service, same destinations).</summary>
+    private sealed record Row(string RouteId, string Path, string Cluster, string Capability, string[]? Methods = null, bool LongRunning = false)
+    {
+        public string ClusterId => LongRunning ? Cluster + LongRunningSuffix : Cluster;
+    }
+
+    private const string LongRunningSuffix = "-long-running";
 
     private static readonly Row[] Table =
     [
@@ -35,6 +41,8 @@ public static class ProxyRoutes
         new("embeddings", "/v1/embeddings", ServiceNames.InferenceRouter, CapabilityCatalogue.Inference),
         new("responses", "/v1/responses", ServiceNames.InferenceRouter, CapabilityCatalogue.Inference),
         new("sandboxes", "/v1/sandboxes/{**rest}", ServiceNames.SandboxBroker, CapabilityCatalogue.Sandbox),
+        // An exec answers when its command ends (or streams, with keep-alives), up to the broker's longest exec.
+        new("sandbox-exec", "/v1/sandboxes/{id}/exec", ServiceNames.SandboxBroker, CapabilityCatalogue.Sandbox, ["POST"], LongRunning: true),
         new("memory-search", "/v1/memory/{collection}/search", ServiceNames.Memory, CapabilityCatalogue.MemoryRead, ["POST"]),
         new("memory", "/v1/memory/{**rest}", ServiceNames.Memory, CapabilityCatalogue.MemoryWrite),
         new("usage", "/v1/usage", ServiceNames.UsageAggregator, CapabilityCatalogue.UsageRead),
@@ -47,7 +55,7 @@ public static class ProxyRoutes
         Table.Select(r => new RouteConfig
         {
             RouteId = r.RouteId,
-            ClusterId = r.Cluster,
+            ClusterId = r.ClusterId,
             Match = new RouteMatch { Path = r.Path, Methods = r.Methods },
             Metadata = new Dictionary<string, string> { [CapabilityKey] = r.Capability },
         }).ToList();
@@ -56,12 +64,19 @@ public static class ProxyRoutes
     public static string? CapabilityOf(RouteConfig route) =>
         route.Metadata?.TryGetValue(CapabilityKey, out var capability) == true ? capability : null;
 
-    /// <summary>One cluster per service; an upstream silent for <paramref name="idleTimeout"/> is answered 504.</summary>
-    public static IReadOnlyList<ClusterConfig> Clusters(TimeSpan idleTimeout) =>
-        Table.Select(r => r.Cluster).Distinct().Select(c => new ClusterConfig
+    /// <summary>The service a cluster forwards to: the audience of the tenant context the call carries.</summary>
+    public static string ServiceOf(string clusterId) =>
+        clusterId.EndsWith(LongRunningSuffix, StringComparison.Ordinal) ? clusterId[..^LongRunningSuffix.Length] : clusterId;
+
+    /// <summary>
+    /// One cluster per service, and one more for a service's long-running routes; an upstream silent for
+    /// <paramref name="idleTimeout"/> (<paramref name="longRunningIdleTimeout"/> on those routes) is answered 504.
+    /// </summary>
+    public static IReadOnlyList<ClusterConfig> Clusters(TimeSpan idleTimeout, TimeSpan longRunningIdleTimeout) =>
+        Table.DistinctBy(r => r.ClusterId).Select(r => new ClusterConfig
         {
-            ClusterId = c,
-            Destinations = new Dictionary<string, DestinationConfig> { [c] = new() { Address = $"http://{c}" } },
-            HttpRequest = new ForwarderRequestConfig { ActivityTimeout = idleTimeout },
+            ClusterId = r.ClusterId,
+            Destinations = new Dictionary<string, DestinationConfig> { [r.Cluster] = new() { Address = $"http://{r.Cluster}" } },
+            HttpRequest = new ForwarderRequestConfig { ActivityTimeout = r.LongRunning ? longRunningIdleTimeout : idleTimeout },
         }).ToList();
 }

@@ -18,8 +18,8 @@ public static class TenantContextTransform
 {
     public static void Apply(TransformBuilderContext builder)
     {
-        var destination = builder.Route.ClusterId
-            ?? throw new InvalidOperationException($"Route '{builder.Route.RouteId}' has no cluster.");
+        var destination = ProxyRoutes.ServiceOf(builder.Route.ClusterId
+            ?? throw new InvalidOperationException($"Route '{builder.Route.RouteId}' has no cluster."));
         var onward = ServiceNames.OnwardOf(destination);
         builder.AddRequestTransform(transform =>
         {

@@ -34,6 +34,7 @@ public static class SandboxesApi
         api.MapPost("/{id}/exec", Exec);
         api.MapPut("/{id}/files/{**path}", PutFile);
         api.MapGet("/{id}/files/{**path}", GetFile);
+        api.MapSandboxFileOperations(); // list, stat, mkdir, delete, tar up and down: Apis/SandboxFilesApi.cs
         return api;
     }
 
@@ -104,8 +105,9 @@ public static class SandboxesApi
         return TypedResults.NoContent();
     }
 
-    public static async Task<Results<Ok<ExecResult>, ProblemHttpResult>> Exec(
-        TenantContext ctx, string id, ExecRequest request, SandboxManager manager, HttpContext http, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<ExecResult>, StreamedExecResult, ProblemHttpResult>> Exec(
+        TenantContext ctx, string id, ExecRequest request, SandboxManager manager, HttpContext http, IOptions<SandboxBrokerOptions> options,
+        CancellationToken cancellationToken)
     {
         if (manager.Find(ctx.TenantId, id) is not { } sandbox)
         {
@@ -113,6 +115,14 @@ public static class SandboxesApi
         }
         try
         {
+            if (request.Stream == true)
+            {
+                // Refusals come before the first event, as problem+json; after it the answer is the event stream.
+                var events = new ExecEventStream(http.Response, options.Value.StreamKeepAlive);
+                var result = await manager.ExecAsync(sandbox, request, events, cancellationToken);
+                await events.FinishAsync(result);
+                return new StreamedExecResult(result);
+            }
             return TypedResults.Ok(await manager.ExecAsync(sandbox, request, cancellationToken));
         }
         catch (SandboxRefusal refusal)
@@ -165,9 +175,9 @@ public static class SandboxesApi
     }
 
     /// <summary>Routing leaves %2F encoded in a catch-all; decode so an encoded '../' is seen (and refused) as one.</summary>
-    private static string Decode(string path) => path.Contains('%') ? Uri.UnescapeDataString(path) : path;
+    internal static string Decode(string path) => path.Contains('%') ? Uri.UnescapeDataString(path) : path;
 
-    private static ProblemHttpResult? FileProblem(Exception e) => e switch
+    internal static ProblemHttpResult? FileProblem(Exception e) => e switch
     {
         WorkspacePathException => Problems.Create(StatusCodes.Status400BadRequest, "sandbox-path-refused", "Path refused", e.Message),
         WorkspaceFileNotFoundException => Problems.NotFound(e.Message),
@@ -176,10 +186,10 @@ public static class SandboxesApi
         _ => null,
     };
 
-    private static ProblemHttpResult TooLarge(string detail) =>
+    internal static ProblemHttpResult TooLarge(string detail) =>
         Problems.Create(StatusCodes.Status413PayloadTooLarge, "body-too-large", "Too large", detail);
 
-    private static ProblemHttpResult NotFound(string id) => Problems.NotFound($"No sandbox '{id}' belongs to the calling tenant.");
+    internal static ProblemHttpResult NotFound(string id) => Problems.NotFound($"No sandbox '{id}' belongs to the calling tenant.");
 
     /// <summary>A refusal answered as it says (status, type, Retry-After), as the shared refusal handler would.</summary>
     private static ProblemHttpResult Refused(Refusal refusal, HttpContext http)

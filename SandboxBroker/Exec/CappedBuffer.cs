@@ -1,7 +1,10 @@
 namespace AgentCloud.SandboxBroker.Exec;
 
-/// <summary>Keeps the first <c>capacity</c> bytes of a stream and drains the rest, remembering that it did.</summary>
-public sealed class CappedBuffer(int capacity)
+/// <summary>
+/// Keeps the first <c>capacity</c> bytes of a stream and drains the rest, remembering that it did. A streamed exec
+/// is handed each kept piece as it arrives (<c>onKept</c>), so it streams exactly what the buffered answer would hold.
+/// </summary>
+public sealed class CappedBuffer(int capacity, Func<ReadOnlyMemory<byte>, ValueTask>? onKept = null)
 {
     private readonly MemoryStream _kept = new();
 
@@ -20,9 +23,15 @@ public sealed class CappedBuffer(int capacity)
             }
             if (room > 0)
             {
+                var kept = Math.Min(room, read);
                 lock (_kept)
                 {
-                    _kept.Write(chunk, 0, Math.Min(room, read));
+                    _kept.Write(chunk, 0, kept);
+                }
+                if (onKept is not null)
+                {
+                    // A copy: the chunk buffer is reused by the next read while the piece may still be queued.
+                    await onKept(chunk.AsMemory(0, kept).ToArray());
                 }
             }
         }

@@ -17,7 +17,11 @@ public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, Cgro
     /// <summary>How long output may keep arriving after the main process has exited (a leftover holding the pipe).</summary>
     private static readonly TimeSpan OutputGrace = TimeSpan.FromMilliseconds(500);
 
-    public async Task<ExecResult> RunAsync(ProcessLaunch launch, byte[]? stdin, TimeSpan timeout, CancellationToken cancellationToken)
+    public Task<ExecResult> RunAsync(ProcessLaunch launch, byte[]? stdin, TimeSpan timeout, CancellationToken cancellationToken) =>
+        RunAsync(launch, stdin, timeout, output: null, cancellationToken);
+
+    /// <summary>As the buffered run, also handing each kept piece of output to <paramref name="output"/> as it arrives.</summary>
+    public async Task<ExecResult> RunAsync(ProcessLaunch launch, byte[]? stdin, TimeSpan timeout, IExecOutput? output, CancellationToken cancellationToken)
     {
         var killed = false;
         try
@@ -26,7 +30,7 @@ public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, Cgro
             {
                 WriteHandoff(handoff);
             }
-            return await RunInternalAsync(launch, stdin, timeout, () => killed = true, cancellationToken);
+            return await RunInternalAsync(launch, stdin, timeout, output, () => killed = true, cancellationToken);
         }
         finally
         {
@@ -43,7 +47,8 @@ public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, Cgro
         }
     }
 
-    private async Task<ExecResult> RunInternalAsync(ProcessLaunch launch, byte[]? stdin, TimeSpan timeout, Action onKill, CancellationToken cancellationToken)
+    private async Task<ExecResult> RunInternalAsync(
+        ProcessLaunch launch, byte[]? stdin, TimeSpan timeout, IExecOutput? output, Action onKill, CancellationToken cancellationToken)
     {
         foreach (var (path, content) in launch.FilesToWrite)
         {
@@ -64,8 +69,8 @@ public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, Cgro
         InheritedDescriptors.CloseOnExec();
         var watch = Stopwatch.StartNew();
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {launch.FileName}");
-        var stdout = new CappedBuffer(options.Value.MaxOutputBytes);
-        var stderr = new CappedBuffer(options.Value.MaxOutputBytes);
+        var stdout = new CappedBuffer(options.Value.MaxOutputBytes, output is null ? null : b => output.WriteAsync(ExecOutputStream.Stdout, b));
+        var stderr = new CappedBuffer(options.Value.MaxOutputBytes, output is null ? null : b => output.WriteAsync(ExecOutputStream.Stderr, b));
         var readers = Task.WhenAll(stdout.DrainAsync(process.StandardOutput.BaseStream), stderr.DrainAsync(process.StandardError.BaseStream));
         _ = FeedAsync(process, stdin);
 

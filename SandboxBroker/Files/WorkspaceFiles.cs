@@ -20,7 +20,7 @@ public sealed class WorkspaceFullException(string message) : Exception(message);
 /// </summary>
 public static class WorkspaceFiles
 {
-    private const ulong Beneath = Libc.RESOLVE_BENEATH | Libc.RESOLVE_NO_MAGICLINKS;
+    internal const ulong Beneath = Libc.RESOLVE_BENEATH | Libc.RESOLVE_NO_MAGICLINKS;
 
     public static async Task<byte[]> ReadAsync(string workspace, string path, long maxBytes, int ownerUid, CancellationToken cancellationToken)
     {
@@ -124,26 +124,26 @@ public static class WorkspaceFiles
         return RandomAccess.GetLength(handle);
     }
 
-    private sealed class Descriptor(int fd) : IDisposable
+    internal sealed class Descriptor(int fd) : IDisposable
     {
         public int Fd { get; } = fd;
 
         public void Dispose() => Libc.Close(Fd);
     }
 
-    private static Descriptor OpenRoot(string workspace)
+    internal static Descriptor OpenRoot(string workspace)
     {
         var fd = Libc.Open(workspace, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC | Libc.O_NOFOLLOW, 0);
         return fd >= 0 ? new Descriptor(fd) : throw new WorkspaceFileNotFoundException("The sandbox workspace is gone.");
     }
 
-    private static Descriptor OpenDir(int at, string relative, string original)
+    internal static Descriptor OpenDir(int at, string relative, string original)
     {
         var fd = Libc.OpenAt2(at, relative, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0, Beneath);
         return fd >= 0 ? new Descriptor(fd) : throw Failure(Libc.LastError, original);
     }
 
-    private static Exception Failure(int errno, string path) => errno switch
+    internal static Exception Failure(int errno, string path) => errno switch
     {
         Libc.EXDEV or Libc.ELOOP or Libc.EACCES => new WorkspacePathException($"'{path}' resolves outside the workspace (through '..', an absolute or escaping symlink, or a /proc link); refused."),
         Libc.ENOENT => new WorkspaceFileNotFoundException($"'{path}' does not exist in the workspace."),

@@ -208,7 +208,11 @@ public sealed class SandboxManager(
         return withAccess;
     }
 
-    public async Task<ExecResult> ExecAsync(Sandbox sandbox, ExecRequest request, CancellationToken cancellationToken)
+    public Task<ExecResult> ExecAsync(Sandbox sandbox, ExecRequest request, CancellationToken cancellationToken) =>
+        ExecAsync(sandbox, request, output: null, cancellationToken);
+
+    /// <summary>Runs an exec; with <paramref name="output"/>, also streams its output there (after every check has passed).</summary>
+    public async Task<ExecResult> ExecAsync(Sandbox sandbox, ExecRequest request, IExecOutput? output, CancellationToken cancellationToken)
     {
         var (command, env, stdin, timeout) = validator.Validate(request, sandbox.Slot.Environment);
         switch (sandbox.TryBeginExec(Options.Limits.MaxConcurrentExecs))
@@ -225,10 +229,20 @@ public sealed class SandboxManager(
             slotSandboxes.EnsureRunning(sandbox);
             var spec = new ExecSpec(command, WithPlatformAccess(env, sandbox), sandbox.EgressSocket);
             var launch = cgroups.Confine(catalog.Backend(sandbox.Isolation).BuildLaunch(sandbox.Slot, spec), sandbox.Cgroup);
-            var result = await executor.RunAsync(launch, stdin, timeout, cancellationToken);
-            return slotSandboxes.Ended(sandbox)
-                ? result with { Stderr = result.Stderr + SlotSandboxes.EndedNotice }
-                : result;
+            if (output is not null)
+            {
+                await output.StartedAsync();
+            }
+            var result = await executor.RunAsync(launch, stdin, timeout, output, cancellationToken);
+            if (!slotSandboxes.Ended(sandbox))
+            {
+                return result;
+            }
+            if (output is not null)
+            {
+                await output.WriteAsync(ExecOutputStream.Stderr, System.Text.Encoding.UTF8.GetBytes(SlotSandboxes.EndedNotice));
+            }
+            return result with { Stderr = result.Stderr + SlotSandboxes.EndedNotice };
         }
         finally
         {

@@ -44,6 +44,16 @@ public sealed class EchoUpstream : IAsyncDisposable
             {
                 await Task.Delay(TimeSpan.FromSeconds(30), http.RequestAborted);
             }
+            if (http.Request.Path == "/v1/sandboxes/slow/exec")
+            {
+                // Longer than the short default idle timeout tests set, far below the exec route's own.
+                await Task.Delay(TimeSpan.FromSeconds(3), http.RequestAborted);
+            }
+            if (http.Request.Path == "/v1/sandboxes/streaming/exec")
+            {
+                await echo.StreamAsync(http);
+                return;
+            }
             using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var buffer = new byte[64 * 1024];
             long length = 0;
@@ -67,6 +77,21 @@ public sealed class EchoUpstream : IAsyncDisposable
         echo._app = app;
         echo.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return echo;
+    }
+
+    /// <summary>Completed by a test once it has seen the first event of <c>/v1/sandboxes/streaming/exec</c>; the stream then ends.</summary>
+    public TaskCompletionSource ReleaseStream { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>An exec stream as the broker sends it: one event, then nothing until the test releases it, then exit.</summary>
+    private async Task StreamAsync(HttpContext http)
+    {
+        var headers = http.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
+        Seen.Enqueue(new SeenRequest(http.Request.Method, http.Request.Path.Value ?? "", headers, [], 0));
+        http.Response.ContentType = "text/event-stream";
+        await http.Response.WriteAsync("event: stdout\ndata: {\"text\":\"first\\n\"}\n\n", http.RequestAborted);
+        await http.Response.Body.FlushAsync(http.RequestAborted);
+        await ReleaseStream.Task.WaitAsync(http.RequestAborted);
+        await http.Response.WriteAsync("event: exit\ndata: {\"exitCode\":0}\n\n", http.RequestAborted);
     }
 
     public SeenRequest? LastFor(string path) => Seen.LastOrDefault(s => s.Path == path);

@@ -24,6 +24,10 @@ public sealed class PureRuleTests
     [InlineData("PUT", "/v1/sandboxes/files/x", false)]
     [InlineData("PUT", "/v1/memory/c/points", false)]
     [InlineData("PUT", "/v1/sandboxesX/sb1/files/a", false)]
+    [InlineData("PUT", "/v1/sandboxes/sb1/archive", true)]
+    [InlineData("PUT", "/v1/sandboxes/sb1/archive/dest/deep", true)]
+    [InlineData("GET", "/v1/sandboxes/sb1/archive", false)]
+    [InlineData("PUT", "/v1/sandboxes/sb1/dirs/a", false)]
     public void Only_file_uploads_get_the_large_body_limit(string method, string path, bool large)
     {
         var limit = BodyLimits.For(method, new PathString(path), Limits);

@@ -1,0 +1,16 @@
+namespace AgentCloud.SandboxBroker.Exec;
+
+public enum ExecOutputStream
+{
+    Stdout,
+    Stderr,
+}
+
+/// <summary>Where a streamed exec's output goes as it arrives: told once the command is about to run, then fed its kept output.</summary>
+public interface IExecOutput
+{
+    /// <summary>Everything that could refuse the exec has passed; from here on the answer is the stream.</summary>
+    Task StartedAsync();
+
+    ValueTask WriteAsync(ExecOutputStream stream, ReadOnlyMemory<byte> bytes);
+}

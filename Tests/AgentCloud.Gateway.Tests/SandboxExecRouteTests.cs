@@ -1,0 +1,79 @@
+using System.Net;
+using System.Text;
+using AgentCloud.Gateway.Limits;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
+using Microsoft.Extensions.DependencyInjection;
+using Yarp.ReverseProxy.Configuration;
+
+namespace AgentCloud.Gateway.Tests;
+
+/// <summary>
+/// <c>POST /v1/sandboxes/{id}/exec</c> outwaits the broker's longest exec and passes a streamed exec through event by
+/// event. The Gateway here has a 1 s default idle timeout, so an exec silent for 3 s stands in for one past 100 s.
+/// </summary>
+public sealed class SandboxExecRouteTests(GatewayEnvironment env) : IClassFixture<GatewayEnvironment>, IDisposable
+{
+    private readonly GatewayFactory _gateway = env.NewGateway(new Dictionary<string, string?>
+    {
+        ["Gateway:Limits:UpstreamIdleTimeout"] = "00:00:01",
+    });
+
+    [Fact]
+    public void The_exec_routes_idle_timeout_is_above_the_brokers_longest_exec_and_no_other_route_gets_it()
+    {
+        var config = _gateway.Services.GetRequiredService<IProxyConfigProvider>().GetConfig();
+        var execRoute = config.Routes.Single(r => r.Match.Path == "/v1/sandboxes/{id}/exec");
+        var timeoutOf = config.Clusters.ToDictionary(c => c.ClusterId, c => c.HttpRequest?.ActivityTimeout);
+
+        Assert.True(timeoutOf[execRoute.ClusterId!] > TimeSpan.FromSeconds(SandboxExecLimits.DefaultMaxExecTimeoutSeconds));
+        Assert.True(new RequestLimitsOptions().SandboxExecIdleTimeout > TimeSpan.FromSeconds(SandboxExecLimits.DefaultMaxExecTimeoutSeconds));
+        Assert.All(config.Routes.Where(r => r != execRoute), r => Assert.Equal(TimeSpan.FromSeconds(1), timeoutOf[r.ClusterId!]));
+    }
+
+    [Fact]
+    public async Task An_exec_silent_past_the_default_idle_timeout_completes_while_another_route_gets_504()
+    {
+        var (_, key) = env.ControlPlane.AddKey("exec-long");
+        using var client = _gateway.Client(key);
+
+        using var exec = await client.PostAsync("/v1/sandboxes/slow/exec", new StringContent("{}", Encoding.UTF8, "application/json"));
+        using var other = await client.GetAsync("/v1/sandboxes/slow");
+
+        Assert.Equal(HttpStatusCode.OK, exec.StatusCode);
+        await Problem.AssertAsync(other, HttpStatusCode.GatewayTimeout, "did not answer in time");
+    }
+
+    [Fact]
+    public async Task A_streamed_exec_arrives_event_by_event_with_a_context_for_the_broker_only()
+    {
+        var (_, key) = env.ControlPlane.AddKey("exec-stream");
+        using var client = _gateway.Client(key);
+        env.Upstream.ReleaseStream = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/sandboxes/streaming/exec") { Content = new StringContent("{\"stream\":true}", Encoding.UTF8, "application/json") };
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, bound.Token);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(bound.Token));
+        var first = await reader.ReadLineAsync(bound.Token);
+        await reader.ReadLineAsync(bound.Token);
+        // The upstream sends its exit event only now, so the first one crossed the Gateway while the "command" ran.
+        env.Upstream.ReleaseStream.SetResult();
+        var rest = await reader.ReadToEndAsync(bound.Token);
+
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("event: stdout", first);
+        Assert.Contains("event: exit", rest);
+        var context = env.Upstream.LastFor("/v1/sandboxes/streaming/exec")!.Headers[TenantContextHeaders.Context];
+        var claims = Encoding.UTF8.GetString(Convert.FromBase64String(Pad(context.Split('.')[1])));
+        Assert.Contains($"\"aud\":\"{ServiceNames.SandboxBroker}\"", claims);
+    }
+
+    private static string Pad(string base64Url)
+    {
+        var s = base64Url.Replace('-', '+').Replace('_', '/');
+        return s.PadRight(s.Length + (4 - s.Length % 4) % 4, '=');
+    }
+
+    public void Dispose() => _gateway.Dispose();
+}
