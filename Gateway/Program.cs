@@ -1,5 +1,6 @@
 using AgentCloud.Gateway.Apis;
 using AgentCloud.Gateway.Auth;
+using AgentCloud.Gateway.Docs;
 using AgentCloud.Gateway.Extensions;
 using AgentCloud.Gateway.Limits;
 using AgentCloud.Gateway.Proxy;
@@ -20,6 +21,7 @@ app.UseMiddleware<RouteCapabilityMiddleware>();
 app.UseMiddleware<TenantRateLimitMiddleware>();
 app.MapDefaultEndpoints();
 app.MapJwksApi();
+app.MapPublicApiDocs();
 app.MapReverseProxy(proxy =>
 {
     proxy.Use(UpstreamUnavailable.InvokeAsync);
