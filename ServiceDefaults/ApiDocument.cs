@@ -12,10 +12,16 @@ public static class ApiDocument
 {
     public const string Path = "/openapi/v1.json";
 
-    public static TBuilder AddApiDocument<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    /// <param name="builder">The service.</param>
+    /// <param name="describe">What the service adds that endpoint metadata cannot say (e.g. a protocol endpoint).</param>
+    public static TBuilder AddApiDocument<TBuilder>(this TBuilder builder, Action<Microsoft.AspNetCore.OpenApi.OpenApiOptions>? describe = null)
+        where TBuilder : IHostApplicationBuilder
     {
-        builder.Services.AddOpenApi(o => o.ShouldInclude = d =>
-            d.RelativePath is not { } path || !path.StartsWith("internal/", StringComparison.OrdinalIgnoreCase));
+        builder.Services.AddOpenApi(o =>
+        {
+            o.ShouldInclude = d => d.RelativePath is not { } path || !path.StartsWith("internal/", StringComparison.OrdinalIgnoreCase);
+            describe?.Invoke(o);
+        });
         return builder;
     }
 

@@ -6,7 +6,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddTenantContextValidation();
-builder.AddApiDocument();
+builder.AddApiDocument(McpApiDocument.Describe);
 builder.AddApplicationServices();
 builder.AddMcpGateway();
 

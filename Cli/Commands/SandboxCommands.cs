@@ -57,7 +57,10 @@ internal static class SandboxCommands
         var command = new Argument<string[]>("command") { Description = "The command and its arguments (after --)", Arity = ArgumentArity.OneOrMore };
         var timeout = new Option<int?>("--timeout") { Description = "Seconds before the command is killed" };
         var env = new Option<string[]>("--env") { Description = "NAME=value for the command (repeatable)" };
-        var exec = new Command("exec", "Run a command in a sandbox: agentcloud sandbox exec <id> -- python3 -c 'print(1)'") { id, command, timeout, env };
+        var exec = new Command("exec", "Run a command in a sandbox and exit with its exit code: agentcloud sandbox exec <id> -- python3 -c 'print(1)'")
+        {
+            id, command, timeout, env,
+        };
         runner.Bind(exec, async (c, ct) =>
         {
             var body = new JsonObject { ["command"] = new JsonArray(c.Parse.GetValue(command)!.Select(a => (JsonNode?)JsonValue.Create(a)).ToArray()) };
@@ -80,11 +83,12 @@ internal static class SandboxCommands
             }
             else
             {
+                // The command's output as it would be locally: its stdout on ours, its stderr and the summary on our stderr.
                 c.Output.Write(CliOutput.Text(result?["stdout"]));
-                c.Output.Write(CliOutput.Text(result?["stderr"]));
-                c.Output.WriteLine($"[exit {CliOutput.Text(result?["exitCode"])} in {CliOutput.Text(result?["durationMs"])} ms{(result?["timedOut"]?.GetValue<bool>() == true ? ", timed out" : "")}]");
+                c.Error.Write(CliOutput.Text(result?["stderr"]));
+                c.Error.WriteLine($"[exit {CliOutput.Text(result?["exitCode"])} in {CliOutput.Text(result?["durationMs"])} ms{(result?["timedOut"]?.GetValue<bool>() == true ? ", timed out" : "")}]");
             }
-            return ExitCodes.Ok;
+            return ExecExitCode.Of(result);
         });
         return exec;
     }

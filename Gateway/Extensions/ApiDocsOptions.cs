@@ -15,7 +15,7 @@ public sealed class ApiDocsOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long fetching all the services' documents may take.</summary>
+    /// <summary>How long fetching all the services' documents may take (a service's first document is generated then).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
-    public TimeSpan FetchTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan FetchTimeout { get; set; } = TimeSpan.FromSeconds(15);
 }
