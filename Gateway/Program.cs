@@ -19,6 +19,7 @@ app.UseMiddleware<RequestLimitsMiddleware>();
 app.UseMiddleware<CallerAuthenticationMiddleware>();
 app.UseMiddleware<RouteCapabilityMiddleware>();
 app.UseMiddleware<TenantRateLimitMiddleware>();
+app.UseRateLimiter(); // the per-address limit of the key-less documentation
 app.MapDefaultEndpoints();
 app.MapJwksApi();
 app.MapPublicApiDocs();

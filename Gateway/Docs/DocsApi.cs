@@ -15,14 +15,14 @@ public static class DocsApi
 
     public static void MapPublicApiDocs(this WebApplication app)
     {
-        app.MapGet(DocumentPath, GetDocumentAsync).ExcludeFromDescription();
+        app.MapGet(DocumentPath, GetDocumentAsync).ExcludeFromDescription().RequireRateLimiting(DocsRateLimit.PolicyName);
         app.MapScalarApiReference(ReferencePath, o =>
         {
             o.WithTitle("AgentCloud API").WithOpenApiRoutePattern(DocumentPath).DisableDefaultFonts();
             o.Telemetry = false;
             // The key a reader tries calls with stays in the page, never in the browser's storage.
             o.PersistentAuthentication = false;
-        });
+        }).RequireRateLimiting(DocsRateLimit.PolicyName);
     }
 
     public static async Task GetDocumentAsync(HttpContext http, PublicDocumentCache cache, TimeProvider time)

@@ -15,6 +15,10 @@ public sealed class ApiDocsOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Requests for /openapi/v1.json and /docs (page and scripts) one client address may make per minute, without a key.</summary>
+    [Range(1, 100_000)]
+    public int RequestsPerMinute { get; set; } = 120;
+
     /// <summary>How long fetching all the services' documents may take (a service's first document is generated then).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan FetchTimeout { get; set; } = TimeSpan.FromSeconds(15);

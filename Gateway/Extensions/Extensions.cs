@@ -67,6 +67,7 @@ internal static class Extensions
         builder.Services.AddSingleton<ServiceDocumentFetcher>();
         builder.Services.AddSingleton<GatewayOwnDocument>();
         builder.Services.AddSingleton<PublicDocumentCache>();
+        builder.Services.AddDocsRateLimit();
     }
 
     /// <summary>Body, header and time limits on what clients send, all answered with problem+json.</summary>

@@ -121,12 +121,34 @@ public sealed partial class ApiDocsTests(GatewayEnvironment env) : IClassFixture
         var sizes = new Dictionary<string, int>();
         foreach (var script in sources)
         {
-            var js = await client.GetAsync(new Uri(new Uri(gateway.Address, "/docs/"), script));
+            using var scriptRequest = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(gateway.Address, "/docs/"), script));
+            scriptRequest.Headers.AcceptEncoding.ParseAdd("gzip");
+            var js = await client.SendAsync(scriptRequest);
             Assert.Equal(HttpStatusCode.OK, js.StatusCode);
             sizes[script] = (await js.Content.ReadAsByteArrayAsync()).Length;
+            // Precompressed, and revalidated by ETag rather than sent again.
+            Assert.Equal(["gzip"], js.Content.Headers.ContentEncoding);
+            Assert.NotNull(js.Headers.ETag);
         }
         // The whole reference application comes from the Gateway, not a CDN.
         Assert.True(sizes.GetValueOrDefault("scalar.js") > 500_000, $"scalar.js is the bundled application ({sizes.GetValueOrDefault("scalar.js")} bytes)");
+    }
+
+    [Fact]
+    public async Task An_address_asking_for_the_docs_too_often_gets_429_with_retry_after()
+    {
+        using var gateway = NewGateway(new() { ["ApiDocs:RequestsPerMinute"] = "5" });
+        using var client = gateway.Client();
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(i % 2 == 0 ? "/openapi/v1.json" : "/docs/")).StatusCode);
+        }
+        var refused = await client.GetAsync("/docs/scalar.js");
+
+        await Problem.AssertAsync(refused, HttpStatusCode.TooManyRequests, "API documentation");
+        Assert.NotNull(refused.Headers.RetryAfter?.Delta);
+        Assert.Equal(ServiceNames.All.Count, _documents.Calls);
     }
 
     [Fact]
