@@ -5,6 +5,7 @@ using AgentCloud.Gateway.Extensions;
 using AgentCloud.Gateway.Limits;
 using AgentCloud.Gateway.Proxy;
 using AgentCloud.Gateway.RateLimiting;
+using AgentCloud.Gateway.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -17,6 +18,7 @@ app.UseServiceDefaults();
 app.UseMiddleware<RequestIdMiddleware>();
 app.UseMiddleware<RequestLimitsMiddleware>();
 app.UseMiddleware<CallerAuthenticationMiddleware>();
+app.UseMiddleware<TenantTelemetryMiddleware>();
 app.UseMiddleware<RouteCapabilityMiddleware>();
 app.UseMiddleware<TenantRateLimitMiddleware>();
 app.UseRateLimiter(); // the per-address limit of the key-less documentation
