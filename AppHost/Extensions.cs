@@ -54,6 +54,7 @@ public static class Extensions
             .WithHttpEndpoint(port: port, name: "http", isProxied: false)
             .WithExternalHttpEndpoints()
             .WithHttpHealthCheck("/health")
+            .WithUrls(GatewayUrls.Describe)
             .WithEnvironment("Gateway__AdminKey", secrets.AdminKey)
             .WithEnvironment("Gateway__SigningKeySeed", secrets.GatewaySigningKey);
     }

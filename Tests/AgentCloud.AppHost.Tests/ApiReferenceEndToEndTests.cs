@@ -90,6 +90,19 @@ public sealed class ApiReferenceEndToEndTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task The_dashboard_links_the_gateway_to_its_api_reference_and_document()
+    {
+        Assert.True(platform.App.ResourceNotifications.TryGetCurrentState("gateway", out var gateway));
+        var urls = gateway!.Snapshot.Urls.ToDictionary(u => u.DisplayProperties.DisplayName, u => u.Url);
+        using var client = platform.Gateway();
+
+        Assert.EndsWith("/docs/", urls["API reference"], StringComparison.Ordinal);
+        Assert.EndsWith("/openapi/v1.json", urls["OpenAPI document"], StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri(urls["API reference"]))).StatusCode);
+        Assert.Contains("Gateway", urls.Keys);
+    }
+
+    [Fact]
     public async Task The_documented_jwks_is_served_and_the_reference_answers_without_a_key()
     {
         using var client = platform.Gateway();
