@@ -27,7 +27,8 @@ public sealed class PublicDocumentCache(
             {
                 return Task.FromResult(current);
             }
-            _building ??= BuildAsync();
+            // On the pool, so a build that ends at once cannot clear _building (under this same lock) before it is set.
+            _building ??= Task.Run(BuildAsync, CancellationToken.None);
             return _building.WaitAsync(cancellationToken);
         }
     }
