@@ -46,7 +46,7 @@ public static class Extensions
         builder.Configuration.GetValue(ToolsResources.SampleToolsPortSetting, ToolsResources.DefaultSampleToolsPort),
     ];
 
-    /// <summary>The one public door, on a fixed port (API.md: 127.0.0.1:8080 unless AgentCloud:GatewayPort says otherwise).</summary>
+    /// <summary>The one public door, on a fixed port (docs/api.md: 127.0.0.1:8080 unless AgentCloud:GatewayPort says otherwise).</summary>
     public static IResourceBuilder<ProjectResource> AddGateway(this IDistributedApplicationBuilder builder, PlatformSecrets secrets)
     {
         var port = builder.Configuration.GetValue(GatewayPortSetting, DefaultGatewayPort);
@@ -54,6 +54,7 @@ public static class Extensions
             .WithHttpEndpoint(port: port, name: "http", isProxied: false)
             .WithExternalHttpEndpoints()
             .WithHttpHealthCheck("/health")
+            .WithUrls(GatewayUrls.Describe)
             .WithEnvironment("Gateway__AdminKey", secrets.AdminKey)
             .WithEnvironment("Gateway__SigningKeySeed", secrets.GatewaySigningKey);
     }

@@ -73,4 +73,7 @@ foreach (var service in new[] { controlPlane, inferenceRouter, sandboxBroker, us
     service.TrustingGateway(gateway);
 }
 
+// The demo workload: started from the dashboard when wanted (eng/run.sh runs it on its own).
+builder.AddDemoWorkload(gateway, sampleTools, secrets);
+
 builder.Build().Run();

@@ -8,12 +8,12 @@ namespace AgentCloud.Cli;
 public static class CliApp
 {
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr,
-        Func<HttpClient>? http = null, Func<string, string?>? env = null, bool interactive = false)
+        Func<HttpClient>? http = null, Func<string, string?>? env = null, bool interactive = false, TextReader? stdin = null)
     {
         var globals = new GlobalOptions();
         http ??= () => new HttpClient { Timeout = TimeSpan.FromSeconds(300) };
         var runner = new CliRunner(globals, http,
-            env ?? Environment.GetEnvironmentVariable, stdout, stderr, interactive);
+            env ?? Environment.GetEnvironmentVariable, stdout, stderr, interactive) { Stdin = stdin };
         var root = new RootCommand("agentcloud: drive the AgentCloud platform through its Gateway");
         foreach (var option in globals.All)
         {
@@ -21,6 +21,8 @@ public static class CliApp
         }
         root.Subcommands.Add(TenantsCommands.Build(runner));
         root.Subcommands.Add(KeysCommands.Build(runner));
+        root.Subcommands.Add(LoginCommand.Build(runner, globals));
+        root.Subcommands.Add(ModelsCommand.Build(runner));
         root.Subcommands.Add(ChatCommand.Build(runner));
         root.Subcommands.Add(SandboxCommands.Build(runner));
         root.Subcommands.Add(MemoryCommands.Build(runner));

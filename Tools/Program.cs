@@ -6,6 +6,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddTenantContextValidation();
+builder.AddApiDocument(McpApiDocument.Describe);
 builder.AddApplicationServices();
 builder.AddMcpGateway();
 
@@ -13,6 +14,7 @@ var app = builder.Build();
 
 app.UseServiceDefaults();
 app.MapDefaultEndpoints();
+app.MapApiDocument();
 app.MapToolServersApi();
 app.MapMcpGateway();
 

@@ -5,12 +5,14 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddTenantContextValidation();
+builder.AddApiDocument();
 builder.AddApplicationServices();
 
 var app = builder.Build();
 
 app.UseServiceDefaults();
 app.MapDefaultEndpoints();
+app.MapApiDocument();
 app.MapUsageApi();
 app.MapAdminUsageApi();
 

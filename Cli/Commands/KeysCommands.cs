@@ -4,12 +4,12 @@ using AgentCloud.Cli.Infrastructure;
 
 namespace AgentCloud.Cli.Commands;
 
-/// <summary><c>agentcloud keys create|revoke</c> (operator key).</summary>
+/// <summary><c>agentcloud keys create|list|revoke</c> (operator key).</summary>
 internal static class KeysCommands
 {
     public static Command Build(CliRunner runner)
     {
-        var keys = new Command("keys", "Create and revoke a tenant's API keys (operator key)");
+        var keys = new Command("keys", "Create, list and revoke a tenant's API keys (operator key)");
 
         var tenant = new Argument<string>("tenant-id") { Description = "Tenant id" };
         var name = new Option<string>("--name") { Description = "A name for the key", Required = true };
@@ -52,7 +52,23 @@ internal static class KeysCommands
             return ExitCodes.Ok;
         });
 
+        var listTenant = new Argument<string>("tenant-id") { Description = "Tenant id" };
+        var list = new Command("list", "List a tenant's keys (never the keys themselves)") { listTenant };
+        runner.Bind(list, async (c, ct) =>
+        {
+            var all = await c.Gateway.GetAsync($"/admin/v1/tenants/{JsonList.Escape(c.Parse.GetValue(listTenant)!)}/keys", ct);
+            if (c.Output.Json)
+            {
+                c.Output.WriteJson(all);
+                return ExitCodes.Ok;
+            }
+            c.Output.WideWhenRedirected().WriteTable(JsonList.Items(all, "keys"), ("ID", "id"), ("NAME", "name"), ("PREFIX", "prefix"),
+                ("CAPABILITIES", "capabilities"), ("LANE", "defaultLane"), ("RUN", "runId"), ("CREATED", "createdAt"), ("REVOKED", "revokedAt"));
+            return ExitCodes.Ok;
+        });
+
         keys.Subcommands.Add(create);
+        keys.Subcommands.Add(list);
         keys.Subcommands.Add(revoke);
         return keys;
     }

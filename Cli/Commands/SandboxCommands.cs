@@ -58,7 +58,10 @@ internal static class SandboxCommands
         var timeout = new Option<int?>("--timeout") { Description = "Seconds before the command is killed" };
         var env = new Option<string[]>("--env") { Description = "NAME=value for the command (repeatable)" };
         var stream = new Option<bool>("--stream") { Description = "Print output as it comes instead of when the command ends" };
-        var exec = new Command("exec", "Run a command in a sandbox: agentcloud sandbox exec <id> -- python3 -c 'print(1)'") { id, command, timeout, env, stream };
+        var exec = new Command("exec", "Run a command in a sandbox and exit with its exit code: agentcloud sandbox exec <id> -- python3 -c 'print(1)'")
+        {
+            id, command, timeout, env, stream,
+        };
         runner.Bind(exec, async (c, ct) =>
         {
             var body = new JsonObject { ["command"] = new JsonArray(c.Parse.GetValue(command)!.Select(a => (JsonNode?)JsonValue.Create(a)).ToArray()) };
@@ -78,8 +81,7 @@ internal static class SandboxCommands
             if (c.Parse.GetValue(stream))
             {
                 body["stream"] = true;
-                await SandboxExecStream.PrintAsync(c, path, body, ct);
-                return ExitCodes.Ok;
+                return await SandboxExecStream.PrintAsync(c, path, body, ct);
             }
             var result = await c.Output.WithProgressAsync("Running…", () => c.Gateway.PostAsync(path, body, ct));
             if (c.Output.Json)
@@ -88,11 +90,12 @@ internal static class SandboxCommands
             }
             else
             {
+                // The command's output as it would be locally: its stdout on ours, its stderr and the summary on our stderr.
                 c.Output.Write(CliOutput.Text(result?["stdout"]));
-                c.Output.Write(CliOutput.Text(result?["stderr"]));
-                c.Output.WriteLine($"[exit {CliOutput.Text(result?["exitCode"])} in {CliOutput.Text(result?["durationMs"])} ms{(result?["timedOut"]?.GetValue<bool>() == true ? ", timed out" : "")}]");
+                c.Error.Write(CliOutput.Text(result?["stderr"]));
+                c.Error.WriteLine($"[exit {CliOutput.Text(result?["exitCode"])} in {CliOutput.Text(result?["durationMs"])} ms{(result?["timedOut"]?.GetValue<bool>() == true ? ", timed out" : "")}]");
             }
-            return ExitCodes.Ok;
+            return ExecExitCode.Of(result);
         });
         return exec;
     }

@@ -3,11 +3,15 @@ using AgentCloud.Cli.Infrastructure;
 
 namespace AgentCloud.Cli.Commands;
 
-/// <summary><c>agentcloud sandbox exec --stream</c>: prints a streamed exec's output as its events arrive.</summary>
+/// <summary>
+/// <c>agentcloud sandbox exec --stream</c>: prints a streamed exec's output as its events arrive (stdout on ours,
+/// stderr and the summary on our stderr, as the buffered form) and answers the exit code <see cref="ExecExitCode"/> gives.
+/// </summary>
 internal static class SandboxExecStream
 {
-    public static async Task PrintAsync(CliContext c, string path, JsonObject body, CancellationToken ct)
+    public static async Task<int> PrintAsync(CliContext c, string path, JsonObject body, CancellationToken ct)
     {
+        JsonNode? exit = null;
         await foreach (var (name, data) in c.Gateway.StreamEventsAsync(path, body, ct))
         {
             if (c.Output.Json)
@@ -20,15 +24,24 @@ internal static class SandboxExecStream
                 }
                 c.Output.WriteLine(line.ToJsonString());
             }
-            else if (name is "stdout" or "stderr")
+            else if (name == "stdout")
             {
                 c.Output.Write(CliOutput.Text(data["text"]));
             }
-            else if (name == "exit")
+            else if (name == "stderr")
             {
-                c.Output.WriteLine($"[exit {CliOutput.Text(data["exitCode"])} in {CliOutput.Text(data["durationMs"])} ms"
+                c.Error.Write(CliOutput.Text(data["text"]));
+            }
+            if (name == "exit")
+            {
+                exit = data;
+            }
+            if (name == "exit" && !c.Output.Json)
+            {
+                c.Error.WriteLine($"[exit {CliOutput.Text(data["exitCode"])} in {CliOutput.Text(data["durationMs"])} ms"
                     + $"{(data["timedOut"]?.GetValue<bool>() == true ? ", timed out" : "")}{(data["truncated"]?.GetValue<bool>() == true ? ", output truncated" : "")}]");
             }
         }
+        return ExecExitCode.Of(exit);
     }
 }

@@ -4,14 +4,14 @@ using AgentCloud.Cli.Infrastructure;
 
 namespace AgentCloud.Cli.Commands;
 
-/// <summary><c>agentcloud tenants create|list|show|delete</c> (operator key).</summary>
+/// <summary><c>agentcloud tenants create|list|show|update|delete</c> (operator key).</summary>
 internal static class TenantsCommands
 {
     private static readonly (string, string)[] Columns = [("ID", "id"), ("NAME", "name"), ("TIER", "tier"), ("STATUS", "status")];
 
     public static Command Build(CliRunner runner)
     {
-        var tenants = new Command("tenants", "Create, list, show and offboard tenants (operator key)");
+        var tenants = new Command("tenants", "Create, list, show, update and offboard tenants (operator key)");
 
         var name = new Option<string>("--name") { Description = "Tenant name", Required = true };
         var tier = new Option<string>("--tier") { Description = "free, pro or enterprise", Required = true };
@@ -60,11 +60,12 @@ internal static class TenantsCommands
         tenants.Subcommands.Add(create);
         tenants.Subcommands.Add(list);
         tenants.Subcommands.Add(show);
+        tenants.Subcommands.Add(TenantUpdateCommand.Build(runner, Print, AddList));
         tenants.Subcommands.Add(delete);
         return tenants;
     }
 
-    private static void Print(CliOutput output, JsonNode? tenant)
+    internal static void Print(CliOutput output, JsonNode? tenant)
     {
         if (output.Json)
         {
@@ -74,7 +75,7 @@ internal static class TenantsCommands
         output.WriteObject(tenant, ("id", "id"), ("name", "name"), ("tier", "tier"), ("status", "status"), ("models", "models"), ("created", "createdAt"));
     }
 
-    private static void AddList(JsonObject body, string name, string[]? values)
+    internal static void AddList(JsonObject body, string name, string[]? values)
     {
         if (values is { Length: > 0 })
         {

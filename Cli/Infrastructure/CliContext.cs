@@ -18,4 +18,16 @@ public sealed record CliContext(GatewayClient Gateway, CliOutput Output, ParseRe
 {
     /// <summary>The environment the CLI runs in (tests give their own).</summary>
     public Func<string, string?> Env { get; init; } = _ => null;
+
+    /// <summary>Where a command's own diagnostics go (a sandboxed command's stderr among them).</summary>
+    public TextWriter Error { get; init; } = TextWriter.Null;
+
+    /// <summary>Standard input when it is redirected, else null.</summary>
+    public TextReader? Stdin { get; init; }
+
+    /// <summary>A Gateway client with other settings (login checks a key before saving it).</summary>
+    public Func<CliSettings, GatewayClient> Connect { get; init; } = _ => throw new InvalidOperationException("No HTTP client.");
+
+    /// <summary>Whether a person is at a terminal (then a secret can be asked for without echo).</summary>
+    public bool Interactive { get; init; }
 }

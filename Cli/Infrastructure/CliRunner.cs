@@ -8,15 +8,24 @@ namespace AgentCloud.Cli.Infrastructure;
 /// </summary>
 public sealed class CliRunner(GlobalOptions globals, Func<HttpClient> http, Func<string, string?> env, TextWriter stdout, TextWriter stderr, bool interactive)
 {
-    public void Bind(Command command, Func<CliContext, CancellationToken, Task<int>> body) =>
-        command.SetAction((parse, ct) => RunAsync(parse, body, ct));
+    /// <summary>Standard input when it is redirected (a pipe or a file), else null.</summary>
+    public TextReader? Stdin { get; init; }
 
-    private async Task<int> RunAsync(ParseResult parse, Func<CliContext, CancellationToken, Task<int>> body, CancellationToken ct)
+    /// <summary>Runs <paramref name="body"/> for the command; <paramref name="makesProfile"/>: the profile named need not exist yet.</summary>
+    public void Bind(Command command, Func<CliContext, CancellationToken, Task<int>> body, bool makesProfile = false) =>
+        command.SetAction((parse, ct) => RunAsync(parse, body, makesProfile, ct));
+
+    private async Task<int> RunAsync(ParseResult parse, Func<CliContext, CancellationToken, Task<int>> body, bool makesProfile, CancellationToken ct)
     {
         try
         {
-            var settings = CliSettings.Resolve(parse.GetValue(globals.Url), parse.GetValue(globals.Key), parse.GetValue(globals.Profile), env);
-            var context = new CliContext(new GatewayClient(http(), settings), new CliOutput(stdout, parse.GetValue(globals.Json), interactive), parse) { Env = env };
+            var settings = makesProfile
+                ? CliSettings.ForLogin(parse.GetValue(globals.Url), parse.GetValue(globals.Profile), env)
+                : CliSettings.Resolve(parse.GetValue(globals.Url), parse.GetValue(globals.Key), parse.GetValue(globals.Profile), env);
+            var context = new CliContext(new GatewayClient(http(), settings), new CliOutput(stdout, parse.GetValue(globals.Json), interactive), parse)
+            {
+                Env = env, Error = stderr, Stdin = Stdin, Interactive = interactive, Connect = s => new GatewayClient(http(), s),
+            };
             return await body(context, ct);
         }
         catch (CliUsageException e)

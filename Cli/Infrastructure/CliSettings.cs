@@ -16,17 +16,30 @@ public sealed record CliSettings(Uri Url, string? Key)
             ? xdg
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config"), "agentcloud", "profiles.json");
 
+    public static string ProfileFile(Func<string, string?> env) => env("AGENTCLOUD_PROFILE_FILE") ?? DefaultProfileFile;
+
+    public static string ProfileName(string? profileFlag, Func<string, string?> env) => profileFlag ?? env("AGENTCLOUD_PROFILE") ?? "default";
+
     public static CliSettings Resolve(string? urlFlag, string? keyFlag, string? profileName, Func<string, string?> env, string? profileFile = null)
     {
-        var profile = ReadProfile(profileFile ?? env("AGENTCLOUD_PROFILE_FILE") ?? DefaultProfileFile, profileName ?? env("AGENTCLOUD_PROFILE") ?? "default",
-            mustExist: profileName is not null);
-        var url = urlFlag ?? env("AGENTCLOUD_URL") ?? profile?.Url ?? DefaultUrl;
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
-        {
-            throw new CliUsageException($"'{url}' is not an http(s) URL for the Gateway.");
-        }
-        return new CliSettings(uri, keyFlag ?? env("AGENTCLOUD_KEY") ?? profile?.Key);
+        var profile = ReadProfile(profileFile ?? ProfileFile(env), ProfileName(profileName, env), mustExist: profileName is not null);
+        return new CliSettings(ParseUrl(urlFlag ?? env("AGENTCLOUD_URL") ?? profile?.Url ?? DefaultUrl), keyFlag ?? env("AGENTCLOUD_KEY") ?? profile?.Key);
     }
+
+    /// <summary>
+    /// The Gateway a <c>login</c> saves: the flag, else <c>AGENTCLOUD_URL</c>, else the URL the profile already has; no key
+    /// yet. The profile need not exist: login makes it.
+    /// </summary>
+    public static CliSettings ForLogin(string? urlFlag, string? profileName, Func<string, string?> env)
+    {
+        var profile = ReadProfile(ProfileFile(env), ProfileName(profileName, env), mustExist: false);
+        return new CliSettings(ParseUrl(urlFlag ?? env("AGENTCLOUD_URL") ?? profile?.Url ?? DefaultUrl), null);
+    }
+
+    private static Uri ParseUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == "http" || uri.Scheme == "https")
+            ? uri
+            : throw new CliUsageException($"'{url}' is not an http(s) URL for the Gateway.");
 
     private static Profile? ReadProfile(string file, string name, bool mustExist)
     {

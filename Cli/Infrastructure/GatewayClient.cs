@@ -17,7 +17,7 @@ public sealed class ApiException(HttpStatusCode status, string message, TimeSpan
 /// <summary>The Gateway could not be reached at all.</summary>
 public sealed class GatewayUnreachableException(string message, Exception inner) : Exception(message, inner);
 
-/// <summary>Calls the public API of API.md through the Gateway with the configured key.</summary>
+/// <summary>Calls the public API of docs/api.md through the Gateway with the configured key.</summary>
 public sealed class GatewayClient(HttpClient http, CliSettings settings)
 {
     public CliSettings Settings => settings;

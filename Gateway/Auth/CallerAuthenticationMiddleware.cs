@@ -128,5 +128,6 @@ public sealed class CallerAuthenticationMiddleware(
         || key.Capabilities.Any(c => c is TenantContext.AdminCapability or TenantContext.GatewayCapability);
 
     private static bool IsAnonymous(PathString path) =>
-        path.StartsWithSegments("/health") || path.StartsWithSegments("/alive") || path.StartsWithSegments(JwksApi.Path);
+        path.StartsWithSegments("/health") || path.StartsWithSegments("/alive") || path.StartsWithSegments(JwksApi.Path)
+        || path.StartsWithSegments(Docs.DocsApi.DocumentPath) || path.StartsWithSegments(Docs.DocsApi.ReferencePath);
 }

@@ -1,4 +1,5 @@
 using AgentCloud.Gateway.Auth;
+using AgentCloud.Gateway.Docs;
 using AgentCloud.Gateway.Limits;
 using AgentCloud.Gateway.Proxy;
 using AgentCloud.Gateway.RateLimiting;
@@ -29,6 +30,8 @@ internal static class Extensions
         builder.Services.AddSingleton<RedisTokenBucket>();
         var limits = builder.AddRequestLimits();
 
+        builder.AddPublicApiDocs();
+
         builder.Services.AddReverseProxy()
             .LoadFromMemory(ProxyRoutes.Routes, ProxyRoutes.Clusters(limits.UpstreamIdleTimeout, limits.SandboxExecIdleTimeout))
             .AddServiceDiscoveryDestinationResolver()
@@ -50,6 +53,21 @@ internal static class Extensions
         builder.Services.AddSingleton<RefusedKeyTally>();
         builder.Services.AddSingleton<RefusedKeyAuditPublisher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RefusedKeyAuditPublisher>());
+    }
+
+    /// <summary>The merged public OpenAPI document, from each routed service's own and the Gateway's.</summary>
+    private static void AddPublicApiDocs(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ApiDocsOptions>()
+            .BindConfiguration(ApiDocsOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddOpenApi(GatewayOwnDocument.DocumentName, GatewayOwnDocument.Configure);
+        builder.Services.AddHttpClient(ServiceDocumentFetcher.HttpClientName);
+        builder.Services.AddSingleton<ServiceDocumentFetcher>();
+        builder.Services.AddSingleton<GatewayOwnDocument>();
+        builder.Services.AddSingleton<PublicDocumentCache>();
+        builder.Services.AddDocsRateLimit();
     }
 
     /// <summary>Body, header and time limits on what clients send, all answered with problem+json.</summary>

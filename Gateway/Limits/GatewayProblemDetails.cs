@@ -24,7 +24,7 @@ public static class GatewayProblemDetails
             StatusCodes.Status502BadGateway => ("upstream-unavailable", "The service behind this call could not be reached; retry shortly."),
             StatusCodes.Status503ServiceUnavailable => ("unavailable", "The service behind this call is unavailable; retry shortly."),
             StatusCodes.Status504GatewayTimeout => ("upstream-timeout", "The service behind this call did not answer in time."),
-            StatusCodes.Status404NotFound => ("not-found", "No API is served at this path; see API.md for the public routes."),
+            StatusCodes.Status404NotFound => ("not-found", "No API is served at this path; the API reference at /docs lists the public routes."),
             _ => null,
         };
         if (known is { } k)

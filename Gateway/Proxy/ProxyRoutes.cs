@@ -6,7 +6,7 @@ using Yarp.ReverseProxy.Forwarder;
 namespace AgentCloud.Gateway.Proxy;
 
 /// <summary>
-/// The public routes of API.md: the service that owns each and the one capability a caller needs for it. This table is
+/// The public routes of docs/api.md: the service that owns each and the one capability a caller needs for it. This table is
 /// the only place a route is made: a route always carries its capability, and <see cref="RouteCapabilityMiddleware"/>
 /// refuses a call without it before anything is forwarded. Destinations are service-discovery names
 /// ("http://controlplane"), resolved to the instances the AppHost started. Internal APIs are never routed.

@@ -25,7 +25,16 @@ public sealed class UsageRecorder(StreamOutbox outbox, PromptTokenCounter counte
     /// The call's event if this caller is the first to claim it (null otherwise); publish it with <see cref="PublishAsync"/>.
     /// Split from the write so the settle of the token hold can run beside it rather than after it.
     /// </summary>
-    public UsageEvent? ClaimEvent(UsageTally tally) => tally.Claim() ? ToEvent(tally) : null;
+    public UsageEvent? ClaimEvent(UsageTally tally)
+    {
+        if (!tally.Claim())
+        {
+            return null;
+        }
+        var usage = ToEvent(tally);
+        GenAiTelemetry.Tag(System.Diagnostics.Activity.Current, tally.Call, usage);
+        return usage;
+    }
 
     public Task PublishAsync(UsageEvent usage) => outbox.AddAsync(UsageEvent.StreamName, usage.ToStreamFields());
 

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AgentCloud.Memory.Apis;
 
-/// <summary><c>/v1/memory/{collection}</c>: the tenant's own vector collections (see API.md).</summary>
+/// <summary><c>/v1/memory/{collection}</c>: the tenant's own vector collections (see docs/api.md).</summary>
 public static class MemoryApi
 {
     public const string ReadCapability = "memory:read";

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Options;
 
 namespace AgentCloud.SandboxBroker.Apis;
 
-/// <summary>The tenant's sandboxes (API.md): create, list, get, delete, exec and files; always the caller's own only.</summary>
+/// <summary>The tenant's sandboxes (docs/api.md): create, list, get, delete, exec and files; always the caller's own only.</summary>
 public static class SandboxesApi
 {
     public const string SandboxCapability = "sandbox";

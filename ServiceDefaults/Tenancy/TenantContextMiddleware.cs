@@ -55,6 +55,8 @@ internal sealed class TenantContextMiddleware(RequestDelegate next, TenantContex
         http.User = new ClaimsPrincipal(validation.Identity!);
         Activity.Current?.SetTag("tenant.id", context.TenantId);
         Activity.Current?.SetTag("tenant.tier", context.Tier);
+        // The same key on the request metrics, as the Gateway does.
+        http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMetricsTagsFeature>()?.Tags.Add(new("tenant.id", context.TenantId));
         using (logger.BeginScope(new Dictionary<string, object?> { ["TenantId"] = context.TenantId, ["RunId"] = context.RunId }))
         {
             await next(http);
