@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using AgentCloud.Cli.Infrastructure;
 
 namespace AgentCloud.Cli.Tests;
 
@@ -25,25 +24,27 @@ public sealed class SandboxExecStreamTests
         }
     }
 
-    private static async Task<(int Exit, string Out)> RunAsync(ScriptedExec exec, params string[] args)
+    private static async Task<(int Exit, string Out, string Err)> RunAsync(ScriptedExec exec, params string[] args)
     {
         var stdout = new StringWriter();
+        var stderr = new StringWriter();
         // Connection options go before "--", after which everything is the command.
         var split = Array.IndexOf(args, "--");
-        var exit = await CliApp.RunAsync([.. args[..split], "--url", "http://127.0.0.1:9", "--key", "ac_k_secret", .. args[split..]], stdout, new StringWriter(), () => new HttpClient(exec),
+        var exit = await CliApp.RunAsync([.. args[..split], "--url", "http://127.0.0.1:9", "--key", "ac_k_secret", .. args[split..]], stdout, stderr, () => new HttpClient(exec),
             name => name == "AGENTCLOUD_PROFILE_FILE" ? "/nonexistent/profiles.json" : null);
-        return (exit, stdout.ToString());
+        return (exit, stdout.ToString(), stderr.ToString());
     }
 
     [Fact]
-    public async Task Stream_asks_for_events_and_prints_output_in_order_then_the_exit_line()
+    public async Task Stream_asks_for_events_prints_stdout_and_stderr_apart_and_exits_with_the_commands_code()
     {
         var exec = new ScriptedExec();
 
-        var (exit, stdout) = await RunAsync(exec, "sandbox", "exec", "sb1", "--stream", "--", "make", "test");
+        var (exit, stdout, stderr) = await RunAsync(exec, "sandbox", "exec", "sb1", "--stream", "--", "make", "test");
 
-        Assert.Equal(ExitCodes.Ok, exit);
-        Assert.Equal("building\nwarning\n[exit 3 in 42 ms, output truncated]\n", stdout.Replace("\r\n", "\n", StringComparison.Ordinal));
+        Assert.Equal(3, exit);
+        Assert.Equal("building\n", stdout.Replace("\r\n", "\n", StringComparison.Ordinal));
+        Assert.Equal("warning\n[exit 3 in 42 ms, output truncated]\n", stderr.Replace("\r\n", "\n", StringComparison.Ordinal));
         var (path, body) = Assert.Single(exec.Seen);
         Assert.Equal("/v1/sandboxes/sb1/exec", path);
         Assert.True(body["stream"]!.GetValue<bool>());
@@ -53,10 +54,11 @@ public sealed class SandboxExecStreamTests
     [Fact]
     public async Task Stream_with_json_prints_one_object_per_event()
     {
-        var (_, stdout) = await RunAsync(new ScriptedExec(), "sandbox", "exec", "sb1", "--stream", "--json", "--", "true");
+        var (exit, stdout, _) = await RunAsync(new ScriptedExec(), "sandbox", "exec", "sb1", "--stream", "--json", "--", "true");
 
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
         Assert.Equal(["stdout", "stderr", "exit"], lines.Select(l => l["event"]!.GetValue<string>()));
         Assert.Equal(3, lines[2]["exitCode"]!.GetValue<int>());
+        Assert.Equal(3, exit);
     }
 }
