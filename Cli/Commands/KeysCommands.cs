@@ -4,19 +4,22 @@ using AgentCloud.Cli.Infrastructure;
 
 namespace AgentCloud.Cli.Commands;
 
-/// <summary><c>agentcloud keys create|list|revoke</c> (operator key).</summary>
+/// <summary><c>agentcloud keys create|list|rotate|revoke</c> (operator key).</summary>
 internal static class KeysCommands
 {
     public static Command Build(CliRunner runner)
     {
-        var keys = new Command("keys", "Create, list and revoke a tenant's API keys (operator key)");
+        var keys = new Command("keys", "Create, list, rotate and revoke a tenant's API keys (operator key)");
 
         var tenant = new Argument<string>("tenant-id") { Description = "Tenant id" };
         var name = new Option<string>("--name") { Description = "A name for the key", Required = true };
         var capabilities = new Option<string[]>("--capability") { Description = "Capability the key carries (repeatable; default: the tenant's)" };
         var lane = new Option<string>("--default-lane") { Description = "Lane of the key's inference calls that name none" };
         lane.AcceptOnlyFromAmong("interactive", "batch");
-        var create = new Command("create", "Create a key; its secret is shown once") { tenant, name, capabilities, lane };
+        var expiresAt = new Option<DateTimeOffset?>("--expires-at") { Description = "When the key stops working (ISO 8601, e.g. 2027-01-31T00:00:00Z)" };
+        var requestsPerMinute = new Option<int?>("--requests-per-minute") { Description = "The key's own request limit, within the tenant's" };
+        var tokensPerMinute = new Option<long?>("--tokens-per-minute") { Description = "The key's own weighted-token budget per minute, within the tenant's" };
+        var create = new Command("create", "Create a key; its secret is shown once") { tenant, name, capabilities, lane, expiresAt, requestsPerMinute, tokensPerMinute };
         runner.Bind(create, async (c, ct) =>
         {
             var body = new JsonObject { ["name"] = c.Parse.GetValue(name) };
@@ -28,6 +31,9 @@ internal static class KeysCommands
             {
                 body["defaultLane"] = defaultLane;
             }
+            if (c.Parse.GetValue(expiresAt) is { } expires) body["expiresAt"] = expires;
+            if (c.Parse.GetValue(requestsPerMinute) is { } rpm) body["requestsPerMinute"] = rpm;
+            if (c.Parse.GetValue(tokensPerMinute) is { } tpm) body["tokensPerMinute"] = tpm;
             var created = await c.Gateway.PostAsync($"/admin/v1/tenants/{JsonList.Escape(c.Parse.GetValue(tenant)!)}/keys", body, ct);
             if (c.Output.Json)
             {
@@ -52,6 +58,29 @@ internal static class KeysCommands
             return ExitCodes.Ok;
         });
 
+        var rotateTenant = new Argument<string>("tenant-id") { Description = "Tenant id" };
+        var rotateKey = new Argument<string>("key-id") { Description = "Key id" };
+        var grace = new Option<long?>("--grace") { Description = "Seconds the old secret keeps working (0 to 86400; default 0: refused at once)" };
+        var rotate = new Command("rotate", "Give a key a new secret (shown once); the old one works for the grace period") { rotateTenant, rotateKey, grace };
+        runner.Bind(rotate, async (c, ct) =>
+        {
+            var (t, k) = (c.Parse.GetValue(rotateTenant)!, c.Parse.GetValue(rotateKey)!);
+            var body = new JsonObject { ["gracePeriodSeconds"] = c.Parse.GetValue(grace) ?? 0 };
+            var rotated = await c.Gateway.PostAsync($"/admin/v1/tenants/{JsonList.Escape(t)}/keys/{JsonList.Escape(k)}/rotate", body, ct);
+            if (c.Output.Json)
+            {
+                c.Output.WriteJson(rotated);
+                return ExitCodes.Ok;
+            }
+            c.Output.WriteObject(rotated, ("id", "id"), ("key", "key"), ("old secret valid until", "previousKeyValidUntil"));
+            c.Output.WriteLine("Store the key now: it is not shown again.");
+            if (rotated?["propagated"] is JsonValue propagated && propagated.TryGetValue<bool>(out var told) && !told)
+            {
+                c.Error.WriteLine("Warning: the Gateways could not be told at once; they may accept the old secret for up to 30 s.");
+            }
+            return ExitCodes.Ok;
+        });
+
         var listTenant = new Argument<string>("tenant-id") { Description = "Tenant id" };
         var list = new Command("list", "List a tenant's keys (never the keys themselves)") { listTenant };
         runner.Bind(list, async (c, ct) =>
@@ -63,12 +92,13 @@ internal static class KeysCommands
                 return ExitCodes.Ok;
             }
             c.Output.WideWhenRedirected().WriteTable(JsonList.Items(all, "keys"), ("ID", "id"), ("NAME", "name"), ("PREFIX", "prefix"),
-                ("CAPABILITIES", "capabilities"), ("LANE", "defaultLane"), ("RUN", "runId"), ("CREATED", "createdAt"), ("REVOKED", "revokedAt"));
+                ("CAPABILITIES", "capabilities"), ("LANE", "defaultLane"), ("RUN", "runId"), ("CREATED", "createdAt"), ("EXPIRES", "expiresAt"), ("REVOKED", "revokedAt"));
             return ExitCodes.Ok;
         });
 
         keys.Subcommands.Add(create);
         keys.Subcommands.Add(list);
+        keys.Subcommands.Add(rotate);
         keys.Subcommands.Add(revoke);
         return keys;
     }

@@ -25,6 +25,37 @@ public sealed class AdminCommandsTests
     }
 
     [Fact]
+    public async Task Keys_rotate_asks_for_the_grace_and_shows_the_new_secret_once()
+    {
+        var gateway = new ScriptedGateway(_ => (HttpStatusCode.OK, """
+            {"id":"key_1","key":"ac_abcdefghijkl_newsecret","prefix":"abcdefghijkl","rotatedAt":"2026-12-01T10:00:00Z","previousKeyValidUntil":"2026-12-01T11:00:00Z","propagated":true}
+            """));
+
+        var (exit, stdout, _) = await gateway.RunAsync("keys", "rotate", "t_1", "key_1", "--grace", "3600");
+
+        Assert.Equal(ExitCodes.Ok, exit);
+        var (method, path, body, _) = Assert.Single(gateway.Seen);
+        Assert.Equal(("POST", "/admin/v1/tenants/t_1/keys/key_1/rotate"), (method, path));
+        Assert.Equal(3600, body!["gracePeriodSeconds"]!.GetValue<long>());
+        Assert.Contains("ac_abcdefghijkl_newsecret", stdout);
+        Assert.Contains("2026-12-01T11:00:00Z", stdout);
+    }
+
+    [Fact]
+    public async Task Keys_create_sends_the_expiry_and_the_keys_own_limits()
+    {
+        var gateway = new ScriptedGateway(_ => (HttpStatusCode.Created, """{"id":"key_2","key":"ac_abcdefghijkl_secret"}"""));
+
+        var (exit, _, _) = await gateway.RunAsync("keys", "create", "t_1", "--name", "ci", "--expires-at", "2027-01-31T00:00:00Z",
+            "--requests-per-minute", "30", "--tokens-per-minute", "5000");
+
+        Assert.Equal(ExitCodes.Ok, exit);
+        var body = Assert.Single(gateway.Seen).Body!;
+        Assert.Equal(DateTimeOffset.Parse("2027-01-31T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture), body["expiresAt"]!.GetValue<DateTimeOffset>());
+        Assert.Equal((30, 5000L), (body["requestsPerMinute"]!.GetValue<int>(), body["tokensPerMinute"]!.GetValue<long>()));
+    }
+
+    [Fact]
     public async Task Keys_list_of_an_unknown_tenant_exits_not_found()
     {
         var gateway = new ScriptedGateway(_ => (HttpStatusCode.NotFound, ScriptedGateway.Problem(404, "No tenant 't_x'.")));
