@@ -14,7 +14,7 @@ public sealed class ServiceDocumentFetcher(IHttpClientFactory clients, GatewaySi
 {
     public const string HttpClientName = "api-docs";
 
-    public static IReadOnlyList<string> Services { get; } = ProxyRoutes.Routes.Select(r => r.ClusterId!).Distinct().ToList();
+    public static IReadOnlyList<string> Services { get; } = ProxyRoutes.Routes.Select(r => ProxyRoutes.ServiceOf(r.ClusterId!)).Distinct().ToList();
 
     /// <summary>The documents, or the first service that did not answer one.</summary>
     public async Task<(IReadOnlyList<PublicDocumentMerger.ServiceDocument>? Documents, string? Unavailable)> FetchAllAsync(CancellationToken cancellationToken)

@@ -14,7 +14,7 @@ public static class RoutedPaths
 
     /// <summary>Whether the Gateway routes this operation to <paramref name="service"/> (and not to another service).</summary>
     public static bool IsRoutedTo(string service, string path, string method) =>
-        ProxyRoutes.Routes.Any(r => r.ClusterId == service && Matches(r.Match.Path!, path)
+        ProxyRoutes.Routes.Any(r => ProxyRoutes.ServiceOf(r.ClusterId!) == service && Matches(r.Match.Path!, path)
             && (r.Match.Methods is null || r.Match.Methods.Contains(method, StringComparer.OrdinalIgnoreCase)));
 
     /// <summary>The route that serves a documented path, whatever the method; null when none does.</summary>

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using AgentCloud.Gateway.Docs;
 using AgentCloud.Gateway.Proxy;
+using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.Gateway.Tests;
 
@@ -26,6 +27,13 @@ public sealed class DocumentMergeRuleTests
         Assert.False(PublicDocumentCache.IsPublic("controlplane", "/internal/v1/keys/resolve", "POST"));
         Assert.True(PublicDocumentCache.IsPublic("gateway", "/.well-known/jwks.json", "GET"));
         Assert.False(PublicDocumentCache.IsPublic("gateway", "/openapi/v1.json", "GET"));
+    }
+
+    [Fact]
+    public void Documents_are_asked_of_services_never_of_a_cluster_alias_and_a_long_running_route_is_its_services()
+    {
+        Assert.All(ServiceDocumentFetcher.Services, s => Assert.Contains(s, ServiceNames.All));
+        Assert.True(RoutedPaths.IsRoutedTo(ServiceNames.SandboxBroker, "/v1/sandboxes/{id}/exec", "POST"));
     }
 
     [Fact]
