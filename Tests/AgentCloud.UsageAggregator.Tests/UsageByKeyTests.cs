@@ -177,6 +177,26 @@ public sealed class UsageByKeyTests(UsageServers servers) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_event_whose_model_and_principal_are_too_long_together_for_the_rollup_index_is_dead_lettered_not_stuck()
+    {
+        await using var host = await UsageHost.StartAsync(servers, runWorker: false);
+        // Each within the 512-character limit, but random CJK (3 bytes each, incompressible) is over 2.7 kB together.
+        var random = new Random(7);
+        string Cjk() => new([.. Enumerable.Range(0, 512).Select(_ => (char)random.Next(0x4E00, 0x9FFF))]);
+        var huge = Events.Inference("acme", model: Cjk()) with { Principal = "key:" + Cjk()[..500] };
+        var good = As(Events.Inference("acme", input: 42), "key:" + MarketingKey);
+        await host.AddAsync(huge, good);
+
+        var consumer = await host.ConsumerAsync("one");
+        Assert.Equal(2, await consumer.ProcessNextAsync(CancellationToken.None));
+
+        Assert.Equal(1, await host.CountedEventsAsync());
+        var dead = Assert.Single(await host.Redis.StreamRangeAsync(host.DeadLetterStream));
+        Assert.StartsWith("refused by the ledger", dead["reason"].ToString(), StringComparison.Ordinal);
+        Assert.Empty((await host.ReconcileAsync()).Drift);
+    }
+
+    [Fact]
     public async Task Reconciliation_finds_no_drift_then_finds_a_tampered_per_key_row()
     {
         await using var host = await UsageHost.StartAsync(servers);

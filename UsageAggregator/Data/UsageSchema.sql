@@ -52,8 +52,9 @@ BEGIN
                WHERE table_schema = current_schema() AND table_name = 'usage_rollups' AND column_name = 'principal') THEN
         RETURN;
     END IF;
-    LOCK TABLE usage_rollups IN ACCESS EXCLUSIVE MODE;
+    -- In the order batches take them (ledger, then rollups), so an in-flight batch finishes instead of deadlocking.
     LOCK TABLE usage_events IN SHARE MODE;
+    LOCK TABLE usage_rollups IN ACCESS EXCLUSIVE MODE;
     CREATE TEMP TABLE usage_rollups_before ON COMMIT DROP AS SELECT * FROM usage_rollups;
     TRUNCATE usage_rollups;
     ALTER TABLE usage_rollups ADD COLUMN principal text NOT NULL;
