@@ -14,29 +14,31 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using StackExchange.Redis;
 
-// Usage: dotnet run -c Release --project Bench/AgentCloud.Bench.Usage [events] [batchSize] [consumers] [fsync=on|off]
+// Usage: dotnet run -c Release --project Bench/AgentCloud.Bench.Usage [events] [batchSize] [consumers] [fsync=on|off] [keysPerTenant]
 var total = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200_000;
 var batchSize = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5_000;
 var consumerCount = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 2;
 // Durable by default, as production runs: the test fixture's fsync=off would hide the cost of each commit's flush.
 var fsync = args.Length > 3 ? args[3] != "fsync=off" : true;
+// Rollups are per key: more keys spending in the same minute means more rollup rows per batch.
+var keysPerTenant = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 1;
 
 await using var redisServer = new Servers.Redis();
 await using var pgServer = new Servers.Postgres(fsync);
 await Task.WhenAll(redisServer.Fixture.InitializeAsync(), pgServer.Fixture.InitializeAsync());
 var redis = redisServer.Fixture.Connection;
-Console.WriteLine($"{Environment.ProcessorCount} cores; {total:N0} events, batches of {batchSize:N0}, {consumerCount} consumers");
+Console.WriteLine($"{Environment.ProcessorCount} cores; {total:N0} events, batches of {batchSize:N0}, {consumerCount} consumers, {keysPerTenant} keys per tenant");
 Console.WriteLine($"postgres: {await pgServer.SettingsAsync()}");
 Console.WriteLine($"load average at start: {File.ReadAllText("/proc/loadavg").Trim()}");
 var cpu = new CpuMeter(redisServer.Fixture.Port, pgServer.Fixture.Port);
 
 // Warm-up, not measured: the same paths once, so that neither measurement pays for JIT compilation and first connections.
-var warmUp = Workload.Build(20_000);
+var warmUp = Workload.Build(20_000, keysPerTenant);
 await Baseline.RunAsync(redis, warmUp, batchSize, "usage-events-warmup-baseline");
 await EndToEnd.RunAsync(redisServer.Fixture.ConnectionString, await pgServer.Fixture.CreateDatabaseAsync("bench_warmup"), warmUp, batchSize, consumerCount, "usage-events-warmup", pace: null);
 warmUp = null;
 
-var events = Workload.Build(total);
+var events = Workload.Build(total, keysPerTenant);
 
 // Baseline: the same entries through the stream alone, XADD and XREADGROUP + XACK, no database.
 var phase = Phase.Start(cpu);
@@ -55,7 +57,7 @@ Console.WriteLine($"lag p50/p99 while flooding:               {Percentile(lags, 
 
 // Lag at a steady offered load of 80% of what end to end sustained (capped at the 50,000/s target).
 var rate = Math.Min(50_000, endToEnd * 0.8);
-var paced = Workload.Build(Math.Min(total, (int)(rate * 5)));
+var paced = Workload.Build(Math.Min(total, (int)(rate * 5)), keysPerTenant);
 var (pacedRate, pacedLags) = await EndToEnd.RunAsync(redisServer.Fixture.ConnectionString, db, paced, batchSize, consumerCount, "usage-events-paced", pace: rate);
 Console.WriteLine($"steady load {rate:N0} events/s offered:     {pacedRate:N0} events/s counted, lag p50/p99 {Percentile(pacedLags, 0.50):N0} ms / {Percentile(pacedLags, 0.99):N0} ms");
 await Breakdown.RunAsync(redis.GetDatabase(), "usage-events-baseline", await pgServer.Fixture.CreateDatabaseAsync("bench_breakdown"), batchSize, cpu, total);
@@ -75,7 +77,7 @@ internal static class Workload
     /// Events, not their stream fields: the producer serialises each as it sends it, as a real one does, and the
     /// bench does not carry millions of long-lived field strings whose marking would bill every gen-2 GC to the consumers.
     /// </summary>
-    public static UsageEvent[] Build(int count)
+    public static UsageEvent[] Build(int count, int keysPerTenant)
     {
         var random = new Random(42);
         string[] tenants = ["acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne", "wonka"];
@@ -85,7 +87,7 @@ internal static class Workload
         {
             EventId = Guid.NewGuid().ToString("N"),
             TenantId = tenants[random.Next(tenants.Length)],
-            Principal = "key:bench",
+            Principal = keysPerTenant == 1 ? "key:bench" : $"key:bench{random.Next(keysPerTenant)}",
             Kind = "inference",
             Resource = models[random.Next(models.Length)],
             Endpoint = "/v1/chat/completions",

@@ -28,6 +28,28 @@ public sealed class ChargebackCsvTests
         Assert.Equal("acme,sandbox,sandbox:gvisor,2026-06-01T00:00:00.0000000+00:00,2026-07-01T00:00:00.0000000+00:00,4,0,0,0,0,12.5,0.00025,0,0", lines[1]);
         Assert.Equal("acme,tool,tool:tickets.create,2026-06-01T00:00:00.0000000+00:00,2026-07-01T00:00:00.0000000+00:00,3,0,0,0,0,0,0,3,0.75", lines[2]);
     }
+
+    [Fact]
+    public void By_key_a_key_column_follows_the_tenant_and_is_defused_like_any_value()
+    {
+        var csv = ChargebackCsv.Write([
+            new UsageRow("acme", "inference", "sim-small", null, 2, 10, 0, 5, 15, 0, 0.25m, Key: "key_0123abcd"),
+            new UsageRow("acme", "inference", "sim-small", null, 1, 1, 0, 1, 2, 0, 0.01m, Key: "=cmd|' /C calc'!A0")], Period, byKey: true);
+
+        var lines = csv.Split('\n');
+        Assert.Equal(ChargebackCsv.HeaderByKey, lines[0]);
+        Assert.Equal("tenant_id,key," + ChargebackCsv.Header["tenant_id,".Length..], lines[0]);
+        Assert.Equal("acme,key_0123abcd,inference,sim-small,2026-06-01T00:00:00.0000000+00:00,2026-07-01T00:00:00.0000000+00:00,2,10,0,5,15,0,0.25,0,0", lines[1]);
+        Assert.StartsWith("acme,'=cmd|' /C calc'!A0,inference,", lines[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Key_is_left_out_of_csv_not_grouped_by_key()
+    {
+        var csv = ChargebackCsv.Write([new UsageRow("acme", "inference", "sim-small", null, 2, 10, 0, 5, 15, 0, 0.25m, Key: "key_0123abcd")], Period);
+
+        Assert.DoesNotContain("key", csv, StringComparison.Ordinal);
+    }
 }
 
 public sealed class UsagePeriodTests

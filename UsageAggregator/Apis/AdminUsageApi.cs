@@ -20,9 +20,10 @@ public static class AdminUsageApi
         return group;
     }
 
-    public sealed record ChargebackQuery(string? TenantId, string? From, string? To, string? Format);
+    public sealed record ChargebackQuery(string? TenantId, string? From, string? To, string? Format, string? GroupBy);
 
-    public sealed record Chargeback(string? TenantId, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<UsageRow> Data, UsageApi.UsageTotals Total);
+    public sealed record Chargeback(
+        string? TenantId, DateTimeOffset From, DateTimeOffset To, string GroupBy, IReadOnlyList<UsageRow> Data, UsageApi.UsageTotals Total);
 
     public static async Task<Results<Ok<Chargeback>, FileContentHttpResult, ProblemHttpResult>> GetChargeback(
         TenantContext ctx, [AsParameters] ChargebackQuery query, HttpRequest request, UsageQueries queries, TimeProvider time,
@@ -43,19 +44,30 @@ public static class AdminUsageApi
         {
             return Problems.BadRequest($"'format' must be json or csv, not '{query.Format}'.");
         }
+        // Chargeback lines are always per model or sandbox level; by key they are also split per key.
+        var byKey = query.GroupBy?.ToLowerInvariant() switch
+        {
+            null or "model" => false,
+            "key" => true,
+            _ => (bool?)null,
+        };
+        if (byKey is null)
+        {
+            return Problems.BadRequest($"'groupBy' must be model or key, not '{query.GroupBy}'.");
+        }
         if (UsagePeriod.TryParse(query.From, query.To, time.GetUtcNow(), out var problem) is not { } period)
         {
             return Problems.BadRequest(problem!);
         }
         var tenantId = string.IsNullOrEmpty(query.TenantId) ? null : query.TenantId;
         var rows = await StoreDeadline.RunAsync(UsageApi.Store, options.Value.AdminQueryDeadline,
-            ct => queries.ChargebackAsync(tenantId, period.From, period.To, ct), cancellationToken);
+            ct => queries.ChargebackAsync(tenantId, period.From, period.To, byKey.Value, ct), cancellationToken);
         if (csv.Value)
         {
             var name = $"usage-{tenantId ?? "all"}-{period.From:yyyyMMddHHmm}-{period.To:yyyyMMddHHmm}.csv";
-            return TypedResults.File(Encoding.UTF8.GetBytes(ChargebackCsv.Write(rows, period)), "text/csv; charset=utf-8", name);
+            return TypedResults.File(Encoding.UTF8.GetBytes(ChargebackCsv.Write(rows, period, byKey.Value)), "text/csv; charset=utf-8", name);
         }
-        return TypedResults.Ok(new Chargeback(tenantId, period.From, period.To, rows, UsageApi.UsageTotals.Of(rows)));
+        return TypedResults.Ok(new Chargeback(tenantId, period.From, period.To, byKey.Value ? "key" : "model", rows, UsageApi.UsageTotals.Of(rows)));
     }
 
     public sealed record ReconciliationQuery(string? TenantId, string? From, string? To);

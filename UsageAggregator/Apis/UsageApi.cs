@@ -53,11 +53,12 @@ public static class UsageApi
             "model" => UsageGrouping.Model,
             "day" => UsageGrouping.Day,
             "none" or "total" => UsageGrouping.Total,
+            "key" => UsageGrouping.Key,
             _ => (UsageGrouping?)null,
         };
         if (grouping is null)
         {
-            return Problems.BadRequest($"'groupBy' must be model, day or none, not '{query.GroupBy}'.");
+            return Problems.BadRequest($"'groupBy' must be model, day, key or none, not '{query.GroupBy}'.");
         }
         if (UsagePeriod.TryParse(query.From, query.To, time.GetUtcNow(), out var problem) is not { } period)
         {

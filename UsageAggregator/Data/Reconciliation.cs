@@ -2,9 +2,9 @@ using Npgsql;
 
 namespace AgentCloud.UsageAggregator.Data;
 
-/// <summary>A rollup bucket whose stored sums differ from the sums of its raw events.</summary>
+/// <summary>A rollup bucket (one principal's usage of one resource in one minute) whose stored sums differ from its raw events.</summary>
 public sealed record DriftRow(
-    string TenantId, string Kind, string Resource, DateTimeOffset Minute,
+    string TenantId, string Kind, string Resource, DateTimeOffset Minute, string Principal,
     long RawEvents, long RollupEvents, long RawTokens, long RollupTokens, decimal RawSandboxSeconds, decimal RollupSandboxSeconds,
     decimal RawCost, decimal RollupCost);
 
@@ -15,7 +15,10 @@ public sealed record ReconciliationReport(
     public int DriftCount => Drift.Count;
 }
 
-/// <summary>Recomputes the rollups from the raw events (the record) and lists every bucket that drifted from them.</summary>
+/// <summary>
+/// Recomputes the rollups from the raw events (the record) and lists every bucket that drifted from them. Buckets are
+/// per principal, the finest grain the rollups keep, so the per-model and per-key views are both covered.
+/// </summary>
 public sealed class Reconciliation(NpgsqlDataSource dataSource)
 {
     private const int MaxDriftRows = 1000;
@@ -30,15 +33,15 @@ public sealed class Reconciliation(NpgsqlDataSource dataSource)
         await using var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         await using var cmd = new NpgsqlCommand("""
             WITH raw AS (
-                SELECT tenant_id, kind, resource, date_trunc('minute', started_at, 'UTC') AS minute, count(*)::bigint AS events,
+                SELECT tenant_id, kind, resource, date_trunc('minute', started_at, 'UTC') AS minute, principal, count(*)::bigint AS events,
                        sum(input_tokens + cached_input_tokens + output_tokens + weighted_tokens)::bigint AS tokens,
                        sum(sandbox_seconds) AS seconds, sum(cost) AS cost
                 FROM usage_events
                 WHERE (@tenant::text IS NULL OR tenant_id = @tenant) AND started_at >= @from AND started_at < @to
-                GROUP BY 1, 2, 3, 4
+                GROUP BY 1, 2, 3, 4, 5
             ),
             rolled AS (
-                SELECT tenant_id, kind, resource, minute, events,
+                SELECT tenant_id, kind, resource, minute, principal, events,
                        (input_tokens + cached_input_tokens + output_tokens + weighted_tokens)::bigint AS tokens,
                        sandbox_seconds AS seconds, cost
                 FROM usage_rollups
@@ -47,19 +50,20 @@ public sealed class Reconciliation(NpgsqlDataSource dataSource)
             joined AS (
                 SELECT coalesce(r.tenant_id, u.tenant_id) AS tenant_id, coalesce(r.kind, u.kind) AS kind,
                        coalesce(r.resource, u.resource) AS resource, coalesce(r.minute, u.minute) AS minute,
+                       coalesce(r.principal, u.principal) AS principal,
                        coalesce(r.events, 0) AS raw_events, coalesce(u.events, 0) AS rollup_events,
                        coalesce(r.tokens, 0) AS raw_tokens, coalesce(u.tokens, 0) AS rollup_tokens,
                        coalesce(r.seconds, 0) AS raw_seconds, coalesce(u.seconds, 0) AS rollup_seconds,
                        coalesce(r.cost, 0) AS raw_cost, coalesce(u.cost, 0) AS rollup_cost
-                FROM raw r FULL OUTER JOIN rolled u USING (tenant_id, kind, resource, minute)
+                FROM raw r FULL OUTER JOIN rolled u USING (tenant_id, kind, resource, minute, principal)
             )
-            SELECT 0 AS part, tenant_id, kind, resource, minute, raw_events, rollup_events, raw_tokens, rollup_tokens,
+            SELECT 0 AS part, tenant_id, kind, resource, minute, principal, raw_events, rollup_events, raw_tokens, rollup_tokens,
                    raw_seconds, rollup_seconds, raw_cost, rollup_cost
             FROM joined
             WHERE raw_events <> rollup_events OR raw_tokens <> rollup_tokens OR raw_seconds <> rollup_seconds OR raw_cost <> rollup_cost
             UNION ALL
-            SELECT 1, NULL, NULL, NULL, NULL, sum(raw_events)::bigint, sum(rollup_events)::bigint, count(*), 0, 0, 0, 0, 0 FROM joined
-            ORDER BY 1, 2, 3, 4, 5
+            SELECT 1, NULL, NULL, NULL, NULL, NULL, sum(raw_events)::bigint, sum(rollup_events)::bigint, count(*), 0, 0, 0, 0, 0 FROM joined
+            ORDER BY 1, 2, 3, 4, 5, 6
             """, conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter("tenant", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)tenantId ?? DBNull.Value });
         cmd.Parameters.AddWithValue("from", from.UtcDateTime);
@@ -73,15 +77,15 @@ public sealed class Reconciliation(NpgsqlDataSource dataSource)
             {
                 if (reader.GetInt32(0) == 1)
                 {
-                    rawEvents = reader.IsDBNull(5) ? 0 : reader.GetInt64(5);
-                    rollupEvents = reader.IsDBNull(6) ? 0 : reader.GetInt64(6);
-                    buckets = reader.GetInt64(7);
+                    rawEvents = reader.IsDBNull(6) ? 0 : reader.GetInt64(6);
+                    rollupEvents = reader.IsDBNull(7) ? 0 : reader.GetInt64(7);
+                    buckets = reader.GetInt64(8);
                 }
                 else if (drift.Count < MaxDriftRows)
                 {
                     drift.Add(new DriftRow(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4),
-                        reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8),
-                        reader.GetDecimal(9), reader.GetDecimal(10), reader.GetDecimal(11), reader.GetDecimal(12)));
+                        reader.GetString(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8), reader.GetInt64(9),
+                        reader.GetDecimal(10), reader.GetDecimal(11), reader.GetDecimal(12), reader.GetDecimal(13)));
                 }
             }
         }

@@ -2,21 +2,22 @@ namespace AgentCloud.UsageAggregator.Data;
 
 /// <summary>What one committed batch added to a rollup bucket (events already in the ledger add nothing).</summary>
 public sealed record RollupDelta(
-    string TenantId, string Kind, string Resource, DateTimeOffset Minute, long Events,
+    string TenantId, string Kind, string Resource, DateTimeOffset Minute, string Principal, long Events,
     long InputTokens, long CachedInputTokens, long OutputTokens, long WeightedTokens, decimal SandboxSeconds, decimal Cost)
 {
-    /// <summary>Sums the rows a batch inserted into their (tenant, kind, resource, UTC minute) buckets.</summary>
+    /// <summary>Sums the rows a batch inserted into their (tenant, kind, resource, UTC minute, principal) buckets.</summary>
     public static List<RollupDelta> Of(IEnumerable<LedgerRow> inserted)
     {
-        var buckets = new Dictionary<(string, string, string, DateTime), Sums>();
+        var buckets = new Dictionary<(string, string, string, DateTime, string), Sums>();
         foreach (var row in inserted)
         {
             var e = row.Event;
             var started = e.StartedAt.UtcDateTime;
             var minute = new DateTime(started.Ticks - started.Ticks % TimeSpan.TicksPerMinute, DateTimeKind.Utc);
-            if (!buckets.TryGetValue((e.TenantId, e.Kind, e.Resource, minute), out var sums))
+            var key = (e.TenantId, e.Kind, e.Resource, minute, e.Principal);
+            if (!buckets.TryGetValue(key, out var sums))
             {
-                buckets[(e.TenantId, e.Kind, e.Resource, minute)] = sums = new Sums();
+                buckets[key] = sums = new Sums();
             }
             sums.Events++;
             sums.InputTokens += e.InputTokens;
@@ -26,7 +27,7 @@ public sealed record RollupDelta(
             sums.SandboxSeconds += row.SandboxSeconds;
             sums.Cost += row.Cost;
         }
-        return [.. buckets.Select(b => new RollupDelta(b.Key.Item1, b.Key.Item2, b.Key.Item3, new DateTimeOffset(b.Key.Item4), b.Value.Events,
+        return [.. buckets.Select(b => new RollupDelta(b.Key.Item1, b.Key.Item2, b.Key.Item3, new DateTimeOffset(b.Key.Item4), b.Key.Item5, b.Value.Events,
             b.Value.InputTokens, b.Value.CachedInputTokens, b.Value.OutputTokens, b.Value.WeightedTokens, b.Value.SandboxSeconds, b.Value.Cost))];
     }
 

@@ -41,12 +41,12 @@ public static class UsageBatchWriter
         """;
 
     private const string UpsertRollups = """
-        INSERT INTO usage_rollups AS r (tenant_id, kind, resource, minute, events, input_tokens, cached_input_tokens,
+        INSERT INTO usage_rollups AS r (tenant_id, kind, resource, minute, principal, events, input_tokens, cached_input_tokens,
             output_tokens, weighted_tokens, sandbox_seconds, cost)
-        SELECT * FROM unnest(@tenant, @kind, @resource, @minute, @events, @input, @cached, @output, @weighted, @seconds, @cost)
+        SELECT * FROM unnest(@tenant, @kind, @resource, @minute, @principal, @events, @input, @cached, @output, @weighted, @seconds, @cost)
         -- A fixed order takes row locks in the same order in every consumer, so concurrent batches cannot deadlock.
-        ORDER BY 1, 2, 3, 4
-        ON CONFLICT (tenant_id, kind, resource, minute) DO UPDATE SET
+        ORDER BY 1, 2, 3, 4, 5
+        ON CONFLICT (tenant_id, kind, resource, minute, principal) DO UPDATE SET
             events = r.events + excluded.events,
             input_tokens = r.input_tokens + excluded.input_tokens,
             cached_input_tokens = r.cached_input_tokens + excluded.cached_input_tokens,
@@ -174,6 +174,7 @@ public static class UsageBatchWriter
         p.Add(new NpgsqlParameter<string[]>("kind", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. deltas.Select(d => d.Kind)] });
         p.Add(new NpgsqlParameter<string[]>("resource", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. deltas.Select(d => d.Resource)] });
         p.Add(new NpgsqlParameter<DateTime[]>("minute", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = [.. deltas.Select(d => d.Minute.UtcDateTime)] });
+        p.Add(new NpgsqlParameter<string[]>("principal", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. deltas.Select(d => d.Principal)] });
         p.Add(new NpgsqlParameter<long[]>("events", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. deltas.Select(d => d.Events)] });
         p.Add(new NpgsqlParameter<long[]>("input", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. deltas.Select(d => d.InputTokens)] });
         p.Add(new NpgsqlParameter<long[]>("cached", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. deltas.Select(d => d.CachedInputTokens)] });

@@ -2,21 +2,31 @@ using Npgsql;
 
 namespace AgentCloud.UsageAggregator.Data;
 
-/// <summary>How usage rows are grouped: by model or sandbox level, by UTC day, or one total.</summary>
+/// <summary>How usage rows are grouped: by model or sandbox level, by UTC day, by key (the event's principal), or one total.</summary>
 public enum UsageGrouping
 {
     Model,
     Day,
     Total,
+    Key,
 }
 
 /// <summary>
 /// One row of usage and cost over a period. Tool calls keep their seconds in the ledger's one seconds column; here they
 /// are apart (<see cref="ToolCalls"/>, <see cref="ToolSeconds"/>), so sandbox-seconds never include a tool's time.
+/// <see cref="Key"/> is set when grouped by key: the key id, or the principal as recorded when it is not a key.
 /// </summary>
 public sealed record UsageRow(
     string TenantId, string? Kind, string? Model, DateTimeOffset? Day, long Events, long InputTokens, long CachedInputTokens,
-    long OutputTokens, long WeightedTokens, decimal SandboxSeconds, decimal Cost, long ToolCalls = 0, decimal ToolSeconds = 0);
+    long OutputTokens, long WeightedTokens, decimal SandboxSeconds, decimal Cost, long ToolCalls = 0, decimal ToolSeconds = 0,
+    string? Key = null)
+{
+    private const string KeyPrefix = "key:";
+
+    /// <summary>A principal as a key column shows it: <c>key:key_0123…</c> is <c>key_0123…</c>; any other form as it is.</summary>
+    public static string KeyOf(string principal) =>
+        principal.StartsWith(KeyPrefix, StringComparison.Ordinal) ? principal[KeyPrefix.Length..] : principal;
+}
 
 /// <summary>Reads the rollups; every query is for the tenant id given, which the API takes from the caller's context only.</summary>
 public sealed class UsageQueries(NpgsqlDataSource dataSource)
@@ -33,9 +43,10 @@ public sealed class UsageQueries(NpgsqlDataSource dataSource)
     {
         var (select, groupBy) = grouping switch
         {
-            UsageGrouping.Model => ("kind, resource, NULL::timestamptz", "GROUP BY tenant_id, kind, resource ORDER BY kind, resource"),
-            UsageGrouping.Day => ("NULL::text, NULL::text, date_trunc('day', minute, 'UTC')", "GROUP BY tenant_id, 4 ORDER BY 4"),
-            _ => ("NULL::text, NULL::text, NULL::timestamptz", "GROUP BY tenant_id"),
+            UsageGrouping.Model => ("kind, resource, NULL::timestamptz, NULL::text", "GROUP BY tenant_id, kind, resource ORDER BY kind, resource"),
+            UsageGrouping.Day => ("NULL::text, NULL::text, date_trunc('day', minute, 'UTC'), NULL::text", "GROUP BY tenant_id, 4 ORDER BY 4"),
+            UsageGrouping.Key => ("NULL::text, NULL::text, NULL::timestamptz, principal", "GROUP BY tenant_id, principal ORDER BY principal"),
+            _ => ("NULL::text, NULL::text, NULL::timestamptz, NULL::text", "GROUP BY tenant_id"),
         };
         await using var cmd = dataSource.CreateCommand($"""
             SELECT tenant_id, {select}, {Sums}
@@ -50,15 +61,21 @@ public sealed class UsageQueries(NpgsqlDataSource dataSource)
         return await ReadRowsAsync(cmd, cancellationToken);
     }
 
-    /// <summary>Chargeback rows per tenant and model or sandbox level, for one tenant or (null) all, offboarded ones included.</summary>
-    public async Task<IReadOnlyList<UsageRow>> ChargebackAsync(string? tenantId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    /// <summary>
+    /// Chargeback rows per tenant and model or sandbox level (with <paramref name="byKey"/>, per tenant, key and model or
+    /// sandbox level), for one tenant or (null) all, offboarded ones included.
+    /// </summary>
+    public async Task<IReadOnlyList<UsageRow>> ChargebackAsync(
+        string? tenantId, DateTimeOffset from, DateTimeOffset to, bool byKey, CancellationToken cancellationToken)
     {
+        var (principal, groupBy) = byKey
+            ? ("principal", "GROUP BY tenant_id, principal, kind, resource ORDER BY tenant_id, principal, kind, resource")
+            : ("NULL::text", "GROUP BY tenant_id, kind, resource ORDER BY tenant_id, kind, resource");
         await using var cmd = dataSource.CreateCommand($"""
-            SELECT tenant_id, kind, resource, NULL::timestamptz, {Sums}
+            SELECT tenant_id, kind, resource, NULL::timestamptz, {principal}, {Sums}
             FROM usage_rollups
             WHERE (@tenant::text IS NULL OR tenant_id = @tenant) AND minute >= @from AND minute < @to
-            GROUP BY tenant_id, kind, resource
-            ORDER BY tenant_id, kind, resource
+            {groupBy}
             """);
         cmd.Parameters.Add(new NpgsqlParameter("tenant", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)tenantId ?? DBNull.Value });
         cmd.Parameters.AddWithValue("from", from.UtcDateTime);
@@ -77,8 +94,9 @@ public sealed class UsageQueries(NpgsqlDataSource dataSource)
                 reader.IsDBNull(1) ? null : reader.GetString(1),
                 reader.IsDBNull(2) ? null : reader.GetString(2),
                 reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3),
-                reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8),
-                reader.GetDecimal(9), reader.GetDecimal(10), reader.GetInt64(11), reader.GetDecimal(12)));
+                reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8), reader.GetInt64(9),
+                reader.GetDecimal(10), reader.GetDecimal(11), reader.GetInt64(12), reader.GetDecimal(13),
+                reader.IsDBNull(4) ? null : UsageRow.KeyOf(reader.GetString(4))));
         }
         return rows;
     }

@@ -24,12 +24,14 @@ CREATE TABLE IF NOT EXISTS usage_events (
 -- would cost every insert another index update; BRIN on the (nearly time-ordered) start costs almost nothing.
 CREATE INDEX IF NOT EXISTS usage_events_started_brin ON usage_events USING brin (started_at);
 
--- One row per (tenant, kind, resource, minute): what the read APIs and chargeback use.
+-- One row per (tenant, kind, resource, minute, principal): what the read APIs and chargeback use. The principal comes
+-- last, so per-model reads and reconciliation keep the key prefix they had; per-key reads sum a tenant's minutes.
 CREATE TABLE IF NOT EXISTS usage_rollups (
     tenant_id           text NOT NULL,
     kind                text NOT NULL,
     resource            text NOT NULL,
     minute              timestamptz NOT NULL,
+    principal           text NOT NULL,
     events              bigint NOT NULL,
     input_tokens        bigint NOT NULL,
     cached_input_tokens bigint NOT NULL,
@@ -37,8 +39,67 @@ CREATE TABLE IF NOT EXISTS usage_rollups (
     weighted_tokens     bigint NOT NULL,
     sandbox_seconds     numeric NOT NULL,
     cost                numeric NOT NULL,
-    PRIMARY KEY (tenant_id, kind, resource, minute)
+    PRIMARY KEY (tenant_id, kind, resource, minute, principal)
 );
+
+-- A database from before per-principal rollups: split every bucket by principal, once, from the raw events (which
+-- name it). Whatever a bucket held beyond its raw events (drift reconciliation already showed) stays under
+-- principal 'unattributed', so no bucket's totals change. Replicas still running the previous version wait on the
+-- lock; afterwards their upserts fail (no principal), so their batches roll back and are redelivered, never lost.
+DO $migrate$
+BEGIN
+    IF EXISTS (SELECT 1 FROM information_schema.columns
+               WHERE table_schema = current_schema() AND table_name = 'usage_rollups' AND column_name = 'principal') THEN
+        RETURN;
+    END IF;
+    -- In the order batches take them (ledger, then rollups), so an in-flight batch finishes instead of deadlocking.
+    LOCK TABLE usage_events IN SHARE MODE;
+    LOCK TABLE usage_rollups IN ACCESS EXCLUSIVE MODE;
+    CREATE TEMP TABLE usage_rollups_before ON COMMIT DROP AS SELECT * FROM usage_rollups;
+    TRUNCATE usage_rollups;
+    ALTER TABLE usage_rollups ADD COLUMN principal text NOT NULL;
+    ALTER TABLE usage_rollups DROP CONSTRAINT usage_rollups_pkey;
+    ALTER TABLE usage_rollups ADD PRIMARY KEY (tenant_id, kind, resource, minute, principal);
+    INSERT INTO usage_rollups (tenant_id, kind, resource, minute, principal, events, input_tokens, cached_input_tokens,
+        output_tokens, weighted_tokens, sandbox_seconds, cost)
+    WITH raw AS (
+        SELECT e.tenant_id, e.kind, e.resource, date_trunc('minute', e.started_at, 'UTC') AS minute, e.principal,
+               count(*)::bigint AS events, sum(e.input_tokens)::bigint AS input_tokens,
+               sum(e.cached_input_tokens)::bigint AS cached_input_tokens, sum(e.output_tokens)::bigint AS output_tokens,
+               sum(e.weighted_tokens)::bigint AS weighted_tokens, sum(e.sandbox_seconds) AS sandbox_seconds, sum(e.cost) AS cost
+        FROM usage_events e
+        JOIN usage_rollups_before b
+          ON b.tenant_id = e.tenant_id AND b.kind = e.kind AND b.resource = e.resource
+         AND b.minute = date_trunc('minute', e.started_at, 'UTC')
+        GROUP BY 1, 2, 3, 4, 5
+    ),
+    remainder AS (
+        SELECT b.tenant_id, b.kind, b.resource, b.minute, 'unattributed' AS principal,
+               b.events - coalesce(sum(r.events), 0) AS events,
+               b.input_tokens - coalesce(sum(r.input_tokens), 0) AS input_tokens,
+               b.cached_input_tokens - coalesce(sum(r.cached_input_tokens), 0) AS cached_input_tokens,
+               b.output_tokens - coalesce(sum(r.output_tokens), 0) AS output_tokens,
+               b.weighted_tokens - coalesce(sum(r.weighted_tokens), 0) AS weighted_tokens,
+               b.sandbox_seconds - coalesce(sum(r.sandbox_seconds), 0) AS sandbox_seconds,
+               b.cost - coalesce(sum(r.cost), 0) AS cost
+        FROM usage_rollups_before b
+        LEFT JOIN raw r USING (tenant_id, kind, resource, minute)
+        GROUP BY b.tenant_id, b.kind, b.resource, b.minute, b.events, b.input_tokens, b.cached_input_tokens,
+                 b.output_tokens, b.weighted_tokens, b.sandbox_seconds, b.cost
+    )
+    -- Summed again in case a real principal is itself called 'unattributed'.
+    SELECT tenant_id, kind, resource, minute, principal, sum(events), sum(input_tokens), sum(cached_input_tokens),
+           sum(output_tokens), sum(weighted_tokens), sum(sandbox_seconds), sum(cost)
+    FROM (
+        SELECT * FROM raw
+        UNION ALL
+        SELECT * FROM remainder
+        WHERE events <> 0 OR input_tokens <> 0 OR cached_input_tokens <> 0 OR output_tokens <> 0 OR weighted_tokens <> 0
+           OR sandbox_seconds <> 0 OR cost <> 0
+    ) split
+    GROUP BY 1, 2, 3, 4, 5;
+END
+$migrate$;
 
 -- Prices in force from effective_from until the next row for the same resource; per million tokens and per sandbox second.
 CREATE TABLE IF NOT EXISTS usage_prices (

@@ -142,8 +142,10 @@ public sealed class UsageConsumer(
         return deltas;
     }
 
-    // Class 22 is "data exception": the values themselves, not the database's state, are the problem.
-    private static bool IsRefusedData(PostgresException ex) => ex.SqlState.StartsWith("22", StringComparison.Ordinal);
+    // Class 22 is "data exception": the values themselves, not the database's state, are the problem. So is a value
+    // too long for an index (54000), e.g. a model and principal that together outgrow a rollup key.
+    private static bool IsRefusedData(PostgresException ex) =>
+        ex.SqlState.StartsWith("22", StringComparison.Ordinal) || ex.SqlState == PostgresErrorCodes.ProgramLimitExceeded;
 
     private async Task DeadLetterAsync(StreamEntry entry, string reason, string kind)
     {
