@@ -38,7 +38,18 @@ public sealed class PlatformResources(DistributedApplication app)
     {
         var root = ProcessId(resource);
         var tree = ProcessTree.Of(root);
-        await LocalProcess.RunAsync("kill", ["-KILL", .. tree.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+        foreach (var pid in tree)
+        {
+            // A short-lived child (a sandbox's command) may end on its own between listing the tree and this kill.
+            try
+            {
+                using var process = System.Diagnostics.Process.GetProcessById(pid);
+                process.Kill();
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException && !ProcessTree.IsAlive(pid))
+            {
+            }
+        }
         using var deadline = new CancellationTokenSource(StateDeadline);
         await app.ResourceNotifications.WaitForResourceAsync(resource, e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), deadline.Token);
         // Nothing of the old tree may hold a port, a data folder or shared memory when the new one starts.
