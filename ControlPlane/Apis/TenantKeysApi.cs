@@ -40,7 +40,7 @@ public static class TenantKeysApi
             return Problems.Forbidden($"A key may grant only capabilities it holds itself; this key does not hold '{TenantValidation.Clip(beyond)}'.");
         }
         var creation = await keys.CreateAsync(ctx.TenantId, request.Name!, requested, ctx.Principal, ct, request.DefaultLane, request.ExpiresAt,
-            request.RequestsPerMinute, request.TokensPerMinute);
+            request.RequestsPerMinute, request.TokensPerMinute, request.ProjectId);
         if (creation is null)
         {
             return TenantsApi.NoSuchTenant(ctx.TenantId);
