@@ -145,6 +145,8 @@ public sealed class RouterQuotaTests(RouterPlatform platform)
         var byProject = events.Where(e => e.Principal == first.Principal || e.Principal == second.Principal).ToList();
         Assert.Contains(byProject, e => e.Principal == first.Principal);
         Assert.Contains(byProject, e => e.Principal == second.Principal);
+        Assert.All(byProject, e => Assert.Equal("prj_marketing", e.ProjectId));
+        Assert.Equal("prj_data", events.Single(e => e.Principal == otherProject.Principal).ProjectId);
         Assert.True(byProject.Sum(e => e.WeightedTokens) <= projectBudget + 10 + 50 + 10, $"the project spent {byProject.Sum(e => e.WeightedTokens)} of its {projectBudget}");
     }
 
