@@ -52,6 +52,23 @@ public sealed class ProjectKeysTests(ControlPlaneFixture cp)
     }
 
     [Fact]
+    public async Task A_key_admin_of_a_project_makes_keys_of_its_own_project_only_and_cannot_mint_its_way_out_of_the_budget()
+    {
+        var id = await cp.CreateTenantAsync();
+        var (mine, other) = (await CreateProjectAsync(id, new { name = "capped", tokensPerMinute = 100 }), await CreateProjectAsync(id, new { name = "roomy" }));
+        using var admin = cp.Client(TestTenantContexts.Tenant(id, "pro", ["inference", "keys:admin"]) with { ProjectId = mine });
+
+        var inherited = await admin.PostAsJsonAsync("/v1/keys", new { name = "same-project" });
+        var escape = await admin.PostAsJsonAsync("/v1/keys", new { name = "escape", projectId = other });
+
+        Assert.Equal(HttpStatusCode.Created, inherited.StatusCode);
+        var key = (await inherited.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+        Assert.Equal((mine, 100L), ((await cp.ResolveKeyAsync(key))!.ProjectId, (await cp.ResolveKeyAsync(key))!.ProjectTokensPerMinute));
+        Assert.Contains(mine, await ProblemAssert.IsProblemAsync(escape, HttpStatusCode.Forbidden));
+        Assert.Equal(1, await cp.OwnerScalarAsync("SELECT count(*) FROM api_keys WHERE tenant_id = @t", ("t", id)));
+    }
+
+    [Fact]
     public async Task A_key_cannot_join_another_tenants_project_a_deleted_one_or_one_that_does_not_exist()
     {
         var (id, other) = (await cp.CreateTenantAsync(), await cp.CreateTenantAsync());
