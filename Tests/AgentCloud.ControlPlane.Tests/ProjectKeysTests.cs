@@ -125,6 +125,20 @@ public sealed class ProjectKeysTests(ControlPlaneFixture cp)
     }
 
     [Fact]
+    public async Task Offboarding_a_tenant_removes_its_projects_with_their_keys()
+    {
+        var id = await cp.CreateTenantAsync();
+        var projectId = await CreateProjectAsync(id, new { name = "leaving" });
+        var (_, key) = await cp.CreateKeyAsync(id, new { name = "k", projectId });
+        using var op = cp.Operator();
+
+        Assert.Equal(HttpStatusCode.NoContent, (await op.DeleteAsync($"/admin/v1/tenants/{id}")).StatusCode);
+
+        Assert.Null(await cp.ResolveKeyAsync(key));
+        Assert.Equal(0, await cp.OwnerScalarAsync("SELECT count(*) FROM projects WHERE tenant_id = @t", ("t", id)));
+    }
+
+    [Fact]
     public async Task A_run_key_inherits_the_project_of_the_key_that_asked_for_its_sandbox()
     {
         var id = await cp.CreateTenantAsync();
