@@ -17,6 +17,7 @@ app.MapApiDocument();
 app.MapTenantsApi();
 app.MapKeysApi();
 app.MapTenantKeysApi();
+app.MapProjectsApi();
 app.MapAuditApi();
 app.MapCredentialsApi();
 app.MapInternalApi();

@@ -26,7 +26,7 @@ public sealed record TenantResponse(
 /// calls that do not send <c>x-agentcloud-lane</c>.
 /// </summary>
 public sealed record CreateKeyRequest(string? Name, IReadOnlyList<string?>? Capabilities, string? DefaultLane = null, DateTimeOffset? ExpiresAt = null,
-    int? RequestsPerMinute = null, long? TokensPerMinute = null);
+    int? RequestsPerMinute = null, long? TokensPerMinute = null, string? ProjectId = null);
 
 /// <summary>Body of a rotation: how long the replaced secret stays valid (0 to 86,400 seconds; 0 or absent: refused at once).</summary>
 public sealed record RotateKeyRequest(long? GracePeriodSeconds);
@@ -40,16 +40,16 @@ public sealed record RotatedKeyResponse(string Id, string Key, string Prefix, Da
 public sealed record KeyResponse(
     string Id, string Name, string Prefix, IReadOnlyList<string> Capabilities, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt,
     string DefaultLane, string? RunId, DateTimeOffset? ExpiresAt, DateTimeOffset? RotatedAt = null, DateTimeOffset? PreviousKeyValidUntil = null,
-    int? RequestsPerMinute = null, long? TokensPerMinute = null)
+    int? RequestsPerMinute = null, long? TokensPerMinute = null, string? ProjectId = null)
 {
     public static KeyResponse From(ApiKey k) =>
         new(k.Id, k.Name, k.Prefix, k.Capabilities, k.CreatedAt, k.RevokedAt, k.DefaultLane ?? Lanes.Interactive, k.RunId, k.ExpiresAt, k.RotatedAt, k.PreviousHashValidUntil,
-            k.RequestsPerMinute, k.TokensPerMinute);
+            k.RequestsPerMinute, k.TokensPerMinute, k.ProjectId);
 }
 
 /// <summary>The one answer that ever carries the key itself.</summary>
 public sealed record CreatedKeyResponse(string Id, string Key, string Name, string Prefix, IReadOnlyList<string> Capabilities, DateTimeOffset CreatedAt, string DefaultLane,
-    DateTimeOffset? ExpiresAt = null, int? RequestsPerMinute = null, long? TokensPerMinute = null);
+    DateTimeOffset? ExpiresAt = null, int? RequestsPerMinute = null, long? TokensPerMinute = null, string? ProjectId = null);
 
 /// <summary>Body of <c>PUT /v1/credentials/{integration}</c>.</summary>
 public sealed record PutCredentialRequest(string? Secret);

@@ -27,6 +27,10 @@ internal static class KeyRequests
         {
             return "'requestsPerMinute' and 'tokensPerMinute' are the key's own limits within the tenant's: positive numbers, or absent for none.";
         }
+        if (request.ProjectId is { } project && (project.Length is 0 or > 64 || project.Any(char.IsControl)))
+        {
+            return "'projectId' must be the id of one of the tenant's projects (prj_…), or absent for none.";
+        }
         if (request.ExpiresAt is { } expires && expires <= now)
         {
             return $"'expiresAt' must be in the future (now is {now:O}).";
@@ -45,7 +49,7 @@ internal static class KeyRequests
 
     public static CreatedKeyResponse Created(CreatedKey created) =>
         new(created.Key.Id, created.Plaintext, created.Key.Name, created.Key.Prefix, created.Key.Capabilities, created.Key.CreatedAt,
-            created.Key.DefaultLane ?? Lanes.Interactive, created.Key.ExpiresAt, created.Key.RequestsPerMinute, created.Key.TokensPerMinute);
+            created.Key.DefaultLane ?? Lanes.Interactive, created.Key.ExpiresAt, created.Key.RequestsPerMinute, created.Key.TokensPerMinute, created.Key.ProjectId);
 
     /// <summary>The answer to a rotation; names the key in the revoked-keys header so the Gateway that forwards it drops its cache at once.</summary>
     public static Results<Ok<RotatedKeyResponse>, ProblemHttpResult> Rotated(HttpResponse response, string keyId, KeyRotationOutcome? outcome)

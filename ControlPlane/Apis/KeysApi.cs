@@ -26,7 +26,7 @@ public static class KeysApi
             return Problems.BadRequest(refusal);
         }
         var creation = await keys.CreateAsync(tenantId, request.Name!, request.Capabilities, ctx.Principal, ct, request.DefaultLane, request.ExpiresAt,
-            request.RequestsPerMinute, request.TokensPerMinute);
+            request.RequestsPerMinute, request.TokensPerMinute, request.ProjectId);
         if (creation is null)
         {
             return TenantsApi.NoSuchTenant(tenantId);

@@ -9,7 +9,7 @@ namespace AgentCloud.ControlPlane.Apis;
 /// <summary>
 /// A tenant's own keys (<c>/v1/keys</c>), for a key holding <c>keys:admin</c>: list, create, revoke and rotate, always
 /// within the caller's tenant. A key never grants more than it holds, so this is no way around the operator's grants;
-/// a run's key and a service calling on a tenant's behalf manage nothing.
+/// a key of a project makes keys of its own project only; a run's key and a service calling on a tenant's behalf manage nothing.
 /// </summary>
 public static class TenantKeysApi
 {
@@ -39,8 +39,14 @@ public static class TenantKeysApi
         {
             return Problems.Forbidden($"A key may grant only capabilities it holds itself; this key does not hold '{TenantValidation.Clip(beyond)}'.");
         }
+        // A key of a project makes keys of that project only: otherwise it could mint its way out of the project's budget.
+        var projectId = request.ProjectId ?? ctx.ProjectId;
+        if (ctx.ProjectId is not null && projectId != ctx.ProjectId)
+        {
+            return Problems.Forbidden($"This key belongs to project '{ctx.ProjectId}' and may create keys of that project only.");
+        }
         var creation = await keys.CreateAsync(ctx.TenantId, request.Name!, requested, ctx.Principal, ct, request.DefaultLane, request.ExpiresAt,
-            request.RequestsPerMinute, request.TokensPerMinute);
+            request.RequestsPerMinute, request.TokensPerMinute, projectId);
         if (creation is null)
         {
             return TenantsApi.NoSuchTenant(ctx.TenantId);

@@ -21,7 +21,7 @@ public sealed record KeyCreation(CreatedKey? Created, string? Refusal);
 public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents events, RefusedKeyTally refusals, ResolvedKeyCache resolvedKeys, ModelCatalog models, TimeProvider time)
 {
     public Task<KeyCreation?> CreateAsync(string tenantId, string name, IReadOnlyList<string?>? capabilities, string actor, CancellationToken ct,
-        string? defaultLane = null, DateTimeOffset? expiresAt = null, int? requestsPerMinute = null, long? tokensPerMinute = null) =>
+        string? defaultLane = null, DateTimeOffset? expiresAt = null, int? requestsPerMinute = null, long? tokensPerMinute = null, string? projectId = null) =>
         db.InTenantAsync(tenantId, async ctx =>
         {
             var tenant = await TenantDirectory.LoadAsync(ctx, tenantId, ct);
@@ -35,6 +35,11 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
             {
                 return new KeyCreation(null, $"Capability '{TenantValidation.Clip(refused)}' cannot be granted: use {string.Join(", ", CapabilityCatalogue.Fixed)} or tool:<name> for a tool on the tenant's allowlist ({(tools.Count == 0 ? "empty" : string.Join(", ", tools))}).");
             }
+            // Another tenant's project and a deleted one are the same to the caller: not there.
+            if (projectId is not null && !await ctx.Projects.AnyAsync(p => p.Id == projectId && p.TenantId == tenantId && p.DeletedAt == null, ct))
+            {
+                return new KeyCreation(null, $"There is no project '{TenantValidation.Clip(projectId)}' in this tenant (see GET /v1/projects).");
+            }
             var (prefix, plaintext) = ApiKeyFormat.Generate();
             var key = new ApiKey
             {
@@ -42,10 +47,10 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
                 TenantId = tenantId, Name = name.Trim(), Prefix = prefix, Hash = ApiKeyFormat.Hash(plaintext),
                 Capabilities = requested.Select(c => c!).Distinct().ToList(), CreatedAt = time.GetUtcNow(),
                 DefaultLane = defaultLane ?? Lanes.Interactive, ExpiresAt = expiresAt,
-                RequestsPerMinute = requestsPerMinute, TokensPerMinute = tokensPerMinute,
+                RequestsPerMinute = requestsPerMinute, TokensPerMinute = tokensPerMinute, ProjectId = projectId,
             };
             ctx.ApiKeys.Add(key);
-            await audit.AppendAsync(ctx, tenantId, actor, "key.created", new { keyId = key.Id, key.Name, key.Prefix, key.Capabilities, key.DefaultLane, key.ExpiresAt, key.RequestsPerMinute, key.TokensPerMinute }, ct);
+            await audit.AppendAsync(ctx, tenantId, actor, "key.created", new { keyId = key.Id, key.Name, key.Prefix, key.Capabilities, key.DefaultLane, key.ExpiresAt, key.RequestsPerMinute, key.TokensPerMinute, key.ProjectId }, ct);
             return new KeyCreation(new CreatedKey(key, plaintext), null);
         }, ct);
 
@@ -79,8 +84,8 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
     }
 
     /// <summary>
-    /// The tenant context a key stands for, with the tenant's full policy; null for a malformed, unknown, revoked, expired or
-    /// mismatching key or a suspended tenant. While Postgres is away, a key resolved recently is answered from
+    /// The tenant context a key stands for, with the tenant's full policy and its project's budget; null for a malformed, unknown,
+    /// revoked, expired or mismatching key, a key of a deleted project, or a suspended tenant. While Postgres is away, a key resolved recently is answered from
     /// <see cref="ResolvedKeyCache"/>; any other throws <see cref="StoreUnavailableException"/> (503, Retry-After 1 s).
     /// </summary>
     public async Task<ResolvedKey?> ResolveAsync(string presented, string actor, CancellationToken ct)
@@ -120,6 +125,7 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
                 return null;
             }
             var tenant = await TenantDirectory.LoadAsync(ctx, key.TenantId, ct);
+            var project = key.ProjectId is null ? null : await ctx.Projects.AsNoTracking().SingleOrDefaultAsync(p => p.Id == key.ProjectId, ct);
             var now = time.GetUtcNow();
             var current = ApiKeyFormat.Matches(presented, key.Hash);
             var previous = !current && key.PreviousHash is { } old && ApiKeyFormat.Matches(presented, old);
@@ -129,6 +135,7 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
                 : key.ExpiresAt <= now ? "expired"
                 : tenant is null ? "tenant offboarded"
                 : tenant.Status != TenantStatus.Active ? $"tenant {tenant.Status}"
+                : key.ProjectId is not null && project?.DeletedAt is not null ? "project deleted"
                 : null;
             if (reason is not null)
             {
@@ -139,6 +146,7 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
             // A rotated-out secret is trusted only until its grace ends, by every cache that holds the answer.
             var validUntil = previous && key.PreviousHashValidUntil < (key.ExpiresAt ?? DateTimeOffset.MaxValue) ? key.PreviousHashValidUntil : key.ExpiresAt;
             return new ResolvedKey(key.Id, key.TenantId, policy.Tier, $"key:{key.Id}", key.Capabilities, key.RunId, policy,
-                key.DefaultLane ?? Lanes.Interactive, validUntil, key.RequestsPerMinute ?? 0, key.TokensPerMinute ?? 0);
+                key.DefaultLane ?? Lanes.Interactive, validUntil, key.RequestsPerMinute ?? 0, key.TokensPerMinute ?? 0,
+                key.ProjectId, project?.TokensPerMinute ?? 0);
         }, ct);
 }

@@ -39,6 +39,10 @@ public sealed class RunKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
             {
                 return null;
             }
+            // The run draws on its creator's project: the key that asked for the sandbox (a key of no project: none).
+            var creatorKeyId = caller.Principal.StartsWith("key:", StringComparison.Ordinal) ? caller.Principal["key:".Length..] : null;
+            var projectId = creatorKeyId is null ? null
+                : await ctx.ApiKeys.Where(k => k.Id == creatorKeyId && k.TenantId == caller.TenantId).Select(k => k.ProjectId).SingleOrDefaultAsync(ct);
             var (prefix, plaintext) = ApiKeyFormat.Generate();
             var now = time.GetUtcNow();
             var key = new ApiKey
@@ -47,11 +51,11 @@ public sealed class RunKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
                 TenantId = caller.TenantId, Name = $"run {request.RunId}", Prefix = prefix, Hash = ApiKeyFormat.Hash(plaintext),
                 Capabilities = capabilities, CreatedAt = now, DefaultLane = Lanes.Interactive,
                 // Whole seconds: what the answer says is exactly what the database keeps (it stores microseconds).
-                RunId = request.RunId, ExpiresAt = DateTimeOffset.FromUnixTimeSeconds((now + lifetime).ToUnixTimeSeconds()),
+                RunId = request.RunId, ProjectId = projectId, ExpiresAt = DateTimeOffset.FromUnixTimeSeconds((now + lifetime).ToUnixTimeSeconds()),
             };
             ctx.ApiKeys.Add(key);
             await audit.AppendAsync(ctx, caller.TenantId, caller.Principal, "key.minted-for-run",
-                new { keyId = key.Id, runId = key.RunId, key.Capabilities, key.ExpiresAt }, ct);
+                new { keyId = key.Id, runId = key.RunId, key.Capabilities, key.ExpiresAt, key.ProjectId }, ct);
             return new RunKeyMinting(new RunKey(key.Id, plaintext, key.RunId!, key.Capabilities, key.ExpiresAt.Value), null);
         }, ct);
     }

@@ -119,6 +119,7 @@ public sealed class TenantDirectory(TenantDb db, AuditLog audit, PlatformEvents 
             var secrets = await ctx.VaultSecrets.Where(s => s.TenantId == tenantId).ExecuteDeleteAsync(ct);
             await ctx.VaultKeys.Where(k => k.TenantId == tenantId).ExecuteDeleteAsync(ct);
             await ctx.ApiKeys.Where(k => k.TenantId == tenantId).ExecuteDeleteAsync(ct);
+            await ctx.Projects.Where(p => p.TenantId == tenantId).ExecuteDeleteAsync(ct);
             await ctx.TenantModels.Where(m => m.TenantId == tenantId).ExecuteDeleteAsync(ct);
             await ctx.Allowlist.Where(a => a.TenantId == tenantId).ExecuteDeleteAsync(ct);
             await ctx.Tenants.Where(t => t.Id == tenantId).ExecuteDeleteAsync(ct);

@@ -42,6 +42,7 @@ internal static class Extensions
         builder.Services.AddScoped<TenantDb>();
         builder.Services.AddScoped<TenantDirectory>();
         builder.Services.AddScoped<ApiKeyService>();
+        builder.Services.AddScoped<ProjectService>();
         builder.Services.AddScoped<ApiKeyRotation>();
         builder.Services.AddScoped<RunKeyService>();
         builder.Services.AddHostedService<RunEndedListener>();

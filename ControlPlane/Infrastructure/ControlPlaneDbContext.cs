@@ -13,6 +13,7 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
     public DbSet<TenantModel> TenantModels => Set<TenantModel>();
     public DbSet<AllowlistEntry> Allowlist => Set<AllowlistEntry>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<Project> Projects => Set<Project>();
     public DbSet<VaultKey> VaultKeys => Set<VaultKey>();
     public DbSet<VaultSecret> VaultSecrets => Set<VaultSecret>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();

@@ -94,7 +94,7 @@ public sealed class CallerAuthenticationMiddleware(
 
         http.Features.Set(resolved);
         http.Features.Set(new TenantContext(resolved.TenantId, resolved.Tier, resolved.Principal, resolved.Capabilities, resolved.RunId,
-            KeyTokensPerMinute: resolved.KeyTokensPerMinute));
+            KeyTokensPerMinute: resolved.KeyTokensPerMinute, ProjectId: resolved.ProjectId, ProjectTokensPerMinute: resolved.ProjectTokensPerMinute));
         await next(http);
     }
 

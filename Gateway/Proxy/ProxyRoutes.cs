@@ -36,6 +36,7 @@ public static class ProxyRoutes
         // Any method: the vault is write-only, and whatever is added under it later changes or reveals which credentials exist.
         new("credentials", "/v1/credentials/{**rest}", ServiceNames.ControlPlane, CapabilityCatalogue.CredentialsWrite),
         new("keys", "/v1/keys/{**rest}", ServiceNames.ControlPlane, CapabilityCatalogue.KeysAdmin),
+        new("projects", "/v1/projects/{**rest}", ServiceNames.ControlPlane, CapabilityCatalogue.ProjectsAdmin),
         new("models", "/v1/models/{**rest}", ServiceNames.InferenceRouter, CapabilityCatalogue.Inference),
         new("chat", "/v1/chat/{**rest}", ServiceNames.InferenceRouter, CapabilityCatalogue.Inference),
         new("embeddings", "/v1/embeddings", ServiceNames.InferenceRouter, CapabilityCatalogue.Inference),

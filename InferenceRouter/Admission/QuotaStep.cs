@@ -24,7 +24,8 @@ public sealed class QuotaStep(TokenLedger ledger, ProvisionalLedger provisional,
         var policy = call.Policy;
         var scopes = QuotaScopes.For(call.Context.TenantId, policy.TokensPerMinute, policy.MonthlyTokenQuota, time.GetUtcNow(),
             runId: call.Context.RunId, runLimit: policy.RunTokenBudget, endpoint: call.Route.Endpoint.Name, endpointTokensPerMinute: call.Route.Endpoint.TokensPerMinute,
-            principal: call.Context.Principal, keyTokensPerMinute: call.Context.KeyTokensPerMinute);
+            principal: call.Context.Principal, keyTokensPerMinute: call.Context.KeyTokensPerMinute,
+            projectId: call.Context.ProjectId, projectTokensPerMinute: call.Context.ProjectTokensPerMinute);
         var result = await ReserveAsync(call, scopes, worstCase, cancellationToken);
         if (result is null)
         {

@@ -2,7 +2,7 @@ namespace AgentCloud.InferenceRouter.Quota;
 
 /// <summary>
 /// One budget a call must fit: a tenant's tokens this minute, its tokens this month, a run's share, the calling
-/// key's own tokens this minute, or a platform-wide limit per endpoint. <paramref name="Key"/> names its Redis keys; the window ends at <paramref name="WindowEnd"/>.
+/// key's own tokens this minute, its project's tokens this minute, or a platform-wide limit per endpoint. <paramref name="Key"/> names its Redis keys; the window ends at <paramref name="WindowEnd"/>.
 /// </summary>
 public sealed record QuotaScope(string Name, string Key, long Limit, DateTimeOffset WindowEnd);
 
@@ -14,7 +14,8 @@ public static class QuotaScopes
     /// without its prefix; the platform's endpoint limits have their own tag.
     /// </summary>
     public static IReadOnlyList<QuotaScope> For(string tenantId, long tokensPerMinute, long monthlyQuota, DateTimeOffset now,
-        string? runId = null, long runLimit = 0, string? endpoint = null, long endpointTokensPerMinute = 0, string? principal = null, long keyTokensPerMinute = 0)
+        string? runId = null, long runLimit = 0, string? endpoint = null, long endpointTokensPerMinute = 0, string? principal = null, long keyTokensPerMinute = 0,
+        string? projectId = null, long projectTokensPerMinute = 0)
     {
         var minute = now.ToUnixTimeSeconds() / 60;
         var minuteEnd = DateTimeOffset.FromUnixTimeSeconds((minute + 1) * 60);
@@ -36,6 +37,10 @@ public static class QuotaScopes
         if (principal is not null && keyTokensPerMinute > 0)
         {
             scopes.Add(new QuotaScope("key tokens per minute", $"{tag}:principal:{principal}:tpm:{minute}", keyTokensPerMinute, minuteEnd));
+        }
+        if (projectId is not null && projectTokensPerMinute > 0)
+        {
+            scopes.Add(new QuotaScope("project tokens per minute", $"{tag}:project:{projectId}:tpm:{minute}", projectTokensPerMinute, minuteEnd));
         }
         if (endpoint is not null && endpointTokensPerMinute > 0)
         {

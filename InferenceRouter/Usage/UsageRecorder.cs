@@ -50,6 +50,7 @@ public sealed class UsageRecorder(StreamOutbox outbox, PromptTokenCounter counte
             TenantId = call.Context.TenantId,
             Principal = call.Context.Principal,
             RunId = call.Context.RunId,
+            ProjectId = call.Context.ProjectId,
             Kind = call.Kind == InferenceKind.Chat ? "inference" : "embedding",
             Resource = call.Model,
             Endpoint = call.Route.Endpoint.Name,

@@ -15,13 +15,16 @@ public static class CapabilityCatalogue
 
     /// <summary>Manage the tenant's own keys (<c>/v1/keys</c>); a key never grants more than it holds itself.</summary>
     public const string KeysAdmin = "keys:admin";
+
+    /// <summary>Manage the tenant's projects (<c>/v1/projects</c>): their budgets bound what the tenant's keys may spend.</summary>
+    public const string ProjectsAdmin = "projects:admin";
     public const string ToolPrefix = "tool:";
 
     /// <summary>A route requirement met by any <c>tool:&lt;name&gt;</c> (the tools service then checks the tool itself).</summary>
     public const string AnyTool = "tool:*";
 
     /// <summary>Every fixed capability a tenant key may hold; <c>tool:&lt;name&gt;</c> comes on top, per allowlisted tool.</summary>
-    public static readonly IReadOnlyList<string> Fixed = [Inference, MemoryRead, MemoryWrite, Sandbox, UsageRead, CredentialsWrite, KeysAdmin];
+    public static readonly IReadOnlyList<string> Fixed = [Inference, MemoryRead, MemoryWrite, Sandbox, UsageRead, CredentialsWrite, KeysAdmin, ProjectsAdmin];
 
     /// <summary>
     /// What a tenant key gets when created without a list: everything an agent needs to work and read its own spending;

@@ -4,7 +4,8 @@ namespace AgentCloud.Platform.Contracts;
 /// The ControlPlane's answer to the Gateway's key lookup (<c>POST /internal/v1/keys/resolve</c> with
 /// <c>{"key": "..."}</c>, callable only with the Gateway's own signed identity): who the key belongs to.
 /// Unknown, revoked or expired keys are answered 404. <see cref="ExpiresAt"/> bounds how long the Gateway may trust
-/// the answer; <see cref="DefaultLane"/> is the lane of the key's calls that name none.
+/// the answer; <see cref="DefaultLane"/> is the lane of the key's calls that name none. A key of a project carries the project's
+/// id and its tokens per minute (0: none), shared by all of the project's keys.
 /// </summary>
 public sealed record ResolvedKey(
     string KeyId,
@@ -17,7 +18,9 @@ public sealed record ResolvedKey(
     string DefaultLane = Lanes.Interactive,
     DateTimeOffset? ExpiresAt = null,
     int KeyRequestsPerMinute = 0,
-    long KeyTokensPerMinute = 0);
+    long KeyTokensPerMinute = 0,
+    string? ProjectId = null,
+    long ProjectTokensPerMinute = 0);
 
 public sealed record ResolveKeyRequest(string Key);
 

@@ -8,7 +8,8 @@ namespace AgentCloud.Platform.Tenancy;
 /// (never the request body or query). Handlers take it as a parameter; the middleware has already
 /// refused calls without a valid one. <see cref="Via"/> names the service that forwarded the caller's onward
 /// context (Memory, when it embeds for the caller at the router); null when the Gateway sent the call directly.
-/// <see cref="KeyTokensPerMinute"/> is the calling key's own token budget per minute, within the tenant's (0: none).
+/// <see cref="KeyTokensPerMinute"/> is the calling key's own token budget per minute, within the tenant's (0: none);
+/// <see cref="ProjectId"/> the project the key belongs to and <see cref="ProjectTokensPerMinute"/> that project's budget (0: none).
 /// </summary>
 public sealed record TenantContext(
     string TenantId,
@@ -17,7 +18,9 @@ public sealed record TenantContext(
     IReadOnlyList<string> Capabilities,
     string? RunId = null,
     string? Via = null,
-    long KeyTokensPerMinute = 0)
+    long KeyTokensPerMinute = 0,
+    string? ProjectId = null,
+    long ProjectTokensPerMinute = 0)
 {
     /// <summary>The tenant id the Gateway uses for the platform operator (admin API calls).</summary>
     public const string PlatformTenantId = "_platform";

@@ -16,6 +16,8 @@ public static class TenantContextToken
     private const string RunClaim = "run";
     private const string ViaClaim = "via";
     private const string KeyTokensPerMinuteClaim = "ktpm";
+    private const string ProjectClaim = "prj";
+    private const string ProjectTokensPerMinuteClaim = "ptpm";
 
     /// <summary>
     /// Mints a token for the services named in <paramref name="audiences"/> (each accepts only a token naming it);
@@ -46,6 +48,14 @@ public static class TenantContextToken
         if (context.KeyTokensPerMinute > 0)
         {
             claims[KeyTokensPerMinuteClaim] = context.KeyTokensPerMinute;
+        }
+        if (context.ProjectId is not null)
+        {
+            claims[ProjectClaim] = context.ProjectId;
+        }
+        if (context.ProjectTokensPerMinute > 0)
+        {
+            claims[ProjectTokensPerMinuteClaim] = context.ProjectTokensPerMinute;
         }
         // One audience is a string; several an array (the JWT "aud" claim allows both).
         claims[JwtRegisteredClaimNames.Aud] = audiences.Count == 1 ? audiences.First() : audiences.ToArray();
@@ -87,8 +97,11 @@ public static class TenantContextToken
             return null;
         }
         var caps = identity.FindAll(CapabilitiesClaim).Select(c => c.Value).ToArray();
-        var keyTokensPerMinute = long.TryParse(identity.FindFirst(KeyTokensPerMinuteClaim)?.Value, System.Globalization.NumberStyles.None,
-            System.Globalization.CultureInfo.InvariantCulture, out var ktpm) ? ktpm : 0;
-        return new TenantContext(tenant, tier, principal, caps, identity.FindFirst(RunClaim)?.Value, identity.FindFirst(ViaClaim)?.Value, keyTokensPerMinute);
+        return new TenantContext(tenant, tier, principal, caps, identity.FindFirst(RunClaim)?.Value, identity.FindFirst(ViaClaim)?.Value,
+            Count(identity, KeyTokensPerMinuteClaim), identity.FindFirst(ProjectClaim)?.Value, Count(identity, ProjectTokensPerMinuteClaim));
     }
+
+    /// <summary>A non-negative number claim, or 0 when absent or malformed.</summary>
+    private static long Count(ClaimsIdentity identity, string claim) =>
+        long.TryParse(identity.FindFirst(claim)?.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0;
 }

@@ -14,7 +14,7 @@ public sealed class RowLevelSecurityTests(ControlPlaneFixture cp)
 {
     public static TheoryData<string> TenantTables => new()
     {
-        "tenants", "tenant_models", "tenant_allowlist", "api_keys", "vault_keys", "vault_secrets", "audit_events", "audit_heads",
+        "tenants", "tenant_models", "tenant_allowlist", "api_keys", "vault_keys", "vault_secrets", "audit_events", "audit_heads", "projects",
     };
 
     [Theory]
@@ -102,13 +102,15 @@ public sealed class RowLevelSecurityTests(ControlPlaneFixture cp)
         Assert.Equal(0, reader.GetInt64(2));
     }
 
-    /// <summary>A tenant with a row in every tenant table: models, tools, egress, a key, a credential, audit events.</summary>
+    /// <summary>A tenant with a row in every tenant table: models, tools, egress, a project, a key, a credential, audit events.</summary>
     private async Task<string> CreateFullTenantAsync()
     {
         var id = await cp.CreateTenantAsync(new
         {
             name = "Full", tier = "pro", models = new[] { new { id = "sim-small" } }, tools = new[] { "search" }, egress = new[] { "api.github.com" },
         });
+        using var op = cp.Operator();
+        (await op.PostAsJsonAsync($"/admin/v1/tenants/{id}/projects", new { name = "full" })).EnsureSuccessStatusCode();
         await cp.CreateKeyAsync(id);
         using var tenant = cp.Client(TestTenantContexts.Tenant(id));
         (await tenant.PutAsJsonAsync("/v1/credentials/github", new { secret = "s3cret" })).EnsureSuccessStatusCode();

@@ -79,7 +79,7 @@ public sealed class StandInControlPlane : IAsyncDisposable
     /// <summary>Registers a new key for a tenant (by default with every fixed capability) and returns (key id, secret key).</summary>
     public (string KeyId, string Key) AddKey(string tenantId, string tier = "pro", int requestsPerMinute = 100_000, int burst = 100_000,
         string failMode = "closed", IReadOnlyList<string>? capabilities = null, string defaultLane = "interactive", DateTimeOffset? expiresAt = null,
-        int keyRequestsPerMinute = 0)
+        int keyRequestsPerMinute = 0, string? projectId = null, long projectTokensPerMinute = 0)
     {
         var keyId = "key_" + Guid.NewGuid().ToString("N")[..12];
         var secret = RandomKey();
@@ -87,8 +87,32 @@ public sealed class StandInControlPlane : IAsyncDisposable
             new TenantPolicy
             {
                 TenantId = tenantId, Tier = tier, RequestsPerMinute = requestsPerMinute, RequestBurst = burst, RateLimitFailMode = WireNames.Parse<RateLimitFailMode>(failMode),
-            }, defaultLane, expiresAt, keyRequestsPerMinute);
+            }, defaultLane, expiresAt, keyRequestsPerMinute, ProjectId: projectId, ProjectTokensPerMinute: projectTokensPerMinute);
         return (keyId, secret);
+    }
+
+    /// <summary>Gives a project a new budget, as the ControlPlane's PATCH does (it publishes; the test does).</summary>
+    public void ChangeProjectBudget(string projectId, long tokensPerMinute)
+    {
+        foreach (var (secret, key) in _keys)
+        {
+            if (key.ProjectId == projectId)
+            {
+                _keys[secret] = key with { ProjectTokensPerMinute = tokensPerMinute };
+            }
+        }
+    }
+
+    /// <summary>Refuses a deleted project's keys from now on, as the ControlPlane does (the test publishes).</summary>
+    public void DeleteProject(string projectId)
+    {
+        foreach (var (secret, key) in _keys)
+        {
+            if (key.ProjectId == projectId)
+            {
+                _keys.TryRemove(secret, out _);
+            }
+        }
     }
 
     /// <summary>Forgets the key as the ControlPlane does on revocation (it does not publish; the test does).</summary>

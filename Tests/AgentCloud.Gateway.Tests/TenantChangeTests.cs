@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tests.Shared;
 using StackExchange.Redis;
 
@@ -72,6 +73,45 @@ public sealed class TenantChangeTests(GatewayEnvironment env) : IClassFixture<Ga
         await bystander.GetAsync("/v1/models");
 
         Assert.Equal(afterChange, env.ControlPlane.ResolveCalls);
+    }
+
+    [Fact]
+    public async Task A_projects_new_budget_reaches_both_replicas_once_announced_and_its_deletion_refuses_its_keys_there()
+    {
+        var (_, key) = env.ControlPlane.AddKey("projected", projectId: "prj_marketing", projectTokensPerMinute: 1_000);
+        var (_, outsider) = env.ControlPlane.AddKey("projected");
+        using var a = _first.Client(key);
+        using var b = _second.Client(key);
+        using var other = _second.Client(outsider);
+        Assert.Equal(1_000, await ForwardedProjectBudgetAsync(a));
+        Assert.Equal(1_000, await ForwardedProjectBudgetAsync(b));
+
+        env.ControlPlane.ChangeProjectBudget("prj_marketing", 250);
+        await PublishAsync(PlatformChannels.PolicyChanged, "projected");
+
+        await UntilAsync(async () => await ForwardedProjectBudgetAsync(a) == 250, "replica 1 to carry the new budget");
+        await UntilAsync(async () => await ForwardedProjectBudgetAsync(b) == 250, "replica 2 to carry the new budget");
+
+        env.ControlPlane.DeleteProject("prj_marketing");
+        await PublishAsync(PlatformChannels.PolicyChanged, "projected");
+
+        await UntilAsync(async () => (await a.GetAsync("/v1/models")).StatusCode == HttpStatusCode.Unauthorized, "replica 1 to refuse");
+        await UntilAsync(async () => (await b.GetAsync("/v1/models")).StatusCode == HttpStatusCode.Unauthorized, "replica 2 to refuse");
+        Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/v1/models")).StatusCode);
+    }
+
+    /// <summary>The project budget in the signed context the replica forwarded for one call (-1: the call was not forwarded).</summary>
+    private async Task<long> ForwardedProjectBudgetAsync(HttpClient client)
+    {
+        if ((await client.GetAsync("/v1/models")).StatusCode != HttpStatusCode.OK)
+        {
+            return -1;
+        }
+        var token = env.Upstream.LastFor("/v1/models")!.Headers[TenantContextHeaders.Context];
+        var result = await TenantContextToken.ValidateAsync(token, TenantContextToken.ValidationParameters([TestTenantContexts.Key], "inference-router"));
+        var context = TenantContextToken.FromClaims(result.ClaimsIdentity)!;
+        Assert.Equal("prj_marketing", context.ProjectId);
+        return context.ProjectTokensPerMinute;
     }
 
     private static Task UntilAsync(Func<Task<bool>> probe, string what) =>

@@ -33,6 +33,9 @@ public sealed class ApiKey
     /// <summary>This key's own weighted tokens per minute, within the tenant's (null: only the tenant's budget applies).</summary>
     public long? TokensPerMinute { get; set; }
 
+    /// <summary>The project whose budget this key also draws on (null: only the tenant's); a run key takes its creator's.</summary>
+    public string? ProjectId { get; set; }
+
     /// <summary>When the secret was last rotated (null: never).</summary>
     public DateTimeOffset? RotatedAt { get; set; }
 }

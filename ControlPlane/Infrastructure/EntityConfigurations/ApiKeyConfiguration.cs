@@ -26,9 +26,12 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         b.Property(k => k.RotatedAt).HasColumnName("rotated_at");
         b.Property(k => k.RequestsPerMinute).HasColumnName("requests_per_minute");
         b.Property(k => k.TokensPerMinute).HasColumnName("tokens_per_minute");
+        b.Property(k => k.ProjectId).HasColumnName("project_id").HasMaxLength(64);
         b.HasIndex(k => k.Prefix).IsUnique();
+        b.HasIndex(k => k.ProjectId);
         b.HasIndex(k => k.TenantId);
         b.HasIndex(k => new { k.TenantId, k.RunId });
         b.HasOne<Tenant>().WithMany().HasForeignKey(k => k.TenantId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<Project>().WithMany().HasForeignKey(k => k.ProjectId).OnDelete(DeleteBehavior.NoAction);
     }
 }

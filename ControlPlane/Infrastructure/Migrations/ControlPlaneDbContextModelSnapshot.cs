@@ -95,6 +95,11 @@ namespace AgentCloud.ControlPlane.Infrastructure.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("previous_hash_valid_until");
 
+                    b.Property<string>("ProjectId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("project_id");
+
                     b.Property<int?>("RequestsPerMinute")
                         .HasColumnType("integer")
                         .HasColumnName("requests_per_minute");
@@ -126,6 +131,8 @@ namespace AgentCloud.ControlPlane.Infrastructure.Migrations
 
                     b.HasIndex("Prefix")
                         .IsUnique();
+
+                    b.HasIndex("ProjectId");
 
                     b.HasIndex("TenantId");
 
@@ -211,6 +218,46 @@ namespace AgentCloud.ControlPlane.Infrastructure.Migrations
                     b.HasKey("TenantId");
 
                     b.ToTable("audit_heads", (string)null);
+                });
+
+            modelBuilder.Entity("AgentCloud.ControlPlane.Infrastructure.Entities.Project", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("project_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<long?>("TokensPerMinute")
+                        .HasColumnType("bigint")
+                        .HasColumnName("tokens_per_minute");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TenantId", "Name")
+                        .IsUnique()
+                        .HasFilter("deleted_at IS NULL");
+
+                    b.ToTable("projects", (string)null);
                 });
 
             modelBuilder.Entity("AgentCloud.ControlPlane.Infrastructure.Entities.Tenant", b =>
@@ -354,6 +401,20 @@ namespace AgentCloud.ControlPlane.Infrastructure.Migrations
                 });
 
             modelBuilder.Entity("AgentCloud.ControlPlane.Infrastructure.Entities.ApiKey", b =>
+                {
+                    b.HasOne("AgentCloud.ControlPlane.Infrastructure.Entities.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.NoAction);
+
+                    b.HasOne("AgentCloud.ControlPlane.Infrastructure.Entities.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("AgentCloud.ControlPlane.Infrastructure.Entities.Project", b =>
                 {
                     b.HasOne("AgentCloud.ControlPlane.Infrastructure.Entities.Tenant", null)
                         .WithMany()

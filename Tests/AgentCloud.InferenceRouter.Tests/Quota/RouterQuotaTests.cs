@@ -118,6 +118,39 @@ public sealed class RouterQuotaTests(RouterPlatform platform)
     }
 
     [Fact]
+    public async Task Sixty_four_concurrent_calls_of_two_keys_of_one_project_never_pass_its_budget_while_a_key_of_another_project_goes_on()
+    {
+        var tenant = platform.Policies.Add("pro");
+        platform.Policies.Change(tenant.TenantId, p => p with { TokensPerMinute = 1_000_000 });
+        const long projectBudget = 600;
+        var first = tenant with { Principal = "key:key_first_" + tenant.TenantId, ProjectId = "prj_marketing", ProjectTokensPerMinute = projectBudget };
+        var second = first with { Principal = "key:key_second_" + tenant.TenantId };
+        var otherProject = tenant with { Principal = "key:key_data_" + tenant.TenantId, ProjectId = "prj_data", ProjectTokensPerMinute = projectBudget };
+        using var firstClient = platform.Router.ClientFor(first);
+        using var secondClient = platform.Router.ClientFor(second);
+        using var otherClient = platform.Router.ClientFor(otherProject);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 64).Select(i =>
+            Chat.PostAsync(i % 2 == 0 ? firstClient : secondClient, Chat.Body($"sub-agent {i} reports in", extra: b => b["max_tokens"] = 50))));
+        using var fromOtherProject = await Chat.PostAsync(otherClient, Chat.Body("the other project", extra: b => b["max_tokens"] = 50));
+
+        var admitted = responses.Count(r => r.IsSuccessStatusCode);
+        Assert.InRange(admitted, 5, 12);
+        var refusal = responses.First(r => !r.IsSuccessStatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refusal.StatusCode);
+        Assert.NotNull(refusal.Headers.RetryAfter);
+        Assert.Contains("project tokens per minute", JsonNode.Parse(await refusal.Content.ReadAsStringAsync())!["detail"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, fromOtherProject.StatusCode);
+        var events = await UsageStream.WaitForAsync(platform.Redis.Connection, tenant.TenantId, admitted + 1);
+        var byProject = events.Where(e => e.Principal == first.Principal || e.Principal == second.Principal).ToList();
+        Assert.Contains(byProject, e => e.Principal == first.Principal);
+        Assert.Contains(byProject, e => e.Principal == second.Principal);
+        Assert.All(byProject, e => Assert.Equal("prj_marketing", e.ProjectId));
+        Assert.Equal("prj_data", events.Single(e => e.Principal == otherProject.Principal).ProjectId);
+        Assert.True(byProject.Sum(e => e.WeightedTokens) <= projectBudget + 10 + 50 + 10, $"the project spent {byProject.Sum(e => e.WeightedTokens)} of its {projectBudget}");
+    }
+
+    [Fact]
     public async Task A_monthly_quota_refuses_a_call_that_would_pass_it_and_spends_nothing()
     {
         var tenant = platform.Policies.Add("free");

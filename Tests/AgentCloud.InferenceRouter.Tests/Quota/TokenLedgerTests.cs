@@ -117,6 +117,21 @@ public sealed class TokenLedgerTests(RedisServerFixture redis) : IClassFixture<R
     }
 
     [Fact]
+    public async Task A_project_id_another_tenant_also_uses_is_another_budget()
+    {
+        var ledger = Ledger();
+        var (a, b) = (NewTenant(), NewTenant());
+        var forA = QuotaScopes.For(a, 0, 0, _time.GetUtcNow(), projectId: "prj_same", projectTokensPerMinute: 1_000);
+        Assert.True((await ledger.ReserveAsync(forA, 1_000)).Admitted);
+
+        var forB = await ledger.ReserveAsync(QuotaScopes.For(b, 0, 0, _time.GetUtcNow(), projectId: "prj_same", projectTokensPerMinute: 1_000), 1_000);
+
+        Assert.True(forB.Admitted);
+        Assert.Equal("project tokens per minute", Assert.Single(forA).Name);
+        Assert.StartsWith($"{{t:{a}}}", forA[0].Key);
+    }
+
+    [Fact]
     public void Weighted_tokens_round_up_so_no_fraction_is_free()
     {
         var multipliers = new BurndownMultipliers(Input: 1, CachedInput: 0.1, Output: 5);

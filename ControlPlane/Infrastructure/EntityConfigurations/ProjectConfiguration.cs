@@ -1,0 +1,23 @@
+using AgentCloud.ControlPlane.Infrastructure.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace AgentCloud.ControlPlane.Infrastructure.EntityConfigurations;
+
+internal sealed class ProjectConfiguration : IEntityTypeConfiguration<Project>
+{
+    public void Configure(EntityTypeBuilder<Project> b)
+    {
+        b.ToTable("projects");
+        b.HasKey(p => p.Id);
+        b.Property(p => p.Id).HasColumnName("project_id").HasMaxLength(64);
+        b.Property(p => p.TenantId).HasColumnName("tenant_id").HasMaxLength(64);
+        b.Property(p => p.Name).HasColumnName("name").HasMaxLength(200);
+        b.Property(p => p.TokensPerMinute).HasColumnName("tokens_per_minute");
+        b.Property(p => p.CreatedAt).HasColumnName("created_at");
+        b.Property(p => p.DeletedAt).HasColumnName("deleted_at");
+        // A deleted project's name may be used again.
+        b.HasIndex(p => new { p.TenantId, p.Name }).IsUnique().HasFilter("deleted_at IS NULL");
+        b.HasOne<Tenant>().WithMany().HasForeignKey(p => p.TenantId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
