@@ -58,6 +58,10 @@ internal static class KeyRequests
         {
             return Problems.NotFound($"There is no key '{TenantValidation.Clip(keyId)}'.");
         }
+        if (outcome.Forbidden is not null)
+        {
+            return Problems.Forbidden(outcome.Forbidden);
+        }
         if (outcome.Rotated is not { } rotated)
         {
             return Problems.Create(StatusCodes.Status409Conflict, "key-not-rotatable", "Key cannot be rotated", outcome.Conflict!);

@@ -1,4 +1,5 @@
 using AgentCloud.ControlPlane.Domain;
+using AgentCloud.ControlPlane.Infrastructure.Entities;
 using AgentCloud.Platform;
 using AgentCloud.Platform.Contracts;
 using AgentCloud.Platform.Tenancy;
@@ -79,8 +80,19 @@ public static class TenantKeysApi
     {
         var (grace, refusal) = KeyRequests.GraceOf(request);
         return refusal is not null ? Problems.BadRequest(refusal)
-            : KeyRequests.Rotated(response, keyId, await rotation.RotateAsync(ctx.TenantId, keyId, grace, ctx.Principal, ct));
+            : KeyRequests.Rotated(response, keyId, await rotation.RotateAsync(ctx.TenantId, keyId, grace, ctx.Principal, ct, key => RefuseRotation(ctx, key)));
     }
+
+    /// <summary>
+    /// A rotation answers with the key's new secret, so a caller may rotate only a key it could have made itself: none
+    /// holding a capability the caller lacks, none outside the caller's project.
+    /// </summary>
+    private static string? RefuseRotation(TenantContext ctx, ApiKey key) =>
+        key.Capabilities.FirstOrDefault(c => !ctx.Has(c)) is { } stronger
+            ? $"Key '{key.Id}' holds '{TenantValidation.Clip(stronger)}', which this key does not: rotating it would hand this key a stronger secret."
+            : ctx.ProjectId is not null && key.ProjectId != ctx.ProjectId
+                ? $"This key belongs to project '{ctx.ProjectId}' and may rotate keys of that project only."
+                : null;
 
     /// <summary>Only a tenant's own key with <c>keys:admin</c>, called through the Gateway by the tenant itself.</summary>
     private sealed class KeysAdminOnly : IEndpointFilter

@@ -7,8 +7,11 @@ namespace AgentCloud.ControlPlane.Domain;
 /// <summary>A rotation done: the new key (shown once), until when the replaced secret is still accepted, and whether every Gateway was told.</summary>
 public sealed record RotatedKey(ApiKey Key, string Plaintext, DateTimeOffset? PreviousValidUntil, bool Published = false);
 
-/// <summary>The outcome of asking for a rotation: the rotated key, or why it may not be rotated (null result: no such key).</summary>
-public sealed record KeyRotationOutcome(RotatedKey? Rotated, string? Conflict);
+/// <summary>
+/// The outcome of asking for a rotation: the rotated key, or why it may not be rotated (null result: no such key).
+/// <c>Forbidden</c>: the caller may not rotate this key (it would hand the caller a secret stronger than its own).
+/// </summary>
+public sealed record KeyRotationOutcome(RotatedKey? Rotated, string? Conflict, string? Forbidden = null);
 
 /// <summary>
 /// Rotation without downtime: a key keeps its id, prefix, capabilities and limits and gets a new secret; the secret it
@@ -19,7 +22,8 @@ public sealed class ApiKeyRotation(TenantDb db, AuditLog audit, PlatformEvents e
 {
     public static readonly TimeSpan MaxGrace = TimeSpan.FromHours(24);
 
-    public async Task<KeyRotationOutcome?> RotateAsync(string tenantId, string keyId, TimeSpan grace, string actor, CancellationToken ct)
+    public async Task<KeyRotationOutcome?> RotateAsync(string tenantId, string keyId, TimeSpan grace, string actor, CancellationToken ct,
+        Func<ApiKey, string?>? refuseCaller = null)
     {
         var outcome = await db.InTenantAsync(tenantId, async ctx =>
         {
@@ -27,6 +31,10 @@ public sealed class ApiKeyRotation(TenantDb db, AuditLog audit, PlatformEvents e
             if (key is null)
             {
                 return null;
+            }
+            if (refuseCaller?.Invoke(key) is { } forbidden)
+            {
+                return new KeyRotationOutcome(null, null, forbidden);
             }
             var now = time.GetUtcNow();
             now = now.AddTicks(-(now.Ticks % 10)); // Postgres keeps microseconds: the answer and the stored instant agree exactly

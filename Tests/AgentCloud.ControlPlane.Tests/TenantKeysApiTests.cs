@@ -71,6 +71,20 @@ public sealed class TenantKeysApiTests(ControlPlaneFixture cp)
     }
 
     [Fact]
+    public async Task A_key_admin_cannot_rotate_a_stronger_sibling_to_obtain_its_secret()
+    {
+        var id = await cp.CreateTenantAsync();
+        var (strongId, strongKey) = await cp.CreateKeyAsync(id, new { name = "ops", capabilities = new[] { "inference", "sandbox", "credentials:write" } });
+        using var client = cp.Client(Admin(id));
+
+        var response = await client.PostAsJsonAsync($"/v1/keys/{strongId}/rotate", new { gracePeriodSeconds = 0 });
+
+        Assert.Contains("sandbox", await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Forbidden));
+        Assert.Equal(strongId, (await cp.ResolveKeyAsync(strongKey))!.KeyId);
+        Assert.DoesNotContain("key.rotated", await cp.Operator().GetStringAsync($"/admin/v1/audit?tenantId={id}"));
+    }
+
+    [Fact]
     public async Task Without_keys_admin_or_as_a_run_or_on_a_services_behalf_nothing_is_managed()
     {
         var id = await cp.CreateTenantAsync();
