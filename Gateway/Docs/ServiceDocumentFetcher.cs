@@ -38,7 +38,7 @@ public sealed class ServiceDocumentFetcher(IHttpClientFactory clients, GatewaySi
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{service}{Microsoft.Extensions.Hosting.ApiDocument.Path}");
-            request.Headers.TryAddWithoutValidation(TenantContextHeaders.Context, keys.Mint(CallerAuthenticationMiddleware.Operator, service));
+            request.Headers.TryAddWithoutValidation(TenantContextHeaders.Context, keys.Mint(ControlPlaneKeyResolver.GatewayIdentity, service));
             using var response = await clients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {

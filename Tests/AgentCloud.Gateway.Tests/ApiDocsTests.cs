@@ -60,6 +60,15 @@ public sealed partial class ApiDocsTests(GatewayEnvironment env) : IClassFixture
 
         Assert.Equal(ServiceNames.All.Count, _documents.Contexts.Count);
         Assert.All(_documents.Contexts, c => Assert.False(string.IsNullOrEmpty(c)));
+        // The Gateway's own identity, never the operator's: a document fetch needs no power over tenants.
+        Assert.All(_documents.Contexts, c =>
+        {
+            var payload = c!.Split('.')[1].Replace('-', '+').Replace('_', '/');
+            var claims = System.Text.Json.Nodes.JsonNode.Parse(Convert.FromBase64String(payload.PadRight(payload.Length + (4 - payload.Length % 4) % 4, '=')))!;
+            var caps = claims["caps"]!.ToJsonString();
+            Assert.Contains(AgentCloud.Platform.Tenancy.TenantContext.GatewayCapability, caps);
+            Assert.DoesNotContain(AgentCloud.Platform.Tenancy.TenantContext.AdminCapability, caps);
+        });
     }
 
     [Fact]
