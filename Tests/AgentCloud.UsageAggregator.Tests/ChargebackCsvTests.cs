@@ -24,31 +24,33 @@ public sealed class ChargebackCsvTests
             new UsageRow("acme", "tool", "tool:tickets.create", null, 3, 0, 0, 0, 0, 0m, 0m, ToolCalls: 3, ToolSeconds: 0.75m)], Period);
 
         var lines = csv.Split('\n');
-        Assert.EndsWith(",sandbox_seconds,cost,tool_calls,tool_seconds", lines[0]);
-        Assert.Equal("acme,sandbox,sandbox:gvisor,2026-06-01T00:00:00.0000000+00:00,2026-07-01T00:00:00.0000000+00:00,4,0,0,0,0,12.5,0.00025,0,0", lines[1]);
-        Assert.Equal("acme,tool,tool:tickets.create,2026-06-01T00:00:00.0000000+00:00,2026-07-01T00:00:00.0000000+00:00,3,0,0,0,0,0,0,3,0.75", lines[2]);
+        Assert.EndsWith(",sandbox_seconds,cost,tool_calls,tool_seconds,project_id,key", lines[0]);
+        Assert.Equal("acme,sandbox,sandbox:gvisor,2026-06-01T00:00:00.0000000+00:00,2026-07-01T00:00:00.0000000+00:00,4,0,0,0,0,12.5,0.00025,0,0,,", lines[1]);
+        Assert.Equal("acme,tool,tool:tickets.create,2026-06-01T00:00:00.0000000+00:00,2026-07-01T00:00:00.0000000+00:00,3,0,0,0,0,0,0,3,0.75,,", lines[2]);
     }
 
     [Fact]
-    public void By_key_a_key_column_follows_the_tenant_and_is_defused_like_any_value()
+    public void Project_and_key_are_the_last_two_columns_after_the_original_ones_in_their_order()
     {
         var csv = ChargebackCsv.Write([
-            new UsageRow("acme", "inference", "sim-small", null, 2, 10, 0, 5, 15, 0, 0.25m, Key: "key_0123abcd"),
-            new UsageRow("acme", "inference", "sim-small", null, 1, 1, 0, 1, 2, 0, 0.01m, Key: "=cmd|' /C calc'!A0")], Period, byKey: true);
+            new UsageRow("acme", "inference", "sim-small", null, 2, 10, 0, 5, 15, 0, 0.25m, Key: "key_0123abcd", ProjectId: "prj_00aa11bb22cc33dd"),
+            new UsageRow("acme", "inference", "sim-small", null, 1, 1, 0, 1, 2, 0, 0.01m, ProjectId: "prj_00aa11bb22cc33dd"),
+            new UsageRow("acme", "inference", "sim-small", null, 1, 1, 0, 1, 2, 0, 0.01m, Key: "operator")], Period);
 
         var lines = csv.Split('\n');
-        Assert.Equal(ChargebackCsv.HeaderByKey, lines[0]);
-        Assert.Equal("tenant_id,key," + ChargebackCsv.Header["tenant_id,".Length..], lines[0]);
-        Assert.Equal("acme,key_0123abcd,inference,sim-small,2026-06-01T00:00:00.0000000+00:00,2026-07-01T00:00:00.0000000+00:00,2,10,0,5,15,0,0.25,0,0", lines[1]);
-        Assert.StartsWith("acme,'=cmd|' /C calc'!A0,inference,", lines[2], StringComparison.Ordinal);
+        Assert.Equal("tenant_id,kind,resource,from,to,events,input_tokens,cached_input_tokens,output_tokens,weighted_tokens,sandbox_seconds,cost,tool_calls,tool_seconds,project_id,key", lines[0]);
+        Assert.Equal("acme,inference,sim-small,2026-06-01T00:00:00.0000000+00:00,2026-07-01T00:00:00.0000000+00:00,2,10,0,5,15,0,0.25,0,0,prj_00aa11bb22cc33dd,key_0123abcd", lines[1]);
+        Assert.EndsWith(",0,0,prj_00aa11bb22cc33dd,", lines[2], StringComparison.Ordinal);
+        Assert.EndsWith(",0,0,,operator", lines[3], StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Key_is_left_out_of_csv_not_grouped_by_key()
+    public void Key_and_project_values_are_defused_like_any_value()
     {
-        var csv = ChargebackCsv.Write([new UsageRow("acme", "inference", "sim-small", null, 2, 10, 0, 5, 15, 0, 0.25m, Key: "key_0123abcd")], Period);
+        var csv = ChargebackCsv.Write([
+            new UsageRow("acme", "inference", "sim-small", null, 1, 1, 0, 1, 2, 0, 0.01m, Key: "=cmd|' /C calc'!A0", ProjectId: "+1,2")], Period);
 
-        Assert.DoesNotContain("key", csv, StringComparison.Ordinal);
+        Assert.EndsWith(",\"'+1,2\",'=cmd|' /C calc'!A0", csv.Split('\n')[1], StringComparison.Ordinal);
     }
 }
 

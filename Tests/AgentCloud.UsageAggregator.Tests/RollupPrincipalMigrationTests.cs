@@ -63,7 +63,7 @@ public sealed class RollupPrincipalMigrationTests(UsageServers servers)
         Assert.Equal(4, await host.ScalarAsync("SELECT count(*) FROM usage_rollups"));
         Assert.Equal(8, await host.CountedEventsAsync());
         Assert.Equal(5_000 + 700, await host.ScalarAsync("SELECT sum(input_tokens) FROM usage_rollups"));
-        Assert.Equal(5, await host.ScalarAsync("""
+        Assert.Equal(6, await host.ScalarAsync("""
             SELECT count(*) FROM information_schema.key_column_usage
             WHERE table_name = 'usage_rollups' AND constraint_name = 'usage_rollups_pkey'
             """));

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using AgentCloud.Platform.Contracts;
 using AgentCloud.Tests.Shared;
+using AgentCloud.UsageAggregator.Apis;
 
 namespace AgentCloud.UsageAggregator.Tests;
 
@@ -111,10 +112,10 @@ public sealed class UsageByKeyTests(UsageServers servers) : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("/v1/usage", "groupBy=project", "model, day, key or none")]
-    [InlineData("/v1/usage", "groupBy=principal", "model, day, key or none")]
-    [InlineData("/admin/v1/usage", "groupBy=day", "model or key")]
-    [InlineData("/admin/v1/usage", "groupBy=key%00&format=csv", "model or key")]
+    [InlineData("/v1/usage", "groupBy=projects", "model, day, key, project or none")]
+    [InlineData("/v1/usage", "groupBy=principal", "model, day, key, project or none")]
+    [InlineData("/admin/v1/usage", "groupBy=day", "model, project or key")]
+    [InlineData("/admin/v1/usage", "groupBy=key%00&format=csv", "model, project or key")]
     public async Task Unknown_grouping_is_a_400_problem_listing_the_allowed_ones(string path, string parameters, string allowed)
     {
         var client = path.StartsWith("/admin", StringComparison.Ordinal) ? Operator : A;
@@ -143,17 +144,19 @@ public sealed class UsageByKeyTests(UsageServers servers) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Chargeback_csv_by_key_has_a_key_column_and_the_default_csv_keeps_its_shape()
+    public async Task Chargeback_csv_by_key_fills_the_key_column_and_the_default_csv_leaves_it_empty()
     {
         var byKey = (await Operator.GetStringAsync($"/admin/v1/usage?{Period}&groupBy=key&format=csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var plain = (await Operator.GetStringAsync($"/admin/v1/usage?{Period}&format=csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
-        Assert.StartsWith("tenant_id,key,kind,resource,from,to,events,", byKey[0], StringComparison.Ordinal);
-        Assert.Contains(byKey, l => l.StartsWith($"tenant-a,{DataKey},sandbox,sandbox:bubblewrap,", StringComparison.Ordinal));
-        Assert.Contains(byKey, l => l.StartsWith($"tenant-b,{OtherTenantsKey},inference,sim-large,", StringComparison.Ordinal) && l.Contains(",1,7777,0,777,", StringComparison.Ordinal));
-        Assert.StartsWith("tenant_id,kind,resource,from,to,events,", plain[0], StringComparison.Ordinal);
+        Assert.Equal(ChargebackCsv.Header, byKey[0]);
+        Assert.Contains(byKey, l => l.StartsWith("tenant-a,sandbox,sandbox:bubblewrap,", StringComparison.Ordinal) && l.EndsWith($",,{DataKey}", StringComparison.Ordinal));
+        Assert.Contains(byKey, l => l.StartsWith("tenant-b,inference,sim-large,", StringComparison.Ordinal) && l.Contains(",1,7777,0,777,", StringComparison.Ordinal)
+            && l.EndsWith($",,{OtherTenantsKey}", StringComparison.Ordinal));
+        Assert.Equal(ChargebackCsv.Header, plain[0]);
         Assert.DoesNotContain(plain, l => l.Contains(MarketingKey, StringComparison.Ordinal));
-        Assert.Contains(plain, l => l.StartsWith("tenant-a,inference,sim-small,", StringComparison.Ordinal) && l.Contains(",3,450,10,45,", StringComparison.Ordinal));
+        Assert.Contains(plain, l => l.StartsWith("tenant-a,inference,sim-small,", StringComparison.Ordinal) && l.Contains(",3,450,10,45,", StringComparison.Ordinal)
+            && l.EndsWith(",,", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public static class AdminUsageApi
         return group;
     }
 
-    public sealed record ChargebackQuery(string? TenantId, string? From, string? To, string? Format, string? GroupBy);
+    public sealed record ChargebackQuery(string? TenantId, string? From, string? To, string? Format, string? GroupBy, string? ProjectId);
 
     public sealed record Chargeback(
         string? TenantId, DateTimeOffset From, DateTimeOffset To, string GroupBy, IReadOnlyList<UsageRow> Data, UsageApi.UsageTotals Total);
@@ -44,16 +44,21 @@ public static class AdminUsageApi
         {
             return Problems.BadRequest($"'format' must be json or csv, not '{query.Format}'.");
         }
-        // Chargeback lines are always per model or sandbox level; by key they are also split per key.
-        var byKey = query.GroupBy?.ToLowerInvariant() switch
+        // Chargeback lines are always per model or sandbox level; by project or key they are also split per project or key.
+        var grouping = query.GroupBy?.ToLowerInvariant() switch
         {
-            null or "model" => false,
-            "key" => true,
-            _ => (bool?)null,
+            null or "model" => UsageGrouping.Model,
+            "key" => UsageGrouping.Key,
+            "project" => UsageGrouping.Project,
+            _ => (UsageGrouping?)null,
         };
-        if (byKey is null)
+        if (grouping is null)
         {
-            return Problems.BadRequest($"'groupBy' must be model or key, not '{query.GroupBy}'.");
+            return Problems.BadRequest($"'groupBy' must be model, project or key, not '{query.GroupBy}'.");
+        }
+        if (!ProjectFilter.TryParse(query.ProjectId, out var projectId, out var projectProblem))
+        {
+            return Problems.BadRequest(projectProblem!);
         }
         if (UsagePeriod.TryParse(query.From, query.To, time.GetUtcNow(), out var problem) is not { } period)
         {
@@ -61,13 +66,13 @@ public static class AdminUsageApi
         }
         var tenantId = string.IsNullOrEmpty(query.TenantId) ? null : query.TenantId;
         var rows = await StoreDeadline.RunAsync(UsageApi.Store, options.Value.AdminQueryDeadline,
-            ct => queries.ChargebackAsync(tenantId, period.From, period.To, byKey.Value, ct), cancellationToken);
+            ct => queries.ChargebackAsync(tenantId, period.From, period.To, grouping.Value, ct, projectId), cancellationToken);
         if (csv.Value)
         {
             var name = $"usage-{tenantId ?? "all"}-{period.From:yyyyMMddHHmm}-{period.To:yyyyMMddHHmm}.csv";
-            return TypedResults.File(Encoding.UTF8.GetBytes(ChargebackCsv.Write(rows, period, byKey.Value)), "text/csv; charset=utf-8", name);
+            return TypedResults.File(Encoding.UTF8.GetBytes(ChargebackCsv.Write(rows, period)), "text/csv; charset=utf-8", name);
         }
-        return TypedResults.Ok(new Chargeback(tenantId, period.From, period.To, byKey.Value ? "key" : "model", rows, UsageApi.UsageTotals.Of(rows)));
+        return TypedResults.Ok(new Chargeback(tenantId, period.From, period.To, grouping.Value.ToString().ToLowerInvariant(), rows, UsageApi.UsageTotals.Of(rows)));
     }
 
     public sealed record ReconciliationQuery(string? TenantId, string? From, string? To);

@@ -5,30 +5,27 @@ using AgentCloud.UsageAggregator.Data;
 namespace AgentCloud.UsageAggregator.Apis;
 
 /// <summary>
-/// The chargeback export: one line per tenant and model or sandbox level (by key: per tenant, key and model or sandbox
-/// level, with a <c>key</c> column after <c>tenant_id</c>), safe to open in a spreadsheet.
+/// The chargeback export, safe to open in a spreadsheet: one line per tenant and model or sandbox level, split per
+/// project (<c>groupBy=project</c>) or per key (<c>groupBy=key</c>). Every grouping has the same header: the original
+/// columns in their original order, then <c>project_id</c> and <c>key</c>, empty where the grouping does not split by them
+/// (and <c>project_id</c> empty on the line of keys of no project).
 /// </summary>
 public static class ChargebackCsv
 {
-    public const string Header = "tenant_id,kind,resource,from,to,events,input_tokens,cached_input_tokens,output_tokens,weighted_tokens,sandbox_seconds,cost,tool_calls,tool_seconds";
+    public const string Header = "tenant_id,kind,resource,from,to,events,input_tokens,cached_input_tokens,output_tokens,weighted_tokens,sandbox_seconds,cost,tool_calls,tool_seconds,project_id,key";
 
-    public const string HeaderByKey = "tenant_id,key,kind,resource,from,to,events,input_tokens,cached_input_tokens,output_tokens,weighted_tokens,sandbox_seconds,cost,tool_calls,tool_seconds";
-
-    public static string Write(IReadOnlyList<UsageRow> rows, UsagePeriod period, bool byKey = false)
+    public static string Write(IReadOnlyList<UsageRow> rows, UsagePeriod period)
     {
-        var sb = new StringBuilder(byKey ? HeaderByKey : Header).Append('\n');
+        var sb = new StringBuilder(Header).Append('\n');
         var from = period.From.ToString("O", CultureInfo.InvariantCulture);
         var to = period.To.ToString("O", CultureInfo.InvariantCulture);
         foreach (var r in rows)
         {
-            sb.Append(Field(r.TenantId)).Append(',');
-            if (byKey)
-            {
-                sb.Append(Field(r.Key ?? "")).Append(',');
-            }
-            sb.Append(Field(r.Kind ?? "")).Append(',').Append(Field(r.Model ?? "")).Append(',')
+            sb.Append(Field(r.TenantId)).Append(',')
+              .Append(Field(r.Kind ?? "")).Append(',').Append(Field(r.Model ?? "")).Append(',')
               .Append(from).Append(',').Append(to).Append(',')
               .Append(CultureInfo.InvariantCulture, $"{r.Events},{r.InputTokens},{r.CachedInputTokens},{r.OutputTokens},{r.WeightedTokens},{r.SandboxSeconds},{r.Cost},{r.ToolCalls},{r.ToolSeconds}")
+              .Append(',').Append(Field(r.ProjectId ?? "")).Append(',').Append(Field(r.Key ?? ""))
               .Append('\n');
         }
         return sb.ToString();

@@ -22,7 +22,7 @@ public static class UsageApi
         return group;
     }
 
-    public sealed record UsageQuery(string? From, string? To, string? GroupBy, string? Model, string? TenantId);
+    public sealed record UsageQuery(string? From, string? To, string? GroupBy, string? Model, string? TenantId, string? ProjectId);
 
     public sealed record TenantUsage(string TenantId, DateTimeOffset From, DateTimeOffset To, string GroupBy, IReadOnlyList<UsageRow> Data, UsageTotals Total);
 
@@ -54,11 +54,16 @@ public static class UsageApi
             "day" => UsageGrouping.Day,
             "none" or "total" => UsageGrouping.Total,
             "key" => UsageGrouping.Key,
+            "project" => UsageGrouping.Project,
             _ => (UsageGrouping?)null,
         };
         if (grouping is null)
         {
-            return Problems.BadRequest($"'groupBy' must be model, day, key or none, not '{query.GroupBy}'.");
+            return Problems.BadRequest($"'groupBy' must be model, day, key, project or none, not '{query.GroupBy}'.");
+        }
+        if (!ProjectFilter.TryParse(query.ProjectId, out var projectId, out var projectProblem))
+        {
+            return Problems.BadRequest(projectProblem!);
         }
         if (UsagePeriod.TryParse(query.From, query.To, time.GetUtcNow(), out var problem) is not { } period)
         {
@@ -69,8 +74,14 @@ public static class UsageApi
         {
             return Problems.BadRequest("'model' must be a model id: at most 256 characters, without control characters.");
         }
+        // A key of a project reads its own project's usage only: asking for another project finds nothing, as for an unknown one.
+        if (ctx.ProjectId is not null && projectId is not null && projectId != ctx.ProjectId)
+        {
+            return TypedResults.Ok(new TenantUsage(ctx.TenantId, period.From, period.To, grouping.Value.ToString().ToLowerInvariant(), [], UsageTotals.Of([])));
+        }
+        projectId = ctx.ProjectId ?? projectId;
         var rows = await StoreDeadline.RunAsync(Store, deadline,
-            ct => queries.ForTenantAsync(ctx.TenantId, period.From, period.To, grouping.Value, query.Model, ct), cancellationToken);
+            ct => queries.ForTenantAsync(ctx.TenantId, period.From, period.To, grouping.Value, query.Model, ct, projectId), cancellationToken);
         return TypedResults.Ok(new TenantUsage(ctx.TenantId, period.From, period.To, grouping.Value.ToString().ToLowerInvariant(), rows, UsageTotals.Of(rows)));
     }
 }

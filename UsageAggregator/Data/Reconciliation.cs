@@ -2,11 +2,14 @@ using Npgsql;
 
 namespace AgentCloud.UsageAggregator.Data;
 
-/// <summary>A rollup bucket (one principal's usage of one resource in one minute) whose stored sums differ from its raw events.</summary>
+/// <summary>
+/// A rollup bucket (one principal's usage of one resource in one minute, within one project) whose stored sums differ
+/// from its raw events; <see cref="ProjectId"/> null is the usage of no project.
+/// </summary>
 public sealed record DriftRow(
     string TenantId, string Kind, string Resource, DateTimeOffset Minute, string Principal,
     long RawEvents, long RollupEvents, long RawTokens, long RollupTokens, decimal RawSandboxSeconds, decimal RollupSandboxSeconds,
-    decimal RawCost, decimal RollupCost);
+    decimal RawCost, decimal RollupCost, string? ProjectId = null);
 
 /// <summary>The outcome of recomputing the rollups from the raw events.</summary>
 public sealed record ReconciliationReport(
@@ -17,7 +20,7 @@ public sealed record ReconciliationReport(
 
 /// <summary>
 /// Recomputes the rollups from the raw events (the record) and lists every bucket that drifted from them. Buckets are
-/// per principal, the finest grain the rollups keep, so the per-model and per-key views are both covered.
+/// per principal and project, the finest grain the rollups keep, so the per-model, per-key and per-project views are all covered.
 /// </summary>
 public sealed class Reconciliation(NpgsqlDataSource dataSource)
 {
@@ -33,15 +36,16 @@ public sealed class Reconciliation(NpgsqlDataSource dataSource)
         await using var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         await using var cmd = new NpgsqlCommand("""
             WITH raw AS (
-                SELECT tenant_id, kind, resource, date_trunc('minute', started_at, 'UTC') AS minute, principal, count(*)::bigint AS events,
+                SELECT tenant_id, kind, resource, date_trunc('minute', started_at, 'UTC') AS minute, principal,
+                       coalesce(project_id, '') AS project_id, count(*)::bigint AS events,
                        sum(input_tokens + cached_input_tokens + output_tokens + weighted_tokens)::bigint AS tokens,
                        sum(sandbox_seconds) AS seconds, sum(cost) AS cost
                 FROM usage_events
                 WHERE (@tenant::text IS NULL OR tenant_id = @tenant) AND started_at >= @from AND started_at < @to
-                GROUP BY 1, 2, 3, 4, 5
+                GROUP BY 1, 2, 3, 4, 5, 6
             ),
             rolled AS (
-                SELECT tenant_id, kind, resource, minute, principal, events,
+                SELECT tenant_id, kind, resource, minute, principal, project_id, events,
                        (input_tokens + cached_input_tokens + output_tokens + weighted_tokens)::bigint AS tokens,
                        sandbox_seconds AS seconds, cost
                 FROM usage_rollups
@@ -50,20 +54,20 @@ public sealed class Reconciliation(NpgsqlDataSource dataSource)
             joined AS (
                 SELECT coalesce(r.tenant_id, u.tenant_id) AS tenant_id, coalesce(r.kind, u.kind) AS kind,
                        coalesce(r.resource, u.resource) AS resource, coalesce(r.minute, u.minute) AS minute,
-                       coalesce(r.principal, u.principal) AS principal,
+                       coalesce(r.principal, u.principal) AS principal, coalesce(r.project_id, u.project_id) AS project_id,
                        coalesce(r.events, 0) AS raw_events, coalesce(u.events, 0) AS rollup_events,
                        coalesce(r.tokens, 0) AS raw_tokens, coalesce(u.tokens, 0) AS rollup_tokens,
                        coalesce(r.seconds, 0) AS raw_seconds, coalesce(u.seconds, 0) AS rollup_seconds,
                        coalesce(r.cost, 0) AS raw_cost, coalesce(u.cost, 0) AS rollup_cost
-                FROM raw r FULL OUTER JOIN rolled u USING (tenant_id, kind, resource, minute, principal)
+                FROM raw r FULL OUTER JOIN rolled u USING (tenant_id, kind, resource, minute, principal, project_id)
             )
             SELECT 0 AS part, tenant_id, kind, resource, minute, principal, raw_events, rollup_events, raw_tokens, rollup_tokens,
-                   raw_seconds, rollup_seconds, raw_cost, rollup_cost
+                   raw_seconds, rollup_seconds, raw_cost, rollup_cost, nullif(project_id, '') AS project
             FROM joined
             WHERE raw_events <> rollup_events OR raw_tokens <> rollup_tokens OR raw_seconds <> rollup_seconds OR raw_cost <> rollup_cost
             UNION ALL
-            SELECT 1, NULL, NULL, NULL, NULL, NULL, sum(raw_events)::bigint, sum(rollup_events)::bigint, count(*), 0, 0, 0, 0, 0 FROM joined
-            ORDER BY 1, 2, 3, 4, 5, 6
+            SELECT 1, NULL, NULL, NULL, NULL, NULL, sum(raw_events)::bigint, sum(rollup_events)::bigint, count(*), 0, 0, 0, 0, 0, NULL FROM joined
+            ORDER BY 1, 2, 3, 4, 5, 6, 15
             """, conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter("tenant", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)tenantId ?? DBNull.Value });
         cmd.Parameters.AddWithValue("from", from.UtcDateTime);
@@ -85,7 +89,8 @@ public sealed class Reconciliation(NpgsqlDataSource dataSource)
                 {
                     drift.Add(new DriftRow(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4),
                         reader.GetString(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8), reader.GetInt64(9),
-                        reader.GetDecimal(10), reader.GetDecimal(11), reader.GetDecimal(12), reader.GetDecimal(13)));
+                        reader.GetDecimal(10), reader.GetDecimal(11), reader.GetDecimal(12), reader.GetDecimal(13),
+                        reader.IsDBNull(14) ? null : reader.GetString(14)));
                 }
             }
         }

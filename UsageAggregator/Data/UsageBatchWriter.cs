@@ -18,7 +18,7 @@ public static class UsageBatchWriter
 {
     private const string Columns = """
         event_id, tenant_id, principal, run_id, kind, resource, endpoint, placement, input_tokens, cached_input_tokens,
-        output_tokens, weighted_tokens, sandbox_seconds, started_at, duration_ms, status, cost, stream_id
+        output_tokens, weighted_tokens, sandbox_seconds, started_at, duration_ms, status, cost, stream_id, project_id
         """;
 
     private const string AllNew = "batch_all_new";
@@ -28,7 +28,8 @@ public static class UsageBatchWriter
         CREATE TEMP TABLE usage_staging (
             event_id text COLLATE "C", tenant_id text, principal text, run_id text, kind text, resource text, endpoint text,
             placement text, input_tokens bigint, cached_input_tokens bigint, output_tokens bigint, weighted_tokens bigint,
-            sandbox_seconds numeric(18, 6), started_at timestamptz, duration_ms bigint, status text, cost numeric, stream_id text
+            sandbox_seconds numeric(18, 6), started_at timestamptz, duration_ms bigint, status text, cost numeric, stream_id text,
+            project_id text
         ) ON COMMIT DROP
         """;
 
@@ -41,12 +42,12 @@ public static class UsageBatchWriter
         """;
 
     private const string UpsertRollups = """
-        INSERT INTO usage_rollups AS r (tenant_id, kind, resource, minute, principal, events, input_tokens, cached_input_tokens,
-            output_tokens, weighted_tokens, sandbox_seconds, cost)
-        SELECT * FROM unnest(@tenant, @kind, @resource, @minute, @principal, @events, @input, @cached, @output, @weighted, @seconds, @cost)
+        INSERT INTO usage_rollups AS r (tenant_id, kind, resource, minute, principal, project_id, events, input_tokens,
+            cached_input_tokens, output_tokens, weighted_tokens, sandbox_seconds, cost)
+        SELECT * FROM unnest(@tenant, @kind, @resource, @minute, @principal, @project, @events, @input, @cached, @output, @weighted, @seconds, @cost)
         -- A fixed order takes row locks in the same order in every consumer, so concurrent batches cannot deadlock.
-        ORDER BY 1, 2, 3, 4, 5
-        ON CONFLICT (tenant_id, kind, resource, minute, principal) DO UPDATE SET
+        ORDER BY 1, 2, 3, 4, 5, 6
+        ON CONFLICT (tenant_id, kind, resource, minute, principal, project_id) DO UPDATE SET
             events = r.events + excluded.events,
             input_tokens = r.input_tokens + excluded.input_tokens,
             cached_input_tokens = r.cached_input_tokens + excluded.cached_input_tokens,
@@ -159,6 +160,7 @@ public static class UsageBatchWriter
             await copy.WriteAsync(e.Status, NpgsqlDbType.Text, cancellationToken);
             await copy.WriteAsync(cost, NpgsqlDbType.Numeric, cancellationToken);
             await copy.WriteAsync(streamId, NpgsqlDbType.Text, cancellationToken);
+            await WriteNullableAsync(copy, RollupDelta.ProjectOf(e), cancellationToken);
         }
         await copy.CompleteAsync(cancellationToken);
     }
@@ -175,6 +177,7 @@ public static class UsageBatchWriter
         p.Add(new NpgsqlParameter<string[]>("resource", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. deltas.Select(d => d.Resource)] });
         p.Add(new NpgsqlParameter<DateTime[]>("minute", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = [.. deltas.Select(d => d.Minute.UtcDateTime)] });
         p.Add(new NpgsqlParameter<string[]>("principal", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. deltas.Select(d => d.Principal)] });
+        p.Add(new NpgsqlParameter<string[]>("project", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. deltas.Select(d => d.ProjectId)] });
         p.Add(new NpgsqlParameter<long[]>("events", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. deltas.Select(d => d.Events)] });
         p.Add(new NpgsqlParameter<long[]>("input", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. deltas.Select(d => d.InputTokens)] });
         p.Add(new NpgsqlParameter<long[]>("cached", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. deltas.Select(d => d.CachedInputTokens)] });

@@ -4,6 +4,7 @@ CREATE TABLE IF NOT EXISTS usage_events (
     tenant_id           text NOT NULL,
     principal           text NOT NULL,
     run_id              text,
+    project_id          text,
     kind                text NOT NULL,
     resource            text NOT NULL,
     endpoint            text,
@@ -24,14 +25,16 @@ CREATE TABLE IF NOT EXISTS usage_events (
 -- would cost every insert another index update; BRIN on the (nearly time-ordered) start costs almost nothing.
 CREATE INDEX IF NOT EXISTS usage_events_started_brin ON usage_events USING brin (started_at);
 
--- One row per (tenant, kind, resource, minute, principal): what the read APIs and chargeback use. The principal comes
--- last, so per-model reads and reconciliation keep the key prefix they had; per-key reads sum a tenant's minutes.
+-- One row per (tenant, kind, resource, minute, principal, project): what the read APIs and chargeback use. Principal
+-- and project come last, so per-model reads and reconciliation keep the key prefix they had; per-key and per-project
+-- reads sum a tenant's minutes. A key of no project has project_id '' (a key column cannot be null).
 CREATE TABLE IF NOT EXISTS usage_rollups (
     tenant_id           text NOT NULL,
     kind                text NOT NULL,
     resource            text NOT NULL,
     minute              timestamptz NOT NULL,
     principal           text NOT NULL,
+    project_id          text NOT NULL DEFAULT '',
     events              bigint NOT NULL,
     input_tokens        bigint NOT NULL,
     cached_input_tokens bigint NOT NULL,
@@ -39,7 +42,7 @@ CREATE TABLE IF NOT EXISTS usage_rollups (
     weighted_tokens     bigint NOT NULL,
     sandbox_seconds     numeric NOT NULL,
     cost                numeric NOT NULL,
-    PRIMARY KEY (tenant_id, kind, resource, minute, principal)
+    PRIMARY KEY (tenant_id, kind, resource, minute, principal, project_id)
 );
 
 -- A database from before per-principal rollups: split every bucket by principal, once, from the raw events (which
@@ -100,6 +103,28 @@ BEGIN
     GROUP BY 1, 2, 3, 4, 5;
 END
 $migrate$;
+
+-- A database from before per-project rollups: the ledger did not keep the project, so every existing row is usage of
+-- no project ('') and nothing needs recomputing; only the key widens. Runs after the principal split above. Replicas
+-- of the previous version then fail their upserts (their ON CONFLICT names the old key), so their batches roll back
+-- and are redelivered, never lost.
+-- Each table is checked before it is altered: an ALTER takes its exclusive lock even when there is nothing to do.
+DO $project$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_schema = current_schema() AND table_name = 'usage_events' AND column_name = 'project_id') THEN
+        ALTER TABLE usage_events ADD COLUMN project_id text;
+    END IF;
+    IF EXISTS (SELECT 1 FROM information_schema.columns
+               WHERE table_schema = current_schema() AND table_name = 'usage_rollups' AND column_name = 'project_id') THEN
+        RETURN;
+    END IF;
+    LOCK TABLE usage_rollups IN ACCESS EXCLUSIVE MODE;
+    ALTER TABLE usage_rollups ADD COLUMN project_id text NOT NULL DEFAULT '';
+    ALTER TABLE usage_rollups DROP CONSTRAINT usage_rollups_pkey;
+    ALTER TABLE usage_rollups ADD PRIMARY KEY (tenant_id, kind, resource, minute, principal, project_id);
+END
+$project$;
 
 -- Prices in force from effective_from until the next row for the same resource; per million tokens and per sandbox second.
 CREATE TABLE IF NOT EXISTS usage_prices (

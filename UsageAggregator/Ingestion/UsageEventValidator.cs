@@ -68,7 +68,7 @@ public sealed class UsageEventValidator(IOptions<UsageIngestionOptions> options,
     {
         (string Name, string? Value)[] texts =
         [
-            ("eventId", e.EventId), ("tenantId", e.TenantId), ("principal", e.Principal), ("runId", e.RunId), ("kind", e.Kind),
+            ("eventId", e.EventId), ("tenantId", e.TenantId), ("principal", e.Principal), ("runId", e.RunId), ("projectId", e.ProjectId), ("kind", e.Kind),
             ("resource", e.Resource), ("endpoint", e.Endpoint), ("placement", e.Placement), ("status", e.Status),
         ];
         foreach (var (name, value) in texts)
