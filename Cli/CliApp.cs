@@ -21,6 +21,7 @@ public static class CliApp
         }
         root.Subcommands.Add(TenantsCommands.Build(runner));
         root.Subcommands.Add(KeysCommands.Build(runner));
+        root.Subcommands.Add(ProjectsCommands.Build(runner));
         root.Subcommands.Add(LoginCommand.Build(runner, globals));
         root.Subcommands.Add(ModelsCommand.Build(runner));
         root.Subcommands.Add(ChatCommand.Build(runner));

@@ -19,7 +19,8 @@ internal static class KeysCommands
         var expiresAt = new Option<DateTimeOffset?>("--expires-at") { Description = "When the key stops working (ISO 8601, e.g. 2027-01-31T00:00:00Z)" };
         var requestsPerMinute = new Option<int?>("--requests-per-minute") { Description = "The key's own request limit, within the tenant's" };
         var tokensPerMinute = new Option<long?>("--tokens-per-minute") { Description = "The key's own weighted-token budget per minute, within the tenant's" };
-        var create = new Command("create", "Create a key; its secret is shown once") { tenant, name, capabilities, lane, expiresAt, requestsPerMinute, tokensPerMinute };
+        var project = new Option<string?>("--project") { Description = "The project the key belongs to (prj_…): its usage and budget are the project's" };
+        var create = new Command("create", "Create a key; its secret is shown once") { tenant, name, capabilities, lane, expiresAt, requestsPerMinute, tokensPerMinute, project };
         runner.Bind(create, async (c, ct) =>
         {
             var body = new JsonObject { ["name"] = c.Parse.GetValue(name) };
@@ -34,6 +35,7 @@ internal static class KeysCommands
             if (c.Parse.GetValue(expiresAt) is { } expires) body["expiresAt"] = expires;
             if (c.Parse.GetValue(requestsPerMinute) is { } rpm) body["requestsPerMinute"] = rpm;
             if (c.Parse.GetValue(tokensPerMinute) is { } tpm) body["tokensPerMinute"] = tpm;
+            if (c.Parse.GetValue(project) is { } projectId) body["projectId"] = projectId;
             var created = await c.Gateway.PostAsync($"/admin/v1/tenants/{JsonList.Escape(c.Parse.GetValue(tenant)!)}/keys", body, ct);
             if (c.Output.Json)
             {
@@ -92,7 +94,7 @@ internal static class KeysCommands
                 return ExitCodes.Ok;
             }
             c.Output.WideWhenRedirected().WriteTable(JsonList.Items(all, "keys"), ("ID", "id"), ("NAME", "name"), ("PREFIX", "prefix"),
-                ("CAPABILITIES", "capabilities"), ("LANE", "defaultLane"), ("RUN", "runId"), ("CREATED", "createdAt"), ("EXPIRES", "expiresAt"), ("REVOKED", "revokedAt"));
+                ("CAPABILITIES", "capabilities"), ("LANE", "defaultLane"), ("RUN", "runId"), ("PROJECT", "projectId"), ("CREATED", "createdAt"), ("EXPIRES", "expiresAt"), ("REVOKED", "revokedAt"));
             return ExitCodes.Ok;
         });
 
