@@ -29,7 +29,7 @@ public sealed record UsageEvent
     public required string Principal { get; init; }
     public string? RunId { get; init; }
 
-    /// <summary>The project of the calling key (inference only, so far); absent for a key of no project and from earlier producers.</summary>
+    /// <summary>The project of the calling key (inference, sandbox and tool events); absent for a key of no project and from earlier producers.</summary>
     public string? ProjectId { get; init; }
 
     /// <summary><c>inference</c>, <c>embedding</c>, <c>sandbox</c> or <c>tool</c>.</summary>

@@ -3,6 +3,7 @@ namespace AgentCloud.SandboxBroker.Leases;
 /// <summary>
 /// What the broker must still know about a lease after a crash: whom to bill for how long, and which run's keys to
 /// revoke. Written to the <see cref="LeaseJournal"/> when the lease starts, removed once its end is billed and announced.
+/// <see cref="ProjectId"/> is the project of the caller's key (absent from journals written before projects).
 /// </summary>
 public sealed record LeaseRecord(
     string SandboxId,
@@ -13,4 +14,5 @@ public sealed record LeaseRecord(
     string Pool,
     DateTimeOffset CreatedAt,
     DateTimeOffset ExpiresAt,
-    bool RunKeyIssued);
+    bool RunKeyIssued,
+    string? ProjectId = null);

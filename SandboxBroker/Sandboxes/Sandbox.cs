@@ -10,6 +10,9 @@ public sealed class Sandbox
     public required string TenantId { get; init; }
     public required string Principal { get; init; }
     public string? RunId { get; init; }
+
+    /// <summary>The project of the key that created the lease, so its seconds are billed to that project.</summary>
+    public string? ProjectId { get; init; }
     public required SandboxSlot Slot { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset ExpiresAt { get; init; }
@@ -40,7 +43,7 @@ public sealed class Sandbox
     /// <summary>Whether a run key was (or is being) minted for this lease's run: its end must revoke it.</summary>
     public bool RunKeyIssued { get; init; }
 
-    public LeaseRecord ToLeaseRecord() => new(Id, TenantId, Principal, RunId, Isolation, Pool, CreatedAt, ExpiresAt, RunKeyIssued);
+    public LeaseRecord ToLeaseRecord() => new(Id, TenantId, Principal, RunId, Isolation, Pool, CreatedAt, ExpiresAt, RunKeyIssued, ProjectId);
 
     internal ExecAdmission TryBeginExec(int max)
     {

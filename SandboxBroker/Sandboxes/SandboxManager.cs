@@ -123,7 +123,7 @@ public sealed class SandboxManager(
                 sandbox = new Sandbox
                 {
                     // A sandbox is one run unless the caller is already part of one.
-                    Id = id, TenantId = caller.TenantId, Principal = caller.Principal, RunId = caller.RunId ?? id, Slot = slot,
+                    Id = id, TenantId = caller.TenantId, Principal = caller.Principal, RunId = caller.RunId ?? id, ProjectId = caller.ProjectId, Slot = slot,
                     CreatedAt = now, ExpiresAt = now + lifetime, LastUsedAt = now, Warm = warm, Egress = policy.Egress.ToList(),
                     RunKeyIssued = Options.IssueRunKeys && runCredentials is not null,
                 };

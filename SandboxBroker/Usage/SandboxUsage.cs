@@ -26,6 +26,7 @@ public sealed class SandboxUsage(StreamOutbox outbox, ILogger<SandboxUsage> logg
             TenantId = lease.TenantId,
             Principal = lease.Principal,
             RunId = lease.RunId,
+            ProjectId = lease.ProjectId,
             Kind = "sandbox",
             Resource = $"sandbox:{lease.Isolation}",
             Placement = lease.Pool,

@@ -61,13 +61,32 @@ public sealed class LeaseJournalTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_lease_of_a_projects_key_is_journaled_and_billed_to_that_project_and_another_keys_to_none()
+    {
+        await using var broker = Broker();
+        var projectKey = broker.CreateClient().As(TestTenantContexts.Tenant("journal-project") with { ProjectId = "prj_9f8e7d6c5b4a3f2e" });
+        var plainKey = broker.ClientFor("journal-project");
+        var ofProject = await projectKey.CreateSandboxAsync();
+        var ofNone = await plainKey.CreateSandboxAsync();
+
+        var journaled = broker.Services.GetRequiredService<LeaseJournal>().Read();
+        (await projectKey.DeleteAsync($"/v1/sandboxes/{ofProject.Id}")).EnsureSuccessStatusCode();
+        (await plainKey.DeleteAsync($"/v1/sandboxes/{ofNone.Id}")).EnsureSuccessStatusCode();
+
+        Assert.Equal("prj_9f8e7d6c5b4a3f2e", journaled.Single(l => l.SandboxId == ofProject.Id).ProjectId);
+        Assert.Equal("prj_9f8e7d6c5b4a3f2e", Assert.Single(await UsageOfAsync(ofProject.Id)).ProjectId);
+        Assert.Null(Assert.Single(await UsageOfAsync(ofNone.Id)).ProjectId);
+    }
+
+    [Fact]
     public async Task Leases_a_crashed_broker_left_in_its_journal_are_billed_once_up_to_the_restart_and_their_runs_ended()
     {
         var root = BrokerFactory.NewRoot();
         var now = DateTimeOffset.UtcNow;
         var options = Microsoft.Extensions.Options.Options.Create(new SandboxBrokerOptions { Root = root });
         var crashed = new LeaseJournal(options);
-        crashed.Record(new LeaseRecord("sbx_crashed0001", "journal-crashed", "key:a", "sbx_crashed0001", "bubblewrap", "shared", now.AddMinutes(-2), now.AddHours(1), true));
+        crashed.Record(new LeaseRecord("sbx_crashed0001", "journal-crashed", "key:a", "sbx_crashed0001", "bubblewrap", "shared", now.AddMinutes(-2), now.AddHours(1), true,
+            ProjectId: "prj_0a1b2c3d4e5f6a7b"));
         // Expired before the crash was noticed: billed up to its expiry, not to the restart.
         crashed.Record(new LeaseRecord("sbx_crashed0002", "journal-crashed", "key:a", "sbx_crashed0002", "bubblewrap", "shared", now.AddMinutes(-30), now.AddMinutes(-20), false));
         File.WriteAllText(Path.Combine(crashed.Directory, "sbx_torn.lease.json"), "{\"sandboxId\": \"sbx_tor"); // a write the crash cut short
@@ -87,8 +106,10 @@ public sealed class LeaseJournalTests : IAsyncLifetime
         Assert.Equal("journal-crashed", first.TenantId);
         Assert.Equal("aborted", first.Status);
         Assert.InRange(first.SandboxSeconds, 120, 3600);
+        Assert.Equal("prj_0a1b2c3d4e5f6a7b", first.ProjectId);
         var second = Assert.Single(await UsageOfAsync("sbx_crashed0002"));
         Assert.Equal(600, second.SandboxSeconds, precision: 0);
+        Assert.Null(second.ProjectId);
         Assert.Equal([("journal-crashed", "sbx_crashed0001")], _ends.Recovered.ToArray());
     }
 

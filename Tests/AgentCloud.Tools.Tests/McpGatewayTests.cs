@@ -116,6 +116,21 @@ public sealed class McpGatewayTests(ToolsFixture f)
     }
 
     [Fact]
+    public async Task A_tool_call_of_a_projects_key_is_metered_to_that_project()
+    {
+        var tenant = ToolsFixture.NewTenant();
+        f.App.Policies.Set(tenant, ["memory.search"]);
+        var caller = TestTenantContexts.Tenant(tenant, "pro", "tool:memory.search") with { ProjectId = "prj_0a1b2c3d4e5f6a7b" };
+        await using var mcp = await f.App.McpFor(caller);
+
+        await mcp.CallToolAsync("memory.search", new Dictionary<string, object?> { ["collection"] = "notes", ["text"] = "words" });
+
+        var usage = (await f.Redis.Connection.GetDatabase().StreamRangeAsync(UsageEvent.StreamName))
+            .Select(e => UsageEvent.FromStreamFields(Fields(e), out _)).Where(e => e?.TenantId == tenant).ToList();
+        Assert.Equal("prj_0a1b2c3d4e5f6a7b", Assert.Single(usage)!.ProjectId);
+    }
+
+    [Fact]
     public async Task Sandbox_exec_runs_through_the_broker_in_the_callers_context_with_the_command_as_given()
     {
         var tenant = ToolsFixture.NewTenant();

@@ -49,7 +49,7 @@ public sealed class ToolExecutor(RemoteTools remote, ToolAudit audit, ToolUsage 
         }
         clock.Stop();
         await audit.CalledAsync(call.Caller.TenantId, call.Caller.Principal, call.Caller.RunId, tool.Name, status, clock.Elapsed, argumentsJson);
-        await usage.MeterAsync(call.Caller.TenantId, call.Caller.Principal, call.Caller.RunId, tool.Name, startedAt, clock.Elapsed, status);
+        await usage.MeterAsync(call.Caller.TenantId, call.Caller.Principal, call.Caller.RunId, tool.Name, startedAt, clock.Elapsed, status, call.Caller.ProjectId);
         return outcome with { Text = call.Scrub(outcome.Text) };
     }
 

@@ -11,7 +11,8 @@ namespace AgentCloud.Tools.Platform;
 /// </summary>
 public sealed class ToolUsage(StreamOutbox outbox)
 {
-    public async Task MeterAsync(string tenantId, string principal, string? runId, string tool, DateTimeOffset startedAt, TimeSpan duration, string status)
+    public async Task MeterAsync(string tenantId, string principal, string? runId, string tool, DateTimeOffset startedAt, TimeSpan duration, string status,
+        string? projectId = null)
     {
         var e = new UsageEvent
         {
@@ -19,6 +20,7 @@ public sealed class ToolUsage(StreamOutbox outbox)
             TenantId = tenantId,
             Principal = principal,
             RunId = runId,
+            ProjectId = projectId,
             Kind = UsageEvent.ToolKind,
             Resource = "tool:" + tool,
             // The ledger has one seconds column: for kind tool it holds the seconds the tool ran.
