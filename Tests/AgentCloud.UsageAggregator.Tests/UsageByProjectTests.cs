@@ -173,6 +173,19 @@ public sealed class UsageByProjectTests(UsageServers servers) : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("/admin/v1/usage?groupBy=project&tenantId=tenant-a")]
+    [InlineData("/admin/v1/usage?groupBy=key&projectId=" + Marketing + "&format=csv")]
+    [InlineData("/admin/v1/usage/reconciliation?tenantId=tenant-a")]
+    public async Task A_tenant_asking_the_operators_chargeback_or_reconciliation_by_project_is_not_found(string pathAndQuery)
+    {
+        using var response = await B.GetAsync($"{pathAndQuery}&{Period}");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.DoesNotContain(Marketing, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("groupBy=project", 1)]
     [InlineData("groupBy=key", 1)]
     [InlineData("groupBy=model", 3)]
