@@ -47,7 +47,8 @@ public static class TenantKeysApi
             return Problems.Forbidden($"This key belongs to project '{ctx.ProjectId}' and may create keys of that project only.");
         }
         var creation = await keys.CreateAsync(ctx.TenantId, request.Name!, requested, ctx.Principal, ct, request.DefaultLane, request.ExpiresAt,
-            request.RequestsPerMinute, request.TokensPerMinute, projectId);
+            request.RequestsPerMinute, request.TokensPerMinute, projectId,
+            request.DollarBudget, request.DollarBudgetPeriod);
         if (creation is null)
         {
             return TenantsApi.NoSuchTenant(ctx.TenantId);

@@ -1,6 +1,9 @@
+using System.Text.Json.Serialization;
+
 namespace AgentCloud.Platform.Budgets;
 
 /// <summary>How long a period budget counts before it starts again from zero: a UTC day, an ISO week (from Monday), a UTC month.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<BudgetPeriod>))]
 public enum BudgetPeriod
 {
     Month,
