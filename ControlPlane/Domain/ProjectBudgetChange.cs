@@ -45,7 +45,8 @@ public sealed record ProjectBudgetChange(long? TokensPerMinute = null, long? Tok
             ProjectPeriod: BudgetValidation.Period(project?.Period),
             ProjectAlertThresholds: project?.AlertThresholds,
             KeyMicrodollars: key.DollarBudget is { } k ? PeriodBudgets.ToMicrodollars(k) : 0,
-            KeyPeriod: BudgetValidation.Period(key.DollarBudgetPeriod));
+            KeyPeriod: BudgetValidation.Period(key.DollarBudgetPeriod),
+            KeyBudgetOwner: key.DollarBudget is null ? null : key.DollarBudgetKeyId);
         return budgets.IsEmpty ? null : budgets;
     }
 }

@@ -42,8 +42,10 @@ public static class QuotaScopes
         }
         if (principal is not null && budgets is { KeyMicrodollars: > 0 })
         {
-            scopes.Add(Period($"{tag}:principal:{principal}", "key", budgets.KeyPeriod, QuotaUnit.Microdollars, budgets.KeyMicrodollars, now,
-                QuotaLevel.Key, KeyIdOf(principal), PeriodBudgets.DefaultAlertThresholds));
+            // Counted under the key whose budget it is: a run key's calls land in its creator's.
+            var owner = budgets.KeyBudgetOwner ?? KeyIdOf(principal);
+            scopes.Add(Period($"{tag}:key:{owner}", "key", budgets.KeyPeriod, QuotaUnit.Microdollars, budgets.KeyMicrodollars, now,
+                QuotaLevel.Key, owner, PeriodBudgets.DefaultAlertThresholds));
         }
         if (projectId is not null && projectTokensPerMinute > 0)
         {

@@ -3,7 +3,8 @@ namespace AgentCloud.Platform.Budgets;
 /// <summary>
 /// The period budgets a call of a key draws on beyond the per-minute ones: its project's weighted tokens and dollars per
 /// period (with the project's alert thresholds) and the key's own dollar budget. Dollars travel as whole micro-dollars
-/// (USD 1 = 1,000,000), so the router's ledger adds them exactly. 0: no such budget.
+/// (USD 1 = 1,000,000), so the router's ledger adds them exactly. 0: no such budget. <see cref="KeyBudgetOwner"/> is the key
+/// whose dollar budget it is when not the calling key's own (a run key draws on its creator's).
 /// </summary>
 public sealed record PeriodBudgets(
     long ProjectTokens = 0,
@@ -11,7 +12,8 @@ public sealed record PeriodBudgets(
     BudgetPeriod ProjectPeriod = BudgetPeriod.Month,
     IReadOnlyList<int>? ProjectAlertThresholds = null,
     long KeyMicrodollars = 0,
-    BudgetPeriod KeyPeriod = BudgetPeriod.Month)
+    BudgetPeriod KeyPeriod = BudgetPeriod.Month,
+    string? KeyBudgetOwner = null)
 {
     /// <summary>Alert at 80 % and at 100 % unless a budget says otherwise.</summary>
     public static readonly IReadOnlyList<int> DefaultAlertThresholds = [80, 100];

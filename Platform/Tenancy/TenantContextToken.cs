@@ -28,6 +28,7 @@ public static class TenantContextToken
     private const string ProjectAlertThresholdsClaim = "pba";
     private const string KeyMicrodollarsClaim = "kbd";
     private const string KeyPeriodClaim = "kbp";
+    private const string KeyBudgetOwnerClaim = "kbo";
 
     /// <summary>
     /// Mints a token for the services named in <paramref name="audiences"/> (each accepts only a token naming it);
@@ -139,6 +140,10 @@ public static class TenantContextToken
         {
             claims[KeyMicrodollarsClaim] = budgets.KeyMicrodollars;
             claims[KeyPeriodClaim] = budgets.KeyPeriod.Name()[..1];
+            if (budgets.KeyBudgetOwner is not null)
+            {
+                claims[KeyBudgetOwnerClaim] = budgets.KeyBudgetOwner;
+            }
         }
     }
 
@@ -150,7 +155,8 @@ public static class TenantContextToken
             ProjectPeriod: Period(identity, ProjectPeriodClaim),
             ProjectAlertThresholds: Thresholds(identity.FindFirst(ProjectAlertThresholdsClaim)?.Value),
             KeyMicrodollars: Count(identity, KeyMicrodollarsClaim),
-            KeyPeriod: Period(identity, KeyPeriodClaim));
+            KeyPeriod: Period(identity, KeyPeriodClaim),
+            KeyBudgetOwner: identity.FindFirst(KeyBudgetOwnerClaim)?.Value);
         return budgets.IsEmpty ? null : budgets;
     }
 

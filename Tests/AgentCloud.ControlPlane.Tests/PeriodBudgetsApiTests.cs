@@ -146,6 +146,21 @@ public sealed class PeriodBudgetsApiTests(ControlPlaneFixture cp)
         Assert.Equal((3_000_000L, BudgetPeriod.Month), (resolved!.Budgets!.KeyMicrodollars, resolved.Budgets.KeyPeriod));
     }
 
+    [Fact]
+    public async Task A_run_key_draws_on_the_dollar_budget_of_the_key_that_asked_for_its_sandbox_not_a_fresh_one()
+    {
+        var id = await cp.CreateTenantAsync();
+        var (creatorId, _) = await cp.CreateKeyAsync(id, new { name = "orchestrator", dollarBudget = 1.5m, dollarBudgetPeriod = "day" });
+        var broker = TestTenantContexts.Tenant(id, "pro", ["inference", "memory:read", "memory:write", "sandbox"]) with { Principal = $"key:{creatorId}" };
+        using var client = cp.Client(broker);
+
+        var response = await client.PostAsJsonAsync("/internal/v1/run-keys", new { runId = "sbx_budget", ttlSeconds = 600 });
+
+        var runKey = (await JsonOf(response, HttpStatusCode.Created)).GetProperty("key").GetString()!;
+        var budgets = (await cp.ResolveKeyAsync(runKey))!.Budgets!;
+        Assert.Equal((1_500_000L, BudgetPeriod.Day, creatorId), (budgets.KeyMicrodollars, budgets.KeyPeriod, budgets.KeyBudgetOwner));
+    }
+
     [Theory]
     [InlineData("""{"name":"k","dollarBudget":0}""")]
     [InlineData("""{"name":"k","dollarBudget":-1}""")]

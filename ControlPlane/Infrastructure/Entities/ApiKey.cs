@@ -39,6 +39,12 @@ public sealed class ApiKey
     /// <summary><c>day</c>, <c>week</c> or <c>month</c> (UTC): when the dollar budget starts again from zero.</summary>
     public string? DollarBudgetPeriod { get; set; }
 
+    /// <summary>
+    /// The key whose dollar budget this one draws on (a run key: the key that asked for its sandbox, so a run never
+    /// escapes its creator's budget); null: its own.
+    /// </summary>
+    public string? DollarBudgetKeyId { get; set; }
+
     /// <summary>The project whose budget this key also draws on (null: only the tenant's); a run key takes its creator's.</summary>
     public string? ProjectId { get; set; }
 

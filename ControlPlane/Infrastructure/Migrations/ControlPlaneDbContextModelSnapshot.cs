@@ -71,6 +71,11 @@ namespace AgentCloud.ControlPlane.Infrastructure.Migrations
                         .HasColumnType("numeric(18,6)")
                         .HasColumnName("dollar_budget");
 
+                    b.Property<string>("DollarBudgetKeyId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("dollar_budget_key_id");
+
                     b.Property<string>("DollarBudgetPeriod")
                         .HasMaxLength(8)
                         .HasColumnType("character varying(8)")

@@ -63,6 +63,26 @@ public sealed class RouterBudgetTests(RouterPlatform platform)
     }
 
     [Fact]
+    public async Task A_run_key_spends_its_creators_dollar_budget_so_a_sandbox_cannot_escape_it()
+    {
+        var tenant = platform.Policies.Add("pro", models: BothModels);
+        var keyBudget = new PeriodBudgets(KeyMicrodollars: 100, KeyPeriod: BudgetPeriod.Day);
+        var creator = tenant with { Principal = "key:key_orch_" + tenant.TenantId, Budgets = keyBudget };
+        var run = tenant with
+        {
+            Principal = "key:key_run_" + tenant.TenantId, RunId = "sbx_" + tenant.TenantId,
+            Budgets = keyBudget with { KeyBudgetOwner = "key_orch_" + tenant.TenantId },
+        };
+        using var creatorClient = platform.Router.ClientFor(creator);
+        using var runClient = platform.Router.ClientFor(run);
+
+        (await CallUntilRefusedAsync(creatorClient, "sim-small")).Dispose();
+        using var fromRun = await Chat.PostAsync(runClient, Chat.Body("the sandbox tries", extra: b => b["max_tokens"] = 50));
+
+        await AssertRefusedAsync(fromRun, "key-budget-exceeded", "key dollars per day", BudgetPeriod.Day);
+    }
+
+    [Fact]
     public async Task A_dollar_budget_prices_each_model_at_its_own_price_and_tokens_at_its_own_burndown()
     {
         // Room for sim-small's worst case (about 35 micro-dollars) but not sim-large's (about 530): the same call is dearer there.

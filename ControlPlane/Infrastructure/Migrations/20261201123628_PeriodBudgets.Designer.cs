@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace AgentCloud.ControlPlane.Infrastructure.Migrations
 {
     [DbContext(typeof(ControlPlaneDbContext))]
-    [Migration("20261201122927_PeriodBudgets")]
+    [Migration("20261201123628_PeriodBudgets")]
     partial class PeriodBudgets
     {
         /// <inheritdoc />
@@ -73,6 +73,11 @@ namespace AgentCloud.ControlPlane.Infrastructure.Migrations
                         .HasPrecision(18, 6)
                         .HasColumnType("numeric(18,6)")
                         .HasColumnName("dollar_budget");
+
+                    b.Property<string>("DollarBudgetKeyId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("dollar_budget_key_id");
 
                     b.Property<string>("DollarBudgetPeriod")
                         .HasMaxLength(8)

@@ -5,7 +5,10 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace AgentCloud.ControlPlane.Infrastructure.Migrations
 {
-    /// <summary>Period budgets: a project's weighted tokens and dollars per day, week or month with its alert thresholds, and a key's dollar budget.</summary>
+    /// <summary>
+    /// Period budgets: a project's weighted tokens and dollars per day, week or month with its alert thresholds, and a key's
+    /// dollar budget (a run key's: its creator's, named by dollar_budget_key_id).
+    /// </summary>
     public partial class PeriodBudgets : Migration
     {
         /// <inheritdoc />
@@ -49,6 +52,13 @@ namespace AgentCloud.ControlPlane.Infrastructure.Migrations
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
+                name: "dollar_budget_key_id",
+                table: "api_keys",
+                type: "character varying(64)",
+                maxLength: 64,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
                 name: "dollar_budget_period",
                 table: "api_keys",
                 type: "character varying(8)",
@@ -77,6 +87,10 @@ namespace AgentCloud.ControlPlane.Infrastructure.Migrations
 
             migrationBuilder.DropColumn(
                 name: "dollar_budget",
+                table: "api_keys");
+
+            migrationBuilder.DropColumn(
+                name: "dollar_budget_key_id",
                 table: "api_keys");
 
             migrationBuilder.DropColumn(
