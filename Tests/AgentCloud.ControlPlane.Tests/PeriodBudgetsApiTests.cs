@@ -161,6 +161,26 @@ public sealed class PeriodBudgetsApiTests(ControlPlaneFixture cp)
         Assert.Equal((1_500_000L, BudgetPeriod.Day, creatorId), (budgets.KeyMicrodollars, budgets.KeyPeriod, budgets.KeyBudgetOwner));
     }
 
+    [Fact]
+    public async Task A_key_admin_with_a_dollar_budget_makes_keys_sharing_it_and_cannot_mint_one_with_a_fresh_budget()
+    {
+        var id = await cp.CreateTenantAsync();
+        var (adminId, _) = await cp.CreateKeyAsync(id, new { name = "team-admin", capabilities = new[] { "inference", "keys:admin" }, dollarBudget = 4m });
+        var admin = Admin(id) with
+        {
+            Principal = $"key:{adminId}", Capabilities = ["inference", "keys:admin"],
+            Budgets = new PeriodBudgets(KeyMicrodollars: 4_000_000, KeyPeriod: BudgetPeriod.Month),
+        };
+        using var client = cp.Client(admin);
+
+        var fresh = await client.PostAsJsonAsync("/v1/keys", new { name = "escape", capabilities = new[] { "inference" }, dollarBudget = 1_000m });
+        var shared = await JsonOf(await client.PostAsJsonAsync("/v1/keys", new { name = "worker", capabilities = new[] { "inference" } }), HttpStatusCode.Created);
+
+        await ProblemAssert.IsProblemAsync(fresh, HttpStatusCode.Forbidden);
+        var budgets = (await cp.ResolveKeyAsync(shared.GetProperty("key").GetString()!))!.Budgets!;
+        Assert.Equal((4_000_000L, adminId), (budgets.KeyMicrodollars, budgets.KeyBudgetOwner));
+    }
+
     [Theory]
     [InlineData("""{"name":"k","dollarBudget":0}""")]
     [InlineData("""{"name":"k","dollarBudget":-1}""")]
