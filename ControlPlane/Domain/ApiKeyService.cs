@@ -153,6 +153,6 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
             var validUntil = previous && key.PreviousHashValidUntil < (key.ExpiresAt ?? DateTimeOffset.MaxValue) ? key.PreviousHashValidUntil : key.ExpiresAt;
             return new ResolvedKey(key.Id, key.TenantId, policy.Tier, $"key:{key.Id}", key.Capabilities, key.RunId, policy,
                 key.DefaultLane ?? Lanes.Interactive, validUntil, key.RequestsPerMinute ?? 0, key.TokensPerMinute ?? 0,
-                key.ProjectId, project?.TokensPerMinute ?? 0, ProjectBudgetChange.ForKey(project, key));
+                key.ProjectId, project?.TokensPerMinute ?? 0, KeyBudgets.Of(project, key));
         }, ct);
 }

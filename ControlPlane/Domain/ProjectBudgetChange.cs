@@ -1,5 +1,4 @@
 using AgentCloud.ControlPlane.Infrastructure.Entities;
-using AgentCloud.Platform.Budgets;
 
 namespace AgentCloud.ControlPlane.Domain;
 
@@ -34,19 +33,5 @@ public sealed record ProjectBudgetChange(long? TokensPerMinute = null, long? Tok
         {
             project.AlertThresholds = AlertThresholds.Order().ToList();
         }
-    }
-
-    /// <summary>What the router enforces for a key of <paramref name="project"/> with its own dollar budget (null when neither has any).</summary>
-    public static PeriodBudgets? ForKey(Project? project, ApiKey key)
-    {
-        var budgets = new PeriodBudgets(
-            ProjectTokens: project?.TokensPerPeriod ?? 0,
-            ProjectMicrodollars: project?.DollarsPerPeriod is { } d ? PeriodBudgets.ToMicrodollars(d) : 0,
-            ProjectPeriod: BudgetValidation.Period(project?.Period),
-            ProjectAlertThresholds: project?.AlertThresholds,
-            KeyMicrodollars: key.DollarBudget is { } k ? PeriodBudgets.ToMicrodollars(k) : 0,
-            KeyPeriod: BudgetValidation.Period(key.DollarBudgetPeriod),
-            KeyBudgetOwner: key.DollarBudget is null ? null : key.DollarBudgetKeyId);
-        return budgets.IsEmpty ? null : budgets;
     }
 }
