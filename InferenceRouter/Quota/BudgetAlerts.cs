@@ -7,7 +7,9 @@ namespace AgentCloud.InferenceRouter.Quota;
 /// <summary>
 /// Turns the threshold crossings a settle reports into <see cref="BudgetThresholdCrossed"/> entries on their stream,
 /// through the stream outbox: a Redis that pauses right after the settle gets the entry from the spool when it returns.
-/// The settle script reports each crossing once per period, so each becomes exactly one entry.
+/// The settle script reports each crossing once per period, so each becomes exactly one entry; only a settle retried
+/// after its answer was lost reports it again, under the same <see cref="BudgetThresholdCrossed.AlertId"/>, which the
+/// consumer deduplicates on.
 /// </summary>
 public sealed class BudgetAlerts(StreamOutbox outbox, TimeProvider time, ILogger<BudgetAlerts> logger)
 {

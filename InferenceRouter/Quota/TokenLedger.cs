@@ -75,8 +75,9 @@ public sealed class TokenLedger(IConnectionMultiplexer redis, TimeProvider time)
     // a settle that timed out on the client may still run when a paused Redis resumes, and its retry must not book
     // again. KEYS per scope: the reservations set, the budget hash, the set of settled ids (scored by when to forget them).
     // ARGV: id, now, then per scope its key ttl, the amount used, its limit and its alert thresholds ("80,100" or "").
-    // A threshold t is crossed when used before < t% of the limit <= used after; HSETNX on the budget's hash (which
-    // expires with its period) marks it, so each crossing is answered once per period however many settles race.
+    // A threshold t is crossed when used before < t% of the limit <= used after; HSETNX of `alerted:<t>` (to the id) on
+    // the budget's hash, which expires with its period, marks it, so each crossing is answered once per period however
+    // many settles race, and again only to a retry of the settle that made it (its first answer may have been lost).
     private const string SettleScript = """
         local id = ARGV[1]; local now = tonumber(ARGV[2]); local n = #KEYS / 3; local crossed = {}
         for i = 1, n do
@@ -94,8 +95,15 @@ public sealed class TokenLedger(IConnectionMultiplexer redis, TimeProvider time)
             local before = after - actual
             for t in string.gmatch(thresholds, '%d+') do
               local pct = tonumber(t)
-              if before * 100 < pct * limit and pct * limit <= after * 100 and redis.call('HSETNX', h, 'alerted:' .. t, 1) == 1 then
+              if before * 100 < pct * limit and pct * limit <= after * 100 and redis.call('HSETNX', h, 'alerted:' .. t, id) == 1 then
                 table.insert(crossed, i); table.insert(crossed, pct); table.insert(crossed, after)
+              end
+            end
+          else
+            -- Settled before (a run whose answer was lost): answer again the crossings this id made, so they are not lost.
+            for t in string.gmatch(thresholds, '%d+') do
+              if redis.call('HGET', h, 'alerted:' .. t) == id then
+                table.insert(crossed, i); table.insert(crossed, tonumber(t)); table.insert(crossed, tonumber(redis.call('HGET', h, 'used') or '0'))
               end
             end
           end

@@ -99,8 +99,6 @@ public sealed class PeriodBudgetLedgerTests(RedisServerFixture redis) : IClassFi
 
         // Every settle books 1,000 of 64,000: together they cross 50 %, 80 % and 100 % once each, whichever lands when.
         await Task.WhenAll(reservations.Select(async r => await alerts.PublishAsync(r, await ledger.SettleAsync(r, new CallSpend(1, 1_000)))));
-        // A settle retried (the reconciler after a timeout) books nothing and alerts nothing.
-        Assert.Empty(await ledger.SettleAsync(reservations[0], new CallSpend(1, 1_000)));
 
         var entries = await AlertsOfAsync(tenant);
         Assert.Equal([50, 80, 100], entries.Select(e => e.ThresholdPercent).Order());
@@ -111,6 +109,42 @@ public sealed class PeriodBudgetLedgerTests(RedisServerFixture redis) : IClassFi
         Assert.Equal(0.064m, hundred.Used);
         Assert.Equal(new DateTimeOffset(2026, 12, 6, 0, 0, 0, TimeSpan.Zero), hundred.PeriodStart);
         Assert.Equal(new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero), hundred.PeriodEnd);
+    }
+
+    [Fact]
+    public async Task A_settle_retried_after_its_answer_was_lost_reports_its_own_crossing_again_under_the_same_alert_id_and_no_other()
+    {
+        var ledger = Ledger();
+        var tenant = NewTenant();
+        var scopes = ProjectScopes(tenant, microdollars: 1_000, thresholds: [50, 100]);
+        var first = (await ledger.ReserveAsync(scopes, new CallSpend(1, 600), tenantId: tenant)).Reservation!;
+        var second = (await ledger.ReserveAsync(scopes, new CallSpend(1, 400), tenantId: tenant)).Reservation!;
+        var crossedFirst = await ledger.SettleAsync(first, new CallSpend(1, 600)); // its answer "lost" (a timeout)
+        await ledger.SettleAsync(second, new CallSpend(1, 400));
+
+        var retried = await ledger.SettleAsync(first, new CallSpend(1, 600)); // the reconciler's retry
+
+        Assert.Equal(50, Assert.Single(crossedFirst).ThresholdPercent);
+        Assert.Equal(50, Assert.Single(retried).ThresholdPercent); // not the 100 % the other settle made
+        Assert.Equal((1_000L, 0L), await ledger.ReadAsync(scopes[0])); // booked once
+        Assert.Equal(BudgetAlerts.ToEvent(tenant, crossedFirst[0], _time.GetUtcNow()).AlertId, BudgetAlerts.ToEvent(tenant, retried[0], _time.GetUtcNow()).AlertId);
+    }
+
+    [Fact]
+    public async Task The_tenants_monthly_token_quota_alerts_at_80_and_100_percent_by_default()
+    {
+        var ledger = Ledger();
+        var tenant = NewTenant();
+        var scopes = QuotaScopes.For(tenant, 0, monthlyQuota: 1_000, _time.GetUtcNow());
+        var r = (await ledger.ReserveAsync(scopes, 900, tenantId: tenant)).Reservation!;
+
+        var crossing = Assert.Single(await ledger.SettleAsync(r, 850));
+
+        var alert = BudgetAlerts.ToEvent(tenant, crossing, _time.GetUtcNow());
+        Assert.Equal(("tenant", "monthly token quota", "tokens", "month", 80, 1_000m, 850m),
+            (alert.Level, alert.Budget, alert.Unit, alert.Period, alert.ThresholdPercent, alert.Limit, alert.Used));
+        Assert.Null(alert.ProjectId);
+        Assert.Equal(new DateTimeOffset(2027, 1, 1, 0, 0, 0, TimeSpan.Zero), alert.PeriodEnd);
     }
 
     [Fact]
