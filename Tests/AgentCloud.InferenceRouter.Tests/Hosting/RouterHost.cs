@@ -27,10 +27,13 @@ public sealed class RouterHost : WebApplicationFactory<InferenceRouterOptions>
     private readonly Dictionary<string, string?> _settings;
     private readonly FixedPolicies _policies;
 
+    private readonly TimeProvider? _time;
+
     public RouterHost(string redis, FixedPolicies policies, IReadOnlyList<EndpointSpec> endpoints, string cacheSalting = "Enforced",
-        IReadOnlyDictionary<string, string?>? extraSettings = null)
+        IReadOnlyDictionary<string, string?>? extraSettings = null, TimeProvider? time = null)
     {
         _policies = policies;
+        _time = time;
         _settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:redis"] = redis,
@@ -98,6 +101,13 @@ public sealed class RouterHost : WebApplicationFactory<InferenceRouterOptions>
         {
             builder.UseSetting(k, v);
         }
-        builder.ConfigureTestServices(s => s.AddSingleton<ITenantPolicySource>(_policies));
+        builder.ConfigureTestServices(s =>
+        {
+            s.AddSingleton<ITenantPolicySource>(_policies);
+            if (_time is not null)
+            {
+                s.AddSingleton(_time);
+            }
+        });
     }
 }
