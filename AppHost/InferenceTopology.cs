@@ -103,12 +103,15 @@ public static class InferenceTopology
         return controlPlane;
     }
 
-    /// <summary>The UsageAggregator's model prices, per million tokens.</summary>
-    public static IResourceBuilder<ProjectResource> WithModelPrices(this IResourceBuilder<ProjectResource> usage, ModelPlan plan)
+    /// <summary>
+    /// The model prices, per million tokens, under <paramref name="section"/>: the UsageAggregator bills with them and the
+    /// router prices dollar budgets with the same list.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithModelPrices(this IResourceBuilder<ProjectResource> usage, ModelPlan plan, string section = "UsageAggregator__Prices")
     {
         for (var i = 0; i < plan.Config.Catalogue.Count; i++)
         {
-            var (m, prefix) = (plan.Config.Catalogue[i], $"UsageAggregator__Prices__Models__{i}__");
+            var (m, prefix) = (plan.Config.Catalogue[i], $"{section}__Models__{i}__");
             usage.WithEnvironment(prefix + "Model", m.Id)
                 .WithEnvironment(prefix + "InputPerMillion", m.Prices.Input.ToString(CultureInfo.InvariantCulture))
                 .WithEnvironment(prefix + "CachedInputPerMillion", m.Prices.CachedInput.ToString(CultureInfo.InvariantCulture))

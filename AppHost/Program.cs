@@ -20,6 +20,7 @@ var inferenceRouter = builder.AddAgentCloudService<Projects.AgentCloud_Inference
     .WithStore(stores.Redis)
     .WithReference(controlPlane)
     .WithModelEndpoints(models, secrets)
+    .WithModelPrices(models, "InferenceRouter__Prices")
     .WithEnvironment("Outbox__SpoolDirectory", Path.Combine(StateDirectory.Resolve(builder.Configuration), "outbox", "inference-router"));
 
 var sandboxBroker = builder.AddAgentCloudService<Projects.AgentCloud_SandboxBroker>("sandbox-broker")

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Pricing;
 using AgentCloud.Tests.Shared;
 using AgentCloud.UsageAggregator.Data;
 using AgentCloud.UsageAggregator.Extensions;

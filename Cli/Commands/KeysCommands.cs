@@ -19,8 +19,14 @@ internal static class KeysCommands
         var expiresAt = new Option<DateTimeOffset?>("--expires-at") { Description = "When the key stops working (ISO 8601, e.g. 2027-01-31T00:00:00Z)" };
         var requestsPerMinute = new Option<int?>("--requests-per-minute") { Description = "The key's own request limit, within the tenant's" };
         var tokensPerMinute = new Option<long?>("--tokens-per-minute") { Description = "The key's own weighted-token budget per minute, within the tenant's" };
-        var project = new Option<string?>("--project") { Description = "The project the key belongs to (prj_…): its usage and budget are the project's" };
-        var create = new Command("create", "Create a key; its secret is shown once") { tenant, name, capabilities, lane, expiresAt, requestsPerMinute, tokensPerMinute, project };
+        var dollarBudget = new Option<decimal?>("--dollar-budget") { Description = "The key's own US dollars per period at the models' prices (e.g. 25.50)" };
+        var dollarBudgetPeriod = new Option<string>("--dollar-budget-period") { Description = "Period of the dollar budget, UTC (default month)" };
+        dollarBudgetPeriod.AcceptOnlyFromAmong("day", "week", "month");
+        var projectId = new Option<string>("--project") { Description = "The project the key belongs to (prj_…): its usage is the project's and it draws on the project's budgets too" };
+        var create = new Command("create", "Create a key; its secret is shown once")
+        {
+            tenant, name, capabilities, lane, expiresAt, requestsPerMinute, tokensPerMinute, dollarBudget, dollarBudgetPeriod, projectId,
+        };
         runner.Bind(create, async (c, ct) =>
         {
             var body = new JsonObject { ["name"] = c.Parse.GetValue(name) };
@@ -35,7 +41,9 @@ internal static class KeysCommands
             if (c.Parse.GetValue(expiresAt) is { } expires) body["expiresAt"] = expires;
             if (c.Parse.GetValue(requestsPerMinute) is { } rpm) body["requestsPerMinute"] = rpm;
             if (c.Parse.GetValue(tokensPerMinute) is { } tpm) body["tokensPerMinute"] = tpm;
-            if (c.Parse.GetValue(project) is { } projectId) body["projectId"] = projectId;
+            if (c.Parse.GetValue(dollarBudget) is { } dollars) body["dollarBudget"] = dollars;
+            if (c.Parse.GetValue(dollarBudgetPeriod) is { } period) body["dollarBudgetPeriod"] = period;
+            if (c.Parse.GetValue(projectId) is { } project) body["projectId"] = project;
             var created = await c.Gateway.PostAsync($"/admin/v1/tenants/{JsonList.Escape(c.Parse.GetValue(tenant)!)}/keys", body, ct);
             if (c.Output.Json)
             {

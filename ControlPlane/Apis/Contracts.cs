@@ -23,10 +23,11 @@ public sealed record TenantResponse(
 /// <summary>
 /// Body of <c>POST /admin/v1/tenants/{id}/keys</c>; without capabilities the key gets inference, memory:read,
 /// memory:write, sandbox and usage:read (credentials:write only when listed); <c>defaultLane</c> (<c>interactive</c> or <c>batch</c>) is the lane of its inference
-/// calls that do not send <c>x-agentcloud-lane</c>.
+/// calls that do not send <c>x-agentcloud-lane</c>; <c>dollarBudget</c> the key's own US dollars per <c>dollarBudgetPeriod</c>
+/// (day, week or month, UTC; default month).
 /// </summary>
 public sealed record CreateKeyRequest(string? Name, IReadOnlyList<string?>? Capabilities, string? DefaultLane = null, DateTimeOffset? ExpiresAt = null,
-    int? RequestsPerMinute = null, long? TokensPerMinute = null, string? ProjectId = null);
+    int? RequestsPerMinute = null, long? TokensPerMinute = null, string? ProjectId = null, decimal? DollarBudget = null, string? DollarBudgetPeriod = null);
 
 /// <summary>Body of a rotation: how long the replaced secret stays valid (0 to 86,400 seconds; 0 or absent: refused at once).</summary>
 public sealed record RotateKeyRequest(long? GracePeriodSeconds);
@@ -40,16 +41,17 @@ public sealed record RotatedKeyResponse(string Id, string Key, string Prefix, Da
 public sealed record KeyResponse(
     string Id, string Name, string Prefix, IReadOnlyList<string> Capabilities, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt,
     string DefaultLane, string? RunId, DateTimeOffset? ExpiresAt, DateTimeOffset? RotatedAt = null, DateTimeOffset? PreviousKeyValidUntil = null,
-    int? RequestsPerMinute = null, long? TokensPerMinute = null, string? ProjectId = null)
+    int? RequestsPerMinute = null, long? TokensPerMinute = null, string? ProjectId = null, decimal? DollarBudget = null, string? DollarBudgetPeriod = null)
 {
     public static KeyResponse From(ApiKey k) =>
         new(k.Id, k.Name, k.Prefix, k.Capabilities, k.CreatedAt, k.RevokedAt, k.DefaultLane ?? Lanes.Interactive, k.RunId, k.ExpiresAt, k.RotatedAt, k.PreviousHashValidUntil,
-            k.RequestsPerMinute, k.TokensPerMinute, k.ProjectId);
+            k.RequestsPerMinute, k.TokensPerMinute, k.ProjectId, k.DollarBudget, k.DollarBudget is null ? null : k.DollarBudgetPeriod);
 }
 
 /// <summary>The one answer that ever carries the key itself.</summary>
 public sealed record CreatedKeyResponse(string Id, string Key, string Name, string Prefix, IReadOnlyList<string> Capabilities, DateTimeOffset CreatedAt, string DefaultLane,
-    DateTimeOffset? ExpiresAt = null, int? RequestsPerMinute = null, long? TokensPerMinute = null, string? ProjectId = null);
+    DateTimeOffset? ExpiresAt = null, int? RequestsPerMinute = null, long? TokensPerMinute = null, string? ProjectId = null,
+    decimal? DollarBudget = null, string? DollarBudgetPeriod = null);
 
 /// <summary>Body of <c>PUT /v1/credentials/{integration}</c>.</summary>
 public sealed record PutCredentialRequest(string? Secret);

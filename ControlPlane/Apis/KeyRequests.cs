@@ -27,6 +27,14 @@ internal static class KeyRequests
         {
             return "'requestsPerMinute' and 'tokensPerMinute' are the key's own limits within the tenant's: positive numbers, or absent for none.";
         }
+        if ((BudgetValidation.RefuseDollars(request.DollarBudget, "dollarBudget", zeroRemoves: false) ?? BudgetValidation.RefusePeriod(request.DollarBudgetPeriod, "dollarBudgetPeriod")) is { } budget)
+        {
+            return budget;
+        }
+        if (request.DollarBudgetPeriod is not null && request.DollarBudget is null)
+        {
+            return "'dollarBudgetPeriod' is the period of the key's 'dollarBudget': give both, or neither.";
+        }
         if (request.ProjectId is { } project && (project.Length is 0 or > 64 || project.Any(char.IsControl)))
         {
             return "'projectId' must be the id of one of the tenant's projects (prj_…), or absent for none.";
@@ -49,7 +57,8 @@ internal static class KeyRequests
 
     public static CreatedKeyResponse Created(CreatedKey created) =>
         new(created.Key.Id, created.Plaintext, created.Key.Name, created.Key.Prefix, created.Key.Capabilities, created.Key.CreatedAt,
-            created.Key.DefaultLane ?? Lanes.Interactive, created.Key.ExpiresAt, created.Key.RequestsPerMinute, created.Key.TokensPerMinute, created.Key.ProjectId);
+            created.Key.DefaultLane ?? Lanes.Interactive, created.Key.ExpiresAt, created.Key.RequestsPerMinute, created.Key.TokensPerMinute, created.Key.ProjectId,
+            created.Key.DollarBudget, created.Key.DollarBudget is null ? null : created.Key.DollarBudgetPeriod);
 
     /// <summary>The answer to a rotation; names the key in the revoked-keys header so the Gateway that forwards it drops its cache at once.</summary>
     public static Results<Ok<RotatedKeyResponse>, ProblemHttpResult> Rotated(HttpResponse response, string keyId, KeyRotationOutcome? outcome)

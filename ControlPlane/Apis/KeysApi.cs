@@ -26,7 +26,8 @@ public static class KeysApi
             return Problems.BadRequest(refusal);
         }
         var creation = await keys.CreateAsync(tenantId, request.Name!, request.Capabilities, ctx.Principal, ct, request.DefaultLane, request.ExpiresAt,
-            request.RequestsPerMinute, request.TokensPerMinute, request.ProjectId);
+            request.RequestsPerMinute, request.TokensPerMinute, request.ProjectId,
+            request.DollarBudget, request.DollarBudgetPeriod);
         if (creation is null)
         {
             return TenantsApi.NoSuchTenant(tenantId);

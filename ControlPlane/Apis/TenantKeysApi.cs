@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Budgets;
 using AgentCloud.ControlPlane.Domain;
 using AgentCloud.ControlPlane.Infrastructure.Entities;
 using AgentCloud.Platform;
@@ -46,8 +47,20 @@ public static class TenantKeysApi
         {
             return Problems.Forbidden($"This key belongs to project '{ctx.ProjectId}' and may create keys of that project only.");
         }
+        // Likewise a key with a dollar budget makes keys that share it (one budget, not one more of the same size).
+        var (dollarBudget, dollarBudgetPeriod, dollarBudgetKeyId) = (request.DollarBudget, request.DollarBudgetPeriod, (string?)null);
+        if (ctx.Budgets is { KeyMicrodollars: > 0 } own)
+        {
+            if (request.DollarBudget is not null)
+            {
+                return Problems.Forbidden("This key has a dollar budget: the keys it makes share that budget and cannot be given one of their own.");
+            }
+            (dollarBudget, dollarBudgetPeriod) = (PeriodBudgets.ToDollars(own.KeyMicrodollars), own.KeyPeriod.Name());
+            dollarBudgetKeyId = own.KeyBudgetOwner ?? ApiKeyService.KeyIdOf(ctx.Principal);
+        }
         var creation = await keys.CreateAsync(ctx.TenantId, request.Name!, requested, ctx.Principal, ct, request.DefaultLane, request.ExpiresAt,
-            request.RequestsPerMinute, request.TokensPerMinute, projectId);
+            request.RequestsPerMinute, request.TokensPerMinute, projectId,
+            dollarBudget, dollarBudgetPeriod, dollarBudgetKeyId);
         if (creation is null)
         {
             return TenantsApi.NoSuchTenant(ctx.TenantId);

@@ -21,7 +21,8 @@ public sealed record KeyCreation(CreatedKey? Created, string? Refusal);
 public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents events, RefusedKeyTally refusals, ResolvedKeyCache resolvedKeys, ModelCatalog models, TimeProvider time)
 {
     public Task<KeyCreation?> CreateAsync(string tenantId, string name, IReadOnlyList<string?>? capabilities, string actor, CancellationToken ct,
-        string? defaultLane = null, DateTimeOffset? expiresAt = null, int? requestsPerMinute = null, long? tokensPerMinute = null, string? projectId = null) =>
+        string? defaultLane = null, DateTimeOffset? expiresAt = null, int? requestsPerMinute = null, long? tokensPerMinute = null, string? projectId = null,
+        decimal? dollarBudget = null, string? dollarBudgetPeriod = null, string? dollarBudgetKeyId = null) =>
         db.InTenantAsync(tenantId, async ctx =>
         {
             var tenant = await TenantDirectory.LoadAsync(ctx, tenantId, ct);
@@ -48,11 +49,16 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
                 Capabilities = requested.Select(c => c!).Distinct().ToList(), CreatedAt = time.GetUtcNow(),
                 DefaultLane = defaultLane ?? Lanes.Interactive, ExpiresAt = expiresAt,
                 RequestsPerMinute = requestsPerMinute, TokensPerMinute = tokensPerMinute, ProjectId = projectId,
+                DollarBudget = dollarBudget, DollarBudgetPeriod = dollarBudget is null ? null : BudgetValidation.PeriodName(dollarBudgetPeriod),
+                DollarBudgetKeyId = dollarBudget is null ? null : dollarBudgetKeyId,
             };
             ctx.ApiKeys.Add(key);
-            await audit.AppendAsync(ctx, tenantId, actor, "key.created", new { keyId = key.Id, key.Name, key.Prefix, key.Capabilities, key.DefaultLane, key.ExpiresAt, key.RequestsPerMinute, key.TokensPerMinute, key.ProjectId }, ct);
+            await audit.AppendAsync(ctx, tenantId, actor, "key.created", new { keyId = key.Id, key.Name, key.Prefix, key.Capabilities, key.DefaultLane, key.ExpiresAt, key.RequestsPerMinute, key.TokensPerMinute, key.ProjectId, key.DollarBudget, key.DollarBudgetPeriod }, ct);
             return new KeyCreation(new CreatedKey(key, plaintext), null);
         }, ct);
+
+    /// <summary>The key id of a key principal (<c>key:&lt;id&gt;</c>), or null for any other principal.</summary>
+    public static string? KeyIdOf(string principal) => principal.StartsWith("key:", StringComparison.Ordinal) ? principal["key:".Length..] : null;
 
     public Task<List<ApiKey>?> ListAsync(string tenantId, CancellationToken ct) =>
         db.InTenantAsync(tenantId, async ctx =>
@@ -147,6 +153,6 @@ public sealed class ApiKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
             var validUntil = previous && key.PreviousHashValidUntil < (key.ExpiresAt ?? DateTimeOffset.MaxValue) ? key.PreviousHashValidUntil : key.ExpiresAt;
             return new ResolvedKey(key.Id, key.TenantId, policy.Tier, $"key:{key.Id}", key.Capabilities, key.RunId, policy,
                 key.DefaultLane ?? Lanes.Interactive, validUntil, key.RequestsPerMinute ?? 0, key.TokensPerMinute ?? 0,
-                key.ProjectId, project?.TokensPerMinute ?? 0);
+                key.ProjectId, project?.TokensPerMinute ?? 0, KeyBudgets.Of(project, key));
         }, ct);
 }

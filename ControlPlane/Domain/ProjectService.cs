@@ -25,7 +25,7 @@ public sealed record ProjectOutcome(Project? Project, ProjectFailure? Failure, b
 /// </summary>
 public sealed class ProjectService(TenantDb db, AuditLog audit, PlatformEvents events, TimeProvider time)
 {
-    public Task<ProjectOutcome> CreateAsync(string tenantId, string name, long? tokensPerMinute, string actor, CancellationToken ct) =>
+    public Task<ProjectOutcome> CreateAsync(string tenantId, string name, ProjectBudgetChange budgets, string actor, CancellationToken ct) =>
         NameTakenAsConflict(db.InTenantAsync(tenantId, async ctx =>
         {
             if (!await ctx.Tenants.AnyAsync(t => t.Id == tenantId, ct))
@@ -39,10 +39,11 @@ public sealed class ProjectService(TenantDb db, AuditLog audit, PlatformEvents e
             var project = new Project
             {
                 Id = "prj_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
-                TenantId = tenantId, Name = name, TokensPerMinute = tokensPerMinute, CreatedAt = time.GetUtcNow(),
+                TenantId = tenantId, Name = name, CreatedAt = time.GetUtcNow(),
             };
+            budgets.ApplyTo(project);
             ctx.Projects.Add(project);
-            await audit.AppendAsync(ctx, tenantId, actor, "project.created", new { projectId = project.Id, project.Name, project.TokensPerMinute }, ct);
+            await audit.AppendAsync(ctx, tenantId, actor, "project.created", Audited(project), ct);
             return new ProjectOutcome(project, null);
         }, ct));
 
@@ -57,8 +58,8 @@ public sealed class ProjectService(TenantDb db, AuditLog audit, PlatformEvents e
     public Task<Project?> GetAsync(string tenantId, string projectId, CancellationToken ct) =>
         db.InTenantAsync(tenantId, ctx => LiveAsync(ctx, tenantId, projectId, tracked: false, ct), ct);
 
-    /// <summary>Renames and/or sets the budget (<paramref name="tokensPerMinute"/> 0 removes it; null leaves it).</summary>
-    public async Task<ProjectOutcome> UpdateAsync(string tenantId, string projectId, string? name, long? tokensPerMinute, string actor, CancellationToken ct)
+    /// <summary>Renames and/or sets budgets (a budget 0 removes it; null leaves it).</summary>
+    public async Task<ProjectOutcome> UpdateAsync(string tenantId, string projectId, string? name, ProjectBudgetChange budgets, string actor, CancellationToken ct)
     {
         var outcome = await NameTakenAsConflict(db.InTenantAsync(tenantId, async ctx =>
         {
@@ -72,14 +73,11 @@ public sealed class ProjectService(TenantDb db, AuditLog audit, PlatformEvents e
                 return ProjectOutcome.Failed(ProjectFailure.NameTaken);
             }
             project.Name = name ?? project.Name;
-            if (tokensPerMinute is { } tpm)
-            {
-                project.TokensPerMinute = tpm == 0 ? null : tpm;
-            }
-            await audit.AppendAsync(ctx, tenantId, actor, "project.updated", new { projectId, project.Name, project.TokensPerMinute }, ct);
+            budgets.ApplyTo(project);
+            await audit.AppendAsync(ctx, tenantId, actor, "project.updated", Audited(project), ct);
             return new ProjectOutcome(project, null);
         }, ct));
-        return outcome.Project is not null && tokensPerMinute is not null
+        return outcome.Project is not null && !budgets.IsEmpty
             ? outcome with { Published = await events.PolicyChangedAsync(tenantId) }
             : outcome;
     }
@@ -108,6 +106,9 @@ public sealed class ProjectService(TenantDb db, AuditLog audit, PlatformEvents e
         }, ct);
         return outcome.Project is not null ? outcome with { Published = await events.PolicyChangedAsync(tenantId) } : outcome;
     }
+
+    private static object Audited(Project p) =>
+        new { projectId = p.Id, p.Name, p.TokensPerMinute, p.TokensPerPeriod, p.DollarsPerPeriod, p.Period, p.AlertThresholds };
 
     private static Task<Project?> LiveAsync(ControlPlaneDbContext ctx, string tenantId, string projectId, bool tracked, CancellationToken ct) =>
         (tracked ? ctx.Projects : ctx.Projects.AsNoTracking()).SingleOrDefaultAsync(p => p.Id == projectId && p.TenantId == tenantId && p.DeletedAt == null, ct);

@@ -39,10 +39,12 @@ public sealed class RunKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
             {
                 return null;
             }
-            // The run draws on its creator's project: the key that asked for the sandbox (a key of no project: none).
+            // The run draws on its creator's project and dollar budget: the key that asked for the sandbox (a key of no project: none).
             var creatorKeyId = caller.Principal.StartsWith("key:", StringComparison.Ordinal) ? caller.Principal["key:".Length..] : null;
-            var projectId = creatorKeyId is null ? null
-                : await ctx.ApiKeys.Where(k => k.Id == creatorKeyId && k.TenantId == caller.TenantId).Select(k => k.ProjectId).SingleOrDefaultAsync(ct);
+            var creator = creatorKeyId is null ? null
+                : await ctx.ApiKeys.Where(k => k.Id == creatorKeyId && k.TenantId == caller.TenantId)
+                    .Select(k => new { k.ProjectId, k.DollarBudget, k.DollarBudgetPeriod, BudgetKeyId = k.DollarBudgetKeyId ?? k.Id }).SingleOrDefaultAsync(ct);
+            var projectId = creator?.ProjectId;
             var (prefix, plaintext) = ApiKeyFormat.Generate();
             var now = time.GetUtcNow();
             var key = new ApiKey
@@ -52,6 +54,8 @@ public sealed class RunKeyService(TenantDb db, AuditLog audit, PlatformEvents ev
                 Capabilities = capabilities, CreatedAt = now, DefaultLane = Lanes.Interactive,
                 // Whole seconds: what the answer says is exactly what the database keeps (it stores microseconds).
                 RunId = request.RunId, ProjectId = projectId, ExpiresAt = DateTimeOffset.FromUnixTimeSeconds((now + lifetime).ToUnixTimeSeconds()),
+                DollarBudget = creator?.DollarBudget, DollarBudgetPeriod = creator?.DollarBudgetPeriod,
+                DollarBudgetKeyId = creator?.DollarBudget is null ? null : creator.BudgetKeyId,
             };
             ctx.ApiKeys.Add(key);
             await audit.AppendAsync(ctx, caller.TenantId, caller.Principal, "key.minted-for-run",

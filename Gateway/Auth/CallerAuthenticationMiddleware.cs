@@ -94,7 +94,8 @@ public sealed class CallerAuthenticationMiddleware(
 
         http.Features.Set(resolved);
         http.Features.Set(new TenantContext(resolved.TenantId, resolved.Tier, resolved.Principal, resolved.Capabilities, resolved.RunId,
-            KeyTokensPerMinute: resolved.KeyTokensPerMinute, ProjectId: resolved.ProjectId, ProjectTokensPerMinute: resolved.ProjectTokensPerMinute));
+            KeyTokensPerMinute: resolved.KeyTokensPerMinute, ProjectId: resolved.ProjectId, ProjectTokensPerMinute: resolved.ProjectTokensPerMinute,
+            Budgets: resolved.Budgets));
         await next(http);
     }
 

@@ -3,6 +3,7 @@ using AgentCloud.InferenceRouter.Endpoints;
 using AgentCloud.InferenceRouter.Quota;
 using AgentCloud.InferenceRouter.Scheduling;
 using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Pricing;
 using AgentCloud.Platform.Tenancy;
 
 namespace AgentCloud.InferenceRouter.Admission;
@@ -91,6 +92,13 @@ public sealed class InferenceCall
         StartedAt = startedAt,
         Lane = lane,
     };
+
+    /// <summary>The model's price (null: none, so it costs nothing against dollar budgets).</summary>
+    public ModelPrice? Price { get; set; }
+
+    /// <summary>What a usage report spends: its weighted tokens and its cost at the model's price.</summary>
+    public CallSpend Spend(long input, long cached, long output, long weighted) =>
+        new(weighted, Price?.Microdollars(input, cached, output) ?? 0);
 
     /// <summary>Weighted tokens of a usage report: uncached input, cached input and output through the multipliers.</summary>
     public long Weigh(long input, long cached, long output) => Multipliers.Weigh(Math.Max(0, input - cached), cached, output);

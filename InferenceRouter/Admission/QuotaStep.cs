@@ -12,7 +12,7 @@ namespace AgentCloud.InferenceRouter.Admission;
 /// When the ledger does not answer within its deadline, the tenant's <c>rateLimitFailMode</c> decides: <c>open</c>
 /// holds the call in this router's provisional ledger, <c>closed</c> refuses it 503 with Retry-After.
 /// </summary>
-public sealed class QuotaStep(TokenLedger ledger, ProvisionalLedger provisional, IOptions<BurndownOptions> burndown,
+public sealed class QuotaStep(TokenLedger ledger, ProvisionalLedger provisional, IOptions<BurndownOptions> burndown, IOptions<RouterPriceOptions> prices,
     IOptions<InferenceRouterOptions> options, TimeProvider time, ILogger<QuotaStep> logger) : IAdmissionStep
 {
 
@@ -20,12 +20,14 @@ public sealed class QuotaStep(TokenLedger ledger, ProvisionalLedger provisional,
     {
         call.Multipliers = burndown.Value.For(call.Model);
         var maxOutput = call.Kind == InferenceKind.Chat ? Math.Min(call.MaxTokens ?? DefaultOutput(call), options.Value.MaxOutputTokens) : 0;
-        var worstCase = call.Multipliers.Weigh(call.InputTokens, 0, maxOutput);
+        call.Price = prices.Value.For(call.Model);
+        // The worst case bills every prompt token at the uncached price and the most it may generate at the output price.
+        var worstCase = new CallSpend(call.Multipliers.Weigh(call.InputTokens, 0, maxOutput), call.Price?.Microdollars(call.InputTokens, 0, maxOutput) ?? 0);
         var policy = call.Policy;
         var scopes = QuotaScopes.For(call.Context.TenantId, policy.TokensPerMinute, policy.MonthlyTokenQuota, time.GetUtcNow(),
             runId: call.Context.RunId, runLimit: policy.RunTokenBudget, endpoint: call.Route.Endpoint.Name, endpointTokensPerMinute: call.Route.Endpoint.TokensPerMinute,
             principal: call.Context.Principal, keyTokensPerMinute: call.Context.KeyTokensPerMinute,
-            projectId: call.Context.ProjectId, projectTokensPerMinute: call.Context.ProjectTokensPerMinute);
+            projectId: call.Context.ProjectId, projectTokensPerMinute: call.Context.ProjectTokensPerMinute, budgets: call.Context.Budgets);
         var result = await ReserveAsync(call, scopes, worstCase, cancellationToken);
         if (result is null)
         {
@@ -37,15 +39,10 @@ public sealed class QuotaStep(TokenLedger ledger, ProvisionalLedger provisional,
         }
         if (!result.Admitted)
         {
-            return new Refusal(429, "token-budget-exceeded", "Token budget exceeded",
-                $"This call may use up to {worstCase} weighted tokens, but the {result.RefusedBy!.Name} has {result.Remaining} left; retry after the window or lower max_tokens.")
-            {
-                RetryAfter = result.RetryAfter,
-                RemainingTokens = result.Remaining,
-            };
+            return BudgetRefusal.For(result.RefusedBy!, worstCase, result.Remaining, result.RetryAfter);
         }
         call.Reservation = result.Reservation;
-        call.RemainingTokens = scopes.Count > 0 ? result.Remaining : null;
+        call.RemainingTokens = TokenLedger.HeadlineScope(scopes) >= 0 ? result.Remaining : null;
         return null;
     }
 
@@ -65,10 +62,10 @@ public sealed class QuotaStep(TokenLedger ledger, ProvisionalLedger provisional,
     }
 
     /// <summary>The shared ledger's answer, else (Redis away) the provisional ledger's for a fail-open tenant, else null.</summary>
-    private async Task<ReserveResult?> ReserveAsync(InferenceCall call, IReadOnlyList<QuotaScope> scopes, long worstCase, CancellationToken cancellationToken)
+    private async Task<ReserveResult?> ReserveAsync(InferenceCall call, IReadOnlyList<QuotaScope> scopes, CallSpend worstCase, CancellationToken cancellationToken)
     {
         var ttl = options.Value.ReservationTtl;
-        var attempt = ledger.ReserveAsync(scopes, worstCase, ttl);
+        var attempt = ledger.ReserveAsync(scopes, worstCase, ttl, call.Context.TenantId);
         try
         {
             return await attempt.WaitAsync(options.Value.LedgerDeadline, cancellationToken);
@@ -79,7 +76,7 @@ public sealed class QuotaStep(TokenLedger ledger, ProvisionalLedger provisional,
             // A hold the late script may still place when Redis resumes is released then, so it never blocks anyone.
             _ = attempt.ContinueWith(ReleaseLateHold, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return call.Policy.RateLimitFailMode == RateLimitFailMode.Open
-                ? provisional.Reserve(scopes, worstCase, ttl)
+                ? provisional.Reserve(scopes, worstCase, ttl, call.Context.TenantId)
                 : null;
         }
     }
@@ -92,7 +89,7 @@ public sealed class QuotaStep(TokenLedger ledger, ProvisionalLedger provisional,
         }
         else if (late.IsCompletedSuccessfully && late.Result.Reservation is { } orphan)
         {
-            provisional.Defer(orphan, 0);
+            provisional.Defer(orphan, CallSpend.None);
         }
     }
 }

@@ -81,7 +81,7 @@ public sealed class RelayedCall(InferenceCall call) : IResult
             }
             // The usage event and the settle are independent writes: both in flight at once, so the call waits one round trip, not two.
             var usage = recorder.ClaimEvent(tally);
-            var settled = settlement.SettleAsync(call, usage?.WeightedTokens ?? 0);
+            var settled = settlement.SettleAsync(call, usage);
             if (usage is not null)
             {
                 await recorder.PublishAsync(usage);

@@ -43,7 +43,9 @@ internal static class Extensions
         builder.Services.AddHostedService<LedgerReconciler>();
         builder.Services.AddStreamOutbox();
         builder.Services.AddSingleton<CallSettlement>();
+        builder.Services.AddSingleton<BudgetAlerts>();
         builder.Services.AddOptions<BurndownOptions>().BindConfiguration(BurndownOptions.SectionName);
+        builder.Services.AddOptions<RouterPriceOptions>().BindConfiguration(RouterPriceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<FairSchedulerOptions>().BindConfiguration(EndpointSchedulers.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<EndpointSchedulers>();
         builder.Services.AddSingleton<UpstreamClient>();

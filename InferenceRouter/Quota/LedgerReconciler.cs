@@ -5,7 +5,8 @@ using StackExchange.Redis;
 namespace AgentCloud.InferenceRouter.Quota;
 
 /// <summary>Books what the <see cref="ProvisionalLedger"/> kept into Redis, oldest first, as soon as Redis takes it again.</summary>
-public sealed class LedgerReconciler(ProvisionalLedger provisional, TokenLedger ledger, IOptions<InferenceRouterOptions> options, ILogger<LedgerReconciler> logger)
+public sealed class LedgerReconciler(ProvisionalLedger provisional, TokenLedger ledger, BudgetAlerts alerts, IOptions<InferenceRouterOptions> options,
+    ILogger<LedgerReconciler> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -23,9 +24,10 @@ public sealed class LedgerReconciler(ProvisionalLedger provisional, TokenLedger 
         var booked = 0;
         while (provisional.TryPeek(out var pending) && pending is not null)
         {
+            IReadOnlyList<ThresholdCrossing> crossings;
             try
             {
-                await ledger.SettleAsync(pending.Reservation, pending.Actual).WaitAsync(options.Value.LedgerDeadline, cancellationToken);
+                crossings = await ledger.SettleAsync(pending.Reservation, pending.Actual).WaitAsync(options.Value.LedgerDeadline, cancellationToken);
             }
             catch (Exception e) when (e is RedisException or TimeoutException)
             {
@@ -35,6 +37,10 @@ public sealed class LedgerReconciler(ProvisionalLedger provisional, TokenLedger 
             }
             provisional.Booked(pending);
             booked++;
+            if (crossings.Count > 0)
+            {
+                await alerts.PublishAsync(pending.Reservation, crossings);
+            }
         }
         if (booked > 0)
         {

@@ -14,12 +14,12 @@ public sealed class ProvisionalLedger(TimeProvider time)
     private readonly Dictionary<string, long> _taken = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<PendingSettle> _pending = new();
 
-    /// <summary>A settle Redis has still to take: the reservation (provisional or a Redis hold) and the tokens it used.</summary>
-    public sealed record PendingSettle(TokenReservation Reservation, long Actual);
+    /// <summary>A settle Redis has still to take: the reservation (provisional or a Redis hold) and what the call spent.</summary>
+    public sealed record PendingSettle(TokenReservation Reservation, CallSpend Actual);
 
     public int PendingCount => _pending.Count;
 
-    /// <summary>Weighted tokens this router holds or has used locally against a budget and not yet booked into Redis.</summary>
+    /// <summary>What this router holds or has used locally against a budget (in its unit) and not yet booked into Redis.</summary>
     public long TakenLocally(string scopeKey)
     {
         lock (_gate)
@@ -28,26 +28,27 @@ public sealed class ProvisionalLedger(TimeProvider time)
         }
     }
 
-    public ReserveResult Reserve(IReadOnlyList<QuotaScope> scopes, long amount, TimeSpan ttl)
+    public ReserveResult Reserve(IReadOnlyList<QuotaScope> scopes, CallSpend worstCase, TimeSpan ttl, string tenantId = "")
     {
         var now = time.GetUtcNow();
+        var amounts = scopes.Select(s => s.AmountOf(worstCase)).ToArray();
         lock (_gate)
         {
-            foreach (var scope in scopes)
+            for (var i = 0; i < scopes.Count; i++)
             {
-                var taken = _taken.GetValueOrDefault(scope.Key);
-                if (taken + amount > scope.Limit)
+                var taken = _taken.GetValueOrDefault(scopes[i].Key);
+                if (taken + amounts[i] > scopes[i].Limit)
                 {
-                    var wait = scope.WindowEnd - now;
-                    return new ReserveResult(null, scope, Math.Max(0, scope.Limit - taken), wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait);
+                    return new ReserveResult(null, scopes[i], Math.Max(0, scopes[i].Limit - taken), TokenLedger.RetryAfter(scopes[i], now));
                 }
             }
-            foreach (var scope in scopes)
+            for (var i = 0; i < scopes.Count; i++)
             {
-                _taken[scope.Key] = _taken.GetValueOrDefault(scope.Key) + amount;
+                _taken[scopes[i].Key] = _taken.GetValueOrDefault(scopes[i].Key) + amounts[i];
             }
-            var remaining = scopes.Count > 0 ? scopes[0].Limit - _taken[scopes[0].Key] : long.MaxValue;
-            var reservation = new TokenReservation(Guid.NewGuid().ToString("N"), scopes, amount, now + ttl) { Provisional = true };
+            var headline = TokenLedger.HeadlineScope(scopes);
+            var remaining = headline >= 0 ? scopes[headline].Limit - _taken[scopes[headline].Key] : long.MaxValue;
+            var reservation = new TokenReservation(Guid.NewGuid().ToString("N"), scopes, amounts, now + ttl) { Provisional = true, TenantId = tenantId, WorstCase = worstCase };
             return new ReserveResult(reservation, null, remaining, TimeSpan.Zero);
         }
     }
@@ -56,13 +57,14 @@ public sealed class ProvisionalLedger(TimeProvider time)
     /// Keeps a settle for Redis: a provisional call's real usage (its local hold becomes that usage), or a Redis
     /// hold's settle or release that Redis did not take in time (counted locally until it is booked).
     /// </summary>
-    public void Defer(TokenReservation reservation, long actual)
+    public void Defer(TokenReservation reservation, CallSpend actual)
     {
         lock (_gate)
         {
-            var delta = reservation.Provisional ? actual - reservation.Amount : actual;
-            foreach (var scope in reservation.Scopes)
+            for (var i = 0; i < reservation.Scopes.Count; i++)
             {
+                var scope = reservation.Scopes[i];
+                var delta = reservation.Provisional ? scope.AmountOf(actual) - reservation.Amounts[i] : scope.AmountOf(actual);
                 _taken[scope.Key] = _taken.GetValueOrDefault(scope.Key) + delta;
             }
         }
@@ -82,7 +84,7 @@ public sealed class ProvisionalLedger(TimeProvider time)
         {
             foreach (var scope in pending.Reservation.Scopes)
             {
-                var left = _taken.GetValueOrDefault(scope.Key) - pending.Actual;
+                var left = _taken.GetValueOrDefault(scope.Key) - scope.AmountOf(pending.Actual);
                 if (left <= 0)
                 {
                     _taken.Remove(scope.Key);

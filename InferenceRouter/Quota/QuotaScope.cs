@@ -1,51 +1,54 @@
+using AgentCloud.Platform.Budgets;
+
 namespace AgentCloud.InferenceRouter.Quota;
+
+/// <summary>What a budget counts: weighted tokens, or whole micro-dollars at the model's price.</summary>
+public enum QuotaUnit
+{
+    Tokens,
+    Microdollars,
+}
+
+/// <summary>Whose budget it is; a refusal's problem type names the level.</summary>
+public enum QuotaLevel
+{
+    Tenant,
+    Project,
+    Key,
+    Run,
+    Platform,
+}
 
 /// <summary>
 /// One budget a call must fit: a tenant's tokens this minute, its tokens this month, a run's share, the calling
-/// key's own tokens this minute, its project's tokens this minute, or a platform-wide limit per endpoint. <paramref name="Key"/> names its Redis keys; the window ends at <paramref name="WindowEnd"/>.
+/// key's own tokens this minute or dollars this period, its project's tokens this minute or tokens and dollars this
+/// period, or a platform-wide limit per endpoint. <paramref name="Key"/> names its Redis keys; the window ends at
+/// <paramref name="WindowEnd"/> (its period's end for a period budget).
 /// </summary>
-public sealed record QuotaScope(string Name, string Key, long Limit, DateTimeOffset WindowEnd);
-
-/// <summary>The budgets that apply to one call, all reserved or none.</summary>
-public static class QuotaScopes
+public sealed record QuotaScope(string Name, string Key, long Limit, DateTimeOffset WindowEnd)
 {
-    /// <summary>
-    /// Keys carry the tenant in a hash tag (<c>{t:acme}</c>) so a tenant's budgets live together and never
-    /// without its prefix; the platform's endpoint limits have their own tag.
-    /// </summary>
-    public static IReadOnlyList<QuotaScope> For(string tenantId, long tokensPerMinute, long monthlyQuota, DateTimeOffset now,
-        string? runId = null, long runLimit = 0, string? endpoint = null, long endpointTokensPerMinute = 0, string? principal = null, long keyTokensPerMinute = 0,
-        string? projectId = null, long projectTokensPerMinute = 0)
-    {
-        var minute = now.ToUnixTimeSeconds() / 60;
-        var minuteEnd = DateTimeOffset.FromUnixTimeSeconds((minute + 1) * 60);
-        var monthStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
-        var scopes = new List<QuotaScope>();
-        var tag = $"{{t:{tenantId}}}";
-        if (tokensPerMinute > 0)
-        {
-            scopes.Add(new QuotaScope("tokens per minute", $"{tag}:tpm:{minute}", tokensPerMinute, minuteEnd));
-        }
-        if (monthlyQuota > 0)
-        {
-            scopes.Add(new QuotaScope("monthly token quota", $"{tag}:month:{monthStart:yyyyMM}", monthlyQuota, monthStart.AddMonths(1)));
-        }
-        if (runId is not null && runLimit > 0)
-        {
-            scopes.Add(new QuotaScope("run token budget", $"{tag}:run:{runId}", runLimit, now.AddDays(1)));
-        }
-        if (principal is not null && keyTokensPerMinute > 0)
-        {
-            scopes.Add(new QuotaScope("key tokens per minute", $"{tag}:principal:{principal}:tpm:{minute}", keyTokensPerMinute, minuteEnd));
-        }
-        if (projectId is not null && projectTokensPerMinute > 0)
-        {
-            scopes.Add(new QuotaScope("project tokens per minute", $"{tag}:project:{projectId}:tpm:{minute}", projectTokensPerMinute, minuteEnd));
-        }
-        if (endpoint is not null && endpointTokensPerMinute > 0)
-        {
-            scopes.Add(new QuotaScope("endpoint tokens per minute", $"{{platform}}:endpoint:{endpoint}:tpm:{minute}", endpointTokensPerMinute, minuteEnd));
-        }
-        return scopes;
-    }
+    public QuotaUnit Unit { get; init; } = QuotaUnit.Tokens;
+    public QuotaLevel Level { get; init; } = QuotaLevel.Tenant;
+
+    /// <summary>For a period budget: its period and start (alerts name them); null for a sliding or per-run budget.</summary>
+    public BudgetPeriod? Period { get; init; }
+    public DateTimeOffset WindowStart { get; init; }
+
+    /// <summary>Percents of <see cref="Limit"/> whose crossing raises an alert, once per period; empty: none.</summary>
+    public IReadOnlyList<int> AlertThresholds { get; init; } = [];
+
+    /// <summary>The project id or key id the budget belongs to (for alerts); null for the tenant's own.</summary>
+    public string? Subject { get; init; }
+
+    /// <summary>A call's amount in this budget's unit.</summary>
+    public long AmountOf(CallSpend spend) => Unit == QuotaUnit.Microdollars ? spend.Microdollars : spend.WeightedTokens;
+}
+
+/// <summary>What a call spends (or may spend at worst): weighted tokens, and micro-dollars at the model's price.</summary>
+public readonly record struct CallSpend(long WeightedTokens, long Microdollars)
+{
+    public static CallSpend None => default;
+
+    /// <summary>A spend in weighted tokens alone (a call of a model without a price, or a ledger of token budgets only).</summary>
+    public static implicit operator CallSpend(long weightedTokens) => new(weightedTokens, 0);
 }

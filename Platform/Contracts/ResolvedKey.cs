@@ -1,3 +1,5 @@
+using AgentCloud.Platform.Budgets;
+
 namespace AgentCloud.Platform.Contracts;
 
 /// <summary>
@@ -5,7 +7,8 @@ namespace AgentCloud.Platform.Contracts;
 /// <c>{"key": "..."}</c>, callable only with the Gateway's own signed identity): who the key belongs to.
 /// Unknown, revoked or expired keys are answered 404. <see cref="ExpiresAt"/> bounds how long the Gateway may trust
 /// the answer; <see cref="DefaultLane"/> is the lane of the key's calls that name none. A key of a project carries the project's
-/// id and its tokens per minute (0: none), shared by all of the project's keys.
+/// id and its tokens per minute (0: none), shared by all of the project's keys; <c>Budgets</c> the project's period budgets and
+/// the key's own dollar budget (null: none).
 /// </summary>
 public sealed record ResolvedKey(
     string KeyId,
@@ -20,7 +23,8 @@ public sealed record ResolvedKey(
     int KeyRequestsPerMinute = 0,
     long KeyTokensPerMinute = 0,
     string? ProjectId = null,
-    long ProjectTokensPerMinute = 0);
+    long ProjectTokensPerMinute = 0,
+    PeriodBudgets? Budgets = null);
 
 public sealed record ResolveKeyRequest(string Key);
 

@@ -1,4 +1,5 @@
 using System.Reflection;
+using AgentCloud.Platform.Budgets;
 using Microsoft.AspNetCore.Http;
 
 namespace AgentCloud.Platform.Tenancy;
@@ -9,7 +10,8 @@ namespace AgentCloud.Platform.Tenancy;
 /// refused calls without a valid one. <see cref="Via"/> names the service that forwarded the caller's onward
 /// context (Memory, when it embeds for the caller at the router); null when the Gateway sent the call directly.
 /// <see cref="KeyTokensPerMinute"/> is the calling key's own token budget per minute, within the tenant's (0: none);
-/// <see cref="ProjectId"/> the project the key belongs to and <see cref="ProjectTokensPerMinute"/> that project's budget (0: none).
+/// <see cref="ProjectId"/> the project the key belongs to and <see cref="ProjectTokensPerMinute"/> that project's budget (0: none);
+/// <see cref="Budgets"/> the project's and the key's period budgets (null: none).
 /// </summary>
 public sealed record TenantContext(
     string TenantId,
@@ -20,7 +22,8 @@ public sealed record TenantContext(
     string? Via = null,
     long KeyTokensPerMinute = 0,
     string? ProjectId = null,
-    long ProjectTokensPerMinute = 0)
+    long ProjectTokensPerMinute = 0,
+    PeriodBudgets? Budgets = null)
 {
     /// <summary>The tenant id the Gateway uses for the platform operator (admin API calls).</summary>
     public const string PlatformTenantId = "_platform";

@@ -161,7 +161,7 @@ public sealed class ModelsConfigurationTests
     }
 
     [Fact]
-    public async Task By_default_the_simulators_models_reach_the_controlplane_and_their_prices_the_usage_aggregator()
+    public async Task By_default_the_simulators_models_reach_the_controlplane_and_their_prices_the_usage_aggregator_and_the_router_alike()
     {
         await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AgentCloud_AppHost>(AppHostArgs.Local().ToArgs());
 
@@ -172,5 +172,11 @@ public sealed class ModelsConfigurationTests
         Assert.Equal(("sim-small", "8192"), (controlPlane["ControlPlane__Catalogue__Models__0__Id"], controlPlane["ControlPlane__Catalogue__Models__0__MaxContextTokens"]));
         Assert.Equal(("sim-large", "2.50", "10.00"), (usage["UsageAggregator__Prices__Models__1__Model"], usage["UsageAggregator__Prices__Models__1__InputPerMillion"], usage["UsageAggregator__Prices__Models__1__OutputPerMillion"]));
         Assert.Equal(("shared-1", "sim-small", "sim-large"), (simulator["ModelSimulator__InstanceName"], simulator["ModelSimulator__Models__0"], simulator["ModelSimulator__Models__1"]));
+        // Dollar budgets are reserved at the prices the usage is billed at.
+        var router = await ModelEnvironment.Of(builder.Resources.Single(r => r.Name == "inference-router"));
+        foreach (var field in new[] { "Model", "InputPerMillion", "CachedInputPerMillion", "OutputPerMillion", "EffectiveFrom" })
+        {
+            Assert.Equal(usage[$"UsageAggregator__Prices__Models__1__{field}"], router[$"InferenceRouter__Prices__Models__1__{field}"]);
+        }
     }
 }

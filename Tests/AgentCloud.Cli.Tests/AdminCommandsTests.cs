@@ -56,6 +56,31 @@ public sealed class AdminCommandsTests
     }
 
     [Fact]
+    public async Task Keys_create_sends_the_dollar_budget_its_period_and_project()
+    {
+        var gateway = new ScriptedGateway(_ => (HttpStatusCode.Created, """{"id":"key_3","key":"ac_abcdefghijkl_secret"}"""));
+
+        var (exit, _, _) = await gateway.RunAsync("keys", "create", "t_1", "--name", "bot", "--dollar-budget", "25.50", "--dollar-budget-period", "week",
+            "--project", "prj_marketing");
+
+        Assert.Equal(ExitCodes.Ok, exit);
+        var body = Assert.Single(gateway.Seen).Body!;
+        Assert.Equal((25.50m, "week", "prj_marketing"),
+            (body["dollarBudget"]!.GetValue<decimal>(), body["dollarBudgetPeriod"]!.GetValue<string>(), body["projectId"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Keys_create_refuses_an_unknown_dollar_budget_period_before_calling()
+    {
+        var gateway = new ScriptedGateway(_ => (HttpStatusCode.Created, "{}"));
+
+        var (exit, _, _) = await gateway.RunAsync("keys", "create", "t_1", "--name", "bot", "--dollar-budget", "5", "--dollar-budget-period", "year");
+
+        Assert.NotEqual(ExitCodes.Ok, exit);
+        Assert.Empty(gateway.Seen);
+    }
+
+    [Fact]
     public async Task Keys_list_of_an_unknown_tenant_exits_not_found()
     {
         var gateway = new ScriptedGateway(_ => (HttpStatusCode.NotFound, ScriptedGateway.Problem(404, "No tenant 't_x'.")));

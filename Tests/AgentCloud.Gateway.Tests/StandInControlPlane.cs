@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Budgets;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
@@ -79,7 +80,7 @@ public sealed class StandInControlPlane : IAsyncDisposable
     /// <summary>Registers a new key for a tenant (by default with every fixed capability) and returns (key id, secret key).</summary>
     public (string KeyId, string Key) AddKey(string tenantId, string tier = "pro", int requestsPerMinute = 100_000, int burst = 100_000,
         string failMode = "closed", IReadOnlyList<string>? capabilities = null, string defaultLane = "interactive", DateTimeOffset? expiresAt = null,
-        int keyRequestsPerMinute = 0, string? projectId = null, long projectTokensPerMinute = 0)
+        int keyRequestsPerMinute = 0, string? projectId = null, long projectTokensPerMinute = 0, PeriodBudgets? budgets = null)
     {
         var keyId = "key_" + Guid.NewGuid().ToString("N")[..12];
         var secret = RandomKey();
@@ -87,7 +88,7 @@ public sealed class StandInControlPlane : IAsyncDisposable
             new TenantPolicy
             {
                 TenantId = tenantId, Tier = tier, RequestsPerMinute = requestsPerMinute, RequestBurst = burst, RateLimitFailMode = WireNames.Parse<RateLimitFailMode>(failMode),
-            }, defaultLane, expiresAt, keyRequestsPerMinute, ProjectId: projectId, ProjectTokensPerMinute: projectTokensPerMinute);
+            }, defaultLane, expiresAt, keyRequestsPerMinute, ProjectId: projectId, ProjectTokensPerMinute: projectTokensPerMinute, Budgets: budgets);
         return (keyId, secret);
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using AgentCloud.Platform.Budgets;
 using AgentCloud.Platform.Contracts;
 using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tests.Shared;
@@ -98,6 +99,25 @@ public sealed class TenantChangeTests(GatewayEnvironment env) : IClassFixture<Ga
         await UntilAsync(async () => (await a.GetAsync("/v1/models")).StatusCode == HttpStatusCode.Unauthorized, "replica 1 to refuse");
         await UntilAsync(async () => (await b.GetAsync("/v1/models")).StatusCode == HttpStatusCode.Unauthorized, "replica 2 to refuse");
         Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/v1/models")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_keys_period_budgets_reach_the_router_in_its_signed_context_as_resolved_and_no_caller_header_changes_them()
+    {
+        var budgets = new PeriodBudgets(ProjectTokens: 70_000, ProjectMicrodollars: 10_250_000, ProjectPeriod: BudgetPeriod.Day,
+            ProjectAlertThresholds: [50, 90], KeyMicrodollars: 2_500_000, KeyPeriod: BudgetPeriod.Week);
+        var (_, key) = env.ControlPlane.AddKey("budgeted", projectId: "prj_marketing", budgets: budgets);
+        using var client = _first.Client(key);
+        // A caller's own context header is not the Gateway's: it is replaced, never merged.
+        client.DefaultRequestHeaders.TryAddWithoutValidation(TenantContextHeaders.Context, "forged");
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/models")).StatusCode);
+        var token = env.Upstream.LastFor("/v1/models")!.Headers[TenantContextHeaders.Context];
+        var result = await TenantContextToken.ValidateAsync(token, TenantContextToken.ValidationParameters([TestTenantContexts.Key], "inference-router"));
+        var forwarded = TenantContextToken.FromClaims(result.ClaimsIdentity)!.Budgets!;
+
+        Assert.Equal(budgets with { ProjectAlertThresholds = null }, forwarded with { ProjectAlertThresholds = null });
+        Assert.Equal([50, 90], forwarded.ProjectAlertThresholds!);
     }
 
     /// <summary>The project budget in the signed context the replica forwarded for one call (-1: the call was not forwarded).</summary>

@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Pricing;
 using System.ComponentModel.DataAnnotations;
 using AgentCloud.UsageAggregator.Extensions;
 using Npgsql;

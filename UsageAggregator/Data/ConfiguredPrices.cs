@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Pricing;
 using AgentCloud.UsageAggregator.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;

@@ -33,6 +33,18 @@ public sealed class ApiKey
     /// <summary>This key's own weighted tokens per minute, within the tenant's (null: only the tenant's budget applies).</summary>
     public long? TokensPerMinute { get; set; }
 
+    /// <summary>This key's own US dollars per <see cref="DollarBudgetPeriod"/> at the models' prices (null: none).</summary>
+    public decimal? DollarBudget { get; set; }
+
+    /// <summary><c>day</c>, <c>week</c> or <c>month</c> (UTC): when the dollar budget starts again from zero.</summary>
+    public string? DollarBudgetPeriod { get; set; }
+
+    /// <summary>
+    /// The key whose dollar budget this one draws on (a run key: the key that asked for its sandbox, so a run never
+    /// escapes its creator's budget); null: its own.
+    /// </summary>
+    public string? DollarBudgetKeyId { get; set; }
+
     /// <summary>The project whose budget this key also draws on (null: only the tenant's); a run key takes its creator's.</summary>
     public string? ProjectId { get; set; }
 

@@ -14,6 +14,18 @@ public sealed class Project
 
     /// <summary>Weighted tokens per minute for all of the project's keys together, within the tenant's (null: none of its own).</summary>
     public long? TokensPerMinute { get; set; }
+
+    /// <summary>Weighted tokens per <see cref="Period"/> for all of the project's keys together (null: none).</summary>
+    public long? TokensPerPeriod { get; set; }
+
+    /// <summary>US dollars per <see cref="Period"/> at the models' prices, for all of the project's keys together (null: none).</summary>
+    public decimal? DollarsPerPeriod { get; set; }
+
+    /// <summary><c>day</c>, <c>week</c> (ISO, from Monday) or <c>month</c>, UTC: when the period budgets start again from zero.</summary>
+    public string Period { get; set; } = "month";
+
+    /// <summary>Percents of each period budget whose crossing raises an alert, once per period.</summary>
+    public List<int> AlertThresholds { get; set; } = [80, 100];
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? DeletedAt { get; set; }
 }

@@ -27,6 +27,9 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         b.Property(k => k.RequestsPerMinute).HasColumnName("requests_per_minute");
         b.Property(k => k.TokensPerMinute).HasColumnName("tokens_per_minute");
         b.Property(k => k.ProjectId).HasColumnName("project_id").HasMaxLength(64);
+        b.Property(k => k.DollarBudget).HasColumnName("dollar_budget").HasPrecision(18, 6);
+        b.Property(k => k.DollarBudgetPeriod).HasColumnName("dollar_budget_period").HasMaxLength(8);
+        b.Property(k => k.DollarBudgetKeyId).HasColumnName("dollar_budget_key_id").HasMaxLength(64);
         b.HasIndex(k => k.Prefix).IsUnique();
         b.HasIndex(k => k.ProjectId);
         b.HasIndex(k => k.TenantId);

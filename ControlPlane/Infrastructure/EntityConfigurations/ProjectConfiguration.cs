@@ -14,6 +14,11 @@ internal sealed class ProjectConfiguration : IEntityTypeConfiguration<Project>
         b.Property(p => p.TenantId).HasColumnName("tenant_id").HasMaxLength(64);
         b.Property(p => p.Name).HasColumnName("name").HasMaxLength(200);
         b.Property(p => p.TokensPerMinute).HasColumnName("tokens_per_minute");
+        b.Property(p => p.TokensPerPeriod).HasColumnName("tokens_per_period");
+        // Whole micro-dollars at most: the router's ledger counts in them.
+        b.Property(p => p.DollarsPerPeriod).HasColumnName("dollars_per_period").HasPrecision(18, 6);
+        b.Property(p => p.Period).HasColumnName("period").HasMaxLength(8).HasDefaultValue("month");
+        b.Property(p => p.AlertThresholds).HasColumnName("alert_thresholds").HasDefaultValueSql("'{80,100}'::integer[]");
         b.Property(p => p.CreatedAt).HasColumnName("created_at");
         b.Property(p => p.DeletedAt).HasColumnName("deleted_at");
         // A deleted project's name may be used again.

@@ -66,6 +66,21 @@ namespace AgentCloud.ControlPlane.Infrastructure.Migrations
                         .HasColumnType("character varying(16)")
                         .HasColumnName("default_lane");
 
+                    b.Property<decimal?>("DollarBudget")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("dollar_budget");
+
+                    b.Property<string>("DollarBudgetKeyId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("dollar_budget_key_id");
+
+                    b.Property<string>("DollarBudgetPeriod")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("dollar_budget_period");
+
                     b.Property<DateTimeOffset?>("ExpiresAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("expires_at");
@@ -227,6 +242,13 @@ namespace AgentCloud.ControlPlane.Infrastructure.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("project_id");
 
+                    b.PrimitiveCollection<List<int>>("AlertThresholds")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer[]")
+                        .HasColumnName("alert_thresholds")
+                        .HasDefaultValueSql("'{80,100}'::integer[]");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -235,11 +257,24 @@ namespace AgentCloud.ControlPlane.Infrastructure.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("deleted_at");
 
+                    b.Property<decimal?>("DollarsPerPeriod")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("dollars_per_period");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
                         .HasColumnName("name");
+
+                    b.Property<string>("Period")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasDefaultValue("month")
+                        .HasColumnName("period");
 
                     b.Property<string>("TenantId")
                         .IsRequired()
@@ -250,6 +285,10 @@ namespace AgentCloud.ControlPlane.Infrastructure.Migrations
                     b.Property<long?>("TokensPerMinute")
                         .HasColumnType("bigint")
                         .HasColumnName("tokens_per_minute");
+
+                    b.Property<long?>("TokensPerPeriod")
+                        .HasColumnType("bigint")
+                        .HasColumnName("tokens_per_period");
 
                     b.HasKey("Id");
 

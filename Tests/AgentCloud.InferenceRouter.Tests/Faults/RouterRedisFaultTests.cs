@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using AgentCloud.InferenceRouter.Quota;
 using AgentCloud.InferenceRouter.Tests.Hosting;
+using AgentCloud.Platform.Budgets;
 using AgentCloud.Platform.Contracts;
 using AgentCloud.Platform.Outbox;
 using AgentCloud.Platform.Tenancy;
@@ -67,6 +68,45 @@ public sealed class RouterRedisFaultTests(RouterFaultPlatform platform) : IClass
             var (used, reserved) = await ledger.ReadAsync(scope);
             return used == billed.Sum(e => e.WeightedTokens) && reserved == 0;
         }, TimeSpan.FromSeconds(10), "the ledger to book both calls exactly once and hold nothing");
+    }
+
+    [Fact]
+    public async Task A_threshold_crossed_by_a_call_served_while_redis_was_frozen_is_alerted_once_redis_returns()
+    {
+        var tenant = Tenant("pro", "open");
+        var key = tenant with
+        {
+            Principal = "key:key_frozen_" + tenant.TenantId, ProjectId = "prj_frozen",
+            Budgets = new PeriodBudgets(ProjectMicrodollars: 100, ProjectPeriod: BudgetPeriod.Day, ProjectAlertThresholds: [10]),
+        };
+        using var warmClient = platform.Router.ClientFor(tenant);
+        await Chat.CompleteAsync(warmClient, Chat.Body("warm up the connections", extra: b => b["max_tokens"] = 5));
+        using var client = platform.Router.ClientFor(key);
+
+        HttpStatusCode status;
+        await platform.Redis.PauseAsync();
+        try
+        {
+            // Held in the provisional ledger; any sim-small call of 20 tokens costs more than 10 % of 100 micro-dollars.
+            using var response = await Chat.PostAsync(client, Chat.Body("spent while redis sleeps", extra: b => b["max_tokens"] = 20));
+            status = response.StatusCode;
+        }
+        finally
+        {
+            await platform.Redis.ResumeAsync();
+        }
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var alerts = new List<BudgetThresholdCrossed>();
+        await LocalProcess.WaitUntilAsync(async () =>
+        {
+            alerts = (await platform.Redis.Connection.GetDatabase().StreamRangeAsync(BudgetThresholdCrossed.StreamName))
+                .Select(e => BudgetThresholdCrossed.Decode(e[BudgetThresholdCrossed.EncodedField]))
+                .Where(e => e?.TenantId == tenant.TenantId).Select(e => e!).ToList();
+            return alerts.Count > 0;
+        }, TimeSpan.FromSeconds(15), "the reconciler to book the settle and raise its alert");
+        var alert = alerts.DistinctBy(a => a.AlertId).Single();
+        Assert.Equal(("prj_frozen", 10, "project dollars per day"), (alert.ProjectId, alert.ThresholdPercent, alert.Budget));
     }
 
     [Fact]

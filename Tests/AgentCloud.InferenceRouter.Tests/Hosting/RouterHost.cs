@@ -1,6 +1,7 @@
 using System.Net;
 using AgentCloud.InferenceRouter.Extensions;
 using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Pricing;
 using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tests.Shared;
 using Microsoft.AspNetCore.Hosting;
@@ -26,10 +27,13 @@ public sealed class RouterHost : WebApplicationFactory<InferenceRouterOptions>
     private readonly Dictionary<string, string?> _settings;
     private readonly FixedPolicies _policies;
 
+    private readonly TimeProvider? _time;
+
     public RouterHost(string redis, FixedPolicies policies, IReadOnlyList<EndpointSpec> endpoints, string cacheSalting = "Enforced",
-        IReadOnlyDictionary<string, string?>? extraSettings = null)
+        IReadOnlyDictionary<string, string?>? extraSettings = null, TimeProvider? time = null)
     {
         _policies = policies;
+        _time = time;
         _settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:redis"] = redis,
@@ -44,6 +48,14 @@ public sealed class RouterHost : WebApplicationFactory<InferenceRouterOptions>
             ["InferenceRouter:Burndown:Models:sim-large:CachedInput"] = "0.1",
             ["InferenceRouter:Burndown:Models:sim-large:Output"] = "5",
         };
+        foreach (var (price, i) in Prices.Select((p, i) => (p, i)))
+        {
+            var prefix = $"InferenceRouter:Prices:Models:{i}:";
+            _settings[prefix + "Model"] = price.Model;
+            _settings[prefix + "InputPerMillion"] = price.InputPerMillion.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            _settings[prefix + "CachedInputPerMillion"] = price.CachedInputPerMillion.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            _settings[prefix + "OutputPerMillion"] = price.OutputPerMillion.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         foreach (var (e, i) in endpoints.Select((e, i) => (e, i)))
         {
             var prefix = $"InferenceRouter:Endpoints:{i}:";
@@ -68,6 +80,17 @@ public sealed class RouterHost : WebApplicationFactory<InferenceRouterOptions>
 
     public Uri BaseAddress { get; }
 
+    /// <summary>The simulators' prices (those the AppHost's defaults give them): sim-large costs about 16x sim-small.</summary>
+    public static IReadOnlyList<ModelPrice> Prices { get; } =
+    [
+        new() { Model = "sim-small", InputPerMillion = 0.15m, CachedInputPerMillion = 0.075m, OutputPerMillion = 0.60m },
+        new() { Model = "sim-large", InputPerMillion = 2.50m, CachedInputPerMillion = 1.25m, OutputPerMillion = 10.00m },
+    ];
+
+    /// <summary>What a usage event costs in micro-dollars at <see cref="Prices"/>.</summary>
+    public static long Microdollars(UsageEvent e) =>
+        Prices.Single(p => p.Model == e.Resource).Microdollars(e.InputTokens, e.CachedInputTokens, e.OutputTokens);
+
     /// <summary>A client calling as <paramref name="tenant"/>, with the context the Gateway would sign.</summary>
     public HttpClient ClientFor(TenantContext tenant) =>
         new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) }.As(tenant);
@@ -78,6 +101,13 @@ public sealed class RouterHost : WebApplicationFactory<InferenceRouterOptions>
         {
             builder.UseSetting(k, v);
         }
-        builder.ConfigureTestServices(s => s.AddSingleton<ITenantPolicySource>(_policies));
+        builder.ConfigureTestServices(s =>
+        {
+            s.AddSingleton<ITenantPolicySource>(_policies);
+            if (_time is not null)
+            {
+                s.AddSingleton(_time);
+            }
+        });
     }
 }

@@ -76,15 +76,18 @@ public sealed class RouterQuotaTests(RouterPlatform platform)
         using var otherClient = platform.Router.ClientFor(otherRun);
 
         var statuses = new List<HttpStatusCode>();
+        string? refusalType = null;
         for (var i = 0; i < 4; i++)
         {
             using var r = await Chat.PostAsync(runClient, Chat.Body($"step {i}", extra: b => b["max_tokens"] = 50));
             statuses.Add(r.StatusCode);
+            refusalType ??= r.IsSuccessStatusCode ? null : JsonNode.Parse(await r.Content.ReadAsStringAsync())!["type"]!.GetValue<string>();
         }
         using var other = await Chat.PostAsync(otherClient, Chat.Body("a fresh run", extra: b => b["max_tokens"] = 50));
 
         Assert.Equal(HttpStatusCode.OK, statuses[0]);
         Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^1]);
+        Assert.Equal("https://agentcloud.dev/problems/run-budget-exceeded", refusalType);
         Assert.Equal(HttpStatusCode.OK, other.StatusCode);
         var run = (await UsageStream.ForTenantAsync(platform.Redis.Connection, tenant.TenantId)).Where(e => e.RunId == tenant.RunId);
         Assert.True(run.Sum(e => e.WeightedTokens) <= 150 + 10 + 50 + 10, "a run never passes its budget by more than one reservation");
@@ -110,7 +113,9 @@ public sealed class RouterQuotaTests(RouterPlatform platform)
         var refusal = responses.First(r => !r.IsSuccessStatusCode);
         Assert.Equal(HttpStatusCode.TooManyRequests, refusal.StatusCode);
         Assert.NotNull(refusal.Headers.RetryAfter);
-        Assert.Contains("key tokens per minute", JsonNode.Parse(await refusal.Content.ReadAsStringAsync())!["detail"]!.GetValue<string>());
+        var keyProblem = JsonNode.Parse(await refusal.Content.ReadAsStringAsync())!;
+        Assert.Contains("key tokens per minute", keyProblem["detail"]!.GetValue<string>());
+        Assert.Equal("https://agentcloud.dev/problems/key-budget-exceeded", keyProblem["type"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.OK, fromSibling.StatusCode);
         var events = await UsageStream.WaitForAsync(platform.Redis.Connection, tenant.TenantId, admitted + 1);
         var byLimitedKey = events.Where(e => e.Principal == limited.Principal).Sum(e => e.WeightedTokens);
@@ -166,7 +171,9 @@ public sealed class RouterQuotaTests(RouterPlatform platform)
 
         Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("monthly token quota", JsonNode.Parse(await response.Content.ReadAsStringAsync())!["detail"]!.GetValue<string>());
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Contains("monthly token quota", problem["detail"]!.GetValue<string>());
+        Assert.Equal("https://agentcloud.dev/problems/token-budget-exceeded", problem["type"]!.GetValue<string>());
         Assert.Empty(await UsageStream.ForTenantAsync(platform.Redis.Connection, tenant.TenantId));
     }
 }
