@@ -10,7 +10,8 @@ namespace AgentCloud.Cli.Commands;
 /// </summary>
 internal static class ProjectsCommands
 {
-    private static readonly (string, string)[] Columns = [("ID", "id"), ("NAME", "name"), ("TOKENS/MIN", "tokensPerMinute"), ("CREATED", "createdAt")];
+    private static readonly (string, string)[] Columns =
+        [("ID", "id"), ("NAME", "name"), ("TOKENS/MIN", "tokensPerMinute"), ("TOKENS/PERIOD", "tokensPerPeriod"), ("USD/PERIOD", "dollarsPerPeriod"), ("PERIOD", "period"), ("CREATED", "createdAt")];
 
     public static Command Build(CliRunner runner)
     {
@@ -26,30 +27,32 @@ internal static class ProjectsCommands
         });
 
         var name = new Option<string>("--name") { Description = "A name, unique among the tenant's projects", Required = true };
-        var tokensPerMinute = TokensPerMinuteOption("The project's weighted-token budget per minute, shared by all its keys, within the tenant's");
+        var budgets = new ProjectBudgetOptions("The project's weighted-token budget per minute, shared by all its keys, within the tenant's");
         var createTenant = TenantOption();
-        var create = new Command("create", "Create a project") { name, tokensPerMinute, createTenant };
+        var create = new Command("create", "Create a project, with its budgets if given") { name, createTenant };
+        AddAll(create, budgets.All);
         runner.Bind(create, async (c, ct) =>
         {
             var body = new JsonObject { ["name"] = c.Parse.GetValue(name) };
-            if (c.Parse.GetValue(tokensPerMinute) is { } tpm) body["tokensPerMinute"] = tpm;
+            budgets.WriteGiven(c.Parse, body);
             Print(c.Output, await c.Gateway.PostAsync(BasePath(c.Parse.GetValue(createTenant)), body, ct));
             return ExitCodes.Ok;
         });
 
         var updateId = ProjectArgument();
         var newName = new Option<string?>("--name") { Description = "New name" };
-        var newTokensPerMinute = TokensPerMinuteOption("New weighted-token budget per minute (0 removes it)");
+        var newBudgets = new ProjectBudgetOptions("New weighted-token budget per minute (0 removes it)");
         var updateTenant = TenantOption();
-        var update = new Command("update", "Rename a project or change its budget") { updateId, newName, newTokensPerMinute, updateTenant };
+        var update = new Command("update", "Rename a project or change its budgets") { updateId, newName, updateTenant };
+        AddAll(update, newBudgets.All);
         runner.Bind(update, async (c, ct) =>
         {
             var body = new JsonObject();
             if (c.Parse.GetValue(newName) is { } n) body["name"] = n;
-            if (c.Parse.GetValue(newTokensPerMinute) is { } tpm) body["tokensPerMinute"] = tpm;
+            newBudgets.WriteGiven(c.Parse, body);
             if (body.Count == 0)
             {
-                throw new CliUsageException("Nothing to update: give --name and/or --tokens-per-minute.");
+                throw new CliUsageException("Nothing to update: give --name and/or a budget (--tokens-per-minute, --tokens-per-period, --dollars-per-period, --period, --alert-thresholds).");
             }
             var path = $"{BasePath(c.Parse.GetValue(updateTenant))}/{JsonList.Escape(c.Parse.GetValue(updateId)!)}";
             Print(c.Output, await c.Gateway.PatchAsync(path, body, ct));
@@ -80,11 +83,17 @@ internal static class ProjectsCommands
 
     private static Argument<string> ProjectArgument() => new("project-id") { Description = "Project id (prj_…)" };
 
-    // The ControlPlane checks the value (and says what is wrong): the CLI does not keep a second copy of its rules.
-    private static Option<long?> TokensPerMinuteOption(string description) => new("--tokens-per-minute") { Description = description };
+    private static void AddAll(Command command, IEnumerable<Option> options)
+    {
+        foreach (var option in options)
+        {
+            command.Options.Add(option);
+        }
+    }
 
     private static void Print(CliOutput output, JsonNode? project)
     {
-        if (output.Json) output.WriteJson(project); else output.WriteObject(project, ("id", "id"), ("name", "name"), ("tokens per minute", "tokensPerMinute"), ("created", "createdAt"));
+        if (output.Json) output.WriteJson(project); else output.WriteObject(project, ("id", "id"), ("name", "name"), ("tokens per minute", "tokensPerMinute"),
+            ("tokens per period", "tokensPerPeriod"), ("dollars per period", "dollarsPerPeriod"), ("period", "period"), ("created", "createdAt"));
     }
 }

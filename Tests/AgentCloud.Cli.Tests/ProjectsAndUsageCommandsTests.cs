@@ -51,6 +51,32 @@ public sealed class ProjectsAndUsageCommandsTests
     }
 
     [Fact]
+    public async Task Projects_create_sends_period_budgets_and_alert_thresholds()
+    {
+        var gateway = new ScriptedGateway(_ => (HttpStatusCode.Created, Project));
+
+        var (exit, _, _) = await gateway.RunAsync("projects", "create", "--name", "data", "--dollars-per-period", "200.5",
+            "--tokens-per-period", "1000000", "--period", "week", "--alert-thresholds", "50, 90,100");
+
+        Assert.Equal(ExitCodes.Ok, exit);
+        var (_, _, body, _) = Assert.Single(gateway.Seen);
+        Assert.Equal("""{"name":"data","tokensPerPeriod":1000000,"dollarsPerPeriod":200.5,"period":"week","alertThresholds":[50,90,100]}""", body!.ToJsonString());
+    }
+
+    [Theory]
+    [InlineData("--period", "year")]
+    [InlineData("--alert-thresholds", "80,ninety")]
+    public async Task Projects_update_with_a_malformed_budget_flag_is_a_usage_error_and_calls_nothing(string flag, string value)
+    {
+        var gateway = new ScriptedGateway(_ => (HttpStatusCode.OK, Project));
+
+        var (exit, _, _) = await gateway.RunAsync("projects", "update", "prj_0a1b2c3d4e5f6a7b", flag, value);
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Empty(gateway.Seen);
+    }
+
+    [Fact]
     public async Task Projects_update_with_nothing_to_change_is_a_usage_error_and_calls_nothing()
     {
         var gateway = new ScriptedGateway(_ => (HttpStatusCode.OK, Project));
