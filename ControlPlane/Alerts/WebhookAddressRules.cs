@@ -39,7 +39,7 @@ public static class WebhookAddressRules
         }
         if (addresses.Length == 0 || !addresses.All(a => Admits(a, allowLoopback)))
         {
-            return $"The webhook's host '{uri.IdnHost}' resolves to a loopback, private, link-local or otherwise internal address, which alerts may not be sent to: use a public address.";
+            return $"The webhook's host '{uri.IdnHost}' is or resolves to a loopback, private, link-local or otherwise internal address, which alerts may not be sent to: give a URL whose host is public.";
         }
         if (uri.Scheme == Uri.UriSchemeHttp && !addresses.All(IsLoopback))
         {
