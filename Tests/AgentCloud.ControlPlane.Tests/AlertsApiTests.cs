@@ -160,6 +160,25 @@ public sealed class AlertsApiTests(ControlPlaneFixture cp)
     }
 
     [Fact]
+    public async Task Offboarding_a_tenant_removes_its_webhook_and_deliveries()
+    {
+        var tenant = await cp.CreateTenantAsync();
+        using var admin = cp.Client(Admin(tenant));
+        await ConfigureAsync(admin, "https://8.8.8.8/hook");
+        var alert = Crossing(tenant);
+        await cp.OwnerScalarAsync("""
+            INSERT INTO alert_deliveries (alert_id, tenant_id, body, state, attempts, next_attempt_at, created_at)
+            VALUES (@id, @t, '{}', 'delivered', 1, now(), now())
+            """, ("id", alert.AlertId), ("t", tenant));
+
+        using var op = cp.Operator();
+        Assert.Equal(HttpStatusCode.NoContent, (await op.DeleteAsync($"/admin/v1/tenants/{tenant}")).StatusCode);
+
+        Assert.Equal(0, await cp.OwnerScalarAsync("SELECT count(*) FROM alert_webhooks WHERE tenant_id = @t", ("t", tenant)));
+        Assert.Equal(0, await cp.OwnerScalarAsync("SELECT count(*) FROM alert_deliveries WHERE tenant_id = @t", ("t", tenant)));
+    }
+
+    [Fact]
     public async Task Keys_without_alerts_admin_and_run_keys_are_refused_with_403()
     {
         var tenant = await cp.CreateTenantAsync();
