@@ -88,6 +88,28 @@ public sealed class AlertDeliveryTests(ControlPlaneFixture cp)
     }
 
     [Fact]
+    public async Task A_slow_receiver_holds_neither_the_stream_nor_another_tenants_delivery()
+    {
+        await using var slow = await WebhookReceiver.StartAsync(gated: true);
+        await using var quick = await WebhookReceiver.StartAsync();
+        var (a, b) = (await cp.CreateTenantAsync(), await cp.CreateTenantAsync());
+        using var adminA = cp.Client(Admin(a));
+        using var adminB = cp.Client(Admin(b));
+        await ConfigureAsync(adminA, slow.Url);
+        await ConfigureAsync(adminB, quick.Url);
+        var (held, other) = (Crossing(a), Crossing(b));
+        await AddAsync(cp.Redis, held);
+        await SettledDeliveryAsync(adminA, held.AlertId, _ => !slow.Requests.IsEmpty);
+
+        await AddAsync(cp.Redis, other);
+        Assert.Equal("delivered", (await SettledDeliveryAsync(adminB, other.AlertId)).GetProperty("state").GetString());
+        Assert.Equal("pending", (await SettledDeliveryAsync(adminA, held.AlertId, _ => true)).GetProperty("state").GetString());
+
+        slow.Gate.SetResult();
+        Assert.Equal("delivered", (await SettledDeliveryAsync(adminA, held.AlertId)).GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task A_tenant_without_a_webhook_still_gets_the_audit_entry()
     {
         var tenant = await cp.CreateTenantAsync();

@@ -24,8 +24,15 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public string Url { get; private set; } = "";
 
-    private WebhookReceiver(IEnumerable<int> script)
+    /// <summary>While not completed, every request is held before it is answered (a slow receiver).</summary>
+    public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private WebhookReceiver(IEnumerable<int> script, bool gated)
     {
+        if (!gated)
+        {
+            Gate.SetResult();
+        }
         _script = new ConcurrentQueue<int>(script);
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -37,13 +44,16 @@ public sealed class WebhookReceiver : IAsyncDisposable
             await http.Request.Body.CopyToAsync(body);
             Requests.Enqueue(new Received(http.Request.Headers["X-AgentCloud-Alert-Id"], http.Request.Headers["X-AgentCloud-Timestamp"],
                 http.Request.Headers["X-AgentCloud-Signature"], body.ToArray()));
+            await Gate.Task;
             return Results.StatusCode(_script.TryDequeue(out var status) ? status : 200);
         });
     }
 
-    public static async Task<WebhookReceiver> StartAsync(params int[] script)
+    public static Task<WebhookReceiver> StartAsync(params int[] script) => StartAsync(gated: false, script);
+
+    public static async Task<WebhookReceiver> StartAsync(bool gated, params int[] script)
     {
-        var receiver = new WebhookReceiver(script);
+        var receiver = new WebhookReceiver(script, gated);
         await receiver._app.StartAsync();
         var address = receiver._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         receiver.Url = address.TrimEnd('/') + "/hooks/agentcloud";
@@ -54,6 +64,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Gate.TrySetResult();
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
