@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Streams;
 using static AgentCloud.ControlPlane.Tests.AlertsTestKit;
 
 namespace AgentCloud.ControlPlane.Tests;
@@ -140,6 +142,28 @@ public sealed class AlertDeliveryTests(ControlPlaneFixture cp)
         var delivery = await SettledDeliveryAsync(admin, alert.AlertId);
         Assert.Equal(("delivered", 2), (delivery.GetProperty("state").GetString(), delivery.GetProperty("attempts").GetInt32()));
         Assert.True(Verifies(secret, Assert.Single(receiver.For(alert.AlertId))));
+    }
+
+    [Fact]
+    public async Task A_crossing_read_by_a_replica_that_died_before_acknowledging_it_is_taken_over_and_delivered()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var tenant = await cp.CreateTenantAsync();
+        using var admin = cp.Client(Admin(tenant));
+        await ConfigureAsync(admin, receiver.Url);
+        var alert = Crossing(tenant);
+        // Added and read by another consumer of the group in one transaction, so the live replica never sees it as new.
+        var db = cp.Redis.Connection.GetDatabase();
+        await new StreamConsumerGroup(cp.Redis.Connection, new StreamConsumerGroupSettings(BudgetThresholdCrossed.StreamName, "controlplane-alerts", "test")).EnsureAsync();
+        var transaction = db.CreateTransaction();
+        _ = transaction.StreamAddAsync(BudgetThresholdCrossed.StreamName, BudgetThresholdCrossed.EncodedField, alert.Encode());
+        var read = transaction.StreamReadGroupAsync(BudgetThresholdCrossed.StreamName, "controlplane-alerts", "replica-that-died", ">", 1000);
+        Assert.True(await transaction.ExecuteAsync());
+        Assert.Contains(await read, e => e[BudgetThresholdCrossed.EncodedField].ToString().Contains(alert.AlertId, StringComparison.Ordinal));
+
+        var delivery = await SettledDeliveryAsync(admin, alert.AlertId);
+        Assert.Equal("delivered", delivery.GetProperty("state").GetString());
+        Assert.Single(receiver.For(alert.AlertId));
     }
 
     [Fact]

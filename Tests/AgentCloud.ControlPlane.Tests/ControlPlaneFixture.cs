@@ -52,6 +52,7 @@ public sealed class ControlPlaneFixture : IAsyncLifetime
             web.UseSetting("ControlPlane:Alerts:MaxBackoff", "00:00:00.200");
             web.UseSetting("ControlPlane:Alerts:AttemptTimeout", "00:00:05");
             web.UseSetting("ControlPlane:Alerts:MaxAttempts", AlertMaxAttempts.ToString(CultureInfo.InvariantCulture));
+            web.UseSetting("ControlPlane:Alerts:ClaimIdle", "00:00:01");
             web.ConfigureServices(services => services.AddLogging(logging => logging.AddProvider(Logs)));
             foreach (var (key, value) in SimulatedModels.ControlPlaneSettings)
             {
