@@ -179,6 +179,19 @@ public sealed class AlertsApiTests(ControlPlaneFixture cp)
     }
 
     [Fact]
+    public async Task The_alert_routes_are_in_the_services_api_document()
+    {
+        using var op = cp.Operator();
+        var document = await op.GetStringAsync("/openapi/v1.json");
+
+        foreach (var path in new[] { "/v1/alerts/webhook", "/v1/alerts/webhook/rotate-secret", "/v1/alerts/deliveries",
+                     "/admin/v1/tenants/{tenantId}/alerts/webhook", "/admin/v1/tenants/{tenantId}/alerts/deliveries" })
+        {
+            Assert.Contains($"\"{path}\"", document);
+        }
+    }
+
+    [Fact]
     public async Task Keys_without_alerts_admin_and_run_keys_are_refused_with_403()
     {
         var tenant = await cp.CreateTenantAsync();
