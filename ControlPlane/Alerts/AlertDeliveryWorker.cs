@@ -20,10 +20,13 @@ public sealed class AlertDeliveryWorker(
 
     private sealed record Claimed(string AlertId, string TenantId, string Body, int Attempts);
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, byte> _inFlight = new();
+    private readonly SemaphoreSlim _slots = new(options.Value.MaxConcurrentDeliveries);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        using var slots = new SemaphoreSlim(Options.MaxConcurrentDeliveries);
+        var slots = _slots;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -33,7 +36,7 @@ public sealed class AlertDeliveryWorker(
                 foreach (var delivery in claimed)
                 {
                     await slots.WaitAsync(stoppingToken);
-                    _ = Task.Run(async () =>
+                    var attempt = Task.Run(async () =>
                     {
                         try
                         {
@@ -44,6 +47,8 @@ public sealed class AlertDeliveryWorker(
                             slots.Release();
                         }
                     }, CancellationToken.None);
+                    _inFlight.TryAdd(attempt, 0);
+                    _ = attempt.ContinueWith(t => _inFlight.TryRemove(t, out _), TaskScheduler.Default);
                 }
                 if (claimed.Count == 0)
                 {
@@ -61,6 +66,19 @@ public sealed class AlertDeliveryWorker(
                 await Task.Delay(Options.PollInterval, stoppingToken);
             }
         }
+    }
+
+    /// <summary>Stopping cancels the attempts under way and waits for them to let go of their rows (they are made again after the lease).</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await Task.WhenAll(_inFlight.Keys).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    public override void Dispose()
+    {
+        _slots.Dispose();
+        base.Dispose();
     }
 
     /// <summary>An attempt not finished by then (its replica died) is made again: the timeout plus room to record the outcome.</summary>
