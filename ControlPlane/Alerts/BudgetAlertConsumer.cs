@@ -66,6 +66,8 @@ public sealed class BudgetAlertConsumer(
         if (entries.Length > 0)
         {
             signal.Wake();
+            // Recorded crossings live on in Postgres: the stream keeps only what some group has not yet acknowledged.
+            await _group.TrimAcknowledgedAsync();
         }
         return entries.Length;
     }

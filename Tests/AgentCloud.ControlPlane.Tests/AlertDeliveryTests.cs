@@ -167,6 +167,24 @@ public sealed class AlertDeliveryTests(ControlPlaneFixture cp)
     }
 
     [Fact]
+    public async Task A_recorded_crossing_is_trimmed_from_the_stream()
+    {
+        var tenant = await cp.CreateTenantAsync();
+        using var admin = cp.Client(Admin(tenant));
+        var alert = Crossing(tenant);
+        var id = await cp.Redis.Connection.GetDatabase().StreamAddAsync(BudgetThresholdCrossed.StreamName, BudgetThresholdCrossed.EncodedField, alert.Encode());
+        await SettledDeliveryAsync(admin, alert.AlertId);
+
+        // Trimmed right after its batch is acknowledged; 10 s bounds the background step, it is no timing assertion.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline && (await cp.Redis.Connection.GetDatabase().StreamRangeAsync(BudgetThresholdCrossed.StreamName, id, id)).Length > 0)
+        {
+            await Task.Delay(50);
+        }
+        Assert.Empty(await cp.Redis.Connection.GetDatabase().StreamRangeAsync(BudgetThresholdCrossed.StreamName, id, id));
+    }
+
+    [Fact]
     public async Task A_rotated_secret_signs_the_next_alerts_and_the_old_one_no_longer_verifies()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
