@@ -112,6 +112,25 @@ public sealed class AlertDeliveryTests(ControlPlaneFixture cp)
     }
 
     [Fact]
+    public async Task A_receiver_that_does_not_answer_within_the_attempt_timeout_is_retried()
+    {
+        await using var silent = await WebhookReceiver.StartAsync(gated: true);
+        var tenant = await cp.CreateTenantAsync();
+        using var admin = cp.Client(Admin(tenant));
+        await ConfigureAsync(admin, silent.Url);
+        var alert = Crossing(tenant);
+        await AddAsync(cp.Redis, alert);
+
+        var retrying = await SettledDeliveryAsync(admin, alert.AlertId, d => d.GetProperty("attempts").GetInt32() >= 2);
+        Assert.Equal("pending", retrying.GetProperty("state").GetString());
+        Assert.Contains("did not answer within", retrying.GetProperty("lastError").GetString());
+
+        silent.Gate.SetResult();
+        var delivered = await SettledDeliveryAsync(admin, alert.AlertId);
+        Assert.Equal("delivered", delivered.GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task A_tenant_without_a_webhook_still_gets_the_audit_entry()
     {
         var tenant = await cp.CreateTenantAsync();
