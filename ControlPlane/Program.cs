@@ -18,6 +18,7 @@ app.MapTenantsApi();
 app.MapKeysApi();
 app.MapTenantKeysApi();
 app.MapProjectsApi();
+app.MapAlertsApi();
 app.MapAuditApi();
 app.MapCredentialsApi();
 app.MapInternalApi();

@@ -17,6 +17,7 @@ public static class Capabilities
     public const string CredentialsWrite = CapabilityCatalogue.CredentialsWrite;
     public const string KeysAdmin = CapabilityCatalogue.KeysAdmin;
     public const string ProjectsAdmin = CapabilityCatalogue.ProjectsAdmin;
+    public const string AlertsAdmin = CapabilityCatalogue.AlertsAdmin;
     public const string ToolPrefix = CapabilityCatalogue.ToolPrefix;
 
     /// <summary>The capability of the platform's own credential-injection path (egress proxy, tool executor).</summary>

@@ -43,6 +43,24 @@ public sealed class CredentialVault(MasterKeyRing masterKeys, TimeProvider time)
     public static async Task<bool> DeleteAsync(ControlPlaneDbContext db, string tenantId, string integration, CancellationToken ct) =>
         await db.VaultSecrets.Where(s => s.TenantId == tenantId && s.Integration == integration).ExecuteDeleteAsync(ct) > 0;
 
+    /// <summary>
+    /// Seals a secret the ControlPlane keeps for a tenant outside the vault's integrations (e.g. the alert webhook's signing
+    /// secret) with the tenant's data key, bound to <paramref name="purpose"/>; the caller stores both values it returns.
+    /// </summary>
+    public async Task<(byte[] Sealed, int MasterKeyVersion)> SealAsync(ControlPlaneDbContext db, string tenantId, string purpose, string secret, CancellationToken ct)
+    {
+        var dataKey = await CurrentDataKeyAsync(db, tenantId, ct);
+        return (EnvelopeCipher.Seal(dataKey, Encoding.UTF8.GetBytes(secret), PurposeBinding(tenantId, purpose)), masterKeys.CurrentVersion);
+    }
+
+    /// <summary>Opens what <see cref="SealAsync"/> made for this tenant and purpose (and nothing sealed for another).</summary>
+    public async Task<string> OpenAsync(ControlPlaneDbContext db, string tenantId, string purpose, byte[] sealedSecret, int masterKeyVersion, CancellationToken ct)
+    {
+        var wrapped = await db.VaultKeys.AsNoTracking().SingleAsync(k => k.TenantId == tenantId && k.MasterKeyVersion == masterKeyVersion, ct);
+        var dataKey = EnvelopeCipher.Open(masterKeys.Version(wrapped.MasterKeyVersion), wrapped.WrappedKey, KeyBinding(tenantId, wrapped.MasterKeyVersion));
+        return Encoding.UTF8.GetString(EnvelopeCipher.Open(dataKey, sealedSecret, PurposeBinding(tenantId, purpose)));
+    }
+
     private async Task<byte[]> CurrentDataKeyAsync(ControlPlaneDbContext db, string tenantId, CancellationToken ct)
     {
         var version = masterKeys.CurrentVersion;
@@ -61,6 +79,8 @@ public sealed class CredentialVault(MasterKeyRing masterKeys, TimeProvider time)
     }
 
     private static byte[] KeyBinding(string tenantId, int version) => Encoding.UTF8.GetBytes($"agentcloud-vault-key\n{tenantId}\n{version}");
+
+    private static byte[] PurposeBinding(string tenantId, string purpose) => Encoding.UTF8.GetBytes($"agentcloud-sealed\n{purpose}\n{tenantId}");
 
     private static byte[] SecretBinding(string tenantId, string integration) => Encoding.UTF8.GetBytes($"agentcloud-vault-secret\n{tenantId}\n{integration}");
 }

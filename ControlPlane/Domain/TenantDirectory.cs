@@ -120,6 +120,8 @@ public sealed class TenantDirectory(TenantDb db, AuditLog audit, PlatformEvents 
             await ctx.VaultKeys.Where(k => k.TenantId == tenantId).ExecuteDeleteAsync(ct);
             await ctx.ApiKeys.Where(k => k.TenantId == tenantId).ExecuteDeleteAsync(ct);
             await ctx.Projects.Where(p => p.TenantId == tenantId).ExecuteDeleteAsync(ct);
+            await ctx.AlertWebhooks.Where(w => w.TenantId == tenantId).ExecuteDeleteAsync(ct);
+            await ctx.AlertDeliveries.Where(d => d.TenantId == tenantId).ExecuteDeleteAsync(ct);
             await ctx.TenantModels.Where(m => m.TenantId == tenantId).ExecuteDeleteAsync(ct);
             await ctx.Allowlist.Where(a => a.TenantId == tenantId).ExecuteDeleteAsync(ct);
             await ctx.Tenants.Where(t => t.Id == tenantId).ExecuteDeleteAsync(ct);

@@ -50,5 +50,6 @@ internal static class Extensions
         builder.Services.AddSingleton<RefusedKeyAuditFlusher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RefusedKeyAuditFlusher>());
         builder.AddPlatformAuditIngestion();
+        builder.AddBudgetAlerts();
     }
 }

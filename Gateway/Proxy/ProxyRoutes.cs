@@ -37,6 +37,7 @@ public static class ProxyRoutes
         new("credentials", "/v1/credentials/{**rest}", ServiceNames.ControlPlane, CapabilityCatalogue.CredentialsWrite),
         new("keys", "/v1/keys/{**rest}", ServiceNames.ControlPlane, CapabilityCatalogue.KeysAdmin),
         new("projects", "/v1/projects/{**rest}", ServiceNames.ControlPlane, CapabilityCatalogue.ProjectsAdmin),
+        new("alerts", "/v1/alerts/{**rest}", ServiceNames.ControlPlane, CapabilityCatalogue.AlertsAdmin),
         new("models", "/v1/models/{**rest}", ServiceNames.InferenceRouter, CapabilityCatalogue.Inference),
         new("chat", "/v1/chat/{**rest}", ServiceNames.InferenceRouter, CapabilityCatalogue.Inference),
         new("embeddings", "/v1/embeddings", ServiceNames.InferenceRouter, CapabilityCatalogue.Inference),

@@ -18,13 +18,16 @@ public static class CapabilityCatalogue
 
     /// <summary>Manage the tenant's projects (<c>/v1/projects</c>): their budgets bound what the tenant's keys may spend.</summary>
     public const string ProjectsAdmin = "projects:admin";
+
+    /// <summary>Manage the tenant's alert webhook and its signing secret, and read its deliveries (<c>/v1/alerts</c>).</summary>
+    public const string AlertsAdmin = "alerts:admin";
     public const string ToolPrefix = "tool:";
 
     /// <summary>A route requirement met by any <c>tool:&lt;name&gt;</c> (the tools service then checks the tool itself).</summary>
     public const string AnyTool = "tool:*";
 
     /// <summary>Every fixed capability a tenant key may hold; <c>tool:&lt;name&gt;</c> comes on top, per allowlisted tool.</summary>
-    public static readonly IReadOnlyList<string> Fixed = [Inference, MemoryRead, MemoryWrite, Sandbox, UsageRead, CredentialsWrite, KeysAdmin, ProjectsAdmin];
+    public static readonly IReadOnlyList<string> Fixed = [Inference, MemoryRead, MemoryWrite, Sandbox, UsageRead, CredentialsWrite, KeysAdmin, ProjectsAdmin, AlertsAdmin];
 
     /// <summary>
     /// What a tenant key gets when created without a list: everything an agent needs to work and read its own spending;

@@ -6,6 +6,8 @@ using AgentCloud.ControlPlane.Infrastructure;
 using AgentCloud.Platform.Tenancy;
 using AgentCloud.Tests.Shared;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using System.Globalization;
 
@@ -26,6 +28,12 @@ public sealed class ControlPlaneFixture : IAsyncLifetime
     public string ServiceRoleConnectionString => ServiceRole.ConnectionStringFor(OwnerConnectionString, ServiceRole.PasswordFor(MasterKey))!;
     public WebApplicationFactory<Program> Factory { get; private set; } = null!;
 
+    /// <summary>Every line the service logs, to assert what never appears in them (secrets).</summary>
+    public CapturedLogs Logs { get; } = new();
+
+    /// <summary>Attempts of one alert delivery before it is recorded as failed (with backoffs of milliseconds, for the tests).</summary>
+    public const int AlertMaxAttempts = 4;
+
     public async Task InitializeAsync()
     {
         await Task.WhenAll(Postgres.InitializeAsync(), Redis.InitializeAsync());
@@ -37,6 +45,15 @@ public sealed class ControlPlaneFixture : IAsyncLifetime
             web.UseSetting("TenantContext:StaticJwks", TestTenantContexts.Jwks);
             web.UseSetting("ControlPlane:VaultMasterKey", MasterKey);
             web.UseSetting("ControlPlane:ToolInjectionKey", ToolInjectionKey);
+            // Webhook receivers of the alert tests listen on 127.0.0.1; everything else internal stays refused.
+            web.UseSetting("ControlPlane:Alerts:AllowLoopbackReceivers", "true");
+            web.UseSetting("ControlPlane:Alerts:PollInterval", "00:00:00.050");
+            web.UseSetting("ControlPlane:Alerts:InitialBackoff", "00:00:00.050");
+            web.UseSetting("ControlPlane:Alerts:MaxBackoff", "00:00:00.200");
+            web.UseSetting("ControlPlane:Alerts:AttemptTimeout", "00:00:05");
+            web.UseSetting("ControlPlane:Alerts:MaxAttempts", AlertMaxAttempts.ToString(CultureInfo.InvariantCulture));
+            web.UseSetting("ControlPlane:Alerts:ClaimIdle", "00:00:01");
+            web.ConfigureServices(services => services.AddLogging(logging => logging.AddProvider(Logs)));
             foreach (var (key, value) in SimulatedModels.ControlPlaneSettings)
             {
                 web.UseSetting(key, value);

@@ -14,7 +14,7 @@ public sealed class RowLevelSecurityTests(ControlPlaneFixture cp)
 {
     public static TheoryData<string> TenantTables => new()
     {
-        "tenants", "tenant_models", "tenant_allowlist", "api_keys", "vault_keys", "vault_secrets", "audit_events", "audit_heads", "projects",
+        "tenants", "tenant_models", "tenant_allowlist", "api_keys", "vault_keys", "vault_secrets", "audit_events", "audit_heads", "projects", "alert_webhooks", "alert_deliveries",
     };
 
     [Theory]
@@ -114,6 +114,12 @@ public sealed class RowLevelSecurityTests(ControlPlaneFixture cp)
         await cp.CreateKeyAsync(id);
         using var tenant = cp.Client(TestTenantContexts.Tenant(id));
         (await tenant.PutAsJsonAsync("/v1/credentials/github", new { secret = "s3cret" })).EnsureSuccessStatusCode();
+        (await op.PutAsJsonAsync($"/admin/v1/tenants/{id}/alerts/webhook", new { url = "https://8.8.8.8/hook" })).EnsureSuccessStatusCode();
+        // A settled delivery, written as the owner: nothing is sent anywhere.
+        await cp.OwnerScalarAsync("""
+            INSERT INTO alert_deliveries (alert_id, tenant_id, body, state, attempts, next_attempt_at, created_at)
+            VALUES (@id || ':budget:80', @id, '{}', 'delivered', 1, now(), now())
+            """, ("id", id));
         return id;
     }
 
