@@ -15,6 +15,11 @@ var controlPlane = builder.AddAgentCloudService<Projects.AgentCloud_ControlPlane
     .WithStore(stores.Redis)
     .WithEnvironment("ControlPlane__VaultMasterKey", secrets.VaultMasterKey)
     .WithModelCatalogue(models);
+if (builder.ExecutionContext.IsRunMode)
+{
+    // A local run may send budget alerts to a receiver on this machine (the demo, tests); a deployment never does.
+    controlPlane.WithEnvironment("ControlPlane__Alerts__AllowLoopbackReceivers", "true");
+}
 
 var inferenceRouter = builder.AddAgentCloudService<Projects.AgentCloud_InferenceRouter>("inference-router")
     .WithStore(stores.Redis)

@@ -1,3 +1,4 @@
+using AgentCloud.Tests.Shared;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;

@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using AgentCloud.Platform.Contracts;
 using AgentCloud.Platform.Tenancy;
@@ -65,11 +63,5 @@ public static class AlertsTestKit
         return default;
     }
 
-    /// <summary>The receiver's check, as README shows it: HMAC-SHA256 of "{timestamp}.{body}" with the secret, compared in constant time.</summary>
-    public static bool Verifies(string secret, WebhookReceiver.Received request)
-    {
-        var signed = Encoding.UTF8.GetBytes(request.Timestamp + ".").Concat(request.Body).ToArray();
-        var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed));
-        return request.Signature is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(request.Signature));
-    }
+    public static bool Verifies(string secret, WebhookReceiver.Received request) => request.SignedWith(secret);
 }

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -7,7 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace AgentCloud.ControlPlane.Tests;
+namespace AgentCloud.Tests.Shared;
 
 /// <summary>
 /// A tenant's webhook endpoint: Kestrel on 127.0.0.1 at a random port, recording every request (headers and exact body)
@@ -15,7 +17,16 @@ namespace AgentCloud.ControlPlane.Tests;
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
-    public sealed record Received(string? AlertId, string? Timestamp, string? Signature, byte[] Body);
+    public sealed record Received(string? AlertId, string? Timestamp, string? Signature, byte[] Body)
+    {
+        /// <summary>The receiver's check, as README shows it: HMAC-SHA256 of "{timestamp}.{body}" with the secret, compared in constant time.</summary>
+        public bool SignedWith(string secret)
+        {
+            var signed = Encoding.UTF8.GetBytes(Timestamp + ".").Concat(Body).ToArray();
+            var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed));
+            return Signature is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(Signature));
+        }
+    }
 
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<int> _script;
