@@ -1,8 +1,12 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using AgentCloud.Cli;
 using AgentCloud.Tests.Shared;
+using OpenAI;
+using OpenAI.Chat;
 
 namespace AgentCloud.AppHost.Tests;
 
@@ -10,7 +14,9 @@ namespace AgentCloud.AppHost.Tests;
 /// README's two-project budget example through the running platform: a tenant gives marketing a tiny dollar budget
 /// per day and data a large one. Marketing's agents are refused with the project's own problem type once its dollars
 /// are held, data's still run, the tenant's webhook receives one signed alert for marketing's 50 % threshold, and the
-/// usage breakdown by project shows what each spent, marketing within its budget.
+/// usage breakdown by project shows what each spent, marketing within its budget. A key with its own dollar budget
+/// inside the data project is refused by the key's type while its project still has room. The agents call through the
+/// OpenAI .NET SDK, as a framework would.
 /// </summary>
 [Collection(PlatformCollection.Name)]
 public sealed class ProjectBudgetsEndToEndTests(PlatformFixture platform)
@@ -35,29 +41,23 @@ public sealed class ProjectBudgetsEndToEndTests(PlatformFixture platform)
         var dataKey = (await CliAsync(AppHostArgs.AdminKey, "keys", "create", tenantId, "--name", "etl-agent", "--project", data))["key"]!.GetValue<string>();
 
         // Each call holds a few micro-dollars, so marketing's 20 are gone within a handful of calls; bounded at 40.
-        HttpResponseMessage? refusal = null;
+        ClientResultException? refusal = null;
         var served = 0;
         for (var i = 0; i < 40 && refusal is null; i++)
         {
-            var answer = await ChatAsync(marketingKey);
-            if (answer.StatusCode == HttpStatusCode.TooManyRequests)
-            {
-                refusal = answer;
-            }
-            else
-            {
-                Assert.True(answer.IsSuccessStatusCode, await answer.Content.ReadAsStringAsync());
-                served++;
-            }
+            refusal = await ChatAsync(marketingKey);
+            served += refusal is null ? 1 : 0;
         }
         Assert.NotNull(refusal);
         Assert.InRange(served, 1, 39);
-        var problem = JsonNode.Parse(await refusal.Content.ReadAsStringAsync())!;
-        Assert.EndsWith("/project-budget-exceeded", problem["type"]!.GetValue<string>());
-        Assert.Contains("project dollars per day", problem["detail"]!.GetValue<string>());
-        var retryAfter = refusal.Headers.RetryAfter!.Delta!.Value;
-        Assert.InRange(retryAfter, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
-        Assert.True((await ChatAsync(dataKey)).IsSuccessStatusCode, "the data project's budget is its own");
+        AssertRefused(refusal, "project-budget-exceeded", "project dollars per day");
+        Assert.Null(await ChatAsync(dataKey)); // the data project's budget is its own
+
+        // A key's own dollar budget inside the data project: its refusal names the key, not the project.
+        var cappedKey = (await CliAsync(AppHostArgs.AdminKey, "keys", "create", tenantId, "--name", "intern-agent", "--project", data,
+            "--dollar-budget", "0.000001", "--dollar-budget-period", "day"))["key"]!.GetValue<string>();
+        AssertRefused(await ChatAsync(cappedKey), "key-budget-exceeded", "dollars per day");
+        Assert.Null(await ChatAsync(dataKey));
 
         var alert = await AlertAsync(receiver, a => a["data"]!["projectId"]?.GetValue<string>() == marketing && a["data"]!["thresholdPercent"]!.GetValue<int>() == 50);
         Assert.True(alert.Request.SignedWith(secret));
@@ -66,17 +66,37 @@ public sealed class ProjectBudgetsEndToEndTests(PlatformFixture platform)
         Assert.Single(receiver.For(alert.Request.AlertId!));
 
         // The breakdown: each project's calls apart, marketing's cost within its budget.
-        var spend = await UsageByProjectAsync(adminKey, rows => rows.GetValueOrDefault(marketing).Events == served && rows.GetValueOrDefault(data).Events == 1);
+        var spend = await UsageByProjectAsync(adminKey, rows => rows.GetValueOrDefault(marketing).Events == served && rows.GetValueOrDefault(data).Events == 2);
         Assert.Equal(served, spend[marketing].Events);
         Assert.InRange(spend[marketing].Cost, 0.000001m, MarketingDollarsPerDay);
-        Assert.Equal(1, spend[data].Events);
+        Assert.Equal(2, spend[data].Events);
     }
 
-    private async Task<HttpResponseMessage> ChatAsync(string key)
+    /// <summary>One chat through the OpenAI SDK: null when served, else the SDK's exception (its retries off, so a 429 is seen).</summary>
+    private async Task<ClientResultException?> ChatAsync(string key)
     {
-        using var client = platform.Gateway().As(key);
-        return await client.PostAsync("/v1/chat/completions", new StringContent(
-            """{"model":"sim-small","max_tokens":4,"messages":[{"role":"user","content":"hi"}]}""", System.Text.Encoding.UTF8, "application/json"));
+        var options = new OpenAIClientOptions { Endpoint = new Uri($"http://127.0.0.1:{platform.Args.GatewayPort}/v1"), RetryPolicy = new ClientRetryPolicy(maxRetries: 0) };
+        var chat = new OpenAIClient(new ApiKeyCredential(key), options).GetChatClient("sim-small");
+        try
+        {
+            await chat.CompleteChatAsync([new UserChatMessage("hi")], new ChatCompletionOptions { MaxOutputTokenCount = 4 });
+            return null;
+        }
+        catch (ClientResultException e) when (e.Status == (int)HttpStatusCode.TooManyRequests)
+        {
+            return e;
+        }
+    }
+
+    private static void AssertRefused(ClientResultException? refusal, string type, string budget)
+    {
+        Assert.NotNull(refusal);
+        var response = refusal.GetRawResponse()!;
+        var problem = JsonNode.Parse(response.Content.ToString())!;
+        Assert.EndsWith("/" + type, problem["type"]!.GetValue<string>());
+        Assert.Contains(budget, problem["detail"]!.GetValue<string>());
+        Assert.True(response.Headers.TryGetValue("Retry-After", out var retryAfter));
+        Assert.InRange(int.Parse(retryAfter!, System.Globalization.CultureInfo.InvariantCulture), 1, 86_400);
     }
 
     private static async Task<(WebhookReceiver.Received Request, JsonNode Body)> AlertAsync(WebhookReceiver receiver, Func<JsonNode, bool> wanted)
