@@ -80,6 +80,11 @@ public sealed class StreamedExecTests(BrokerFixture fixture) : StreamedExecAtEac
         using (var first = await ServerSentEventReader.StreamExecAsync(client, sandbox.Id, body, key, bound.Token))
         {
             await first.UntilAsync(seen => seen.Any(e => e.Name == "exit"), bound.Token);
+            // The answer is kept once the response ends, just after its exit event: a retry sent in between finds the
+            // first call still running (409), so this one waits for the end, as a client retrying after a drop does.
+            while (await first.NextAsync(bound.Token) is not null)
+            {
+            }
         }
         using var retry = await ServerSentEventReader.StreamExecAsync(client, sandbox.Id, body, key, bound.Token);
         var replayed = JsonSerializer.Deserialize<ExecDto>(await retry.Response.Content.ReadAsStringAsync(bound.Token), JsonSerializerOptions.Web)!;
