@@ -15,8 +15,8 @@ namespace AgentCloud.AppHost.Tests;
 /// per day and data a large one. Marketing's agents are refused with the project's own problem type once its dollars
 /// are held, data's still run, the tenant's webhook receives one signed alert for marketing's 50 % threshold, and the
 /// usage breakdown by project shows what each spent, marketing within its budget. A key with its own dollar budget
-/// inside the data project is refused by the key's type while its project still has room. The agents call through the
-/// OpenAI .NET SDK, as a framework would.
+/// inside the data project is refused by the key's type while its project still has room, and the tenant's own budget
+/// by the tenant's. The agents call through the OpenAI .NET SDK, as a framework would.
 /// </summary>
 [Collection(PlatformCollection.Name)]
 public sealed class ProjectBudgetsEndToEndTests(PlatformFixture platform)
@@ -59,6 +59,13 @@ public sealed class ProjectBudgetsEndToEndTests(PlatformFixture platform)
         AssertRefused(await ChatAsync(cappedKey), "key-budget-exceeded", "dollars per day");
         Assert.Null(await ChatAsync(dataKey));
 
+        // Above both: the tenant's own budget. Squeezed to one token a minute, its refusal keeps the tenant's type.
+        using (var operatorClient = platform.Operator())
+        {
+            (await operatorClient.PatchAsJsonAsync($"/admin/v1/tenants/{tenantId}", new { policy = new { tokensPerMinute = 1 } })).EnsureSuccessStatusCode();
+        }
+        AssertRefused(await RefusedOnceAppliedAsync(dataKey), "token-budget-exceeded", "tokens per minute");
+
         var alert = await AlertAsync(receiver, a => a["data"]!["projectId"]?.GetValue<string>() == marketing && a["data"]!["thresholdPercent"]!.GetValue<int>() == 50);
         Assert.True(alert.Request.SignedWith(secret));
         Assert.Equal(("project", "usd", "day"), (alert.Body["data"]!["level"]!.GetValue<string>(), alert.Body["data"]!["unit"]!.GetValue<string>(), alert.Body["data"]!["period"]!.GetValue<string>()));
@@ -66,10 +73,10 @@ public sealed class ProjectBudgetsEndToEndTests(PlatformFixture platform)
         Assert.Single(receiver.For(alert.Request.AlertId!));
 
         // The breakdown: each project's calls apart, marketing's cost within its budget.
-        var spend = await UsageByProjectAsync(adminKey, rows => rows.GetValueOrDefault(marketing).Events == served && rows.GetValueOrDefault(data).Events == 2);
+        var spend = await UsageByProjectAsync(adminKey, rows => rows.GetValueOrDefault(marketing).Events == served && rows.GetValueOrDefault(data).Events >= 2);
         Assert.Equal(served, spend[marketing].Events);
         Assert.InRange(spend[marketing].Cost, 0.000001m, MarketingDollarsPerDay);
-        Assert.Equal(2, spend[data].Events);
+        Assert.True(spend[data].Events >= 2, "the data project's calls are its own");
     }
 
     /// <summary>One chat through the OpenAI SDK: null when served, else the SDK's exception (its retries off, so a 429 is seen).</summary>
@@ -86,6 +93,20 @@ public sealed class ProjectBudgetsEndToEndTests(PlatformFixture platform)
         {
             return e;
         }
+    }
+
+    /// <summary>The first refusal of the key's calls: a policy change reaches every service within moments, not at once.</summary>
+    private async Task<ClientResultException?> RefusedOnceAppliedAsync(string key)
+    {
+        for (var i = 0; i < 50; i++)
+        {
+            if (await ChatAsync(key) is { } refusal)
+            {
+                return refusal;
+            }
+            await Task.Delay(200);
+        }
+        return null;
     }
 
     private static void AssertRefused(ClientResultException? refusal, string type, string budget)
