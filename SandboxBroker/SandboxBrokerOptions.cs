@@ -91,6 +91,23 @@ public sealed class SandboxBrokerOptions
 
     public SandboxLimits Limits { get; set; } = new();
 
+    /// <summary>Where paused sandboxes keep their saved workspace, one root-only folder per tenant; default <c>&lt;Root&gt;/paused</c>.</summary>
+    public string? PausedRoot { get; set; }
+
+    /// <summary>Paused sandboxes one tenant may keep at once; one more pause is refused with 429.</summary>
+    [Range(0, 10_000)]
+    public int MaxPausedPerTenant { get; set; } = 8;
+
+    /// <summary>The most bytes of files one paused sandbox may save; a bigger workspace cannot be paused (413).</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxPausedBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>How long a paused sandbox is kept; after that the janitor deletes its saved state.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "90.00:00:00")]
+    public TimeSpan MaxPausedTime { get; set; } = TimeSpan.FromDays(7);
+
+    public string EffectivePausedRoot() => Path.GetFullPath(PausedRoot ?? Path.Combine(Root, "paused"));
+
     public Dictionary<string, SandboxTemplate> Templates { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>

@@ -5,6 +5,7 @@ using AgentCloud.SandboxBroker.Exec;
 using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Leases;
 using AgentCloud.SandboxBroker.Limits;
+using AgentCloud.SandboxBroker.Pausing;
 using AgentCloud.Platform.Contracts;
 using AgentCloud.Platform.Tenancy;
 using Microsoft.Extensions.Options;
@@ -37,14 +38,18 @@ public sealed class SandboxManager(
 {
     private SandboxBrokerOptions Options => options.Value;
 
-    /// <summary>Creates the sandbox and, where run keys are issued, its run key; without a key the sandbox is not handed out.</summary>
-    public async Task<Sandbox> CreateAsync(TenantContext caller, TenantPolicy policy, CreateSandboxRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates the sandbox and, where run keys are issued, its run key; without a key the sandbox is not handed out.
+    /// With <paramref name="resuming"/>, the new lease is that paused sandbox's (see <see cref="SandboxPauser"/>), held until its workspace is back.
+    /// </summary>
+    public async Task<Sandbox> CreateAsync(TenantContext caller, TenantPolicy policy, CreateSandboxRequest request, CancellationToken cancellationToken,
+        PausedSandbox? resuming = null)
     {
         if (request.Capabilities is { } asked && (asked.Count > 32 || asked.Any(string.IsNullOrEmpty)))
         {
             throw new SandboxRefusal(RefusalKind.Invalid, "capabilities must be a list of at most 32 capability names, e.g. [\"inference\", \"memory:read\"].");
         }
-        var sandbox = Create(caller, policy, request);
+        var sandbox = Create(caller, policy, request, resuming);
         if (!Options.IssueRunKeys || runCredentials is null)
         {
             return sandbox;
@@ -62,7 +67,7 @@ public sealed class SandboxManager(
         }
     }
 
-    public Sandbox Create(TenantContext caller, TenantPolicy policy, CreateSandboxRequest request)
+    public Sandbox Create(TenantContext caller, TenantPolicy policy, CreateSandboxRequest request, PausedSandbox? resuming = null)
     {
         var template = request.Template ?? SandboxTemplate.DefaultName;
         if (!Options.EffectiveTemplates().ContainsKey(template))
@@ -98,7 +103,7 @@ public sealed class SandboxManager(
 
         var key = new PoolKey(level, template, policy.DedicatedSandboxPool ? caller.TenantId : null);
         var now = time.GetUtcNow();
-        var lifetime = request.TimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : Options.MaxLifetime;
+        var lifetime = resuming?.RemainingLifetime ?? (request.TimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : Options.MaxLifetime);
         Sandbox sandbox;
         lock (leases.LockFor(caller.TenantId))
         {
@@ -119,14 +124,19 @@ public sealed class SandboxManager(
             try
             {
                 layout.MoveTo(slot, caller.TenantId);
-                var id = "sbx_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+                var id = resuming?.Id ?? "sbx_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
                 sandbox = new Sandbox
                 {
-                    // A sandbox is one run unless the caller is already part of one.
-                    Id = id, TenantId = caller.TenantId, Principal = caller.Principal, RunId = caller.RunId ?? id, ProjectId = caller.ProjectId, Slot = slot,
-                    CreatedAt = now, ExpiresAt = now + lifetime, LastUsedAt = now, Warm = warm, Egress = policy.Egress.ToList(),
-                    RunKeyIssued = Options.IssueRunKeys && runCredentials is not null,
+                    // A sandbox is one run unless the caller is already part of one; a resumed one stays its run, billed as before.
+                    Id = id, TenantId = caller.TenantId, Principal = resuming?.Principal ?? caller.Principal, RunId = resuming?.RunId ?? caller.RunId ?? id,
+                    ProjectId = resuming is null ? caller.ProjectId : resuming.ProjectId, Slot = slot,
+                    CreatedAt = resuming?.CreatedAt ?? now, ExpiresAt = now + lifetime, LastUsedAt = now, Warm = warm, Egress = policy.Egress.ToList(),
+                    RunKeyIssued = Options.IssueRunKeys && runCredentials is not null, Segment = resuming?.Segment ?? 0, LeaseStartedAt = now,
                 };
+                if (resuming is not null)
+                {
+                    sandbox.TryHold(); // nothing runs in it before its workspace is back
+                }
                 // On disk before anything can run in it: a crash from here on is billed and reclaimed at the next start.
                 journal.Record(sandbox.ToLeaseRecord());
                 journaled = sandbox.Id;
@@ -219,6 +229,8 @@ public sealed class SandboxManager(
         {
             case ExecAdmission.Released:
                 throw new SandboxRefusal(RefusalKind.Invalid, "The sandbox was deleted.");
+            case ExecAdmission.Paused:
+                throw new SandboxRefusal(RefusalKind.Paused, $"Sandbox '{sandbox.Id}' is being paused or resumed; resume it with POST /v1/sandboxes/{sandbox.Id}/resume, then retry.");
             case ExecAdmission.Full:
                 throw new SandboxRefusal(RefusalKind.TooManyExecs,
                     $"The sandbox already runs {Options.Limits.MaxConcurrentExecs} execs, the most one sandbox may run at once; retry when one ends.");
