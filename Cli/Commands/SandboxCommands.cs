@@ -4,7 +4,7 @@ using AgentCloud.Cli.Infrastructure;
 
 namespace AgentCloud.Cli.Commands;
 
-/// <summary><c>agentcloud sandbox create|list|exec|cp|rm</c>: the key's tenant's sandboxes.</summary>
+/// <summary><c>agentcloud sandbox create|list|exec|cp|rm|pause|resume</c>: the key's tenant's sandboxes.</summary>
 internal static class SandboxCommands
 {
     public static Command Build(CliRunner runner)
@@ -15,6 +15,8 @@ internal static class SandboxCommands
         sandbox.Subcommands.Add(Exec(runner));
         sandbox.Subcommands.Add(Copy(runner));
         sandbox.Subcommands.Add(Remove(runner));
+        sandbox.Subcommands.Add(SandboxPauseCommands.Pause(runner));
+        sandbox.Subcommands.Add(SandboxPauseCommands.Resume(runner));
         return sandbox;
     }
 
@@ -45,7 +47,7 @@ internal static class SandboxCommands
         {
             var all = await c.Gateway.GetAsync("/v1/sandboxes", ct);
             if (c.Output.Json) c.Output.WriteJson(all);
-            else c.Output.WriteTable(JsonList.Items(all, "sandboxes"), ("ID", "id"), ("ISOLATION", "isolation"), ("POOL", "pool"), ("CREATED", "createdAt"));
+            else c.Output.WriteTable(JsonList.Items(all, "sandboxes"), ("ID", "id"), ("STATE", "state"), ("ISOLATION", "isolation"), ("POOL", "pool"), ("CREATED", "createdAt"));
             return ExitCodes.Ok;
         });
         return list;
