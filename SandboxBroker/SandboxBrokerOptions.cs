@@ -133,6 +133,9 @@ public sealed class SandboxBrokerOptions
 
     public string? FirecrackerRootfsImage { get; set; }
 
+    /// <summary>The host folder of the template's read-only root layer, or null (also for an unknown template).</summary>
+    public string? LayerOf(string template) => EffectiveTemplates().TryGetValue(template, out var t) ? t.RootLayer : null;
+
     /// <summary>The templates in effect: the configured ones, plus <c>default</c> when not configured.</summary>
     public IReadOnlyDictionary<string, SandboxTemplate> EffectiveTemplates()
     {
@@ -181,12 +184,35 @@ public sealed class SandboxLimits
     public double CpuCores { get; set; } = 1;
 }
 
-/// <summary>What a sandbox starts with: the environment every exec gets before the caller's own variables.</summary>
+/// <summary>
+/// What a sandbox starts with: the environment every exec gets before the caller's own variables, an optional
+/// read-only root layer (a host folder built by <c>eng/template-layer.sh</c>, mounted at <see cref="LayerMountPoint"/>),
+/// the tiers that may use it (empty: every tier) and its default lifetime.
+/// </summary>
 public sealed class SandboxTemplate
 {
     public const string DefaultName = "default";
 
+    /// <summary>Where a template's root layer appears inside its sandboxes (read-only).</summary>
+    public const string LayerMountPoint = "/opt/template";
+
     public Dictionary<string, string> Environment { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Absolute host folder mounted read-only at <see cref="LayerMountPoint"/>; null for none.</summary>
+    public string? RootLayer { get; set; }
+
+    /// <summary>Tiers whose tenants may pick the template; empty: every tier.</summary>
+    public List<string> Tiers { get; set; } = [];
+
+    /// <summary>Lifetime of its sandboxes when the create names none (at most <see cref="SandboxBrokerOptions.MaxLifetime"/>).</summary>
+    [Range(1, 7 * 86_400)]
+    public int? TimeoutSeconds { get; set; }
+
+    /// <summary>Why the template cannot be used on this host (its layer is missing), or null.</summary>
+    public string? Unavailable() => RootLayer is null ? null
+        : !Path.IsPathFullyQualified(RootLayer) ? $"its root layer '{RootLayer}' is not an absolute path"
+        : !Directory.Exists(RootLayer) ? $"its root layer {RootLayer} does not exist on this host (build it with eng/template-layer.sh)"
+        : null;
 
     public static SandboxTemplate Default() => new()
     {

@@ -28,6 +28,7 @@ public static class SandboxesApi
                 : Problems.Forbidden($"This key lacks the '{SandboxCapability}' capability."));
         api.AddEndpointFilterFactory(IdempotencyFilter.OnPosts); // create and exec honour Idempotency-Key
         api.MapGet("/capabilities", GetCapabilities);
+        api.MapSandboxTemplates(); // GET /templates: Apis/SandboxTemplatesApi.cs
         api.MapPost("/", CreateSandbox);
         api.MapGet("/", ListSandboxes);
         api.MapGet("/{id}", GetSandbox).AllowWhilePaused();

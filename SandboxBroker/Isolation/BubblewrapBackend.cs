@@ -53,6 +53,10 @@ public sealed class BubblewrapBackend(IOptions<SandboxBrokerOptions> options, Ho
         args.AddRange(SystemMounts);
         args.AddRange(["--ro-bind-try", "/etc/alternatives", "/etc/alternatives", "--ro-bind-try", "/etc/ssl", "/etc/ssl",
             "--ro-bind-try", "/etc/ca-certificates", "/etc/ca-certificates", "--ro-bind-try", "/etc/localtime", "/etc/localtime"]);
+        if (options.Value.LayerOf(slot.Template) is { } layer)
+        {
+            args.AddRange(["--ro-bind", layer, SandboxTemplate.LayerMountPoint]);
+        }
         args.AddRange(["--proc", "/proc", "--dev", "/dev", "--bind", slot.Tmp, "/tmp", "--bind", slot.Workspace, "/workspace",
             "--chdir", "/workspace"]);
         if (spec.EgressSocket is null)

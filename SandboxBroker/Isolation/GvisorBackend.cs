@@ -137,7 +137,7 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         }
         // Inside, the slot's uid must pass through the folder to reach the socket (itself 0600, the slot's).
         File.SetUnixFileMode(EgressFolder(slot), Private | UnixFileMode.OtherExecute);
-        var spec = GvisorSpec.Container(slot, Rootfs, EgressFolder(slot), options.Value.Limits, AppUid(slot));
+        var spec = GvisorSpec.Container(slot, Rootfs, EgressFolder(slot), options.Value.Limits, AppUid(slot), options.Value.LayerOf(slot.Template));
         WritePrivate(Path.Combine(bundle, "config.json"), spec.ToJsonString());
         var failure = Runsc.RunDetached(runsc.Command("run", "--detach", "--bundle", bundle, slot.SlotId), Path.Combine(bundle, "run.log"), StartTimeout);
         var sentry = failure is null ? RunscProcesses.SandboxPid(runsc.StateRoot) : null;

@@ -70,9 +70,17 @@ public sealed class SandboxManager(
     public Sandbox Create(TenantContext caller, TenantPolicy policy, CreateSandboxRequest request, PausedSandbox? resuming = null)
     {
         var template = request.Template ?? SandboxTemplate.DefaultName;
-        if (!Options.EffectiveTemplates().ContainsKey(template))
+        if (!Options.EffectiveTemplates().TryGetValue(template, out var templateOptions))
         {
             throw new SandboxRefusal(RefusalKind.Invalid, $"Unknown template '{template}'. Known templates: {string.Join(", ", Options.EffectiveTemplates().Keys)}.");
+        }
+        if (templateOptions.Tiers.Count > 0 && !templateOptions.Tiers.Contains(policy.Tier, StringComparer.Ordinal))
+        {
+            throw new SandboxRefusal(RefusalKind.NotAllowed, $"Template '{template}' is for tiers [{string.Join(", ", templateOptions.Tiers)}]; tier '{policy.Tier}' may not use it.");
+        }
+        if (templateOptions.Unavailable() is { } missing)
+        {
+            throw new SandboxRefusal(RefusalKind.Unavailable, $"Template '{template}' cannot be used on this broker: {missing}.");
         }
         var maxLifetime = (int)Options.MaxLifetime.TotalSeconds;
         if (request.TimeoutSeconds is { } t && (t < 1 || t > maxLifetime))
@@ -96,6 +104,10 @@ public sealed class SandboxManager(
         var level = catalog.Choose(policy.SandboxIsolationLevels, request.Isolation) ?? throw new SandboxRefusal(RefusalKind.NoAcceptableIsolation,
             $"No acceptable isolation level{(request.Isolation is null ? "" : $" for '{request.Isolation}'")}: tier '{policy.Tier}' accepts " +
             $"[{string.Join(", ", policy.SandboxIsolationLevels)}]; this host offers [{string.Join(", ", catalog.Available)}].");
+        if (templateOptions.RootLayer is not null && level == IsolationLevels.None)
+        {
+            throw new SandboxRefusal(RefusalKind.NoAcceptableIsolation, $"Template '{template}' mounts a root layer, which level 'none' (no mount namespace) cannot; ask for another level.");
+        }
         if (policy.MaxConcurrentSandboxes <= 0)
         {
             throw new SandboxRefusal(RefusalKind.NotAllowed, $"Tier '{policy.Tier}' includes no sandboxes.");
@@ -103,7 +115,8 @@ public sealed class SandboxManager(
 
         var key = new PoolKey(level, template, policy.DedicatedSandboxPool ? caller.TenantId : null);
         var now = time.GetUtcNow();
-        var lifetime = resuming?.RemainingLifetime ?? (request.TimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : Options.MaxLifetime);
+        var timeoutSeconds = request.TimeoutSeconds ?? templateOptions.TimeoutSeconds;
+        var lifetime = resuming?.RemainingLifetime ?? (timeoutSeconds is { } s ? TimeSpan.FromSeconds(Math.Min(s, maxLifetime)) : Options.MaxLifetime);
         Sandbox sandbox;
         lock (leases.LockFor(caller.TenantId))
         {

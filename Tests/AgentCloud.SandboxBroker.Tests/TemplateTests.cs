@@ -1,0 +1,120 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using AgentCloud.SandboxBroker.Isolation;
+using AgentCloud.Tests.Shared;
+using static AgentCloud.SandboxBroker.Tests.PauseAtEachLevel;
+
+namespace AgentCloud.SandboxBroker.Tests;
+
+/// <summary>
+/// A broker with the demo template "tools" (a read-only layer with <c>tree</c>, built by eng/prereqs.sh through
+/// eng/template-layer.sh) for the pro tier only, and a template whose layer this host lacks.
+/// </summary>
+public sealed class TemplateBrokerFixture : IAsyncLifetime
+{
+    public const string ToolsLayer = "/var/lib/agentcloud/templates/tools";
+
+    public RedisServerFixture Redis { get; } = new();
+
+    public BrokerFactory Broker { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await Redis.InitializeAsync();
+        Broker = new BrokerFactory(Redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["SandboxBroker:Templates:tools:RootLayer"] = ToolsLayer,
+            ["SandboxBroker:Templates:tools:Environment:PATH"] = "/opt/template/usr/bin:/usr/local/bin:/usr/bin:/bin",
+            ["SandboxBroker:Templates:tools:Environment:HOME"] = "/workspace",
+            ["SandboxBroker:Templates:tools:Environment:TMPDIR"] = "/tmp",
+            ["SandboxBroker:Templates:tools:Tiers:0"] = "pro",
+            ["SandboxBroker:Templates:tools:TimeoutSeconds"] = "600",
+            ["SandboxBroker:Templates:elsewhere:RootLayer"] = "/nonexistent/agentcloud-layer",
+        });
+        _ = Broker.Server;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Broker.DisposeAsync();
+        await Redis.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class TemplateBrokerCollection : ICollectionFixture<TemplateBrokerFixture>
+{
+    public const string Name = "template-broker";
+}
+
+/// <summary>Templates: the layer's tool is there and the layer read-only at every level the host offers; unknown, forbidden and unavailable templates refused.</summary>
+[Collection(TemplateBrokerCollection.Name)]
+public sealed class TemplateTests(TemplateBrokerFixture fixture) : LevelTests
+{
+    protected override BrokerFactory Broker => fixture.Broker;
+
+    [Theory]
+    [MemberData(nameof(Levels))]
+    public async Task A_templates_tool_is_on_path_from_its_read_only_layer(string level)
+    {
+        Assert.True(File.Exists(Path.Combine(TemplateBrokerFixture.ToolsLayer, "usr/bin/tree")), "the tools layer is missing: run sudo bash eng/prereqs.sh");
+        var entry = ((IsolationCatalog)Broker.Services.GetService(typeof(IsolationCatalog))!).Levels.Single(l => l.Level == level);
+        Assert.False(string.IsNullOrWhiteSpace(entry.Reason));
+        if (!entry.Available)
+        {
+            return;
+        }
+        var client = Broker.ClientFor($"template-tools-{level}");
+        var sandbox = await client.CreateSandboxAsync(new { isolation = level, template = "tools" });
+
+        var run = await client.ShAsync(sandbox.Id,
+            "command -v tree; mkdir -p d/e && tree --noreport d | head -1; touch /opt/template/planted 2>/dev/null && echo WROTE || echo read-only; " +
+            "rm -f /opt/template/usr/bin/tree 2>/dev/null && echo REMOVED || echo kept");
+
+        Assert.Equal("tools", sandbox.Template);
+        Assert.Equal("/opt/template/usr/bin/tree\nd\nread-only\nkept\n", run.Stdout);
+        Assert.False(File.Exists(Path.Combine(TemplateBrokerFixture.ToolsLayer, "planted")));
+    }
+
+    [Fact]
+    public async Task Templates_are_listed_with_whether_the_tier_may_use_them_and_whether_this_host_can()
+    {
+        var client = Broker.ClientFor("template-list");
+
+        var listed = await JsonAsync(await client.GetAsync("/v1/sandboxes/templates"), HttpStatusCode.OK);
+        var byName = listed.EnumerateArray().ToDictionary(t => t.GetProperty("name").GetString()!);
+
+        Assert.Equal(["default", "elsewhere", "tools"], byName.Keys.Order());
+        Assert.Equal("/opt/template", byName["tools"].GetProperty("layer").GetString());
+        Assert.True(byName["tools"].GetProperty("allowed").GetBoolean());
+        Assert.True(byName["tools"].GetProperty("available").GetBoolean());
+        Assert.Equal(600, byName["tools"].GetProperty("timeoutSeconds").GetInt32());
+        Assert.Contains("PATH", byName["tools"].GetProperty("environment").EnumerateArray().Select(e => e.GetString()));
+        Assert.False(byName["elsewhere"].GetProperty("available").GetBoolean());
+        Assert.Contains("/nonexistent/agentcloud-layer", byName["elsewhere"].GetProperty("reason").GetString());
+        Assert.Equal(JsonValueKind.Null, byName["default"].GetProperty("layer").ValueKind);
+    }
+
+    [Fact]
+    public async Task Unknown_forbidden_and_unavailable_templates_are_refused_at_create()
+    {
+        var free = Broker.ClientFor("template-free");
+        Broker.Policies.Set(FakePolicies.Default("template-free") with { Tier = "free" });
+        var pro = Broker.ClientFor("template-pro");
+
+        using var unknown = await pro.PostAsJsonAsync("/v1/sandboxes", new { template = "nope" });
+        using var forbidden = await free.PostAsJsonAsync("/v1/sandboxes", new { template = "tools" });
+        using var unavailable = await pro.PostAsJsonAsync("/v1/sandboxes", new { template = "elsewhere" });
+        var listedForFree = await JsonAsync(await free.GetAsync("/v1/sandboxes/templates"), HttpStatusCode.OK);
+        var created = await pro.CreateSandboxAsync(new { template = "tools" });
+        var view = await JsonAsync(await pro.GetAsync($"/v1/sandboxes/{created.Id}"), HttpStatusCode.OK);
+
+        await BrokerCalls.AssertProblemAsync(unknown, 400);
+        await BrokerCalls.AssertProblemAsync(forbidden, 403);
+        await BrokerCalls.AssertProblemAsync(unavailable, 503);
+        Assert.False(listedForFree.EnumerateArray().Single(t => t.GetProperty("name").GetString() == "tools").GetProperty("allowed").GetBoolean());
+        var lifetime = view.GetProperty("expiresAt").GetDateTimeOffset() - view.GetProperty("createdAt").GetDateTimeOffset();
+        Assert.Equal(TimeSpan.FromSeconds(600), lifetime);
+    }
+}
