@@ -110,7 +110,14 @@ public static class SandboxesApi
         var runKeyId = manager.Find(ctx.TenantId, id)?.RunKey?.Id;
         if (!await manager.DeleteAsync(ctx.TenantId, id))
         {
-            return pauser.DeletePaused(ctx.TenantId, id) ? TypedResults.NoContent() : NotFound(id);
+            try
+            {
+                return pauser.DeletePaused(ctx.TenantId, id) ? TypedResults.NoContent() : NotFound(id);
+            }
+            catch (SandboxRefusal refusal)
+            {
+                return Refused(refusal, http);
+            }
         }
         if (runKeyId is not null)
         {

@@ -16,6 +16,9 @@ public sealed class PausedStore
     private const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private readonly Dictionary<string, PausedSandbox> _paused = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _reserved = new(StringComparer.Ordinal);
+
+    /// <summary>Taken for a resume that is under way: still found (so a racing call is told it is paused), no longer resumable.</summary>
+    private readonly Dictionary<string, PausedSandbox> _resuming = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly ILogger<PausedStore> _logger;
 
@@ -40,7 +43,7 @@ public sealed class PausedStore
     {
         lock (_gate)
         {
-            return _paused.TryGetValue(id, out var p) && p.TenantId == tenantId ? p : null;
+            return (_paused.TryGetValue(id, out var p) || _resuming.TryGetValue(id, out p)) && p.TenantId == tenantId ? p : null;
         }
     }
 
@@ -111,7 +114,13 @@ public sealed class PausedStore
     {
         lock (_gate)
         {
-            return _paused.TryGetValue(id, out var p) && p.TenantId == tenantId && _paused.Remove(id) ? p : null;
+            if (!_paused.TryGetValue(id, out var p) || p.TenantId != tenantId)
+            {
+                return null;
+            }
+            _paused.Remove(id);
+            _resuming[id] = p;
+            return p;
         }
     }
 
@@ -120,6 +129,7 @@ public sealed class PausedStore
     {
         lock (_gate)
         {
+            _resuming.Remove(paused.Id);
             _paused[paused.Id] = paused;
         }
     }
@@ -127,6 +137,10 @@ public sealed class PausedStore
     /// <summary>Removes the saved state of a taken paused sandbox (resumed or deleted): record first, so a crash never leaves a record without its archive.</summary>
     public void Forget(PausedSandbox paused)
     {
+        lock (_gate)
+        {
+            _resuming.Remove(paused.Id);
+        }
         TryDelete(RecordPath(paused.TenantId, paused.Id));
         TryDelete(ArchivePath(paused.TenantId, paused.Id));
     }

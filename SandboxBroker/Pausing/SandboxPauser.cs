@@ -131,6 +131,10 @@ public sealed class SandboxPauser(
     {
         if (store.TryTake(caller.TenantId, id) is not { } paused)
         {
+            if (store.Find(caller.TenantId, id) is not null)
+            {
+                throw new SandboxRefusal(RefusalKind.Paused, $"Sandbox '{id}' is being resumed right now; wait for that to finish.");
+            }
             return manager.Find(caller.TenantId, id) is { } running
                 ? throw new SandboxRefusal(running.Held ? RefusalKind.Paused : RefusalKind.NotPaused, running.Held
                     ? $"Sandbox '{id}' is being paused or resumed right now; wait for that to finish."
@@ -178,7 +182,8 @@ public sealed class SandboxPauser(
     {
         if (store.TryTake(tenantId, id) is not { } paused)
         {
-            return false;
+            return store.Find(tenantId, id) is null ? false
+                : throw new SandboxRefusal(RefusalKind.Paused, $"Sandbox '{id}' is being resumed right now; delete it once that is done.");
         }
         store.Forget(paused);
         logger.LogInformation("Paused sandbox {SandboxId} of tenant {TenantId} deleted", id, tenantId);

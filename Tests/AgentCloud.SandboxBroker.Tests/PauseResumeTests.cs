@@ -201,6 +201,44 @@ public sealed class PauseResumeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Two_resumes_at_once_bring_the_sandbox_back_once_and_the_other_is_409()
+    {
+        await using var broker = NewBroker();
+        var client = broker.ClientFor("pause-twice");
+        var sandbox = await client.CreateSandboxAsync();
+        await client.ShAsync(sandbox.Id, "echo once > note");
+        await PauseAsync(client, sandbox.Id);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => client.PostAsync($"/v1/sandboxes/{sandbox.Id}/resume", null)));
+        var leases = broker.Manager.List("pause-twice");
+
+        Assert.Single(answers, a => a.StatusCode == HttpStatusCode.OK);
+        foreach (var refused in answers.Where(a => a.StatusCode != HttpStatusCode.OK))
+        {
+            await BrokerCalls.AssertProblemAsync(refused, 409);
+        }
+        Assert.Equal(sandbox.Id, Assert.Single(leases).Id);
+        Assert.Equal("once\n", (await client.ShAsync(sandbox.Id, "cat note")).Stdout);
+    }
+
+    [Fact]
+    public async Task An_offboarded_tenants_paused_sandboxes_are_deleted_with_it()
+    {
+        await using var broker = NewBroker();
+        var client = broker.ClientFor("pause-offboard");
+        var sandbox = await client.CreateSandboxAsync();
+        var store = broker.Services.GetRequiredService<PausedStore>();
+        await PauseAsync(client, sandbox.Id);
+        var archive = store.ArchivePath("pause-offboard", sandbox.Id);
+
+        await broker.Manager.OffboardAsync("pause-offboard");
+
+        Assert.Null(store.Find("pause-offboard", sandbox.Id));
+        Assert.False(File.Exists(archive));
+        Assert.False(Directory.Exists(store.TenantFolder("pause-offboard")));
+    }
+
+    [Fact]
     public async Task A_paused_sandbox_survives_a_broker_restart_and_resumes_there()
     {
         // Outside the broker's root, which each test broker removes when disposed.
