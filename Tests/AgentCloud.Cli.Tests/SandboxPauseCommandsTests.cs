@@ -56,3 +56,35 @@ public sealed class SandboxPauseCommandsTests
         Assert.Contains("is running, not paused", resumeErr);
     }
 }
+
+/// <summary><c>sandbox templates</c> lists the operator's templates; <c>sandbox create --template</c> sends the name.</summary>
+public sealed class SandboxTemplatesCommandTests
+{
+    [Fact]
+    public async Task Templates_are_listed_as_a_table_with_allowed_and_available()
+    {
+        var gateway = new ScriptedGateway(_ => (HttpStatusCode.OK, """
+            [{"name":"default","environment":["PATH"],"layer":null,"tiers":[],"timeoutSeconds":null,"allowed":true,"available":true,"reason":null},
+             {"name":"tools","environment":["PATH"],"layer":"/opt/template","tiers":["pro"],"timeoutSeconds":600,"allowed":false,"available":true,"reason":null}]
+            """));
+
+        var (exit, stdout, _) = await gateway.RunAsync("sandbox", "templates");
+
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.Equal(("GET", "/v1/sandboxes/templates"), (gateway.Seen[0].Method, gateway.Seen[0].PathAndQuery));
+        var tools = stdout.Split('\n').Single(l => l.Contains(" tools ", StringComparison.Ordinal));
+        Assert.Contains("/opt/template", tools);
+        Assert.Contains("false", tools, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Create_with_a_template_sends_its_name()
+    {
+        var gateway = new ScriptedGateway(_ => (HttpStatusCode.Created, """{"id":"sbx_1","isolation":"gvisor","pool":"shared","template":"tools","createdAt":"2026-01-01T00:00:00Z"}"""));
+
+        var (exit, _, _) = await gateway.RunAsync("sandbox", "create", "--template", "tools");
+
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.Equal("tools", gateway.Seen[0].Body!["template"]!.GetValue<string>());
+    }
+}
