@@ -101,12 +101,18 @@ public sealed class SandboxManager(
             throw new SandboxRefusal(RefusalKind.Invalid,
                 $"Isolation '{asked}' is weaker than tier '{policy.Tier}' allows; ask for one of [{string.Join(", ", allowed)}] or leave isolation out.");
         }
-        var level = catalog.Choose(policy.SandboxIsolationLevels, request.Isolation) ?? throw new SandboxRefusal(RefusalKind.NoAcceptableIsolation,
+        // Left to choose, a layered template goes to the strongest level that can mount its layer.
+        var candidates = request.Isolation is null && templateOptions.RootLayer is not null
+            ? policy.SandboxIsolationLevels.Where(l => l is not (IsolationLevels.None or IsolationLevels.Firecracker)).ToList()
+            : policy.SandboxIsolationLevels;
+        var level = catalog.Choose(candidates, request.Isolation) ?? throw new SandboxRefusal(RefusalKind.NoAcceptableIsolation,
             $"No acceptable isolation level{(request.Isolation is null ? "" : $" for '{request.Isolation}'")}: tier '{policy.Tier}' accepts " +
-            $"[{string.Join(", ", policy.SandboxIsolationLevels)}]; this host offers [{string.Join(", ", catalog.Available)}].");
-        if (templateOptions.RootLayer is not null && level == IsolationLevels.None)
+            $"[{string.Join(", ", policy.SandboxIsolationLevels)}]; this host offers [{string.Join(", ", catalog.Available)}]" +
+            (templateOptions.RootLayer is null ? "." : $"; template '{template}' mounts a root layer, which only gvisor, bubblewrap and namespace can."));
+        if (templateOptions.RootLayer is not null && level is IsolationLevels.None or IsolationLevels.Firecracker)
         {
-            throw new SandboxRefusal(RefusalKind.NoAcceptableIsolation, $"Template '{template}' mounts a root layer, which level 'none' (no mount namespace) cannot; ask for another level.");
+            // none has no mount namespace to mount it in, and a firecracker guest sees no host folder.
+            throw new SandboxRefusal(RefusalKind.NoAcceptableIsolation, $"Template '{template}' mounts a root layer, which level '{level}' cannot; ask for gvisor, bubblewrap or namespace.");
         }
         if (policy.MaxConcurrentSandboxes <= 0)
         {

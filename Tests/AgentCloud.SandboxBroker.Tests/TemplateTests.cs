@@ -78,6 +78,25 @@ public sealed class TemplateTests(TemplateBrokerFixture fixture) : LevelTests
     }
 
     [Fact]
+    public async Task Each_available_template_gets_its_own_warm_pool_and_one_whose_layer_is_missing_none()
+    {
+        var catalog = (IsolationCatalog)Broker.Services.GetService(typeof(IsolationCatalog))!;
+        var pooled = new[] { IsolationLevels.Gvisor, IsolationLevels.Bubblewrap }.Where(catalog.IsAvailable).ToList();
+
+        await LocalProcess.WaitUntilAsync(() => Task.FromResult(pooled.All(l => Broker.Pools.Count(new Sandboxes.PoolKey(l, "tools", null)) > 0)),
+            TimeSpan.FromSeconds(60), "warm slots of the tools template");
+        var client = Broker.ClientFor("template-warm");
+        var sandboxes = new List<SandboxDto>();
+        foreach (var level in pooled)
+        {
+            sandboxes.Add(await client.CreateSandboxAsync(new { isolation = level, template = "tools" }));
+        }
+
+        Assert.All(sandboxes, s => Assert.True(s.Warm, $"{s.Isolation} sandbox of template tools came cold"));
+        Assert.DoesNotContain(Broker.Pools.Counts.Keys, k => k.Template == "elsewhere");
+    }
+
+    [Fact]
     public async Task Templates_are_listed_with_whether_the_tier_may_use_them_and_whether_this_host_can()
     {
         var client = Broker.ClientFor("template-list");
