@@ -6,7 +6,7 @@ namespace AgentCloud.SandboxBroker.Isolation.Gvisor;
 /// </summary>
 public static class GvisorRootfs
 {
-    private static readonly string[] Folders = ["usr", "proc", "dev", "tmp", "workspace", "run/agentcloud", "etc", "opt/template"];
+    private static readonly string[] Folders = ["usr", "proc", "dev", "tmp", "workspace", "run/agentcloud", "etc"];
     private static readonly string[] UsrLinks = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
 
     public static void Ensure(string rootfs)
