@@ -133,6 +133,9 @@ public sealed class SandboxBrokerOptions
 
     public string? FirecrackerRootfsImage { get; set; }
 
+    /// <summary>The limits of the template's sandboxes: its own where it sets them, else the broker's.</summary>
+    public SandboxLimits LimitsOf(string template) => EffectiveTemplates().TryGetValue(template, out var t) && t.Limits is { } own ? own : Limits;
+
     /// <summary>The host folder of the template's read-only root layer, or null (also for an unknown template).</summary>
     public string? LayerOf(string template) => EffectiveTemplates().TryGetValue(template, out var t) ? t.RootLayer : null;
 
@@ -200,6 +203,9 @@ public sealed class SandboxTemplate
 
     /// <summary>Absolute host folder mounted read-only at <see cref="LayerMountPoint"/>; null for none.</summary>
     public string? RootLayer { get; set; }
+
+    /// <summary>Limits of the template's sandboxes, replacing <see cref="SandboxBrokerOptions.Limits"/> whole (unset fields take their defaults); null: the broker's.</summary>
+    public SandboxLimits? Limits { get; set; }
 
     /// <summary>Tiers whose tenants may pick the template; empty: every tier.</summary>
     public List<string> Tiers { get; set; } = [];

@@ -47,7 +47,7 @@ public sealed class BubblewrapBackend(IOptions<SandboxBrokerOptions> options, Ho
         }
         // The environment comes as bwrap arguments read from fd 3; bwrap itself runs under the broker's clean one.
         var handoff = EnvironmentHandoff.BubblewrapArguments(slot, env);
-        var args = LaunchPrefix.For(slot, options.Value.Limits, switchUser: true);
+        var args = LaunchPrefix.For(slot, options.Value.LimitsOf(slot.Template), switchUser: true);
         args.AddRange(handoff.Opener);
         args.AddRange([probe.OnPath("bwrap", out var bwrap) ? bwrap : "/usr/bin/bwrap", "--args", "3", .. Namespaces, "--die-with-parent", "--new-session", "--hostname", "sandbox"]);
         args.AddRange(SystemMounts);

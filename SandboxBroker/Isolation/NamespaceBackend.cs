@@ -37,7 +37,7 @@ public sealed class NamespaceBackend(IOptions<SandboxBrokerOptions> options, Hos
     public ProcessLaunch BuildLaunch(SandboxSlot slot, ExecSpec spec)
     {
         var handoff = EnvironmentHandoff.ShellExports(slot, spec.Environment);
-        var args = LaunchPrefix.For(slot, options.Value.Limits, switchUser: true);
+        var args = LaunchPrefix.For(slot, options.Value.LimitsOf(slot.Template), switchUser: true);
         args.AddRange(["unshare", .. Namespaces, "--", "/bin/sh", "-c", SetupScript, "agentcloud-ns", handoff.Path, slot.RootMount, slot.Tmp, slot.Workspace,
             options.Value.LayerOf(slot.Template) ?? ""]);
         args.AddRange(spec.Command);

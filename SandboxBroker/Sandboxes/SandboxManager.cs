@@ -244,7 +244,8 @@ public sealed class SandboxManager(
     public async Task<ExecResult> ExecAsync(Sandbox sandbox, ExecRequest request, IExecOutput? output, CancellationToken cancellationToken)
     {
         var (command, env, stdin, timeout) = validator.Validate(request, sandbox.Slot.Environment);
-        switch (sandbox.TryBeginExec(Options.Limits.MaxConcurrentExecs))
+        var maxExecs = Options.LimitsOf(sandbox.Template).MaxConcurrentExecs;
+        switch (sandbox.TryBeginExec(maxExecs))
         {
             case ExecAdmission.Released:
                 throw new SandboxRefusal(RefusalKind.Invalid, "The sandbox was deleted.");
@@ -252,7 +253,7 @@ public sealed class SandboxManager(
                 throw new SandboxRefusal(RefusalKind.Paused, $"Sandbox '{sandbox.Id}' is being paused or resumed; resume it with POST /v1/sandboxes/{sandbox.Id}/resume, then retry.");
             case ExecAdmission.Full:
                 throw new SandboxRefusal(RefusalKind.TooManyExecs,
-                    $"The sandbox already runs {Options.Limits.MaxConcurrentExecs} execs, the most one sandbox may run at once; retry when one ends.");
+                    $"The sandbox already runs {maxExecs} execs, the most one sandbox may run at once; retry when one ends.");
         }
         try
         {

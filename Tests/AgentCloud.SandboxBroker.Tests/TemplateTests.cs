@@ -31,6 +31,10 @@ public sealed class TemplateBrokerFixture : IAsyncLifetime
             ["SandboxBroker:Templates:tools:Tiers:0"] = "pro",
             ["SandboxBroker:Templates:tools:TimeoutSeconds"] = "600",
             ["SandboxBroker:Templates:elsewhere:RootLayer"] = "/nonexistent/agentcloud-layer",
+            // Limits of its own: a small workspace and memory, whatever the broker's are.
+            ["SandboxBroker:Templates:small:Limits:WorkspaceBytes"] = "8388608",
+            ["SandboxBroker:Templates:small:Limits:MemoryBytes"] = "134217728",
+            ["SandboxBroker:Templates:small:Limits:MaxConcurrentExecs"] = "2",
         });
         _ = Broker.Server;
     }
@@ -96,6 +100,32 @@ public sealed class TemplateTests(TemplateBrokerFixture fixture) : LevelTests
         Assert.DoesNotContain(Broker.Pools.Counts.Keys, k => k.Template == "elsewhere");
     }
 
+    [Theory]
+    [MemberData(nameof(Levels))]
+    public async Task A_templates_own_limits_hold_in_its_sandboxes(string level)
+    {
+        var entry = ((IsolationCatalog)Broker.Services.GetService(typeof(IsolationCatalog))!).Levels.Single(l => l.Level == level);
+        if (!entry.Available)
+        {
+            return;
+        }
+        var client = Broker.ClientFor($"template-small-{level}");
+        var sandbox = await client.CreateSandboxAsync(new { isolation = level, template = "small" });
+        var cgroups = (Limits.CgroupLimiter)Broker.Services.GetService(typeof(Limits.CgroupLimiter))!;
+
+        var fill = await client.ShAsync(sandbox.Id, "head -c 16000000 /dev/zero > big 2>/dev/null; echo $?; df -k /workspace | tail -1 | tr -s ' ' | cut -d' ' -f2");
+        var group = Broker.Manager.Find($"template-small-{level}", sandbox.Id)!.Cgroup;
+
+        var lines = fill.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEqual("0", lines[0]); // 16 MB do not fit in an 8 MiB workspace
+        Assert.Equal(8192, int.Parse(lines[1], System.Globalization.CultureInfo.InvariantCulture));
+        if (cgroups.Enabled)
+        {
+            var memory = cgroups.Dirs(group!).Select(d => Path.Combine(d, cgroups.Support.Version == 1 ? "memory.limit_in_bytes" : "memory.max")).First(File.Exists);
+            Assert.Equal("134217728", File.ReadAllText(memory).Trim());
+        }
+    }
+
     [Fact]
     public async Task Templates_are_listed_with_whether_the_tier_may_use_them_and_whether_this_host_can()
     {
@@ -104,7 +134,7 @@ public sealed class TemplateTests(TemplateBrokerFixture fixture) : LevelTests
         var listed = await JsonAsync(await client.GetAsync("/v1/sandboxes/templates"), HttpStatusCode.OK);
         var byName = listed.EnumerateArray().ToDictionary(t => t.GetProperty("name").GetString()!);
 
-        Assert.Equal(["default", "elsewhere", "tools"], byName.Keys.Order());
+        Assert.Equal(["default", "elsewhere", "small", "tools"], byName.Keys.Order());
         Assert.Equal("/opt/template", byName["tools"].GetProperty("layer").GetString());
         Assert.True(byName["tools"].GetProperty("allowed").GetBoolean());
         Assert.True(byName["tools"].GetProperty("available").GetBoolean());
