@@ -63,6 +63,11 @@ public static class SandboxPauseApi
                 return SandboxesApi.NotFound(id);
             }
             var p = outcome.Paused;
+            if (outcome.RevokedKeyId is not null)
+            {
+                // As for a delete: the Gateway this answer passes through drops the key from its cache at once.
+                http.Response.Headers[PlatformHeaders.RevokedKeys] = outcome.RevokedKeyId;
+            }
             return TypedResults.Ok(new PauseView(p.Id, SandboxesApi.SandboxView.PausedState, p.Isolation, p.Template, p.PausedAt, p.PausedUntil, p.SavedBytes,
                 outcome.Checkpoint.Supported ? "checkpointed" : NotCheckpointed, new CheckpointView(outcome.Checkpoint.Supported, outcome.Checkpoint.Reason)));
         }

@@ -1,5 +1,6 @@
 using AgentCloud.Platform.Contracts;
 using AgentCloud.Platform.Tenancy;
+using AgentCloud.SandboxBroker.Credentials;
 using AgentCloud.SandboxBroker.Files;
 using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Limits;
@@ -8,8 +9,11 @@ using Microsoft.Extensions.Options;
 
 namespace AgentCloud.SandboxBroker.Pausing;
 
-/// <summary>What a pause kept: the paused sandbox and whether its processes were kept (never, so far: see <see cref="CheckpointSupport"/>).</summary>
-public sealed record PauseOutcome(PausedSandbox Paused, CheckpointSupport Checkpoint);
+/// <summary>
+/// What a pause kept: the paused sandbox and whether its processes were kept (never, so far: see <see cref="CheckpointSupport"/>);
+/// <see cref="RevokedKeyId"/> is the run key revoked before the answer, for the Gateway to drop at once.
+/// </summary>
+public sealed record PauseOutcome(PausedSandbox Paused, CheckpointSupport Checkpoint, string? RevokedKeyId);
 
 /// <summary>
 /// Pause: hold the sandbox (no new exec or file operation), end what runs in it, save its workspace to the tenant's
@@ -25,7 +29,8 @@ public sealed class SandboxPauser(
     SlotSandboxes slotSandboxes,
     TimeProvider time,
     IOptions<SandboxBrokerOptions> options,
-    ILogger<SandboxPauser> logger)
+    ILogger<SandboxPauser> logger,
+    IRunCredentials? runCredentials = null)
 {
     private static readonly TimeSpan EndWorkDeadline = TimeSpan.FromSeconds(30);
 
@@ -70,6 +75,7 @@ public sealed class SandboxPauser(
                 sandbox.Segment + 1, sandbox.RunKeyIssued);
             store.Commit(paused);
             committed = true;
+            var revoked = await RevokeRunKeyAsync(sandbox);
             if (!await manager.ReleaseAsync(sandbox, "paused"))
             {
                 // Deleted (or ended by the janitor) while it was being saved: it is gone, not paused.
@@ -80,7 +86,7 @@ public sealed class SandboxPauser(
                 return null;
             }
             logger.LogInformation("Sandbox {SandboxId} of tenant {TenantId} paused: {Bytes} bytes saved, processes not checkpointed", sandbox.Id, sandbox.TenantId, saved);
-            return new PauseOutcome(paused, CheckpointSupport.At(sandbox.Isolation));
+            return new PauseOutcome(paused, CheckpointSupport.At(sandbox.Isolation), revoked);
         }
         catch (WorkspaceFileTooLargeException e)
         {
@@ -93,6 +99,30 @@ public sealed class SandboxPauser(
                 store.Abandon(sandbox.TenantId, sandbox.Id);
                 sandbox.Unhold();
             }
+        }
+    }
+
+    /// <summary>
+    /// Revokes the run's key before the lease ends, and only then drops it from the lease so the lease's end announces
+    /// nothing: a run-ended message handled after the resume would revoke the key the resume mints for the same run.
+    /// When the revoke fails, the lease's end announces the run's end as for any lease.
+    /// </summary>
+    private async Task<string?> RevokeRunKeyAsync(Sandbox sandbox)
+    {
+        if (sandbox.RunKey is not { } key || runCredentials is null)
+        {
+            return null;
+        }
+        try
+        {
+            await runCredentials.RevokeAsync(sandbox.RunId!, CancellationToken.None);
+            sandbox.RunKey = null;
+            return key.Id;
+        }
+        catch (Exception e) when (e is HttpRequestException or RunKeyUnavailableException or TaskCanceledException)
+        {
+            logger.LogError(e, "Could not revoke the run key of pausing sandbox {SandboxId} at once; announcing the run's end instead", sandbox.Id);
+            return null;
         }
     }
 

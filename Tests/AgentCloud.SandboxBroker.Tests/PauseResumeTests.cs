@@ -6,6 +6,7 @@ using AgentCloud.SandboxBroker.Pausing;
 using AgentCloud.SandboxBroker.Usage;
 using AgentCloud.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using static AgentCloud.SandboxBroker.Tests.PauseAtEachLevel;
 
 namespace AgentCloud.SandboxBroker.Tests;
@@ -198,6 +199,37 @@ public sealed class PauseResumeTests : IAsyncLifetime
         Assert.Equal($"kept\nkept.txt out {canary}\n", inside.Stdout);
         Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(broker.SlotOf("pause-tamper", sandbox.Id).Workspace)!, "escaped-up")));
         Directory.Delete(canary);
+    }
+
+    [Fact]
+    public async Task A_pause_revokes_the_run_key_before_answering_announcing_nothing_later_and_a_resume_mints_a_new_one_for_the_same_run()
+    {
+        var credentials = new RunKeyTests.RecordingRunCredentials();
+        await using var broker = new BrokerFactory(_redis.ConnectionString, new Dictionary<string, string?> { ["SandboxBroker:IssueRunKeys"] = "true" })
+        {
+            TestServices = services =>
+            {
+                services.RemoveAll<AgentCloud.SandboxBroker.Credentials.IRunCredentials>();
+                services.AddSingleton<AgentCloud.SandboxBroker.Credentials.IRunCredentials>(credentials);
+            },
+        };
+        var client = broker.ClientFor("pause-keys");
+        var sandbox = await client.CreateSandboxAsync();
+        var first = Assert.Single(credentials.Minted).Key;
+
+        using var paused = await client.PostAsync($"/v1/sandboxes/{sandbox.Id}/pause", null);
+        var revokedAtPause = credentials.Revoked.ToArray();
+        await JsonAsync(await client.PostAsync($"/v1/sandboxes/{sandbox.Id}/resume", null), HttpStatusCode.OK);
+        var printed = await client.ShAsync(sandbox.Id, "echo \"$AGENTCLOUD_KEY $AGENTCLOUD_RUN_ID\"");
+
+        Assert.Equal(HttpStatusCode.OK, paused.StatusCode);
+        Assert.Equal([sandbox.Id], revokedAtPause);
+        Assert.Equal(first.Id, Assert.Single(paused.Headers.GetValues(AgentCloud.Platform.Contracts.PlatformHeaders.RevokedKeys)));
+        Assert.Empty(credentials.Ended);
+        var second = credentials.Minted.Last();
+        Assert.NotEqual(first.Key, second.Key.Key);
+        Assert.Equal(sandbox.Id, second.RunId);
+        Assert.Equal($"{second.Key.Key} {sandbox.Id}", printed.Stdout.Trim());
     }
 
     [Fact]
