@@ -172,6 +172,45 @@ public sealed class PauseResumeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_device_file_or_a_hard_link_to_a_host_file_planted_in_the_workspace_is_left_out_of_the_pause()
+    {
+        await using var broker = NewBroker();
+        var client = broker.ClientFor("pause-planted");
+        var sandbox = await client.CreateSandboxAsync();
+        var workspace = broker.SlotOf("pause-planted", sandbox.Id).Workspace;
+        var hostFile = Path.Combine(Path.GetDirectoryName(workspace)!, "host-secret"); // same filesystem as the workspace only where it is not a tmpfs
+        await File.WriteAllTextAsync(hostFile, "host-secret");
+        using (var mknod = System.Diagnostics.Process.Start("mknod", [Path.Combine(workspace, "null-device"), "c", "1", "3"])!)
+        {
+            await mknod.WaitForExitAsync();
+            Assert.Equal(0, mknod.ExitCode);
+        }
+        using (var ln = System.Diagnostics.Process.Start("ln", [hostFile, Path.Combine(workspace, "linked-secret")])!)
+        {
+            await ln.WaitForExitAsync(); // fails across filesystems (a tmpfs workspace): then there is no such link to leak
+        }
+        await client.ShAsync(sandbox.Id, "echo mine > own");
+
+        var paused = await JsonAsync(await client.PostAsync($"/v1/sandboxes/{sandbox.Id}/pause", null), HttpStatusCode.OK);
+        var saved = new List<string>();
+        await using (var archive = File.OpenRead(broker.Services.GetRequiredService<PausedStore>().ArchivePath("pause-planted", sandbox.Id)))
+        await using (var reader = new TarReader(archive))
+        {
+            while (await reader.GetNextEntryAsync() is { } entry)
+            {
+                saved.Add(entry.Name);
+            }
+        }
+        await JsonAsync(await client.PostAsync($"/v1/sandboxes/{sandbox.Id}/resume", null), HttpStatusCode.OK);
+        var inside = await client.ShAsync(sandbox.Id, "ls -A");
+
+        Assert.Equal("paused", paused.GetProperty("state").GetString());
+        Assert.Equal(["own"], saved);
+        Assert.Equal("own\n", inside.Stdout);
+        File.Delete(hostFile);
+    }
+
+    [Fact]
     public async Task A_tampered_saved_archive_never_writes_outside_the_workspace_on_resume()
     {
         await using var broker = NewBroker();
