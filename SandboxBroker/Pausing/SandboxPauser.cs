@@ -88,9 +88,15 @@ public sealed class SandboxPauser(
             logger.LogInformation("Sandbox {SandboxId} of tenant {TenantId} paused: {Bytes} bytes saved, processes not checkpointed", sandbox.Id, sandbox.TenantId, saved);
             return new PauseOutcome(paused, CheckpointSupport.At(sandbox.Isolation), revoked);
         }
-        catch (WorkspaceFileTooLargeException e)
+        catch (Exception e) when (e is WorkspaceFileTooLargeException or WorkspacePathException)
         {
-            throw new SandboxRefusal(RefusalKind.PauseTooLarge, $"{e.Message} A pause saves at most {Options.MaxPausedBytes} bytes of files; delete some and pause again. The sandbox keeps running.");
+            throw new SandboxRefusal(RefusalKind.PauseTooLarge,
+                $"{e.Message} A pause saves at most {Options.MaxPausedBytes} bytes of files in {Options.MaxArchiveEntries} entries; delete some and pause again. The sandbox keeps running.");
+        }
+        catch (Exception e) when (!committed && e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogError(e, "Saving the workspace of {SandboxId} for a pause failed", sandbox.Id);
+            throw new SandboxRefusal(RefusalKind.Busy, "The broker could not save the sandbox's workspace just now; the sandbox keeps running (its running commands were ended). Retry the pause shortly.");
         }
         finally
         {
