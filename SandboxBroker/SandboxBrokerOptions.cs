@@ -91,6 +91,23 @@ public sealed class SandboxBrokerOptions
 
     public SandboxLimits Limits { get; set; } = new();
 
+    /// <summary>Where paused sandboxes keep their saved workspace, one root-only folder per tenant; default <c>&lt;Root&gt;/paused</c>.</summary>
+    public string? PausedRoot { get; set; }
+
+    /// <summary>Paused sandboxes one tenant may keep at once; one more pause is refused with 429.</summary>
+    [Range(0, 10_000)]
+    public int MaxPausedPerTenant { get; set; } = 8;
+
+    /// <summary>The most bytes of files one paused sandbox may save; a bigger workspace cannot be paused (413).</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxPausedBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>How long a paused sandbox is kept; after that the janitor deletes its saved state.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "90.00:00:00")]
+    public TimeSpan MaxPausedTime { get; set; } = TimeSpan.FromDays(7);
+
+    public string EffectivePausedRoot() => Path.GetFullPath(PausedRoot ?? Path.Combine(Root, "paused"));
+
     public Dictionary<string, SandboxTemplate> Templates { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>
@@ -115,6 +132,12 @@ public sealed class SandboxBrokerOptions
     public string? FirecrackerKernelImage { get; set; }
 
     public string? FirecrackerRootfsImage { get; set; }
+
+    /// <summary>The limits of the template's sandboxes: its own where it sets them, else the broker's.</summary>
+    public SandboxLimits LimitsOf(string template) => EffectiveTemplates().TryGetValue(template, out var t) && t.Limits is { } own ? own : Limits;
+
+    /// <summary>The host folder of the template's read-only root layer, or null (also for an unknown template).</summary>
+    public string? LayerOf(string template) => EffectiveTemplates().TryGetValue(template, out var t) ? t.RootLayer : null;
 
     /// <summary>The templates in effect: the configured ones, plus <c>default</c> when not configured.</summary>
     public IReadOnlyDictionary<string, SandboxTemplate> EffectiveTemplates()
@@ -164,12 +187,38 @@ public sealed class SandboxLimits
     public double CpuCores { get; set; } = 1;
 }
 
-/// <summary>What a sandbox starts with: the environment every exec gets before the caller's own variables.</summary>
+/// <summary>
+/// What a sandbox starts with: the environment every exec gets before the caller's own variables, an optional
+/// read-only root layer (a host folder built by <c>eng/template-layer.sh</c>, mounted at <see cref="LayerMountPoint"/>),
+/// the tiers that may use it (empty: every tier) and its default lifetime.
+/// </summary>
 public sealed class SandboxTemplate
 {
     public const string DefaultName = "default";
 
+    /// <summary>Where a template's root layer appears inside its sandboxes (read-only).</summary>
+    public const string LayerMountPoint = "/opt/template";
+
     public Dictionary<string, string> Environment { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Absolute host folder mounted read-only at <see cref="LayerMountPoint"/>; null for none.</summary>
+    public string? RootLayer { get; set; }
+
+    /// <summary>Limits of the template's sandboxes, replacing <see cref="SandboxBrokerOptions.Limits"/> whole (unset fields take their defaults); null: the broker's.</summary>
+    public SandboxLimits? Limits { get; set; }
+
+    /// <summary>Tiers whose tenants may pick the template; empty: every tier.</summary>
+    public List<string> Tiers { get; set; } = [];
+
+    /// <summary>Lifetime of its sandboxes when the create names none (at most <see cref="SandboxBrokerOptions.MaxLifetime"/>).</summary>
+    [Range(1, 7 * 86_400)]
+    public int? TimeoutSeconds { get; set; }
+
+    /// <summary>Why the template cannot be used on this host (its layer is missing), or null.</summary>
+    public string? Unavailable() => RootLayer is null ? null
+        : !Path.IsPathFullyQualified(RootLayer) ? $"its root layer '{RootLayer}' is not an absolute path"
+        : !Directory.Exists(RootLayer) ? $"its root layer {RootLayer} does not exist on this host (build it with eng/template-layer.sh)"
+        : null;
 
     public static SandboxTemplate Default() => new()
     {

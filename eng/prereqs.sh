@@ -85,4 +85,10 @@ if ! [ -f "$STATX_COMPAT" ] || [ "$(dirname "$0")/gvisor/statx-compat.c" -nt "$S
   chmod 0644 "$STATX_COMPAT.tmp" && mv -f "$STATX_COMPAT.tmp" "$STATX_COMPAT"
   log "built $STATX_COMPAT (ls and stat inside gVisor)"
 fi
-log "all prerequisites present (redis-server, bwrap, uidmap, socat, nginx, postgres 15, pgvector)"
+# The demo sandbox template "tools" (SandboxBroker:Templates:tools): a read-only layer with `tree`, which the host lacks.
+TEMPLATE_TOOLS=/var/lib/agentcloud/templates/tools
+if ! [ -f "$TEMPLATE_TOOLS/.agentcloud-packages" ]; then
+  need_root "$TEMPLATE_TOOLS"
+  bash "$(dirname "$0")/template-layer.sh" "$TEMPLATE_TOOLS" tree
+fi
+log "all prerequisites present (redis-server, bwrap, uidmap, socat, nginx, postgres 15, pgvector, the tools template layer)"

@@ -4,7 +4,7 @@ using AgentCloud.Cli.Infrastructure;
 
 namespace AgentCloud.Cli.Commands;
 
-/// <summary><c>agentcloud sandbox create|list|exec|cp|rm</c>: the key's tenant's sandboxes.</summary>
+/// <summary><c>agentcloud sandbox create|list|exec|cp|rm|pause|resume|templates</c>: the key's tenant's sandboxes.</summary>
 internal static class SandboxCommands
 {
     public static Command Build(CliRunner runner)
@@ -15,12 +15,15 @@ internal static class SandboxCommands
         sandbox.Subcommands.Add(Exec(runner));
         sandbox.Subcommands.Add(Copy(runner));
         sandbox.Subcommands.Add(Remove(runner));
+        sandbox.Subcommands.Add(SandboxPauseCommands.Pause(runner));
+        sandbox.Subcommands.Add(SandboxPauseCommands.Resume(runner));
+        sandbox.Subcommands.Add(SandboxTemplatesCommand.Build(runner));
         return sandbox;
     }
 
     private static Command Create(CliRunner runner)
     {
-        var template = new Option<string?>("--template") { Description = "Sandbox template (default: default)" };
+        var template = new Option<string?>("--template") { Description = "Sandbox template (default: default; see sandbox templates)" };
         var isolation = new Option<string?>("--isolation") { Description = "Ask for an isolation level (firecracker, gvisor, bubblewrap, namespace, none)" };
         var timeout = new Option<int?>("--timeout") { Description = "Lifetime in seconds" };
         var create = new Command("create", "Create a sandbox") { template, isolation, timeout };
@@ -45,7 +48,7 @@ internal static class SandboxCommands
         {
             var all = await c.Gateway.GetAsync("/v1/sandboxes", ct);
             if (c.Output.Json) c.Output.WriteJson(all);
-            else c.Output.WriteTable(JsonList.Items(all, "sandboxes"), ("ID", "id"), ("ISOLATION", "isolation"), ("POOL", "pool"), ("CREATED", "createdAt"));
+            else c.Output.WriteTable(JsonList.Items(all, "sandboxes"), ("ID", "id"), ("STATE", "state"), ("ISOLATION", "isolation"), ("POOL", "pool"), ("CREATED", "createdAt"));
             return ExitCodes.Ok;
         });
         return list;

@@ -2,6 +2,7 @@ using AgentCloud.SandboxBroker.Exec;
 using AgentCloud.SandboxBroker.Files;
 using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Limits;
+using AgentCloud.SandboxBroker.Pausing;
 using AgentCloud.SandboxBroker.Sandboxes;
 using AgentCloud.Platform;
 using AgentCloud.Platform.Contracts;
@@ -27,23 +28,35 @@ public static class SandboxesApi
                 : Problems.Forbidden($"This key lacks the '{SandboxCapability}' capability."));
         api.AddEndpointFilterFactory(IdempotencyFilter.OnPosts); // create and exec honour Idempotency-Key
         api.MapGet("/capabilities", GetCapabilities);
+        api.MapSandboxTemplates(); // GET /templates: Apis/SandboxTemplatesApi.cs
         api.MapPost("/", CreateSandbox);
         api.MapGet("/", ListSandboxes);
-        api.MapGet("/{id}", GetSandbox);
-        api.MapDelete("/{id}", DeleteSandbox);
+        api.MapGet("/{id}", GetSandbox).AllowWhilePaused();
+        api.MapDelete("/{id}", DeleteSandbox).AllowWhilePaused();
         api.MapPost("/{id}/exec", Exec);
         api.MapPut("/{id}/files/{**path}", PutFile);
         api.MapGet("/{id}/files/{**path}", GetFile);
         api.MapSandboxFileOperations(); // list, stat, mkdir, delete, tar up and down: Apis/SandboxFilesApi.cs
+        api.MapSandboxPause(); // pause, resume, and 409 for a paused sandbox's other routes: Apis/SandboxPauseApi.cs
         return api;
     }
 
-    /// <summary><c>runKey</c> names the run's key (id, capabilities, expiry), never the key itself: that exists only inside the sandbox.</summary>
+    /// <summary>
+    /// <c>runKey</c> names the run's key (id, capabilities, expiry), never the key itself: that exists only inside the sandbox.
+    /// <c>state</c> is <c>running</c> or <c>paused</c>; a paused one holds no slot (pool <c>none</c>) and is kept until <c>pausedUntil</c>.
+    /// </summary>
     public sealed record SandboxView(
-        string Id, string Isolation, string Pool, string Template, bool Warm, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string? RunId, RunKeyView? RunKey)
+        string Id, string Isolation, string Pool, string Template, bool Warm, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string? RunId, RunKeyView? RunKey,
+        string State = SandboxView.RunningState, DateTimeOffset? PausedAt = null, DateTimeOffset? PausedUntil = null)
     {
+        public const string RunningState = "running";
+        public const string PausedState = "paused";
+
         public static SandboxView Of(Sandbox s) => new(s.Id, s.Isolation, s.Pool, s.Template, s.Warm, s.CreatedAt, s.ExpiresAt, s.RunId,
             s.RunKey is { } k ? new RunKeyView(k.Id, k.Capabilities, k.ExpiresAt) : null);
+
+        public static SandboxView Of(PausedSandbox p) => new(p.Id, p.Isolation, "none", p.Template, false, p.CreatedAt, p.PausedUntil, p.RunId, null,
+            PausedState, p.PausedAt, p.PausedUntil);
     }
 
     public sealed record RunKeyView(string Id, IReadOnlyList<string> Capabilities, DateTimeOffset ExpiresAt);
@@ -84,18 +97,27 @@ public static class SandboxesApi
         }
     }
 
-    public static Ok<SandboxView[]> ListSandboxes(TenantContext ctx, SandboxManager manager) =>
-        TypedResults.Ok(manager.List(ctx.TenantId).Select(SandboxView.Of).ToArray());
+    public static Ok<SandboxView[]> ListSandboxes(TenantContext ctx, SandboxManager manager, PausedStore paused) =>
+        TypedResults.Ok(manager.List(ctx.TenantId).Select(SandboxView.Of).Concat(paused.List(ctx.TenantId).Select(SandboxView.Of)).ToArray());
 
-    public static Results<Ok<SandboxView>, ProblemHttpResult> GetSandbox(TenantContext ctx, string id, SandboxManager manager) =>
-        manager.Find(ctx.TenantId, id) is { } sandbox ? TypedResults.Ok(SandboxView.Of(sandbox)) : NotFound(id);
+    public static Results<Ok<SandboxView>, ProblemHttpResult> GetSandbox(TenantContext ctx, string id, SandboxManager manager, PausedStore paused) =>
+        manager.Find(ctx.TenantId, id) is { } sandbox ? TypedResults.Ok(SandboxView.Of(sandbox))
+        : paused.Find(ctx.TenantId, id) is { } p ? TypedResults.Ok(SandboxView.Of(p)) : NotFound(id);
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteSandbox(TenantContext ctx, string id, SandboxManager manager, HttpContext http)
+    /// <summary>Ends a running sandbox, or drops a paused one's saved state.</summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteSandbox(TenantContext ctx, string id, SandboxManager manager, SandboxPauser pauser, HttpContext http)
     {
         var runKeyId = manager.Find(ctx.TenantId, id)?.RunKey?.Id;
         if (!await manager.DeleteAsync(ctx.TenantId, id))
         {
-            return NotFound(id);
+            try
+            {
+                return pauser.DeletePaused(ctx.TenantId, id) ? TypedResults.NoContent() : NotFound(id);
+            }
+            catch (SandboxRefusal refusal)
+            {
+                return Refused(refusal, http);
+            }
         }
         if (runKeyId is not null)
         {
@@ -192,7 +214,7 @@ public static class SandboxesApi
     internal static ProblemHttpResult NotFound(string id) => Problems.NotFound($"No sandbox '{id}' belongs to the calling tenant.");
 
     /// <summary>A refusal answered as it says (status, type, Retry-After), as the shared refusal handler would.</summary>
-    private static ProblemHttpResult Refused(Refusal refusal, HttpContext http)
+    internal static ProblemHttpResult Refused(Refusal refusal, HttpContext http)
     {
         if (refusal.RetryAfterHeader is { } wait)
         {

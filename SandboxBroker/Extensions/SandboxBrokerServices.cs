@@ -4,6 +4,7 @@ using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Leases;
 using AgentCloud.SandboxBroker.Limits;
 using AgentCloud.SandboxBroker.Outbox;
+using AgentCloud.SandboxBroker.Pausing;
 using AgentCloud.SandboxBroker.Sandboxes;
 using AgentCloud.SandboxBroker.Usage;
 
@@ -42,6 +43,8 @@ public static class SandboxBrokerServices
         services.AddSingleton<LeaseRecovery>();
         services.AddSingleton<SandboxJanitor>();
         services.AddSingleton<SandboxManager>();
+        services.AddSingleton<PausedStore>();
+        services.AddSingleton<SandboxPauser>();
         return services;
     }
 }

@@ -177,7 +177,7 @@ public static class WorkspaceArchive
 
     private static WorkspacePathException Refused(TarEntry entry, string why) => new($"Archive entry '{entry.Name}' {why}; nothing was unpacked.");
 
-    private static void MakeSymlink(string workspace, string path, string target, int ownerUid)
+    internal static void MakeSymlink(string workspace, string path, string target, int ownerUid)
     {
         var segments = WorkspacePath.Split(path);
         if (segments.Length > 1)

@@ -47,12 +47,16 @@ public sealed class BubblewrapBackend(IOptions<SandboxBrokerOptions> options, Ho
         }
         // The environment comes as bwrap arguments read from fd 3; bwrap itself runs under the broker's clean one.
         var handoff = EnvironmentHandoff.BubblewrapArguments(slot, env);
-        var args = LaunchPrefix.For(slot, options.Value.Limits, switchUser: true);
+        var args = LaunchPrefix.For(slot, options.Value.LimitsOf(slot.Template), switchUser: true);
         args.AddRange(handoff.Opener);
         args.AddRange([probe.OnPath("bwrap", out var bwrap) ? bwrap : "/usr/bin/bwrap", "--args", "3", .. Namespaces, "--die-with-parent", "--new-session", "--hostname", "sandbox"]);
         args.AddRange(SystemMounts);
         args.AddRange(["--ro-bind-try", "/etc/alternatives", "/etc/alternatives", "--ro-bind-try", "/etc/ssl", "/etc/ssl",
             "--ro-bind-try", "/etc/ca-certificates", "/etc/ca-certificates", "--ro-bind-try", "/etc/localtime", "/etc/localtime"]);
+        if (options.Value.LayerOf(slot.Template) is { } layer)
+        {
+            args.AddRange(["--ro-bind", layer, SandboxTemplate.LayerMountPoint]);
+        }
         args.AddRange(["--proc", "/proc", "--dev", "/dev", "--bind", slot.Tmp, "/tmp", "--bind", slot.Workspace, "/workspace",
             "--chdir", "/workspace"]);
         if (spec.EgressSocket is null)

@@ -64,7 +64,7 @@ public sealed class FirecrackerBackend(IOptions<SandboxBrokerOptions> options, H
             WritePrivate(Path.Combine(execDir, "io", name), content);
         }
         var ioMiB = Math.Max(64, 2 * limits.MaxOutputBytes / (1024 * 1024) + limits.MaxStdinBytes / (1024 * 1024) + 32);
-        var workspaceMiB = Math.Max(256, limits.Limits.MaxFileBytes / (1024 * 1024) + 64);
+        var workspaceMiB = Math.Max(256, limits.LimitsOf(slot.Template).MaxFileBytes / (1024 * 1024) + 64);
         // No rlimit prefix: the host side writes drive images larger than a tenant's file limit; the VM itself is the limit.
         List<string> args = ["/usr/bin/sh", "-c", FirecrackerExec.HostScript, "agentcloud-firecracker", execDir, slot.Workspace, slot.SlotId,
             ioMiB.ToString(System.Globalization.CultureInfo.InvariantCulture), workspaceMiB.ToString(System.Globalization.CultureInfo.InvariantCulture)];

@@ -137,7 +137,7 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         }
         // Inside, the slot's uid must pass through the folder to reach the socket (itself 0600, the slot's).
         File.SetUnixFileMode(EgressFolder(slot), Private | UnixFileMode.OtherExecute);
-        var spec = GvisorSpec.Container(slot, Rootfs, EgressFolder(slot), options.Value.Limits, AppUid(slot));
+        var spec = GvisorSpec.Container(slot, Rootfs, EgressFolder(slot), options.Value.LimitsOf(slot.Template), AppUid(slot), options.Value.LayerOf(slot.Template));
         WritePrivate(Path.Combine(bundle, "config.json"), spec.ToJsonString());
         var failure = Runsc.RunDetached(runsc.Command("run", "--detach", "--bundle", bundle, slot.SlotId), Path.Combine(bundle, "run.log"), StartTimeout);
         var sentry = failure is null ? RunscProcesses.SandboxPid(runsc.StateRoot) : null;
@@ -237,7 +237,7 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         var execId = Guid.NewGuid().ToString("N");
         var processFile = Path.Combine(bundle, $"exec-{execId}.json");
         var pidFile = Path.Combine(bundle, $"exec-{execId}.pid");
-        WritePrivate(processFile, GvisorSpec.Process(spec, options.Value.Limits, AppUid(slot)).ToJsonString());
+        WritePrivate(processFile, GvisorSpec.Process(spec, options.Value.LimitsOf(slot.Template), AppUid(slot)).ToJsonString());
         var runsc = RunscFor(slot);
         List<string> args = ["/usr/bin/sh", "-c", OpenThenUnlink, "agentcloud-gvisor", processFile,
             .. runsc.Command("exec", "--internal-pid-file", pidFile, "--process", "/dev/fd/3", slot.SlotId)];

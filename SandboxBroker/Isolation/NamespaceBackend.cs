@@ -37,8 +37,9 @@ public sealed class NamespaceBackend(IOptions<SandboxBrokerOptions> options, Hos
     public ProcessLaunch BuildLaunch(SandboxSlot slot, ExecSpec spec)
     {
         var handoff = EnvironmentHandoff.ShellExports(slot, spec.Environment);
-        var args = LaunchPrefix.For(slot, options.Value.Limits, switchUser: true);
-        args.AddRange(["unshare", .. Namespaces, "--", "/bin/sh", "-c", SetupScript, "agentcloud-ns", handoff.Path, slot.RootMount, slot.Tmp, slot.Workspace]);
+        var args = LaunchPrefix.For(slot, options.Value.LimitsOf(slot.Template), switchUser: true);
+        args.AddRange(["unshare", .. Namespaces, "--", "/bin/sh", "-c", SetupScript, "agentcloud-ns", handoff.Path, slot.RootMount, slot.Tmp, slot.Workspace,
+            options.Value.LayerOf(slot.Template) ?? ""]);
         args.AddRange(spec.Command);
         return new ProcessLaunch("setsid", args) { Handoff = handoff };
     }
@@ -51,7 +52,7 @@ public sealed class NamespaceBackend(IOptions<SandboxBrokerOptions> options, Hos
     public const string SetupScript = """
         set -e
         exec 3< "$1"; rm -f -- "$1"
-        N="$2"; T="$3"; W="$4"; shift 4
+        N="$2"; T="$3"; W="$4"; L="$5"; shift 5
         mount --make-rprivate /
         mount -t tmpfs -o mode=0755,size=1m,nosuid,nodev agentcloud-root "$N"
         cd "$N"
@@ -65,6 +66,7 @@ public sealed class NamespaceBackend(IOptions<SandboxBrokerOptions> options, Hos
         mkdir dev/shm; mount -t tmpfs -o mode=1777,size=64m,nosuid,nodev shm dev/shm
         mount --bind "$T" tmp; mount --bind "$W" workspace
         mount -t proc -o nosuid,nodev,noexec proc proc
+        if [ -n "$L" ]; then mkdir -p opt/template; mount --rbind "$L" opt/template; mount -o remount,bind,ro,nosuid,nodev opt/template; fi
         /usr/sbin/pivot_root . oldroot
         cd /
         umount -l /oldroot; rmdir /oldroot

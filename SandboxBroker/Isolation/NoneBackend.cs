@@ -20,7 +20,7 @@ public sealed class NoneBackend(IOptions<SandboxBrokerOptions> options) : ISandb
             "TMPDIR" when kv.Value == "/tmp" => slot.Tmp,
             _ => kv.Value,
         }, StringComparer.Ordinal);
-        var (args, handoff) = LaunchPrefix.WithEnvironment(slot, options.Value.Limits, env);
+        var (args, handoff) = LaunchPrefix.WithEnvironment(slot, options.Value.LimitsOf(slot.Template), env);
         args.AddRange(["/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "agentcloud-none", slot.Workspace]);
         args.AddRange(spec.Command);
         return new ProcessLaunch("setsid", args) { Handoff = handoff };

@@ -4,6 +4,7 @@ namespace AgentCloud.SandboxBroker.Leases;
 /// What the broker must still know about a lease after a crash: whom to bill for how long, and which run's keys to
 /// revoke. Written to the <see cref="LeaseJournal"/> when the lease starts, removed once its end is billed and announced.
 /// <see cref="ProjectId"/> is the project of the caller's key (absent from journals written before projects).
+/// <see cref="CreatedAt"/> is when this lease began; <see cref="Segment"/> counts the resumes before it (0 for the first lease).
 /// </summary>
 public sealed record LeaseRecord(
     string SandboxId,
@@ -15,4 +16,5 @@ public sealed record LeaseRecord(
     DateTimeOffset CreatedAt,
     DateTimeOffset ExpiresAt,
     bool RunKeyIssued,
-    string? ProjectId = null);
+    string? ProjectId = null,
+    int Segment = 0);

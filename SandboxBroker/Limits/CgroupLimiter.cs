@@ -56,14 +56,15 @@ public partial class CgroupLimiter : IDisposable
     private static partial Regex GroupNamePattern();
 
     /// <summary>
-    /// The limit files a sandbox's group gets, from the broker's limits, in the order they must be written; pids.max is
+    /// The limit files a sandbox's group gets, from the broker's limits (or its template's), in the order they must be written; pids.max is
     /// <paramref name="hostTasks"/> where a level's host tasks are not its tenant processes (gVisor's stubs and threads).
     /// </summary>
-    public IReadOnlyDictionary<string, string> LimitFiles(long? hostTasks = null)
+    public IReadOnlyDictionary<string, string> LimitFiles(long? hostTasks = null, SandboxLimits? limits = null)
     {
-        var memory = _limits.MemoryBytes.ToString(CultureInfo.InvariantCulture);
-        var pids = (hostTasks ?? _limits.MaxProcesses).ToString(CultureInfo.InvariantCulture);
-        var quota = Math.Max(1000, (long)(_limits.CpuCores * CpuPeriodMicros)).ToString(CultureInfo.InvariantCulture);
+        var effective = limits ?? _limits; // a template's own limits, else the broker's
+        var memory = effective.MemoryBytes.ToString(CultureInfo.InvariantCulture);
+        var pids = (hostTasks ?? effective.MaxProcesses).ToString(CultureInfo.InvariantCulture);
+        var quota = Math.Max(1000, (long)(effective.CpuCores * CpuPeriodMicros)).ToString(CultureInfo.InvariantCulture);
         return Support.Version == 1
             ? new Dictionary<string, string>(StringComparer.Ordinal)
             {
@@ -87,7 +88,7 @@ public partial class CgroupLimiter : IDisposable
     private static readonly HashSet<string> OptionalFiles = ["memory.swap.max", "memory.memsw.limit_in_bytes"];
 
     /// <summary>Makes the sandbox's group with its limits; null when cgroups are unavailable. Refuses (busy) when the host says no.</summary>
-    public string? CreateSandboxGroup(string sandboxId, long? hostTasks = null)
+    public string? CreateSandboxGroup(string sandboxId, long? hostTasks = null, SandboxLimits? limits = null)
     {
         if (!Enabled)
         {
@@ -105,7 +106,7 @@ public partial class CgroupLimiter : IDisposable
             {
                 Directory.CreateDirectory(dir);
             }
-            foreach (var (file, value) in LimitFiles(hostTasks))
+            foreach (var (file, value) in LimitFiles(hostTasks, limits))
             {
                 // cgroupfs makes a controller's files in its own hierarchy; a v2 group (or a fake one) has one folder.
                 var path = dirs.Select(d => Path.Combine(d, file)).FirstOrDefault(File.Exists)

@@ -31,8 +31,15 @@ public sealed class Sandbox
     /// <summary>The run's own key, given to its processes as AGENTCLOUD_KEY; never shown through the API.</summary>
     public RunKey? RunKey { get; set; }
 
+    /// <summary>How many times the sandbox was resumed: each lease of the same sandbox is billed under its own event id.</summary>
+    public int Segment { get; init; }
+
+    /// <summary>When this lease began: the creation, or the latest resume (billing counts from here).</summary>
+    public DateTimeOffset? LeaseStartedAt { get; init; }
+
     private int _running;
     private int _released;
+    private int _held;
 
     public string Isolation => Slot.Level;
     public string Pool => Slot.Pool.Kind;
@@ -40,18 +47,21 @@ public sealed class Sandbox
     public int RunningExecs => Volatile.Read(ref _running);
     public bool Released => Volatile.Read(ref _released) == 1;
 
+    /// <summary>Being paused or resumed: no exec or file operation may start.</summary>
+    public bool Held => Volatile.Read(ref _held) == 1;
+
     /// <summary>Whether a run key was (or is being) minted for this lease's run: its end must revoke it.</summary>
     public bool RunKeyIssued { get; init; }
 
-    public LeaseRecord ToLeaseRecord() => new(Id, TenantId, Principal, RunId, Isolation, Pool, CreatedAt, ExpiresAt, RunKeyIssued, ProjectId);
+    public LeaseRecord ToLeaseRecord() => new(Id, TenantId, Principal, RunId, Isolation, Pool, LeaseStartedAt ?? CreatedAt, ExpiresAt, RunKeyIssued, ProjectId, Segment);
 
     internal ExecAdmission TryBeginExec(int max)
     {
         var running = Interlocked.Increment(ref _running);
-        if (Released || running > max)
+        if (Released || Held || running > max)
         {
             Interlocked.Decrement(ref _running);
-            return Released ? ExecAdmission.Released : ExecAdmission.Full;
+            return Released ? ExecAdmission.Released : Held ? ExecAdmission.Paused : ExecAdmission.Full;
         }
         return ExecAdmission.Admitted;
     }
@@ -59,6 +69,11 @@ public sealed class Sandbox
     internal void EndExec() => Interlocked.Decrement(ref _running);
 
     internal bool MarkReleased() => Interlocked.Exchange(ref _released, 1) == 0;
+
+    /// <summary>Stops new execs for a pause or resume; false when one is already under way.</summary>
+    internal bool TryHold() => Interlocked.CompareExchange(ref _held, 1, 0) == 0;
+
+    internal void Unhold() => Volatile.Write(ref _held, 0);
 }
 
 internal enum ExecAdmission
@@ -66,4 +81,5 @@ internal enum ExecAdmission
     Admitted,
     Full,
     Released,
+    Paused,
 }

@@ -1,4 +1,5 @@
 using AgentCloud.SandboxBroker.Leases;
+using AgentCloud.SandboxBroker.Pausing;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.SandboxBroker.Sandboxes;
@@ -13,6 +14,7 @@ public sealed class SandboxJanitor(
     SlotLayout layout,
     Recycler recycler,
     WarmPools pools,
+    PausedStore paused,
     TimeProvider time,
     IOptions<SandboxBrokerOptions> options,
     ILogger<SandboxJanitor> logger)
@@ -69,6 +71,7 @@ public sealed class SandboxJanitor(
             await leaseEnd.EndAsync(sandbox, "aborted");
         }
         pools.DropDedicated(tenantId);
+        paused.RemoveTenant(tenantId);
         await SweepTenantAsync(tenantId);
         var area = layout.TenantDirectory(tenantId);
         if (Directory.Exists(area) && !Directory.EnumerateFileSystemEntries(area).Any())
@@ -113,6 +116,9 @@ public sealed class SandboxJanitor(
         }
         return reclaimed;
     }
+
+    /// <summary>Deletes paused sandboxes kept past <see cref="SandboxBrokerOptions.MaxPausedTime"/>.</summary>
+    public int SweepPaused() => paused.SweepExpired(time.GetUtcNow());
 
     /// <summary>Ends every lease (shutdown).</summary>
     public async Task ReleaseAllAsync()

@@ -9,7 +9,7 @@ namespace AgentCloud.SandboxBroker.Sandboxes;
 /// filled and sweeps each tenant with sandboxes for idle or expired leases; on shutdown ends every lease and empties the pools.
 /// </summary>
 public sealed class SandboxMaintenance(
-    SandboxManager manager, LeaseRecovery recovery, WarmPools pools, CgroupLimiter cgroups, IOptions<SandboxBrokerOptions> options, ILogger<SandboxMaintenance> logger) : BackgroundService
+    SandboxManager manager, SandboxJanitor janitor, LeaseRecovery recovery, WarmPools pools, CgroupLimiter cgroups, IOptions<SandboxBrokerOptions> options, ILogger<SandboxMaintenance> logger) : BackgroundService
 {
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -39,6 +39,7 @@ public sealed class SandboxMaintenance(
                     {
                         await manager.SweepTenantAsync(tenant);
                     }
+                    janitor.SweepPaused();
                     nextSweep = DateTime.UtcNow + options.Value.SweepInterval;
                 }
                 await pools.WaitForWorkAsync(options.Value.SweepInterval, stoppingToken);

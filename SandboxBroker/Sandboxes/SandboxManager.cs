@@ -5,6 +5,7 @@ using AgentCloud.SandboxBroker.Exec;
 using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Leases;
 using AgentCloud.SandboxBroker.Limits;
+using AgentCloud.SandboxBroker.Pausing;
 using AgentCloud.Platform.Contracts;
 using AgentCloud.Platform.Tenancy;
 using Microsoft.Extensions.Options;
@@ -37,14 +38,18 @@ public sealed class SandboxManager(
 {
     private SandboxBrokerOptions Options => options.Value;
 
-    /// <summary>Creates the sandbox and, where run keys are issued, its run key; without a key the sandbox is not handed out.</summary>
-    public async Task<Sandbox> CreateAsync(TenantContext caller, TenantPolicy policy, CreateSandboxRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates the sandbox and, where run keys are issued, its run key; without a key the sandbox is not handed out.
+    /// With <paramref name="resuming"/>, the new lease is that paused sandbox's (see <see cref="SandboxPauser"/>), held until its workspace is back.
+    /// </summary>
+    public async Task<Sandbox> CreateAsync(TenantContext caller, TenantPolicy policy, CreateSandboxRequest request, CancellationToken cancellationToken,
+        PausedSandbox? resuming = null)
     {
         if (request.Capabilities is { } asked && (asked.Count > 32 || asked.Any(string.IsNullOrEmpty)))
         {
             throw new SandboxRefusal(RefusalKind.Invalid, "capabilities must be a list of at most 32 capability names, e.g. [\"inference\", \"memory:read\"].");
         }
-        var sandbox = Create(caller, policy, request);
+        var sandbox = Create(caller, policy, request, resuming);
         if (!Options.IssueRunKeys || runCredentials is null)
         {
             return sandbox;
@@ -62,12 +67,20 @@ public sealed class SandboxManager(
         }
     }
 
-    public Sandbox Create(TenantContext caller, TenantPolicy policy, CreateSandboxRequest request)
+    public Sandbox Create(TenantContext caller, TenantPolicy policy, CreateSandboxRequest request, PausedSandbox? resuming = null)
     {
         var template = request.Template ?? SandboxTemplate.DefaultName;
-        if (!Options.EffectiveTemplates().ContainsKey(template))
+        if (!Options.EffectiveTemplates().TryGetValue(template, out var templateOptions))
         {
             throw new SandboxRefusal(RefusalKind.Invalid, $"Unknown template '{template}'. Known templates: {string.Join(", ", Options.EffectiveTemplates().Keys)}.");
+        }
+        if (templateOptions.Tiers.Count > 0 && !templateOptions.Tiers.Contains(policy.Tier, StringComparer.Ordinal))
+        {
+            throw new SandboxRefusal(RefusalKind.NotAllowed, $"Template '{template}' is for tiers [{string.Join(", ", templateOptions.Tiers)}]; tier '{policy.Tier}' may not use it.");
+        }
+        if (templateOptions.Unavailable() is { } missing)
+        {
+            throw new SandboxRefusal(RefusalKind.Unavailable, $"Template '{template}' cannot be used on this broker: {missing}.");
         }
         var maxLifetime = (int)Options.MaxLifetime.TotalSeconds;
         if (request.TimeoutSeconds is { } t && (t < 1 || t > maxLifetime))
@@ -88,9 +101,19 @@ public sealed class SandboxManager(
             throw new SandboxRefusal(RefusalKind.Invalid,
                 $"Isolation '{asked}' is weaker than tier '{policy.Tier}' allows; ask for one of [{string.Join(", ", allowed)}] or leave isolation out.");
         }
-        var level = catalog.Choose(policy.SandboxIsolationLevels, request.Isolation) ?? throw new SandboxRefusal(RefusalKind.NoAcceptableIsolation,
+        // Left to choose, a layered template goes to the strongest level that can mount its layer.
+        var candidates = request.Isolation is null && templateOptions.RootLayer is not null
+            ? policy.SandboxIsolationLevels.Where(l => l is not (IsolationLevels.None or IsolationLevels.Firecracker)).ToList()
+            : policy.SandboxIsolationLevels;
+        var level = catalog.Choose(candidates, request.Isolation) ?? throw new SandboxRefusal(RefusalKind.NoAcceptableIsolation,
             $"No acceptable isolation level{(request.Isolation is null ? "" : $" for '{request.Isolation}'")}: tier '{policy.Tier}' accepts " +
-            $"[{string.Join(", ", policy.SandboxIsolationLevels)}]; this host offers [{string.Join(", ", catalog.Available)}].");
+            $"[{string.Join(", ", policy.SandboxIsolationLevels)}]; this host offers [{string.Join(", ", catalog.Available)}]" +
+            (templateOptions.RootLayer is null ? "." : $"; template '{template}' mounts a root layer, which only gvisor, bubblewrap and namespace can."));
+        if (templateOptions.RootLayer is not null && level is IsolationLevels.None or IsolationLevels.Firecracker)
+        {
+            // none has no mount namespace to mount it in, and a firecracker guest sees no host folder.
+            throw new SandboxRefusal(RefusalKind.NoAcceptableIsolation, $"Template '{template}' mounts a root layer, which level '{level}' cannot; ask for gvisor, bubblewrap or namespace.");
+        }
         if (policy.MaxConcurrentSandboxes <= 0)
         {
             throw new SandboxRefusal(RefusalKind.NotAllowed, $"Tier '{policy.Tier}' includes no sandboxes.");
@@ -98,7 +121,8 @@ public sealed class SandboxManager(
 
         var key = new PoolKey(level, template, policy.DedicatedSandboxPool ? caller.TenantId : null);
         var now = time.GetUtcNow();
-        var lifetime = request.TimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : Options.MaxLifetime;
+        var timeoutSeconds = request.TimeoutSeconds ?? templateOptions.TimeoutSeconds;
+        var lifetime = resuming?.RemainingLifetime ?? (timeoutSeconds is { } s ? TimeSpan.FromSeconds(Math.Min(s, maxLifetime)) : Options.MaxLifetime);
         Sandbox sandbox;
         lock (leases.LockFor(caller.TenantId))
         {
@@ -119,14 +143,19 @@ public sealed class SandboxManager(
             try
             {
                 layout.MoveTo(slot, caller.TenantId);
-                var id = "sbx_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+                var id = resuming?.Id ?? "sbx_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
                 sandbox = new Sandbox
                 {
-                    // A sandbox is one run unless the caller is already part of one.
-                    Id = id, TenantId = caller.TenantId, Principal = caller.Principal, RunId = caller.RunId ?? id, ProjectId = caller.ProjectId, Slot = slot,
-                    CreatedAt = now, ExpiresAt = now + lifetime, LastUsedAt = now, Warm = warm, Egress = policy.Egress.ToList(),
-                    RunKeyIssued = Options.IssueRunKeys && runCredentials is not null,
+                    // A sandbox is one run unless the caller is already part of one; a resumed one stays its run, billed as before.
+                    Id = id, TenantId = caller.TenantId, Principal = resuming?.Principal ?? caller.Principal, RunId = resuming?.RunId ?? caller.RunId ?? id,
+                    ProjectId = resuming is null ? caller.ProjectId : resuming.ProjectId, Slot = slot,
+                    CreatedAt = resuming?.CreatedAt ?? now, ExpiresAt = now + lifetime, LastUsedAt = now, Warm = warm, Egress = policy.Egress.ToList(),
+                    RunKeyIssued = Options.IssueRunKeys && runCredentials is not null, Segment = resuming?.Segment ?? 0, LeaseStartedAt = now,
                 };
+                if (resuming is not null)
+                {
+                    sandbox.TryHold(); // nothing runs in it before its workspace is back
+                }
                 // On disk before anything can run in it: a crash from here on is billed and reclaimed at the next start.
                 journal.Record(sandbox.ToLeaseRecord());
                 journaled = sandbox.Id;
@@ -215,13 +244,16 @@ public sealed class SandboxManager(
     public async Task<ExecResult> ExecAsync(Sandbox sandbox, ExecRequest request, IExecOutput? output, CancellationToken cancellationToken)
     {
         var (command, env, stdin, timeout) = validator.Validate(request, sandbox.Slot.Environment);
-        switch (sandbox.TryBeginExec(Options.Limits.MaxConcurrentExecs))
+        var maxExecs = Options.LimitsOf(sandbox.Template).MaxConcurrentExecs;
+        switch (sandbox.TryBeginExec(maxExecs))
         {
             case ExecAdmission.Released:
                 throw new SandboxRefusal(RefusalKind.Invalid, "The sandbox was deleted.");
+            case ExecAdmission.Paused:
+                throw new SandboxRefusal(RefusalKind.Paused, $"Sandbox '{sandbox.Id}' is being paused or resumed; resume it with POST /v1/sandboxes/{sandbox.Id}/resume, then retry.");
             case ExecAdmission.Full:
                 throw new SandboxRefusal(RefusalKind.TooManyExecs,
-                    $"The sandbox already runs {Options.Limits.MaxConcurrentExecs} execs, the most one sandbox may run at once; retry when one ends.");
+                    $"The sandbox already runs {maxExecs} execs, the most one sandbox may run at once; retry when one ends.");
         }
         try
         {

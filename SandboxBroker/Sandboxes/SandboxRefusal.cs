@@ -13,6 +13,14 @@ public enum RefusalKind
     Unavailable,
     /// <summary>Too many execs already run in the sandbox.</summary>
     TooManyExecs,
+    /// <summary>The sandbox is paused (or being paused or resumed): resume it first.</summary>
+    Paused,
+    /// <summary>Resume of a sandbox that is not paused.</summary>
+    NotPaused,
+    /// <summary>The tenant keeps as many paused sandboxes as it may.</summary>
+    TooManyPaused,
+    /// <summary>The workspace holds more than a pause may save.</summary>
+    PauseTooLarge,
 }
 
 /// <summary>
@@ -26,7 +34,9 @@ public sealed class SandboxRefusal(RefusalKind kind, string message)
 
     private static int StatusOf(RefusalKind kind) => kind switch
     {
-        RefusalKind.NoAcceptableIsolation => StatusCodes.Status409Conflict,
+        RefusalKind.NoAcceptableIsolation or RefusalKind.Paused or RefusalKind.NotPaused => StatusCodes.Status409Conflict,
+        RefusalKind.TooManyPaused => StatusCodes.Status429TooManyRequests,
+        RefusalKind.PauseTooLarge => StatusCodes.Status413PayloadTooLarge,
         RefusalKind.TooManySandboxes or RefusalKind.TooManyExecs => StatusCodes.Status429TooManyRequests,
         RefusalKind.NotAllowed => StatusCodes.Status403Forbidden,
         RefusalKind.Busy or RefusalKind.Unavailable => StatusCodes.Status503ServiceUnavailable,
@@ -36,6 +46,10 @@ public sealed class SandboxRefusal(RefusalKind kind, string message)
     private static string SlugOf(RefusalKind kind) => kind switch
     {
         RefusalKind.NoAcceptableIsolation => "sandbox-isolation-unavailable",
+        RefusalKind.Paused => "sandbox-paused",
+        RefusalKind.NotPaused => "sandbox-not-paused",
+        RefusalKind.TooManyPaused => "sandbox-paused-limit",
+        RefusalKind.PauseTooLarge => "sandbox-pause-too-large",
         RefusalKind.TooManySandboxes => "sandbox-concurrency-limit",
         RefusalKind.TooManyExecs => "sandbox-exec-limit",
         RefusalKind.NotAllowed => "forbidden",
@@ -47,6 +61,10 @@ public sealed class SandboxRefusal(RefusalKind kind, string message)
     private static string TitleOf(RefusalKind kind) => kind switch
     {
         RefusalKind.NoAcceptableIsolation => "No acceptable isolation level",
+        RefusalKind.Paused => "Sandbox paused",
+        RefusalKind.NotPaused => "Sandbox not paused",
+        RefusalKind.TooManyPaused => "Too many paused sandboxes",
+        RefusalKind.PauseTooLarge => "Workspace too large to pause",
         RefusalKind.TooManySandboxes => "Too many sandboxes",
         RefusalKind.TooManyExecs => "Too many execs",
         RefusalKind.NotAllowed => "Forbidden",

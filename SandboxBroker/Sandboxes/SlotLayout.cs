@@ -82,8 +82,9 @@ public sealed class SlotLayout
     /// <summary>The workspace and /tmp each on a tmpfs of its configured size (where the broker is root).</summary>
     public void MountDisks(SandboxSlot slot)
     {
-        SlotDisk.Mount(slot.Workspace, _options.Limits.WorkspaceBytes, slot.Uid);
-        SlotDisk.Mount(slot.Tmp, _options.Limits.TmpBytes, slot.Uid);
+        var limits = _options.LimitsOf(slot.Template);
+        SlotDisk.Mount(slot.Workspace, limits.WorkspaceBytes, slot.Uid);
+        SlotDisk.Mount(slot.Tmp, limits.TmpBytes, slot.Uid);
     }
 
     /// <summary>Moves the slot's folder into the tenant's area (lease) or back to the warm area (pool).</summary>

@@ -28,7 +28,8 @@ public sealed class SlotSandboxes(IsolationCatalog catalog, CgroupLimiter cgroup
         string? group = null;
         try
         {
-            group = cgroups.CreateSandboxGroup("slot-" + slot.SlotId, backend.HostTaskBudget(options.Value.Limits));
+            var limits = options.Value.LimitsOf(slot.Template);
+            group = cgroups.CreateSandboxGroup("slot-" + slot.SlotId, backend.HostTaskBudget(limits), limits);
             if (group is null)
             {
                 return;
@@ -62,7 +63,7 @@ public sealed class SlotSandboxes(IsolationCatalog catalog, CgroupLimiter cgroup
 
     /// <summary>The lease's cgroup: the slot's own where its sandbox lives as long as the slot, else a new one for the lease.</summary>
     public string? CreateGroup(Sandbox sandbox) => For(sandbox.Slot) is null
-        ? cgroups.CreateSandboxGroup(sandbox.Id)
+        ? cgroups.CreateSandboxGroup(sandbox.Id, limits: options.Value.LimitsOf(sandbox.Template))
         : _groups.GetValueOrDefault(sandbox.Slot.SlotId);
 
     /// <summary>Moves the slot's (rebooted) sandbox into the lease's group; refuses the exec when that fails.</summary>

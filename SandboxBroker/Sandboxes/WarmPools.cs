@@ -18,7 +18,8 @@ public sealed class WarmPools(SlotLayout layout, Recycler recycler, IsolationCat
     {
         foreach (var level in options.Value.PooledLevels.Where(catalog.IsAvailable))
         {
-            foreach (var template in options.Value.EffectiveTemplates().Keys)
+            // A template whose layer is missing here is refused at create: no slot is warmed for it.
+            foreach (var template in options.Value.EffectiveTemplates().Where(t => t.Value.Unavailable() is null).Select(t => t.Key))
             {
                 _pools.TryAdd(new PoolKey(level, template, null), new());
             }

@@ -13,6 +13,9 @@ public sealed class SandboxUsage(StreamOutbox outbox, ILogger<SandboxUsage> logg
 {
     public static string EventIdOf(string sandboxId) => $"sandbox:{sandboxId}";
 
+    /// <summary>A resumed sandbox's later leases each have their own event, so none is taken for a duplicate of the first.</summary>
+    public static string EventIdOf(string sandboxId, int segment) => segment == 0 ? EventIdOf(sandboxId) : $"sandbox:{sandboxId}:{segment}";
+
     public Task<bool> EmitAsync(Sandboxes.Sandbox sandbox, DateTimeOffset endedAt, string status) =>
         EmitAsync(sandbox.ToLeaseRecord(), endedAt, status);
 
@@ -22,7 +25,7 @@ public sealed class SandboxUsage(StreamOutbox outbox, ILogger<SandboxUsage> logg
         var held = endedAt - lease.CreatedAt;
         var usage = new UsageEvent
         {
-            EventId = EventIdOf(lease.SandboxId),
+            EventId = EventIdOf(lease.SandboxId, lease.Segment),
             TenantId = lease.TenantId,
             Principal = lease.Principal,
             RunId = lease.RunId,

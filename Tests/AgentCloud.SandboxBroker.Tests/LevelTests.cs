@@ -44,6 +44,8 @@ public abstract class LevelTests
 /// <summary>A broker with the operator-only "none" level switched on (and short stream keep-alives), for the tenants these tests make.</summary>
 public sealed class NoneLevelBrokerFixture : IAsyncLifetime
 {
+    public const string LayeredTemplate = "layered";
+
     public RedisServerFixture Redis { get; } = new();
 
     public BrokerFactory Broker { get; private set; } = null!;
@@ -56,6 +58,8 @@ public sealed class NoneLevelBrokerFixture : IAsyncLifetime
             ["SandboxBroker:EnableNoneLevel"] = "true",
             // Short, so a second of silence shows keep-alives (NoneLevelStreamedExecTests).
             ["SandboxBroker:StreamKeepAlive"] = "00:00:00.200",
+            // A template with a root layer, which the none level cannot mount (NoneLevelTemplateTests).
+            [$"SandboxBroker:Templates:{LayeredTemplate}:RootLayer"] = AppContext.BaseDirectory,
         });
         _ = Broker.Server;
     }

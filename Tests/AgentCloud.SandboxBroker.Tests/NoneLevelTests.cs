@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 namespace AgentCloud.SandboxBroker.Tests;
 
 /// <summary>Folder operations at the operator-only "none" level, on a broker that has it switched on.</summary>
@@ -38,5 +39,21 @@ public sealed class NoneLevelStreamedExecTests(NoneLevelBrokerFixture fixture) :
 
         Assert.Equal("stdout", first!.Name);
         Assert.True(commentsBeforeOutput > 0, "no keep-alive comment came during two seconds of silence with a 200 ms keep-alive");
+    }
+}
+
+/// <summary>A template with a root layer cannot be mounted at the "none" level (no mount namespace): refused, not served without its layer.</summary>
+[Collection(NoneLevelBrokerCollection.Name)]
+public sealed class NoneLevelTemplateTests(NoneLevelBrokerFixture fixture)
+{
+    [Fact]
+    public async Task A_layered_template_is_refused_at_the_none_level()
+    {
+        var client = fixture.ClientFor("template-none");
+
+        using var refused = await client.PostAsJsonAsync("/v1/sandboxes", new { template = NoneLevelBrokerFixture.LayeredTemplate });
+
+        await BrokerCalls.AssertProblemAsync(refused, 409);
+        Assert.Contains("mounts a root layer", await refused.Content.ReadAsStringAsync());
     }
 }

@@ -128,7 +128,7 @@ public sealed class RunKeyTests : IAsyncLifetime
         Assert.Empty(_credentials.Minted);
     }
 
-    private sealed class RecordingRunCredentials : IRunCredentials
+    internal sealed class RecordingRunCredentials : IRunCredentials
     {
         public ConcurrentQueue<(string TenantId, string RunId, RunKey Key)> Minted { get; } = new();
         public ConcurrentQueue<string> Revoked { get; } = new();

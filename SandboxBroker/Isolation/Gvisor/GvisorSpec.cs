@@ -24,7 +24,7 @@ public static class GvisorSpec
     /// <summary>Host files bound read-only when the host has them (certificates, time zone, alternatives' links).</summary>
     public static readonly string[] OptionalEtc = ["/etc/alternatives", "/etc/ssl", "/etc/ca-certificates", "/etc/localtime"];
 
-    public static JsonObject Container(SandboxSlot slot, string rootfs, string egressFolder, SandboxLimits limits, int appUid)
+    public static JsonObject Container(SandboxSlot slot, string rootfs, string egressFolder, SandboxLimits limits, int appUid, string? layer = null)
     {
         var mounts = new JsonArray(Mount("/usr", "bind", "/usr", "rbind", "ro"), Mount("/proc", "proc", "proc"));
         foreach (var etc in OptionalEtc.Where(p => Path.Exists(p)))
@@ -35,6 +35,10 @@ public static class GvisorSpec
         mounts.Add(Mount("/tmp", "bind", slot.Tmp, "rbind", "rw"));
         mounts.Add(Mount("/workspace", "bind", slot.Workspace, "rbind", "rw"));
         mounts.Add(Mount(EgressFolderInside, "bind", egressFolder, "rbind", "ro"));
+        if (layer is not null)
+        {
+            mounts.Add(Mount(SandboxTemplate.LayerMountPoint, "bind", layer, "rbind", "ro"));
+        }
         return new JsonObject
         {
             ["ociVersion"] = "1.0.2",

@@ -1,0 +1,228 @@
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
+using AgentCloud.SandboxBroker.Credentials;
+using AgentCloud.SandboxBroker.Files;
+using AgentCloud.SandboxBroker.Isolation;
+using AgentCloud.SandboxBroker.Limits;
+using AgentCloud.SandboxBroker.Sandboxes;
+using Microsoft.Extensions.Options;
+
+namespace AgentCloud.SandboxBroker.Pausing;
+
+/// <summary>
+/// What a pause kept: the paused sandbox and whether its processes were kept (never, so far: see <see cref="CheckpointSupport"/>);
+/// <see cref="RevokedKeyId"/> is the run key revoked before the answer, for the Gateway to drop at once.
+/// </summary>
+public sealed record PauseOutcome(PausedSandbox Paused, CheckpointSupport Checkpoint, string? RevokedKeyId);
+
+/// <summary>
+/// Pause: hold the sandbox (no new exec or file operation), end what runs in it, save its workspace to the tenant's
+/// paused store, then end its lease as a delete does (billed up to now, run key revoked, slot recycled): a paused
+/// sandbox holds no slot and costs no sandbox-seconds. Resume: a new lease under the same id at the same level and
+/// template, the workspace written back before anything can run in it. Delete of a paused sandbox drops its saved state.
+/// </summary>
+public sealed class SandboxPauser(
+    SandboxManager manager,
+    PausedStore store,
+    IsolationCatalog catalog,
+    CgroupLimiter cgroups,
+    SlotSandboxes slotSandboxes,
+    TimeProvider time,
+    IOptions<SandboxBrokerOptions> options,
+    ILogger<SandboxPauser> logger,
+    IRunCredentials? runCredentials = null)
+{
+    private static readonly TimeSpan EndWorkDeadline = TimeSpan.FromSeconds(30);
+
+    private SandboxBrokerOptions Options => options.Value;
+
+    private ArchiveLimits Limits => new(Options.MaxPausedBytes, Options.MaxArchiveEntries);
+
+    /// <summary>Null when the tenant has no such sandbox.</summary>
+    public async Task<PauseOutcome?> PauseAsync(TenantContext caller, string id, CancellationToken cancellationToken)
+    {
+        if (manager.Find(caller.TenantId, id) is not { } sandbox)
+        {
+            return store.Find(caller.TenantId, id) is null ? null
+                : throw new SandboxRefusal(RefusalKind.Paused, $"Sandbox '{id}' is already paused; resume it with POST /v1/sandboxes/{id}/resume.");
+        }
+        if (!store.TryReserve(caller.TenantId, sandbox.Id, Options.MaxPausedPerTenant))
+        {
+            throw new SandboxRefusal(RefusalKind.TooManyPaused,
+                $"The tenant already keeps {Options.MaxPausedPerTenant} paused sandboxes, the most it may; resume or delete one first.");
+        }
+        if (!sandbox.TryHold())
+        {
+            store.CancelReservation(sandbox.Id);
+            throw new SandboxRefusal(RefusalKind.Paused, $"Sandbox '{id}' is being paused or resumed already; wait for that to finish.");
+        }
+        var committed = false;
+        try
+        {
+            PausedWorkspace.PlanSave(sandbox.Slot.Workspace, Limits, sandbox.Slot.Uid); // over the cap: refused before anything is ended
+            await EndRunningWorkAsync(sandbox);
+            var save = PausedWorkspace.PlanSave(sandbox.Slot.Workspace, Limits, sandbox.Slot.Uid);
+            long saved;
+            await using (var archive = store.CreateArchive(sandbox.TenantId, sandbox.Id))
+            {
+                await save(archive, CancellationToken.None);
+                archive.Flush(flushToDisk: true);
+                saved = archive.Length;
+            }
+            var now = time.GetUtcNow();
+            var paused = new PausedSandbox(sandbox.Id, sandbox.TenantId, sandbox.Principal, sandbox.RunId, sandbox.ProjectId, sandbox.Isolation, sandbox.Template,
+                sandbox.CreatedAt, now, now + Options.MaxPausedTime, sandbox.ExpiresAt > now ? sandbox.ExpiresAt - now : TimeSpan.Zero, saved,
+                sandbox.Segment + 1, sandbox.RunKeyIssued);
+            store.Commit(paused);
+            committed = true;
+            var revoked = await RevokeRunKeyAsync(sandbox);
+            if (!await manager.ReleaseAsync(sandbox, "paused"))
+            {
+                // Deleted (or ended by the janitor) while it was being saved: it is gone, not paused.
+                if (store.TryTake(caller.TenantId, sandbox.Id) is { } dropped)
+                {
+                    store.Forget(dropped);
+                }
+                return null;
+            }
+            logger.LogInformation("Sandbox {SandboxId} of tenant {TenantId} paused: {Bytes} bytes saved, processes not checkpointed", sandbox.Id, sandbox.TenantId, saved);
+            return new PauseOutcome(paused, CheckpointSupport.At(sandbox.Isolation), revoked);
+        }
+        catch (Exception e) when (e is WorkspaceFileTooLargeException or WorkspacePathException)
+        {
+            throw new SandboxRefusal(RefusalKind.PauseTooLarge,
+                $"{e.Message} A pause saves at most {Options.MaxPausedBytes} bytes of files in {Options.MaxArchiveEntries} entries; delete some and pause again. The sandbox keeps running.");
+        }
+        catch (Exception e) when (!committed && e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogError(e, "Saving the workspace of {SandboxId} for a pause failed", sandbox.Id);
+            throw new SandboxRefusal(RefusalKind.Busy, "The broker could not save the sandbox's workspace just now; the sandbox keeps running (its running commands were ended). Retry the pause shortly.");
+        }
+        finally
+        {
+            if (!committed)
+            {
+                store.Abandon(sandbox.TenantId, sandbox.Id);
+                sandbox.Unhold();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Revokes the run's key before the lease ends, and only then drops it from the lease so the lease's end announces
+    /// nothing: a run-ended message handled after the resume would revoke the key the resume mints for the same run.
+    /// When the revoke fails, the lease's end announces the run's end as for any lease.
+    /// </summary>
+    private async Task<string?> RevokeRunKeyAsync(Sandbox sandbox)
+    {
+        if (sandbox.RunKey is not { } key || runCredentials is null)
+        {
+            return null;
+        }
+        try
+        {
+            await runCredentials.RevokeAsync(sandbox.RunId!, CancellationToken.None);
+            sandbox.RunKey = null;
+            return key.Id;
+        }
+        catch (Exception e) when (e is HttpRequestException or RunKeyUnavailableException or TaskCanceledException)
+        {
+            logger.LogError(e, "Could not revoke the run key of pausing sandbox {SandboxId} at once; announcing the run's end instead", sandbox.Id);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The one place a pause ends what runs in the sandbox (its execs, whatever they started, a per-slot sandbox's
+    /// processes); repeated until no exec is left, since one admitted just before the hold may start after a kill.
+    /// </summary>
+    private async Task EndRunningWorkAsync(Sandbox sandbox)
+    {
+        var deadline = time.GetUtcNow() + EndWorkDeadline;
+        while (true)
+        {
+            if (sandbox.Cgroup is { } group)
+            {
+                cgroups.Kill(group);
+            }
+            else if (catalog.Backend(sandbox.Isolation) is ISlotSandboxBackend)
+            {
+                slotSandboxes.Stop(sandbox.Slot);
+            }
+            SlotProcesses.KillAll(sandbox.Slot.Uid);
+            if (sandbox.RunningExecs == 0)
+            {
+                return;
+            }
+            if (time.GetUtcNow() >= deadline)
+            {
+                throw new SandboxRefusal(RefusalKind.Busy, $"The sandbox's execs did not end within {EndWorkDeadline.TotalSeconds:F0} s of being killed; try the pause again.");
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(50), time);
+        }
+    }
+
+    /// <summary>Null when the tenant has no such sandbox; refused when it is running (not paused).</summary>
+    public async Task<(Sandbox Sandbox, WorkspaceRestored Restored)?> ResumeAsync(TenantContext caller, TenantPolicy policy, string id, CancellationToken cancellationToken)
+    {
+        if (store.TryTake(caller.TenantId, id) is not { } paused)
+        {
+            if (store.Find(caller.TenantId, id) is not null)
+            {
+                throw new SandboxRefusal(RefusalKind.Paused, $"Sandbox '{id}' is being resumed right now; wait for that to finish.");
+            }
+            return manager.Find(caller.TenantId, id) is { } running
+                ? throw new SandboxRefusal(running.Held ? RefusalKind.Paused : RefusalKind.NotPaused, running.Held
+                    ? $"Sandbox '{id}' is being paused or resumed right now; wait for that to finish."
+                    : $"Sandbox '{id}' is running, not paused; only a paused sandbox can be resumed.")
+                : null;
+        }
+        Sandbox sandbox;
+        try
+        {
+            sandbox = await manager.CreateAsync(caller, policy, new CreateSandboxRequest(paused.Template, null, paused.Isolation), cancellationToken, resuming: paused);
+        }
+        catch
+        {
+            store.PutBack(paused);
+            throw;
+        }
+        try
+        {
+            WorkspaceRestored restored;
+            await using (var archive = new FileStream(store.ArchivePath(paused.TenantId, paused.Id), FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, useAsync: true))
+            {
+                restored = await PausedWorkspace.RestoreAsync(sandbox.Slot.Workspace, archive, Limits, sandbox.Slot.Uid, CancellationToken.None);
+            }
+            store.Forget(paused);
+            sandbox.Unhold();
+            if (restored.Refused > 0)
+            {
+                logger.LogWarning("Resuming {SandboxId} refused {Count} saved entries that would not stay inside the workspace", sandbox.Id, restored.Refused);
+            }
+            logger.LogInformation("Sandbox {SandboxId} of tenant {TenantId} resumed: {Entries} entries restored", sandbox.Id, sandbox.TenantId, restored.Entries);
+            return (sandbox, restored);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or WorkspaceFullException or WorkspaceFileTooLargeException
+                                  or WorkspaceFileNotFoundException or InvalidDataException or FormatException)
+        {
+            logger.LogError(e, "Resuming {SandboxId} failed while writing its workspace back; it stays paused", paused.Id);
+            await manager.ReleaseAsync(sandbox, "aborted");
+            store.PutBack(paused);
+            throw new SandboxRefusal(RefusalKind.Busy, $"The saved workspace could not be written back just now ({e.Message}); the sandbox stays paused, retry the resume shortly.");
+        }
+    }
+
+    /// <summary>Deletes a paused sandbox's saved state; false when the tenant has no such paused sandbox.</summary>
+    public bool DeletePaused(string tenantId, string id)
+    {
+        if (store.TryTake(tenantId, id) is not { } paused)
+        {
+            return store.Find(tenantId, id) is null ? false
+                : throw new SandboxRefusal(RefusalKind.Paused, $"Sandbox '{id}' is being resumed right now; delete it once that is done.");
+        }
+        store.Forget(paused);
+        logger.LogInformation("Paused sandbox {SandboxId} of tenant {TenantId} deleted", id, tenantId);
+        return true;
+    }
+}
