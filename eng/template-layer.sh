@@ -16,7 +16,11 @@ fi
 work=$(mktemp -d)
 chmod 0755 "$work" # apt fetches as _apt
 trap 'rm -rf "$work"' EXIT
-(cd "$work" && apt-get download -qq "$@" >/dev/null)
+# A fresh machine may have no package lists yet: fetch them once if the download cannot find a package.
+if ! (cd "$work" && apt-get download -qq "$@" >/dev/null 2>&1); then
+  apt-get update -qq
+  (cd "$work" && apt-get download -qq "$@" >/dev/null)
+fi
 mkdir -p "$work/layer"
 for deb in "$work"/*.deb; do
   dpkg -x "$deb" "$work/layer"
