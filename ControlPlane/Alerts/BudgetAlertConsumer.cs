@@ -13,52 +13,20 @@ namespace AgentCloud.ControlPlane.Alerts;
 /// </summary>
 public sealed class BudgetAlertConsumer(
     IConnectionMultiplexer redis, IServiceScopeFactory scopes, IOptions<AlertOptions> options, AlertDeliverySignal signal, ILogger<BudgetAlertConsumer> logger)
-    : BackgroundService
+    : StreamConsumerLoop(
+        new StreamConsumerGroup(redis, new StreamConsumerGroupSettings(BudgetThresholdCrossed.StreamName, options.Value.ConsumerGroup, options.Value.ConsumerName)
+        {
+            BatchSize = options.Value.BatchSize,
+            ClaimIdle = options.Value.ClaimIdle,
+        }),
+        options.Value.PollInterval, logger)
 {
     public const string DeadLetterStreamName = BudgetThresholdCrossed.StreamName + ":dead";
 
-    private readonly StreamConsumerGroup _group = new(redis, new StreamConsumerGroupSettings(BudgetThresholdCrossed.StreamName, options.Value.ConsumerGroup, options.Value.ConsumerName)
-    {
-        BatchSize = options.Value.BatchSize,
-        ClaimIdle = options.Value.ClaimIdle,
-    });
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        await Task.Yield();
-        var groupReady = false;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                if (!groupReady)
-                {
-                    await _group.EnsureAsync();
-                    groupReady = true;
-                }
-                if (await ProcessNextAsync(stoppingToken) == 0)
-                {
-                    await Task.Delay(options.Value.PollInterval, stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            // Redis or Postgres away: the entries stay pending and are read again.
-            catch (Exception e)
-            {
-                logger.LogError(e, "Reading the budget alert stream failed; retrying");
-                _group.Reset();
-                await Task.Delay(options.Value.PollInterval, stoppingToken);
-            }
-        }
-    }
-
     /// <summary>Handles one batch; returns how many entries it held.</summary>
-    public async Task<int> ProcessNextAsync(CancellationToken ct)
+    public override async Task<int> ProcessNextAsync(CancellationToken ct)
     {
-        var entries = await _group.ReadNextAsync(DateTimeOffset.UtcNow);
+        var entries = await Group.ReadNextAsync(DateTimeOffset.UtcNow);
         foreach (var entry in entries)
         {
             await HandleAsync(entry, ct);
@@ -67,7 +35,7 @@ public sealed class BudgetAlertConsumer(
         {
             signal.Wake();
             // Recorded crossings live on in Postgres: the stream keeps only what some group has not yet acknowledged.
-            await _group.TrimAcknowledgedAsync();
+            await Group.TrimAcknowledgedAsync();
         }
         return entries.Length;
     }
@@ -92,12 +60,12 @@ public sealed class BudgetAlertConsumer(
                 logger.LogInformation("Budget alert {AlertId} was already recorded; the repeat is ignored", alert.AlertId);
             }
         }
-        await _group.AcknowledgeAsync(entry.Id);
+        await Group.AcknowledgeAsync(entry.Id);
     }
 
     private async Task DeadLetterAsync(StreamEntry entry, string reason)
     {
         logger.LogWarning("Budget alert entry {StreamId} refused: {Reason}", entry.Id, reason);
-        await _group.DeadLetterAsync(DeadLetterStreamName, entry, new NameValueEntry("reason", reason));
+        await Group.DeadLetterAsync(DeadLetterStreamName, entry, new NameValueEntry("reason", reason));
     }
 }

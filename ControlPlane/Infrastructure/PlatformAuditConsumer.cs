@@ -12,51 +12,19 @@ namespace AgentCloud.ControlPlane.Infrastructure;
 /// (or it was found already recorded); refused entries go to the dead-letter stream with the reason, then are acknowledged.
 /// </summary>
 public sealed class PlatformAuditConsumer(
-    IConnectionMultiplexer redis, IServiceScopeFactory scopes, IOptions<PlatformAuditOptions> options, ILogger<PlatformAuditConsumer> logger) : BackgroundService
-{
-    private PlatformAuditOptions Options => options.Value;
-    private readonly StreamConsumerGroup _group = new(redis, new StreamConsumerGroupSettings(PlatformAuditEntry.StreamName, options.Value.ConsumerGroup, options.Value.ConsumerName)
-    {
-        BatchSize = options.Value.BatchSize,
-        ClaimIdle = options.Value.ClaimIdle,
-    });
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        await Task.Yield();
-        var groupReady = false;
-        while (!stoppingToken.IsCancellationRequested)
+    IConnectionMultiplexer redis, IServiceScopeFactory scopes, IOptions<PlatformAuditOptions> options, ILogger<PlatformAuditConsumer> logger)
+    : StreamConsumerLoop(
+        new StreamConsumerGroup(redis, new StreamConsumerGroupSettings(PlatformAuditEntry.StreamName, options.Value.ConsumerGroup, options.Value.ConsumerName)
         {
-            try
-            {
-                if (!groupReady)
-                {
-                    await _group.EnsureAsync();
-                    groupReady = true;
-                }
-                if (await ProcessNextAsync(stoppingToken) == 0)
-                {
-                    await Task.Delay(Options.PollInterval, stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            // Redis or Postgres away, or anything else unexpected: the entries stay pending and are read again.
-            catch (Exception e)
-            {
-                logger.LogError(e, "Reading the platform audit stream failed; retrying");
-                _group.Reset();
-                await Task.Delay(Options.PollInterval, stoppingToken);
-            }
-        }
-    }
-
+            BatchSize = options.Value.BatchSize,
+            ClaimIdle = options.Value.ClaimIdle,
+        }),
+        options.Value.PollInterval, logger)
+{
     /// <summary>Handles one batch; returns how many entries it held.</summary>
-    public async Task<int> ProcessNextAsync(CancellationToken ct)
+    public override async Task<int> ProcessNextAsync(CancellationToken ct)
     {
-        var entries = await _group.ReadNextAsync(DateTimeOffset.UtcNow);
+        var entries = await Group.ReadNextAsync(DateTimeOffset.UtcNow);
         foreach (var entry in entries)
         {
             await HandleAsync(entry, ct);
@@ -89,12 +57,12 @@ public sealed class PlatformAuditConsumer(
                 logger.LogInformation("Platform audit event {EventId} was already recorded; redelivery ignored", parsed.EventId);
             }
         }
-        await _group.AcknowledgeAsync(entry.Id);
+        await Group.AcknowledgeAsync(entry.Id);
     }
 
     private async Task DeadLetterAsync(StreamEntry entry, string reason)
     {
         logger.LogWarning("Platform audit entry {StreamId} refused: {Reason}", entry.Id, reason);
-        await _group.DeadLetterAsync(PlatformAuditEntry.DeadLetterStreamName, entry, new NameValueEntry("reason", reason));
+        await Group.DeadLetterAsync(PlatformAuditEntry.DeadLetterStreamName, entry, new NameValueEntry("reason", reason));
     }
 }

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace AgentCloud.ControlPlane.Tests;
+namespace AgentCloud.Tests.Shared;
 
 /// <summary>Every log line the service writes, with its exception, so tests can assert what never appears in them.</summary>
 public sealed class CapturedLogs : ILoggerProvider
