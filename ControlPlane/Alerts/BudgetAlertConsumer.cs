@@ -14,11 +14,7 @@ namespace AgentCloud.ControlPlane.Alerts;
 public sealed class BudgetAlertConsumer(
     IConnectionMultiplexer redis, IServiceScopeFactory scopes, IOptions<AlertOptions> options, AlertDeliverySignal signal, ILogger<BudgetAlertConsumer> logger)
     : StreamConsumerLoop(
-        new StreamConsumerGroup(redis, new StreamConsumerGroupSettings(BudgetThresholdCrossed.StreamName, options.Value.ConsumerGroup, options.Value.ConsumerName)
-        {
-            BatchSize = options.Value.BatchSize,
-            ClaimIdle = options.Value.ClaimIdle,
-        }),
+        new StreamConsumerGroup(redis, options.Value.GroupSettings(BudgetThresholdCrossed.StreamName)),
         options.Value.PollInterval, logger)
 {
     public const string DeadLetterStreamName = BudgetThresholdCrossed.StreamName + ":dead";

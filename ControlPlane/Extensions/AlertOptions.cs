@@ -4,33 +4,21 @@ using AgentCloud.Platform.Streams;
 namespace AgentCloud.ControlPlane.Extensions;
 
 /// <summary>How budget alerts are read from their stream and delivered to tenants' webhooks; section <c>ControlPlane:Alerts</c>.</summary>
-public sealed class AlertOptions
+public sealed class AlertOptions : StreamConsumerOptions
 {
     public const string SectionName = "ControlPlane:Alerts";
+
+    public AlertOptions()
+    {
+        ConsumerGroup = "controlplane-alerts";
+        ConsumerName = StreamConsumerGroup.ProcessConsumerName;
+    }
 
     /// <summary>
     /// Lets a webhook point at a loopback address over plain http (a receiver on this host: tests, the local demo). Unset,
     /// it is on only in the Development environment; every other private, link-local or internal address is always refused.
     /// </summary>
     public bool? AllowLoopbackReceivers { get; set; }
-
-    [Required]
-    public string ConsumerGroup { get; set; } = "controlplane-alerts";
-
-    /// <summary>This replica's name in the group; its own pending entries are read again after a restart.</summary>
-    [Required]
-    public string ConsumerName { get; set; } = StreamConsumerGroup.ProcessConsumerName;
-
-    [Range(1, 1000)]
-    public int BatchSize { get; set; } = 50;
-
-    /// <summary>An entry another consumer read but did not acknowledge for this long is taken over (that consumer is presumed dead).</summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
-    public TimeSpan ClaimIdle { get; set; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>Pause when there is nothing to read or deliver, and after a failure before trying again.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Attempts of one delivery before it is recorded as failed.</summary>
     [Range(1, 50)]

@@ -14,11 +14,7 @@ namespace AgentCloud.ControlPlane.Infrastructure;
 public sealed class PlatformAuditConsumer(
     IConnectionMultiplexer redis, IServiceScopeFactory scopes, IOptions<PlatformAuditOptions> options, ILogger<PlatformAuditConsumer> logger)
     : StreamConsumerLoop(
-        new StreamConsumerGroup(redis, new StreamConsumerGroupSettings(PlatformAuditEntry.StreamName, options.Value.ConsumerGroup, options.Value.ConsumerName)
-        {
-            BatchSize = options.Value.BatchSize,
-            ClaimIdle = options.Value.ClaimIdle,
-        }),
+        new StreamConsumerGroup(redis, options.Value.GroupSettings(PlatformAuditEntry.StreamName)),
         options.Value.PollInterval, logger)
 {
     /// <summary>Handles one batch; returns how many entries it held.</summary>
