@@ -35,6 +35,7 @@ public static class SandboxesApi
         api.MapPut("/{id}/files/{**path}", PutFile);
         api.MapGet("/{id}/files/{**path}", GetFile);
         api.MapSandboxFileOperations(); // list, stat, mkdir, delete, tar up and down: Apis/SandboxFilesApi.cs
+        api.MapSandboxProcesses(); // background processes: Apis/SandboxProcessesApi.cs
         return api;
     }
 
@@ -192,7 +193,7 @@ public static class SandboxesApi
     internal static ProblemHttpResult NotFound(string id) => Problems.NotFound($"No sandbox '{id}' belongs to the calling tenant.");
 
     /// <summary>A refusal answered as it says (status, type, Retry-After), as the shared refusal handler would.</summary>
-    private static ProblemHttpResult Refused(Refusal refusal, HttpContext http)
+    internal static ProblemHttpResult Refused(Refusal refusal, HttpContext http)
     {
         if (refusal.RetryAfterHeader is { } wait)
         {

@@ -42,6 +42,8 @@ public static class SandboxBrokerServices
         services.AddSingleton<LeaseRecovery>();
         services.AddSingleton<SandboxJanitor>();
         services.AddSingleton<SandboxManager>();
+        services.AddSingleton<Processes.SandboxLaunches>();
+        services.AddSingleton<Processes.ProcessRunner>();
         return services;
     }
 }
