@@ -36,6 +36,17 @@ public sealed class SandboxProcessTable
         }
     }
 
+    public bool AnyRunning
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _processes.Any(p => p.Result is null);
+            }
+        }
+    }
+
     public BackgroundProcess? Find(int pid)
     {
         lock (_lock)
