@@ -36,6 +36,7 @@ public static class SandboxesApi
         api.MapGet("/{id}/files/{**path}", GetFile);
         api.MapSandboxFileOperations(); // list, stat, mkdir, delete, tar up and down: Apis/SandboxFilesApi.cs
         api.MapSandboxProcesses(); // background processes: Apis/SandboxProcessesApi.cs
+        api.MapSandboxPorts(); // HTTP to a server inside: Apis/SandboxPortsApi.cs
         return api;
     }
 

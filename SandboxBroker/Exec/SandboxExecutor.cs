@@ -100,7 +100,7 @@ public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, Cgro
     }
 
     /// <summary>Created 0600 (never readable by anyone else, not even for a moment), then given to the sandbox's uid.</summary>
-    private static void WriteHandoff(EnvironmentHandoff handoff)
+    internal static void WriteHandoff(EnvironmentHandoff handoff)
     {
         using (var file = new FileStream(handoff.Path, new FileStreamOptions
         {

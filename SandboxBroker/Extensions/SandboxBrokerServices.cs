@@ -44,6 +44,7 @@ public static class SandboxBrokerServices
         services.AddSingleton<SandboxManager>();
         services.AddSingleton<Processes.SandboxLaunches>();
         services.AddSingleton<Processes.ProcessRunner>();
+        services.AddSingleton<Processes.SandboxPorts>();
         return services;
     }
 }
