@@ -4,7 +4,7 @@ using AgentCloud.Cli.Infrastructure;
 
 namespace AgentCloud.Cli.Commands;
 
-/// <summary><c>agentcloud sandbox start|ps|logs|kill</c>: background processes that outlive the call that started them.</summary>
+/// <summary><c>agentcloud sandbox start|ps|logs|kill|port</c>: background processes that outlive the call that started them, and their ports.</summary>
 internal static class SandboxProcessCommands
 {
     public static void AddTo(Command sandbox, CliRunner runner)
@@ -13,6 +13,7 @@ internal static class SandboxProcessCommands
         sandbox.Subcommands.Add(Ps(runner));
         sandbox.Subcommands.Add(Logs(runner));
         sandbox.Subcommands.Add(Kill(runner));
+        sandbox.Subcommands.Add(Port(runner));
     }
 
     private static string ProcessesPath(string id) => $"/v1/sandboxes/{JsonList.Escape(id)}/processes";
@@ -108,5 +109,21 @@ internal static class SandboxProcessCommands
             return ExitCodes.Ok;
         });
         return kill;
+    }
+
+    private static Command Port(CliRunner runner)
+    {
+        var id = new Argument<string>("sandbox-id") { Description = "Sandbox id" };
+        var port = new Argument<int>("port") { Description = "Port a server listens on at 127.0.0.1 inside the sandbox" };
+        var command = new Command("port", "Print the URL that reaches a port inside the sandbox (your key required, like every call)") { id, port };
+        runner.Bind(command, (c, ct) =>
+        {
+            var number = c.Parse.GetValue(port);
+            if (number is < 1 or > 65535) throw new CliUsageException($"port must be 1 to 65535, not {number}.");
+            var url = $"{c.Gateway.Settings.Url.ToString().TrimEnd('/')}/v1/sandboxes/{JsonList.Escape(c.Parse.GetValue(id)!)}/ports/{number}/";
+            if (c.Output.Json) c.Output.WriteJson(new JsonObject { ["url"] = url }); else c.Output.WriteLine(url);
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return command;
     }
 }

@@ -88,3 +88,22 @@ public sealed class SandboxProcessCommandsTests
         Assert.Contains("no process '9'", stderr);
     }
 }
+
+/// <summary><c>agentcloud sandbox port</c>: the URL of a port inside a sandbox, through the configured Gateway; no call made.</summary>
+public sealed class SandboxPortCommandTests
+{
+    [Fact]
+    public async Task Port_prints_the_gateway_url_of_the_port_and_refuses_an_impossible_port()
+    {
+        var gateway = new ScriptedGateway(_ => (HttpStatusCode.NotFound, "{}"));
+
+        var (exit, stdout, _) = await gateway.RunAsync("sandbox", "port", "sbx_1", "8000");
+        var (refused, _, stderr) = await gateway.RunAsync("sandbox", "port", "sbx_1", "70000");
+
+        Assert.Equal(0, exit);
+        Assert.Equal("http://127.0.0.1:9/v1/sandboxes/sbx_1/ports/8000/", stdout.Trim());
+        Assert.Empty(gateway.Seen);
+        Assert.NotEqual(0, refused);
+        Assert.Contains("70000", stderr);
+    }
+}

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using AgentCloud.Gateway.Limits;
+using AgentCloud.Gateway.Proxy;
 using AgentCloud.Platform.Contracts;
 using AgentCloud.Platform.Tenancy;
 using Microsoft.Extensions.DependencyInjection;
@@ -90,6 +91,24 @@ public sealed class SandboxExecRouteTests(GatewayEnvironment env) : IClassFixtur
         var context = env.Upstream.LastFor("/v1/sandboxes/streaming/exec")!.Headers[TenantContextHeaders.Context];
         var claims = Encoding.UTF8.GetString(Convert.FromBase64String(Pad(context.Split('.')[1])));
         Assert.Contains($"\"aud\":\"{ServiceNames.SandboxBroker}\"", claims);
+    }
+
+    [Fact]
+    public async Task A_port_request_reaches_the_broker_with_its_path_query_and_method_and_without_the_tenants_key()
+    {
+        var (_, key) = env.ControlPlane.AddKey("sandbox-port");
+        using var client = _gateway.Client(key);
+
+        using var get = await client.GetAsync("/v1/sandboxes/sb1/ports/8080/app/index.html?page=2");
+        using var post = await client.PostAsync("/v1/sandboxes/sb1/ports/8080/api/items", new StringContent("{\"a\":1}", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, post.StatusCode);
+        var seen = env.Upstream.LastFor("/v1/sandboxes/sb1/ports/8080/app/index.html")!;
+        Assert.Equal("GET", seen.Method);
+        Assert.DoesNotContain(key, string.Join('\n', seen.Headers.Values));
+        Assert.Equal("POST", env.Upstream.LastFor("/v1/sandboxes/sb1/ports/8080/api/items")!.Method);
+        Assert.True(RoutedPaths.IsRoutedTo(ServiceNames.SandboxBroker, "/v1/sandboxes/{id}/ports/{port}/{path}", "DELETE"));
     }
 
     private static string Pad(string base64Url)
