@@ -41,7 +41,11 @@ public sealed class ProcessConfinementTests(BrokerFixture fixture)
         }
         Assert.Empty(await b.GetFromJsonAsync<ProcessDto[]>($"/v1/sandboxes/{own.Id}/processes") ?? []);
         Assert.Equal("running", (await a.GetProcessAsync(sandbox.Id, process.Pid)).State);
-        Assert.Contains("alpha-output", (await a.LogsAsync(sandbox.Id, process.Pid)).Stdout);
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (!(await a.LogsAsync(sandbox.Id, process.Pid)).Stdout.Contains("alpha-output"))
+        {
+            await Task.Delay(50, bound.Token);
+        }
     }
 
     [Theory]

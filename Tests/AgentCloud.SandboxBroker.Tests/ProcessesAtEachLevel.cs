@@ -130,6 +130,30 @@ public abstract class ProcessesAtEachLevel : LevelTests
 
     [Theory]
     [MemberData(nameof(Levels))]
+    public async Task Inside_the_shared_boundary_code_holds_no_capability_and_makes_no_user_namespace(string level)
+    {
+        if (level == IsolationLevels.None || await SandboxAtAsync("proc-caps", level) is not var (client, sandbox))
+        {
+            return;
+        }
+        var process = await client.StartProcessAsync(sandbox.Id, ["/bin/sh", "-c", "grep -E '^(CapEff|NoNewPrivs)' /proc/self/status; unshare -U true && echo made-a-user-namespace; echo checked; exec sleep 600"]);
+        using var bound = new CancellationTokenSource(Bound);
+        ProcessLogDto log;
+        while (!(log = await client.LogsAsync(sandbox.Id, process.Pid)).Stdout.Contains("checked"))
+        {
+            await Task.Delay(50, bound.Token);
+        }
+        // An exec now joins the same boundary (where the level keeps one): the same must hold there.
+        var exec = await client.ShAsync(sandbox.Id, "grep -E '^CapEff' /proc/self/status; unshare -U true && echo made-a-user-namespace; true");
+
+        Assert.Contains("CapEff:\t0000000000000000", log.Stdout);
+        Assert.Contains("CapEff:\t0000000000000000", exec.Stdout);
+        Assert.DoesNotContain("made-a-user-namespace", log.Stdout);
+        Assert.DoesNotContain("made-a-user-namespace", exec.Stdout);
+    }
+
+    [Theory]
+    [MemberData(nameof(Levels))]
     public async Task Processes_end_with_the_sandbox_and_nothing_of_its_uid_is_left(string level)
     {
         if (await SandboxAtAsync("proc-delete", level) is not var (client, sandbox))
