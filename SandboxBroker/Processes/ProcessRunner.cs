@@ -22,7 +22,7 @@ public sealed class ProcessRunner(
     IOptions<SandboxBrokerOptions> options,
     ILogger<ProcessRunner> logger)
 {
-    /// <summary>How long many processes a sandbox may list: ended ones beyond this many are forgotten, oldest first.</summary>
+    /// <summary>How many processes a sandbox lists at most: ended ones beyond this are forgotten, oldest first.</summary>
     public const int KeptProcesses = 64;
 
     private const int MaxCwdBytes = 4096;
