@@ -79,6 +79,7 @@ public sealed class PortTests(BrokerFixture fixture)
         await client.StartProcessAsync(sandbox.Id, ["python3", "echo.py"]);
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/sandboxes/{sandbox.Id}/ports/8083/");
         request.Headers.Add("X-App", "kept");
+        request.Headers.Add(AgentCloud.SandboxBroker.Apis.IdempotencyFilter.Header, "the-apps-own-key");
         HttpResponseMessage response;
         var tries = 0;
         while ((response = await client.SendAsync(Clone(request))).StatusCode == HttpStatusCode.BadGateway && ++tries < 100)
@@ -90,6 +91,7 @@ public sealed class PortTests(BrokerFixture fixture)
         var seen = await response.Content.ReadAsStringAsync();
         response.Dispose();
         Assert.Contains("X-App: kept", seen);
+        Assert.Contains("the-apps-own-key", seen);
         Assert.DoesNotContain("Authorization", seen, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("x-agentcloud", seen, StringComparison.OrdinalIgnoreCase);
     }
