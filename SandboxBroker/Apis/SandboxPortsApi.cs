@@ -42,6 +42,10 @@ public static class SandboxPortsApi
             return Problems.Create(StatusCodes.Status409Conflict, "sandbox-port-unavailable", "Port unavailable", reason);
         }
         sandbox.LastUsedAt = DateTimeOffset.UtcNow;
+        if (http.WebSockets.IsWebSocketRequest)
+        {
+            return await SandboxPortWebSockets.ForwardAsync(http, sandbox, ports, number, path);
+        }
         using var handler = new SocketsHttpHandler
         {
             ConnectCallback = (_, _) => ValueTask.FromResult(ports.Connect(sandbox, number)),
