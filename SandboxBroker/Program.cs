@@ -11,6 +11,7 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.UseServiceDefaults();
+app.UseWebSockets(); // for WebSockets to a sandbox's ports
 app.MapDefaultEndpoints();
 app.MapApiDocument();
 app.MapSandboxesApi();

@@ -68,6 +68,10 @@ public sealed class SandboxBrokerOptions
     [Range(1024, 256 * 1024 * 1024)]
     public int MaxOutputBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>Background processes one sandbox may run at once (each keeps up to MaxOutputBytes of each output in memory).</summary>
+    [Range(1, 256)]
+    public int MaxBackgroundProcesses { get; set; } = 16;
+
     [Range(1, int.MaxValue)]
     public long MaxUploadBytes { get; set; } = 32L * 1024 * 1024;
 

@@ -4,7 +4,7 @@ using AgentCloud.Cli.Infrastructure;
 
 namespace AgentCloud.Cli.Commands;
 
-/// <summary><c>agentcloud sandbox create|list|exec|cp|rm|pause|resume|templates</c>: the key's tenant's sandboxes.</summary>
+/// <summary><c>agentcloud sandbox create|list|exec|cp|rm|pause|resume|templates</c> (and <c>start|ps|logs|kill|port</c>): the key's tenant's sandboxes.</summary>
 internal static class SandboxCommands
 {
     public static Command Build(CliRunner runner)
@@ -18,6 +18,7 @@ internal static class SandboxCommands
         sandbox.Subcommands.Add(SandboxPauseCommands.Pause(runner));
         sandbox.Subcommands.Add(SandboxPauseCommands.Resume(runner));
         sandbox.Subcommands.Add(SandboxTemplatesCommand.Build(runner));
+        SandboxProcessCommands.AddTo(sandbox, runner); // start, ps, logs, kill: SandboxProcessCommands.cs
         return sandbox;
     }
 
@@ -69,17 +70,7 @@ internal static class SandboxCommands
         {
             var body = new JsonObject { ["command"] = new JsonArray(c.Parse.GetValue(command)!.Select(a => (JsonNode?)JsonValue.Create(a)).ToArray()) };
             if (c.Parse.GetValue(timeout) is { } t) body["timeoutSeconds"] = t;
-            if (c.Parse.GetValue(env) is { Length: > 0 } pairs)
-            {
-                var map = new JsonObject();
-                foreach (var pair in pairs)
-                {
-                    var eq = pair.IndexOf('=');
-                    if (eq <= 0) throw new CliUsageException($"--env wants NAME=value, not '{pair}'.");
-                    map[pair[..eq]] = pair[(eq + 1)..];
-                }
-                body["env"] = map;
-            }
+            if (EnvPairs(c.Parse.GetValue(env)) is { } map) body["env"] = map;
             var path = $"/v1/sandboxes/{JsonList.Escape(c.Parse.GetValue(id)!)}/exec";
             if (c.Parse.GetValue(stream))
             {
@@ -101,6 +92,23 @@ internal static class SandboxCommands
             return ExecExitCode.Of(result);
         });
         return exec;
+    }
+
+    /// <summary>--env NAME=value pairs as the API's env object; null when none were given.</summary>
+    internal static JsonObject? EnvPairs(string[]? pairs)
+    {
+        if (pairs is not { Length: > 0 })
+        {
+            return null;
+        }
+        var map = new JsonObject();
+        foreach (var pair in pairs)
+        {
+            var eq = pair.IndexOf('=');
+            if (eq <= 0) throw new CliUsageException($"--env wants NAME=value, not '{pair}'.");
+            map[pair[..eq]] = pair[(eq + 1)..];
+        }
+        return map;
     }
 
     private static Command Copy(CliRunner runner)

@@ -9,10 +9,14 @@ namespace AgentCloud.Cli.Commands;
 /// </summary>
 internal static class SandboxExecStream
 {
-    public static async Task<int> PrintAsync(CliContext c, string path, JsonObject body, CancellationToken ct)
+    public static Task<int> PrintAsync(CliContext c, string path, JsonObject body, CancellationToken ct) =>
+        PrintAsync(c, c.Gateway.StreamEventsAsync(path, body, ct));
+
+    /// <summary>Prints any stream of exec-shaped events (a followed process log too) and answers its exit code.</summary>
+    public static async Task<int> PrintAsync(CliContext c, IAsyncEnumerable<(string Event, JsonNode Data)> events)
     {
         JsonNode? exit = null;
-        await foreach (var (name, data) in c.Gateway.StreamEventsAsync(path, body, ct))
+        await foreach (var (name, data) in events)
         {
             if (c.Output.Json)
             {

@@ -86,10 +86,21 @@ public sealed class GatewayClient(HttpClient http, CliSettings settings)
     }
 
     /// <summary>Streams named server-sent events (<c>event:</c> then <c>data:</c>), such as a streamed sandbox exec's.</summary>
-    public async IAsyncEnumerable<(string Event, JsonNode Data)> StreamEventsAsync(string path, JsonNode body, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    public IAsyncEnumerable<(string Event, JsonNode Data)> StreamEventsAsync(string path, JsonNode body, CancellationToken ct) =>
+        StreamEventsAsync(HttpMethod.Post, path, body, ct);
+
+    /// <summary>Server-sent events of a GET (a followed process log), as the POST form reads them.</summary>
+    public IAsyncEnumerable<(string Event, JsonNode Data)> GetEventsAsync(string path, CancellationToken ct) =>
+        StreamEventsAsync(HttpMethod.Get, path, null, ct);
+
+    private async IAsyncEnumerable<(string Event, JsonNode Data)> StreamEventsAsync(
+        HttpMethod method, string path, JsonNode? body, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        using var request = Request(HttpMethod.Post, path);
-        request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        using var request = Request(method, path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        }
         using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
         var name = "message";

@@ -45,6 +45,8 @@ public static class ProxyRoutes
         new("sandboxes", "/v1/sandboxes/{**rest}", ServiceNames.SandboxBroker, CapabilityCatalogue.Sandbox),
         // An exec answers when its command ends (or streams, with keep-alives), up to the broker's longest exec.
         new("sandbox-exec", "/v1/sandboxes/{id}/exec", ServiceNames.SandboxBroker, CapabilityCatalogue.Sandbox, ["POST"], LongRunning: true),
+        // A followed process log streams for as long as the process runs.
+        new("sandbox-process-logs", "/v1/sandboxes/{id}/processes/{pid}/logs", ServiceNames.SandboxBroker, CapabilityCatalogue.Sandbox, ["GET"], LongRunning: true),
         new("memory-search", "/v1/memory/{collection}/search", ServiceNames.Memory, CapabilityCatalogue.MemoryRead, ["POST"]),
         new("memory", "/v1/memory/{**rest}", ServiceNames.Memory, CapabilityCatalogue.MemoryWrite),
         new("usage", "/v1/usage", ServiceNames.UsageAggregator, CapabilityCatalogue.UsageRead),

@@ -31,6 +31,11 @@ public sealed class IdempotencyFilter(IConnectionMultiplexer redis, IOptions<Jso
     /// <summary>Put on every POST of a group: <c>api.AddEndpointFilterFactory(IdempotencyFilter.OnPosts)</c>.</summary>
     public static EndpointFilterDelegate OnPosts(EndpointFilterFactoryContext context, EndpointFilterDelegate next)
     {
+        if (context.MethodInfo.DeclaringType == typeof(SandboxPortsApi))
+        {
+            // Requests to a tenant's own server inside: an Idempotency-Key there is that server's business.
+            return next;
+        }
         var filter = ActivatorUtilities.CreateInstance<IdempotencyFilter>(context.ApplicationServices);
         return invocation => HttpMethods.IsPost(invocation.HttpContext.Request.Method) ? filter.InvokeAsync(invocation, next) : next(invocation);
     }

@@ -38,6 +38,8 @@ public static class SandboxesApi
         api.MapGet("/{id}/files/{**path}", GetFile);
         api.MapSandboxFileOperations(); // list, stat, mkdir, delete, tar up and down: Apis/SandboxFilesApi.cs
         api.MapSandboxPause(); // pause, resume, and 409 for a paused sandbox's other routes: Apis/SandboxPauseApi.cs
+        api.MapSandboxProcesses(); // background processes: Apis/SandboxProcessesApi.cs
+        api.MapSandboxPorts(); // HTTP to a server inside: Apis/SandboxPortsApi.cs
         return api;
     }
 

@@ -13,4 +13,9 @@ public interface IExecOutput
     Task StartedAsync();
 
     ValueTask WriteAsync(ExecOutputStream stream, ReadOnlyMemory<byte> bytes);
+
+    /// <summary>The launch's host process (leader of its own process group) has started: for callers that signal it later.</summary>
+    void Launched(int hostPid)
+    {
+    }
 }

@@ -69,6 +69,7 @@ public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, Cgro
         InheritedDescriptors.CloseOnExec();
         var watch = Stopwatch.StartNew();
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {launch.FileName}");
+        output?.Launched(process.Id);
         var stdout = new CappedBuffer(options.Value.MaxOutputBytes, output is null ? null : b => output.WriteAsync(ExecOutputStream.Stdout, b));
         var stderr = new CappedBuffer(options.Value.MaxOutputBytes, output is null ? null : b => output.WriteAsync(ExecOutputStream.Stderr, b));
         var readers = Task.WhenAll(stdout.DrainAsync(process.StandardOutput.BaseStream), stderr.DrainAsync(process.StandardError.BaseStream));
@@ -99,7 +100,7 @@ public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, Cgro
     }
 
     /// <summary>Created 0600 (never readable by anyone else, not even for a moment), then given to the sandbox's uid.</summary>
-    private static void WriteHandoff(EnvironmentHandoff handoff)
+    internal static void WriteHandoff(EnvironmentHandoff handoff)
     {
         using (var file = new FileStream(handoff.Path, new FileStreamOptions
         {

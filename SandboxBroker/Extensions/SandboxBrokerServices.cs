@@ -45,6 +45,9 @@ public static class SandboxBrokerServices
         services.AddSingleton<SandboxManager>();
         services.AddSingleton<PausedStore>();
         services.AddSingleton<SandboxPauser>();
+        services.AddSingleton<Processes.SandboxLaunches>();
+        services.AddSingleton<Processes.ProcessRunner>();
+        services.AddSingleton<Processes.SandboxPorts>();
         return services;
     }
 }

@@ -18,7 +18,11 @@ public sealed record ProcessLaunch(string FileName, IReadOnlyList<string> Argume
 }
 
 /// <summary>What one exec asks for, already validated: the command, its full environment and whether egress is wired in.</summary>
-public sealed record ExecSpec(IReadOnlyList<string> Command, IReadOnlyDictionary<string, string> Environment, string? EgressSocket);
+public sealed record ExecSpec(IReadOnlyList<string> Command, IReadOnlyDictionary<string, string> Environment, string? EgressSocket)
+{
+    /// <summary>A background process: it must take signals itself, so gVisor runs it without the per-exec PID namespace (whose first process would ignore them).</summary>
+    public bool Background { get; init; }
+}
 
 /// <summary>Whether a backend can run on this host, and why not.</summary>
 public sealed record BackendAvailability(string Level, bool Available, string Reason);

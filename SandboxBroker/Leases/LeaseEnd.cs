@@ -45,6 +45,7 @@ public sealed class LeaseEnd(
                 await runCredentials.AnnounceEndedAsync(sandbox.TenantId, sandbox.RunId!);
             }
             leases.Remove(sandbox.Id);
+            await sandbox.StopProcessesAsync();
             cgroups.RemoveSandboxGroup(sandbox.Cgroup);
             try
             {

@@ -133,11 +133,13 @@ public sealed class SandboxPauser(
     }
 
     /// <summary>
-    /// The one place a pause ends what runs in the sandbox (its execs, whatever they started, a per-slot sandbox's
-    /// processes); repeated until no exec is left, since one admitted just before the hold may start after a kill.
+    /// The one place a pause ends what runs in the sandbox (its background processes, its execs, whatever they started, a
+    /// per-slot sandbox's processes); repeated until no exec is left, since one admitted just before the hold may start after a kill.
     /// </summary>
     private async Task EndRunningWorkAsync(Sandbox sandbox)
     {
+        // Background processes and their shared boundary first: they are not checkpointed, and none may start after this.
+        await sandbox.StopProcessesAsync();
         var deadline = time.GetUtcNow() + EndWorkDeadline;
         while (true)
         {

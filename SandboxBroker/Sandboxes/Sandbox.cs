@@ -1,4 +1,5 @@
 using AgentCloud.SandboxBroker.Leases;
+using AgentCloud.SandboxBroker.Processes;
 using AgentCloud.Platform.Contracts;
 
 namespace AgentCloud.SandboxBroker.Sandboxes;
@@ -36,6 +37,12 @@ public sealed class Sandbox
 
     /// <summary>When this lease began: the creation, or the latest resume (billing counts from here).</summary>
     public DateTimeOffset? LeaseStartedAt { get; init; }
+
+    /// <summary>Its background processes, and the long-lived boundary they and later execs share (where the level keeps one).</summary>
+    public SandboxProcessTable Processes { get; } = new();
+
+    /// <summary>Ends every background process and the boundary they run in; nothing may start in the sandbox afterwards.</summary>
+    public Task StopProcessesAsync() => Processes.StopAllAsync();
 
     private int _running;
     private int _released;

@@ -29,7 +29,8 @@ public sealed class SandboxJanitor(
         var swept = 0;
         foreach (var sandbox in leases.Of(tenantId))
         {
-            var idle = sandbox.RunningExecs == 0 && now - sandbox.LastUsedAt >= options.Value.IdleTimeout;
+            // A running background process (a dev server) is use too; the lifetime still bounds it.
+            var idle = sandbox.RunningExecs == 0 && !sandbox.Processes.AnyRunning && now - sandbox.LastUsedAt >= options.Value.IdleTimeout;
             if ((idle || now >= sandbox.ExpiresAt) && await leaseEnd.EndAsync(sandbox, idle ? "ok" : "aborted"))
             {
                 logger.LogInformation("Sandbox {SandboxId} of tenant {TenantId} ended: {Why}", sandbox.Id, tenantId, idle ? "idle" : "lifetime reached");

@@ -31,6 +31,7 @@ public sealed class SandboxManager(
     SandboxJanitor janitor,
     ExecRequestValidator validator,
     SlotSandboxes slotSandboxes,
+    Processes.SandboxLaunches launches,
     TimeProvider time,
     IOptions<SandboxBrokerOptions> options,
     ILogger<SandboxManager> logger,
@@ -222,7 +223,7 @@ public sealed class SandboxManager(
     /// Where and as whom the sandbox reaches the platform: the Gateway through its egress proxy, when it has one, and
     /// the run's own key. Set after the caller's variables, so an exec cannot pass a run off with another key.
     /// </summary>
-    private IReadOnlyDictionary<string, string> WithPlatformAccess(IReadOnlyDictionary<string, string> env, Sandbox sandbox)
+    internal IReadOnlyDictionary<string, string> WithPlatformAccess(IReadOnlyDictionary<string, string> env, Sandbox sandbox)
     {
         var withAccess = new Dictionary<string, string>(env, StringComparer.Ordinal);
         if (sandbox.EgressSocket is not null && Options.PlatformGatewayUrl is not null && Uri.TryCreate(Options.PlatformGatewayUrl, UriKind.Absolute, out var gateway))
@@ -260,7 +261,7 @@ public sealed class SandboxManager(
             sandbox.LastUsedAt = time.GetUtcNow();
             slotSandboxes.EnsureRunning(sandbox);
             var spec = new ExecSpec(command, WithPlatformAccess(env, sandbox), sandbox.EgressSocket);
-            var launch = cgroups.Confine(catalog.Backend(sandbox.Isolation).BuildLaunch(sandbox.Slot, spec), sandbox.Cgroup);
+            var launch = cgroups.Confine(launches.ForExec(sandbox, spec), sandbox.Cgroup);
             if (output is not null)
             {
                 await output.StartedAsync();

@@ -49,7 +49,7 @@ public sealed class EchoUpstream : IAsyncDisposable
                 // Longer than the short default idle timeout tests set, far below the exec route's own.
                 await Task.Delay(TimeSpan.FromSeconds(3), http.RequestAborted);
             }
-            if (http.Request.Path == "/v1/sandboxes/streaming/exec")
+            if (http.Request.Path == "/v1/sandboxes/streaming/exec" || http.Request.Path == "/v1/sandboxes/streaming/processes/1/logs")
             {
                 await echo.StreamAsync(http);
                 return;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using AgentCloud.Gateway.Limits;
+using AgentCloud.Gateway.Proxy;
 using AgentCloud.Platform.Contracts;
 using AgentCloud.Platform.Tenancy;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,15 +21,38 @@ public sealed class SandboxExecRouteTests(GatewayEnvironment env) : IClassFixtur
     });
 
     [Fact]
-    public void The_exec_routes_idle_timeout_is_above_the_brokers_longest_exec_and_no_other_route_gets_it()
+    public void The_exec_and_process_log_routes_idle_timeout_is_above_the_brokers_longest_exec_and_no_other_route_gets_it()
     {
         var config = _gateway.Services.GetRequiredService<IProxyConfigProvider>().GetConfig();
-        var execRoute = config.Routes.Single(r => r.Match.Path == "/v1/sandboxes/{id}/exec");
+        var longRoutes = config.Routes.Where(r => r.Match.Path is "/v1/sandboxes/{id}/exec" or "/v1/sandboxes/{id}/processes/{pid}/logs").ToList();
         var timeoutOf = config.Clusters.ToDictionary(c => c.ClusterId, c => c.HttpRequest?.ActivityTimeout);
 
-        Assert.True(timeoutOf[execRoute.ClusterId!] > TimeSpan.FromSeconds(SandboxExecLimits.DefaultMaxExecTimeoutSeconds));
+        Assert.Equal(2, longRoutes.Count);
+        Assert.All(longRoutes, r => Assert.True(timeoutOf[r.ClusterId!] > TimeSpan.FromSeconds(SandboxExecLimits.DefaultMaxExecTimeoutSeconds)));
         Assert.True(new RequestLimitsOptions().SandboxExecIdleTimeout > TimeSpan.FromSeconds(SandboxExecLimits.DefaultMaxExecTimeoutSeconds));
-        Assert.All(config.Routes.Where(r => r != execRoute), r => Assert.Equal(TimeSpan.FromSeconds(1), timeoutOf[r.ClusterId!]));
+        Assert.All(config.Routes.Except(longRoutes), r => Assert.Equal(TimeSpan.FromSeconds(1), timeoutOf[r.ClusterId!]));
+    }
+
+    [Fact]
+    public async Task A_followed_process_log_arrives_event_by_event_through_the_long_running_route()
+    {
+        var (_, key) = env.ControlPlane.AddKey("process-logs");
+        using var client = _gateway.Client(key);
+        env.Upstream.ReleaseStream = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        using var response = await client.GetAsync("/v1/sandboxes/streaming/processes/1/logs?follow=true", HttpCompletionOption.ResponseHeadersRead, bound.Token);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(bound.Token));
+        var first = await reader.ReadLineAsync(bound.Token);
+        await reader.ReadLineAsync(bound.Token);
+        // Silent past the Gateway's 1 s default idle timeout before the exit event: only the long-running route outwaits it.
+        await Task.Delay(TimeSpan.FromSeconds(2), bound.Token);
+        env.Upstream.ReleaseStream.SetResult();
+        var rest = await reader.ReadToEndAsync(bound.Token);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("event: stdout", first);
+        Assert.Contains("event: exit", rest);
     }
 
     [Fact]
@@ -67,6 +91,24 @@ public sealed class SandboxExecRouteTests(GatewayEnvironment env) : IClassFixtur
         var context = env.Upstream.LastFor("/v1/sandboxes/streaming/exec")!.Headers[TenantContextHeaders.Context];
         var claims = Encoding.UTF8.GetString(Convert.FromBase64String(Pad(context.Split('.')[1])));
         Assert.Contains($"\"aud\":\"{ServiceNames.SandboxBroker}\"", claims);
+    }
+
+    [Fact]
+    public async Task A_port_request_reaches_the_broker_with_its_path_query_and_method_and_without_the_tenants_key()
+    {
+        var (_, key) = env.ControlPlane.AddKey("sandbox-port");
+        using var client = _gateway.Client(key);
+
+        using var get = await client.GetAsync("/v1/sandboxes/sb1/ports/8080/app/index.html?page=2");
+        using var post = await client.PostAsync("/v1/sandboxes/sb1/ports/8080/api/items", new StringContent("{\"a\":1}", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, post.StatusCode);
+        var seen = env.Upstream.LastFor("/v1/sandboxes/sb1/ports/8080/app/index.html")!;
+        Assert.Equal("GET", seen.Method);
+        Assert.DoesNotContain(key, string.Join('\n', seen.Headers.Values));
+        Assert.Equal("POST", env.Upstream.LastFor("/v1/sandboxes/sb1/ports/8080/api/items")!.Method);
+        Assert.True(RoutedPaths.IsRoutedTo(ServiceNames.SandboxBroker, "/v1/sandboxes/{id}/ports/{port}/{path}", "DELETE"));
     }
 
     private static string Pad(string base64Url)

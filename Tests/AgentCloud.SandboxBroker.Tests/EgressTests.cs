@@ -98,6 +98,23 @@ public sealed class EgressTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_background_process_and_an_exec_that_joins_its_boundary_reach_an_allowed_domain_through_the_proxy()
+    {
+        var client = _broker.ClientFor("egress-on");
+        var sandbox = await client.CreateSandboxAsync(new { isolation = "bubblewrap" });
+        var fetch = $"import urllib.request; print(urllib.request.urlopen('http://allowed.test:{SitePort}/p', timeout=10).read().decode())";
+
+        var process = await client.StartProcessAsync(sandbox.Id, ["python3", "-c", fetch]);
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var exited = await client.ExitedAsync(sandbox.Id, process.Pid, bound.Token);
+        var exec = await client.ExecAsync(sandbox.Id, ["python3", "-c", fetch], timeoutSeconds: 30);
+
+        Assert.Equal(0, exited.ExitCode);
+        Assert.Contains("hello from the allowed site", (await client.LogsAsync(sandbox.Id, process.Pid)).Stdout);
+        Assert.Contains("hello from the allowed site", exec.Stdout);
+    }
+
+    [Fact]
     public async Task Domain_not_on_the_allowlist_is_refused_by_the_proxy()
     {
         var client = _broker.ClientFor("egress-on");

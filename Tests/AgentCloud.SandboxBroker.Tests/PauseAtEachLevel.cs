@@ -68,6 +68,30 @@ public abstract class PauseAtEachLevel : LevelTests
         Assert.Equal("750 run.sh\n700 private\n600 private/key\nrun.sh\n/etc/passwd\nhi\nno-fifo\nno-hard-links\n", after.Stdout);
     }
 
+    [Theory]
+    [MemberData(nameof(Levels))]
+    public async Task A_background_process_ends_at_pause_and_the_resumed_sandbox_starts_with_none_and_can_start_another(string level)
+    {
+        if (await SandboxAtAsync("pause-proc", level) is not var (client, sandbox))
+        {
+            return;
+        }
+        var id = sandbox.Id;
+        var process = await client.StartProcessAsync(id, ["/bin/sh", "-c", "while :; do date +%s%N > beat; sleep 0.05; done"]);
+        Assert.Equal("running", process.State);
+
+        await JsonAsync(await client.PostAsync($"/v1/sandboxes/{id}/pause", null), HttpStatusCode.OK);
+        await JsonAsync(await client.PostAsync($"/v1/sandboxes/{id}/resume", null), HttpStatusCode.OK);
+        var listed = await JsonAsync(await client.GetAsync($"/v1/sandboxes/{id}/processes"), HttpStatusCode.OK);
+        // Nothing writes the heartbeat any more: two reads a while apart see the same one (the file came back with the workspace).
+        var still = await client.ShAsync(id, "a=$(cat beat); sleep 0.3; b=$(cat beat); [ \"$a\" = \"$b\" ] && echo still");
+        var next = await client.StartProcessAsync(id, ["/bin/sh", "-c", "echo again > again; sleep 30"]);
+
+        Assert.Equal(0, listed.GetArrayLength());
+        Assert.Equal("still\n", still.Stdout);
+        Assert.Equal("running", next.State);
+    }
+
     private static string OwnerOf(string path)
     {
         using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%u", path]) { RedirectStandardOutput = true })!;

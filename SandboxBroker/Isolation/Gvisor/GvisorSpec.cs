@@ -21,6 +21,12 @@ public static class GvisorSpec
     /// </summary>
     public static readonly string[] PerExecNamespace = ["/usr/bin/unshare", "--user", "--map-current-user", "--pid", "--fork", "--kill-child", "--"];
 
+    /// <summary>
+    /// A background process keeps the container's PID namespace (a signal forwarded by <c>runsc exec</c> reaches the command
+    /// itself, not a namespace's first process that would ignore it); what it leaves behind ends with the sandbox.
+    /// </summary>
+    public static readonly string[] BackgroundNamespace = ["/usr/bin/unshare", "--user", "--map-current-user", "--"];
+
     /// <summary>Host files bound read-only when the host has them (certificates, time zone, alternatives' links).</summary>
     public static readonly string[] OptionalEtc = ["/etc/alternatives", "/etc/ssl", "/etc/ca-certificates", "/etc/localtime"];
 
@@ -70,7 +76,7 @@ public static class GvisorSpec
     {
         var env = spec.Environment.Select(kv => $"{kv.Key}={kv.Value}").ToList();
         StatxCompat.Apply(env);
-        var command = new List<string>([.. PerExecNamespace, .. NestedUserNamespaceFilter.Prefix]);
+        var command = new List<string>([.. spec.Background ? BackgroundNamespace : PerExecNamespace, .. NestedUserNamespaceFilter.Prefix]);
         if (spec.EgressSocket is not null)
         {
             var proxy = $"http://127.0.0.1:{BubblewrapBackend.ProxyPort}";

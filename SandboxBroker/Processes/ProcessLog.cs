@@ -1,0 +1,96 @@
+using System.Text;
+using System.Threading.Channels;
+using AgentCloud.SandboxBroker.Exec;
+
+namespace AgentCloud.SandboxBroker.Processes;
+
+/// <summary>One piece of a background process's output, in the order it arrived.</summary>
+public sealed record LogChunk(ExecOutputStream Stream, byte[] Bytes);
+
+/// <summary>
+/// A background process's output: every kept piece (the executor caps each stream at the exec output limit), in arrival
+/// order, and the followers reading it live. A follower gets what came so far and then everything after it, with no
+/// gap and no repeat (both under one lock); its reader completes when the process has ended.
+/// </summary>
+public sealed class ProcessLog : IExecOutput
+{
+    private readonly Lock _lock = new();
+    private readonly List<LogChunk> _chunks = [];
+    private readonly List<Channel<LogChunk>> _followers = [];
+    private readonly TaskCompletionSource<int> _launched = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _ended;
+
+    /// <summary>The launch's host process (its process group's leader), once started.</summary>
+    public Task<int> Launched => _launched.Task;
+
+    public Task StartedAsync() => Task.CompletedTask;
+
+    void IExecOutput.Launched(int hostPid) => _launched.TrySetResult(hostPid);
+
+    public ValueTask WriteAsync(ExecOutputStream stream, ReadOnlyMemory<byte> bytes)
+    {
+        var chunk = new LogChunk(stream, bytes.ToArray());
+        lock (_lock)
+        {
+            _chunks.Add(chunk);
+            foreach (var follower in _followers)
+            {
+                follower.Writer.TryWrite(chunk);
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>What came so far, and a reader of what comes next (already complete when the process has ended).</summary>
+    public (IReadOnlyList<LogChunk> SoFar, ChannelReader<LogChunk> Next) Follow()
+    {
+        var channel = Channel.CreateUnbounded<LogChunk>(new UnboundedChannelOptions { SingleReader = true });
+        lock (_lock)
+        {
+            if (_ended)
+            {
+                channel.Writer.TryComplete();
+            }
+            else
+            {
+                _followers.Add(channel);
+            }
+            return (_chunks.ToList(), channel.Reader);
+        }
+    }
+
+    public void Unfollow(ChannelReader<LogChunk> reader)
+    {
+        lock (_lock)
+        {
+            _followers.RemoveAll(c => c.Reader == reader);
+        }
+    }
+
+    /// <summary>The process ended (or never started): followers finish after what they were given.</summary>
+    public void End()
+    {
+        lock (_lock)
+        {
+            _ended = true;
+            _launched.TrySetResult(0);
+            foreach (var follower in _followers)
+            {
+                follower.Writer.TryComplete();
+            }
+            _followers.Clear();
+        }
+    }
+
+    /// <summary>The log so far as text, one string a stream, decoded as the buffered exec answer decodes it.</summary>
+    public (string Stdout, string Stderr) Text()
+    {
+        List<LogChunk> chunks;
+        lock (_lock)
+        {
+            chunks = _chunks.ToList();
+        }
+        string Of(ExecOutputStream stream) => Encoding.UTF8.GetString(chunks.Where(c => c.Stream == stream).SelectMany(c => c.Bytes).ToArray());
+        return (Of(ExecOutputStream.Stdout), Of(ExecOutputStream.Stderr));
+    }
+}

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using AgentCloud.SandboxBroker.Exec;
+using AgentCloud.SandboxBroker.Isolation;
+using AgentCloud.SandboxBroker.Limits;
+using AgentCloud.SandboxBroker.Native;
+using AgentCloud.SandboxBroker.Sandboxes;
+
+namespace AgentCloud.SandboxBroker.Processes;
+
+/// <summary>
+/// Connections to a port a process listens on inside a sandbox, with no host network given to the sandbox: each
+/// connection is one <c>socat</c> run inside the sandbox's boundary (joined like any exec, as the sandbox's uid, in its
+/// cgroup) that bridges its stdin and stdout to <c>127.0.0.1:port</c> there. The broker speaks HTTP over those pipes.
+/// </summary>
+public sealed class SandboxPorts(SandboxLaunches launches, CgroupLimiter cgroups, ILogger<SandboxPorts> logger)
+{
+    /// <summary>Why no port of this sandbox can be reached now; null when a connection can be tried.</summary>
+    public static string? Unreachable(Sandbox sandbox) => sandbox.Isolation switch
+    {
+        IsolationLevels.Gvisor => null,
+        IsolationLevels.Bubblewrap when sandbox.Processes.Boundary is { Alive: true } => null,
+        IsolationLevels.Bubblewrap => "Nothing in this sandbox outlives its call yet: start the server as a background process (POST …/processes), then reach its port.",
+        IsolationLevels.Namespace => "The namespace level has no loopback network (lo is down), so nothing inside can listen; use bubblewrap or gvisor for servers.",
+        _ => $"Ports are not offered at the {sandbox.Isolation} level.",
+    };
+
+    /// <summary>Starts the forwarder and answers its pipes as one connection; the forwarder ends when the connection is disposed.</summary>
+    public Stream Connect(Sandbox sandbox, int port)
+    {
+        var spec = new ExecSpec(["socat", "-", $"TCP:127.0.0.1:{port}"], new Dictionary<string, string>(sandbox.Slot.Environment, StringComparer.Ordinal), null)
+        {
+            Background = true,
+        };
+        var launch = cgroups.Confine(launches.ForExec(sandbox, spec), sandbox.Cgroup);
+        if (launch.Handoff is { } handoff)
+        {
+            SandboxExecutor.WriteHandoff(handoff);
+        }
+        foreach (var (path, content) in launch.FilesToWrite)
+        {
+            File.WriteAllText(path, content);
+        }
+        var psi = new ProcessStartInfo(launch.FileName)
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = "/",
+        };
+        psi.Environment.Clear();
+        psi.Environment["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        foreach (var a in launch.Arguments)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        InheritedDescriptors.CloseOnExec();
+        var process = Process.Start(psi) ?? throw new IOException($"could not start {launch.FileName}");
+        // socat's complaints (connection refused) go to the log, never to the client.
+        _ = process.StandardError.ReadToEndAsync().ContinueWith(t =>
+        {
+            if (t.IsCompletedSuccessfully && t.Result.Length > 0)
+            {
+                logger.LogDebug("Port forwarder of sandbox {SandboxId}: {Stderr}", sandbox.Id, t.Result.Trim());
+            }
+        }, TaskScheduler.Default);
+        var pid = process.Id;
+        return new ProcessStream(process, () =>
+        {
+            Libc.Kill(-pid, Libc.SIGKILL);
+            Libc.Kill(pid, Libc.SIGKILL);
+            if (launch.Handoff is { } h)
+            {
+                File.Delete(h.Path);
+            }
+            if (launch.Cgroup is { } group)
+            {
+                cgroups.EndExec(group, kill: true);
+            }
+            launch.Completed?.Invoke(true);
+        });
+    }
+}

@@ -1,0 +1,124 @@
+using System.Net;
+using AgentCloud.SandboxBroker.Isolation;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AgentCloud.SandboxBroker.Tests;
+
+/// <summary><c>/v1/sandboxes/{id}/ports/{port}/{path}</c>: a server inside the sandbox, reachable by its own tenant only.</summary>
+[Collection(BrokerCollection.Name)]
+public sealed class PortTests(BrokerFixture fixture)
+{
+    private BrokerFactory Broker => fixture.Broker;
+
+    private async Task<(HttpClient Client, SandboxDto Sandbox)?> ServingAsync(string tenant, string level, int port)
+    {
+        var offered = Broker.Services.GetRequiredService<IsolationCatalog>().Levels.Single(l => l.Level == level);
+        if (!offered.Available)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(offered.Reason));
+            return null;
+        }
+        var client = Broker.ClientFor(tenant);
+        var sandbox = await client.CreateSandboxAsync(new { isolation = level });
+        if ((await client.ShAsync(sandbox.Id, "command -v python3")).ExitCode != 0)
+        {
+            Assert.False(File.Exists("/usr/bin/python3"), "python3 is on the host but not found in the sandbox");
+            return null;
+        }
+        await client.ShAsync(sandbox.Id, "mkdir -p site && printf 'hello through the port' > site/index.html");
+        await client.StartProcessAsync(sandbox.Id, ["python3", "-m", "http.server", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1"], cwd: "site");
+        return (client, sandbox);
+    }
+
+    [Theory]
+    [InlineData(IsolationLevels.Bubblewrap)]
+    [InlineData(IsolationLevels.Gvisor)]
+    public async Task The_owner_reaches_a_server_inside_and_another_tenant_gets_404(string level)
+    {
+        if (await ServingAsync($"port-owner-{level}", level, 8080) is not var (client, sandbox))
+        {
+            return;
+        }
+        var url = $"/v1/sandboxes/{sandbox.Id}/ports/8080/index.html?x=1";
+        HttpResponseMessage response;
+        var tries = 0;
+        // The server may still be starting: a 502 until it listens (bounded).
+        while ((response = await client.GetAsync(url)).StatusCode == HttpStatusCode.BadGateway && ++tries < 100)
+        {
+            response.Dispose();
+            await Task.Delay(100);
+        }
+
+        using (response)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("hello through the port", await response.Content.ReadAsStringAsync());
+        }
+        var other = Broker.ClientFor($"port-other-{level}");
+        using var stranger = await other.GetAsync(url);
+        await BrokerCalls.AssertProblemAsync(stranger, 404);
+        Assert.DoesNotContain("hello", await stranger.Content.ReadAsStringAsync());
+        using var nothing = await client.GetAsync($"/v1/sandboxes/{sandbox.Id}/ports/8081/");
+        await BrokerCalls.AssertProblemAsync(nothing, 502);
+        using var bad = await client.GetAsync($"/v1/sandboxes/{sandbox.Id}/ports/70000/");
+        await BrokerCalls.AssertProblemAsync(bad, 400);
+    }
+
+    [Fact]
+    public async Task The_platform_key_never_reaches_the_server_inside()
+    {
+        if (await ServingAsync("port-headers", IsolationLevels.Bubblewrap, 8082) is not var (client, sandbox))
+        {
+            return;
+        }
+        // A server that answers with the headers it was sent.
+        await client.ShAsync(sandbox.Id, "cat > echo.py <<'EOF'\n" +
+            "import http.server\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n        body = str(self.headers).encode()\n" +
+            "        self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)\n" +
+            "http.server.HTTPServer(('127.0.0.1', 8083), H).serve_forever()\nEOF");
+        await client.StartProcessAsync(sandbox.Id, ["python3", "echo.py"]);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/sandboxes/{sandbox.Id}/ports/8083/");
+        request.Headers.Add("X-App", "kept");
+        request.Headers.Add(AgentCloud.SandboxBroker.Apis.IdempotencyFilter.Header, "the-apps-own-key");
+        HttpResponseMessage response;
+        var tries = 0;
+        while ((response = await client.SendAsync(Clone(request))).StatusCode == HttpStatusCode.BadGateway && ++tries < 100)
+        {
+            response.Dispose();
+            await Task.Delay(100);
+        }
+
+        var seen = await response.Content.ReadAsStringAsync();
+        response.Dispose();
+        Assert.Contains("X-App: kept", seen);
+        Assert.Contains("the-apps-own-key", seen);
+        Assert.DoesNotContain("Authorization", seen, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("x-agentcloud", seen, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static HttpRequestMessage Clone(HttpRequestMessage request)
+    {
+        var copy = new HttpRequestMessage(request.Method, request.RequestUri);
+        foreach (var (name, values) in request.Headers)
+        {
+            copy.Headers.TryAddWithoutValidation(name, values);
+        }
+        return copy;
+    }
+
+    [Fact]
+    public async Task The_namespace_level_says_why_it_has_no_ports()
+    {
+        var offered = Broker.Services.GetRequiredService<IsolationCatalog>().Levels.Single(l => l.Level == IsolationLevels.Namespace);
+        if (!offered.Available)
+        {
+            return;
+        }
+        var client = Broker.ClientFor("port-namespace");
+        var sandbox = await client.CreateSandboxAsync(new { isolation = IsolationLevels.Namespace });
+
+        using var response = await client.GetAsync($"/v1/sandboxes/{sandbox.Id}/ports/8080/");
+
+        await BrokerCalls.AssertProblemAsync(response, 409);
+    }
+}
