@@ -18,6 +18,7 @@ internal static class SandboxCommands
         sandbox.Subcommands.Add(SandboxPauseCommands.Pause(runner));
         sandbox.Subcommands.Add(SandboxPauseCommands.Resume(runner));
         sandbox.Subcommands.Add(SandboxTemplatesCommand.Build(runner));
+        sandbox.Subcommands.Add(SandboxListFilesCommand.Build(runner));
         SandboxProcessCommands.AddTo(sandbox, runner); // start, ps, logs, kill: SandboxProcessCommands.cs
         return sandbox;
     }
