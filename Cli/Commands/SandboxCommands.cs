@@ -116,24 +116,42 @@ internal static class SandboxCommands
     {
         var source = new Argument<string>("source") { Description = "A local file, or <sandbox-id>:<path>" };
         var destination = new Argument<string>("destination") { Description = "<sandbox-id>:<path>, or a local file" };
-        var cp = new Command("cp", "Copy a file into or out of a sandbox's workspace") { source, destination };
+        var recursive = new Option<bool>("--recursive", "-r") { Description = "Copy a folder (as a tar archive); links in a folder copied out are skipped, not made" };
+        var cp = new Command("cp", "Copy a file, or with -r a folder, into or out of a sandbox's workspace") { source, destination, recursive };
         runner.Bind(cp, async (c, ct) =>
         {
             var (src, dst) = (c.Parse.GetValue(source)!, c.Parse.GetValue(destination)!);
+            var folder = c.Parse.GetValue(recursive);
+            string? detail = null;
             if (RemotePath.TryParse(dst, out var into) && !RemotePath.TryParse(src, out _))
             {
-                if (!File.Exists(src)) throw new CliUsageException($"No local file '{src}'.");
-                await c.Gateway.PutBytesAsync(into.ApiPath, await File.ReadAllBytesAsync(src, ct), ct);
+                if (folder)
+                {
+                    detail = await SandboxFolderCopy.UploadAsync(c.Gateway, src, into, ct);
+                }
+                else
+                {
+                    if (!File.Exists(src)) throw new CliUsageException($"No local file '{src}'.");
+                    await c.Gateway.PutBytesAsync(into.ApiPath, await File.ReadAllBytesAsync(src, ct), ct);
+                }
             }
             else if (RemotePath.TryParse(src, out var from) && !RemotePath.TryParse(dst, out _))
             {
-                await File.WriteAllBytesAsync(dst, await c.Gateway.GetBytesAsync(from.ApiPath, ct), ct);
+                if (folder)
+                {
+                    detail = await SandboxFolderCopy.DownloadAsync(c.Gateway, from, dst, ct);
+                }
+                else
+                {
+                    await File.WriteAllBytesAsync(dst, await c.Gateway.GetBytesAsync(from.ApiPath, ct), ct);
+                }
             }
             else
             {
                 throw new CliUsageException("Exactly one side of cp must be <sandbox-id>:<path>.");
             }
-            if (c.Output.Json) c.Output.WriteJson(new JsonObject { ["copied"] = src, ["to"] = dst }); else c.Output.WriteLine($"Copied {src} to {dst}.");
+            if (c.Output.Json) c.Output.WriteJson(new JsonObject { ["copied"] = src, ["to"] = dst, ["detail"] = detail });
+            else c.Output.WriteLine(detail is null ? $"Copied {src} to {dst}." : $"Copied {src} to {dst}: {detail}.");
             return ExitCodes.Ok;
         });
         return cp;
@@ -156,7 +174,12 @@ internal static class SandboxCommands
     /// <summary><c>sandbox-id:path/in/workspace</c>; a local path never contains a colon before its first slash.</summary>
     internal readonly record struct RemotePath(string SandboxId, string Path)
     {
-        public string ApiPath => $"/v1/sandboxes/{JsonList.Escape(SandboxId)}/files/{string.Join('/', Path.TrimStart('/').Split('/').Select(JsonList.Escape))}";
+        public string ApiPath => $"/v1/sandboxes/{JsonList.Escape(SandboxId)}/files/{EscapedPath}";
+
+        /// <summary>The folder as a tar archive (up or down); an empty path is the whole workspace.</summary>
+        public string ArchivePath => $"/v1/sandboxes/{JsonList.Escape(SandboxId)}/archive/{EscapedPath}".TrimEnd('/');
+
+        private string EscapedPath => string.Join('/', Path.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries).Select(JsonList.Escape));
 
         public static bool TryParse(string text, out RemotePath remote)
         {

@@ -32,12 +32,15 @@ public sealed class GatewayClient(HttpClient http, CliSettings settings)
 
     public Task<JsonNode?> DeleteAsync(string path, CancellationToken ct) => SendJsonAsync(HttpMethod.Delete, path, null, ct);
 
-    public async Task PutBytesAsync(string path, byte[] content, CancellationToken ct)
+    /// <summary>Puts raw bytes; answers the JSON body if there is one (an archive upload says what it unpacked).</summary>
+    public async Task<JsonNode?> PutBytesAsync(string path, byte[] content, CancellationToken ct)
     {
         using var request = Request(HttpMethod.Put, path);
         request.Content = new ByteArrayContent(content);
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+        var text = await response.Content.ReadAsStringAsync(ct);
+        return response.Content.Headers.ContentType?.MediaType == "application/json" && text.Length > 0 ? JsonNode.Parse(text) : null;
     }
 
     public async Task<byte[]> GetBytesAsync(string path, CancellationToken ct)

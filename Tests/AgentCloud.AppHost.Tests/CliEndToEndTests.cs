@@ -56,6 +56,18 @@ public sealed class CliEndToEndTests(PlatformFixture platform)
         await JsonAsync(key, "sandbox", "cp", local + ".in", $"{sandboxId}:in.txt");
         await JsonAsync(key, "sandbox", "cp", $"{sandboxId}:in.txt", local + ".out");
         Assert.Equal("copied through the CLI", await File.ReadAllTextAsync(local + ".out"));
+
+        // A folder up and down (-r), and ls: a link made inside the sandbox does not come down as a link.
+        Directory.CreateDirectory(Path.Combine(local + ".dir", "sub"));
+        await File.WriteAllTextAsync(Path.Combine(local + ".dir", "sub", "deep.txt"), "deep");
+        await JsonAsync(key, "sandbox", "cp", "-r", local + ".dir", $"{sandboxId}:proj");
+        var listed = await JsonAsync(key, "sandbox", "ls", $"{sandboxId}:proj/sub");
+        Assert.Equal("deep.txt", listed["entries"]![0]!["name"]!.GetValue<string>());
+        await JsonAsync(key, "sandbox", "exec", sandboxId, "--", "ln", "-s", "/etc/passwd", "proj/escape");
+        var down = await JsonAsync(key, "sandbox", "cp", "-r", $"{sandboxId}:proj", local + ".back");
+        Assert.Equal("deep", await File.ReadAllTextAsync(Path.Combine(local + ".back", "sub", "deep.txt")));
+        Assert.False(File.Exists(Path.Combine(local + ".back", "escape")) || Directory.Exists(Path.Combine(local + ".back", "escape")));
+        Assert.Contains("skipped", down["detail"]!.GetValue<string>());
         Assert.Equal(sandboxId, (await JsonAsync(key, "sandbox", "rm", sandboxId))["deleted"]!.GetValue<string>());
 
         await JsonAsync(key, "memory", "put", "cli-notes", "--id", "p1", "--text", "the release train leaves on tuesday");
