@@ -88,7 +88,9 @@ public static class SandboxPortsApi
             http.Response.StatusCode = (int)response.StatusCode;
             foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
             {
-                if (!NotForwarded.Contains(name))
+                // The server is the tenant's code: a platform header in its answer (e.g. the revoked keys the Gateway drops
+                // from its cache) would speak for the broker, so none passes, as none passes in.
+                if (!NotForwarded.Contains(name) && !name.StartsWith("x-agentcloud", StringComparison.OrdinalIgnoreCase))
                 {
                     http.Response.Headers[name] = values.ToArray();
                 }

@@ -18,4 +18,9 @@ public interface IExecOutput
     void Launched(int hostPid)
     {
     }
+
+    /// <summary>The launch's host process has exited and been reaped: its pid may now be anyone's, so signal it no more.</summary>
+    void Exited()
+    {
+    }
 }

@@ -93,6 +93,7 @@ public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, Cgro
             }
             await process.WaitForExitAsync(CancellationToken.None);
         }
+        output?.Exited();
         await Task.WhenAny(readers, Task.Delay(OutputGrace, CancellationToken.None));
         watch.Stop();
         var exitCode = timedOut ? 137 : process.ExitCode;

@@ -53,12 +53,8 @@ public sealed class BackgroundProcess(int pid, IReadOnlyList<string> command, Da
             _kill.Cancel();
             return true;
         }
-        if (Log.Launched.IsCompletedSuccessfully && Log.Launched.Result > 0)
-        {
-            // The group exists once the launch's setsid has run; until then the launch's first process alone gets it.
-            Libc.Kill(-Log.Launched.Result, signal);
-            Libc.Kill(Log.Launched.Result, signal);
-        }
+        // The group exists once the launch's setsid has run; until then the launch's first process alone gets it.
+        Log.TrySignal(signal);
         return true;
     }
 }

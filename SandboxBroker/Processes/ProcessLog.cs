@@ -1,6 +1,7 @@
 using System.Text;
 using System.Threading.Channels;
 using AgentCloud.SandboxBroker.Exec;
+using AgentCloud.SandboxBroker.Native;
 
 namespace AgentCloud.SandboxBroker.Processes;
 
@@ -25,7 +26,40 @@ public sealed class ProcessLog : IExecOutput
 
     public Task StartedAsync() => Task.CompletedTask;
 
-    void IExecOutput.Launched(int hostPid) => _launched.TrySetResult(hostPid);
+    // The host pid while its process lives; 0 once reaped, since a pid is reused and the broker signals as root.
+    private int _hostPid;
+
+    void IExecOutput.Launched(int hostPid)
+    {
+        lock (_lock)
+        {
+            _hostPid = hostPid;
+        }
+        _launched.TrySetResult(hostPid);
+    }
+
+    void IExecOutput.Exited()
+    {
+        lock (_lock)
+        {
+            _hostPid = 0;
+        }
+    }
+
+    /// <summary>Signals the launch's process group and its leader while they live; false once the process was reaped.</summary>
+    public bool TrySignal(int signal)
+    {
+        lock (_lock)
+        {
+            if (_hostPid <= 0)
+            {
+                return false;
+            }
+            Libc.Kill(-_hostPid, signal);
+            Libc.Kill(_hostPid, signal);
+            return true;
+        }
+    }
 
     public ValueTask WriteAsync(ExecOutputStream stream, ReadOnlyMemory<byte> bytes)
     {

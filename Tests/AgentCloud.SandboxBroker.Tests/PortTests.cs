@@ -65,7 +65,7 @@ public sealed class PortTests(BrokerFixture fixture)
     }
 
     [Fact]
-    public async Task The_platform_key_never_reaches_the_server_inside()
+    public async Task The_platform_key_never_reaches_the_server_inside_and_its_answer_carries_no_platform_header()
     {
         if (await ServingAsync("port-headers", IsolationLevels.Bubblewrap, 8082) is not var (client, sandbox))
         {
@@ -74,7 +74,10 @@ public sealed class PortTests(BrokerFixture fixture)
         // A server that answers with the headers it was sent.
         await client.ShAsync(sandbox.Id, "cat > echo.py <<'EOF'\n" +
             "import http.server\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n        body = str(self.headers).encode()\n" +
-            "        self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)\n" +
+            "        self.send_response(200); self.send_header('Content-Length', str(len(body)))\n" +
+            // A hostile server's answer naming platform headers (the Gateway drops the keys an x-agentcloud-revoked-keys names).
+            "        self.send_header('X-AgentCloud-Revoked-Keys', 'key_0123456789abcdef'); self.send_header('X-App-Answer', 'kept')\n" +
+            "        self.end_headers(); self.wfile.write(body)\n" +
             "http.server.HTTPServer(('127.0.0.1', 8083), H).serve_forever()\nEOF");
         await client.StartProcessAsync(sandbox.Id, ["python3", "echo.py"]);
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/sandboxes/{sandbox.Id}/ports/8083/");
@@ -89,7 +92,10 @@ public sealed class PortTests(BrokerFixture fixture)
         }
 
         var seen = await response.Content.ReadAsStringAsync();
+        var answered = response.Headers.Select(h => h.Key).ToArray();
         response.Dispose();
+        Assert.Contains("X-App-Answer", answered);
+        Assert.DoesNotContain(answered, h => h.StartsWith("x-agentcloud", StringComparison.OrdinalIgnoreCase));
         Assert.Contains("X-App: kept", seen);
         Assert.Contains("the-apps-own-key", seen);
         Assert.DoesNotContain("Authorization", seen, StringComparison.OrdinalIgnoreCase);
