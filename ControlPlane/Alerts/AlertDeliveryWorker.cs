@@ -97,11 +97,18 @@ public sealed class AlertDeliveryWorker(
                 """).ToListAsync(ct);
             foreach (var row in due)
             {
+                if (row.Attempts >= Options.MaxAttempts)
+                {
+                    // Its attempts were used up without an outcome recorded (each ended in an error of ours): it is over.
+                    (row.State, row.CompletedAt) = (AlertDeliveryStates.Failed, now);
+                    row.LastError ??= $"no outcome recorded after {row.Attempts} attempts";
+                    continue;
+                }
                 row.Attempts++;
                 row.NextAttemptAt = now + Lease;
             }
             await c.SaveChangesAsync(ct);
-            return due.Select(r => new Claimed(r.AlertId, r.TenantId, r.Body, r.Attempts)).ToList();
+            return due.Where(r => r.State == AlertDeliveryStates.Pending).Select(r => new Claimed(r.AlertId, r.TenantId, r.Body, r.Attempts)).ToList();
         }, ct);
     }
 

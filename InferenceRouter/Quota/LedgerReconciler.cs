@@ -35,12 +35,14 @@ public sealed class LedgerReconciler(ProvisionalLedger provisional, TokenLedger 
                 logger.LogDebug(e, "Redis still refuses the ledger; {Count} settles wait", provisional.PendingCount);
                 break;
             }
-            provisional.Booked(pending);
-            booked++;
+            // Published before the settle is forgotten: should publishing fail, the next pass settles again and the script
+            // answers the same crossings under the same alert ids (the ControlPlane keeps one of each).
             if (crossings.Count > 0)
             {
                 await alerts.PublishAsync(pending.Reservation, crossings);
             }
+            provisional.Booked(pending);
+            booked++;
         }
         if (booked > 0)
         {

@@ -50,6 +50,11 @@ public class ModelPriceList : IValidatableObject
             {
                 yield return new ValidationResult($"{where}: the prices of '{p.Model}' must not be negative.");
             }
+            if (p.CachedInputPerMillion > p.InputPerMillion)
+            {
+                // A dollar budget holds every prompt token at the input price; a dearer cached token would cost more than the hold.
+                yield return new ValidationResult($"{where}: the cached input price of '{p.Model}' must not be above its input price.");
+            }
         }
     }
 }

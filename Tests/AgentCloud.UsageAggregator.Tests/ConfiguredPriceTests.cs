@@ -76,4 +76,23 @@ public sealed class ConfiguredPriceTests(UsageServers servers)
         Assert.Contains(results, r => r.ErrorMessage!.Contains("prices of 'gpt-4o' must not be negative"));
         Assert.Contains(results, r => r.ErrorMessage!.Contains("Models:1:Model must be set and unique"));
     }
+
+    [Fact]
+    public void A_cached_input_price_above_the_input_price_is_refused_since_dollar_budgets_hold_prompts_at_the_input_price()
+    {
+        var options = new PriceListOptions
+        {
+            Models =
+            [
+                new ModelPrice { Model = "odd", InputPerMillion = 1m, CachedInputPerMillion = 2m, OutputPerMillion = 3m },
+                new ModelPrice { Model = "even", InputPerMillion = 1m, CachedInputPerMillion = 1m, OutputPerMillion = 3m },
+            ],
+        };
+        var results = new List<ValidationResult>();
+
+        Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
+
+        var refusal = Assert.Single(results);
+        Assert.Contains("cached input price of 'odd' must not be above its input price", refusal.ErrorMessage);
+    }
 }
