@@ -14,15 +14,10 @@ public sealed class ModelPrice
     public DateTimeOffset? EffectiveFrom { get; set; }
 
     /// <summary>
-    /// What the tokens cost in whole micro-dollars, rounded up: USD per million tokens is exactly micro-dollars per token.
-    /// Cached input is a part of input (as in OpenAI's usage), billed at the cached price.
+    /// What the tokens cost in whole micro-dollars, rounded up (<see cref="TokenCost"/>, the ledger's formula).
     /// </summary>
-    public long Microdollars(long input, long cachedInput, long output)
-    {
-        var cached = Math.Clamp(cachedInput, 0, Math.Max(0, input));
-        var cost = (Math.Max(0, input) - cached) * InputPerMillion + cached * CachedInputPerMillion + Math.Max(0, output) * OutputPerMillion;
-        return (long)decimal.Ceiling(cost);
-    }
+    public long Microdollars(long input, long cachedInput, long output) =>
+        (long)decimal.Ceiling(TokenCost.Microdollars(input, cachedInput, output, InputPerMillion, CachedInputPerMillion, OutputPerMillion));
 }
 
 /// <summary>Model prices from configuration, per million tokens; each service binds it under its own section.</summary>

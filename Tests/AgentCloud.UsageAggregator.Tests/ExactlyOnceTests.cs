@@ -1,4 +1,5 @@
 using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Pricing;
 
 namespace AgentCloud.UsageAggregator.Tests;
 
@@ -135,5 +136,25 @@ public sealed class ExactlyOnceTests(UsageServers servers)
         Assert.Equal(3_000_000, await host.ScalarAsync($"SELECT cost * 1000000 FROM usage_rollups WHERE minute < '{change:O}'"));
         Assert.Equal(5_800_000, await host.ScalarAsync($"SELECT cost * 1000000 FROM usage_rollups WHERE minute = '{change:O}' AND kind = 'inference'"));
         Assert.Equal(2_000, await host.ScalarAsync($"SELECT cost * 1000000 FROM usage_rollups WHERE kind = 'sandbox'"));
+    }
+
+    [Fact]
+    public async Task The_ledger_prices_an_event_as_a_dollar_budget_does_even_when_cached_input_is_above_input()
+    {
+        await using var host = await UsageHost.StartAsync(servers);
+        var change = new DateTimeOffset(2026, 8, 1, 0, 0, 0, TimeSpan.Zero);
+        var price = new ModelPrice { Model = "sim-large", InputPerMillion = 4m, CachedInputPerMillion = 1m, OutputPerMillion = 16m };
+        await host.ScalarAsync($"""
+            INSERT INTO usage_prices (resource, effective_from, input_per_million, cached_input_per_million, output_per_million)
+            VALUES ('sim-large', '{change:O}', 4, 1, 16) RETURNING 1
+            """);
+
+        // A hostile or buggy upstream reporting more cached tokens than input tokens bills all input at the cached price, no more.
+        await host.AddAsync(Events.Inference("acme", "sim-large", input: 1_000, cached: 5_000, output: 2_000, at: change));
+        await host.WaitUntilDrainedAsync();
+
+        var ledgerMicrodollars = await host.ScalarAsync($"SELECT cost * 1000000 FROM usage_rollups WHERE minute = '{change:O}' AND kind = 'inference'");
+        Assert.Equal(1_000L * 1 + 2_000L * 16, ledgerMicrodollars);
+        Assert.Equal(ledgerMicrodollars, price.Microdollars(1_000, 5_000, 2_000));
     }
 }

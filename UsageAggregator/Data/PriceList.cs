@@ -1,4 +1,5 @@
 using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Pricing;
 using Npgsql;
 
 namespace AgentCloud.UsageAggregator.Data;
@@ -14,8 +15,7 @@ public sealed class PriceList
 
     private PriceList(Dictionary<string, Price[]> byResource) => _byResource = byResource;
 
-    // Per token rather than per million: multiplying by 0.000001 is as exact as dividing by a million, and much cheaper.
-    private sealed record Price(DateTime EffectiveFrom, decimal InputPerToken, decimal CachedInputPerToken, decimal OutputPerToken, decimal PerSandboxSecond);
+    private sealed record Price(DateTime EffectiveFrom, decimal InputPerMillion, decimal CachedInputPerMillion, decimal OutputPerMillion, decimal PerSandboxSecond);
 
     private const decimal PerMillion = 0.000001m;
 
@@ -36,7 +36,7 @@ public sealed class PriceList
                 byResource[resource] = prices = [];
             }
             prices.Add(new Price(reader.GetFieldValue<DateTime>(1),
-                reader.GetDecimal(2) * PerMillion, reader.GetDecimal(3) * PerMillion, reader.GetDecimal(4) * PerMillion, reader.GetDecimal(5)));
+                reader.GetDecimal(2), reader.GetDecimal(3), reader.GetDecimal(4), reader.GetDecimal(5)));
         }
         return new PriceList(byResource.ToDictionary(p => p.Key, p => p.Value.ToArray(), StringComparer.Ordinal));
     }
@@ -52,9 +52,8 @@ public sealed class PriceList
         {
             return 0m;
         }
-        var cost = Math.Max(e.InputTokens - e.CachedInputTokens, 0) * p.InputPerToken
-            + e.CachedInputTokens * p.CachedInputPerToken
-            + e.OutputTokens * p.OutputPerToken
+        // Micro-dollars to dollars: multiplying by 0.000001 is as exact as dividing by a million, and much cheaper.
+        var cost = TokenCost.Microdollars(e.InputTokens, e.CachedInputTokens, e.OutputTokens, p.InputPerMillion, p.CachedInputPerMillion, p.OutputPerMillion) * PerMillion
             + ledgerSeconds * p.PerSandboxSecond;
         return Math.Round(cost, 9, MidpointRounding.AwayFromZero);
     }
