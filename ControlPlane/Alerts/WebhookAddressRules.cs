@@ -31,7 +31,7 @@ public static class WebhookAddressRules
         IPAddress[] addresses;
         try
         {
-            addresses = await ResolveAsync(uri.IdnHost, ct);
+            addresses = await GuardedSockets.ResolveAsync(uri.IdnHost, ct);
         }
         catch (SocketException)
         {
@@ -46,25 +46,6 @@ public static class WebhookAddressRules
             return "'url' must use https: alerts are sent in plain http only to a loopback receiver, where that is allowed.";
         }
         return null;
-    }
-
-    public static async Task<IPAddress[]> ResolveAsync(string host, CancellationToken ct)
-    {
-        var bare = host.Trim('[', ']');
-        if (IPAddress.TryParse(bare, out var literal))
-        {
-            return [literal];
-        }
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(5));
-        try
-        {
-            return await Dns.GetHostAddressesAsync(bare, timeout.Token);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            throw new SocketException((int)SocketError.TimedOut);
-        }
     }
 
     public static bool IsLoopback(IPAddress address) => IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);

@@ -1,31 +1,25 @@
-using System.Net.Sockets;
+using System.Net;
 using AgentCloud.ControlPlane.Extensions;
+using AgentCloud.Platform.Egress;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.ControlPlane.Alerts;
 
 /// <summary>
-/// Opens every connection an alert delivery makes itself: it resolves the webhook's host at that moment and connects only
-/// to addresses <see cref="WebhookAddressRules"/> admits, so a name re-pointed at an internal address after it was
-/// configured (DNS rebinding) is refused at delivery. No proxy, no redirects, no cookies.
+/// Opens every connection an alert delivery makes through <see cref="GuardedSockets"/>: the webhook's host is resolved at
+/// that moment and only addresses <see cref="WebhookAddressRules"/> admits are dialled, so a name re-pointed at an
+/// internal address after it was configured is refused at delivery.
 /// </summary>
 public sealed class WebhookConnector(IOptions<AlertOptions> options)
 {
     private bool AllowLoopback => options.Value.AllowLoopbackReceivers == true;
 
-    public SocketsHttpHandler CreateHandler() => new()
-    {
-        UseProxy = false,
-        AllowAutoRedirect = false,
-        UseCookies = false,
-        PooledConnectionLifetime = TimeSpan.FromMinutes(1),
-        ConnectCallback = ConnectAsync,
-    };
+    public SocketsHttpHandler CreateHandler() => GuardedSockets.CreateHandler(AdmittedAsync);
 
-    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
+    private async ValueTask<IReadOnlyList<IPAddress>> AdmittedAsync(SocketsHttpConnectionContext context, CancellationToken ct)
     {
         var host = context.DnsEndPoint.Host;
-        var resolved = await WebhookAddressRules.ResolveAsync(host, ct);
+        var resolved = await GuardedSockets.ResolveAsync(host, ct);
         var admitted = resolved.Where(a => WebhookAddressRules.Admits(a, AllowLoopback)).ToArray();
         if (admitted.Length == 0)
         {
@@ -35,17 +29,7 @@ public sealed class WebhookConnector(IOptions<AlertOptions> options)
         {
             throw new WebhookRefusedException("Plain http is used only for a loopback receiver; this webhook's host is not one.");
         }
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(admitted, context.DnsEndPoint.Port, ct);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        return admitted;
     }
 }
 
