@@ -11,6 +11,8 @@ namespace AgentCloud.Gateway.Auth;
 /// Remembers resolutions briefly (found keys longer than unknown ones) so the ControlPlane is not asked on every
 /// call. Entries are indexed by a hash of the key, never the key itself. <see cref="Forget"/> drops a revoked key at once.
 /// Concurrent misses for the same key share one ControlPlane call, so a burst after expiry is one lookup, not hundreds.
+/// A key that was good here is served on its expired entry while the ControlPlane is slow or away (bounded by
+/// <see cref="GatewayOptions.KnownKeyStaleLimit"/>), so a Postgres outage neither slows nor refuses known callers.
 /// </summary>
 public sealed class CachedKeyResolver(ITenantKeyResolver inner, IOptions<GatewayOptions> options, TimeProvider time) : ITenantKeyResolver
 {
@@ -23,13 +25,39 @@ public sealed class CachedKeyResolver(ITenantKeyResolver inner, IOptions<Gateway
     {
         var id = Hash(apiKey);
         var now = time.GetUtcNow();
-        if (_entries.TryGetValue(id, out var hit) && hit.Expires > now)
+        _entries.TryGetValue(id, out var hit);
+        if (hit is not null && hit.Expires > now)
         {
             return hit.Key;
         }
 
-        var lookup = _inFlight.GetOrAdd(id, _ => new Lazy<Task<ResolvedKey?>>(() => LookUpAsync(id, apiKey)));
-        return await lookup.Value.WaitAsync(cancellationToken);
+        var lookup = _inFlight.GetOrAdd(id, _ => new Lazy<Task<ResolvedKey?>>(() => LookUpAsync(id, apiKey))).Value;
+        return StaleFallback(hit, now) is { } known
+            ? await RefreshOrServeStaleAsync(lookup, known, cancellationToken)
+            : await lookup.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The expired entry of a key that was good here, while it may still stand in for a slow or absent ControlPlane: never
+    /// past the stale limit, never past a run key's own expiry. Revoked keys have no entry (they are dropped at once).
+    /// </summary>
+    private ResolvedKey? StaleFallback(Entry? expired, DateTimeOffset now) =>
+        expired?.Key is { } key && now - expired.Expires < options.Value.KnownKeyStaleLimit && (key.ExpiresAt is not { } ends || ends > now)
+            ? key
+            : null;
+
+    private async Task<ResolvedKey?> RefreshOrServeStaleAsync(Task<ResolvedKey?> lookup, ResolvedKey known, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await lookup.WaitAsync(options.Value.KnownKeyRefreshWait, time, cancellationToken);
+        }
+        catch (Exception e) when (e is TimeoutException or KeyResolutionUnavailableException)
+        {
+            // The refresh goes on (its answer, a revocation included, is stored); observe its failure so none goes unseen.
+            _ = lookup.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            return known;
+        }
     }
 
     public bool TryGetCached(string apiKey, out ResolvedKey? key)

@@ -36,6 +36,20 @@ public sealed class GatewayOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:00:30")]
     public TimeSpan KeyResolutionTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// How long a call with a key that was good here waits for its expired entry's refresh before it is served on that
+    /// entry (the refresh goes on and its answer is kept), so a slow ControlPlane or Postgres does not slow known keys.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan KnownKeyRefreshWait { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// How long past its expiry a known key's entry may still be served while the ControlPlane cannot answer or is slow;
+    /// zero turns this off. A revocation, suspension or policy change drops the entry at once, as always.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:30:00")]
+    public TimeSpan KnownKeyStaleLimit { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How long a rate-limit decision may take before the tier's fail mode applies.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:00:05")]
     public TimeSpan RateLimitDeadline { get; set; } = TimeSpan.FromMilliseconds(20);

@@ -119,6 +119,71 @@ public sealed class KeyCacheTests
         Assert.Equal(2, _controlPlane.Calls);
     }
 
+    [Fact]
+    public async Task A_known_key_is_served_on_its_expired_entry_while_the_control_plane_cannot_answer()
+    {
+        _controlPlane.Keys["k-acme"] = Key("key_1", "acme");
+        await _cache.ResolveAsync("k-acme", default);
+        _time.Advance(TimeSpan.FromSeconds(31));
+        _controlPlane.Unavailable = true;
+
+        var served = await _cache.ResolveAsync("k-acme", default);
+
+        Assert.Equal("acme", served?.TenantId);
+        Assert.Equal(2, _controlPlane.Calls);
+    }
+
+    [Fact]
+    public async Task A_known_key_waits_for_a_slow_refresh_only_so_long_and_the_late_answer_is_kept()
+    {
+        _controlPlane.Keys["k-acme"] = Key("key_1", "acme");
+        await _cache.ResolveAsync("k-acme", default);
+        _time.Advance(TimeSpan.FromSeconds(31));
+        _controlPlane.Gate = new TaskCompletionSource();
+
+        var call = _cache.ResolveAsync("k-acme", default);
+        var waitedForRefresh = !call.IsCompleted;
+        _time.Advance(TimeSpan.FromMilliseconds(500));
+        var served = await call;
+        _controlPlane.Keys.Remove("k-acme"); // the refresh, answered late, finds the key revoked
+        _controlPlane.Gate.SetResult();
+        while (_cache.IsResolving("k-acme"))
+        {
+            await Task.Yield();
+        }
+
+        Assert.True(waitedForRefresh);
+        Assert.Equal("acme", served?.TenantId);
+        Assert.Null(await _cache.ResolveAsync("k-acme", default));
+    }
+
+    [Fact]
+    public async Task An_entry_past_the_stale_limit_or_a_never_known_key_gets_no_fallback()
+    {
+        _controlPlane.Keys["k-acme"] = Key("key_1", "acme");
+        await _cache.ResolveAsync("k-acme", default);
+        _time.Advance(TimeSpan.FromSeconds(30) + TimeSpan.FromMinutes(5));
+        _controlPlane.Unavailable = true;
+
+        await Assert.ThrowsAsync<KeyResolutionUnavailableException>(() => _cache.ResolveAsync("k-acme", default));
+        await Assert.ThrowsAsync<KeyResolutionUnavailableException>(() => _cache.ResolveAsync("k-other", default));
+    }
+
+    [Fact]
+    public async Task A_run_key_is_never_served_past_its_own_expiry_nor_a_forgotten_key_at_all()
+    {
+        _controlPlane.Keys["k-run"] = Key("key_run", "acme") with { ExpiresAt = _time.GetUtcNow().AddSeconds(10) };
+        _controlPlane.Keys["k-acme"] = Key("key_1", "acme");
+        await _cache.ResolveAsync("k-run", default);
+        await _cache.ResolveAsync("k-acme", default);
+        _cache.Forget("key_1");
+        _time.Advance(TimeSpan.FromSeconds(11));
+        _controlPlane.Unavailable = true;
+
+        await Assert.ThrowsAsync<KeyResolutionUnavailableException>(() => _cache.ResolveAsync("k-run", default));
+        await Assert.ThrowsAsync<KeyResolutionUnavailableException>(() => _cache.ResolveAsync("k-acme", default));
+    }
+
     private static ResolvedKey Key(string keyId, string tenantId) =>
         new(keyId, tenantId, "pro", "key:" + keyId, ["inference"], null, new TenantPolicy { TenantId = tenantId, Tier = "pro" });
 
@@ -130,12 +195,18 @@ public sealed class KeyCacheTests
 
         public int Calls;
 
+        public bool Unavailable { get; set; }
+
         public async Task<ResolvedKey?> ResolveAsync(string apiKey, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref Calls);
             if (Gate is not null)
             {
                 await Gate.Task;
+            }
+            if (Unavailable)
+            {
+                throw new KeyResolutionUnavailableException("The ControlPlane is away.");
             }
             return Keys.GetValueOrDefault(apiKey);
         }
