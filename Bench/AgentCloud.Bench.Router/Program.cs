@@ -39,10 +39,13 @@ async Task<double> OnceAsync(HttpClient client, string path)
     return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
 }
 
-async Task<(double P50, double PerSecond)> RunAsync(HttpClient client, string path, int concurrency, int requests)
+var cpu = new CpuClock(redis.Port);
+
+async Task<(double P50, double PerSecond, double CpuUsPerCall)> RunAsync(HttpClient client, string path, int concurrency, int requests)
 {
     for (var i = 0; i < 20; i++) await OnceAsync(client, path);  // warm-up: connections, JIT
     var latencies = new List<double>();
+    var cpuBefore = cpu.Seconds();
     var remaining = requests;
     var clock = Stopwatch.StartNew();
     await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
@@ -53,13 +56,15 @@ async Task<(double P50, double PerSecond)> RunAsync(HttpClient client, string pa
             lock (latencies) latencies.Add(ms);
         }
     }));
+    var cpuSeconds = cpu.Seconds() - cpuBefore;
     latencies.Sort();
-    return (latencies[latencies.Count / 2], latencies.Count / clock.Elapsed.TotalSeconds);
+    return (latencies[latencies.Count / 2], latencies.Count / clock.Elapsed.TotalSeconds, cpuSeconds * 1e6 / latencies.Count);
 }
 
 Console.WriteLine("Router overhead: non-streaming chat, simulator latency model at zero, 127.0.0.1, same run baseline");
-// A plain pass-through hop is measured too: it bounds what any router can reach here (see PlainHop).
-Console.WriteLine($"{"concurrency",11} {"direct p50 ms",14} {"hop p50 ms",11} {"router p50 ms",14} {"added p50 ms",13} {"direct req/s",13} {"hop req/s",10} {"router req/s",13} {"hop/direct",11} {"router/direct",14} {"router/hop",11}");
+// A plain pass-through hop is measured too: it bounds what any router can reach here (see PlainHop). CPU per call
+// (this process, which hosts all of them, plus redis-server) is what a busy neighbour on the machine does not change.
+Console.WriteLine($"{"concurrency",11} {"direct p50 ms",14} {"hop p50 ms",11} {"router p50 ms",14} {"added p50 ms",13} {"direct req/s",13} {"hop req/s",10} {"router req/s",13} {"hop/direct",11} {"router/direct",14} {"router/hop",11} {"CPU µs/call direct",19} {"hop",6} {"router",7}");
 // Optional argument: how many rounds to run (each round measures both concurrencies again), so a noisy host's figures can be repeated.
 var rounds = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1;
 foreach (var (concurrency, requests) in Enumerable.Repeat(new[] { (1, 300), (32, 1600) }, rounds).SelectMany(r => r))
@@ -68,5 +73,6 @@ foreach (var (concurrency, requests) in Enumerable.Repeat(new[] { (1, 300), (32,
     var hop = await RunAsync(hopped, "/v1/chat/completions", concurrency, requests);
     var through = await RunAsync(routed, "/v1/chat/completions", concurrency, requests);
     Console.WriteLine($"{concurrency,11} {baseline.P50,14:F2} {hop.P50,11:F2} {through.P50,14:F2} {through.P50 - baseline.P50,13:F2} {baseline.PerSecond,13:F0} {hop.PerSecond,10:F0} {through.PerSecond,13:F0} "
-        + $"{hop.PerSecond / baseline.PerSecond,11:F2} {through.PerSecond / baseline.PerSecond,14:F2} {through.PerSecond / hop.PerSecond,11:F2}");
+        + $"{hop.PerSecond / baseline.PerSecond,11:F2} {through.PerSecond / baseline.PerSecond,14:F2} {through.PerSecond / hop.PerSecond,11:F2} "
+        + $"{baseline.CpuUsPerCall,19:F0} {hop.CpuUsPerCall,6:F0} {through.CpuUsPerCall,7:F0}");
 }

@@ -20,7 +20,9 @@ internal static class Extensions
             .ValidateOnStart();
 
         // A trace span per Redis command costs more than the command on this hot path; set the Aspire setting to false to have them.
-        builder.AddRedisClient("redis", s => s.DisableTracing = builder.Configuration.GetValue("Aspire:StackExchange:Redis:DisableTracing", true));
+        // Redis answers are completed on the .NET thread pool rather than the client's own ten threads: one thread hop fewer per round trip.
+        builder.AddRedisClient("redis", s => s.DisableTracing = builder.Configuration.GetValue("Aspire:StackExchange:Redis:DisableTracing", true),
+            o => o.SocketManager = StackExchange.Redis.SocketManager.ThreadPool);
         builder.Services.AddSingleton<GatewaySigningKeys>();
         builder.Services.AddSingleton<AdminKeyVerifier>();
         builder.Services.AddSingleton<GatewayMetrics>();

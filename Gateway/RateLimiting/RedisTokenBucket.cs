@@ -25,6 +25,11 @@ namespace AgentCloud.Gateway.RateLimiting;
 /// a replica holds at most two leases' worth of tokens it has not spent, and tokens a lease does not spend in time are
 /// lost. Small buckets (under 256) are drawn one token per call.
 /// </para>
+/// <para>
+/// A lease starts at <see cref="LeaseSize"/> and follows the replica's demand: it doubles (up to
+/// <see cref="MaxLeaseSize"/>, 1/128 of the capacity, at most 256) when callers spent it before its refill came, and
+/// halves again when it expired unspent, so a busy replica waits on Redis rarely and an idle one holds little.
+/// </para>
 /// </remarks>
 public sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvider time)
 {
@@ -71,6 +76,9 @@ public sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvider 
     /// <summary>How many tokens one script call takes for a bucket of this capacity: 1 below 256, at most 32.</summary>
     public static int LeaseSize(int capacity) => Math.Clamp(capacity / 128, 1, 32);
 
+    /// <summary>The most one script call takes for a bucket of this capacity as demand grows: 1/128 of it, at most 256.</summary>
+    public static int MaxLeaseSize(int capacity) => Math.Clamp(capacity / 128, 1, 256);
+
     /// <summary>
     /// Takes one request from the tenant's bucket (refilled at <paramref name="perMinute"/>, holding at most
     /// <paramref name="capacity"/>). Never throws for Redis trouble and never waits past <paramref name="deadline"/>:
@@ -96,6 +104,7 @@ public sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvider 
         }
 
         var lease = _leases.GetOrAdd(tenantId, static _ => new Lease());
+        wanted = lease.Size(wanted, MaxLeaseSize(capacity));
         if (TryTakeLeased(lease, tenantId, perMinute, capacity, wanted, out var decision))
         {
             return decision;
@@ -206,6 +215,18 @@ public sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvider 
         private long _sharedRemaining;
         private DateTimeOffset _expires;
         private Task<Draw>? _refilling;
+        private int _size;
+        private bool _ranDry;
+
+        /// <summary>How many tokens the next refill takes: the size demand has set, within the bucket's bounds now.</summary>
+        public int Size(int smallest, int largest)
+        {
+            lock (_gate)
+            {
+                _size = Math.Clamp(_size == 0 ? smallest : _size, smallest, largest);
+                return _size;
+            }
+        }
 
         /// <summary>Spends one token; <paramref name="low"/> when half the lease is gone and no refill is running.</summary>
         public bool TryTake(DateTimeOffset now, int leaseSize, out long remaining, out bool low)
@@ -216,6 +237,8 @@ public sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvider 
                 low = false;
                 if (now >= _expires || _tokens <= 0)
                 {
+                    // Spent before its time was up: callers outran the refills, so the next lease is larger.
+                    _ranDry |= now < _expires;
                     return false;
                 }
                 _tokens--;
@@ -259,6 +282,9 @@ public sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvider 
             lock (_gate)
             {
                 // Tokens left from an expired lease are dropped, never carried over: the error stays on the strict side.
+                var expiredUnspent = now >= _expires && _tokens > 0;
+                _size = _ranDry ? _size * 2 : expiredUnspent ? _size / 2 : _size;
+                _ranDry = false;
                 _tokens = now < _expires ? _tokens + tokens : tokens;
                 _sharedRemaining = sharedRemaining;
                 _expires = now + LeaseLifetime;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using AgentCloud.InferenceRouter.Extensions;
@@ -11,9 +12,28 @@ namespace AgentCloud.InferenceRouter.Admission;
 /// </summary>
 public sealed class CacheSaltDeriver(IOptions<InferenceRouterOptions> options)
 {
+    /// <summary>Tenants whose salt is remembered at once; past it the memory starts over (a salt is cheap to derive again).</summary>
+    public const int RememberedTenants = 10_000;
+
     private readonly byte[] _secret = Encoding.UTF8.GetBytes(options.Value.CacheSaltSecret);
 
-    public string ForTenant(string tenantId) =>
+    // An HMAC per call cost more than the rest of placement; the salt of a tenant never changes while the secret does not.
+    private readonly ConcurrentDictionary<string, string> _salts = new(StringComparer.Ordinal);
+
+    public string ForTenant(string tenantId)
+    {
+        if (_salts.TryGetValue(tenantId, out var salt))
+        {
+            return salt;
+        }
+        if (_salts.Count >= RememberedTenants)
+        {
+            _salts.Clear();
+        }
+        return _salts[tenantId] = Derive(tenantId);
+    }
+
+    private string Derive(string tenantId) =>
         Base64Url(HMACSHA256.HashData(_secret, Encoding.UTF8.GetBytes("agentcloud-kv-cache:" + tenantId)));
 
     /// <summary>The salt of <paramref name="call"/>'s tenant, derived at most once per call.</summary>

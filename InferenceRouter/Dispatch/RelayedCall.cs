@@ -29,7 +29,8 @@ public sealed class RelayedCall(InferenceCall call) : IResult
         var aborted = httpContext.RequestAborted;
         var options = services.GetRequiredService<IOptions<InferenceRouterOptions>>().Value;
         var tally = new UsageTally(call);
-        var renewal = call.Reservation is { } held
+        // A hold on no budget (a tenant without token budgets) or one kept in this router's memory has nothing to renew in Redis.
+        var renewal = call.Reservation is { Scopes.Count: > 0, Provisional: false } held
             ? new ReservationRenewal(services.GetRequiredService<TokenLedger>(), held, options.ReservationTtl, options.LedgerDeadline,
                 services.GetRequiredService<TimeProvider>(), logger)
             : null;

@@ -17,7 +17,10 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         // A trace span per Redis command costs more than the command on this hot path; set the Aspire setting to false to have them.
-        builder.AddRedisClient("redis", s => s.DisableTracing = builder.Configuration.GetValue(RedisTracingOffSetting, true));
+        // Redis answers are completed on the .NET thread pool rather than the client's own ten threads: one thread hop fewer
+        // per round trip (the usage event's wait at concurrency 1 went from about 0.3 to 0.2 ms in Bench.Router).
+        builder.AddRedisClient("redis", s => s.DisableTracing = builder.Configuration.GetValue(RedisTracingOffSetting, true),
+            o => o.SocketManager = StackExchange.Redis.SocketManager.ThreadPool);
         builder.AddTenantPolicyClient();
         builder.Services.AddOptions<InferenceRouterOptions>()
             .BindConfiguration(InferenceRouterOptions.SectionName)

@@ -148,13 +148,37 @@ public sealed class FairScheduler
 
     /// <summary>The backlogged tenant with the least normalised service; ties go to the tenant with less waiting
     /// (a light tenant lifted to a heavy one's counter goes first), then to the earliest call.</summary>
-    private Waiter? NextFair() =>
-        _tenants.Values.Where(t => t.Queued > 0 && MayStart(t))
-            .OrderBy(t => t.Counter).ThenBy(t => t.Queued).ThenBy(t => t.Head!.Sequence)
-            .FirstOrDefault()?.Head;
+    /// <remarks>Loops rather than LINQ: this runs under the lock for every queued call, and a sort per dispatch allocated.</remarks>
+    private Waiter? NextFair()
+    {
+        TenantState? best = null;
+        foreach (var t in _tenants.Values)
+        {
+            if (t.Queued > 0 && MayStart(t) && (best is null || Precedes(t, best)))
+            {
+                best = t;
+            }
+        }
+        return best?.Head;
+    }
 
-    private Waiter? NextFifo() =>
-        _tenants.Values.Where(t => t.Queued > 0 && MayStart(t)).Select(t => t.Oldest!).MinBy(w => w.Sequence);
+    private static bool Precedes(TenantState a, TenantState b) =>
+        a.Counter != b.Counter ? a.Counter < b.Counter
+        : a.Queued != b.Queued ? a.Queued < b.Queued
+        : a.Head!.Sequence < b.Head!.Sequence;
+
+    private Waiter? NextFifo()
+    {
+        Waiter? oldest = null;
+        foreach (var t in _tenants.Values)
+        {
+            if (t.Queued > 0 && MayStart(t) && t.Oldest is { } w && (oldest is null || w.Sequence < oldest.Sequence))
+            {
+                oldest = w;
+            }
+        }
+        return oldest;
+    }
 
     /// <summary>Whether a call of this tenant may take a free slot now: any free slot for a tenant with nothing in
     /// flight, only an unreserved one for the rest (under the fair policy; FIFO, the naive baseline, reserves none).</summary>
@@ -172,9 +196,16 @@ public sealed class FairScheduler
     /// no backlog, to the last dispatched tenant's) so idleness earns no credit to spend later.</summary>
     private void LiftReturningTenant(TenantState tenant)
     {
-        var backlogged = _tenants.Values.Where(t => t.Queued > 0 && !ReferenceEquals(t, tenant)).Select(t => t.Counter).ToList();
-        var floor = backlogged.Count > 0 ? backlogged.Min() : _lastDispatchedCounter;
-        tenant.Counter = Math.Max(tenant.Counter, floor);
+        var backlogged = false;
+        var floor = 0d;
+        foreach (var t in _tenants.Values)
+        {
+            if (t.Queued > 0 && !ReferenceEquals(t, tenant) && (!backlogged || t.Counter < floor))
+            {
+                (backlogged, floor) = (true, t.Counter);
+            }
+        }
+        tenant.Counter = Math.Max(tenant.Counter, backlogged ? floor : _lastDispatchedCounter);
     }
 
     private TenantState Tenant(string id)

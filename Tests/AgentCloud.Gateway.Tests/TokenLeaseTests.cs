@@ -58,6 +58,32 @@ public sealed class TokenLeaseTests(RedisServerFixture redis) : IClassFixture<Re
         Assert.True(admitted >= capacity - 2 * RedisTokenBucket.LeaseSize(capacity), $"only {admitted} admitted from a bucket of {capacity}");
     }
 
+    [Fact]
+    public async Task Two_replicas_whose_leases_grow_under_load_never_admit_more_than_the_shared_bucket_holds()
+    {
+        // Two Gateways on one Redis; a bucket big enough for leases to grow to their largest (256), refilled at one a minute.
+        RedisTokenBucket[] replicas = [new(redis.Connection, TimeProvider.System), new(redis.Connection, TimeProvider.System)];
+        const int capacity = 32_768;
+        Assert.Equal(256, RedisTokenBucket.MaxLeaseSize(capacity));
+
+        var decisions = await Task.WhenAll(replicas.SelectMany(replica => Enumerable.Range(0, 32).Select(async _ =>
+        {
+            var mine = new List<RateLimitDecision>();
+            for (var i = 0; i < 1_200; i++)
+            {
+                mine.Add(await replica.TryTakeAsync("lease-two-replicas", 1, capacity, TimeSpan.FromSeconds(5), CancellationToken.None));
+            }
+            return mine;
+        })));
+
+        var all = decisions.SelectMany(d => d).ToList();
+        Assert.DoesNotContain(all, d => d.Outcome == RateLimitOutcome.Undecided);
+        var admitted = all.Count(d => d.Outcome == RateLimitOutcome.Allowed);
+        Assert.True(admitted <= capacity + 1, $"{admitted} admitted from a bucket of {capacity}");
+        // Each replica holds at most two leases it has not spent; nothing else is lost.
+        Assert.True(admitted >= capacity - 2 * 2 * RedisTokenBucket.MaxLeaseSize(capacity), $"only {admitted} admitted from a bucket of {capacity}");
+    }
+
     private async Task<long> ScriptCallsAsync()
     {
         // INFO is an admin command: a connection of the test's own that may send it.

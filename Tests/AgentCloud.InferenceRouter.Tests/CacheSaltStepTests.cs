@@ -60,4 +60,17 @@ public sealed class CacheSaltStepTests
 
         Assert.NotEqual(new CacheSaltDeriver(Options).ForTenant("a"), new CacheSaltDeriver(other).ForTenant("a"));
     }
+
+    [Fact]
+    public void A_remembered_salt_is_the_tenants_own_also_after_the_memory_starts_over()
+    {
+        var remembering = new CacheSaltDeriver(Options);
+        var tenants = Enumerable.Range(0, CacheSaltDeriver.RememberedTenants + 10).Select(i => $"tenant-{i}").ToList();
+        // Derived once and again from memory, past the bound and back: each answer is what a fresh deriver gives that tenant.
+        foreach (var tenant in tenants.Concat(tenants.Take(20)))
+        {
+            Assert.Equal(new CacheSaltDeriver(Options).ForTenant(tenant), remembering.ForTenant(tenant));
+        }
+        Assert.NotEqual(remembering.ForTenant("tenant-1"), remembering.ForTenant("tenant-2"));
+    }
 }
