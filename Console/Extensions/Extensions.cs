@@ -24,7 +24,15 @@ internal static class Extensions
         builder.AddSessions(options);
 
         // The API client: the Gateway by service discovery, with the user's key on each call (never a key of the console's own).
-        builder.Services.AddHttpClient(PlatformApi.HttpClientName, (sp, c) => c.BaseAddress = sp.GetRequiredService<IOptions<ConsoleOptions>>().Value.GatewayUrl);
+        // No retries: a 429 or 503 reaches the page as the API worded it (with its Retry-After) instead of holding the page.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked for evaluation; it is the one way to opt a client out of the defaults.
+        builder.Services.AddHttpClient(PlatformApi.HttpClientName, (sp, c) =>
+            {
+                c.BaseAddress = sp.GetRequiredService<IOptions<ConsoleOptions>>().Value.GatewayUrl;
+                c.Timeout = TimeSpan.FromSeconds(30);
+            })
+            .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
         builder.Services.AddScoped<ConsoleUser>();
         builder.Services.AddScoped<IPlatformApi>(sp => new PlatformApi(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(PlatformApi.HttpClientName), sp.GetRequiredService<ConsoleUser>()));

@@ -7,7 +7,8 @@ namespace AgentCloud.Gateway.Console;
 /// <summary>
 /// What the console is never sent: the caller's <c>Authorization</c> (a key pasted into a header would otherwise reach a
 /// web app that has no use for it) and every <c>x-agentcloud-*</c> or <c>x-tenant-*</c> header, so nothing a browser sends
-/// can pass for a context the Gateway signed. No tenant context is minted for it: it is not a service of the API.
+/// can pass for a context the Gateway signed. No tenant context is minted for it: it is not a service of the API. The
+/// caller's Host is kept, so the console's redirects lead back through the Gateway.
 /// </summary>
 public static class ConsoleHeadersTransform
 {
@@ -19,6 +20,8 @@ public static class ConsoleHeadersTransform
         {
             return;
         }
+        // The console builds its redirects and links from the Host it is asked for: the Gateway's, not its own port.
+        builder.AddOriginalHost(true);
         builder.AddRequestTransform(transform =>
         {
             transform.ProxyRequest.Headers.Authorization = null;

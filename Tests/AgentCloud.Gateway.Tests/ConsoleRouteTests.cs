@@ -58,6 +58,8 @@ public sealed class ConsoleRouteTests(GatewayEnvironment env) : IClassFixture<Ga
         Assert.False(seen.Headers.ContainsKey("authorization"), "the caller's key reached the console");
         Assert.DoesNotContain(seen.Headers.Keys, h => h.StartsWith("x-agentcloud-", StringComparison.Ordinal) || h.StartsWith("x-tenant-", StringComparison.Ordinal));
         Assert.DoesNotContain(seen.Headers.Values, v => v.Contains(key, StringComparison.Ordinal));
+        // The Gateway's own host, so the console's redirects come back through the Gateway.
+        Assert.Equal(gateway.Address.Authority, seen.Headers["host"]);
     }
 
     [Fact]
