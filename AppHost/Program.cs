@@ -79,7 +79,11 @@ foreach (var service in new[] { controlPlane, inferenceRouter, sandboxBroker, us
     service.TrustingGateway(gateway);
 }
 
-// The demo workload: started from the dashboard when wanted (eng/run.sh runs it on its own).
-builder.AddDemoWorkload(gateway, sampleTools, secrets);
+// The web console, served by the Gateway at /console and calling the API back through it with its users' keys.
+builder.AddConsole(gateway);
+
+// The demo workload: started from the dashboard when wanted (eng/run.sh runs it on its own), or again from the Gateway's command.
+var demo = builder.AddDemoWorkload(gateway, sampleTools, secrets);
+gateway.WithRunDemoCommand(demo);
 
 builder.Build().Run();

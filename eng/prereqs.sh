@@ -24,6 +24,9 @@ command -v newuidmap >/dev/null || missing+=(uidmap)
 command -v socat >/dev/null || missing+=(socat)
 command -v chattr >/dev/null || missing+=(e2fsprogs)
 command -v nginx >/dev/null || missing+=(nginx-light)
+# The console's end-to-end tests drive a headless Chromium through its driver.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 # Sandboxes see only the host's read-only /usr: the demo agent needs /usr/bin/python3, the egress tests curl.
 [ -x /usr/bin/python3 ] || missing+=(python3)
 [ -x /usr/bin/curl ] || missing+=(curl)

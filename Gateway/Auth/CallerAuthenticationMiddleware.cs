@@ -130,5 +130,6 @@ public sealed class CallerAuthenticationMiddleware(
 
     private static bool IsAnonymous(PathString path) =>
         path.StartsWithSegments("/health") || path.StartsWithSegments("/alive") || path.StartsWithSegments(JwksApi.Path)
-        || path.StartsWithSegments(Docs.DocsApi.DocumentPath) || path.StartsWithSegments(Docs.DocsApi.ReferencePath);
+        || path.StartsWithSegments(Docs.DocsApi.DocumentPath) || path.StartsWithSegments(Docs.DocsApi.ReferencePath)
+        || Console.ConsoleRoute.IsConsolePath(path);
 }

@@ -27,8 +27,12 @@ public static class DocsRateLimit
         {
             var wait = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 60;
             context.HttpContext.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
-            await Problems.Create(StatusCodes.Status429TooManyRequests, "api-docs-rate-limited", "Too many requests",
-                $"Too many requests for the API documentation from this address; retry in {wait.ToString(CultureInfo.InvariantCulture)} s.")
+            // One rejection handler serves every per-address policy: the console's and the documentation's.
+            var (type, what) = Console.ConsoleRoute.IsConsolePath(context.HttpContext.Request.Path)
+                ? ("console-rate-limited", "the console")
+                : ("api-docs-rate-limited", "the API documentation");
+            await Problems.Create(StatusCodes.Status429TooManyRequests, type, "Too many requests",
+                $"Too many requests for {what} from this address; retry in {wait.ToString(CultureInfo.InvariantCulture)} s.")
                 .ExecuteAsync(context.HttpContext);
         };
     });

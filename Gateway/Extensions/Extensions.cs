@@ -1,4 +1,5 @@
 using AgentCloud.Gateway.Auth;
+using AgentCloud.Gateway.Console;
 using AgentCloud.Gateway.Docs;
 using AgentCloud.Gateway.Limits;
 using AgentCloud.Gateway.Proxy;
@@ -33,11 +34,14 @@ internal static class Extensions
         var limits = builder.AddRequestLimits();
 
         builder.AddPublicApiDocs();
+        builder.AddConsoleRoute();
 
         builder.Services.AddReverseProxy()
-            .LoadFromMemory(ProxyRoutes.Routes, ProxyRoutes.Clusters(limits.UpstreamIdleTimeout, limits.SandboxExecIdleTimeout))
+            .LoadFromMemory([.. ProxyRoutes.Routes, ConsoleRoute.Route],
+                [.. ProxyRoutes.Clusters(limits.UpstreamIdleTimeout, limits.SandboxExecIdleTimeout), ConsoleRoute.Cluster(limits.UpstreamIdleTimeout)])
             .AddServiceDiscoveryDestinationResolver()
             .AddTransforms(TenantContextTransform.Apply)
+            .AddTransforms(ConsoleHeadersTransform.Apply)
             .AddTransforms(LocalRevocationTransform.Apply);
     }
 
@@ -70,6 +74,16 @@ internal static class Extensions
         builder.Services.AddSingleton<GatewayOwnDocument>();
         builder.Services.AddSingleton<PublicDocumentCache>();
         builder.Services.AddDocsRateLimit();
+    }
+
+    /// <summary>The console at /console: anonymous here, limited per client address.</summary>
+    private static void AddConsoleRoute(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ConsoleRouteOptions>()
+            .BindConfiguration(ConsoleRouteOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddConsoleRateLimit();
     }
 
     /// <summary>Body, header and time limits on what clients send, all answered with problem+json.</summary>

@@ -19,6 +19,10 @@ public sealed class RouteCapabilityMiddleware(RequestDelegate next)
         {
             return next(http); // not a proxied route: health, JWKS, or a 404
         }
+        if (Console.ConsoleRoute.Is(route.Config))
+        {
+            return next(http); // the console signs its users in itself; its API calls come back through here with their keys
+        }
         var caller = http.Features.Get<TenantContext>();
         var required = ProxyRoutes.CapabilityOf(route.Config);
         if (required is null)

@@ -18,6 +18,10 @@ public static class TenantContextTransform
 {
     public static void Apply(TransformBuilderContext builder)
     {
+        if (Console.ConsoleRoute.Is(builder.Route))
+        {
+            return; // not a service of the API: no context is minted for it (ConsoleHeadersTransform strips what it must not see)
+        }
         var destination = ProxyRoutes.ServiceOf(builder.Route.ClusterId
             ?? throw new InvalidOperationException($"Route '{builder.Route.RouteId}' has no cluster."));
         var onward = ServiceNames.OnwardOf(destination);

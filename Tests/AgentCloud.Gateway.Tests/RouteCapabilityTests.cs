@@ -24,8 +24,20 @@ public sealed class RouteCapabilityTests(GatewayEnvironment env) : IClassFixture
             .Append([])
             .Append([.. CapabilityCatalogue.Fixed, "tool:search"]);
 
+    /// <summary>Every served API route: all but the console's, the one route anonymous by design (ConsoleRouteTests).</summary>
     private IReadOnlyList<RouteConfig> ServedRoutes() =>
-        _gateway.Services.GetRequiredService<IProxyConfigProvider>().GetConfig().Routes;
+        _gateway.Services.GetRequiredService<IProxyConfigProvider>().GetConfig().Routes.Where(r => !Console.ConsoleRoute.Is(r)).ToList();
+
+    [Fact]
+    public void The_console_is_the_only_served_route_without_a_capability_and_has_no_capability_to_grant()
+    {
+        var all = _gateway.Services.GetRequiredService<IProxyConfigProvider>().GetConfig().Routes;
+
+        var console = Assert.Single(all, r => ProxyRoutes.CapabilityOf(r) is null);
+        Assert.True(Console.ConsoleRoute.Is(console));
+        Assert.Equal("/console/{**rest}", console.Match.Path);
+        Assert.Equal(Console.ConsoleRateLimit.PolicyName, console.RateLimiterPolicy);
+    }
 
     [Fact]
     public void Every_served_route_names_a_capability_from_the_catalogue()

@@ -1,0 +1,23 @@
+using AgentCloud.AppHost.Infrastructure;
+
+namespace AgentCloud.AppHost;
+
+/// <summary>
+/// The web console: a platform client like any other, calling the API through the Gateway with its signed-in user's
+/// key, and served to browsers by the Gateway at /console (the Gateway forwards there by service discovery). Its Data
+/// Protection keys (which encrypt session cookies) are kept in the state folder, so sessions survive a restart.
+/// </summary>
+public static class ConsoleResource
+{
+    public const string Name = "console";
+
+    public static IResourceBuilder<ProjectResource> AddConsole(this IDistributedApplicationBuilder builder, IResourceBuilder<ProjectResource> gateway)
+    {
+        var console = builder.AddAgentCloudService<Projects.AgentCloud_Console>(Name)
+            .WithReference(gateway)
+            .WithEnvironment("Console__GatewayUrl", "http://gateway")
+            .WithEnvironment("Console__KeysDirectory", Path.Combine(StateDirectory.Resolve(builder.Configuration), "console-keys"));
+        gateway.WithReference(console);
+        return console;
+    }
+}
