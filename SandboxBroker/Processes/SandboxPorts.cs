@@ -18,9 +18,9 @@ public sealed class SandboxPorts(SandboxLaunches launches, CgroupLimiter cgroups
     public static string? Unreachable(Sandbox sandbox) => sandbox.Isolation switch
     {
         IsolationLevels.Gvisor => null,
-        IsolationLevels.Bubblewrap when sandbox.Processes.Boundary is { Alive: true } => null,
-        IsolationLevels.Bubblewrap => "Nothing in this sandbox outlives its call yet: start the server as a background process (POST …/processes), then reach its port.",
-        IsolationLevels.Namespace => "The namespace level has no loopback network (lo is down), so nothing inside can listen; use bubblewrap or gvisor for servers.",
+        IsolationLevels.Bubblewrap or IsolationLevels.Namespace when sandbox.Processes.Boundary is { Alive: true } => null,
+        IsolationLevels.Bubblewrap or IsolationLevels.Namespace =>
+            "Nothing in this sandbox outlives its call yet: start the server as a background process (POST …/processes), then reach its port.",
         _ => $"Ports are not offered at the {sandbox.Isolation} level.",
     };
 
