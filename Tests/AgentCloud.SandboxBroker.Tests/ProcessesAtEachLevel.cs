@@ -121,6 +121,38 @@ public abstract class ProcessesAtEachLevel : LevelTests
 
     [Theory]
     [MemberData(nameof(Levels))]
+    public async Task A_killed_process_takes_everything_it_started_with_it_even_what_left_its_session(string level)
+    {
+        if (await SandboxAtAsync("proc-kill-tree", level) is not var (client, sandbox))
+        {
+            return;
+        }
+        using var bound = new CancellationTokenSource(Bound);
+        var slot = Broker.SlotOf($"proc-kill-tree-{level}", sandbox.Id);
+        await client.ShAsync(sandbox.Id, "printf '#!/bin/sh\\nwhile :; do sleep 0.2; done\\n' > keep-going && chmod +x keep-going");
+        var process = await client.StartProcessAsync(sandbox.Id, ["/bin/sh", "-c", "(setsid ./keep-going &); ./keep-going & while :; do sleep 0.1; done"]);
+        int Running() => SandboxProcesses.TenantCommands(Broker, slot).Count(c => c == "keep-going");
+        while (Running() < 2)
+        {
+            await Task.Delay(50, bound.Token);
+        }
+
+        using var killed = await client.SignalAsync(sandbox.Id, process.Pid, "KILL");
+        Assert.Equal(HttpStatusCode.OK, killed.StatusCode);
+        await client.ExitedAsync(sandbox.Id, process.Pid, bound.Token);
+        // SIGKILLed processes may take a moment to be gone; one that survived would stay.
+        var settle = Environment.TickCount64 + 10_000;
+        while (Running() > 0 && Environment.TickCount64 < settle)
+        {
+            await Task.Delay(50, bound.Token);
+        }
+
+        Assert.Equal(0, Running());
+        Assert.Equal(0, (await client.ShAsync(sandbox.Id, "echo still-usable >/dev/null")).ExitCode);
+    }
+
+    [Theory]
+    [MemberData(nameof(Levels))]
     public async Task Inside_the_shared_boundary_code_holds_no_capability_and_makes_no_user_namespace(string level)
     {
         if (level == IsolationLevels.None || await SandboxAtAsync("proc-caps", level) is not var (client, sandbox))
