@@ -70,8 +70,10 @@ public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, Cgro
         var watch = Stopwatch.StartNew();
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {launch.FileName}");
         output?.Launched(process.Id);
-        var stdout = new CappedBuffer(options.Value.MaxOutputBytes, output is null ? null : b => output.WriteAsync(ExecOutputStream.Stdout, b));
-        var stderr = new CappedBuffer(options.Value.MaxOutputBytes, output is null ? null : b => output.WriteAsync(ExecOutputStream.Stderr, b));
+        CappedBuffer Capture(ExecOutputStream stream) => new(options.Value.MaxOutputBytes, output is null ? null : b => output.WriteAsync(stream, b),
+            keep: output is not { KeepsOutput: true }, onCut: output is null ? null : () => output.Cut(stream));
+        var stdout = Capture(ExecOutputStream.Stdout);
+        var stderr = Capture(ExecOutputStream.Stderr);
         var readers = Task.WhenAll(stdout.DrainAsync(process.StandardOutput.BaseStream), stderr.DrainAsync(process.StandardError.BaseStream));
         _ = FeedAsync(process, stdin);
 
