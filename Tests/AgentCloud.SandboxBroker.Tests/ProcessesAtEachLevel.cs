@@ -121,6 +121,34 @@ public abstract class ProcessesAtEachLevel : LevelTests
 
     [Theory]
     [MemberData(nameof(Levels))]
+    public async Task Term_reaches_the_command_itself_which_may_handle_it_and_exit_cleanly(string level)
+    {
+        if (await SandboxAtAsync("proc-term", level) is not var (client, sandbox))
+        {
+            return;
+        }
+        using var bound = new CancellationTokenSource(Bound);
+        var process = await client.StartProcessAsync(sandbox.Id, ["/bin/sh", "-c", "trap 'echo got-term; exit 0' TERM; echo ready; while :; do sleep 0.1; done"]);
+        while (!(await client.LogsAsync(sandbox.Id, process.Pid)).Stdout.Contains("ready"))
+        {
+            await Task.Delay(50, bound.Token);
+        }
+
+        using var termed = await client.SignalAsync(sandbox.Id, process.Pid, "TERM");
+        var exited = await client.ExitedAsync(sandbox.Id, process.Pid, bound.Token);
+
+        Assert.Equal(HttpStatusCode.OK, termed.StatusCode);
+        Assert.Contains("got-term", (await client.LogsAsync(sandbox.Id, process.Pid)).Stdout);
+        if (level == IsolationLevels.Gvisor)
+        {
+            // Only the command is signalled there. At bubblewrap and namespace the signal goes to the launch's whole
+            // host process group, whose nsenter ends with 143 and is what the exit code reports.
+            Assert.Equal(0, exited.ExitCode);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Levels))]
     public async Task A_killed_process_takes_everything_it_started_with_it_even_what_left_its_session(string level)
     {
         if (await SandboxAtAsync("proc-kill-tree", level) is not var (client, sandbox))
