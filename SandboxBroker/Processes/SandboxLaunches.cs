@@ -93,7 +93,9 @@ public sealed class SandboxLaunches(
             var host = await watch.Launched.WaitAsync(deadline.Token);
             while (!run.IsCompleted)
             {
-                var init = ProcessTree.Descendants(host).FirstOrDefault(pid =>
+                // The launch's own cgroup leaf holds only its processes: read there, not the whole of /proc.
+                var candidates = launch.Cgroup is { } leaf ? cgroups.Pids(leaf) : ProcessTree.Descendants(host);
+                var init = candidates.FirstOrDefault(pid =>
                     ProcessTree.CommandLine(pid).SequenceEqual(SandboxBoundary.IdleCommand) && ProcessTree.Uid(pid) == sandbox.Slot.Uid);
                 if (init > 0)
                 {
