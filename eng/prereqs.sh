@@ -22,6 +22,8 @@ command -v bwrap >/dev/null || missing+=(bubblewrap)
 command -v runsc >/dev/null || missing+=(runsc)
 command -v newuidmap >/dev/null || missing+=(uidmap)
 command -v socat >/dev/null || missing+=(socat)
+# The namespace level brings loopback up in each sandbox's network namespace with ip.
+command -v ip >/dev/null || PATH="$PATH:/usr/sbin:/sbin" command -v ip >/dev/null || missing+=(iproute2)
 command -v chattr >/dev/null || missing+=(e2fsprogs)
 command -v nginx >/dev/null || missing+=(nginx-light)
 # The console's end-to-end tests drive a headless Chromium through its driver.
@@ -94,4 +96,4 @@ if ! [ -f "$TEMPLATE_TOOLS/.agentcloud-packages" ]; then
   need_root "$TEMPLATE_TOOLS"
   bash "$(dirname "$0")/template-layer.sh" "$TEMPLATE_TOOLS" tree
 fi
-log "all prerequisites present (redis-server, bwrap, uidmap, socat, nginx, postgres 15, pgvector, the tools template layer)"
+log "all prerequisites present (redis-server, bwrap, uidmap, socat, iproute2, nginx, postgres 15, pgvector, the tools template layer)"

@@ -66,8 +66,7 @@ public static class SandboxProcessesApi
         if (follow != true)
         {
             var (stdout, stderr) = process.Log.Text();
-            var cap = options.Value.MaxOutputBytes;
-            var truncated = process.Result?.Truncated ?? (System.Text.Encoding.UTF8.GetByteCount(stdout) >= cap || System.Text.Encoding.UTF8.GetByteCount(stderr) >= cap);
+            var truncated = process.Result?.Truncated ?? process.Log.Truncated;
             return TypedResults.Ok(new ProcessLogView(process.Pid, process.State, process.Result?.ExitCode, stdout, stderr, truncated));
         }
         var events = new ExecEventStream(http.Response, options.Value.StreamKeepAlive);

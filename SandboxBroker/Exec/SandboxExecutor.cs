@@ -26,34 +26,28 @@ public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, Cgro
         var killed = false;
         try
         {
-            if (launch.Handoff is { } handoff)
-            {
-                WriteHandoff(handoff);
-            }
             return await RunInternalAsync(launch, stdin, timeout, output, () => killed = true, cancellationToken);
         }
         finally
         {
-            if (launch.Handoff is { } handoff)
-            {
-                // The loader deletes it as soon as it has read it; this covers a launch that never got that far.
-                File.Delete(handoff.Path);
-            }
-            if (launch.Cgroup is { } group)
-            {
-                cgroups.EndExec(group, kill: killed);
-            }
-            launch.Completed?.Invoke(killed);
+            Finish(launch, killed);
         }
     }
 
-    private async Task<ExecResult> RunInternalAsync(
-        ProcessLaunch launch, byte[]? stdin, TimeSpan timeout, IExecOutput? output, Action onKill, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a launch with its pipes redirected: first what it needs on disk (its environment file, 0600 and the
+    /// sandbox's; its files), then the program, in a clean environment, inheriting no descriptor of the broker's.
+    /// </summary>
+    public static Process Start(ProcessLaunch launch)
     {
+        if (launch.Handoff is { } handoff)
+        {
+            WriteHandoff(handoff);
+        }
         foreach (var (path, content) in launch.FilesToWrite)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await File.WriteAllTextAsync(path, content, cancellationToken);
+            File.WriteAllText(path, content);
         }
         var psi = new ProcessStartInfo(launch.FileName)
         {
@@ -67,11 +61,34 @@ public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, Cgro
             psi.ArgumentList.Add(a);
         }
         InheritedDescriptors.CloseOnExec();
+        return Process.Start(psi) ?? throw new IOException($"could not start {launch.FileName}");
+    }
+
+    /// <summary>What every launch leaves behind once it is over: its environment file, its cgroup leaf (killed when it was), the backend's own end.</summary>
+    public void Finish(ProcessLaunch launch, bool killed)
+    {
+        if (launch.Handoff is { } handoff)
+        {
+            // The loader deletes it as soon as it has read it; this covers a launch that never got that far.
+            File.Delete(handoff.Path);
+        }
+        if (launch.Cgroup is { } group)
+        {
+            cgroups.EndExec(group, kill: killed);
+        }
+        launch.Completed?.Invoke(killed);
+    }
+
+    private async Task<ExecResult> RunInternalAsync(
+        ProcessLaunch launch, byte[]? stdin, TimeSpan timeout, IExecOutput? output, Action onKill, CancellationToken cancellationToken)
+    {
         var watch = Stopwatch.StartNew();
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {launch.FileName}");
+        using var process = Start(launch);
         output?.Launched(process.Id);
-        var stdout = new CappedBuffer(options.Value.MaxOutputBytes, output is null ? null : b => output.WriteAsync(ExecOutputStream.Stdout, b));
-        var stderr = new CappedBuffer(options.Value.MaxOutputBytes, output is null ? null : b => output.WriteAsync(ExecOutputStream.Stderr, b));
+        CappedBuffer Capture(ExecOutputStream stream) => new(options.Value.MaxOutputBytes, output is null ? null : b => output.WriteAsync(stream, b),
+            keep: output is not { KeepsOutput: true }, onCut: output is null ? null : () => output.Cut(stream));
+        var stdout = Capture(ExecOutputStream.Stdout);
+        var stderr = Capture(ExecOutputStream.Stderr);
         var readers = Task.WhenAll(stdout.DrainAsync(process.StandardOutput.BaseStream), stderr.DrainAsync(process.StandardError.BaseStream));
         _ = FeedAsync(process, stdin);
 

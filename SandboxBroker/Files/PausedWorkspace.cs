@@ -1,6 +1,4 @@
 using System.Formats.Tar;
-using AgentCloud.SandboxBroker.Native;
-using static AgentCloud.SandboxBroker.Files.WorkspaceFiles;
 
 namespace AgentCloud.SandboxBroker.Files;
 
@@ -16,8 +14,6 @@ public sealed record WorkspaceRestored(int Entries, int Refused);
 /// </summary>
 public static class PausedWorkspace
 {
-    private const UnixFileMode Permissions = (UnixFileMode)0b111_111_111;
-
     /// <summary>Checks the limits first (over them: <see cref="WorkspaceFileTooLargeException"/>, nothing written), then writes the archive.</summary>
     public static Func<Stream, CancellationToken, Task> PlanSave(string workspace, ArchiveLimits limits, int ownerUid) =>
         WorkspaceArchiveDownload.Plan(workspace, folder: null, limits, ownerUid);
@@ -34,34 +30,31 @@ public static class PausedWorkspace
             {
                 throw new WorkspaceFileTooLargeException($"The saved workspace has more than {limits.MaxEntries} entries.");
             }
-            if (entry.EntryType is TarEntryType.GlobalExtendedAttributes || Name(entry.Name) is not { } name)
+            if (entry.EntryType is TarEntryType.GlobalExtendedAttributes || WorkspaceArchive.Name(entry) is not { } name)
             {
                 continue;
+            }
+            if ((entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile) && (bytes += entry.Length) > limits.MaxBytes)
+            {
+                throw new WorkspaceFileTooLargeException($"The saved workspace holds more than {limits.MaxBytes} bytes of files.");
             }
             try
             {
                 WorkspacePath.Split(name);
-                switch (entry.EntryType)
+                var written = entry.EntryType is TarEntryType.Directory or TarEntryType.RegularFile or TarEntryType.V7RegularFile
+                    || (entry.EntryType is TarEntryType.SymbolicLink && !string.IsNullOrEmpty(entry.LinkName) && !entry.LinkName.Contains('\0'));
+                if (!written || !await WorkspaceArchive.WriteEntryAsync(workspace, name, entry, limits.MaxBytes, ownerUid, cancellationToken))
                 {
-                    case TarEntryType.Directory:
-                        WorkspaceDirectories.Make(workspace, name, ownerUid);
-                        folders.Add((name, entry.Mode));
-                        break;
-                    case TarEntryType.SymbolicLink when !string.IsNullOrEmpty(entry.LinkName) && !entry.LinkName.Contains('\0'):
-                        WorkspaceArchive.MakeSymlink(workspace, name, entry.LinkName, ownerUid);
-                        break;
-                    case TarEntryType.RegularFile or TarEntryType.V7RegularFile:
-                        bytes += entry.Length;
-                        if (bytes > limits.MaxBytes)
-                        {
-                            throw new WorkspaceFileTooLargeException($"The saved workspace holds more than {limits.MaxBytes} bytes of files.");
-                        }
-                        await WriteAsync(workspace, name, entry.DataStream ?? Stream.Null, limits.MaxBytes, ownerUid, cancellationToken);
-                        SetMode(workspace, name, entry.Mode, folder: false);
-                        break;
-                    default:
-                        refused++;
-                        continue;
+                    refused++;
+                    continue;
+                }
+                if (entry.EntryType is TarEntryType.Directory)
+                {
+                    folders.Add((name, entry.Mode));
+                }
+                else if (entry.EntryType is not TarEntryType.SymbolicLink)
+                {
+                    WorkspaceArchive.SetPermissions(workspace, name, entry.Mode, folder: false);
                 }
                 restored++;
             }
@@ -73,33 +66,8 @@ public static class PausedWorkspace
         // Deepest last-made first, so a folder without write permission is closed only once its entries are in.
         foreach (var (name, mode) in Enumerable.Reverse(folders))
         {
-            SetMode(workspace, name, mode, folder: true);
+            WorkspaceArchive.SetPermissions(workspace, name, mode, folder: true);
         }
         return new WorkspaceRestored(restored, refused);
-    }
-
-    /// <summary>Sets permission bits (never set-id or sticky) through a descriptor opened beneath the workspace without following a link.</summary>
-    private static void SetMode(string workspace, string name, UnixFileMode mode, bool folder)
-    {
-        using var root = OpenRoot(workspace);
-        var flags = Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_NOFOLLOW | Libc.O_CLOEXEC | (folder ? Libc.O_DIRECTORY : 0);
-        var fd = Libc.OpenAt2(root.Fd, name, flags, 0, Beneath);
-        if (fd >= 0)
-        {
-            Libc.FChmod(fd, (uint)(mode & Permissions));
-            Libc.Close(fd);
-        }
-    }
-
-    /// <summary>The entry's name without leading "./" and trailing "/"; null for the workspace itself.</summary>
-    private static string? Name(string raw)
-    {
-        var name = raw;
-        while (name.StartsWith("./", StringComparison.Ordinal))
-        {
-            name = name[2..];
-        }
-        name = name.TrimEnd('/');
-        return name is "" or "." ? null : name;
     }
 }

@@ -40,26 +40,16 @@ public static class WorkspaceArchive
                 continue;
             }
             var target = into.Length == 0 ? name : $"{into}/{name}";
-            switch (entry.EntryType)
+            if (entry.EntryType == TarEntryType.HardLink)
             {
-                case TarEntryType.Directory:
-                    WorkspaceDirectories.Make(workspace, target, ownerUid);
-                    break;
-                case TarEntryType.SymbolicLink:
-                    MakeSymlink(workspace, target, entry.LinkName, ownerUid);
-                    break;
-                case TarEntryType.HardLink:
-                    var source = into.Length == 0 ? Name(entry.LinkName)! : $"{into}/{Name(entry.LinkName)}";
-                    var bytes = await ReadAsync(workspace, source, limits.MaxBytes, ownerUid, cancellationToken);
-                    await WriteAsync(workspace, target, new MemoryStream(bytes), limits.MaxBytes, ownerUid, cancellationToken);
-                    break;
-                default:
-                    await WriteAsync(workspace, target, entry.DataStream ?? Stream.Null, limits.MaxBytes, ownerUid, cancellationToken);
-                    if ((entry.Mode & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0)
-                    {
-                        MakeExecutable(workspace, target);
-                    }
-                    break;
+                var source = into.Length == 0 ? Name(entry.LinkName)! : $"{into}/{Name(entry.LinkName)}";
+                var bytes = await ReadAsync(workspace, source, limits.MaxBytes, ownerUid, cancellationToken);
+                await WriteAsync(workspace, target, new MemoryStream(bytes), limits.MaxBytes, ownerUid, cancellationToken);
+            }
+            else if (await WriteEntryAsync(workspace, target, entry, limits.MaxBytes, ownerUid, cancellationToken) && entry.EntryType != TarEntryType.Directory
+                     && (entry.Mode & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0)
+            {
+                SetPermissions(workspace, target, (UnixFileMode)0b111_101_101, folder: false);
             }
             entries++;
         }
@@ -161,10 +151,32 @@ public static class WorkspaceArchive
         }
     }
 
-    /// <summary>The entry's name without leading "./" and trailing "/"; null for the folder itself.</summary>
-    private static string? Name(TarEntry entry) => Name(entry.Name);
+    /// <summary>
+    /// Writes one folder, symlink or file entry at <paramref name="target"/> beneath the workspace (an upload and a
+    /// resume alike); false, writing nothing, for any other kind of entry.
+    /// </summary>
+    internal static async Task<bool> WriteEntryAsync(string workspace, string target, TarEntry entry, long maxBytes, int ownerUid, CancellationToken cancellationToken)
+    {
+        switch (entry.EntryType)
+        {
+            case TarEntryType.Directory:
+                WorkspaceDirectories.Make(workspace, target, ownerUid);
+                return true;
+            case TarEntryType.SymbolicLink:
+                MakeSymlink(workspace, target, entry.LinkName, ownerUid);
+                return true;
+            case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
+                await WriteAsync(workspace, target, entry.DataStream ?? Stream.Null, maxBytes, ownerUid, cancellationToken);
+                return true;
+            default:
+                return false;
+        }
+    }
 
-    private static string? Name(string? raw)
+    /// <summary>The entry's name without leading "./" and trailing "/"; null for the folder itself.</summary>
+    internal static string? Name(TarEntry entry) => Name(entry.Name);
+
+    internal static string? Name(string? raw)
     {
         var name = raw ?? "";
         while (name.StartsWith("./", StringComparison.Ordinal))
@@ -198,13 +210,15 @@ public static class WorkspaceArchive
         Libc.FChownAt(at, segments[^1], ownerUid, ownerUid, Libc.AT_SYMLINK_NOFOLLOW);
     }
 
-    private static void MakeExecutable(string workspace, string path)
+    /// <summary>Sets permission bits (never set-id or sticky) through a descriptor opened beneath the workspace without following a link.</summary>
+    internal static void SetPermissions(string workspace, string path, UnixFileMode mode, bool folder)
     {
         using var root = OpenRoot(workspace);
-        var fd = Libc.OpenAt2(root.Fd, path, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0, Beneath);
+        var flags = Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_NOFOLLOW | Libc.O_CLOEXEC | (folder ? Libc.O_DIRECTORY : 0);
+        var fd = Libc.OpenAt2(root.Fd, path, flags, 0, Beneath);
         if (fd >= 0)
         {
-            Libc.FChmod(fd, 0b111_101_101);
+            Libc.FChmod(fd, (uint)(mode & (UnixFileMode)0b111_111_111));
             Libc.Close(fd);
         }
     }

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace AgentCloud.SandboxBroker.Isolation;
 
 /// <summary>
-/// unshare, built up the way bubblewrap builds its sandbox: new user, PID, mount, network (lo only, down), IPC, UTS and
+/// unshare, built up the way bubblewrap builds its sandbox: new user, PID, mount, network (lo only, up), IPC, UTS and
 /// cgroup namespaces under the sandbox's own host uid; a private root (a small tmpfs with /usr and a few /etc folders
 /// read-only, a minimal /dev, a fresh /proc of its own PID namespace, the slot's /tmp and workspace) pivoted into, the
 /// host's root detached; no further user namespaces; tenant code as uid 1000 in a nested user namespace, so it holds
@@ -20,17 +20,17 @@ public sealed class NamespaceBackend(IOptions<SandboxBrokerOptions> options, Hos
 
     public BackendAvailability Probe()
     {
-        foreach (var program in new[] { "unshare", "pivot_root", "setpriv" })
+        foreach (var program in new[] { "unshare", "pivot_root", "setpriv", "ip" })
         {
             if (!probe.OnPath(program, out _))
             {
-                return new(Level, false, $"{program} not found on PATH (util-linux)");
+                return new(Level, false, $"{program} not found on PATH ({(program == "ip" ? "iproute2" : "util-linux")})");
             }
         }
         var trial = probe.Trial(["unshare", .. Namespaces, "--", "/bin/sh", "-c",
-            $"mount -t tmpfs agentcloud-probe /mnt && unshare --user --map-user={UidInside} --map-group={UidInside} -- /usr/bin/true"]);
+            $"mount -t tmpfs agentcloud-probe /mnt && ip link set lo up && unshare --user --map-user={UidInside} --map-group={UidInside} -- /usr/bin/true"]);
         return trial is null
-            ? new(Level, true, "unshare runs with user, pid, mount, net, ipc, uts and cgroup namespaces; private root, no capabilities, non-root uid inside")
+            ? new(Level, true, "unshare runs with user, pid, mount, net (loopback only), ipc, uts and cgroup namespaces; private root, no capabilities, non-root uid inside")
             : new(Level, false, $"unshare trial run failed: {trial}");
     }
 
@@ -46,13 +46,14 @@ public sealed class NamespaceBackend(IOptions<SandboxBrokerOptions> options, Hos
 
     /// <summary>
     /// Runs as root of the new user namespace with the broker's clean environment: opens (and deletes) the environment
-    /// file first, builds the new root, pivots into it and detaches the host's, caps user namespaces at the one still to
+    /// file first, brings up loopback in the empty network namespace (servers inside answer on 127.0.0.1), builds the new root, pivots into it and detaches the host's, caps user namespaces at the one still to
     /// come, then drops to uid 1000 in a nested user namespace where the loader reads the environment from fd 3.
     /// </summary>
     public const string SetupScript = """
         set -e
         exec 3< "$1"; rm -f -- "$1"
         N="$2"; T="$3"; W="$4"; L="$5"; shift 5
+        ip link set lo up
         mount --make-rprivate /
         mount -t tmpfs -o mode=0755,size=1m,nosuid,nodev agentcloud-root "$N"
         cd "$N"

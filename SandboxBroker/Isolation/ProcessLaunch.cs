@@ -14,13 +14,19 @@ public sealed record ProcessLaunch(string FileName, IReadOnlyList<string> Argume
     /// <summary>Called once the launch is over, with whether it was killed: for backends whose command outlives its launcher (gVisor).</summary>
     public Action<bool>? Completed { get; init; }
 
+    /// <summary>
+    /// Delivers a signal other than KILL to the command itself, for backends where signalling the launch's host process
+    /// group would not reach it (gVisor); false when it has ended. Null: the launch's process group gets the signal.
+    /// </summary>
+    public Func<int, bool>? Signal { get; init; }
+
     public string CommandLine => string.Join(' ', new[] { FileName }.Concat(Arguments));
 }
 
 /// <summary>What one exec asks for, already validated: the command, its full environment and whether egress is wired in.</summary>
 public sealed record ExecSpec(IReadOnlyList<string> Command, IReadOnlyDictionary<string, string> Environment, string? EgressSocket)
 {
-    /// <summary>A background process: it must take signals itself, so gVisor runs it without the per-exec PID namespace (whose first process would ignore them).</summary>
+    /// <summary>A background process: it must take signals itself, so gVisor puts a shell between its PID namespace and the command.</summary>
     public bool Background { get; init; }
 }
 

@@ -143,12 +143,11 @@ public partial class CgroupLimiter : IDisposable
             Directory.CreateDirectory(dir);
             return Path.Combine(dir, "cgroup.procs");
         }).ToList();
-        return new ProcessLaunch("/bin/sh", ["-c", JoinScript, "agentcloud-cgroup", procs.Count.ToString(CultureInfo.InvariantCulture), .. procs,
-            launch.FileName, .. launch.Arguments])
+        // Everything else of the launch (files, environment, its backend's end and signal delivery) carries over.
+        return launch with
         {
-            FilesToWrite = launch.FilesToWrite,
-            Handoff = launch.Handoff,
-            Completed = launch.Completed,
+            FileName = "/bin/sh",
+            Arguments = ["-c", JoinScript, "agentcloud-cgroup", procs.Count.ToString(CultureInfo.InvariantCulture), .. procs, launch.FileName, .. launch.Arguments],
             Cgroup = exec,
         };
     }

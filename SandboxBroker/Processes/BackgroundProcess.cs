@@ -30,6 +30,9 @@ public sealed class BackgroundProcess(int pid, IReadOnlyList<string> command, Da
 
     public Task Ended => _ended.Task;
 
+    /// <summary>The launch's own way to signal the command (gVisor's); null: the launch's host process group gets signals.</summary>
+    internal Func<int, bool>? Deliver { get; set; }
+
     internal void Exit(ExecResult result, DateTimeOffset at)
     {
         Result = result;
@@ -52,6 +55,10 @@ public sealed class BackgroundProcess(int pid, IReadOnlyList<string> command, Da
         {
             _kill.Cancel();
             return true;
+        }
+        if (Deliver is { } deliver)
+        {
+            return deliver(signal);
         }
         // The group exists once the launch's setsid has run; until then the launch's first process alone gets it.
         Log.TrySignal(signal);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading.Channels;
 using AgentCloud.SandboxBroker.Exec;
@@ -61,9 +62,20 @@ public sealed class ProcessLog : IExecOutput
         }
     }
 
+    /// <summary>The log is the one copy of the output (the run keeps none besides).</summary>
+    public bool KeepsOutput => true;
+
+    /// <summary>Whether either stream went past the output cap, counted in bytes as they came (not as decoded text).</summary>
+    public bool Truncated { get; private set; }
+
+    public void Cut(ExecOutputStream stream) => Truncated = true;
+
     public ValueTask WriteAsync(ExecOutputStream stream, ReadOnlyMemory<byte> bytes)
     {
-        var chunk = new LogChunk(stream, bytes.ToArray());
+        // The piece is handed over whole (see IExecOutput.WriteAsync): kept as it is, copied only when it is part of a larger array.
+        var piece = MemoryMarshal.TryGetArray(bytes, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array : bytes.ToArray();
+        var chunk = new LogChunk(stream, piece);
         lock (_lock)
         {
             _chunks.Add(chunk);

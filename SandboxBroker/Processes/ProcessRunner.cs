@@ -60,6 +60,7 @@ public sealed class ProcessRunner(
             logger.LogError(e, "Background process {Pid} of sandbox {SandboxId} could not be launched", process.Pid, sandbox.Id);
             throw new SandboxRefusal(RefusalKind.Busy, "The broker could not launch the process just now; try again shortly.");
         }
+        process.Deliver = launch.Signal;
         _ = Task.Run(() => RunAsync(sandbox, process, launch));
         // Answered once the launch runs, so a signal right after the answer reaches it.
         try

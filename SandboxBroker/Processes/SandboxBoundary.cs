@@ -7,8 +7,11 @@ namespace AgentCloud.SandboxBroker.Processes;
 /// one launch of the level whose command is an idle init, and whose namespaces later processes and execs join.
 /// When the init dies (its PID namespace's first process, or its child) the kernel ends everything that joined.
 /// </summary>
-public sealed class SandboxBoundary(int targetPid, int hostUid, Task<ExecResult> run, CancellationTokenSource stop)
+public sealed class SandboxBoundary(int targetPid, int hostUid, BoundaryNamespaces namespaces, Task<ExecResult> run, CancellationTokenSource stop)
 {
+    /// <summary>Its namespaces and root, held open since its start: what a join enters.</summary>
+    public BoundaryNamespaces Namespaces { get; } = namespaces;
+
     /// <summary>The idle init inside: the process whose namespaces, root and uid a joining launch takes.</summary>
     public int TargetPid { get; } = targetPid;
 
@@ -27,6 +30,7 @@ public sealed class SandboxBoundary(int targetPid, int hostUid, Task<ExecResult>
     /// <summary>Kills the init's launch (process group and cgroup), which takes every process that joined it.</summary>
     public async Task StopAsync()
     {
+        Namespaces.Stop();
         await stop.CancelAsync();
         await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(10)));
         stop.Dispose();

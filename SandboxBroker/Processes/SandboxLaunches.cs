@@ -93,12 +93,19 @@ public sealed class SandboxLaunches(
             var host = await watch.Launched.WaitAsync(deadline.Token);
             while (!run.IsCompleted)
             {
-                var init = ProcessTree.Descendants(host).FirstOrDefault(pid =>
+                // The launch's own cgroup leaf holds only its processes: read there, not the whole of /proc.
+                var candidates = launch.Cgroup is { } leaf ? cgroups.Pids(leaf) : ProcessTree.Descendants(host);
+                var init = candidates.FirstOrDefault(pid =>
                     ProcessTree.CommandLine(pid).SequenceEqual(SandboxBoundary.IdleCommand) && ProcessTree.Uid(pid) == sandbox.Slot.Uid);
-                if (init > 0)
+                // Held open now, then checked to be the init still: from here on no join goes by its pid.
+                if (init > 0 && BoundaryNamespaces.Open(init) is { } namespaces)
                 {
-                    logger.LogInformation("Sandbox {SandboxId} keeps a {Level} boundary for its processes", sandbox.Id, sandbox.Isolation);
-                    return new SandboxBoundary(init, sandbox.Slot.Uid, run, stop);
+                    if (ProcessTree.Uid(init) == sandbox.Slot.Uid && ProcessTree.CommandLine(init).SequenceEqual(SandboxBoundary.IdleCommand))
+                    {
+                        logger.LogInformation("Sandbox {SandboxId} keeps a {Level} boundary for its processes", sandbox.Id, sandbox.Isolation);
+                        return new SandboxBoundary(init, sandbox.Slot.Uid, namespaces, run, stop);
+                    }
+                    namespaces.Stop();
                 }
                 await Task.Delay(20, deadline.Token);
             }
@@ -114,7 +121,8 @@ public sealed class SandboxLaunches(
     }
 
     /// <summary>
-    /// Enters the boundary's namespaces as root of the host (which may enter any), taking its root and working folder,
+    /// Enters the boundary's namespaces as root of the host (which may enter any), through the descriptors held since its
+    /// start (never by its pid), taking its root,
     /// then becomes the sandbox's uid inside (which drops every capability) with no new privileges; the environment
     /// travels as an open descriptor, never as arguments. The launch's rlimits and cgroup are the sandbox's as usual.
     /// </summary>
@@ -131,13 +139,16 @@ public sealed class SandboxLaunches(
             env["no_proxy"] = "localhost,127.0.0.1";
         }
         var uidInside = sandbox.Isolation == IsolationLevels.Namespace ? NamespaceBackend.UidInside : sandbox.Slot.Uid;
+        var entered = boundary.Namespaces.BeginJoin()
+            ?? throw new SandboxRefusal(RefusalKind.Busy, "The sandbox's boundary was just restarted; try again.");
         var handoff = EnvironmentHandoff.ShellExports(sandbox.Slot, env);
         var args = LaunchPrefix.For(sandbox.Slot, options.Value.Limits, switchUser: false);
         args.AddRange(["setpriv", "--clear-groups", "--"]);
         args.AddRange(handoff.Opener);
-        args.AddRange(["nsenter", $"--target={boundary.TargetPid}", "--user", "--mount", "--pid", "--net", "--ipc", "--uts", "--cgroup", "--root", "--wd",
-            $"--setuid={uidInside}", $"--setgid={uidInside}", "--", "/usr/bin/setpriv", "--no-new-privs", "--",
-            "/bin/sh", "-c", JoinScript, "agentcloud-join", cwd, .. spec.Command]);
-        return new ProcessLaunch("setsid", args) { Handoff = handoff };
+        // The working folder is the join script's to set (cd) once nsenter has entered the root; a relative one is the workspace's, as at start.
+        var folder = cwd.StartsWith('/') ? cwd : "/workspace/" + cwd;
+        args.AddRange(["nsenter", .. entered, $"--setuid={uidInside}", $"--setgid={uidInside}", "--", "/usr/bin/setpriv", "--no-new-privs", "--",
+            "/bin/sh", "-c", JoinScript, "agentcloud-join", folder, .. spec.Command]);
+        return new ProcessLaunch("setsid", args) { Handoff = handoff, Completed = _ => boundary.Namespaces.EndJoin() };
     }
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using AgentCloud.SandboxBroker.Exec;
 using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Limits;
-using AgentCloud.SandboxBroker.Native;
 using AgentCloud.SandboxBroker.Sandboxes;
 
 namespace AgentCloud.SandboxBroker.Processes;
@@ -12,15 +11,15 @@ namespace AgentCloud.SandboxBroker.Processes;
 /// connection is one <c>socat</c> run inside the sandbox's boundary (joined like any exec, as the sandbox's uid, in its
 /// cgroup) that bridges its stdin and stdout to <c>127.0.0.1:port</c> there. The broker speaks HTTP over those pipes.
 /// </summary>
-public sealed class SandboxPorts(SandboxLaunches launches, CgroupLimiter cgroups, ILogger<SandboxPorts> logger)
+public sealed class SandboxPorts(SandboxLaunches launches, SandboxExecutor executor, CgroupLimiter cgroups, ILogger<SandboxPorts> logger)
 {
     /// <summary>Why no port of this sandbox can be reached now; null when a connection can be tried.</summary>
     public static string? Unreachable(Sandbox sandbox) => sandbox.Isolation switch
     {
         IsolationLevels.Gvisor => null,
-        IsolationLevels.Bubblewrap when sandbox.Processes.Boundary is { Alive: true } => null,
-        IsolationLevels.Bubblewrap => "Nothing in this sandbox outlives its call yet: start the server as a background process (POST …/processes), then reach its port.",
-        IsolationLevels.Namespace => "The namespace level has no loopback network (lo is down), so nothing inside can listen; use bubblewrap or gvisor for servers.",
+        IsolationLevels.Bubblewrap or IsolationLevels.Namespace when sandbox.Processes.Boundary is { Alive: true } => null,
+        IsolationLevels.Bubblewrap or IsolationLevels.Namespace =>
+            "Nothing in this sandbox outlives its call yet: start the server as a background process (POST …/processes), then reach its port.",
         _ => $"Ports are not offered at the {sandbox.Isolation} level.",
     };
 
@@ -32,26 +31,16 @@ public sealed class SandboxPorts(SandboxLaunches launches, CgroupLimiter cgroups
             Background = true,
         };
         var launch = cgroups.Confine(launches.ForExec(sandbox, spec), sandbox.Cgroup);
-        if (launch.Handoff is { } handoff)
+        Process process;
+        try
         {
-            SandboxExecutor.WriteHandoff(handoff);
+            process = SandboxExecutor.Start(launch);
         }
-        foreach (var (path, content) in launch.FilesToWrite)
+        catch
         {
-            File.WriteAllText(path, content);
+            executor.Finish(launch, killed: true);
+            throw;
         }
-        var psi = new ProcessStartInfo(launch.FileName)
-        {
-            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = "/",
-        };
-        psi.Environment.Clear();
-        psi.Environment["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-        foreach (var a in launch.Arguments)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        InheritedDescriptors.CloseOnExec();
-        var process = Process.Start(psi) ?? throw new IOException($"could not start {launch.FileName}");
         // socat's complaints (connection refused) go to the log, never to the client.
         _ = process.StandardError.ReadToEndAsync().ContinueWith(t =>
         {
@@ -63,17 +52,8 @@ public sealed class SandboxPorts(SandboxLaunches launches, CgroupLimiter cgroups
         var pid = process.Id;
         return new ProcessStream(process, () =>
         {
-            Libc.Kill(-pid, Libc.SIGKILL);
-            Libc.Kill(pid, Libc.SIGKILL);
-            if (launch.Handoff is { } h)
-            {
-                File.Delete(h.Path);
-            }
-            if (launch.Cgroup is { } group)
-            {
-                cgroups.EndExec(group, kill: true);
-            }
-            launch.Completed?.Invoke(true);
+            SandboxExecutor.KillGroup(pid);
+            executor.Finish(launch, killed: true);
         });
     }
 }

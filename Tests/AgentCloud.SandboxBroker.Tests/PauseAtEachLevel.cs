@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Pausing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -54,6 +55,12 @@ public abstract class PauseAtEachLevel : LevelTests
         Assert.False(paused.GetProperty("checkpoint").GetProperty("supported").GetBoolean());
         Assert.Contains(level, paused.GetProperty("checkpoint").GetProperty("reason").GetString());
         Assert.Equal(CheckpointSupport.At(level).Reason, paused.GetProperty("checkpoint").GetProperty("reason").GetString());
+        if (level == IsolationLevels.Gvisor)
+        {
+            // What keeps a runsc checkpoint from being restored by the broker, said to the tenant.
+            Assert.Contains("new uid", paused.GetProperty("checkpoint").GetProperty("reason").GetString());
+            Assert.Contains("host pipes", paused.GetProperty("checkpoint").GetProperty("reason").GetString());
+        }
         Assert.Equal("paused", whilePaused.GetProperty("state").GetString());
         Assert.Equal("none", whilePaused.GetProperty("pool").GetString());
         Assert.Equal((HttpStatusCode)409, exec.StatusCode);

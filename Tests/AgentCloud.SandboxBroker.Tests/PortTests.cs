@@ -32,6 +32,7 @@ public sealed class PortTests(BrokerFixture fixture)
 
     [Theory]
     [InlineData(IsolationLevels.Bubblewrap)]
+    [InlineData(IsolationLevels.Namespace)]
     [InlineData(IsolationLevels.Gvisor)]
     public async Task The_owner_reaches_a_server_inside_and_another_tenant_gets_404(string level)
     {
@@ -113,18 +114,38 @@ public sealed class PortTests(BrokerFixture fixture)
     }
 
     [Fact]
-    public async Task The_namespace_level_says_why_it_has_no_ports()
+    public async Task A_namespace_sandbox_has_its_own_loopback_up_and_still_no_other_network()
     {
         var offered = Broker.Services.GetRequiredService<IsolationCatalog>().Levels.Single(l => l.Level == IsolationLevels.Namespace);
         if (!offered.Available)
         {
+            Assert.False(string.IsNullOrWhiteSpace(offered.Reason));
             return;
         }
+        using var hostService = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        hostService.Start();
+        var hostPort = ((IPEndPoint)hostService.LocalEndpoint).Port;
         var client = Broker.ClientFor("port-namespace");
         var sandbox = await client.CreateSandboxAsync(new { isolation = IsolationLevels.Namespace });
 
-        using var response = await client.GetAsync($"/v1/sandboxes/{sandbox.Id}/ports/8080/");
+        var result = await client.ShAsync(sandbox.Id, $$"""
+            python3 -c '
+            import socket
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); socket.create_connection(s.getsockname(), timeout=2); print("OWN-LOOPBACK")
+            for host, port in [("127.0.0.1", {{hostPort}}), ("1.1.1.1", 80), ("10.0.0.1", 80)]:
+                try:
+                    socket.create_connection((host, port), timeout=2); print("CONNECTED", host)
+                except OSError as e:
+                    print("refused", host, e.errno)
+            print(open("/proc/net/dev").read())
+            '
+            """);
 
-        await BrokerCalls.AssertProblemAsync(response, 409);
+        Assert.Contains("OWN-LOOPBACK", result.Stdout);
+        Assert.DoesNotContain("CONNECTED", result.Stdout);
+        var interfaces = result.Stdout.Split('\n').Where(l => l.Contains(':') && !l.StartsWith("refused", StringComparison.Ordinal))
+            .Select(l => l.Split(':')[0].Trim()).ToList();
+        Assert.Equal(["lo"], interfaces);
+        Assert.False(hostService.Pending());
     }
 }

@@ -22,10 +22,12 @@ public static class GvisorSpec
     public static readonly string[] PerExecNamespace = ["/usr/bin/unshare", "--user", "--map-current-user", "--pid", "--fork", "--kill-child", "--"];
 
     /// <summary>
-    /// A background process keeps the container's PID namespace (a signal forwarded by <c>runsc exec</c> reaches the command
-    /// itself, not a namespace's first process that would ignore it); what it leaves behind ends with the sandbox.
+    /// A background process gets a PID namespace of its own too, so a KILL of it (its namespace's parent) takes everything
+    /// it started, even what left its session. A shell is that namespace's first process and the command its child: a
+    /// namespace's first process would ignore TERM, INT and HUP, so the broker signals the command itself (see
+    /// <see cref="GvisorBackend.SignalProcess"/>); when the command ends, the shell ends with its status and the namespace with it.
     /// </summary>
-    public static readonly string[] BackgroundNamespace = ["/usr/bin/unshare", "--user", "--map-current-user", "--"];
+    public static readonly string[] BackgroundInit = ["/usr/bin/sh", "-c", "\"$@\"; exit $?", "agentcloud-process"];
 
     /// <summary>Host files bound read-only when the host has them (certificates, time zone, alternatives' links).</summary>
     public static readonly string[] OptionalEtc = ["/etc/alternatives", "/etc/ssl", "/etc/ca-certificates", "/etc/localtime"];
@@ -76,7 +78,7 @@ public static class GvisorSpec
     {
         var env = spec.Environment.Select(kv => $"{kv.Key}={kv.Value}").ToList();
         StatxCompat.Apply(env);
-        var command = new List<string>([.. spec.Background ? BackgroundNamespace : PerExecNamespace, .. NestedUserNamespaceFilter.Prefix]);
+        var command = new List<string>([.. PerExecNamespace, .. NestedUserNamespaceFilter.Prefix, .. spec.Background ? BackgroundInit : []]);
         if (spec.EgressSocket is not null)
         {
             var proxy = $"http://127.0.0.1:{BubblewrapBackend.ProxyPort}";
