@@ -73,7 +73,7 @@ public static class SandboxesApi
     public static Ok<CapabilitiesView> GetCapabilities(IsolationCatalog catalog, CgroupLimiter cgroups, IOptions<SandboxBrokerOptions> options) =>
         TypedResults.Ok(new CapabilitiesView(
             new CgroupView(catalog.HostRefusal is null, catalog.HostRefusal ?? "sandboxes run under uids of their own"),
-            catalog.Levels.Select(l => new LevelView(l.Level, l.Available, l.Reason)).ToList(),
+            catalog.Levels.Concat(catalog.Clusters).Select(l => new LevelView(l.Level, l.Available, l.Reason)).ToList(),
             cgroups.Describe(),
             new CgroupView(cgroups.Enabled, cgroups.Support.Reason),
             options.Value.EffectiveTemplates().Keys.Order().ToList(),
