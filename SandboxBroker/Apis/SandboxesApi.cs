@@ -67,17 +67,19 @@ public static class SandboxesApi
 
     public sealed record CgroupView(bool Available, string Reason);
 
-    /// <summary><c>Sandbox</c> says whether this broker hands out sandboxes at all, and why not.</summary>
-    public sealed record CapabilitiesView(CgroupView Sandbox, IReadOnlyList<LevelView> Levels, string Limits, CgroupView Cgroups, IReadOnlyList<string> Templates, string Egress);
+    /// <summary><c>Sandbox</c> says whether this broker hands out sandboxes at all, and why not; <c>Clusters</c> are levels run by a cluster (kubernetes).</summary>
+    public sealed record CapabilitiesView(CgroupView Sandbox, IReadOnlyList<LevelView> Levels, string Limits, CgroupView Cgroups, IReadOnlyList<string> Templates, string Egress,
+        IReadOnlyList<LevelView> Clusters);
 
     public static Ok<CapabilitiesView> GetCapabilities(IsolationCatalog catalog, CgroupLimiter cgroups, IOptions<SandboxBrokerOptions> options) =>
         TypedResults.Ok(new CapabilitiesView(
             new CgroupView(catalog.HostRefusal is null, catalog.HostRefusal ?? "sandboxes run under uids of their own"),
-            catalog.Levels.Concat(catalog.Clusters).Select(l => new LevelView(l.Level, l.Available, l.Reason)).ToList(),
+            catalog.Levels.Select(l => new LevelView(l.Level, l.Available, l.Reason)).ToList(),
             cgroups.Describe(),
             new CgroupView(cgroups.Enabled, cgroups.Support.Reason),
             options.Value.EffectiveTemplates().Keys.Order().ToList(),
-            "default deny; the tenant's allowlisted domains through the broker's HTTP/CONNECT proxy at http://127.0.0.1:3128 inside gvisor and bubblewrap sandboxes"));
+            "default deny; the tenant's allowlisted domains through the broker's HTTP/CONNECT proxy at http://127.0.0.1:3128 inside gvisor and bubblewrap sandboxes",
+            catalog.Clusters.Select(l => new LevelView(l.Level, l.Available, l.Reason)).ToList()));
 
     public static async Task<Results<Created<SandboxView>, ProblemHttpResult>> CreateSandbox(
         TenantContext ctx, [FromBody(EmptyBodyBehavior = Microsoft.AspNetCore.Mvc.ModelBinding.EmptyBodyBehavior.Allow)] CreateSandboxRequest? request,

@@ -8,7 +8,7 @@ using k8s.Models;
 namespace AgentCloud.SandboxBroker.Kubernetes;
 
 /// <summary>A claimed sandbox: its claim, and the pod its execs and files go to.</summary>
-public sealed record ClaimedSandbox(string ClaimName, string SandboxName, string PodName);
+public sealed record ClaimedSandbox(string ClaimName, string SandboxName, string PodName, IReadOnlyList<string> PodIps);
 
 /// <summary>Why a claim did not become a running sandbox, or went away.</summary>
 public sealed class KubernetesSandboxException(string message) : Exception(message);
@@ -71,7 +71,9 @@ public sealed class KubernetesSandboxes(KubernetesCluster cluster, KubernetesLev
         }
         var sandbox = await GetAsync(AgentSandboxApi.Group, AgentSandboxApi.Sandboxes, machine.SandboxName!, cancellationToken);
         var pod = sandbox?["metadata"]?["annotations"]?[AgentSandboxApi.PodNameAnnotation]?.GetValue<string>() ?? machine.SandboxName!;
-        return new ClaimedSandbox(name, machine.SandboxName!, pod);
+        var bound = await GetAsync(AgentSandboxApi.ExtensionsGroup, AgentSandboxApi.Claims, name, cancellationToken);
+        var ips = (bound?["status"]?["sandbox"]?["podIPs"] as JsonArray)?.Select(ip => ip!.GetValue<string>()).ToList() ?? [];
+        return new ClaimedSandbox(name, machine.SandboxName!, pod, ips);
     }
 
     /// <summary>Deletes a claim (the controller deletes its Sandbox and pod) and waits until it is gone; false when it was already.</summary>

@@ -12,6 +12,7 @@ public static class KubernetesServices
         services.AddSingleton<KubernetesLevel>();
         services.AddSingleton<KubernetesSandboxes>();
         services.AddSingleton<PodExec>();
+        services.AddSingleton<ClusterEgress>();
         return services;
     }
 
