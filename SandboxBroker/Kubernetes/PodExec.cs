@@ -15,7 +15,7 @@ public sealed record PodExecResult(int ExitCode, string Stdout, string Stderr, b
 public sealed class PodExec(KubernetesCluster cluster)
 {
     // Reads exactly the environment block (its size is the first argument), evaluates it, then runs the command with the rest of stdin.
-    private const string Loader = "eval \"$(head -c \"$1\")\"; shift; exec \"$@\"";
+    public const string Loader = "eval \"$(head -c \"$1\")\"; shift; exec \"$@\"";
 
     public async Task<PodExecResult> RunAsync(string pod, IReadOnlyList<string> command, IReadOnlyDictionary<string, string> environment,
         byte[] stdin, TimeSpan timeout, int maxOutputBytes, CancellationToken cancellationToken)
