@@ -10,8 +10,11 @@ public sealed class KubernetesSandboxOptions
     /// <summary>Off unless a cluster is meant: the level is then reported unavailable with this setting named.</summary>
     public bool Enabled { get; set; }
 
-    /// <summary>A kubeconfig file; unset means the broker runs in the cluster and uses its pod's service account.</summary>
+    /// <summary>A kubeconfig file; with neither this nor <see cref="KubeconfigYaml"/>, the broker runs in the cluster and uses its pod's service account.</summary>
     public string? Kubeconfig { get; set; }
+
+    /// <summary>A kubeconfig's content, for a broker outside the cluster that gets it as a secret (a deployment parameter), never logged.</summary>
+    public string? KubeconfigYaml { get; set; }
 
     /// <summary>Where templates, warm pools, claims and the network policy live (created by the operator, not by the broker).</summary>
     [Required]

@@ -19,7 +19,11 @@ public sealed class KubernetesCluster(IOptions<KubernetesSandboxOptions> options
         var settings = options.Value;
         if (!settings.Enabled)
         {
-            return $"no cluster configured: set {KubernetesSandboxOptions.SectionName}:Enabled=true, with Kubeconfig=<path> or running the broker in the cluster";
+            return $"no cluster configured: set {KubernetesSandboxOptions.SectionName}:Enabled=true, with Kubeconfig=<path>, KubeconfigYaml or running the broker in the cluster";
+        }
+        if (!string.IsNullOrWhiteSpace(settings.KubeconfigYaml))
+        {
+            return null;
         }
         if (settings.Kubeconfig is { Length: > 0 } path)
         {
@@ -30,10 +34,17 @@ public sealed class KubernetesCluster(IOptions<KubernetesSandboxOptions> options
             : $"{KubernetesSandboxOptions.SectionName}:Kubeconfig is not set and the broker is not running in a cluster (no service account token, no KUBERNETES_SERVICE_HOST)";
     }
 
-    private static KubernetesClientConfiguration Configuration(KubernetesSandboxOptions settings) =>
-        settings.Kubeconfig is { Length: > 0 } path
+    private static KubernetesClientConfiguration Configuration(KubernetesSandboxOptions settings)
+    {
+        if (!string.IsNullOrWhiteSpace(settings.KubeconfigYaml))
+        {
+            using var content = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(settings.KubeconfigYaml));
+            return KubernetesClientConfiguration.BuildConfigFromConfigFile(content);
+        }
+        return settings.Kubeconfig is { Length: > 0 } path
             ? KubernetesClientConfiguration.BuildConfigFromConfigFile(path)
             : KubernetesClientConfiguration.InClusterConfig();
+    }
 
     public void Dispose()
     {

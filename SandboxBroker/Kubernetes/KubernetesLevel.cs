@@ -50,8 +50,13 @@ public sealed class KubernetesLevel(KubernetesCluster cluster, ILogger<Kubernete
         {
             return (new(Name, false, $"the API server refused the broker ({(int)e.Response.StatusCode}): grant it runtimeclasses list and the agent-sandbox resources in {settings.Namespace}"), null);
         }
+        catch (Exception e) when (e is YamlDotNet.Core.YamlException or k8s.Exceptions.KubeConfigException)
+        {
+            // The parser's message gives a line and column, never the content (which holds credentials).
+            return (new(Name, false, $"the kubeconfig could not be read: {e.GetType().Name} at {(e as YamlDotNet.Core.YamlException)?.Start.ToString() ?? "its settings"}"), null);
+        }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or HttpOperationException or IOException
-            or k8s.Exceptions.KubeConfigException or k8s.Exceptions.KubernetesClientException)
+            or k8s.Exceptions.KubernetesClientException)
         {
             logger.LogWarning(e, "Kubernetes sandbox level: the cluster did not answer the probe");
             return (new(Name, false, $"the cluster's API server did not answer within {settings.ProbeTimeout.TotalSeconds:0.#} s: {e.GetType().Name}: {e.Message}"), null);

@@ -87,6 +87,25 @@ public sealed class KubernetesLevelTests : IDisposable
     }
 
     [Fact]
+    public void A_kubeconfig_given_as_content_that_is_not_one_is_unavailable_without_echoing_it()
+    {
+        var probe = Level(new KubernetesSandboxOptions { Enabled = true, KubeconfigYaml = "token: s3cr3t-value\n: : [not yaml" }).Probe();
+
+        Assert.False(probe.Available);
+        Assert.DoesNotContain("s3cr3t-value", probe.Reason);
+    }
+
+    [Fact]
+    public async Task A_kubeconfig_given_as_content_reaches_its_cluster()
+    {
+        await using var api = await FakeApiServer.StartAsync(runtimeClasses: ["gvisor"], claimsInstalled: true);
+
+        var probe = Level(new KubernetesSandboxOptions { Enabled = true, KubeconfigYaml = File.ReadAllText(Kubeconfig(api.Url)) }).Probe();
+
+        Assert.True(probe.Available, probe.Reason);
+    }
+
+    [Fact]
     public void An_api_server_that_does_not_answer_is_reported_within_the_probe_timeout()
     {
         using var closed = new TcpListener(IPAddress.Loopback, 0);
