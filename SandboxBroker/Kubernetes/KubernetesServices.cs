@@ -13,6 +13,7 @@ public static class KubernetesServices
         services.AddSingleton<KubernetesSandboxes>();
         services.AddSingleton<PodExec>();
         services.AddSingleton<ClusterEgress>();
+        services.AddSingleton<ClusterSandboxes>();
         return services;
     }
 
