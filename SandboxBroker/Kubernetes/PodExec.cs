@@ -21,7 +21,9 @@ public sealed class PodExec(KubernetesCluster cluster)
         byte[] stdin, TimeSpan timeout, int maxOutputBytes, CancellationToken cancellationToken)
     {
         var envBlock = Encoding.UTF8.GetBytes(EnvironmentScript(environment));
-        List<string> argv = ["sh", "-c", Loader, "agentcloud-exec", envBlock.Length.ToString(CultureInfo.InvariantCulture), .. command];
+        // Killed in the pod too: a closed exec stream does not end the process it started.
+        var seconds = ((int)Math.Ceiling(timeout.TotalSeconds) + 1).ToString(CultureInfo.InvariantCulture);
+        List<string> argv = ["timeout", "-s", "KILL", seconds, "sh", "-c", Loader, "agentcloud-exec", envBlock.Length.ToString(CultureInfo.InvariantCulture), .. command];
         var stdout = new CappedBuffer(maxOutputBytes);
         var stderr = new CappedBuffer(maxOutputBytes);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
