@@ -27,6 +27,7 @@ public static class SandboxesApi
                 ? await next(context)
                 : Problems.Forbidden($"This key lacks the '{SandboxCapability}' capability."));
         api.AddEndpointFilterFactory(IdempotencyFilter.OnPosts); // create and exec honour Idempotency-Key
+        api.MapClusterSandboxes(); // the kubernetes level's sandboxes on these same routes: Apis/ClusterSandboxRouting.cs
         api.MapGet("/capabilities", GetCapabilities);
         api.MapSandboxTemplates(); // GET /templates: Apis/SandboxTemplatesApi.cs
         api.MapPost("/", CreateSandbox);

@@ -11,7 +11,7 @@ namespace AgentCloud.SandboxBroker.Kubernetes;
 public sealed record ClaimedSandbox(string ClaimName, string SandboxName, string PodName, IReadOnlyList<string> PodIps);
 
 /// <summary>Why a claim did not become a running sandbox, or went away.</summary>
-public sealed class KubernetesSandboxException(string message) : Exception(message);
+public class KubernetesSandboxException(string message) : Exception(message);
 
 /// <summary>
 /// Sandboxes as agent-sandbox claims: keeps the tier templates, warm pools and network policy applied (server-side

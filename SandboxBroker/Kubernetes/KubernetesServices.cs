@@ -14,6 +14,9 @@ public static class KubernetesServices
         services.AddSingleton<PodExec>();
         services.AddSingleton<ClusterEgress>();
         services.AddSingleton<ClusterSandboxes>();
+        services.AddSingleton<ClusterLeases>();
+        services.AddSingleton<ClusterPlacement>();
+        services.AddSingleton<ClusterLeasing>();
         return services;
     }
 
@@ -22,6 +25,7 @@ public static class KubernetesServices
     {
         services.AddOptions<KubernetesSandboxOptions>().BindConfiguration(KubernetesSandboxOptions.SectionName).ValidateOnStart();
         services.AddHostedService<KubernetesTierSync>();
+        services.AddHostedService<ClusterJanitor>();
         return services;
     }
 }

@@ -15,7 +15,8 @@ public sealed class PodExecLoaderTests
     {
         var block = Encoding.UTF8.GetBytes(PodExec.EnvironmentScript(env));
         var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in new[] { "-c", PodExec.Loader, "agentcloud-exec", block.Length.ToString(CultureInfo.InvariantCulture) }.Concat(command))
+        foreach (var arg in new[] { "-c", PodExec.Loader, "agentcloud-exec", block.Length.ToString(CultureInfo.InvariantCulture),
+            Encoding.UTF8.GetByteCount(stdin).ToString(CultureInfo.InvariantCulture) }.Concat(command))
         {
             psi.ArgumentList.Add(arg);
         }
