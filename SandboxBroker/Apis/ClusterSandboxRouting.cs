@@ -19,17 +19,13 @@ public static class ClusterSandboxRouting
 {
     private const string Prefix = "/v1/sandboxes";
 
-    /// <summary>What the level does not offer, as capabilities lists it and 501 answers name it.</summary>
-    public const string NotOffered = "background processes, ports, pause and resume, and file list, stat, mkdir, delete and tar";
-
     public static RouteGroupBuilder MapClusterSandboxes(this RouteGroupBuilder api)
     {
         api.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
             if (http.Features.Get<TenantContext>() is not { } caller
-                || (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText is not { } pattern
-                || !http.RequestServices.GetRequiredService<KubernetesLevel>().Probe().Available)
+                || (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText is not { } pattern)
             {
                 return await next(context);
             }
@@ -94,7 +90,7 @@ public static class ClusterSandboxRouting
                 ("/{id}/files/{**path}", "GET") => TypedResults.File(
                     await leasing.ReadFileAsync(lease, SandboxesApi.Decode((string)http.Request.RouteValues["path"]!), http.RequestAborted), "application/octet-stream"),
                 _ => Problems.Create(StatusCodes.Status501NotImplemented, "sandbox-level-unsupported", "Not offered at this level",
-                    $"Sandbox '{lease.Id}' runs on the kubernetes level, which does not offer {method} {route} ({NotOffered} run only on the host's levels). " +
+                    $"Sandbox '{lease.Id}' runs on the kubernetes level, which does not offer {method} {route} ({KubernetesLevel.NotOffered} run only on the host's levels). " +
                     "Create the sandbox with a ladder isolation level for these."),
             };
         }
@@ -131,7 +127,17 @@ public static class ClusterSandboxRouting
         }
         // Refusals come before the first event, as problem+json; after it the answer is the event stream.
         var events = new ExecEventStream(http.Response, http.RequestServices.GetRequiredService<IOptions<SandboxBrokerOptions>>().Value.StreamKeepAlive);
-        var result = await leasing.ExecAsync(lease, request, events, http.RequestAborted);
+        ExecResult result;
+        try
+        {
+            result = await leasing.ExecAsync(lease, request, events, http.RequestAborted);
+        }
+        catch (SandboxRefusal refusal) when (events.Started)
+        {
+            // The pod went away mid-stream: the answer is already the event stream, so it ends with the reason on stderr.
+            await events.WriteAsync(ExecOutputStream.Stderr, System.Text.Encoding.UTF8.GetBytes(refusal.Message));
+            result = new ExecResult(-1, "", refusal.Message, 0, false, false);
+        }
         await events.FinishAsync(result);
         return new StreamedExecResult(result);
     }

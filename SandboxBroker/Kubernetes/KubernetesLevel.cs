@@ -13,6 +13,9 @@ public sealed class KubernetesLevel(KubernetesCluster cluster, ILogger<Kubernete
 {
     public const string Name = "kubernetes";
 
+    /// <summary>What the public API does not offer on this level (answered 501), as capabilities list it.</summary>
+    public const string NotOffered = "background processes, ports, pause and resume, and file list, stat, mkdir, delete and tar";
+
     private readonly Lazy<(BackendAvailability Availability, string? RuntimeClass)> _probe = new(() => ProbeCluster(cluster, logger));
 
     public BackendAvailability Probe() => _probe.Value.Availability;
@@ -40,7 +43,7 @@ public sealed class KubernetesLevel(KubernetesCluster cluster, ILogger<Kubernete
             }
             cluster.Client.CustomObjects.ListNamespacedCustomObjectAsync(AgentSandboxApi.ExtensionsGroup, AgentSandboxApi.Version, settings.Namespace,
                 AgentSandboxApi.Claims, limit: 1, cancellationToken: timeout.Token).GetAwaiter().GetResult();
-            return (new(Name, true, $"agent-sandbox claims in namespace {settings.Namespace}, RuntimeClass {runtimeClass ?? "none (runc)"}"), runtimeClass);
+            return (new(Name, true, $"agent-sandbox claims in namespace {settings.Namespace}, RuntimeClass {runtimeClass ?? "none (runc)"}; not offered at this level: {NotOffered}"), runtimeClass);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
