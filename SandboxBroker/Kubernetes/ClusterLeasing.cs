@@ -205,6 +205,15 @@ public sealed class ClusterLeasing(
         return swept;
     }
 
+    /// <summary>A tenant was suspended or offboarded: its cluster sandboxes end (claims deleted, billed, runs ended).</summary>
+    public async Task OffboardAsync(string tenantId)
+    {
+        foreach (var lease in table.List(tenantId))
+        {
+            await EndAsync(lease, "aborted");
+        }
+    }
+
     public async Task EndAllAsync()
     {
         foreach (var lease in table.All())

@@ -298,6 +298,22 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Suspending_a_tenant_deletes_its_claims_and_leaves_others()
+    {
+        var suspended = fixture.Broker.ClientFor("kube-suspend");
+        var stays = fixture.Broker.ClientFor("kube-suspend-bystander");
+        var sandbox = await suspended.CreateSandboxAsync(Kube);
+        var other = await stays.CreateSandboxAsync(Kube);
+
+        await fixture.Redis.Connection.GetSubscriber().PublishAsync(StackExchange.Redis.RedisChannel.Literal(PlatformChannels.TenantSuspended), "kube-suspend");
+
+        await IsolationTests.WaitUntil(() => !fixture.Api.LiveClaims.ContainsKey(SandboxManifests.ClaimName(sandbox.Id)));
+        Assert.True(fixture.Api.LiveClaims.ContainsKey(SandboxManifests.ClaimName(other.Id)));
+        Assert.Equal("aborted", Assert.Single(await UsageOfAsync(sandbox.Id)).Status);
+        (await stays.DeleteAsync($"/v1/sandboxes/{other.Id}")).Dispose();
+    }
+
+    [Fact]
     public async Task The_janitor_deletes_an_expired_claim_and_bills_it_once_as_aborted()
     {
         var client = fixture.Broker.ClientFor("kube-expiry");

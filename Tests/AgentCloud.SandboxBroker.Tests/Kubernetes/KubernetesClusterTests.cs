@@ -71,4 +71,52 @@ public sealed class KubernetesClusterTests
         }
         Assert.False(await sandboxes.DeleteAsync(claimed.ClaimName, CancellationToken.None));
     }
+
+    [ClusterFact]
+    public async Task Through_the_public_api_a_kubernetes_sandbox_runs_execs_keeps_files_is_private_and_is_deleted()
+    {
+        var redis = new AgentCloud.Tests.Shared.RedisServerFixture();
+        await redis.InitializeAsync();
+        try
+        {
+            await ThroughThePublicApiAsync(redis);
+        }
+        finally
+        {
+            await redis.DisposeAsync();
+        }
+    }
+
+    private static async Task ThroughThePublicApiAsync(AgentCloud.Tests.Shared.RedisServerFixture redis)
+    {
+        await using var broker = new BrokerFactory(redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["SandboxBroker:Kubernetes:Enabled"] = "true",
+            ["SandboxBroker:Kubernetes:Kubeconfig"] = Environment.GetEnvironmentVariable(ClusterFactAttribute.Variable),
+            ["SandboxBroker:Kubernetes:Namespace"] = Environment.GetEnvironmentVariable("AGENTCLOUD_TEST_KUBE_NAMESPACE") ?? "agentcloud-sandboxes",
+        });
+        var owner = broker.ClientFor("kube-cluster-owner");
+        owner.Timeout = TimeSpan.FromMinutes(5);
+        var intruder = broker.ClientFor("kube-cluster-intruder");
+
+        var sandbox = await owner.CreateSandboxAsync(new { isolation = "kubernetes" });
+        try
+        {
+            Assert.Equal("kubernetes", sandbox.Isolation);
+            var echo = await owner.ExecAsync(sandbox.Id, ["sh", "-c", "printf '%s' \"$V\"; cat"], stdin: "+in", env: new() { ["V"] = "it's $(here)" });
+            Assert.Equal("it's $(here)+in", echo.Stdout);
+            using (var put = await owner.PutAsync($"/v1/sandboxes/{sandbox.Id}/files/note.txt", new StringContent("through the api")))
+            {
+                Assert.Equal(System.Net.HttpStatusCode.NoContent, put.StatusCode);
+            }
+            Assert.Equal("through the api", await owner.GetStringAsync($"/v1/sandboxes/{sandbox.Id}/files/note.txt"));
+            using var stolen = await intruder.GetAsync($"/v1/sandboxes/{sandbox.Id}/files/note.txt");
+            await BrokerCalls.AssertProblemAsync(stolen, 404);
+        }
+        finally
+        {
+            using var deleted = await owner.DeleteAsync($"/v1/sandboxes/{sandbox.Id}");
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+    }
 }
