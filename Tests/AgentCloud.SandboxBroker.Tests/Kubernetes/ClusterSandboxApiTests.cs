@@ -3,7 +3,10 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using AgentCloud.Platform.Contracts;
 using AgentCloud.SandboxBroker.Kubernetes;
+using AgentCloud.SandboxBroker.Credentials;
 using AgentCloud.Tests.Shared;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace AgentCloud.SandboxBroker.Tests.Kubernetes;
 
@@ -17,6 +20,9 @@ public sealed class ClusterBrokerFixture : IAsyncLifetime
     public ApiServerDouble Api { get; private set; } = null!;
 
     public BrokerFactory Broker { get; private set; } = null!;
+
+    /// <summary>The settings that point a broker at <see cref="Api"/>.</summary>
+    public Dictionary<string, string?> KubeSettings { get; private set; } = null!;
 
     /// <summary>As the published broker runs: the kubernetes level only.</summary>
     public BrokerFactory ClusterOnly { get; private set; } = null!;
@@ -32,6 +38,7 @@ public sealed class ClusterBrokerFixture : IAsyncLifetime
             ["SandboxBroker:Kubernetes:Namespace"] = "sbx",
             ["SandboxBroker:SweepInterval"] = "00:00:00.200",
         };
+        KubeSettings = kube;
         Broker = new BrokerFactory(Redis.ConnectionString, kube);
         _ = Broker.Server;
         var ladderOff = new Dictionary<string, string?>(kube);
@@ -311,6 +318,41 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
         Assert.True(fixture.Api.LiveClaims.ContainsKey(SandboxManifests.ClaimName(other.Id)));
         Assert.Equal("aborted", Assert.Single(await UsageOfAsync(sandbox.Id)).Status);
         (await stays.DeleteAsync($"/v1/sandboxes/{other.Id}")).Dispose();
+    }
+
+    [Fact]
+    public async Task The_runs_key_reaches_only_the_pod_is_revoked_on_delete_and_no_key_means_no_claim_left()
+    {
+        var credentials = new RunKeyTests.RecordingRunCredentials();
+        await using var broker = new BrokerFactory(fixture.Redis.ConnectionString, new Dictionary<string, string?>(fixture.KubeSettings) { ["SandboxBroker:IssueRunKeys"] = "true" })
+        {
+            TestServices = services =>
+            {
+                services.RemoveAll<IRunCredentials>();
+                services.AddSingleton<IRunCredentials>(credentials);
+            },
+        };
+        var client = broker.ClientFor("kube-runkey");
+
+        using var created = await client.PostAsJsonAsync("/v1/sandboxes", Kube);
+        var body = await created.Content.ReadAsStringAsync();
+        var sandbox = JsonSerializer.Deserialize<SandboxDto>(body, JsonSerializerOptions.Web)!;
+        var printed = await client.ExecAsync(sandbox.Id, ["sh", "-c", "echo \"$AGENTCLOUD_KEY $AGENTCLOUD_RUN_ID\""], env: new() { ["AGENTCLOUD_KEY"] = "my-own" });
+        var minted = Assert.Single(credentials.Minted);
+        Assert.Equal($"{minted.Key.Key} {sandbox.Id}", printed.Stdout.Trim());
+        Assert.DoesNotContain(minted.Key.Key, body);
+        Assert.DoesNotContain(fixture.Api.ExecUrls, url => url.Contains(minted.Key.Key, StringComparison.Ordinal));
+        using var deleted = await client.DeleteAsync($"/v1/sandboxes/{sandbox.Id}");
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(minted.Key.Id, deleted.Headers.GetValues(PlatformHeaders.RevokedKeys).Single());
+        Assert.Equal([sandbox.Id], credentials.Revoked);
+
+        credentials.Unavailable = true;
+        var before = fixture.Api.LiveClaims.Count(c => c.Value["metadata"]!["labels"]![SandboxLabels.TenantHash]!.GetValue<string>() == SandboxLabels.HashOf("kube-runkey"));
+        using var refused = await client.PostAsJsonAsync("/v1/sandboxes", Kube);
+        await BrokerCalls.AssertProblemAsync(refused, 503);
+        Assert.Equal(before, fixture.Api.LiveClaims.Count(c => c.Value["metadata"]!["labels"]![SandboxLabels.TenantHash]!.GetValue<string>() == SandboxLabels.HashOf("kube-runkey")));
+        Assert.Empty(await client.GetFromJsonAsync<SandboxDto[]>("/v1/sandboxes") ?? []);
     }
 
     [Fact]
