@@ -18,7 +18,9 @@ namespace AgentCloud.SandboxBroker.Kubernetes;
 /// </summary>
 public sealed class ClusterLeasing(
     ClusterSandboxes sandboxes,
+    KubernetesSandboxes claims,
     ClusterLeases table,
+    LeaseJournal journal,
     SandboxLeases hostLeases,
     PodExec pods,
     ExecRequestValidator validator,
@@ -66,12 +68,15 @@ public sealed class ClusterLeasing(
         }
         try
         {
+            // Journaled before its pod is claimed: after a crash LeaseRecovery bills it and ClusterJanitor deletes its claim.
+            journal.Record(lease.ToLeaseRecord());
             lease.Sandbox = await sandboxes.CreateAsync(id, policy, lease.RunId, lease.ExpiresAt, cancellationToken);
         }
         catch (Exception e)
         {
             lease.MarkEnded();
             table.Remove(id); // never handed out, so never billed
+            Forget(id);
             throw e is KubernetesSandboxException or k8s.Autorest.HttpOperationException or HttpRequestException
                 ? new SandboxRefusal(RefusalKind.Busy, $"The cluster did not give a sandbox: {e.Message} Retry shortly.")
                 : e;
@@ -133,14 +138,39 @@ public sealed class ClusterLeasing(
         }
         finally
         {
-            await usage.EmitAsync(lease.ToLeaseRecord(), ended, status);
+            var billed = await usage.EmitAsync(lease.ToLeaseRecord(), ended, status);
             if (lease.RunKey is not null && runCredentials is not null)
             {
                 await runCredentials.AnnounceEndedAsync(lease.TenantId, lease.RunId);
             }
             table.Remove(lease.Id);
+            if (billed)
+            {
+                Forget(lease.Id);
+            }
         }
         return true;
+    }
+
+    /// <summary>
+    /// At start: deletes the claims of the leases a crashed previous run journaled (<see cref="LeaseRecovery"/> bills them);
+    /// returns how many were still there.
+    /// </summary>
+    public async Task<int> ReclaimOrphansAsync(IEnumerable<string> sandboxIds, CancellationToken cancellationToken)
+    {
+        var deleted = 0;
+        foreach (var id in sandboxIds)
+        {
+            if (await claims.DeleteAsync(SandboxManifests.ClaimName(id), cancellationToken))
+            {
+                deleted++;
+            }
+        }
+        if (deleted > 0)
+        {
+            logger.LogWarning("Deleted {Count} sandbox claims left by a previous run of this broker", deleted);
+        }
+        return deleted;
     }
 
     /// <summary>Runs an exec in the lease's pod; with <paramref name="output"/>, streams it there too.</summary>
@@ -219,6 +249,19 @@ public sealed class ClusterLeasing(
         foreach (var lease in table.All())
         {
             await EndAsync(lease, "aborted");
+        }
+    }
+
+    private void Forget(string sandboxId)
+    {
+        try
+        {
+            journal.Forget(sandboxId);
+        }
+        catch (IOException e)
+        {
+            // Harmless but for a second bill after a crash, which carries the same event id and is counted once.
+            logger.LogError(e, "Could not drop ended lease {SandboxId} from the journal", sandboxId);
         }
     }
 

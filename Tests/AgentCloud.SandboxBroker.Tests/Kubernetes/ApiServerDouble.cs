@@ -52,7 +52,13 @@ public sealed class ApiServerDouble : IAsyncDisposable
             apiVersion = "node.k8s.io/v1", kind = "RuntimeClassList", metadata = new { },
             items = new[] { new { metadata = new { name = "gvisor" }, handler = "runsc" } },
         }));
-        app.MapGet(Claims, () => Results.Json(new { apiVersion = "extensions.agents.x-k8s.io/v1alpha1", kind = "SandboxClaimList", metadata = new { }, items = Array.Empty<object>() }));
+        // Filtered by a labelSelector of k=v pairs, the only form the broker sends.
+        app.MapGet(Claims, (string? labelSelector) => Results.Json(new JsonObject
+        {
+            ["apiVersion"] = "extensions.agents.x-k8s.io/v1alpha1", ["kind"] = "SandboxClaimList", ["metadata"] = new JsonObject(),
+            ["items"] = new JsonArray(server.LiveClaims.Values.Where(c => (labelSelector ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+                .All(pair => c["metadata"]!["labels"]![pair.Split('=')[0]]?.GetValue<string>() == pair.Split('=')[1])).Select(c => c.DeepClone()).ToArray()),
+        }));
         app.MapMethods("/apis/{group}/{version}/namespaces/{ns}/{plural}/{name}", ["PATCH"], async (HttpRequest request) =>
             Results.Text(await new StreamReader(request.Body).ReadToEndAsync(), "application/json"));
         app.MapPost(Claims, async (HttpRequest request) =>

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using AgentCloud.Platform.Contracts;
 using AgentCloud.SandboxBroker.Kubernetes;
 using AgentCloud.SandboxBroker.Credentials;
@@ -353,6 +354,26 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
         await BrokerCalls.AssertProblemAsync(refused, 503);
         Assert.Equal(before, fixture.Api.LiveClaims.Count(c => c.Value["metadata"]!["labels"]![SandboxLabels.TenantHash]!.GetValue<string>() == SandboxLabels.HashOf("kube-runkey")));
         Assert.Empty(await client.GetFromJsonAsync<SandboxDto[]>("/v1/sandboxes") ?? []);
+    }
+
+    [Fact]
+    public async Task A_broker_restarted_after_a_crash_deletes_the_claims_it_journaled_bills_them_and_leaves_others()
+    {
+        const string crashed = "sbx_crashedlease0001";
+        var root = BrokerFactory.NewRoot();
+        var journal = new AgentCloud.SandboxBroker.Leases.LeaseJournal(Microsoft.Extensions.Options.Options.Create(new SandboxBrokerOptions { Root = root }));
+        journal.Record(new(crashed, "kube-crash", "user", crashed, KubernetesLevel.Name, "shared", DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1), false));
+        fixture.Api.LiveClaims[SandboxManifests.ClaimName(crashed)] = new JsonObject { ["metadata"] = new JsonObject { ["name"] = SandboxManifests.ClaimName(crashed) } };
+        fixture.Api.LiveClaims["agentcloud-sbx-another-replicas"] = new JsonObject { ["metadata"] = new JsonObject { ["name"] = "agentcloud-sbx-another-replicas" } };
+
+        await using var restarted = new BrokerFactory(fixture.Redis.ConnectionString, fixture.KubeSettings, root);
+        _ = restarted.Server;
+        await IsolationTests.WaitUntil(() => !fixture.Api.LiveClaims.ContainsKey(SandboxManifests.ClaimName(crashed)));
+
+        Assert.True(fixture.Api.LiveClaims.TryRemove("agentcloud-sbx-another-replicas", out _));
+        var usage = Assert.Single(await UsageOfAsync(crashed));
+        Assert.Equal("sandbox:kubernetes", usage.Resource);
+        Assert.Equal("aborted", usage.Status);
     }
 
     [Fact]
