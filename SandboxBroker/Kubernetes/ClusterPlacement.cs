@@ -9,8 +9,8 @@ namespace AgentCloud.SandboxBroker.Kubernetes;
 /// <summary>
 /// Whether a create goes to the kubernetes level. It does when the request asks for <c>"isolation": "kubernetes"</c>;
 /// or, asking for no level, when the tenant's levels (its tier's default or its own override) name <c>kubernetes</c>
-/// first, or when this broker's own ladder offers nothing (the published broker, whose local ladder is off).
-/// A create that asks for a ladder level never does.
+/// first, or when this broker's own ladder offers nothing (the published broker, whose local ladder is off), in both
+/// cases only while the level is available. A create that asks for a ladder level never does.
 /// </summary>
 public sealed class ClusterPlacement(IsolationCatalog catalog, KubernetesLevel level, IOptions<KubernetesSandboxOptions> options)
 {
@@ -22,7 +22,8 @@ public sealed class ClusterPlacement(IsolationCatalog catalog, KubernetesLevel l
         var byPolicy = request.Isolation is null && policy.SandboxIsolationLevels is [KubernetesLevel.Name, ..];
         var ladderOff = request.Isolation is null && (catalog.HostRefusal is not null || !catalog.Available.Any());
         var cluster = catalog.Clusters.FirstOrDefault(c => c.Level == KubernetesLevel.Name);
-        if (!asked && !byPolicy && !(ladderOff && cluster is { Available: true }))
+        // Only an explicit ask insists: a tenant's levels fall back to the rest of its list where no cluster is configured.
+        if (!asked && !((byPolicy || ladderOff) && cluster is { Available: true }))
         {
             return false;
         }

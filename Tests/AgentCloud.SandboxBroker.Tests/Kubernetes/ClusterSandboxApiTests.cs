@@ -408,4 +408,16 @@ public sealed class ClusterSandboxUnavailableTests(BrokerFixture fixture) : ICla
         await BrokerCalls.AssertProblemAsync(response, 409);
         Assert.Contains("no cluster configured", await response.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task A_tenant_whose_levels_name_kubernetes_first_falls_back_to_the_rest_of_its_list_here()
+    {
+        fixture.Broker.Policies.Set(FakePolicies.Default("kube-fallback") with { SandboxIsolationLevels = ["kubernetes", "gvisor", "bubblewrap", "namespace"] });
+        var client = fixture.Broker.ClientFor("kube-fallback");
+
+        var sandbox = await client.CreateSandboxAsync();
+
+        Assert.Contains(sandbox.Isolation, new[] { "gvisor", "bubblewrap", "namespace" });
+        (await client.DeleteAsync($"/v1/sandboxes/{sandbox.Id}")).Dispose();
+    }
 }
