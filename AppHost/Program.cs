@@ -25,13 +25,17 @@ var inferenceRouter = builder.AddAgentCloudService<Projects.AgentCloud_Inference
     .WithStore(stores.Redis)
     .WithReference(controlPlane)
     .WithModelEndpoints(models, secrets)
-    .WithModelPrices(models, "InferenceRouter__Prices")
-    .WithEnvironment("Outbox__SpoolDirectory", Path.Combine(StateDirectory.Resolve(builder.Configuration), "outbox", "inference-router"));
+    .WithModelPrices(models, "InferenceRouter__Prices");
+if (builder.ExecutionContext.IsRunMode)
+{
+    // Deployed, the router spools under its own container user's home (the service's default), not a path of the publishing machine.
+    inferenceRouter.WithEnvironment("Outbox__SpoolDirectory", Path.Combine(StateDirectory.Resolve(builder.Configuration), "outbox", "inference-router"));
+}
 
 var sandboxBroker = builder.AddAgentCloudService<Projects.AgentCloud_SandboxBroker>("sandbox-broker")
     .WithStore(stores.Redis)
     .WithReference(controlPlane)
-    .WithEnvironment("SandboxBroker__Root", Path.Combine(StateDirectory.Resolve(builder.Configuration), "sandboxes"));
+    .WithSandboxBackend(builder);
 
 var usageAggregator = builder.AddAgentCloudService<Projects.AgentCloud_UsageAggregator>("usage-aggregator")
     .WithStore(stores.UsageDb)

@@ -9,7 +9,8 @@ public static partial class TenantValidation
     public const int MaxNameLength = 200;
     public const int MaxListLength = 100;
     /// <summary>Levels a tenant's policy may name; <c>none</c> (no isolation) is the broker operator's, for development only.</summary>
-    public static readonly IReadOnlyList<string> IsolationLevels = ["firecracker", "gvisor", "bubblewrap", "namespace"];
+    // kubernetes: sandboxes as agent-sandbox claims in a cluster; named first, a tenant's plain creates go there.
+    public static readonly IReadOnlyList<string> IsolationLevels = ["firecracker", "gvisor", "bubblewrap", "namespace", "kubernetes"];
 
     public static string? Validate(TenantSpec spec, bool creating, ModelCatalog catalog)
     {

@@ -27,6 +27,7 @@ public static class SandboxesApi
                 ? await next(context)
                 : Problems.Forbidden($"This key lacks the '{SandboxCapability}' capability."));
         api.AddEndpointFilterFactory(IdempotencyFilter.OnPosts); // create and exec honour Idempotency-Key
+        api.MapClusterSandboxes(); // the kubernetes level's sandboxes on these same routes: Apis/ClusterSandboxRouting.cs
         api.MapGet("/capabilities", GetCapabilities);
         api.MapSandboxTemplates(); // GET /templates: Apis/SandboxTemplatesApi.cs
         api.MapPost("/", CreateSandbox);
@@ -67,8 +68,9 @@ public static class SandboxesApi
 
     public sealed record CgroupView(bool Available, string Reason);
 
-    /// <summary><c>Sandbox</c> says whether this broker hands out sandboxes at all, and why not.</summary>
-    public sealed record CapabilitiesView(CgroupView Sandbox, IReadOnlyList<LevelView> Levels, string Limits, CgroupView Cgroups, IReadOnlyList<string> Templates, string Egress);
+    /// <summary><c>Sandbox</c> says whether this broker hands out sandboxes at all, and why not; <c>Clusters</c> are levels run by a cluster (kubernetes).</summary>
+    public sealed record CapabilitiesView(CgroupView Sandbox, IReadOnlyList<LevelView> Levels, string Limits, CgroupView Cgroups, IReadOnlyList<string> Templates, string Egress,
+        IReadOnlyList<LevelView> Clusters);
 
     public static Ok<CapabilitiesView> GetCapabilities(IsolationCatalog catalog, CgroupLimiter cgroups, IOptions<SandboxBrokerOptions> options) =>
         TypedResults.Ok(new CapabilitiesView(
@@ -77,7 +79,8 @@ public static class SandboxesApi
             cgroups.Describe(),
             new CgroupView(cgroups.Enabled, cgroups.Support.Reason),
             options.Value.EffectiveTemplates().Keys.Order().ToList(),
-            "default deny; the tenant's allowlisted domains through the broker's HTTP/CONNECT proxy at http://127.0.0.1:3128 inside gvisor and bubblewrap sandboxes"));
+            "default deny; the tenant's allowlisted domains through the broker's HTTP/CONNECT proxy at http://127.0.0.1:3128 inside gvisor and bubblewrap sandboxes",
+            catalog.Clusters.Select(l => new LevelView(l.Level, l.Available, l.Reason)).ToList()));
 
     public static async Task<Results<Created<SandboxView>, ProblemHttpResult>> CreateSandbox(
         TenantContext ctx, [FromBody(EmptyBodyBehavior = Microsoft.AspNetCore.Mvc.ModelBinding.EmptyBodyBehavior.Allow)] CreateSandboxRequest? request,

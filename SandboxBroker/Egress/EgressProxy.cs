@@ -32,6 +32,10 @@ public sealed class EgressProxy(IOptions<SandboxBrokerOptions> options, EgressAu
         return new Listening(listener, stop, loop, socketPath);
     }
 
+    /// <summary>Serves one connection already known to come from that sandbox (a cluster's pod, told apart by its address).</summary>
+    public Task ServeAsync(Socket client, DomainAllowlist allowlist, string tenantId, string sandboxId, string? runId, CancellationToken stop) =>
+        HandleAsync(client, allowlist, new Owner(tenantId, sandboxId, runId), stop);
+
     private async Task AcceptLoopAsync(Socket listener, DomainAllowlist allowlist, Owner owner, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)

@@ -1,5 +1,6 @@
 using AgentCloud.SandboxBroker.Credentials;
 using AgentCloud.SandboxBroker.Isolation;
+using AgentCloud.SandboxBroker.Kubernetes;
 using AgentCloud.SandboxBroker.Sandboxes;
 
 namespace AgentCloud.SandboxBroker.Extensions;
@@ -17,6 +18,7 @@ internal static class Extensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSandboxBrokerCore();
+        builder.Services.AddKubernetesConfiguration();
         builder.Services.AddSingleton<IRunCredentials, ControlPlaneRunCredentials>();
         builder.Services.AddHostedService<SandboxMaintenance>();
         builder.Services.AddHostedService<TenantSuspensionListener>();

@@ -1,6 +1,7 @@
 using AgentCloud.SandboxBroker.Egress;
 using AgentCloud.SandboxBroker.Exec;
 using AgentCloud.SandboxBroker.Isolation;
+using AgentCloud.SandboxBroker.Kubernetes;
 using AgentCloud.SandboxBroker.Leases;
 using AgentCloud.SandboxBroker.Limits;
 using AgentCloud.SandboxBroker.Outbox;
@@ -25,6 +26,7 @@ public static class SandboxBrokerServices
         services.AddSingleton<ISandboxBackend, BubblewrapBackend>();
         services.AddSingleton<ISandboxBackend, NamespaceBackend>();
         services.AddSingleton<ISandboxBackend, NoneBackend>();
+        services.AddKubernetesSandboxes();
         services.AddSingleton<IsolationCatalog>();
         services.AddSingleton<SlotLayout>();
         services.AddSingleton<SlotSandboxes>();

@@ -17,6 +17,13 @@ public sealed class IsolationCatalog
     {
     }
 
+    /// <summary>With the levels whose sandboxes run elsewhere (a cluster): reported beside the ladder, never refused for this host's uid.</summary>
+    public IsolationCatalog(IEnumerable<ISandboxBackend> backends, IOptions<SandboxBrokerOptions> options, Kubernetes.KubernetesLevel kubernetes)
+        : this(backends, options, SandboxUids.Refusal())
+    {
+        Clusters = [kubernetes.Probe()];
+    }
+
     public IsolationCatalog(IEnumerable<ISandboxBackend> backends, IOptions<SandboxBrokerOptions> options, string? hostRefusal)
     {
         _backends = backends.ToDictionary(b => b.Level, StringComparer.Ordinal);
@@ -35,6 +42,9 @@ public sealed class IsolationCatalog
     public string? HostRefusal { get; }
 
     public IReadOnlyList<BackendAvailability> Levels { get; }
+
+    /// <summary>Levels off this host's ladder, run by a cluster (<c>kubernetes</c>): what they offer and why not.</summary>
+    public IReadOnlyList<BackendAvailability> Clusters { get; private init; } = [];
 
     public IEnumerable<string> Available => Levels.Where(l => l.Available).Select(l => l.Level);
 
@@ -66,7 +76,7 @@ public sealed class IsolationCatalog
             : Allowed(tier).Contains(requested) && IsAvailable(requested) ? requested : null;
     }
 
-    public string Describe() => string.Join("; ", Levels.Select(l => $"{l.Level}: {(l.Available ? "available" : "unavailable")} ({l.Reason})"));
+    public string Describe() => string.Join("; ", Levels.Concat(Clusters).Select(l => $"{l.Level}: {(l.Available ? "available" : "unavailable")} ({l.Reason})"));
 }
 
 /// <summary>Reports the ladder and the resource limits in the health details; healthy when a level with namespaces is available.</summary>
@@ -74,7 +84,7 @@ public sealed class IsolationHealthCheck(IsolationCatalog catalog, CgroupLimiter
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var data = catalog.Levels.ToDictionary(l => l.Level, l => (object)(l.Available ? "available" : $"unavailable: {l.Reason}"));
+        var data = catalog.Levels.Concat(catalog.Clusters).ToDictionary(l => l.Level, l => (object)(l.Available ? "available" : $"unavailable: {l.Reason}"));
         data["cgroups"] = cgroups.Enabled ? $"available: {cgroups.Support.Reason}" : $"unavailable: {cgroups.Support.Reason}";
         data["sandbox"] = catalog.HostRefusal is null ? "available" : $"unavailable: {catalog.HostRefusal}";
         var isolated = catalog.Available.Any(l => l != IsolationLevels.None);

@@ -32,6 +32,7 @@ public sealed class SandboxManager(
     ExecRequestValidator validator,
     SlotSandboxes slotSandboxes,
     Processes.SandboxLaunches launches,
+    Kubernetes.ClusterLeases clusterLeases,
     TimeProvider time,
     IOptions<SandboxBrokerOptions> options,
     ILogger<SandboxManager> logger,
@@ -127,7 +128,7 @@ public sealed class SandboxManager(
         Sandbox sandbox;
         lock (leases.LockFor(caller.TenantId))
         {
-            var live = leases.CountOf(caller.TenantId);
+            var live = leases.CountOf(caller.TenantId) + clusterLeases.CountOf(caller.TenantId); // the same limit over both
             if (live >= policy.MaxConcurrentSandboxes)
             {
                 throw new SandboxRefusal(RefusalKind.TooManySandboxes,

@@ -10,7 +10,7 @@ namespace AgentCloud.SandboxBroker.Sandboxes;
 /// sandboxes are ephemeral, the tenant's data lives in other services. Every broker replica ends its own sandboxes, so
 /// each reads its own group of the durable stream. New sandboxes are refused by then: the tenant's keys no longer resolve.
 /// </summary>
-public sealed class TenantSuspensionListener(SandboxManager manager, IConnectionMultiplexer redis, ILogger<TenantSuspensionListener> logger)
+public sealed class TenantSuspensionListener(SandboxManager manager, Kubernetes.ClusterLeasing cluster, IConnectionMultiplexer redis, ILogger<TenantSuspensionListener> logger)
     : ControlEventListener(redis, logger, ControlEventSubscription.PerReplica(ServiceNames.SandboxBroker, PlatformChannels.TenantSuspended, PlatformChannels.TenantOffboarded))
 {
     protected override async Task HandleAsync(string channel, string message, CancellationToken cancellationToken)
@@ -22,6 +22,7 @@ public sealed class TenantSuspensionListener(SandboxManager manager, IConnection
         try
         {
             await manager.OffboardAsync(message);
+            await cluster.OffboardAsync(message);
             logger.LogInformation("Tenant {TenantId} {Change}: its sandboxes are ended", message,
                 channel == PlatformChannels.TenantSuspended ? "suspended" : "offboarded");
         }

@@ -33,4 +33,74 @@ public sealed class PublishManifestTests
         Assert.Contains("Database=usage", resources.GetProperty("usage-db").GetProperty("connectionString").GetString());
         File.Delete(output);
     }
+
+    [Fact]
+    public async Task Manifest_carries_no_path_of_the_publishing_machine()
+    {
+        using var manifest = await PublishAsync();
+
+        // The state directory too: as root it is /var/lib/agentcloud, a folder of this machine all the same.
+        var stateDirectory = AgentCloud.AppHost.Infrastructure.StateDirectory.Resolve(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
+        var machinePaths = new[] { RepositoryRoot(), Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), Path.GetTempPath().TrimEnd('/'), AppContext.BaseDirectory.TrimEnd('/'), stateDirectory }
+            .Where(p => p.Length > 1).ToList();
+        var offending = Strings(manifest.RootElement, "$")
+            // A project's path is azd's build input, relative to the manifest; it never reaches a running service.
+            .Where(s => !(s.Where.EndsWith(".path", StringComparison.Ordinal) && !Path.IsPathRooted(s.Value)))
+            .Where(s => machinePaths.Any(p => s.Value.Contains(p, StringComparison.Ordinal)))
+            .Select(s => $"{s.Where} = {s.Value}")
+            .ToList();
+        Assert.Empty(offending);
+        foreach (var project in manifest.RootElement.GetProperty("resources").EnumerateObject().Where(r => r.Value.TryGetProperty("path", out _)))
+        {
+            Assert.False(Path.IsPathRooted(project.Value.GetProperty("path").GetString()), $"{project.Name}'s path is absolute");
+        }
+    }
+
+    [Fact]
+    public async Task Deployed_broker_runs_sandboxes_on_kubernetes_with_its_settings_as_parameters()
+    {
+        using var manifest = await PublishAsync();
+
+        var resources = manifest.RootElement.GetProperty("resources");
+        var env = resources.GetProperty("sandbox-broker").GetProperty("env");
+        Assert.Equal("true", env.GetProperty("SandboxBroker__Kubernetes__Enabled").GetString());
+        Assert.Equal("{sandbox-kubeconfig.value}", env.GetProperty("SandboxBroker__Kubernetes__KubeconfigYaml").GetString());
+        Assert.Equal("{sandbox-namespace.value}", env.GetProperty("SandboxBroker__Kubernetes__Namespace").GetString());
+        Assert.Equal("{sandbox-image.value}", env.GetProperty("SandboxBroker__Kubernetes__Image").GetString());
+        Assert.True(resources.GetProperty("sandbox-kubeconfig").GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
+        Assert.Equal("agentcloud-sandboxes", resources.GetProperty("sandbox-namespace").GetProperty("inputs").GetProperty("value").GetProperty("default").GetProperty("value").GetString());
+        // No level of the local ladder: a container app has no user namespaces, KVM or runsc.
+        var disabled = env.EnumerateObject().Where(p => p.Name.StartsWith("SandboxBroker__DisabledLevels__", StringComparison.Ordinal)).Select(p => p.Value.GetString()).ToHashSet();
+        Assert.Equal(new HashSet<string?> { "firecracker", "gvisor", "bubblewrap", "namespace", "none" }, disabled);
+        Assert.Equal("/home/app/sandboxes", env.GetProperty("SandboxBroker__Root").GetString());
+    }
+
+    private static async Task<JsonDocument> PublishAsync()
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"agentcloud-manifest-{Guid.NewGuid():N}.json");
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        await LocalProcess.RunAsync("dotnet",
+            ["run", "--project", Projects.AgentCloud_AppHost.ProjectPath, "--no-build", "-c", configuration, "--no-launch-profile", "--",
+             "--publisher", "manifest", "--output-path", output, "--AgentCloud:Infrastructure=containers"],
+            timeout: TimeSpan.FromMinutes(3));
+        try
+        {
+            return JsonDocument.Parse(await File.ReadAllTextAsync(output));
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    private static string RepositoryRoot() => Path.GetDirectoryName(Path.GetDirectoryName(Projects.AgentCloud_AppHost.ProjectPath))!;
+
+    /// <summary>Every string in the document with where it is, e.g. <c>$.resources.gateway.env.X</c>.</summary>
+    private static IEnumerable<(string Where, string Value)> Strings(JsonElement element, string where) => element.ValueKind switch
+    {
+        JsonValueKind.String => [(where, element.GetString()!)],
+        JsonValueKind.Object => element.EnumerateObject().SelectMany(p => Strings(p.Value, $"{where}.{p.Name}")),
+        JsonValueKind.Array => element.EnumerateArray().SelectMany((e, i) => Strings(e, $"{where}[{i}]")),
+        _ => [],
+    };
 }

@@ -1,0 +1,282 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using AgentCloud.Platform.Contracts;
+using AgentCloud.Platform.Tenancy;
+using AgentCloud.SandboxBroker.Credentials;
+using AgentCloud.SandboxBroker.Exec;
+using AgentCloud.SandboxBroker.Leases;
+using AgentCloud.SandboxBroker.Sandboxes;
+using AgentCloud.SandboxBroker.Usage;
+using Microsoft.Extensions.Options;
+
+namespace AgentCloud.SandboxBroker.Kubernetes;
+
+/// <summary>
+/// Leases sandboxes on the kubernetes level as <see cref="SandboxManager"/> does on the host: the tenant's limit counted
+/// over both, a claim per lease, a run key, execs in its pod, and an end that deletes the claim, bills the lease once
+/// (<c>sandbox:kubernetes</c>) and ends the run.
+/// </summary>
+public sealed class ClusterLeasing(
+    ClusterSandboxes sandboxes,
+    KubernetesSandboxes claims,
+    ClusterLeases table,
+    LeaseJournal journal,
+    SandboxLeases hostLeases,
+    PodExec pods,
+    ExecRequestValidator validator,
+    SandboxUsage usage,
+    TimeProvider time,
+    IOptions<SandboxBrokerOptions> options,
+    ILogger<ClusterLeasing> logger,
+    IRunCredentials? runCredentials = null)
+{
+    private SandboxBrokerOptions Options => options.Value;
+
+    public async Task<ClusterLease> CreateAsync(TenantContext caller, TenantPolicy policy, CreateSandboxRequest request, CancellationToken cancellationToken)
+    {
+        var maxLifetime = (int)Options.MaxLifetime.TotalSeconds;
+        if (request.TimeoutSeconds is { } t && (t < 1 || t > maxLifetime))
+        {
+            throw new SandboxRefusal(RefusalKind.Invalid, $"timeoutSeconds must be between 1 and {maxLifetime}, not {t}.");
+        }
+        if (request.Capabilities is { } asked && (asked.Count > 32 || asked.Any(string.IsNullOrEmpty)))
+        {
+            throw new SandboxRefusal(RefusalKind.Invalid, "capabilities must be a list of at most 32 capability names, e.g. [\"inference\", \"memory:read\"].");
+        }
+        if (policy.MaxConcurrentSandboxes <= 0)
+        {
+            throw new SandboxRefusal(RefusalKind.NotAllowed, $"Tier '{policy.Tier}' includes no sandboxes.");
+        }
+        var now = time.GetUtcNow();
+        var id = "sbx_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        var lease = new ClusterLease
+        {
+            Id = id, TenantId = caller.TenantId, Principal = caller.Principal, RunId = caller.RunId ?? id, ProjectId = caller.ProjectId,
+            Tier = policy.Tier, Dedicated = policy.DedicatedSandboxPool, CreatedAt = now, LastUsedAt = now,
+            ExpiresAt = now + (request.TimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : Options.MaxLifetime),
+        };
+        // The same lock as the host's creates: the limit holds over host and cluster sandboxes together.
+        lock (hostLeases.LockFor(caller.TenantId))
+        {
+            var live = hostLeases.CountOf(caller.TenantId) + table.CountOf(caller.TenantId);
+            if (live >= policy.MaxConcurrentSandboxes)
+            {
+                throw new SandboxRefusal(RefusalKind.TooManySandboxes,
+                    $"Tenant already holds {live} sandboxes, the most tier '{policy.Tier}' allows at once; delete one or wait for one to expire.");
+            }
+            table.Add(lease); // counted while its pod is claimed
+        }
+        try
+        {
+            // Journaled before its pod is claimed: after a crash LeaseRecovery bills it and ClusterJanitor deletes its claim.
+            journal.Record(lease.ToLeaseRecord());
+            lease.Sandbox = await sandboxes.CreateAsync(id, policy, lease.RunId, lease.ExpiresAt, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            lease.MarkEnded();
+            table.Remove(id); // never handed out, so never billed
+            Forget(id);
+            throw e is KubernetesSandboxException or k8s.Autorest.HttpOperationException or HttpRequestException
+                ? new SandboxRefusal(RefusalKind.Busy, $"The cluster did not give a sandbox: {e.Message} Retry shortly.")
+                : e;
+        }
+        if (Options.IssueRunKeys && runCredentials is not null)
+        {
+            try
+            {
+                var keyLifetime = lease.ExpiresAt - time.GetUtcNow() + TimeSpan.FromSeconds(30);
+                lease.RunKey = await runCredentials.MintAsync(caller, lease.RunId, request.Capabilities?.Select(c => c!).ToList(), keyLifetime, cancellationToken);
+            }
+            catch
+            {
+                await EndAsync(lease, "aborted");
+                throw;
+            }
+        }
+        logger.LogInformation("Sandbox {SandboxId} for tenant {TenantId}: kubernetes, claim {Claim}, pod {Pod}",
+            id, caller.TenantId, lease.Sandbox.Claim.ClaimName, lease.Sandbox.Claim.PodName);
+        return lease;
+    }
+
+    /// <summary>The caller's DELETE: its run key revoked before the answer, then the lease ended.</summary>
+    public async Task<bool> DeleteAsync(ClusterLease lease)
+    {
+        if (lease.RunKey is not null && runCredentials is not null)
+        {
+            try
+            {
+                await runCredentials.RevokeAsync(lease.RunId, CancellationToken.None);
+            }
+            catch (Exception e) when (e is HttpRequestException or RunKeyUnavailableException or TaskCanceledException)
+            {
+                logger.LogError(e, "Could not revoke the run key of sandbox {SandboxId} at once; announcing the run's end instead", lease.Id);
+            }
+        }
+        return await EndAsync(lease, "ok");
+    }
+
+    /// <summary>Ends a lease once: egress and claim deleted, its seconds billed, its run announced ended; false when it had ended.</summary>
+    public async Task<bool> EndAsync(ClusterLease lease, string status)
+    {
+        if (!lease.MarkEnded())
+        {
+            return false;
+        }
+        var ended = time.GetUtcNow();
+        try
+        {
+            if (lease.Sandbox is { } sandbox)
+            {
+                await sandboxes.DeleteAsync(sandbox, CancellationToken.None);
+            }
+        }
+        catch (Exception e) when (e is KubernetesSandboxException or k8s.Autorest.HttpOperationException or HttpRequestException)
+        {
+            // Its claim's shutdownTime still has the controller delete it at its expiry.
+            logger.LogError(e, "Deleting the claim of sandbox {SandboxId} failed; the controller deletes it at its expiry", lease.Id);
+        }
+        finally
+        {
+            var billed = await usage.EmitAsync(lease.ToLeaseRecord(), ended, status);
+            if (lease.RunKey is not null && runCredentials is not null)
+            {
+                await runCredentials.AnnounceEndedAsync(lease.TenantId, lease.RunId);
+            }
+            table.Remove(lease.Id);
+            if (billed)
+            {
+                Forget(lease.Id);
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// At start: deletes the claims of the leases a crashed previous run journaled (<see cref="LeaseRecovery"/> bills them);
+    /// returns how many were still there.
+    /// </summary>
+    public async Task<int> ReclaimOrphansAsync(IEnumerable<string> sandboxIds, CancellationToken cancellationToken)
+    {
+        var deleted = 0;
+        foreach (var id in sandboxIds)
+        {
+            if (await claims.DeleteAsync(SandboxManifests.ClaimName(id), cancellationToken))
+            {
+                deleted++;
+            }
+        }
+        if (deleted > 0)
+        {
+            logger.LogWarning("Deleted {Count} sandbox claims left by a previous run of this broker", deleted);
+        }
+        return deleted;
+    }
+
+    /// <summary>Runs an exec in the lease's pod; with <paramref name="output"/>, streams it there too.</summary>
+    public async Task<ExecResult> ExecAsync(ClusterLease lease, ExecRequest request, IExecOutput? output, CancellationToken cancellationToken)
+    {
+        var (command, env, stdin, timeout) = validator.Validate(request, new Dictionary<string, string>());
+        var pod = Ready(lease);
+        var maxExecs = Options.LimitsOf(SandboxTemplate.DefaultName).MaxConcurrentExecs;
+        if (!lease.TryBeginExec(maxExecs))
+        {
+            throw new SandboxRefusal(RefusalKind.TooManyExecs, $"The sandbox already runs {maxExecs} execs, the most one sandbox may run at once; retry when one ends.");
+        }
+        try
+        {
+            lease.LastUsedAt = time.GetUtcNow();
+            if (output is not null)
+            {
+                await output.StartedAsync();
+            }
+            var watch = Stopwatch.StartNew();
+            var result = await pods.RunAsync(pod, command, WithRunKey(env, lease), stdin ?? [], timeout, Options.MaxOutputBytes, cancellationToken, output);
+            return new ExecResult(result.ExitCode, result.Stdout, result.Stderr, watch.ElapsedMilliseconds, result.TimedOut, result.Truncated);
+        }
+        catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException or System.Net.WebSockets.WebSocketException or KubernetesSandboxException)
+        {
+            throw new SandboxRefusal(RefusalKind.Busy, $"The sandbox's pod could not be reached: {e.Message} Retry shortly.");
+        }
+        finally
+        {
+            lease.LastUsedAt = time.GetUtcNow();
+            lease.EndExec();
+        }
+    }
+
+    public async Task WriteFileAsync(ClusterLease lease, string path, byte[] content, CancellationToken cancellationToken)
+    {
+        await pods.WriteFileAsync(Ready(lease), ClusterPaths.InWorkspace(path), content, cancellationToken);
+        lease.LastUsedAt = time.GetUtcNow();
+    }
+
+    public async Task<byte[]> ReadFileAsync(ClusterLease lease, string path, CancellationToken cancellationToken)
+    {
+        var bytes = await pods.ReadBytesAsync(Ready(lease), ClusterPaths.InWorkspace(path), (int)Math.Min(int.MaxValue / 2, Options.MaxDownloadBytes), cancellationToken);
+        lease.LastUsedAt = time.GetUtcNow();
+        return bytes;
+    }
+
+    /// <summary>Ends the expired and idle leases of this broker; returns how many.</summary>
+    public async Task<int> SweepAsync()
+    {
+        var now = time.GetUtcNow();
+        var swept = 0;
+        foreach (var lease in table.All().Where(l => l.Sandbox is not null))
+        {
+            var idle = lease.RunningExecs == 0 && now - lease.LastUsedAt >= Options.IdleTimeout;
+            if ((idle || now >= lease.ExpiresAt) && await EndAsync(lease, idle ? "ok" : "aborted"))
+            {
+                logger.LogInformation("Sandbox {SandboxId} of tenant {TenantId} ended: {Why}", lease.Id, lease.TenantId, idle ? "idle" : "lifetime reached");
+                swept++;
+            }
+        }
+        return swept;
+    }
+
+    /// <summary>A tenant was suspended or offboarded: its cluster sandboxes end (claims deleted, billed, runs ended).</summary>
+    public async Task OffboardAsync(string tenantId)
+    {
+        foreach (var lease in table.List(tenantId))
+        {
+            await EndAsync(lease, "aborted");
+        }
+    }
+
+    public async Task EndAllAsync()
+    {
+        foreach (var lease in table.All())
+        {
+            await EndAsync(lease, "aborted");
+        }
+    }
+
+    private void Forget(string sandboxId)
+    {
+        try
+        {
+            journal.Forget(sandboxId);
+        }
+        catch (IOException e)
+        {
+            // Harmless but for a second bill after a crash, which carries the same event id and is counted once.
+            logger.LogError(e, "Could not drop ended lease {SandboxId} from the journal", sandboxId);
+        }
+    }
+
+    private static string Ready(ClusterLease lease) => lease.Sandbox?.Claim.PodName
+        ?? throw new SandboxRefusal(RefusalKind.Busy, $"Sandbox '{lease.Id}' is still being claimed in the cluster; retry shortly.");
+
+    /// <summary>The run's key, set after the caller's variables so an exec cannot pass a run off with another key.</summary>
+    private static Dictionary<string, string> WithRunKey(IReadOnlyDictionary<string, string> env, ClusterLease lease)
+    {
+        var withKey = new Dictionary<string, string>(env, StringComparer.Ordinal);
+        if (lease.RunKey is { } key)
+        {
+            withKey["AGENTCLOUD_KEY"] = key.Key;
+            withKey["AGENTCLOUD_RUN_ID"] = key.RunId;
+        }
+        return withKey;
+    }
+}
