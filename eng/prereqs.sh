@@ -90,6 +90,15 @@ if ! [ -f "$STATX_COMPAT" ] || [ "$(dirname "$0")/gvisor/statx-compat.c" -nt "$S
   chmod 0644 "$STATX_COMPAT.tmp" && mv -f "$STATX_COMPAT.tmp" "$STATX_COMPAT"
   log "built $STATX_COMPAT (ls and stat inside gVisor)"
 fi
+# The join helper (eng/sandbox-join.c): processes joining a sandbox's boundary drop the capability bounding set with it.
+SANDBOX_JOIN=/usr/lib/agentcloud/sandbox-join
+if ! [ -x "$SANDBOX_JOIN" ] || [ "$(dirname "$0")/sandbox-join.c" -nt "$SANDBOX_JOIN" ]; then
+  need_root "$SANDBOX_JOIN"
+  mkdir -p "$(dirname "$SANDBOX_JOIN")"
+  gcc -O2 -Wall -Werror -o "$SANDBOX_JOIN.tmp" "$(dirname "$0")/sandbox-join.c"
+  chmod 0755 "$SANDBOX_JOIN.tmp" && mv -f "$SANDBOX_JOIN.tmp" "$SANDBOX_JOIN"
+  log "built $SANDBOX_JOIN (joins drop the capability bounding set)"
+fi
 # The demo sandbox template "tools" (SandboxBroker:Templates:tools): a read-only layer with `tree`, which the host lacks.
 TEMPLATE_TOOLS=/var/lib/agentcloud/templates/tools
 if ! [ -f "$TEMPLATE_TOOLS/.agentcloud-packages" ]; then

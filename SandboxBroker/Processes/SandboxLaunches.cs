@@ -122,8 +122,8 @@ public sealed class SandboxLaunches(
 
     /// <summary>
     /// Enters the boundary's namespaces as root of the host (which may enter any), through the descriptors held since its
-    /// start (never by its pid), taking its root,
-    /// then becomes the sandbox's uid inside (which drops every capability) with no new privileges; the environment
+    /// start (never by its pid), taking its root, then becomes the sandbox's uid inside with an empty capability bounding
+    /// set and no new privileges (<see cref="SandboxJoinHelper"/>; nsenter where it is missing); the environment
     /// travels as an open descriptor, never as arguments. The launch's rlimits and cgroup are the sandbox's as usual.
     /// </summary>
     private ProcessLaunch Join(Sandbox sandbox, SandboxBoundary boundary, ExecSpec spec, string cwd)
@@ -145,10 +145,19 @@ public sealed class SandboxLaunches(
         var args = LaunchPrefix.For(sandbox.Slot, options.Value.Limits, switchUser: false);
         args.AddRange(["setpriv", "--clear-groups", "--"]);
         args.AddRange(handoff.Opener);
-        // The working folder is the join script's to set (cd) once nsenter has entered the root; a relative one is the workspace's, as at start.
+        // The working folder is the join script's to set (cd) once the join has entered the root; a relative one is the workspace's, as at start.
         var folder = cwd.StartsWith('/') ? cwd : "/workspace/" + cwd;
-        args.AddRange(["nsenter", .. entered, $"--setuid={uidInside}", $"--setgid={uidInside}", "--", "/usr/bin/setpriv", "--no-new-privs", "--",
-            "/bin/sh", "-c", JoinScript, "agentcloud-join", folder, .. spec.Command]);
+        string[] inside = ["/bin/sh", "-c", JoinScript, "agentcloud-join", folder, .. spec.Command];
+        if (SandboxJoinHelper.Installed)
+        {
+            var id = uidInside.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            args.AddRange([SandboxJoinHelper.Path, id, id, .. entered, "--", .. inside]);
+        }
+        else
+        {
+            SandboxJoinHelper.WarnMissing(logger);
+            args.AddRange(["nsenter", .. entered, $"--setuid={uidInside}", $"--setgid={uidInside}", "--", "/usr/bin/setpriv", "--no-new-privs", "--", .. inside]);
+        }
         return new ProcessLaunch("setsid", args) { Handoff = handoff, Completed = _ => boundary.Namespaces.EndJoin() };
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AgentCloud.SandboxBroker.Isolation;
+using AgentCloud.SandboxBroker.Processes;
 
 namespace AgentCloud.SandboxBroker.Tests;
 
@@ -181,13 +182,13 @@ public abstract class ProcessesAtEachLevel : LevelTests
 
     [Theory]
     [MemberData(nameof(Levels))]
-    public async Task Inside_the_shared_boundary_code_holds_no_capability_and_makes_no_user_namespace(string level)
+    public async Task Inside_the_shared_boundary_code_holds_no_capability_not_even_in_its_bounding_set_and_makes_no_user_namespace(string level)
     {
         if (level == IsolationLevels.None || await SandboxAtAsync("proc-caps", level) is not var (client, sandbox))
         {
             return;
         }
-        var process = await client.StartProcessAsync(sandbox.Id, ["/bin/sh", "-c", "grep -E '^(CapEff|NoNewPrivs)' /proc/self/status; unshare -U true && echo made-a-user-namespace; echo checked; exec sleep 600"]);
+        var process = await client.StartProcessAsync(sandbox.Id, ["/bin/sh", "-c", "grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status; unshare -U true && echo made-a-user-namespace; echo checked; exec sleep 600"]);
         using var bound = new CancellationTokenSource(Bound);
         ProcessLogDto log;
         while (!(log = await client.LogsAsync(sandbox.Id, process.Pid)).Stdout.Contains("checked"))
@@ -195,10 +196,17 @@ public abstract class ProcessesAtEachLevel : LevelTests
             await Task.Delay(50, bound.Token);
         }
         // An exec now joins the same boundary (where the level keeps one): the same must hold there.
-        var exec = await client.ShAsync(sandbox.Id, "grep -E '^CapEff' /proc/self/status; unshare -U true && echo made-a-user-namespace; true");
+        var exec = await client.ShAsync(sandbox.Id, "grep -E '^(CapEff|CapBnd)' /proc/self/status; unshare -U true && echo made-a-user-namespace; true");
 
         Assert.Contains("CapEff:\t0000000000000000", log.Stdout);
         Assert.Contains("CapEff:\t0000000000000000", exec.Stdout);
+        if (SandboxLaunches.KeepsBoundary(level))
+        {
+            // Joining a user namespace refills the bounding set; the join helper empties it before the uid switch.
+            // (gVisor's per-exec user namespace refills it inside the sentry, whose capabilities are its own.)
+            Assert.Contains("CapBnd:\t0000000000000000", log.Stdout);
+            Assert.Contains("CapBnd:\t0000000000000000", exec.Stdout);
+        }
         Assert.DoesNotContain("made-a-user-namespace", log.Stdout);
         Assert.DoesNotContain("made-a-user-namespace", exec.Stdout);
     }
