@@ -18,7 +18,7 @@ public sealed class CachedKeyResolver(ITenantKeyResolver inner, IOptions<Gateway
 {
     private const int MaxEntries = 100_000;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Lazy<Task<ResolvedKey?>>> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lookup> _inFlight = new(StringComparer.Ordinal);
     private long _generation;
 
     public async Task<ResolvedKey?> ResolveAsync(string apiKey, CancellationToken cancellationToken)
@@ -31,10 +31,10 @@ public sealed class CachedKeyResolver(ITenantKeyResolver inner, IOptions<Gateway
             return hit.Key;
         }
 
-        var lookup = _inFlight.GetOrAdd(id, _ => new Lazy<Task<ResolvedKey?>>(() => LookUpAsync(id, apiKey))).Value;
+        var lookup = _inFlight.GetOrAdd(id, _ => new Lookup(new Lazy<Task<ResolvedKey?>>(() => LookUpAsync(id, apiKey)), now));
         return StaleFallback(hit, now) is { } known
-            ? await RefreshOrServeStaleAsync(lookup, known, cancellationToken)
-            : await lookup.WaitAsync(cancellationToken);
+            ? await RefreshOrServeStaleAsync(lookup, known, now, cancellationToken)
+            : await lookup.Task.Value.WaitAsync(cancellationToken);
     }
 
     /// <summary>
@@ -46,11 +46,16 @@ public sealed class CachedKeyResolver(ITenantKeyResolver inner, IOptions<Gateway
             ? key
             : null;
 
-    private async Task<ResolvedKey?> RefreshOrServeStaleAsync(Task<ResolvedKey?> lookup, ResolvedKey known, CancellationToken cancellationToken)
+    private async Task<ResolvedKey?> RefreshOrServeStaleAsync(Lookup refresh, ResolvedKey known, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var lookup = refresh.Task.Value;
+        // Each call waits only what is left of the refresh's wait: once a refresh has overrun, callers are served at once.
+        var left = options.Value.KnownKeyRefreshWait - (now - refresh.Started);
         try
         {
-            return await lookup.WaitAsync(options.Value.KnownKeyRefreshWait, time, cancellationToken);
+            return lookup.IsCompleted || left > TimeSpan.Zero
+                ? await lookup.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, time, cancellationToken)
+                : throw new TimeoutException();
         }
         catch (Exception e) when (e is TimeoutException or KeyResolutionUnavailableException)
         {
@@ -161,4 +166,7 @@ public sealed class CachedKeyResolver(ITenantKeyResolver inner, IOptions<Gateway
     private static string Hash(string apiKey) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)));
 
     private sealed record Entry(ResolvedKey? Key, DateTimeOffset Expires);
+
+    /// <summary>One ControlPlane lookup shared by every concurrent caller of the key, and when it began.</summary>
+    private sealed record Lookup(Lazy<Task<ResolvedKey?>> Task, DateTimeOffset Started);
 }

@@ -158,6 +158,25 @@ public sealed class KeyCacheTests
     }
 
     [Fact]
+    public async Task Once_a_refresh_has_overrun_its_wait_later_calls_with_the_known_key_are_served_at_once()
+    {
+        _controlPlane.Keys["k-acme"] = Key("key_1", "acme");
+        await _cache.ResolveAsync("k-acme", default);
+        _time.Advance(TimeSpan.FromSeconds(31));
+        _controlPlane.Gate = new TaskCompletionSource();
+        var first = _cache.ResolveAsync("k-acme", default);
+        _time.Advance(TimeSpan.FromMilliseconds(500));
+        await first;
+
+        var later = _cache.ResolveAsync("k-acme", default);
+
+        Assert.True(later.IsCompleted, "a call after the refresh overran waited for it again");
+        Assert.Equal("acme", (await later)?.TenantId);
+        Assert.Equal(2, _controlPlane.Calls);
+        _controlPlane.Gate.SetResult();
+    }
+
+    [Fact]
     public async Task An_entry_past_the_stale_limit_or_a_never_known_key_gets_no_fallback()
     {
         _controlPlane.Keys["k-acme"] = Key("key_1", "acme");
