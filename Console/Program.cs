@@ -2,7 +2,6 @@ using AgentCloud.Console.Auth;
 using AgentCloud.Console.Components;
 using AgentCloud.Console.Extensions;
 using AgentCloud.Console.Usage;
-using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -14,8 +13,7 @@ builder.AddConsoleServices();
 
 var app = builder.Build();
 
-// The scheme the Gateway was asked with (from a proxy on this host only), so cookies are Secure behind HTTPS.
-app.UseForwardedHeaders(new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedProto });
+app.UseForwardedHeaders(app.ForwardedFromGateway()); // scheme and real client, from the Gateway only
 app.UsePathBase(app.Services.GetRequiredService<IOptions<ConsoleOptions>>().Value.PathBase);
 app.UseRouting(); // after the path base, so routes match the path beneath /console
 app.UseExceptionHandler();

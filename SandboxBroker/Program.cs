@@ -15,6 +15,7 @@ app.UseWebSockets(); // for WebSockets to a sandbox's ports
 app.MapDefaultEndpoints();
 app.MapApiDocument();
 app.MapSandboxesApi();
+app.MapAdminSandboxesApi();
 
 app.Run();
 

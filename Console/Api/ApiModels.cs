@@ -30,6 +30,20 @@ public sealed record AuditPage(string TenantId, bool Verified, long? BrokenAt, s
 
 public sealed record SandboxView(string Id, string? Isolation, string? Pool, DateTimeOffset CreatedAt, string? State, string? Template = null);
 
+/// <summary>A live sandbox as the operator's listing across tenants shows it.</summary>
+public sealed record TenantSandboxView(string TenantId, string Id, string? Isolation, string? Template, string? State, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
+
+public sealed record SandboxPage(IReadOnlyList<TenantSandboxView> Sandboxes, string? NextCursor);
+
+public sealed record CollectionView(string Name, int Dimension, string? Isolation, long Points);
+
+public sealed record CollectionPage(IReadOnlyList<CollectionView> Collections, string? NextCursor);
+
+/// <summary>A credential by name: the API never answers its value, and the console has no field for one.</summary>
+public sealed record CredentialView(string Integration, DateTimeOffset UpdatedAt);
+
+public sealed record CredentialList(IReadOnlyList<CredentialView> Credentials);
+
 /// <summary>What the operator changes on a tenant: absent fields are left as they are.</summary>
 public sealed record TenantUpdate(string? Tier, string? Status, IReadOnlyList<string>? SandboxIsolationLevels, int? RequestsPerMinute, long? TokensPerMinute);
 

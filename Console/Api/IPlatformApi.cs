@@ -19,6 +19,7 @@ public interface IPlatformApi
     Task<HttpResponseMessage> ChargebackCsvAsync(string? tenantId, DateTimeOffset from, DateTimeOffset to, CancellationToken ct);
     Task<ApiResult<ReconciliationView>> ReconciliationAsync(string? tenantId, DateTimeOffset from, DateTimeOffset to, CancellationToken ct);
     Task<ApiResult<AuditPage>> AuditAsync(string? tenantId, string? cursor, CancellationToken ct);
+    Task<ApiResult<SandboxPage>> AllSandboxesAsync(string? tenantId, string? cursor, CancellationToken ct);
 
     // Tenant (tenant key): its own data only, whatever the console asks.
     Task<ApiResult<UsageAnswer>> OwnUsageAsync(DateTimeOffset from, DateTimeOffset to, string groupBy, CancellationToken ct);
@@ -26,4 +27,6 @@ public interface IPlatformApi
     Task<ApiResult<CreatedKey>> CreateOwnKeyAsync(NewKey key, CancellationToken ct);
     Task<ApiResult<bool>> RevokeOwnKeyAsync(string keyId, CancellationToken ct);
     Task<ApiResult<IReadOnlyList<SandboxView>>> OwnSandboxesAsync(CancellationToken ct);
+    Task<ApiResult<CollectionPage>> OwnCollectionsAsync(string? cursor, CancellationToken ct);
+    Task<ApiResult<CredentialList>> OwnCredentialsAsync(CancellationToken ct);
 }

@@ -55,6 +55,9 @@ public sealed class PlatformApi(HttpClient http, ConsoleUser user) : IPlatformAp
     public Task<ApiResult<AuditPage>> AuditAsync(string? tenantId, string? cursor, CancellationToken ct) =>
         SendAsync<AuditPage>(HttpMethod.Get, $"admin/v1/audit?{TenantQuery(tenantId)}limit=100{(cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor))}", null, ct);
 
+    public Task<ApiResult<SandboxPage>> AllSandboxesAsync(string? tenantId, string? cursor, CancellationToken ct) =>
+        SendAsync<SandboxPage>(HttpMethod.Get, $"admin/v1/sandboxes?{TenantQuery(tenantId)}limit=100{CursorQuery(cursor)}", null, ct);
+
     public Task<ApiResult<UsageAnswer>> OwnUsageAsync(DateTimeOffset from, DateTimeOffset to, string groupBy, CancellationToken ct) =>
         SendAsync<UsageAnswer>(HttpMethod.Get, $"v1/usage?from={Time(from)}&to={Time(to)}&groupBy={Uri.EscapeDataString(groupBy)}", null, ct);
 
@@ -69,6 +72,12 @@ public sealed class PlatformApi(HttpClient http, ConsoleUser user) : IPlatformAp
 
     public Task<ApiResult<IReadOnlyList<SandboxView>>> OwnSandboxesAsync(CancellationToken ct) =>
         SendAsync<IReadOnlyList<SandboxView>>(HttpMethod.Get, "v1/sandboxes", null, ct);
+
+    public Task<ApiResult<CollectionPage>> OwnCollectionsAsync(string? cursor, CancellationToken ct) =>
+        SendAsync<CollectionPage>(HttpMethod.Get, $"v1/memory?limit=100{CursorQuery(cursor)}", null, ct);
+
+    public Task<ApiResult<CredentialList>> OwnCredentialsAsync(CancellationToken ct) =>
+        SendAsync<CredentialList>(HttpMethod.Get, "v1/credentials", null, ct);
 
     private HttpRequestMessage Request(HttpMethod method, string path, object? body)
     {
@@ -103,6 +112,8 @@ public sealed class PlatformApi(HttpClient http, ConsoleUser user) : IPlatformAp
     private static string Segment(string value) => Uri.EscapeDataString(value);
 
     private static string TenantQuery(string? tenantId) => string.IsNullOrEmpty(tenantId) ? "" : $"tenantId={Uri.EscapeDataString(tenantId)}&";
+
+    private static string CursorQuery(string? cursor) => cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor);
 
     private static string Time(DateTimeOffset t) => Uri.EscapeDataString(t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
 }

@@ -12,14 +12,18 @@ namespace AgentCloud.Console.Auth;
 /// </summary>
 public sealed class KeyVerifier(IHttpClientFactory clients)
 {
-    public sealed record Outcome(ClaimsPrincipal? Principal, string? Problem);
+    /// <summary>
+    /// The signed-in principal, or the problem to show; <c>Refused</c> says the key itself was refused (malformed, or the
+    /// API answered 401/403): a failed sign-in to count, unlike an outage.
+    /// </summary>
+    public sealed record Outcome(ClaimsPrincipal? Principal, string? Problem, bool Refused = false);
 
     public async Task<Outcome> VerifyAsync(string key, CancellationToken ct)
     {
         key = key.Trim();
         if (key.Length is < 8 or > 512 || key.Any(char.IsWhiteSpace))
         {
-            return new(null, "That is not a key: paste the operator key or a tenant key (ac_…) without spaces.");
+            return new(null, "That is not a key: paste the operator key or a tenant key (ac_…) without spaces.", Refused: true);
         }
         var http = clients.CreateClient(PlatformApi.HttpClientName);
         try
@@ -27,11 +31,12 @@ public sealed class KeyVerifier(IHttpClientFactory clients)
             if (!key.StartsWith("ac_", StringComparison.Ordinal))
             {
                 using var admin = await SendAsync(http, "admin/v1/tenants", key, ct);
+                var refused = admin.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
                 return admin.IsSuccessStatusCode
                     ? new(ConsoleClaims.Operator(key), null)
-                    : new(null, admin.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
+                    : new(null, refused
                         ? "The platform refused this key: it is not the operator key, and not a tenant key (those begin with ac_)."
-                        : await ApiAnswer.ProblemDetailAsync(admin, ct));
+                        : await ApiAnswer.ProblemDetailAsync(admin, ct), refused);
             }
             using var usage = await SendAsync(http, "v1/usage?groupBy=none", key, ct);
             if (usage.IsSuccessStatusCode)
@@ -45,7 +50,7 @@ public sealed class KeyVerifier(IHttpClientFactory clients)
                 HttpStatusCode.Unauthorized => "The platform refused this key: it is unknown, expired or revoked.",
                 HttpStatusCode.Forbidden => "This key is valid but lacks the usage:read capability, which the console needs to know its tenant; use another of the tenant's keys.",
                 _ => await ApiAnswer.ProblemDetailAsync(usage, ct),
-            });
+            }, usage.StatusCode is HttpStatusCode.Unauthorized);
         }
         catch (HttpRequestException)
         {

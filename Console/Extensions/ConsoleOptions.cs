@@ -19,6 +19,22 @@ public sealed class ConsoleOptions
     [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
     public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// Refused sign-ins one client address may make per <see cref="SignInFailureWindow"/> before the console refuses it
+    /// (429) without asking the API; below the Gateway's failure limit for the console's own address.
+    /// </summary>
+    [Range(1, 1_000)]
+    public int SignInFailureLimit { get; set; } = 5;
+
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan SignInFailureWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// The Gateway's addresses when it is not on this host: only a request from one of these (or loopback) may name the
+    /// client in <c>X-Forwarded-For</c>; anyone else is counted by its own address.
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
     /// <summary>Where the Data Protection keys that encrypt session cookies are kept (empty: the default per-user folder).</summary>
     public string? KeysDirectory { get; set; }
 }

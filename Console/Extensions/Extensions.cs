@@ -2,6 +2,8 @@ using AgentCloud.Console.Api;
 using AgentCloud.Console.Auth;
 using AgentCloud.Console.Usage;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.FluentUI.AspNetCore.Components;
 
@@ -37,7 +39,26 @@ internal static class Extensions
         builder.Services.AddScoped<IPlatformApi>(sp => new PlatformApi(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(PlatformApi.HttpClientName), sp.GetRequiredService<ConsoleUser>()));
         builder.Services.AddScoped<KeyVerifier>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<SignInThrottle>();
         builder.Services.AddScoped<UsageLoader>();
+    }
+
+    /// <summary>
+    /// The scheme and client the Gateway was asked by (<c>X-Forwarded-Proto</c>, <c>X-Forwarded-For</c>, which the Gateway
+    /// sets itself, replacing what a client sent), believed only from loopback or a configured Gateway address: cookies
+    /// are Secure behind HTTPS, and sign-in failures are counted per real client.
+    /// </summary>
+    public static ForwardedHeadersOptions ForwardedFromGateway(this WebApplication app)
+    {
+        var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedFor, ForwardLimit = 1 };
+        foreach (var proxy in app.Services.GetRequiredService<IOptions<ConsoleOptions>>().Value.TrustedProxies)
+        {
+            forwarded.KnownProxies.Add(System.Net.IPAddress.TryParse(proxy, out var address)
+                ? address
+                : throw new InvalidOperationException($"Console:TrustedProxies holds '{proxy}', which is not an IP address."));
+        }
+        return forwarded;
     }
 
     /// <summary>

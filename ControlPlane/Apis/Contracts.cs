@@ -59,6 +59,11 @@ public sealed record PutCredentialRequest(string? Secret);
 /// <summary>The platform injection path's answer (never reachable by a tenant key).</summary>
 public sealed record RevealedCredential(string Integration, string Secret);
 
+/// <summary>A stored credential by name: never its value or ciphertext.</summary>
+public sealed record CredentialSummary(string Integration, DateTimeOffset UpdatedAt);
+
+public sealed record CredentialListResponse(IReadOnlyList<CredentialSummary> Credentials);
+
 public sealed record AuditEventResponse(long Sequence, DateTimeOffset At, string Actor, string Action, JsonElement Detail, string Hash);
 
 /// <summary>One page of a trail; <see cref="NextCursor"/> is null on the last page.</summary>

@@ -18,6 +18,7 @@ public static class CredentialsApi
     public static RouteGroupBuilder MapCredentialsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1/credentials");
+        api.MapGet("", ListCredentials);
         api.MapPut("{integration}", PutCredential);
         api.MapDelete("{integration}", DeleteCredential);
         return api;
@@ -58,6 +59,21 @@ public static class CredentialsApi
         return stored ? TypedResults.NoContent() : NoSuchTenant();
     }
 
+    /// <summary>The names the caller's tenant has stored and when each was last written; the projection reads no secret column.</summary>
+    public static async Task<Results<Ok<CredentialListResponse>, ProblemHttpResult>> ListCredentials(TenantContext ctx, TenantDb db, CancellationToken ct)
+    {
+        if (RefuseCaller(ctx) is { } refusal)
+        {
+            return refusal;
+        }
+        var names = await db.InTenantAsync(ctx.TenantId, c => c.VaultSecrets.AsNoTracking()
+            .Where(s => s.TenantId == ctx.TenantId)
+            .OrderBy(s => s.Integration)
+            .Select(s => new CredentialSummary(s.Integration, s.UpdatedAt))
+            .ToListAsync(ct), ct);
+        return TypedResults.Ok(new CredentialListResponse(names));
+    }
+
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteCredential(
         string integration, TenantContext ctx, TenantDb db, AuditLog audit, CancellationToken ct)
     {
@@ -82,7 +98,10 @@ public static class CredentialsApi
     /// <c>credentials:write</c> on a key that is not a run's (the Gateway checks the capability first; this is the second
     /// wall). Integration names are checked before any lookup.
     /// </summary>
-    internal static ProblemHttpResult? RefuseWrite(TenantContext ctx, string integration)
+    internal static ProblemHttpResult? RefuseWrite(TenantContext ctx, string integration) => RefuseCaller(ctx) ?? Refuse(ctx, integration);
+
+    /// <summary>Who may change the vault, or list its names: the same tenant keys (the names say which integrations a tenant uses).</summary>
+    private static ProblemHttpResult? RefuseCaller(TenantContext ctx)
     {
         if (ctx.TenantId != TenantContext.PlatformTenantId && (!ctx.Has(Capabilities.CredentialsWrite) || ctx.RunId is not null))
         {
@@ -93,7 +112,9 @@ public static class CredentialsApi
             // An onward context lets a service read policy or mint run keys for the caller, never change the vault.
             return Problems.Forbidden("Credentials are changed only by the tenant's own call through the Gateway, not by a service on its behalf.");
         }
-        return Refuse(ctx, integration);
+        return ctx.TenantId == TenantContext.PlatformTenantId
+            ? Problems.Forbidden("Credentials belong to a tenant: call with that tenant's API key.")
+            : null;
     }
 
     /// <summary>Credentials belong to a tenant: the platform's own contexts have none; integration names are checked before any lookup.</summary>

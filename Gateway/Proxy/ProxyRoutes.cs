@@ -33,6 +33,7 @@ public static class ProxyRoutes
         new("admin-audit", "/admin/v1/audit", ServiceNames.ControlPlane, Operator),
         new("admin-usage", "/admin/v1/usage", ServiceNames.UsageAggregator, Operator),
         new("admin-usage-reconciliation", "/admin/v1/usage/reconciliation", ServiceNames.UsageAggregator, Operator),
+        new("admin-sandboxes", "/admin/v1/sandboxes", ServiceNames.SandboxBroker, Operator),
         // Any method: the vault is write-only, and whatever is added under it later changes or reveals which credentials exist.
         new("credentials", "/v1/credentials/{**rest}", ServiceNames.ControlPlane, CapabilityCatalogue.CredentialsWrite),
         new("keys", "/v1/keys/{**rest}", ServiceNames.ControlPlane, CapabilityCatalogue.KeysAdmin),
@@ -48,6 +49,7 @@ public static class ProxyRoutes
         // A followed process log streams for as long as the process runs.
         new("sandbox-process-logs", "/v1/sandboxes/{id}/processes/{pid}/logs", ServiceNames.SandboxBroker, CapabilityCatalogue.Sandbox, ["GET"], LongRunning: true),
         new("memory-search", "/v1/memory/{collection}/search", ServiceNames.Memory, CapabilityCatalogue.MemoryRead, ["POST"]),
+        new("memory-collections", "/v1/memory", ServiceNames.Memory, CapabilityCatalogue.MemoryRead, ["GET"]),
         new("memory", "/v1/memory/{**rest}", ServiceNames.Memory, CapabilityCatalogue.MemoryWrite),
         new("usage", "/v1/usage", ServiceNames.UsageAggregator, CapabilityCatalogue.UsageRead),
         // The tools service checks each tool:<name> itself; the route admits a key holding at least one.

@@ -14,12 +14,29 @@ public static class MemoryApi
     /// <summary>Maps upsert, search and delete of the caller's collections; <c>memory:write</c> or <c>memory:read</c> required.</summary>
     public static RouteGroupBuilder MapMemoryApi(this IEndpointRouteBuilder app)
     {
+        app.MapGet("/v1/memory", ListCollections);
         var api = app.MapGroup("/v1/memory/{collection}");
         api.MapPut("/points", UpsertPoints);
         api.MapPost("/search", Search);
         api.MapDelete("/", DeleteCollection);
         return api;
     }
+
+    public const int DefaultListLimit = 100;
+    public const int MaxListLimit = 500;
+
+    /// <summary><c>GET /v1/memory</c>: the caller's collections with their point counts, by name, a page at a time.</summary>
+    public static async Task<Results<Ok<CollectionListResponse>, ProblemHttpResult>> ListCollections(
+        TenantContext ctx, string? limit, string? cursor, MemoryService memory, CancellationToken cancellationToken) =>
+        await Guarded(ctx, ReadCapability, async () =>
+        {
+            var size = DefaultListLimit;
+            if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out size) || size is < 1 or > MaxListLimit))
+            {
+                throw MemoryException.BadRequest($"'limit' must be a whole number from 1 to {MaxListLimit}.");
+            }
+            return TypedResults.Ok(await memory.ListCollectionsAsync(ctx, cursor, size, cancellationToken));
+        });
 
     public static async Task<Results<Ok<UpsertResult>, ProblemHttpResult>> UpsertPoints(
         TenantContext ctx, string collection, UpsertRequest request, MemoryService memory, CancellationToken cancellationToken) =>

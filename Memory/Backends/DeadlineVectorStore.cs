@@ -21,6 +21,9 @@ public sealed class DeadlineVectorStore(IVectorStore inner, IOptions<MemoryOptio
     public Task<CollectionInfo?> FindCollectionAsync(CollectionKey key, CancellationToken cancellationToken) =>
         Guard(Deadline, ct => inner.FindCollectionAsync(key, ct), cancellationToken);
 
+    public Task<IReadOnlyList<CollectionSummary>> ListCollectionsAsync(string tenantId, string? after, int limit, CancellationToken cancellationToken) =>
+        Guard(Deadline, ct => inner.ListCollectionsAsync(tenantId, after, limit, ct), cancellationToken);
+
     public Task<CollectionInfo> CreateCollectionAsync(CollectionKey key, int dimension, MemoryIsolation isolation, CancellationToken cancellationToken) =>
         Guard(Deadline, ct => inner.CreateCollectionAsync(key, dimension, isolation, ct), cancellationToken);
 

@@ -16,6 +16,9 @@ public interface IVectorStore
     Task<CollectionInfo?> FindCollectionAsync(CollectionKey key, CancellationToken cancellationToken);
 
     /// <summary>Creates the tenant's collection; when it already exists returns it as it is (its dimension may differ).</summary>
+    /// <summary>The tenant's collections named after <paramref name="after"/> (all when null), by name, at most <paramref name="limit"/>, with their point counts.</summary>
+    Task<IReadOnlyList<CollectionSummary>> ListCollectionsAsync(string tenantId, string? after, int limit, CancellationToken cancellationToken);
+
     Task<CollectionInfo> CreateCollectionAsync(CollectionKey key, int dimension, MemoryIsolation isolation, CancellationToken cancellationToken);
 
     Task UpsertAsync(CollectionInfo collection, IReadOnlyList<StoredPoint> points, CancellationToken cancellationToken);

@@ -69,6 +69,35 @@ public sealed class PgvectorStore(NpgsqlDataSource dataSource) : IVectorStore
             : null;
     }
 
+    public async Task<IReadOnlyList<CollectionSummary>> ListCollectionsAsync(string tenantId, string? after, int limit, CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
+        var found = new List<CollectionInfo>();
+        await using (var list = new NpgsqlCommand(
+            "SELECT collection, dimension, isolation FROM memory_collections WHERE tenant_id = $1 AND collection COLLATE \"C\" > $2 ORDER BY collection COLLATE \"C\" LIMIT $3", conn))
+        {
+            list.Parameters.AddWithValue(tenantId);
+            list.Parameters.AddWithValue(after ?? "");
+            list.Parameters.AddWithValue(limit);
+            await using var reader = await list.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                found.Add(new CollectionInfo(new CollectionKey(tenantId, reader.GetString(0)), reader.GetInt32(1), Enum.Parse<MemoryIsolation>(reader.GetString(2))));
+            }
+        }
+        var summaries = new List<CollectionSummary>(found.Count);
+        foreach (var info in found)
+        {
+            // Counted with the tenant condition in dedicated tables too, as every statement here is.
+            await using var count = new NpgsqlCommand($"SELECT count(*) FROM {TableOf(info.Key, info.Isolation)} WHERE tenant_id = $1 AND collection = $2", conn);
+            count.Parameters.AddWithValue(tenantId);
+            count.Parameters.AddWithValue(info.Key.Name);
+            summaries.Add(new CollectionSummary(info.Key.Name, info.Dimension, info.Isolation, (long)(await count.ExecuteScalarAsync(cancellationToken))!));
+        }
+        return summaries;
+    }
+
     public async Task<CollectionInfo> CreateCollectionAsync(CollectionKey key, int dimension, MemoryIsolation isolation, CancellationToken cancellationToken)
     {
         await EnsureSchemaAsync(cancellationToken);

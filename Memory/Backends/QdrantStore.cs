@@ -45,6 +45,20 @@ public sealed class QdrantStore(QdrantClient client) : IVectorStore
         return new CollectionInfo(key, (int)entry.Payload["dimension"].IntegerValue, Enum.Parse<MemoryIsolation>(entry.Payload["isolation"].StringValue));
     }
 
+    public async Task<IReadOnlyList<CollectionSummary>> ListCollectionsAsync(string tenantId, string? after, int limit, CancellationToken cancellationToken)
+    {
+        var entries = await RegisteredAsync(tenantId, cancellationToken);
+        var page = entries.Where(e => after is null || string.CompareOrdinal(e.Key.Name, after) > 0)
+            .OrderBy(e => e.Key.Name, StringComparer.Ordinal).Take(limit).ToList();
+        var summaries = new List<CollectionSummary>(page.Count);
+        foreach (var entry in page)
+        {
+            var points = await client.CountAsync(Physical(entry), TenantFilter(entry.Key), exact: true, cancellationToken: cancellationToken);
+            summaries.Add(new CollectionSummary(entry.Key.Name, entry.Dimension, entry.Isolation, (long)points));
+        }
+        return summaries;
+    }
+
     public async Task<CollectionInfo> CreateCollectionAsync(CollectionKey key, int dimension, MemoryIsolation isolation, CancellationToken cancellationToken)
     {
         // Qdrant has no conditional insert: one creator at a time within this replica, and the first registration wins.
@@ -112,6 +126,22 @@ public sealed class QdrantStore(QdrantClient client) : IVectorStore
 
     public async Task<int> DeleteTenantAsync(string tenantId, CancellationToken cancellationToken)
     {
+        var entries = await RegisteredAsync(tenantId, cancellationToken);
+        foreach (var entry in entries)
+        {
+            await DeleteAsync(entry, cancellationToken);
+        }
+        // Belt and braces: sweep every shared collection for the tenant's points, registered or not.
+        foreach (var name in (await client.ListCollectionsAsync(cancellationToken)).Where(n => n.StartsWith(SharedPrefix, StringComparison.Ordinal)))
+        {
+            await client.DeleteAsync(name, MatchKeyword(TenantField, tenantId), wait: true, cancellationToken: cancellationToken);
+        }
+        return entries.Count;
+    }
+
+    /// <summary>The tenant's registry entries, every page of them; an entry naming another tenant is never taken.</summary>
+    private async Task<List<CollectionInfo>> RegisteredAsync(string tenantId, CancellationToken cancellationToken)
+    {
         await EnsureSchemaAsync(cancellationToken);
         var entries = new List<CollectionInfo>();
         PointId? offset = null;
@@ -126,17 +156,7 @@ public sealed class QdrantStore(QdrantClient client) : IVectorStore
             offset = page.NextPageOffset;
         }
         while (offset is not null);
-
-        foreach (var entry in entries)
-        {
-            await DeleteAsync(entry, cancellationToken);
-        }
-        // Belt and braces: sweep every shared collection for the tenant's points, registered or not.
-        foreach (var name in (await client.ListCollectionsAsync(cancellationToken)).Where(n => n.StartsWith(SharedPrefix, StringComparison.Ordinal)))
-        {
-            await client.DeleteAsync(name, MatchKeyword(TenantField, tenantId), wait: true, cancellationToken: cancellationToken);
-        }
-        return entries.Count;
+        return entries;
     }
 
     private async Task DeleteAsync(CollectionInfo collection, CancellationToken cancellationToken)

@@ -15,3 +15,6 @@ public sealed record SearchRequest(string? Text, float[]? Vector, int? Limit, Js
 public sealed record SearchResult(JsonNode? Id, double Score, JsonObject Payload);
 
 public sealed record SearchResponse(IReadOnlyList<SearchResult> Results);
+
+/// <summary>One page of the caller's collections, by name; <c>NextCursor</c> (the last name) asks for the next.</summary>
+public sealed record CollectionListResponse(IReadOnlyList<CollectionSummary> Collections, string? NextCursor);

@@ -82,6 +82,18 @@ public sealed partial class MemoryService(IVectorStore store, ITextEmbedder embe
         return new SearchResponse(Authorize(key, hits));
     }
 
+    /// <summary>The caller's own collections after <paramref name="cursor"/>, a page of <paramref name="limit"/> (the store is asked for one more to know if there is a next).</summary>
+    public async Task<CollectionListResponse> ListCollectionsAsync(TenantContext caller, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        if (cursor is not null && !CollectionName().IsMatch(cursor))
+        {
+            throw MemoryException.BadRequest("'cursor' must be the 'nextCursor' of a previous page.");
+        }
+        var found = await store.ListCollectionsAsync(caller.TenantId, cursor, limit + 1, cancellationToken);
+        var page = found.Count > limit ? found.Take(limit).ToList() : found;
+        return new CollectionListResponse(page, found.Count > limit ? page[^1].Name : null);
+    }
+
     public async Task DeleteCollectionAsync(TenantContext caller, string collection, CancellationToken cancellationToken)
     {
         var key = KeyOf(caller, collection);

@@ -9,6 +9,9 @@ public sealed record CollectionKey(string TenantId, string Name);
 /// <summary>A tenant's collection: its vector dimension (fixed at the first write) and where it lives.</summary>
 public sealed record CollectionInfo(CollectionKey Key, int Dimension, MemoryIsolation Isolation);
 
+/// <summary>A collection as its tenant's listing shows it: the name, dimension, layout and how many points it holds.</summary>
+public sealed record CollectionSummary(string Name, int Dimension, MemoryIsolation Isolation, long Points);
+
 /// <summary>A point as stored: a derived id, the user's id as JSON text, and the user's payload kept apart from system fields.</summary>
 public sealed record StoredPoint(Guid Id, string UserIdJson, float[] Vector, JsonObject Payload);
 

@@ -55,6 +55,15 @@ public sealed class PausedStore
         }
     }
 
+    /// <summary>Every tenant's paused sandboxes, for the operator's listing.</summary>
+    public IReadOnlyList<PausedSandbox> All()
+    {
+        lock (_gate)
+        {
+            return _paused.Values.ToList();
+        }
+    }
+
     /// <summary>Holds a place for a pause about to be saved; false when the tenant already keeps (or is saving) <paramref name="max"/>.</summary>
     public bool TryReserve(string tenantId, string sandboxId, int max)
     {

@@ -113,6 +113,57 @@ public sealed class ConsoleEndToEndTests(PlatformFixture platform, HeadlessChrom
     }
 
     [Fact]
+    public async Task A_tenant_sees_its_collection_and_credential_by_name_and_the_operator_sees_its_live_sandbox_with_its_level()
+    {
+        const string secret = "ghp_console_never_shows_this_0123456789";
+        var caps = new { name = "console", capabilities = new[] { "usage:read", "sandbox", "memory:read", "memory:write", "credentials:write" } };
+        var (mine, myKey) = await platform.NewTenantAsync("pro", "views", caps);
+        string sandboxId, isolation;
+        using (var api = platform.Gateway().As(myKey))
+        {
+            var put = await PlatformTenants.PatientlyAsync(() => api.PutAsJsonAsync("/v1/memory/notes/points",
+                new { points = new[] { new { id = 1, vector = new[] { 0.1, 0.2, 0.3 } }, new { id = 2, vector = new[] { 0.3, 0.2, 0.1 } } } }));
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+            var credential = await PlatformTenants.PatientlyAsync(() => api.PutAsJsonAsync("/v1/credentials/github", new { secret }));
+            Assert.Equal(HttpStatusCode.NoContent, credential.StatusCode);
+            var created = await PlatformTenants.PatientlyAsync(() => api.PostAsJsonAsync("/v1/sandboxes", new { }));
+            Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+            var sandbox = await created.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+            (sandboxId, isolation) = (sandbox.GetProperty("id").GetString()!, sandbox.GetProperty("isolation").GetString()!);
+        }
+        try
+        {
+            SignIn(myKey);
+            Driver.Navigate().GoToUrl($"{Console}/t/{mine}/memory");
+            var collection = Wait().Until(d => d.FindElements(By.CssSelector("tr[data-collection=notes]")).FirstOrDefault());
+            Assert.Contains("2", collection!.Text, StringComparison.Ordinal);
+            browser.Screenshot("tenant-memory");
+
+            Driver.Navigate().GoToUrl($"{Console}/t/{mine}/credentials");
+            Assert.NotNull(Wait().Until(d => d.FindElements(By.CssSelector("tr[data-integration=github]")).FirstOrDefault()));
+            Assert.DoesNotContain(secret, Driver.PageSource, StringComparison.Ordinal);
+            Assert.DoesNotContain("never_shows", Driver.PageSource, StringComparison.Ordinal);
+            browser.Screenshot("tenant-credentials");
+
+            Driver.Navigate().GoToUrl($"{Console}/sandboxes");
+            Assert.Contains("Forbidden", RefusalText(), StringComparison.Ordinal);
+
+            SignIn(AppHostArgs.AdminKey);
+            Driver.Navigate().GoToUrl($"{Console}/sandboxes?tenant={mine}");
+            var row = Wait().Until(d => d.FindElements(By.CssSelector($"tr[data-sandbox-id='{sandboxId}']")).FirstOrDefault());
+            browser.Screenshot("operator-sandboxes");
+            Assert.Contains(mine, row!.Text, StringComparison.Ordinal);
+            Assert.Contains(isolation, row.Text, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, Driver.PageSource, StringComparison.Ordinal);
+        }
+        finally
+        {
+            using var api = platform.Gateway().As(myKey);
+            await api.DeleteAsync($"/v1/sandboxes/{sandboxId}");
+        }
+    }
+
+    [Fact]
     public async Task A_bad_key_is_an_error_on_the_sign_in_page_and_is_not_echoed_and_a_forged_post_is_refused()
     {
         var badTenantKey = "ac_zzzzzzzzzzzz_" + new string('q', 40);

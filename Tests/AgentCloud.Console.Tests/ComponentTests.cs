@@ -78,6 +78,7 @@ public sealed class TenantRefusalTests : ConsoleTestContext
             Page<TenantDetail>(p => p.Add(d => d.TenantId, "t_mine")),
             Page<OperatorUsage>(),
             Page<Audit>(),
+            Page<OperatorSandboxes>(),
         };
 
         Assert.All(pages, page =>
@@ -98,6 +99,8 @@ public sealed class TenantRefusalTests : ConsoleTestContext
             Page<TenantUsage>(p => p.Add(d => d.TenantId, "t_other")),
             Page<TenantKeys>(p => p.Add(d => d.TenantId, "t_other")),
             Page<TenantSandboxes>(p => p.Add(d => d.TenantId, "t_other")),
+            Page<TenantMemory>(p => p.Add(d => d.TenantId, "t_other")),
+            Page<TenantCredentials>(p => p.Add(d => d.TenantId, "t_other")),
         };
 
         Assert.All(pages, page => Assert.Contains("Not found", page.Find("[data-testid=refusal]").TextContent, StringComparison.Ordinal));
@@ -139,6 +142,63 @@ public sealed class TenantRefusalTests : ConsoleTestContext
 
         page.WaitForAssertion(() => Assert.Contains("No sandboxes", page.Markup, StringComparison.Ordinal));
         Assert.Equal(["own-sandboxes"], Api.Calls);
+    }
+}
+
+public sealed class SandboxMemoryCredentialPageTests : ConsoleTestContext
+{
+    [Fact]
+    public void The_operator_sees_every_tenants_live_sandboxes_with_their_isolation_level()
+    {
+        SignInAsOperator();
+        Api.Sandboxes.Add(new TenantSandboxView("t_alpha", "sbx_a", "gvisor", "python", "running", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddHours(1)));
+        Api.Sandboxes.Add(new TenantSandboxView("t_beta", "sbx_b", "bubblewrap", "default", "paused", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddHours(1)));
+
+        var page = Page<OperatorSandboxes>();
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("table[data-testid=all-sandboxes] tbody tr").Count));
+        var a = page.Find("tr[data-sandbox-id=sbx_a]").TextContent;
+        Assert.Contains("t_alpha", a, StringComparison.Ordinal);
+        Assert.Contains("gvisor", a, StringComparison.Ordinal);
+        Assert.Contains("bubblewrap", page.Find("tr[data-sandbox-id=sbx_b]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("all-sandboxes", Api.Calls);
+    }
+
+    [Fact]
+    public void A_tenant_sees_its_collections_with_point_counts()
+    {
+        SignInAsTenant("t_mine");
+        Api.Collections.Add(new CollectionView("notes", 384, "shared_collection", 42));
+
+        var page = Page<TenantMemory>(p => p.Add(d => d.TenantId, "t_mine"));
+
+        page.WaitForAssertion(() => Assert.Contains("42", page.Find("tr[data-collection=notes]").TextContent, StringComparison.Ordinal));
+        Assert.Equal(["own-collections"], Api.Calls);
+    }
+
+    [Fact]
+    public void A_tenant_sees_its_credentials_by_name_with_no_field_that_could_hold_a_value()
+    {
+        SignInAsTenant("t_mine");
+        Api.Credentials.Add(new CredentialView("github", DateTimeOffset.UnixEpoch));
+
+        var page = Page<TenantCredentials>(p => p.Add(d => d.TenantId, "t_mine"));
+
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("tr[data-integration=github]")));
+        Assert.Empty(page.FindAll("input"));
+        Assert.Equal(["own-credentials"], Api.Calls);
+    }
+
+    [Fact]
+    public void A_refusal_from_the_api_is_shown_as_its_problem_not_as_an_empty_list()
+    {
+        SignInAsTenant("t_mine");
+        Api.CredentialsRefusal = "Listing credentials needs the 'credentials:write' capability.";
+
+        var page = Page<TenantCredentials>(p => p.Add(d => d.TenantId, "t_mine"));
+
+        page.WaitForAssertion(() => Assert.Contains("credentials:write", page.Find("[data-testid=problem]").TextContent, StringComparison.Ordinal));
+        Assert.DoesNotContain("No credentials stored", page.Markup, StringComparison.Ordinal);
     }
 }
 

@@ -20,6 +20,7 @@ public abstract class ConsoleTestContext : BunitContext
         Services.AddSingleton<IPlatformApi>(Api);
         Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton<UsageLoader>();
+        Services.AddSingleton(new SignInThrottle(Microsoft.Extensions.Options.Options.Create(new Extensions.ConsoleOptions()), TimeProvider.System));
         Services.AddSingleton<AntiforgeryStateProvider>(new FixedAntiforgery());
     }
 

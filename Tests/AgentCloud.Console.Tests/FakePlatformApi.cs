@@ -11,6 +11,15 @@ public sealed class FakePlatformApi : IPlatformApi
 
     public List<UsageRowView> Usage { get; } = [];
 
+    public List<TenantSandboxView> Sandboxes { get; } = [];
+
+    public List<CollectionView> Collections { get; } = [];
+
+    public List<CredentialView> Credentials { get; } = [];
+
+    /// <summary>When set, the credential listing is refused with this detail (as the API refuses a key without the capability).</summary>
+    public string? CredentialsRefusal { get; set; }
+
     private Task<ApiResult<T>> Answer<T>(string call, T value)
     {
         Calls.Add(call);
@@ -47,6 +56,9 @@ public sealed class FakePlatformApi : IPlatformApi
     public Task<ApiResult<AuditPage>> AuditAsync(string? tenantId, string? cursor, CancellationToken ct) =>
         Answer("audit", new AuditPage(tenantId ?? "platform", true, null, null, [], null));
 
+    public Task<ApiResult<SandboxPage>> AllSandboxesAsync(string? tenantId, string? cursor, CancellationToken ct) =>
+        Answer("all-sandboxes", new SandboxPage(Sandboxes.Where(s => tenantId is null || s.TenantId == tenantId).ToList(), null));
+
     public Task<ApiResult<UsageAnswer>> OwnUsageAsync(DateTimeOffset from, DateTimeOffset to, string groupBy, CancellationToken ct) =>
         Answer("own-usage", new UsageAnswer(Usage));
 
@@ -57,4 +69,11 @@ public sealed class FakePlatformApi : IPlatformApi
     public Task<ApiResult<bool>> RevokeOwnKeyAsync(string keyId, CancellationToken ct) => Answer("own-revoke", true);
 
     public Task<ApiResult<IReadOnlyList<SandboxView>>> OwnSandboxesAsync(CancellationToken ct) => Answer<IReadOnlyList<SandboxView>>("own-sandboxes", []);
+
+    public Task<ApiResult<CollectionPage>> OwnCollectionsAsync(string? cursor, CancellationToken ct) =>
+        Answer("own-collections", new CollectionPage(Collections, null));
+
+    public Task<ApiResult<CredentialList>> OwnCredentialsAsync(CancellationToken ct) => CredentialsRefusal is { } refusal
+        ? Task.FromResult(ApiResult.Failure<CredentialList>(403, refusal))
+        : Answer("own-credentials", new CredentialList(Credentials));
 }

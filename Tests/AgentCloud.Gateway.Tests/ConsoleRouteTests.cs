@@ -63,6 +63,23 @@ public sealed class ConsoleRouteTests(GatewayEnvironment env) : IClassFixture<Ga
     }
 
     [Fact]
+    public async Task The_console_is_told_the_callers_real_address_never_one_the_caller_claims()
+    {
+        using var gateway = NewGateway();
+        using var client = gateway.Client();
+        var path = $"/console/signin-{Guid.NewGuid():N}";
+        using var spoofed = new HttpRequestMessage(HttpMethod.Get, path);
+        spoofed.Headers.TryAddWithoutValidation("X-Forwarded-For", "203.0.113.7, 198.51.100.1");
+
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(spoofed)).StatusCode);
+
+        // The console's per-client sign-in limit keys on this header: it must be the Gateway's word alone.
+        var seen = env.Upstream.LastFor(path);
+        Assert.NotNull(seen);
+        Assert.True(IPAddress.IsLoopback(IPAddress.Parse(seen.Headers["x-forwarded-for"])), seen.Headers["x-forwarded-for"]);
+    }
+
+    [Fact]
     public async Task An_address_asking_for_the_console_too_often_gets_429_before_the_console_is_asked_while_another_address_is_served()
     {
         using var gateway = NewGateway(new() { ["Console:RequestsPerMinute"] = "3" });

@@ -23,6 +23,9 @@ public sealed class DocumentMergeRuleTests
     public void An_operation_is_public_only_when_routed_to_the_service_that_documents_it()
     {
         Assert.True(PublicDocumentCache.IsPublic("sandbox-broker", "/v1/sandboxes/{id}", "GET"));
+        Assert.True(PublicDocumentCache.IsPublic("sandbox-broker", "/admin/v1/sandboxes", "GET"));
+        Assert.True(PublicDocumentCache.IsPublic("memory", "/v1/memory", "GET"));
+        Assert.True(PublicDocumentCache.IsPublic("controlplane", "/v1/credentials", "GET"));
         Assert.False(PublicDocumentCache.IsPublic("memory", "/v1/sandboxes/{id}", "GET"));
         Assert.False(PublicDocumentCache.IsPublic("controlplane", "/internal/v1/keys/resolve", "POST"));
         Assert.True(PublicDocumentCache.IsPublic("gateway", "/.well-known/jwks.json", "GET"));

@@ -189,13 +189,16 @@ public sealed class TenantKeyTests(GatewayEnvironment env) : IClassFixture<Gatew
         await Problem.AssertAsync(response, HttpStatusCode.Unauthorized);
     }
 
-    [Fact]
-    public async Task A_tenant_key_does_not_open_the_admin_api()
+    [Theory]
+    [InlineData("/admin/v1/tenants")]
+    [InlineData("/admin/v1/sandboxes")]
+    [InlineData("/admin/v1/sandboxes?tenantId=acme")]
+    public async Task A_tenant_key_does_not_open_the_admin_api(string path)
     {
-        var (_, key) = env.ControlPlane.AddKey("acme");
+        var (_, key) = env.ControlPlane.AddKey("acme", capabilities: [.. Platform.Contracts.CapabilityCatalogue.Fixed]);
         using var client = _gateway.Client(key);
 
-        var response = await client.GetAsync("/admin/v1/tenants");
+        var response = await client.GetAsync(path);
 
         await Problem.AssertAsync(response, HttpStatusCode.Unauthorized, "operator key");
     }

@@ -351,6 +351,58 @@ public abstract class MemoryBackendContract
         await AssertProblem(response, HttpStatusCode.BadRequest, "collection name");
     }
 
+    [BackendFact]
+    public async Task A_tenant_lists_its_own_collections_with_point_counts_and_never_another_tenants()
+    {
+        var a = NewTenant("a", "memory:read", "memory:write");
+        var b = NewTenant("b", "memory:read", "memory:write");
+        using var clientA = App.ClientFor(a);
+        using var clientB = App.ClientFor(b);
+        await PutOk(clientA, "notes", Point(1, "one"), Point(2, "two"), Point(3, "three"));
+        await PutOk(clientA, "alpha", Point(1, "only one"));
+        await PutOk(clientB, "notes", Point(1, "b's"));
+        await PutOk(clientB, "b-secret-plans", Point(1, "b's plan"));
+
+        var listedByA = JsonNode.Parse(await clientA.GetStringAsync("/v1/memory"))!;
+        var bodyA = listedByA.ToJsonString();
+
+        var rows = listedByA["collections"]!.AsArray().Select(c => ((string?)c!["name"], (long?)c["points"])).ToList();
+        Assert.Equal([("alpha", 1L), ("notes", 3L)], rows);
+        Assert.DoesNotContain("b-secret-plans", bodyA);
+        Assert.Null((string?)listedByA["nextCursor"]);
+    }
+
+    [BackendFact]
+    public async Task Collection_pages_follow_the_cursor_and_bad_paging_is_400()
+    {
+        var a = NewTenant("a", "memory:read", "memory:write");
+        using var client = App.ClientFor(a);
+        foreach (var name in new[] { "c1", "c2", "c3" })
+        {
+            await PutOk(client, name, Point(1, name));
+        }
+
+        var first = JsonNode.Parse(await client.GetStringAsync("/v1/memory?limit=2"))!;
+        var second = JsonNode.Parse(await client.GetStringAsync($"/v1/memory?limit=2&cursor={(string?)first["nextCursor"]}"))!;
+        using var badLimit = await client.GetAsync("/v1/memory?limit=0");
+        using var badCursor = await client.GetAsync("/v1/memory?cursor=%20drop");
+
+        Assert.Equal(["c1", "c2", "c3"], first["collections"]!.AsArray().Concat(second["collections"]!.AsArray()).Select(c => (string?)c!["name"]));
+        Assert.Null((string?)second["nextCursor"]);
+        await AssertProblem(badLimit, HttpStatusCode.BadRequest, "limit");
+        await AssertProblem(badCursor, HttpStatusCode.BadRequest, "cursor");
+    }
+
+    [BackendFact]
+    public async Task Listing_collections_needs_memory_read()
+    {
+        using var client = App.ClientFor(NewTenant("a", "memory:write"));
+
+        using var response = await client.GetAsync("/v1/memory");
+
+        await AssertProblem(response, HttpStatusCode.Forbidden, "memory:read");
+    }
+
     protected static JsonObject Point(JsonNode id, string text, JsonObject? payload = null) =>
         new() { ["id"] = id, ["text"] = text, ["payload"] = payload };
 

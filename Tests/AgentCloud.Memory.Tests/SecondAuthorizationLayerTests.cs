@@ -72,6 +72,9 @@ public sealed class SecondAuthorizationLayerTests : IDisposable
         public Task<CollectionInfo?> FindCollectionAsync(CollectionKey key, CancellationToken cancellationToken) =>
             Task.FromResult<CollectionInfo?>(new CollectionInfo(key, 3, MemoryIsolation.SharedCollection));
 
+        public Task<IReadOnlyList<CollectionSummary>> ListCollectionsAsync(string tenantId, string? after, int limit, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<CollectionSummary>>([]);
+
         public Task<CollectionInfo> CreateCollectionAsync(CollectionKey key, int dimension, MemoryIsolation isolation, CancellationToken cancellationToken) =>
             Task.FromResult(new CollectionInfo(key, dimension, isolation));
 
