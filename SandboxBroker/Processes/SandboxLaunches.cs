@@ -136,7 +136,10 @@ public sealed class SandboxLaunches(
         await stop.CancelAsync();
         var result = await run.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null, TaskScheduler.Default);
         stop.Dispose();
-        logger.LogError("The {Level} boundary of sandbox {SandboxId} did not start: exit {Exit}, {Stderr}", sandbox.Isolation, sandbox.Id, result?.ExitCode, result?.Stderr);
+        // The watch keeps the output (the run's own result has none), so the reason is read there; its start is enough.
+        var said = watch.Text().Stderr.Trim();
+        logger.LogError("The {Level} boundary of sandbox {SandboxId} did not start: exit {Exit}, {Stderr}",
+            sandbox.Isolation, sandbox.Id, result?.ExitCode, said.Length > 2000 ? said[..2000] + "…" : said);
         throw new SandboxRefusal(RefusalKind.Busy, $"The {sandbox.Isolation} sandbox could not start the long-lived boundary its processes run in; try again shortly.");
     }
 
