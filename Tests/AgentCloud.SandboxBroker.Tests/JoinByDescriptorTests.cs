@@ -44,7 +44,7 @@ public sealed class JoinByDescriptorTests(BrokerFixture fixture)
         var netNamespace = LinkOf($"/proc/{boundary.TargetPid}/ns/net");
         Assert.StartsWith("net:[", netNamespace);
         Assert.Equal(netNamespace, LinkOf(net));
-        launch.Completed!(false);
+        Broker.Services.GetRequiredService<AgentCloud.SandboxBroker.Exec.SandboxExecutor>().Finish(launch, killed: false);
 
         using var deleted = await client.DeleteAsync($"/v1/sandboxes/{created.Id}");
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
