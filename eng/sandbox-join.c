@@ -60,10 +60,10 @@ static int last_capability(void)
 }
 
 /* setns into the namespace one is already in fails for a user namespace; such a join has nothing to enter. */
-static int already_in(int fd, const char *own)
+static int already_in(int fd, const struct stat *own)
 {
-    struct stat target, self;
-    return fstat(fd, &target) == 0 && stat(own, &self) == 0 && target.st_dev == self.st_dev && target.st_ino == self.st_ino;
+    struct stat target;
+    return fstat(fd, &target) == 0 && target.st_dev == own->st_dev && target.st_ino == own->st_ino;
 }
 
 /* The parent stays outside the PID namespace, reaping the command and passing its end on as its own. */
@@ -104,10 +104,13 @@ int main(int argc, char **argv)
     if (i + 1 >= argc || root < 0) fail("needs --root=PATH and a command after --");
     char **command = argv + i + 1;
 
+    /* Our own user namespace, read now: after the mount namespace's setns, /proc is the sandbox's and self names nothing. */
+    struct stat own_user;
+    if (stat("/proc/self/ns/user", &own_user) != 0) die("/proc/self/ns/user");
     if (setgroups(0, NULL) != 0) die("setgroups");
     for (int pass = 0; pass < 2; pass++) {
         for (int n = 0; n < count; n++) {
-            if ((types[n] == CLONE_NEWUSER) != (pass == 1) || (types[n] == CLONE_NEWUSER && already_in(fds[n], "/proc/self/ns/user"))) continue;
+            if ((types[n] == CLONE_NEWUSER) != (pass == 1) || (types[n] == CLONE_NEWUSER && already_in(fds[n], &own_user))) continue;
             if (setns(fds[n], types[n]) != 0) die("setns");
         }
     }

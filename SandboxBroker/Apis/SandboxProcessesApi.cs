@@ -22,7 +22,7 @@ public static class SandboxProcessesApi
         api.MapGet("/{id}/processes", ListProcesses);
         api.MapGet("/{id}/processes/{pid}", GetProcess);
         api.MapGet("/{id}/processes/{pid}/logs", GetLogs);
-        api.MapPost("/{id}/processes/{pid}/signal", SignalProcess);
+        api.MapPost("/{id}/processes/{pid}/signal", SignalProcessAsync);
         return api;
     }
 
@@ -96,7 +96,7 @@ public static class SandboxProcessesApi
         return TypedResults.Empty;
     }
 
-    public static Results<Ok<ProcessView>, ProblemHttpResult> SignalProcess(
+    public static async Task<Results<Ok<ProcessView>, ProblemHttpResult>> SignalProcessAsync(
         TenantContext ctx, string id, string pid, SignalProcessRequest request, SandboxManager manager)
     {
         if (Find(ctx, id, pid, manager, out var problem) is not { } process)
@@ -108,7 +108,7 @@ public static class SandboxProcessesApi
             return Problems.Create(StatusCodes.Status400BadRequest, "bad-request", "Bad request",
                 $"signal must be one of {string.Join(", ", ProcessSignals.ByName.Keys)}, not '{request.Signal}'.");
         }
-        if (!process.Signal(signal))
+        if (!await process.SignalAsync(signal))
         {
             return Problems.Create(StatusCodes.Status409Conflict, "process-exited", "Process exited",
                 $"Process {process.Pid} has already exited (code {process.Result?.ExitCode}); there is nothing to signal.");

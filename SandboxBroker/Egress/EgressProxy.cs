@@ -82,7 +82,18 @@ public sealed class EgressProxy(IOptions<SandboxBrokerOptions> options, EgressAu
                 await RespondAsync(client, 403, $"Only port {PlatformGatewayPort} of {target.Host} is reachable");
                 return;
             }
-            var address = await ResolveAsync(target.Host, stop);
+            IPAddress? address;
+            try
+            {
+                address = await ResolveAsync(target.Host, stop);
+            }
+            catch (SocketException e)
+            {
+                // No such name, or no answer within GuardedSockets.ResolveTimeout: said to the client, not a policy refusal.
+                logger.LogInformation("Egress for sandbox {SandboxId}: {Host} did not resolve ({Error})", owner.SandboxId, target.Host, e.SocketErrorCode);
+                await RespondAsync(client, 502, $"{target.Host} did not resolve");
+                return;
+            }
             if (address is null)
             {
                 await DenyAsync(owner, target.Host, target.Port, "resolves to no public address");
@@ -141,10 +152,9 @@ public sealed class EgressProxy(IOptions<SandboxBrokerOptions> options, EgressAu
         // The platform's own Gateway is the one internal address a sandbox may reach (it authenticates every call).
         if (IsPlatformGateway(host) && Uri.TryCreate(options.Value.PlatformGatewayUrl, UriKind.Absolute, out var gateway))
         {
-            return IPAddress.TryParse(gateway.Host, out var ip) ? ip : (await Dns.GetHostAddressesAsync(gateway.Host, stop)).FirstOrDefault();
+            return (await GuardedSockets.ResolveAsync(gateway.Host, stop)).FirstOrDefault();
         }
-        var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, stop);
-        return addresses.FirstOrDefault(IsPublic);
+        return (await GuardedSockets.ResolveAsync(host, stop)).FirstOrDefault(IsPublic);
     }
 
     /// <summary>Refuses the host's own and internal networks, so an allowed name cannot be pointed at them.</summary>
@@ -175,7 +185,7 @@ public sealed class EgressProxy(IOptions<SandboxBrokerOptions> options, EgressAu
 
     private static async Task RespondAsync(Stream client, int status, string message)
     {
-        var reason = status == 403 ? "Forbidden" : "Bad Request";
+        var reason = status switch { 403 => "Forbidden", 502 => "Bad Gateway", _ => "Bad Request" };
         var body = message + "\n";
         var text = $"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n{body}";
         await client.WriteAsync(Encoding.UTF8.GetBytes(text));

@@ -67,16 +67,22 @@ public sealed class SandboxExecutor(IOptions<SandboxBrokerOptions> options, Cgro
     /// <summary>What every launch leaves behind once it is over: its environment file, its cgroup leaf (killed when it was), the backend's own end.</summary>
     public void Finish(ProcessLaunch launch, bool killed)
     {
-        if (launch.Handoff is { } handoff)
+        try
         {
-            // The loader deletes it as soon as it has read it; this covers a launch that never got that far.
-            File.Delete(handoff.Path);
+            if (launch.Handoff is { } handoff)
+            {
+                // The loader deletes it as soon as it has read it; this covers a launch that never got that far.
+                File.Delete(handoff.Path);
+            }
+            if (launch.Cgroup is { } group)
+            {
+                cgroups.EndExec(group, kill: killed);
+            }
         }
-        if (launch.Cgroup is { } group)
+        finally
         {
-            cgroups.EndExec(group, kill: killed);
+            launch.Completed?.Invoke(killed);
         }
-        launch.Completed?.Invoke(killed);
     }
 
     private async Task<ExecResult> RunInternalAsync(

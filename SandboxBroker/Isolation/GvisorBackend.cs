@@ -244,7 +244,7 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         return new ProcessLaunch("setsid", args)
         {
             Completed = killed => EndExec(runsc, slot.SlotId, processFile, pidFile, killed),
-            Signal = spec.Background ? signal => SignalProcess(runsc, slot.SlotId, pidFile, signal) : null,
+            Signal = spec.Background ? signal => SignalProcessAsync(runsc, slot.SlotId, pidFile, signal) : null,
         };
     }
 
@@ -253,16 +253,16 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
     /// <summary>
     /// Signals a background process's command: the grandchild of the exec's first process (that process, then the shell
     /// leading the command's PID namespace, then the command), found in <c>runsc ps</c> by parentage. Waits (bounded)
-    /// for a command just launched to appear; false when it has ended.
+    /// for a command just launched to appear; false when it has ended. Awaited, never blocking: it runs on a request.
     /// </summary>
-    public static bool SignalProcess(Runsc runsc, string containerId, string pidFile, int signal)
+    public static async Task<bool> SignalProcessAsync(Runsc runsc, string containerId, string pidFile, int signal)
     {
         var deadline = Environment.TickCount64 + (long)SignalSettle.TotalMilliseconds;
         do
         {
-            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var first))
+            if (File.Exists(pidFile) && int.TryParse((await File.ReadAllTextAsync(pidFile)).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var first))
             {
-                var parents = RunscParents(runsc, containerId);
+                var parents = await RunscParentsAsync(runsc, containerId);
                 if (!parents.ContainsValue(first) && !parents.ContainsKey(first))
                 {
                     return false; // the exec has ended
@@ -271,21 +271,21 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
                 var command = parents.Where(p => p.Value == init && init > 0).Select(p => p.Key).DefaultIfEmpty(0).Min();
                 if (command > 0)
                 {
-                    return Runsc.Run(runsc.Command("kill", "--pid", command.ToString(CultureInfo.InvariantCulture), containerId,
+                    return await Runsc.RunAsync(runsc.Command("kill", "--pid", command.ToString(CultureInfo.InvariantCulture), containerId,
                         signal.ToString(CultureInfo.InvariantCulture)), TimeSpan.FromSeconds(10)) is null;
                 }
             }
-            Thread.Sleep(20);
+            await Task.Delay(20);
         }
         while (Environment.TickCount64 < deadline);
         return false;
     }
 
     /// <summary>Each process of the container and its parent, by the container's own pids (columns: UID PID PPID …).</summary>
-    private static Dictionary<int, int> RunscParents(Runsc runsc, string containerId)
+    private static async Task<Dictionary<int, int>> RunscParentsAsync(Runsc runsc, string containerId)
     {
         var parents = new Dictionary<int, int>();
-        foreach (var line in Runsc.Output(runsc.Command("ps", containerId), TimeSpan.FromSeconds(10)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1))
+        foreach (var line in (await Runsc.OutputAsync(runsc.Command("ps", containerId), TimeSpan.FromSeconds(10))).Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1))
         {
             var cols = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (cols.Length >= 3 && int.TryParse(cols[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)

@@ -18,7 +18,7 @@ public sealed record ProcessLaunch(string FileName, IReadOnlyList<string> Argume
     /// Delivers a signal other than KILL to the command itself, for backends where signalling the launch's host process
     /// group would not reach it (gVisor); false when it has ended. Null: the launch's process group gets the signal.
     /// </summary>
-    public Func<int, bool>? Signal { get; init; }
+    public Func<int, Task<bool>>? Signal { get; init; }
 
     public string CommandLine => string.Join(' ', new[] { FileName }.Concat(Arguments));
 }

@@ -31,7 +31,7 @@ public sealed class BackgroundProcess(int pid, IReadOnlyList<string> command, Da
     public Task Ended => _ended.Task;
 
     /// <summary>The launch's own way to signal the command (gVisor's); null: the launch's host process group gets signals.</summary>
-    internal Func<int, bool>? Deliver { get; set; }
+    internal Func<int, Task<bool>>? Deliver { get; set; }
 
     internal void Exit(ExecResult result, DateTimeOffset at)
     {
@@ -45,7 +45,7 @@ public sealed class BackgroundProcess(int pid, IReadOnlyList<string> command, Da
     /// Sends the signal to the process's group (its command and what it started, as a terminal's Ctrl-C would); KILL
     /// also kills what left the group, through the launch's cgroup. False when the process has already ended.
     /// </summary>
-    public bool Signal(int signal)
+    public async Task<bool> SignalAsync(int signal)
     {
         if (Result is not null)
         {
@@ -53,15 +53,18 @@ public sealed class BackgroundProcess(int pid, IReadOnlyList<string> command, Da
         }
         if (signal == Libc.SIGKILL)
         {
-            _kill.Cancel();
+            Kill();
             return true;
         }
         if (Deliver is { } deliver)
         {
-            return deliver(signal);
+            return await deliver(signal);
         }
         // The group exists once the launch's setsid has run; until then the launch's first process alone gets it.
         Log.TrySignal(signal);
         return true;
     }
+
+    /// <summary>SIGKILLs the process and everything it started (a no-op once it has ended).</summary>
+    public void Kill() => _kill.Cancel();
 }

@@ -1,6 +1,5 @@
 using AgentCloud.SandboxBroker.Exec;
 using AgentCloud.SandboxBroker.Isolation;
-using AgentCloud.SandboxBroker.Limits;
 using AgentCloud.SandboxBroker.Sandboxes;
 using Microsoft.Extensions.Options;
 
@@ -16,7 +15,6 @@ public sealed class ProcessRunner(
     SandboxLaunches launches,
     SandboxManager manager,
     SandboxExecutor executor,
-    CgroupLimiter cgroups,
     SlotSandboxes slotSandboxes,
     TimeProvider time,
     IOptions<SandboxBrokerOptions> options,
@@ -48,7 +46,7 @@ public sealed class ProcessRunner(
             sandbox.LastUsedAt = time.GetUtcNow();
             slotSandboxes.EnsureRunning(sandbox);
             var spec = new ExecSpec(command, manager.WithPlatformAccess(env, sandbox), sandbox.EgressSocket) { Background = true };
-            launch = cgroups.Confine(await launches.ForProcessAsync(sandbox, spec, request.Cwd), sandbox.Cgroup);
+            launch = await launches.ForProcessAsync(sandbox, spec, request.Cwd);
         }
         catch (Exception e)
         {

@@ -27,18 +27,21 @@ public sealed class SandboxLaunches(
 
     public static bool KeepsBoundary(string level) => level is IsolationLevels.Bubblewrap or IsolationLevels.Namespace;
 
-    /// <summary>An exec: joins the sandbox's boundary when it has one running, else the level's own launch.</summary>
-    public ProcessLaunch ForExec(Sandbox sandbox, ExecSpec spec) =>
+    /// <summary>
+    /// An exec, in its own leaf of the sandbox's cgroup: joins the sandbox's boundary when it has one running, else the
+    /// level's own launch. Whoever takes it must run it or hand it to <see cref="SandboxExecutor.Finish"/>.
+    /// </summary>
+    public ProcessLaunch ForExec(Sandbox sandbox, ExecSpec spec) => Confined(sandbox,
         KeepsBoundary(sandbox.Isolation) && sandbox.Processes.Boundary is { Alive: true } boundary
             ? Join(sandbox, boundary, spec, "/workspace")
-            : catalog.Backend(sandbox.Isolation).BuildLaunch(sandbox.Slot, spec);
+            : catalog.Backend(sandbox.Isolation).BuildLaunch(sandbox.Slot, spec));
 
-    /// <summary>A background process: joins the boundary (started first if the sandbox has none running yet), in <paramref name="cwd"/>.</summary>
+    /// <summary>A background process, confined as an exec is: joins the boundary (started first if the sandbox has none running yet), in <paramref name="cwd"/>.</summary>
     public async Task<ProcessLaunch> ForProcessAsync(Sandbox sandbox, ExecSpec spec, string? cwd)
     {
         if (KeepsBoundary(sandbox.Isolation))
         {
-            return Join(sandbox, await EnsureBoundaryAsync(sandbox), spec, cwd ?? "/workspace");
+            return Confined(sandbox, Join(sandbox, await EnsureBoundaryAsync(sandbox), spec, cwd ?? "/workspace"));
         }
         if (cwd is not null)
         {
@@ -47,7 +50,24 @@ public sealed class SandboxLaunches(
                 ? sandbox.Slot.Workspace + cwd["/workspace".Length..] : cwd;
             spec = spec with { Command = ["/bin/sh", "-c", ChdirScript, "agentcloud-cwd", folder, .. spec.Command] };
         }
-        return catalog.Backend(sandbox.Isolation).BuildLaunch(sandbox.Slot, spec);
+        return Confined(sandbox, catalog.Backend(sandbox.Isolation).BuildLaunch(sandbox.Slot, spec));
+    }
+
+    /// <summary>
+    /// The launch in a fresh leaf of the sandbox's cgroup. Making the leaf fails when a DELETE has just removed the
+    /// sandbox's group; the launch then never runs, so its end (a join's hold on the boundary's descriptors) runs here.
+    /// </summary>
+    private ProcessLaunch Confined(Sandbox sandbox, ProcessLaunch launch)
+    {
+        try
+        {
+            return cgroups.Confine(launch, sandbox.Cgroup);
+        }
+        catch
+        {
+            launch.Completed?.Invoke(false);
+            throw;
+        }
     }
 
     private async Task<SandboxBoundary> EnsureBoundaryAsync(Sandbox sandbox)
@@ -116,7 +136,10 @@ public sealed class SandboxLaunches(
         await stop.CancelAsync();
         var result = await run.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null, TaskScheduler.Default);
         stop.Dispose();
-        logger.LogError("The {Level} boundary of sandbox {SandboxId} did not start: exit {Exit}, {Stderr}", sandbox.Isolation, sandbox.Id, result?.ExitCode, result?.Stderr);
+        // The watch keeps the output (the run's own result has none), so the reason is read there; its start is enough.
+        var said = watch.Text().Stderr.Trim();
+        logger.LogError("The {Level} boundary of sandbox {SandboxId} did not start: exit {Exit}, {Stderr}",
+            sandbox.Isolation, sandbox.Id, result?.ExitCode, said.Length > 2000 ? said[..2000] + "…" : said);
         throw new SandboxRefusal(RefusalKind.Busy, $"The {sandbox.Isolation} sandbox could not start the long-lived boundary its processes run in; try again shortly.");
     }
 
@@ -158,6 +181,18 @@ public sealed class SandboxLaunches(
             SandboxJoinHelper.WarnMissing(logger);
             args.AddRange(["nsenter", .. entered, $"--setuid={uidInside}", $"--setgid={uidInside}", "--", "/usr/bin/setpriv", "--no-new-privs", "--", .. inside]);
         }
-        return new ProcessLaunch("setsid", args) { Handoff = handoff, Completed = _ => boundary.Namespaces.EndJoin() };
+        // Once only, however many failure paths end the launch: a second EndJoin would release another join's hold.
+        var ended = 0;
+        return new ProcessLaunch("setsid", args)
+        {
+            Handoff = handoff,
+            Completed = _ =>
+            {
+                if (Interlocked.Exchange(ref ended, 1) == 0)
+                {
+                    boundary.Namespaces.EndJoin();
+                }
+            },
+        };
     }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using AgentCloud.SandboxBroker.Exec;
 using AgentCloud.SandboxBroker.Isolation;
-using AgentCloud.SandboxBroker.Limits;
 using AgentCloud.SandboxBroker.Sandboxes;
 
 namespace AgentCloud.SandboxBroker.Processes;
@@ -11,7 +10,7 @@ namespace AgentCloud.SandboxBroker.Processes;
 /// connection is one <c>socat</c> run inside the sandbox's boundary (joined like any exec, as the sandbox's uid, in its
 /// cgroup) that bridges its stdin and stdout to <c>127.0.0.1:port</c> there. The broker speaks HTTP over those pipes.
 /// </summary>
-public sealed class SandboxPorts(SandboxLaunches launches, SandboxExecutor executor, CgroupLimiter cgroups, ILogger<SandboxPorts> logger)
+public sealed class SandboxPorts(SandboxLaunches launches, SandboxExecutor executor, ILogger<SandboxPorts> logger)
 {
     /// <summary>Why no port of this sandbox can be reached now; null when a connection can be tried.</summary>
     public static string? Unreachable(Sandbox sandbox) => sandbox.Isolation switch
@@ -30,7 +29,7 @@ public sealed class SandboxPorts(SandboxLaunches launches, SandboxExecutor execu
         {
             Background = true,
         };
-        var launch = cgroups.Confine(launches.ForExec(sandbox, spec), sandbox.Cgroup);
+        var launch = launches.ForExec(sandbox, spec);
         Process process;
         try
         {

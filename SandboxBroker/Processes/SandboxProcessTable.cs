@@ -95,7 +95,7 @@ public sealed class SandboxProcessTable
         }
         foreach (var process in running)
         {
-            process.Signal(Native.Libc.SIGKILL);
+            process.Kill();
         }
         await BoundaryLock.WaitAsync();
         try

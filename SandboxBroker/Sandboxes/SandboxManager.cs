@@ -262,10 +262,19 @@ public sealed class SandboxManager(
             sandbox.LastUsedAt = time.GetUtcNow();
             slotSandboxes.EnsureRunning(sandbox);
             var spec = new ExecSpec(command, WithPlatformAccess(env, sandbox), sandbox.EgressSocket);
-            var launch = cgroups.Confine(launches.ForExec(sandbox, spec), sandbox.Cgroup);
+            var launch = launches.ForExec(sandbox, spec);
             if (output is not null)
             {
-                await output.StartedAsync();
+                try
+                {
+                    await output.StartedAsync();
+                }
+                catch
+                {
+                    // The client went away before the launch ran: end it here, as the run would have.
+                    executor.Finish(launch, killed: false);
+                    throw;
+                }
             }
             var result = await executor.RunAsync(launch, stdin, timeout, output, cancellationToken);
             if (!slotSandboxes.Ended(sandbox))

@@ -131,6 +131,22 @@ public sealed class EgressTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_allowed_name_that_does_not_resolve_is_answered_bad_gateway_by_plain_http_and_connect()
+    {
+        var client = _broker.ClientFor("egress-on");
+        var sandbox = await client.CreateSandboxAsync();
+        // On the allowlist (*.wild.test) but in no override; .test is reserved, so no resolver knows it.
+        var host = "nowhere-" + Guid.NewGuid().ToString("N")[..8] + ".wild.test";
+
+        var plain = await client.ExecAsync(sandbox.Id, ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20", $"http://{host}:{SitePort}/"], timeoutSeconds: 30);
+        var tunnel = await client.ExecAsync(sandbox.Id, ["curl", "-sS", "--max-time", "20", "--proxytunnel", $"http://{host}:{SitePort}/"], timeoutSeconds: 30);
+
+        Assert.Equal("502", plain.Stdout);
+        Assert.NotEqual(0, tunnel.ExitCode);
+        Assert.Contains("502", tunnel.Stderr);
+    }
+
+    [Fact]
     public async Task Denied_requests_by_plain_http_and_connect_are_sent_to_the_platform_audit_stream_as_the_tenant()
     {
         var client = _broker.ClientFor("egress-audited");

@@ -44,13 +44,43 @@ public sealed class JoinByDescriptorTests(BrokerFixture fixture)
         var netNamespace = LinkOf($"/proc/{boundary.TargetPid}/ns/net");
         Assert.StartsWith("net:[", netNamespace);
         Assert.Equal(netNamespace, LinkOf(net));
-        launch.Completed!(false);
+        Broker.Services.GetRequiredService<AgentCloud.SandboxBroker.Exec.SandboxExecutor>().Finish(launch, killed: false);
 
         using var deleted = await client.DeleteAsync($"/v1/sandboxes/{created.Id}");
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         Assert.Null(boundary.Namespaces.BeginJoin());
         // Closed: the number names the init's namespace no more (it is unused, or some other file of the broker's now).
         Assert.NotEqual(netNamespace, LinkOf(net));
+    }
+
+    [Fact]
+    public async Task The_join_helper_skips_the_user_namespace_it_is_already_in_even_after_entering_the_sandboxs_mounts()
+    {
+        var offered = Broker.Services.GetRequiredService<IsolationCatalog>().Levels.Single(l => l.Level == IsolationLevels.Namespace);
+        if (!offered.Available || !SandboxJoinHelper.Installed)
+        {
+            Assert.False(offered.Available && LaunchPrefix.BrokerIsRoot && SandboxJoinHelper.Installed);
+            return;
+        }
+        const string tenant = "join-own-userns";
+        var client = Broker.ClientFor(tenant);
+        var created = await client.CreateSandboxAsync(new { isolation = IsolationLevels.Namespace });
+        await client.StartProcessAsync(created.Id, ["sleep", "600"]);
+        var init = Broker.Manager.Find(tenant, created.Id)!.Processes.Boundary!.TargetPid;
+        var uid = Broker.Manager.Find(tenant, created.Id)!.Slot.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        // The sandbox's mounts (its /proc knows no host pid), then the user namespace the helper runs in already.
+        var psi = new System.Diagnostics.ProcessStartInfo(SandboxJoinHelper.Path) { RedirectStandardError = true };
+        foreach (var a in new[] { uid, uid, $"--mount=/proc/{init}/ns/mnt", "--user=/proc/self/ns/user", $"--root=/proc/{init}/root", "--", "/bin/true" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+        using var helper = System.Diagnostics.Process.Start(psi)!;
+        var stderr = await helper.StandardError.ReadToEndAsync();
+        await helper.WaitForExitAsync();
+        using var deleted = await client.DeleteAsync($"/v1/sandboxes/{created.Id}");
+
+        Assert.True(helper.ExitCode == 0, $"exit {helper.ExitCode}: {stderr}");
     }
 
     private static string? LinkOf(string path)

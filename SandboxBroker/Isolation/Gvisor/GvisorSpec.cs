@@ -25,7 +25,7 @@ public static class GvisorSpec
     /// A background process gets a PID namespace of its own too, so a KILL of it (its namespace's parent) takes everything
     /// it started, even what left its session. A shell is that namespace's first process and the command its child: a
     /// namespace's first process would ignore TERM, INT and HUP, so the broker signals the command itself (see
-    /// <see cref="GvisorBackend.SignalProcess"/>); when the command ends, the shell ends with its status and the namespace with it.
+    /// <see cref="GvisorBackend.SignalProcessAsync"/>); when the command ends, the shell ends with its status and the namespace with it.
     /// </summary>
     public static readonly string[] BackgroundInit = ["/usr/bin/sh", "-c", "\"$@\"; exit $?", "agentcloud-process"];
 

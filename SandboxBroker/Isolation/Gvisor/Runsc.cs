@@ -51,15 +51,60 @@ public sealed class Runsc(string stateRoot)
         return exit == 0 ? stdout : "";
     }
 
-    /// <summary>Exit code (null on timeout, after killing it), standard output and trimmed standard error.</summary>
-    private static (int? Exit, string Stdout, string Stderr) Execute(IReadOnlyList<string> command, TimeSpan timeout)
+    /// <summary>As <see cref="Run"/>, awaiting runsc instead of blocking a thread: for request paths.</summary>
+    public static async Task<string?> RunAsync(IReadOnlyList<string> command, TimeSpan timeout)
+    {
+        var (exit, _, stderr) = await ExecuteAsync(command, timeout);
+        return exit switch
+        {
+            0 => null,
+            null => $"{string.Join(' ', command.Take(6))} timed out after {timeout.TotalSeconds:F0} s",
+            _ => $"exit {exit}" + (stderr.Length > 0 ? $": {stderr}" : ""),
+        };
+    }
+
+    /// <summary>As <see cref="Output"/>, awaiting runsc instead of blocking a thread.</summary>
+    public static async Task<string> OutputAsync(IReadOnlyList<string> command, TimeSpan timeout)
+    {
+        var (exit, stdout, _) = await ExecuteAsync(command, timeout);
+        return exit == 0 ? stdout : "";
+    }
+
+    private static async Task<(int? Exit, string Stdout, string Stderr)> ExecuteAsync(IReadOnlyList<string> command, TimeSpan timeout)
+    {
+        using var process = Start(command);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+            return (null, "", "");
+        }
+        // A leftover holding the pipes must not hold the caller: a second at most, as the blocking form waits.
+        async Task<string> Text(Task<string> t) => await Task.WhenAny(t, Task.Delay(TimeSpan.FromSeconds(1))) == t ? t.Result.Trim() : "";
+        return (process.ExitCode, await Text(stdout), await Text(stderr));
+    }
+
+    private static Process Start(IReadOnlyList<string> command)
     {
         var psi = new ProcessStartInfo(command[0]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false, WorkingDirectory = "/" };
         foreach (var a in command.Skip(1))
         {
             psi.ArgumentList.Add(a);
         }
-        using var process = Process.Start(psi) ?? throw new IOException($"could not start {command[0]}");
+        return Process.Start(psi) ?? throw new IOException($"could not start {command[0]}");
+    }
+
+    /// <summary>Exit code (null on timeout, after killing it), standard output and trimmed standard error.</summary>
+    private static (int? Exit, string Stdout, string Stderr) Execute(IReadOnlyList<string> command, TimeSpan timeout)
+    {
+        using var process = Start(command);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeout))
