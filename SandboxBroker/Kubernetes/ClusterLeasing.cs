@@ -76,8 +76,11 @@ public sealed class ClusterLeasing(
         {
             lease.MarkEnded();
             table.Remove(id); // never handed out, so never billed
-            Forget(id);
-            throw e is KubernetesSandboxException or k8s.Autorest.HttpOperationException or HttpRequestException
+            if (e is not ClaimLeftException)
+            {
+                Forget(id); // its claim is gone; one left behind stays journaled, so the next start deletes and bills it
+            }
+            throw ClusterFaults.IsClusterFault(e, cancellationToken)
                 ? new SandboxRefusal(RefusalKind.Busy, $"The cluster did not give a sandbox: {e.Message} Retry shortly.")
                 : e;
         }

@@ -38,6 +38,7 @@ public sealed class ClusterBrokerFixture : IAsyncLifetime
             ["SandboxBroker:Kubernetes:Kubeconfig"] = Api.Kubeconfig(_dir),
             ["SandboxBroker:Kubernetes:Namespace"] = "sbx",
             ["SandboxBroker:SweepInterval"] = "00:00:00.200",
+            ["SandboxBroker:Kubernetes:CreateTimeout"] = "00:00:03",
         };
         KubeSettings = kube;
         Broker = new BrokerFactory(Redis.ConnectionString, kube);
@@ -249,6 +250,27 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
         Assert.Equal(secret + "\n", exec.Stdout);
         Assert.DoesNotContain(fixture.Api.ExecUrls, url => url.Contains("hunter2", StringComparison.Ordinal));
         (await client.DeleteAsync($"/v1/sandboxes/{sandbox.Id}")).Dispose();
+    }
+
+    private IEnumerable<string> ClaimsCreatedFor(string tenant) =>
+        fixture.Api.CreatedClaims.Where(c => c.TenantHash == SandboxLabels.HashOf(tenant)).Select(c => c.Name);
+
+    [Theory]
+    [InlineData("kube-stuck", "stuck")]
+    [InlineData("kube-get-500", "500")]
+    public async Task A_create_that_times_out_or_meets_an_api_error_deletes_its_claim_and_answers_503(string tenant, string fault)
+    {
+        fixture.Api.Faults[SandboxLabels.HashOf(tenant)] = fault;
+        var client = fixture.Broker.ClientFor(tenant);
+
+        using var response = await client.PostAsJsonAsync("/v1/sandboxes", Kube);
+
+        await BrokerCalls.AssertProblemAsync(response, 503);
+        Assert.NotNull(response.Headers.RetryAfter);
+        var created = Assert.Single(ClaimsCreatedFor(tenant));
+        Assert.Contains(created, fixture.Api.DeletedClaims);
+        Assert.False(fixture.Api.LiveClaims.ContainsKey(created));
+        Assert.Empty(await client.GetFromJsonAsync<SandboxDto[]>("/v1/sandboxes") ?? []);
     }
 
     [Fact]
