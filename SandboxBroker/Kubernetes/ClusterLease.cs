@@ -13,6 +13,7 @@ public sealed class ClusterLease
 
     private int _ended;
     private int _runningExecs;
+    private ClusterSandbox? _sandbox;
 
     public required string Id { get; init; }
 
@@ -36,8 +37,12 @@ public sealed class ClusterLease
 
     public RunKey? RunKey { get; set; }
 
-    /// <summary>Set once the claim is ready; null while the pod is being claimed (the lease already counts then).</summary>
-    public ClusterSandbox? Sandbox { get; set; }
+    /// <summary>Set once the claim is ready; null while the pod is being claimed (the lease already counts then, but is not yet the caller's to see).</summary>
+    public ClusterSandbox? Sandbox
+    {
+        get => Volatile.Read(ref _sandbox);
+        set => Volatile.Write(ref _sandbox, value);
+    }
 
     public bool Ended => Volatile.Read(ref _ended) == 1;
 

@@ -84,6 +84,10 @@ public sealed class ClusterLeasing(
                 ? new SandboxRefusal(RefusalKind.Busy, $"The cluster did not give a sandbox: {e.Message} Retry shortly.")
                 : e;
         }
+        if (lease.Ended)
+        {
+            await AbandonAsync(lease);
+        }
         if (Options.IssueRunKeys && runCredentials is not null)
         {
             try
@@ -100,6 +104,30 @@ public sealed class ClusterLeasing(
         logger.LogInformation("Sandbox {SandboxId} for tenant {TenantId}: kubernetes, claim {Claim}, pod {Pod}",
             id, caller.TenantId, lease.Sandbox.Claim.ClaimName, lease.Sandbox.Claim.PodName);
         return lease;
+    }
+
+    /// <summary>
+    /// The lease was ended (tenant offboarded, broker stopping) while its claim was made: egress and claim deleted here, as
+    /// <see cref="EndAsync"/> left them to the create, and the create refused; never handed out, so never billed.
+    /// </summary>
+    private async Task AbandonAsync(ClusterLease lease)
+    {
+        var deleted = true;
+        try
+        {
+            await sandboxes.DeleteAsync(lease.Sandbox!, CancellationToken.None);
+        }
+        catch (Exception e) when (ClusterFaults.IsClusterFault(e, CancellationToken.None))
+        {
+            deleted = false; // stays journaled: the next start deletes the claim and bills it
+            logger.LogError(e, "Deleting the claim of sandbox {SandboxId}, ended while it was created, failed", lease.Id);
+        }
+        table.Remove(lease.Id);
+        if (deleted)
+        {
+            Forget(lease.Id);
+        }
+        throw new SandboxRefusal(RefusalKind.Busy, $"Sandbox '{lease.Id}' was ended while it was being created (its tenant was suspended or the broker is stopping). Retry shortly.");
     }
 
     /// <summary>The caller's DELETE: its run key revoked before the answer, then the lease ended.</summary>
@@ -125,6 +153,10 @@ public sealed class ClusterLeasing(
         if (!lease.MarkEnded())
         {
             return false;
+        }
+        if (lease.Sandbox is null)
+        {
+            return true; // still being created: the create sees it ended and deletes what it claimed (AbandonAsync)
         }
         var ended = time.GetUtcNow();
         try
@@ -241,7 +273,7 @@ public sealed class ClusterLeasing(
     /// <summary>A tenant was suspended or offboarded: its cluster sandboxes end (claims deleted, billed, runs ended).</summary>
     public async Task OffboardAsync(string tenantId)
     {
-        foreach (var lease in table.List(tenantId))
+        foreach (var lease in table.Live(tenantId))
         {
             await EndAsync(lease, "aborted");
         }

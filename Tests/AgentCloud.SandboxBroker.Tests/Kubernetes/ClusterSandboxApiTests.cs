@@ -274,6 +274,42 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task A_sandbox_ended_while_its_claim_is_made_is_hidden_then_its_claim_deleted_and_the_create_refused()
+    {
+        const string tenant = "kube-ended-creating";
+        await using var broker = new BrokerFactory(fixture.Redis.ConnectionString,
+            new Dictionary<string, string?>(fixture.KubeSettings) { ["SandboxBroker:Kubernetes:CreateTimeout"] = "00:01:00" });
+        var client = broker.ClientFor(tenant);
+        fixture.Api.Faults[SandboxLabels.HashOf(tenant)] = "stuck";
+        var create = client.PostAsJsonAsync("/v1/sandboxes", Kube);
+        await IsolationTests.WaitUntil(() => ClaimsCreatedFor(tenant).Any());
+        var claim = ClaimsCreatedFor(tenant).Single();
+        var id = broker.Services.GetRequiredService<ClusterLeases>().All().Single(l => l.TenantId == tenant).Id;
+
+        // Still being created: not the tenant's to list, delete (to get under its limit) or use.
+        Assert.Empty(await client.GetFromJsonAsync<SandboxDto[]>("/v1/sandboxes") ?? []);
+        using (var delete = await client.DeleteAsync($"/v1/sandboxes/{id}"))
+        {
+            await BrokerCalls.AssertProblemAsync(delete, 404);
+        }
+        await broker.Services.GetRequiredService<ClusterLeasing>().OffboardAsync(tenant);
+        // Now the controller makes it ready: the create goes on, finds its lease ended, deletes the claim and refuses.
+        fixture.Api.Faults.TryRemove(SandboxLabels.HashOf(tenant), out _);
+        fixture.Api.LiveClaims[claim]["status"] = new JsonObject
+        {
+            ["sandbox"] = new JsonObject { ["name"] = claim + "-sbx" },
+            ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True" }),
+        };
+        using var response = await create;
+
+        await BrokerCalls.AssertProblemAsync(response, 503);
+        Assert.Contains(claim, fixture.Api.DeletedClaims);
+        Assert.False(fixture.Api.LiveClaims.ContainsKey(claim));
+        Assert.DoesNotContain(broker.Services.GetRequiredService<ClusterLeases>().All(), l => l.TenantId == tenant);
+        Assert.Empty(await UsageOfAsync(id));
+    }
+
+    [Fact]
     public async Task The_tenants_limit_counts_host_and_cluster_sandboxes_together()
     {
         fixture.Broker.Policies.Set(FakePolicies.Default("kube-limit") with { MaxConcurrentSandboxes = 1 });
