@@ -20,8 +20,9 @@ public sealed class ClusterJanitor(ClusterLeasing leasing, KubernetesLevel level
         {
             await leasing.ReclaimOrphansAsync(_leftByCrash, stoppingToken);
         }
-        catch (Exception e) when (e is KubernetesSandboxException or k8s.Autorest.HttpOperationException or HttpRequestException)
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
         {
+            // Never fault: a faulted background service stops the broker (BackgroundServiceExceptionBehavior.StopHost).
             logger.LogError(e, "Deleting the claims a previous run left failed; the controller deletes them at their expiry");
         }
         while (!stoppingToken.IsCancellationRequested)
@@ -35,7 +36,7 @@ public sealed class ClusterJanitor(ClusterLeasing leasing, KubernetesLevel level
             {
                 break;
             }
-            catch (Exception e) when (e is IOException or HttpRequestException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 logger.LogError(e, "Sweeping cluster sandboxes failed; retrying");
                 await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);

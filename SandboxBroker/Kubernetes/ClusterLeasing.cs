@@ -166,7 +166,7 @@ public sealed class ClusterLeasing(
                 await sandboxes.DeleteAsync(sandbox, CancellationToken.None);
             }
         }
-        catch (Exception e) when (e is KubernetesSandboxException or k8s.Autorest.HttpOperationException or HttpRequestException)
+        catch (Exception e) when (ClusterFaults.IsClusterFault(e, CancellationToken.None))
         {
             // Its claim's shutdownTime still has the controller delete it at its expiry.
             logger.LogError(e, "Deleting the claim of sandbox {SandboxId} failed; the controller deletes it at its expiry", lease.Id);
@@ -229,7 +229,7 @@ public sealed class ClusterLeasing(
             var result = await pods.RunAsync(pod, command, WithRunKey(env, lease), stdin ?? [], timeout, Options.MaxOutputBytes, cancellationToken, output);
             return new ExecResult(result.ExitCode, result.Stdout, result.Stderr, watch.ElapsedMilliseconds, result.TimedOut, result.Truncated);
         }
-        catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException or System.Net.WebSockets.WebSocketException or KubernetesSandboxException)
+        catch (Exception e) when (ClusterFaults.IsClusterFault(e, cancellationToken))
         {
             throw new SandboxRefusal(RefusalKind.Busy, $"The sandbox's pod could not be reached: {e.Message} Retry shortly.");
         }

@@ -113,6 +113,10 @@ public sealed class KubernetesSandboxes(KubernetesCluster cluster, KubernetesLev
     /// <summary>Deletes a claim (the controller deletes its Sandbox and pod) and waits until it is gone; false when it was already.</summary>
     public async Task<bool> DeleteAsync(string claimName, CancellationToken cancellationToken)
     {
+        // An API server that hangs must not hold a DELETE (or the janitor) past DeleteTimeout: the client's own timeout is 100 s per call.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(cluster.Options.DeleteTimeout + PollInterval);
+        cancellationToken = deadline.Token;
         var machine = new ClaimStateMachine(cluster.Options, time.GetUtcNow());
         try
         {

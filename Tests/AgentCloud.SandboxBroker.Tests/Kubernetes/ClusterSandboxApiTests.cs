@@ -39,6 +39,7 @@ public sealed class ClusterBrokerFixture : IAsyncLifetime
             ["SandboxBroker:Kubernetes:Namespace"] = "sbx",
             ["SandboxBroker:SweepInterval"] = "00:00:00.200",
             ["SandboxBroker:Kubernetes:CreateTimeout"] = "00:00:03",
+            ["SandboxBroker:Kubernetes:DeleteTimeout"] = "00:00:02",
         };
         KubeSettings = kube;
         Broker = new BrokerFactory(Redis.ConnectionString, kube);
@@ -258,6 +259,7 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
     [Theory]
     [InlineData("kube-stuck", "stuck")]
     [InlineData("kube-get-500", "500")]
+    [InlineData("kube-get-hang", "hang")]
     public async Task A_create_that_times_out_or_meets_an_api_error_deletes_its_claim_and_answers_503(string tenant, string fault)
     {
         fixture.Api.Faults[SandboxLabels.HashOf(tenant)] = fault;
@@ -307,6 +309,26 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
         Assert.False(fixture.Api.LiveClaims.ContainsKey(claim));
         Assert.DoesNotContain(broker.Services.GetRequiredService<ClusterLeases>().All(), l => l.TenantId == tenant);
         Assert.Empty(await UsageOfAsync(id));
+    }
+
+    [Fact]
+    public async Task A_delete_the_api_server_never_answers_still_ends_and_bills_the_lease_within_the_delete_timeout()
+    {
+        const string tenant = "kube-delete-hang";
+        var client = fixture.Broker.ClientFor(tenant);
+        var sandbox = await client.CreateSandboxAsync(Kube);
+        fixture.Api.HangingDeletes[SandboxLabels.HashOf(tenant)] = true;
+
+        using var deleted = await client.DeleteAsync($"/v1/sandboxes/{sandbox.Id}");
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal("ok", Assert.Single(await UsageOfAsync(sandbox.Id)).Status);
+        using var gone = await client.GetAsync($"/v1/sandboxes/{sandbox.Id}");
+        await BrokerCalls.AssertProblemAsync(gone, 404);
+        fixture.Api.HangingDeletes.TryRemove(SandboxLabels.HashOf(tenant), out _);
+        fixture.Api.LiveClaims.TryRemove(SandboxManifests.ClaimName(sandbox.Id), out _);
+        // The broker is still up (a hang faults no background service).
+        (await client.DeleteAsync($"/v1/sandboxes/{(await client.CreateSandboxAsync(Kube)).Id}")).Dispose();
     }
 
     [Fact]
