@@ -52,7 +52,7 @@ public sealed class ClusterLeasing(
         var lease = new ClusterLease
         {
             Id = id, TenantId = caller.TenantId, Principal = caller.Principal, RunId = caller.RunId ?? id, ProjectId = caller.ProjectId,
-            Tier = policy.Tier, Dedicated = policy.DedicatedSandboxPool, CreatedAt = now, LastUsedAt = now,
+            Tier = policy.Tier, Dedicated = policy.DedicatedSandboxPool, CreatedAt = now, LastUsedAt = now, RunKeyIntended = Options.IssueRunKeys && runCredentials is not null,
             ExpiresAt = now + (request.TimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : Options.MaxLifetime),
         };
         // The same lock as the host's creates: the limit holds over host and cluster sandboxes together.

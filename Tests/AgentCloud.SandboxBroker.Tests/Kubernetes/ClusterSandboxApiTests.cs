@@ -418,6 +418,8 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
         using var created = await client.PostAsJsonAsync("/v1/sandboxes", Kube);
         var body = await created.Content.ReadAsStringAsync();
         var sandbox = JsonSerializer.Deserialize<SandboxDto>(body, JsonSerializerOptions.Web)!;
+        // Journaled before the key was minted, as meaning to issue one: a crash in between still ends the run.
+        Assert.True(broker.Services.GetRequiredService<AgentCloud.SandboxBroker.Leases.LeaseJournal>().Read().Single(l => l.SandboxId == sandbox.Id).RunKeyIssued);
         var printed = await client.ExecAsync(sandbox.Id, ["sh", "-c", "echo \"$AGENTCLOUD_KEY $AGENTCLOUD_RUN_ID\""], env: new() { ["AGENTCLOUD_KEY"] = "my-own" });
         var minted = Assert.Single(credentials.Minted);
         Assert.Equal($"{minted.Key.Key} {sandbox.Id}", printed.Stdout.Trim());
@@ -442,18 +444,28 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
         const string crashed = "sbx_crashedlease0001";
         var root = BrokerFactory.NewRoot();
         var journal = new AgentCloud.SandboxBroker.Leases.LeaseJournal(Microsoft.Extensions.Options.Options.Create(new SandboxBrokerOptions { Root = root }));
-        journal.Record(new(crashed, "kube-crash", "user", crashed, KubernetesLevel.Name, "shared", DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1), false));
+        journal.Record(new(crashed, "kube-crash", "user", crashed, KubernetesLevel.Name, "shared", DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1), true));
         fixture.Api.LiveClaims[SandboxManifests.ClaimName(crashed)] = new JsonObject { ["metadata"] = new JsonObject { ["name"] = SandboxManifests.ClaimName(crashed) } };
         fixture.Api.LiveClaims["agentcloud-sbx-another-replicas"] = new JsonObject { ["metadata"] = new JsonObject { ["name"] = "agentcloud-sbx-another-replicas" } };
 
-        await using var restarted = new BrokerFactory(fixture.Redis.ConnectionString, fixture.KubeSettings, root);
+        var credentials = new RunKeyTests.RecordingRunCredentials();
+        await using var restarted = new BrokerFactory(fixture.Redis.ConnectionString, fixture.KubeSettings, root)
+        {
+            TestServices = services =>
+            {
+                services.RemoveAll<IRunCredentials>();
+                services.AddSingleton<IRunCredentials>(credentials);
+            },
+        };
         _ = restarted.Server;
         await IsolationTests.WaitUntil(() => !fixture.Api.LiveClaims.ContainsKey(SandboxManifests.ClaimName(crashed)));
+        await IsolationTests.WaitUntil(() => !credentials.RecoveredEnds.IsEmpty);
 
         Assert.True(fixture.Api.LiveClaims.TryRemove("agentcloud-sbx-another-replicas", out _));
         var usage = Assert.Single(await UsageOfAsync(crashed));
         Assert.Equal("sandbox:kubernetes", usage.Resource);
         Assert.Equal("aborted", usage.Status);
+        Assert.Equal(("kube-crash", crashed), Assert.Single(credentials.RecoveredEnds));
     }
 
     [Fact]
