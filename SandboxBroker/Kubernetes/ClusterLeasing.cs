@@ -221,10 +221,6 @@ public sealed class ClusterLeasing(
         try
         {
             lease.LastUsedAt = time.GetUtcNow();
-            if (output is not null)
-            {
-                await output.StartedAsync();
-            }
             var watch = Stopwatch.StartNew();
             var result = await pods.RunAsync(pod, command, WithRunKey(env, lease), stdin ?? [], timeout, Options.MaxOutputBytes, cancellationToken, output);
             return new ExecResult(result.ExitCode, result.Stdout, result.Stderr, watch.ElapsedMilliseconds, result.TimedOut, result.Truncated);

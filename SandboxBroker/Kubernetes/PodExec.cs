@@ -33,13 +33,18 @@ public sealed class PodExec(KubernetesCluster cluster)
         try
         {
             var exit = await cluster.Client.NamespacedPodExecAsync(pod, cluster.Options.Namespace, SandboxManifests.Container, argv, tty: false,
-                async (input, output, error) =>
+                async (input, stdoutStream, error) =>
                 {
+                    // Only now is the pod's exec channel open: until here a failure is a refusal (problem+json), not the stream's end.
+                    if (output is not null)
+                    {
+                        await output.StartedAsync();
+                    }
                     await input.WriteAsync(envBlock, deadline.Token);
                     await input.WriteAsync(stdin, deadline.Token);
                     await input.FlushAsync(deadline.Token);
                     input.Close();
-                    await Task.WhenAll(stdout.DrainAsync(output), stderr.DrainAsync(error));
+                    await Task.WhenAll(stdout.DrainAsync(stdoutStream), stderr.DrainAsync(error));
                 }, deadline.Token);
             return new PodExecResult(exit, stdout.Text(), stderr.Text(), false, stdout.Truncated || stderr.Truncated);
         }

@@ -149,6 +149,22 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task An_exec_whose_pod_cannot_be_reached_is_a_503_problem_streamed_or_not()
+    {
+        var client = fixture.Broker.ClientFor("kube-unreachable");
+        var sandbox = await client.CreateSandboxAsync(Kube);
+        Directory.Delete(fixture.Api.PodFolder(SandboxManifests.ClaimName(sandbox.Id) + "-pod"), recursive: true);
+
+        foreach (var stream in new[] { true, false })
+        {
+            using var response = await client.PostAsJsonAsync($"/v1/sandboxes/{sandbox.Id}/exec", new { command = new[] { "true" }, stream });
+            await BrokerCalls.AssertProblemAsync(response, 503);
+            Assert.NotNull(response.Headers.RetryAfter);
+        }
+        (await client.DeleteAsync($"/v1/sandboxes/{sandbox.Id}")).Dispose();
+    }
+
+    [Fact]
     public async Task A_keyed_exec_retried_is_answered_from_the_first_run()
     {
         var client = fixture.Broker.ClientFor("kube-idem");
