@@ -102,6 +102,12 @@ public sealed class PodFileException(string path, PodExecResult result)
     : KubernetesSandboxException($"{path}: {(result.TimedOut ? "timed out" : result.Stderr.Trim() is { Length: > 0 } e ? e : $"exit {result.ExitCode}")}")
 {
     public bool NotFound { get; } = result.Stderr.Contains("No such file", StringComparison.Ordinal);
+
+    /// <summary>The pod's disk (or the workspace's quota) is full.</summary>
+    public bool NoSpace { get; } = result.Stderr.Contains("No space left", StringComparison.Ordinal) || result.Stderr.Contains("quota exceeded", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The pod did not finish the operation in time: it is busy or unreachable, not the path's fault.</summary>
+    public bool TimedOut { get; } = result.TimedOut;
 }
 
 public sealed class PodFileTooLargeException(string message) : Exception(message);

@@ -256,6 +256,31 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task A_write_to_a_full_disk_is_507_and_file_calls_to_an_unreachable_pod_are_503()
+    {
+        var client = fixture.Broker.ClientFor("kube-disk");
+        var sandbox = await client.CreateSandboxAsync(Kube);
+        // The tenant points a workspace file at a device that is always full: the pod's write fails with ENOSPC.
+        Assert.Equal(0, (await client.ShAsync(sandbox.Id, "ln -s /dev/full full.bin")).ExitCode);
+
+        using (var full = await client.PutAsync($"/v1/sandboxes/{sandbox.Id}/files/full.bin", new ByteArrayContent(new byte[4096])))
+        {
+            await BrokerCalls.AssertProblemAsync(full, 507);
+        }
+        Directory.Delete(fixture.Api.PodFolder(SandboxManifests.ClaimName(sandbox.Id) + "-pod"), recursive: true);
+        using (var put = await client.PutAsync($"/v1/sandboxes/{sandbox.Id}/files/a.txt", new StringContent("x")))
+        {
+            await BrokerCalls.AssertProblemAsync(put, 503);
+            Assert.NotNull(put.Headers.RetryAfter);
+        }
+        using (var get = await client.GetAsync($"/v1/sandboxes/{sandbox.Id}/files/a.txt"))
+        {
+            await BrokerCalls.AssertProblemAsync(get, 503);
+        }
+        (await client.DeleteAsync($"/v1/sandboxes/{sandbox.Id}")).Dispose();
+    }
+
+    [Fact]
     public async Task An_execs_environment_never_appears_in_the_exec_url_the_api_server_logs()
     {
         var client = fixture.Broker.ClientFor("kube-secret");
