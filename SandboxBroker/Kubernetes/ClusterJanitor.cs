@@ -12,9 +12,14 @@ public sealed class ClusterJanitor(ClusterLeasing leasing, KubernetesLevel level
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!level.Probe().Available)
+        if (!level.Configured)
         {
             return;
+        }
+        // A cluster that was away at start is probed again; its orphans are deleted once it answers.
+        while (!level.Probe().Available)
+        {
+            await Task.Delay(level.ReprobeInterval, time, stoppingToken);
         }
         try
         {

@@ -90,6 +90,19 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task A_broker_whose_only_level_is_the_cluster_is_healthy()
+    {
+        var services = fixture.ClusterOnly.Services;
+        var check = new AgentCloud.SandboxBroker.Isolation.IsolationHealthCheck(services.GetRequiredService<AgentCloud.SandboxBroker.Isolation.IsolationCatalog>(),
+            services.GetRequiredService<AgentCloud.SandboxBroker.Limits.CgroupLimiter>());
+
+        var health = await check.CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext());
+
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, health.Status);
+        Assert.Contains("kubernetes: available", health.Description);
+    }
+
+    [Fact]
     public async Task A_kubernetes_sandbox_runs_execs_keeps_files_is_listed_deleted_and_billed_once()
     {
         var client = fixture.Broker.ClientFor("kube-life");
