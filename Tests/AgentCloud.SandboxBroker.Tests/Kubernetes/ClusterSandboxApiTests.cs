@@ -330,6 +330,44 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task A_create_whose_claim_cannot_be_deleted_either_stays_journaled_for_the_next_start()
+    {
+        const string tenant = "kube-claim-left";
+        var hash = SandboxLabels.HashOf(tenant);
+        fixture.Api.Faults[hash] = "stuck";
+        fixture.Api.HangingDeletes[hash] = true;
+        var journal = fixture.Broker.Services.GetRequiredService<AgentCloud.SandboxBroker.Leases.LeaseJournal>();
+
+        using var response = await fixture.Broker.ClientFor(tenant).PostAsJsonAsync("/v1/sandboxes", Kube);
+
+        await BrokerCalls.AssertProblemAsync(response, 503);
+        var claim = Assert.Single(ClaimsCreatedFor(tenant));
+        var left = Assert.Single(journal.Read(), l => l.TenantId == tenant);
+        Assert.Equal(claim, SandboxManifests.ClaimName(left.SandboxId));
+        fixture.Api.HangingDeletes.TryRemove(hash, out _);
+        fixture.Api.LiveClaims.TryRemove(claim, out _);
+        journal.Forget(left.SandboxId);
+    }
+
+    [Fact]
+    public async Task A_caller_that_goes_away_during_a_create_leaves_no_claim()
+    {
+        const string tenant = "kube-caller-gone";
+        fixture.Api.Faults[SandboxLabels.HashOf(tenant)] = "stuck";
+        using var gone = new CancellationTokenSource();
+        var create = fixture.Broker.ClientFor(tenant).PostAsJsonAsync("/v1/sandboxes", Kube, gone.Token);
+        await IsolationTests.WaitUntil(() => ClaimsCreatedFor(tenant).Any());
+
+        await gone.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => create);
+
+        var claim = ClaimsCreatedFor(tenant).Single();
+        await IsolationTests.WaitUntil(() => fixture.Api.DeletedClaims.Contains(claim));
+        Assert.False(fixture.Api.LiveClaims.ContainsKey(claim));
+        await IsolationTests.WaitUntil(() => !fixture.Broker.Services.GetRequiredService<AgentCloud.SandboxBroker.Leases.LeaseJournal>().Read().Any(l => l.TenantId == tenant));
+    }
+
+    [Fact]
     public async Task A_sandbox_ended_while_its_claim_is_made_is_hidden_then_its_claim_deleted_and_the_create_refused()
     {
         const string tenant = "kube-ended-creating";
