@@ -98,7 +98,7 @@ public static class ClusterSandboxRouting
         {
             return SandboxesApi.Refused(refusal, http);
         }
-        catch (Exception e) when (FileProblem(e) is { } problem)
+        catch (Exception e) when (FileProblem(e, http) is { } problem)
         {
             return problem;
         }
@@ -160,10 +160,16 @@ public static class ClusterSandboxRouting
         return TypedResults.NoContent();
     }
 
-    private static ProblemHttpResult? FileProblem(Exception e) => e switch
+    /// <summary>A file operation's failure as the caller can act on it: the path's fault (4xx), a full disk (507), or the pod's (503, retry).</summary>
+    private static ProblemHttpResult? FileProblem(Exception e, HttpContext http) => e switch
     {
         PodFileException { NotFound: true } => Problems.NotFound($"No such file in the sandbox's workspace: {e.Message}"),
+        PodFileException { NoSpace: true } => Problems.Create(StatusCodes.Status507InsufficientStorage, "sandbox-disk-full", "Workspace full",
+            $"The sandbox's disk is full: {e.Message}. Delete files in the sandbox or write less."),
+        PodFileException { TimedOut: true } => SandboxesApi.Refused(new SandboxRefusal(RefusalKind.Busy, $"The sandbox's pod did not finish the file operation in time: {e.Message}. Retry shortly."), http),
         PodFileException => Problems.Create(StatusCodes.Status400BadRequest, "sandbox-path-refused", "Path refused", e.Message),
+        not PodFileTooLargeException when ClusterFaults.IsClusterFault(e, http.RequestAborted) =>
+            SandboxesApi.Refused(new SandboxRefusal(RefusalKind.Busy, $"The sandbox's pod could not be reached: {e.Message} Retry shortly."), http),
         PodFileTooLargeException => SandboxesApi.TooLarge(e.Message),
         _ => SandboxesApi.FileProblem(e),
     };

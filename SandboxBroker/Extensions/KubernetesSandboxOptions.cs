@@ -64,6 +64,17 @@ public sealed class KubernetesSandboxOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan DeleteTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The most a create may take, claim to ready pod: below the Gateway's idle timeout for the sandboxes route (100 s), so
+    /// the caller gets the broker's 503 rather than a 504 while its claim is left behind.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan CreateTimeout { get; set; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>While the level is unavailable, how long a probe's answer stands before the next call probes again.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan ReprobeInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long the start-up probe waits for the API server.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(10);

@@ -11,6 +11,7 @@ namespace AgentCloud.SandboxBroker.Isolation;
 public sealed class IsolationCatalog
 {
     private readonly Dictionary<string, ISandboxBackend> _backends;
+    private readonly Kubernetes.KubernetesLevel? _kubernetes;
 
     public IsolationCatalog(IEnumerable<ISandboxBackend> backends, IOptions<SandboxBrokerOptions> options)
         : this(backends, options, SandboxUids.Refusal())
@@ -21,7 +22,8 @@ public sealed class IsolationCatalog
     public IsolationCatalog(IEnumerable<ISandboxBackend> backends, IOptions<SandboxBrokerOptions> options, Kubernetes.KubernetesLevel kubernetes)
         : this(backends, options, SandboxUids.Refusal())
     {
-        Clusters = [kubernetes.Probe()];
+        _kubernetes = kubernetes;
+        _ = kubernetes.Probe(); // at start, so the first request does not wait for it
     }
 
     public IsolationCatalog(IEnumerable<ISandboxBackend> backends, IOptions<SandboxBrokerOptions> options, string? hostRefusal)
@@ -43,8 +45,8 @@ public sealed class IsolationCatalog
 
     public IReadOnlyList<BackendAvailability> Levels { get; }
 
-    /// <summary>Levels off this host's ladder, run by a cluster (<c>kubernetes</c>): what they offer and why not.</summary>
-    public IReadOnlyList<BackendAvailability> Clusters { get; private init; } = [];
+    /// <summary>Levels off this host's ladder, run by a cluster (<c>kubernetes</c>): what they offer and why not, probed again while unavailable.</summary>
+    public IReadOnlyList<BackendAvailability> Clusters => _kubernetes is null ? [] : [_kubernetes.Probe()];
 
     public IEnumerable<string> Available => Levels.Where(l => l.Available).Select(l => l.Level);
 
@@ -79,7 +81,7 @@ public sealed class IsolationCatalog
     public string Describe() => string.Join("; ", Levels.Concat(Clusters).Select(l => $"{l.Level}: {(l.Available ? "available" : "unavailable")} ({l.Reason})"));
 }
 
-/// <summary>Reports the ladder and the resource limits in the health details; healthy when a level with namespaces is available.</summary>
+/// <summary>Reports the ladder and the resource limits in the health details; healthy when a level with namespaces, or a cluster level, is available.</summary>
 public sealed class IsolationHealthCheck(IsolationCatalog catalog, CgroupLimiter cgroups) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -87,7 +89,7 @@ public sealed class IsolationHealthCheck(IsolationCatalog catalog, CgroupLimiter
         var data = catalog.Levels.Concat(catalog.Clusters).ToDictionary(l => l.Level, l => (object)(l.Available ? "available" : $"unavailable: {l.Reason}"));
         data["cgroups"] = cgroups.Enabled ? $"available: {cgroups.Support.Reason}" : $"unavailable: {cgroups.Support.Reason}";
         data["sandbox"] = catalog.HostRefusal is null ? "available" : $"unavailable: {catalog.HostRefusal}";
-        var isolated = catalog.Available.Any(l => l != IsolationLevels.None);
+        var isolated = catalog.Available.Any(l => l != IsolationLevels.None) || catalog.Clusters.Any(c => c.Available);
         var description = $"{catalog.Describe()}; limits: {cgroups.Describe()}";
         return Task.FromResult(isolated
             ? HealthCheckResult.Healthy(description, data)

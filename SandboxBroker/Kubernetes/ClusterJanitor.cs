@@ -12,16 +12,22 @@ public sealed class ClusterJanitor(ClusterLeasing leasing, KubernetesLevel level
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!level.Probe().Available)
+        if (!level.Configured)
         {
             return;
+        }
+        // A cluster that was away at start is probed again; its orphans are deleted once it answers.
+        while (!level.Probe().Available)
+        {
+            await Task.Delay(level.ReprobeInterval, time, stoppingToken);
         }
         try
         {
             await leasing.ReclaimOrphansAsync(_leftByCrash, stoppingToken);
         }
-        catch (Exception e) when (e is KubernetesSandboxException or k8s.Autorest.HttpOperationException or HttpRequestException)
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
         {
+            // Never fault: a faulted background service stops the broker (BackgroundServiceExceptionBehavior.StopHost).
             logger.LogError(e, "Deleting the claims a previous run left failed; the controller deletes them at their expiry");
         }
         while (!stoppingToken.IsCancellationRequested)
@@ -35,7 +41,7 @@ public sealed class ClusterJanitor(ClusterLeasing leasing, KubernetesLevel level
             {
                 break;
             }
-            catch (Exception e) when (e is IOException or HttpRequestException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 logger.LogError(e, "Sweeping cluster sandboxes failed; retrying");
                 await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);

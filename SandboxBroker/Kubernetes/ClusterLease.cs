@@ -13,6 +13,7 @@ public sealed class ClusterLease
 
     private int _ended;
     private int _runningExecs;
+    private ClusterSandbox? _sandbox;
 
     public required string Id { get; init; }
 
@@ -36,8 +37,18 @@ public sealed class ClusterLease
 
     public RunKey? RunKey { get; set; }
 
-    /// <summary>Set once the claim is ready; null while the pod is being claimed (the lease already counts then).</summary>
-    public ClusterSandbox? Sandbox { get; set; }
+    /// <summary>
+    /// Whether the lease is to get a run key: journaled before the key is minted, so a crash between the two still has
+    /// recovery announce the run's end (and a key minted just before the crash revoked).
+    /// </summary>
+    public bool RunKeyIntended { get; init; }
+
+    /// <summary>Set once the claim is ready; null while the pod is being claimed (the lease already counts then, but is not yet the caller's to see).</summary>
+    public ClusterSandbox? Sandbox
+    {
+        get => Volatile.Read(ref _sandbox);
+        set => Volatile.Write(ref _sandbox, value);
+    }
 
     public bool Ended => Volatile.Read(ref _ended) == 1;
 
@@ -60,5 +71,5 @@ public sealed class ClusterLease
 
     /// <summary>What the usage event bills: seconds from creation to the end, resource <c>sandbox:kubernetes</c>.</summary>
     public LeaseRecord ToLeaseRecord() => new(Id, TenantId, Principal, RunId, KubernetesLevel.Name, Dedicated ? "dedicated" : "shared",
-        CreatedAt, ExpiresAt, RunKey is not null, ProjectId);
+        CreatedAt, ExpiresAt, RunKeyIntended || RunKey is not null, ProjectId);
 }

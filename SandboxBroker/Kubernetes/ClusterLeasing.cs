@@ -52,7 +52,7 @@ public sealed class ClusterLeasing(
         var lease = new ClusterLease
         {
             Id = id, TenantId = caller.TenantId, Principal = caller.Principal, RunId = caller.RunId ?? id, ProjectId = caller.ProjectId,
-            Tier = policy.Tier, Dedicated = policy.DedicatedSandboxPool, CreatedAt = now, LastUsedAt = now,
+            Tier = policy.Tier, Dedicated = policy.DedicatedSandboxPool, CreatedAt = now, LastUsedAt = now, RunKeyIntended = Options.IssueRunKeys && runCredentials is not null,
             ExpiresAt = now + (request.TimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : Options.MaxLifetime),
         };
         // The same lock as the host's creates: the limit holds over host and cluster sandboxes together.
@@ -76,10 +76,17 @@ public sealed class ClusterLeasing(
         {
             lease.MarkEnded();
             table.Remove(id); // never handed out, so never billed
-            Forget(id);
-            throw e is KubernetesSandboxException or k8s.Autorest.HttpOperationException or HttpRequestException
+            if (e is not ClaimLeftException)
+            {
+                Forget(id); // its claim is gone; one left behind stays journaled, so the next start deletes and bills it
+            }
+            throw ClusterFaults.IsClusterFault(e, cancellationToken)
                 ? new SandboxRefusal(RefusalKind.Busy, $"The cluster did not give a sandbox: {e.Message} Retry shortly.")
                 : e;
+        }
+        if (lease.Ended)
+        {
+            await AbandonAsync(lease);
         }
         if (Options.IssueRunKeys && runCredentials is not null)
         {
@@ -97,6 +104,30 @@ public sealed class ClusterLeasing(
         logger.LogInformation("Sandbox {SandboxId} for tenant {TenantId}: kubernetes, claim {Claim}, pod {Pod}",
             id, caller.TenantId, lease.Sandbox.Claim.ClaimName, lease.Sandbox.Claim.PodName);
         return lease;
+    }
+
+    /// <summary>
+    /// The lease was ended (tenant offboarded, broker stopping) while its claim was made: egress and claim deleted here, as
+    /// <see cref="EndAsync"/> left them to the create, and the create refused; never handed out, so never billed.
+    /// </summary>
+    private async Task AbandonAsync(ClusterLease lease)
+    {
+        var deleted = true;
+        try
+        {
+            await sandboxes.DeleteAsync(lease.Sandbox!, CancellationToken.None);
+        }
+        catch (Exception e) when (ClusterFaults.IsClusterFault(e, CancellationToken.None))
+        {
+            deleted = false; // stays journaled: the next start deletes the claim and bills it
+            logger.LogError(e, "Deleting the claim of sandbox {SandboxId}, ended while it was created, failed", lease.Id);
+        }
+        table.Remove(lease.Id);
+        if (deleted)
+        {
+            Forget(lease.Id);
+        }
+        throw new SandboxRefusal(RefusalKind.Busy, $"Sandbox '{lease.Id}' was ended while it was being created (its tenant was suspended or the broker is stopping). Retry shortly.");
     }
 
     /// <summary>The caller's DELETE: its run key revoked before the answer, then the lease ended.</summary>
@@ -123,6 +154,10 @@ public sealed class ClusterLeasing(
         {
             return false;
         }
+        if (lease.Sandbox is null)
+        {
+            return true; // still being created: the create sees it ended and deletes what it claimed (AbandonAsync)
+        }
         var ended = time.GetUtcNow();
         try
         {
@@ -131,7 +166,7 @@ public sealed class ClusterLeasing(
                 await sandboxes.DeleteAsync(sandbox, CancellationToken.None);
             }
         }
-        catch (Exception e) when (e is KubernetesSandboxException or k8s.Autorest.HttpOperationException or HttpRequestException)
+        catch (Exception e) when (ClusterFaults.IsClusterFault(e, CancellationToken.None))
         {
             // Its claim's shutdownTime still has the controller delete it at its expiry.
             logger.LogError(e, "Deleting the claim of sandbox {SandboxId} failed; the controller deletes it at its expiry", lease.Id);
@@ -186,15 +221,11 @@ public sealed class ClusterLeasing(
         try
         {
             lease.LastUsedAt = time.GetUtcNow();
-            if (output is not null)
-            {
-                await output.StartedAsync();
-            }
             var watch = Stopwatch.StartNew();
             var result = await pods.RunAsync(pod, command, WithRunKey(env, lease), stdin ?? [], timeout, Options.MaxOutputBytes, cancellationToken, output);
             return new ExecResult(result.ExitCode, result.Stdout, result.Stderr, watch.ElapsedMilliseconds, result.TimedOut, result.Truncated);
         }
-        catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException or System.Net.WebSockets.WebSocketException or KubernetesSandboxException)
+        catch (Exception e) when (ClusterFaults.IsClusterFault(e, cancellationToken))
         {
             throw new SandboxRefusal(RefusalKind.Busy, $"The sandbox's pod could not be reached: {e.Message} Retry shortly.");
         }
@@ -238,7 +269,7 @@ public sealed class ClusterLeasing(
     /// <summary>A tenant was suspended or offboarded: its cluster sandboxes end (claims deleted, billed, runs ended).</summary>
     public async Task OffboardAsync(string tenantId)
     {
-        foreach (var lease in table.List(tenantId))
+        foreach (var lease in table.Live(tenantId))
         {
             await EndAsync(lease, "aborted");
         }

@@ -32,10 +32,11 @@ public sealed class ClusterSandboxes(KubernetesSandboxes sandboxes, ClusterEgres
                 : null;
             return new ClusterSandbox(sandboxId, policy.TenantId, claim, registration);
         }
-        catch
+        catch (Exception e)
         {
             await sandboxes.DeleteAsync(claim.ClaimName, CancellationToken.None);
-            throw;
+            // A pod IP still registered: the sandbox it belonged to is still being deleted; a retry gets another pod.
+            throw e is InvalidOperationException ? new KubernetesSandboxException(e.Message, e) : e;
         }
     }
 

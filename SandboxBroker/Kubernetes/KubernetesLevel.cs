@@ -7,21 +7,63 @@ namespace AgentCloud.SandboxBroker.Kubernetes;
 
 /// <summary>
 /// The <c>kubernetes</c> level: available when the configured cluster answers, has one of the preferred RuntimeClasses
-/// (gVisor or Kata) and has agent-sandbox's SandboxClaim API in the namespace. Probed once at start.
+/// (gVisor or Kata) and has agent-sandbox's SandboxClaim API in the namespace. Probed at start and, while unavailable,
+/// again when asked once <c>ReprobeInterval</c> has passed (one probe at a time; others get the last answer), so a
+/// cluster that comes up later is used without a restart. Once available it stays so: a cluster that goes away then
+/// is answered per call (503).
 /// </summary>
-public sealed class KubernetesLevel(KubernetesCluster cluster, ILogger<KubernetesLevel> logger)
+public sealed class KubernetesLevel(KubernetesCluster cluster, ILogger<KubernetesLevel> logger, TimeProvider? time = null)
 {
     public const string Name = "kubernetes";
 
     /// <summary>What the public API does not offer on this level (answered 501), as capabilities list it.</summary>
     public const string NotOffered = "background processes, ports, pause and resume, and file list, stat, mkdir, delete and tar";
 
-    private readonly Lazy<(BackendAvailability Availability, string? RuntimeClass)> _probe = new(() => ProbeCluster(cluster, logger));
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly Lock _probing = new();
+    private volatile ProbeResult? _last;
 
-    public BackendAvailability Probe() => _probe.Value.Availability;
+    private sealed record ProbeResult(BackendAvailability Availability, string? RuntimeClass, DateTimeOffset At);
+
+    public BackendAvailability Probe() => Current().Availability;
+
+    public TimeSpan ReprobeInterval => cluster.Options.ReprobeInterval;
+
+    /// <summary>Whether a cluster is configured at all: without one no probe can ever succeed, so none is retried.</summary>
+    public bool Configured => cluster.ConfigurationProblem() is null;
 
     /// <summary>The RuntimeClass sandbox pods run under; null where the cluster has none of the preferred ones.</summary>
-    public string? RuntimeClass => _probe.Value.RuntimeClass;
+    public string? RuntimeClass => Current().RuntimeClass;
+
+    private ProbeResult Current()
+    {
+        var last = _last;
+        if (last is not null && (last.Availability.Available || _time.GetUtcNow() - last.At < cluster.Options.ReprobeInterval))
+        {
+            return last;
+        }
+        if (!_probing.TryEnter())
+        {
+            return last ?? WaitForFirst();
+        }
+        try
+        {
+            var (availability, runtimeClass) = ProbeCluster(cluster, logger);
+            return _last = new ProbeResult(availability, runtimeClass, _time.GetUtcNow());
+        }
+        finally
+        {
+            _probing.Exit();
+        }
+    }
+
+    private ProbeResult WaitForFirst()
+    {
+        lock (_probing)
+        {
+            return _last!;
+        }
+    }
 
     private static (BackendAvailability, string?) ProbeCluster(KubernetesCluster cluster, ILogger logger)
     {

@@ -11,7 +11,11 @@ namespace AgentCloud.SandboxBroker.Kubernetes;
 public sealed record ClaimedSandbox(string ClaimName, string SandboxName, string PodName, IReadOnlyList<string> PodIps);
 
 /// <summary>Why a claim did not become a running sandbox, or went away.</summary>
-public class KubernetesSandboxException(string message) : Exception(message);
+public class KubernetesSandboxException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>A claim that did not become a sandbox could not be deleted either: it stays journaled until a start deletes it.</summary>
+public sealed class ClaimLeftException(string claimName, Exception inner)
+    : KubernetesSandboxException($"The sandbox claim {claimName} could not be deleted after a failed create: {inner.Message}", inner);
 
 /// <summary>
 /// Sandboxes as agent-sandbox claims: keeps the tier templates, warm pools and network policy applied (server-side
@@ -43,13 +47,45 @@ public sealed class KubernetesSandboxes(KubernetesCluster cluster, KubernetesLev
     public Task EnsureDedicatedPoolAsync(string tier, string tenantId, CancellationToken cancellationToken) =>
         ApplyAsync(AgentSandboxApi.WarmPools, Manifests.DedicatedWarmPool(tier, tenantId), cancellationToken);
 
-    /// <summary>Claims a sandbox and waits until its pod is ready; a claim that fails on the way is deleted before this throws.</summary>
+    /// <summary>
+    /// Claims a sandbox and waits until its pod is ready, within <c>CreateTimeout</c>. Whatever ends it early (a failed claim,
+    /// the caller gone, the deadline, an API error) deletes the claim before this throws; when that delete fails too it
+    /// throws <see cref="ClaimLeftException"/>, so the lease stays journaled for the next start to delete and bill.
+    /// </summary>
     public async Task<ClaimedSandbox> ClaimAsync(string sandboxId, string tenantId, string tier, bool dedicated, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(cluster.Options.CreateTimeout);
         if (dedicated)
         {
-            await EnsureDedicatedPoolAsync(tier, tenantId, cancellationToken);
+            await EnsureDedicatedPoolAsync(tier, tenantId, deadline.Token);
         }
+        var name = SandboxManifests.ClaimName(sandboxId);
+        try
+        {
+            return await CreateAndWaitAsync(sandboxId, tenantId, tier, dedicated, expiresAt, deadline.Token);
+        }
+        catch (HttpOperationException e) when ((int)e.Response.StatusCode is >= 400 and < 500 and not 409 && e.Request?.Method == HttpMethod.Post)
+        {
+            throw; // the create itself was refused: there is no claim to delete
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("Sandbox claim {Claim} did not become ready ({Why}); deleting it", name, e.GetType().Name);
+            try
+            {
+                await DeleteAsync(name, CancellationToken.None);
+            }
+            catch (Exception cleanup) when (ClusterFaults.IsClusterFault(cleanup, CancellationToken.None))
+            {
+                throw new ClaimLeftException(name, cleanup);
+            }
+            throw;
+        }
+    }
+
+    private async Task<ClaimedSandbox> CreateAndWaitAsync(string sandboxId, string tenantId, string tier, bool dedicated, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
         var claim = Manifests.Claim(sandboxId, tenantId, tier, dedicated, expiresAt, Environment.MachineName);
         var name = SandboxManifests.ClaimName(sandboxId);
         var machine = new ClaimStateMachine(cluster.Options, time.GetUtcNow());
@@ -65,8 +101,6 @@ public sealed class KubernetesSandboxes(KubernetesCluster cluster, KubernetesLev
         }
         if (machine.State != ClaimState.Ready)
         {
-            logger.LogWarning("Sandbox claim {Claim} failed: {Reason}", name, machine.Reason);
-            await DeleteAsync(name, CancellationToken.None);
             throw new KubernetesSandboxException($"The sandbox claim failed: {machine.Reason}.");
         }
         var sandbox = await GetAsync(AgentSandboxApi.Group, AgentSandboxApi.Sandboxes, machine.SandboxName!, cancellationToken);
@@ -79,6 +113,10 @@ public sealed class KubernetesSandboxes(KubernetesCluster cluster, KubernetesLev
     /// <summary>Deletes a claim (the controller deletes its Sandbox and pod) and waits until it is gone; false when it was already.</summary>
     public async Task<bool> DeleteAsync(string claimName, CancellationToken cancellationToken)
     {
+        // An API server that hangs must not hold a DELETE (or the janitor) past DeleteTimeout: the client's own timeout is 100 s per call.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(cluster.Options.DeleteTimeout + PollInterval);
+        cancellationToken = deadline.Token;
         var machine = new ClaimStateMachine(cluster.Options, time.GetUtcNow());
         try
         {

@@ -15,9 +15,13 @@ public sealed class KubernetesTierSync(IsolationCatalog catalog, KubernetesSandb
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!catalog.Clusters.Any(c => c.Level == KubernetesLevel.Name && c.Available))
+        if (cluster.ConfigurationProblem() is not null)
         {
             return;
+        }
+        while (!catalog.Clusters.Any(c => c.Level == KubernetesLevel.Name && c.Available))
+        {
+            await Task.Delay(cluster.Options.ReprobeInterval, time, stoppingToken);
         }
         if (cluster.Options.EgressProxyAddress is not null)
         {

@@ -33,13 +33,18 @@ public sealed class PodExec(KubernetesCluster cluster)
         try
         {
             var exit = await cluster.Client.NamespacedPodExecAsync(pod, cluster.Options.Namespace, SandboxManifests.Container, argv, tty: false,
-                async (input, output, error) =>
+                async (input, stdoutStream, error) =>
                 {
+                    // Only now is the pod's exec channel open: until here a failure is a refusal (problem+json), not the stream's end.
+                    if (output is not null)
+                    {
+                        await output.StartedAsync();
+                    }
                     await input.WriteAsync(envBlock, deadline.Token);
                     await input.WriteAsync(stdin, deadline.Token);
                     await input.FlushAsync(deadline.Token);
                     input.Close();
-                    await Task.WhenAll(stdout.DrainAsync(output), stderr.DrainAsync(error));
+                    await Task.WhenAll(stdout.DrainAsync(stdoutStream), stderr.DrainAsync(error));
                 }, deadline.Token);
             return new PodExecResult(exit, stdout.Text(), stderr.Text(), false, stdout.Truncated || stderr.Truncated);
         }
@@ -97,6 +102,12 @@ public sealed class PodFileException(string path, PodExecResult result)
     : KubernetesSandboxException($"{path}: {(result.TimedOut ? "timed out" : result.Stderr.Trim() is { Length: > 0 } e ? e : $"exit {result.ExitCode}")}")
 {
     public bool NotFound { get; } = result.Stderr.Contains("No such file", StringComparison.Ordinal);
+
+    /// <summary>The pod's disk (or the workspace's quota) is full.</summary>
+    public bool NoSpace { get; } = result.Stderr.Contains("No space left", StringComparison.Ordinal) || result.Stderr.Contains("quota exceeded", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The pod did not finish the operation in time: it is busy or unreachable, not the path's fault.</summary>
+    public bool TimedOut { get; } = result.TimedOut;
 }
 
 public sealed class PodFileTooLargeException(string message) : Exception(message);

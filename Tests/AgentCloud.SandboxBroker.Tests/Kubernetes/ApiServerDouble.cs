@@ -31,11 +31,23 @@ public sealed class ApiServerDouble : IAsyncDisposable
     /// <summary>Live claims by name.</summary>
     public ConcurrentDictionary<string, JsonObject> LiveClaims { get; } = new();
 
+    /// <summary>Every claim ever created: its name and its tenant's hash.</summary>
+    public ConcurrentBag<(string Name, string TenantHash)> CreatedClaims { get; } = [];
+
     /// <summary>Every claim ever deleted, by name.</summary>
     public ConcurrentBag<string> DeletedClaims { get; } = [];
 
     /// <summary>The full URL (path and query) of every exec: what an API server's audit log would hold.</summary>
     public ConcurrentBag<string> ExecUrls { get; } = [];
+
+    /// <summary>Tenant hashes whose claims misbehave: how the API server answers a claim's GET, or "stuck" (never ready), or "hang" (never answers).</summary>
+    public ConcurrentDictionary<string, string> Faults { get; } = new();
+
+    /// <summary>Tenant hashes whose claims' DELETE never answers (until the caller gives up).</summary>
+    public ConcurrentDictionary<string, bool> HangingDeletes { get; } = new();
+
+    private string? FaultOf(JsonObject claim) =>
+        claim["metadata"]?["labels"]?["agentcloud.dev/tenant-hash"]?.GetValue<string>() is { } hash && Faults.TryGetValue(hash, out var fault) ? fault : null;
 
     public string PodFolder(string pod) => Path.Combine(_pods, pod);
 
@@ -67,16 +79,41 @@ public sealed class ApiServerDouble : IAsyncDisposable
             var name = claim["metadata"]!["name"]!.GetValue<string>();
             var pod = name + "-pod";
             Directory.CreateDirectory(server.PodFolder(pod));
-            claim["status"] = new JsonObject
+            claim["status"] = server.FaultOf(claim) == "stuck" ? new JsonObject() : new JsonObject
             {
                 ["sandbox"] = new JsonObject { ["name"] = name + "-sbx" },
                 ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True" }),
             };
-            return server.LiveClaims.TryAdd(name, claim) ? Results.Json(claim, statusCode: 201) : Status(409, "AlreadyExists");
+            if (!server.LiveClaims.TryAdd(name, claim))
+            {
+                return Status(409, "AlreadyExists");
+            }
+            server.CreatedClaims.Add((name, claim["metadata"]?["labels"]?["agentcloud.dev/tenant-hash"]?.GetValue<string>() ?? ""));
+            return Results.Json(claim, statusCode: 201);
         });
-        app.MapGet(Claims + "/{name}", (string name) => server.LiveClaims.TryGetValue(name, out var claim) ? Results.Json(claim) : Status(404, "NotFound"));
-        app.MapDelete(Claims + "/{name}", (string name) =>
+        app.MapGet(Claims + "/{name}", async (string name, CancellationToken aborted) =>
         {
+            if (!server.LiveClaims.TryGetValue(name, out var claim))
+            {
+                return Status(404, "NotFound");
+            }
+            switch (server.FaultOf(claim))
+            {
+                case "hang":
+                    await Task.Delay(Timeout.Infinite, aborted);
+                    break;
+                case { } code when int.TryParse(code, out var status):
+                    return Status(status, "InternalError");
+            }
+            return Results.Json(claim);
+        });
+        app.MapDelete(Claims + "/{name}", async (string name, CancellationToken aborted) =>
+        {
+            if (server.LiveClaims.TryGetValue(name, out var hanging)
+                && hanging["metadata"]?["labels"]?["agentcloud.dev/tenant-hash"]?.GetValue<string>() is { } hash && server.HangingDeletes.ContainsKey(hash))
+            {
+                await Task.Delay(Timeout.Infinite, aborted);
+            }
             if (!server.LiveClaims.TryRemove(name, out _))
             {
                 return Status(404, "NotFound");

@@ -38,6 +38,8 @@ public sealed class ClusterBrokerFixture : IAsyncLifetime
             ["SandboxBroker:Kubernetes:Kubeconfig"] = Api.Kubeconfig(_dir),
             ["SandboxBroker:Kubernetes:Namespace"] = "sbx",
             ["SandboxBroker:SweepInterval"] = "00:00:00.200",
+            ["SandboxBroker:Kubernetes:CreateTimeout"] = "00:00:03",
+            ["SandboxBroker:Kubernetes:DeleteTimeout"] = "00:00:02",
         };
         KubeSettings = kube;
         Broker = new BrokerFactory(Redis.ConnectionString, kube);
@@ -85,6 +87,19 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
         var kube = caps.GetProperty("clusters").EnumerateArray().Single(c => c.GetProperty("level").GetString() == "kubernetes");
         Assert.True(kube.GetProperty("available").GetBoolean(), kube.ToString());
         Assert.Contains("not offered", kube.GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task A_broker_whose_only_level_is_the_cluster_is_healthy()
+    {
+        var services = fixture.ClusterOnly.Services;
+        var check = new AgentCloud.SandboxBroker.Isolation.IsolationHealthCheck(services.GetRequiredService<AgentCloud.SandboxBroker.Isolation.IsolationCatalog>(),
+            services.GetRequiredService<AgentCloud.SandboxBroker.Limits.CgroupLimiter>());
+
+        var health = await check.CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext());
+
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, health.Status);
+        Assert.Contains("kubernetes: available", health.Description);
     }
 
     [Fact]
@@ -143,6 +158,22 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
         Assert.Contains("event: stderr", body);
         Assert.Contains("event: exit", body);
         Assert.Contains("\"exitCode\":4", body);
+        (await client.DeleteAsync($"/v1/sandboxes/{sandbox.Id}")).Dispose();
+    }
+
+    [Fact]
+    public async Task An_exec_whose_pod_cannot_be_reached_is_a_503_problem_streamed_or_not()
+    {
+        var client = fixture.Broker.ClientFor("kube-unreachable");
+        var sandbox = await client.CreateSandboxAsync(Kube);
+        Directory.Delete(fixture.Api.PodFolder(SandboxManifests.ClaimName(sandbox.Id) + "-pod"), recursive: true);
+
+        foreach (var stream in new[] { true, false })
+        {
+            using var response = await client.PostAsJsonAsync($"/v1/sandboxes/{sandbox.Id}/exec", new { command = new[] { "true" }, stream });
+            await BrokerCalls.AssertProblemAsync(response, 503);
+            Assert.NotNull(response.Headers.RetryAfter);
+        }
         (await client.DeleteAsync($"/v1/sandboxes/{sandbox.Id}")).Dispose();
     }
 
@@ -238,6 +269,31 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task A_write_to_a_full_disk_is_507_and_file_calls_to_an_unreachable_pod_are_503()
+    {
+        var client = fixture.Broker.ClientFor("kube-disk");
+        var sandbox = await client.CreateSandboxAsync(Kube);
+        // The tenant points a workspace file at a device that is always full: the pod's write fails with ENOSPC.
+        Assert.Equal(0, (await client.ShAsync(sandbox.Id, "ln -s /dev/full full.bin")).ExitCode);
+
+        using (var full = await client.PutAsync($"/v1/sandboxes/{sandbox.Id}/files/full.bin", new ByteArrayContent(new byte[4096])))
+        {
+            await BrokerCalls.AssertProblemAsync(full, 507);
+        }
+        Directory.Delete(fixture.Api.PodFolder(SandboxManifests.ClaimName(sandbox.Id) + "-pod"), recursive: true);
+        using (var put = await client.PutAsync($"/v1/sandboxes/{sandbox.Id}/files/a.txt", new StringContent("x")))
+        {
+            await BrokerCalls.AssertProblemAsync(put, 503);
+            Assert.NotNull(put.Headers.RetryAfter);
+        }
+        using (var get = await client.GetAsync($"/v1/sandboxes/{sandbox.Id}/files/a.txt"))
+        {
+            await BrokerCalls.AssertProblemAsync(get, 503);
+        }
+        (await client.DeleteAsync($"/v1/sandboxes/{sandbox.Id}")).Dispose();
+    }
+
+    [Fact]
     public async Task An_execs_environment_never_appears_in_the_exec_url_the_api_server_logs()
     {
         var client = fixture.Broker.ClientFor("kube-secret");
@@ -249,6 +305,122 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
         Assert.Equal(secret + "\n", exec.Stdout);
         Assert.DoesNotContain(fixture.Api.ExecUrls, url => url.Contains("hunter2", StringComparison.Ordinal));
         (await client.DeleteAsync($"/v1/sandboxes/{sandbox.Id}")).Dispose();
+    }
+
+    private IEnumerable<string> ClaimsCreatedFor(string tenant) =>
+        fixture.Api.CreatedClaims.Where(c => c.TenantHash == SandboxLabels.HashOf(tenant)).Select(c => c.Name);
+
+    [Theory]
+    [InlineData("kube-stuck", "stuck")]
+    [InlineData("kube-get-500", "500")]
+    [InlineData("kube-get-hang", "hang")]
+    public async Task A_create_that_times_out_or_meets_an_api_error_deletes_its_claim_and_answers_503(string tenant, string fault)
+    {
+        fixture.Api.Faults[SandboxLabels.HashOf(tenant)] = fault;
+        var client = fixture.Broker.ClientFor(tenant);
+
+        using var response = await client.PostAsJsonAsync("/v1/sandboxes", Kube);
+
+        await BrokerCalls.AssertProblemAsync(response, 503);
+        Assert.NotNull(response.Headers.RetryAfter);
+        var created = Assert.Single(ClaimsCreatedFor(tenant));
+        Assert.Contains(created, fixture.Api.DeletedClaims);
+        Assert.False(fixture.Api.LiveClaims.ContainsKey(created));
+        Assert.Empty(await client.GetFromJsonAsync<SandboxDto[]>("/v1/sandboxes") ?? []);
+    }
+
+    [Fact]
+    public async Task A_create_whose_claim_cannot_be_deleted_either_stays_journaled_for_the_next_start()
+    {
+        const string tenant = "kube-claim-left";
+        var hash = SandboxLabels.HashOf(tenant);
+        fixture.Api.Faults[hash] = "stuck";
+        fixture.Api.HangingDeletes[hash] = true;
+        var journal = fixture.Broker.Services.GetRequiredService<AgentCloud.SandboxBroker.Leases.LeaseJournal>();
+
+        using var response = await fixture.Broker.ClientFor(tenant).PostAsJsonAsync("/v1/sandboxes", Kube);
+
+        await BrokerCalls.AssertProblemAsync(response, 503);
+        var claim = Assert.Single(ClaimsCreatedFor(tenant));
+        var left = Assert.Single(journal.Read(), l => l.TenantId == tenant);
+        Assert.Equal(claim, SandboxManifests.ClaimName(left.SandboxId));
+        fixture.Api.HangingDeletes.TryRemove(hash, out _);
+        fixture.Api.LiveClaims.TryRemove(claim, out _);
+        journal.Forget(left.SandboxId);
+    }
+
+    [Fact]
+    public async Task A_caller_that_goes_away_during_a_create_leaves_no_claim()
+    {
+        const string tenant = "kube-caller-gone";
+        fixture.Api.Faults[SandboxLabels.HashOf(tenant)] = "stuck";
+        using var gone = new CancellationTokenSource();
+        var create = fixture.Broker.ClientFor(tenant).PostAsJsonAsync("/v1/sandboxes", Kube, gone.Token);
+        await IsolationTests.WaitUntil(() => ClaimsCreatedFor(tenant).Any());
+
+        await gone.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => create);
+
+        var claim = ClaimsCreatedFor(tenant).Single();
+        await IsolationTests.WaitUntil(() => fixture.Api.DeletedClaims.Contains(claim));
+        Assert.False(fixture.Api.LiveClaims.ContainsKey(claim));
+        await IsolationTests.WaitUntil(() => !fixture.Broker.Services.GetRequiredService<AgentCloud.SandboxBroker.Leases.LeaseJournal>().Read().Any(l => l.TenantId == tenant));
+    }
+
+    [Fact]
+    public async Task A_sandbox_ended_while_its_claim_is_made_is_hidden_then_its_claim_deleted_and_the_create_refused()
+    {
+        const string tenant = "kube-ended-creating";
+        await using var broker = new BrokerFactory(fixture.Redis.ConnectionString,
+            new Dictionary<string, string?>(fixture.KubeSettings) { ["SandboxBroker:Kubernetes:CreateTimeout"] = "00:01:00" });
+        var client = broker.ClientFor(tenant);
+        fixture.Api.Faults[SandboxLabels.HashOf(tenant)] = "stuck";
+        var create = client.PostAsJsonAsync("/v1/sandboxes", Kube);
+        await IsolationTests.WaitUntil(() => ClaimsCreatedFor(tenant).Any());
+        var claim = ClaimsCreatedFor(tenant).Single();
+        var id = broker.Services.GetRequiredService<ClusterLeases>().All().Single(l => l.TenantId == tenant).Id;
+
+        // Still being created: not the tenant's to list, delete (to get under its limit) or use.
+        Assert.Empty(await client.GetFromJsonAsync<SandboxDto[]>("/v1/sandboxes") ?? []);
+        using (var delete = await client.DeleteAsync($"/v1/sandboxes/{id}"))
+        {
+            await BrokerCalls.AssertProblemAsync(delete, 404);
+        }
+        await broker.Services.GetRequiredService<ClusterLeasing>().OffboardAsync(tenant);
+        // Now the controller makes it ready: the create goes on, finds its lease ended, deletes the claim and refuses.
+        fixture.Api.Faults.TryRemove(SandboxLabels.HashOf(tenant), out _);
+        fixture.Api.LiveClaims[claim]["status"] = new JsonObject
+        {
+            ["sandbox"] = new JsonObject { ["name"] = claim + "-sbx" },
+            ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True" }),
+        };
+        using var response = await create;
+
+        await BrokerCalls.AssertProblemAsync(response, 503);
+        Assert.Contains(claim, fixture.Api.DeletedClaims);
+        Assert.False(fixture.Api.LiveClaims.ContainsKey(claim));
+        Assert.DoesNotContain(broker.Services.GetRequiredService<ClusterLeases>().All(), l => l.TenantId == tenant);
+        Assert.Empty(await UsageOfAsync(id));
+    }
+
+    [Fact]
+    public async Task A_delete_the_api_server_never_answers_still_ends_and_bills_the_lease_within_the_delete_timeout()
+    {
+        const string tenant = "kube-delete-hang";
+        var client = fixture.Broker.ClientFor(tenant);
+        var sandbox = await client.CreateSandboxAsync(Kube);
+        fixture.Api.HangingDeletes[SandboxLabels.HashOf(tenant)] = true;
+
+        using var deleted = await client.DeleteAsync($"/v1/sandboxes/{sandbox.Id}");
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal("ok", Assert.Single(await UsageOfAsync(sandbox.Id)).Status);
+        using var gone = await client.GetAsync($"/v1/sandboxes/{sandbox.Id}");
+        await BrokerCalls.AssertProblemAsync(gone, 404);
+        fixture.Api.HangingDeletes.TryRemove(SandboxLabels.HashOf(tenant), out _);
+        fixture.Api.LiveClaims.TryRemove(SandboxManifests.ClaimName(sandbox.Id), out _);
+        // The broker is still up (a hang faults no background service).
+        (await client.DeleteAsync($"/v1/sandboxes/{(await client.CreateSandboxAsync(Kube)).Id}")).Dispose();
     }
 
     [Fact]
@@ -338,6 +510,8 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
         using var created = await client.PostAsJsonAsync("/v1/sandboxes", Kube);
         var body = await created.Content.ReadAsStringAsync();
         var sandbox = JsonSerializer.Deserialize<SandboxDto>(body, JsonSerializerOptions.Web)!;
+        // Journaled before the key was minted, as meaning to issue one: a crash in between still ends the run.
+        Assert.True(broker.Services.GetRequiredService<AgentCloud.SandboxBroker.Leases.LeaseJournal>().Read().Single(l => l.SandboxId == sandbox.Id).RunKeyIssued);
         var printed = await client.ExecAsync(sandbox.Id, ["sh", "-c", "echo \"$AGENTCLOUD_KEY $AGENTCLOUD_RUN_ID\""], env: new() { ["AGENTCLOUD_KEY"] = "my-own" });
         var minted = Assert.Single(credentials.Minted);
         Assert.Equal($"{minted.Key.Key} {sandbox.Id}", printed.Stdout.Trim());
@@ -362,18 +536,28 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
         const string crashed = "sbx_crashedlease0001";
         var root = BrokerFactory.NewRoot();
         var journal = new AgentCloud.SandboxBroker.Leases.LeaseJournal(Microsoft.Extensions.Options.Options.Create(new SandboxBrokerOptions { Root = root }));
-        journal.Record(new(crashed, "kube-crash", "user", crashed, KubernetesLevel.Name, "shared", DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1), false));
+        journal.Record(new(crashed, "kube-crash", "user", crashed, KubernetesLevel.Name, "shared", DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1), true));
         fixture.Api.LiveClaims[SandboxManifests.ClaimName(crashed)] = new JsonObject { ["metadata"] = new JsonObject { ["name"] = SandboxManifests.ClaimName(crashed) } };
         fixture.Api.LiveClaims["agentcloud-sbx-another-replicas"] = new JsonObject { ["metadata"] = new JsonObject { ["name"] = "agentcloud-sbx-another-replicas" } };
 
-        await using var restarted = new BrokerFactory(fixture.Redis.ConnectionString, fixture.KubeSettings, root);
+        var credentials = new RunKeyTests.RecordingRunCredentials();
+        await using var restarted = new BrokerFactory(fixture.Redis.ConnectionString, fixture.KubeSettings, root)
+        {
+            TestServices = services =>
+            {
+                services.RemoveAll<IRunCredentials>();
+                services.AddSingleton<IRunCredentials>(credentials);
+            },
+        };
         _ = restarted.Server;
         await IsolationTests.WaitUntil(() => !fixture.Api.LiveClaims.ContainsKey(SandboxManifests.ClaimName(crashed)));
+        await IsolationTests.WaitUntil(() => !credentials.RecoveredEnds.IsEmpty);
 
         Assert.True(fixture.Api.LiveClaims.TryRemove("agentcloud-sbx-another-replicas", out _));
         var usage = Assert.Single(await UsageOfAsync(crashed));
         Assert.Equal("sandbox:kubernetes", usage.Resource);
         Assert.Equal("aborted", usage.Status);
+        Assert.Equal(("kube-crash", crashed), Assert.Single(credentials.RecoveredEnds));
     }
 
     [Fact]

@@ -156,6 +156,32 @@ public sealed class KubernetesLevelTests : IDisposable
         Assert.Contains("/apis/extensions.agents.x-k8s.io/v1alpha1/namespaces/sbx/sandboxclaims", api.Paths);
     }
 
+    [Fact]
+    public async Task An_unavailable_cluster_is_probed_again_once_the_interval_passed_and_is_then_available()
+    {
+        await using var api = await FakeApiServer.StartAsync(runtimeClasses: ["gvisor"], claimsInstalled: false);
+        var time = new ManualTime();
+        var options = new KubernetesSandboxOptions { Enabled = true, Kubeconfig = Kubeconfig(api.Url), Namespace = "sbx", ReprobeInterval = TimeSpan.FromSeconds(30) };
+        var level = new KubernetesLevel(new KubernetesCluster(Microsoft.Extensions.Options.Options.Create(options)), NullLogger<KubernetesLevel>.Instance, time);
+
+        Assert.False(level.Probe().Available);
+        api.ClaimsInstalled = true;
+        var asked = api.Paths.Count;
+        Assert.False(level.Probe().Available); // within the interval the last answer stands: no probe per call
+        Assert.Equal(asked, api.Paths.Count);
+        time.Now += TimeSpan.FromSeconds(31);
+
+        Assert.True(level.Probe().Available, level.Probe().Reason);
+        Assert.Equal("gvisor", level.RuntimeClass);
+    }
+
+    private sealed class ManualTime : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = DateTimeOffset.UtcNow;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
     /// <summary>An API server on loopback answering the two reads the probe makes, as a real one would.</summary>
     private sealed class FakeApiServer : IAsyncDisposable
     {
@@ -164,6 +190,9 @@ public sealed class KubernetesLevelTests : IDisposable
         private FakeApiServer(WebApplication app) => _app = app;
 
         public List<string> Paths { get; } = [];
+
+        /// <summary>Whether agent-sandbox's claims API answers (it may be installed after the broker started).</summary>
+        public bool ClaimsInstalled { get; set; }
 
         public string Url => _app.Urls.First();
 
@@ -187,7 +216,8 @@ public sealed class KubernetesLevelTests : IDisposable
                 apiVersion = "node.k8s.io/v1", kind = "RuntimeClassList", metadata = new { },
                 items = runtimeClasses.Select(c => new { metadata = new { name = c }, handler = c }),
             }));
-            app.MapGet("/apis/extensions.agents.x-k8s.io/v1alpha1/namespaces/{ns}/sandboxclaims", () => claimsInstalled
+            server.ClaimsInstalled = claimsInstalled;
+            app.MapGet("/apis/extensions.agents.x-k8s.io/v1alpha1/namespaces/{ns}/sandboxclaims", () => server.ClaimsInstalled
                 ? Results.Json(new { apiVersion = "extensions.agents.x-k8s.io/v1alpha1", kind = "SandboxClaimList", metadata = new { }, items = Array.Empty<object>() })
                 : Results.Json(new { kind = "Status", apiVersion = "v1", status = "Failure", reason = "NotFound", code = 404 }, statusCode: 404));
             await app.StartAsync();
