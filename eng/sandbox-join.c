@@ -66,6 +66,16 @@ static int already_in(int fd, const struct stat *own)
     return fstat(fd, &target) == 0 && target.st_dev == own->st_dev && target.st_ino == own->st_ino;
 }
 
+/* The command's process group, once forked: what the parent passes a signal on to. */
+static volatile pid_t command_group;
+
+static void pass_to_command(int sig)
+{
+    int saved = errno;
+    if (command_group > 0) kill(-command_group, sig);
+    errno = saved;
+}
+
 /* The parent stays outside the PID namespace, reaping the command and passing its end on as its own. */
 static void wait_for(pid_t child)
 {
@@ -116,15 +126,31 @@ int main(int argc, char **argv)
     }
     if (fchdir(root) != 0 || chroot(".") != 0 || chdir("/") != 0) die("entering the sandbox's root");
 
-    /* A signal to the launch's process group reaches the command itself; the parent only waits (SIGKILL still ends it). */
+    /* A signal to the launch (its process group) reaches the parent, which passes it on to the command's own group; it is
+     * blocked, not ignored, until both sides are ready, so one sent the moment the process starts is held, never lost
+     * (an ignored signal is dropped, and a child inherits the parent's ignoring until it resets it). SIGKILL still ends
+     * both: the child dies with its parent. */
     static const int passed[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 };
-    for (size_t s = 0; s < sizeof passed / sizeof passed[0]; s++) signal(passed[s], SIG_IGN);
+    sigset_t passing, previous;
+    sigemptyset(&passing);
+    for (size_t s = 0; s < sizeof passed / sizeof passed[0]; s++) sigaddset(&passing, passed[s]);
+    if (sigprocmask(SIG_BLOCK, &passing, &previous) != 0) die("sigprocmask");
     int alive[2]; /* the parent holds the write end for as long as it lives; the child sees it hang up */
     if (pipe2(alive, O_CLOEXEC) != 0) die("pipe2");
     pid_t child = fork();
     if (child < 0) die("fork");
-    if (child > 0) wait_for(child);
+    if (child > 0) {
+        /* Both sides make the child's group, whichever runs first, so it exists before anything is passed to it. */
+        setpgid(child, child);
+        command_group = child;
+        struct sigaction pass_on = { .sa_handler = pass_to_command, .sa_flags = SA_RESTART };
+        sigemptyset(&pass_on.sa_mask);
+        for (size_t s = 0; s < sizeof passed / sizeof passed[0]; s++) sigaction(passed[s], &pass_on, NULL);
+        if (sigprocmask(SIG_SETMASK, &previous, NULL) != 0) die("sigprocmask"); /* held signals are passed on now */
+        wait_for(child);
+    }
 
+    if (setpgid(0, 0) != 0 && errno != EACCES) die("setpgid");
     for (size_t s = 0; s < sizeof passed / sizeof passed[0]; s++) signal(passed[s], SIG_DFL);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) die("PR_SET_PDEATHSIG");
     close(alive[1]);
@@ -139,6 +165,8 @@ int main(int argc, char **argv)
     if (setresuid(uid, uid, uid) != 0) die("setresuid");
     /* A uid change from 0 clears the permitted set; make sure nothing is left before the command runs. */
     if (setresuid(0, 0, 0) == 0) fail("still able to become root after the uid switch");
+    /* Signals passed on meanwhile are pending; the command gets them (at their default action until it sets its own). */
+    if (sigprocmask(SIG_SETMASK, &previous, NULL) != 0) die("sigprocmask");
     execvp(command[0], command);
     die(command[0]);
 }
