@@ -51,10 +51,16 @@ public static class ClusterSandboxRouting
     {
         var http = context.HttpContext;
         var request = context.Arguments.OfType<CreateSandboxRequest>().FirstOrDefault() ?? new CreateSandboxRequest(null, null, null);
+        var placement = http.RequestServices.GetRequiredService<ClusterPlacement>();
+        if (!placement.MayApply(request))
+        {
+            // The host's handler reads the tenant's policy itself; reading it here too would double every create's read.
+            return await next(context);
+        }
         var policy = await http.RequestServices.GetRequiredService<ITenantPolicySource>().GetAsync(caller, http.RequestAborted);
         try
         {
-            if (policy is null || !http.RequestServices.GetRequiredService<ClusterPlacement>().Selects(policy, request))
+            if (policy is null || !placement.Selects(policy, request))
             {
                 return await next(context);
             }

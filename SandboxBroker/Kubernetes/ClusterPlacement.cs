@@ -14,6 +14,13 @@ namespace AgentCloud.SandboxBroker.Kubernetes;
 /// </summary>
 public sealed class ClusterPlacement(IsolationCatalog catalog, KubernetesLevel level, IOptions<KubernetesSandboxOptions> options)
 {
+    /// <summary>
+    /// Whether <see cref="Selects"/> could say yes at all, known without the tenant's policy: the create asks for the level
+    /// or the level is available. Where neither holds (every broker without a cluster), a create goes straight to the ladder.
+    /// </summary>
+    public bool MayApply(CreateSandboxRequest request) =>
+        request.Isolation == KubernetesLevel.Name || catalog.Clusters.Any(c => c.Level == KubernetesLevel.Name && c.Available);
+
     /// <summary>True for the cluster; false for the host's ladder; a refusal when the cluster is meant but cannot be had.</summary>
     /// <exception cref="SandboxRefusal">the kubernetes level was selected but is unavailable, not allowed to the tier, or asked for a host template.</exception>
     public bool Selects(TenantPolicy policy, CreateSandboxRequest request)
