@@ -50,7 +50,10 @@ internal static class Extensions
         builder.Services.AddOptions<BurndownOptions>().BindConfiguration(BurndownOptions.SectionName);
         builder.Services.AddOptions<RouterPriceOptions>().BindConfiguration(RouterPriceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<FairSchedulerOptions>().BindConfiguration(EndpointSchedulers.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ReplicaShareOptions>().BindConfiguration(ReplicaShareOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<SharedCapacityStore>();
         builder.Services.AddSingleton<EndpointSchedulers>();
+        builder.Services.AddHostedService<ReplicaCapacitySync>();
         builder.Services.AddSingleton<UpstreamClient>();
         // Inference is not idempotent and streams can be long: no retries, no hedging, no overall timeout.
 #pragma warning disable EXTEXP0001 // the supported way to opt one client out of the defaults' resilience handler

@@ -17,6 +17,7 @@ public sealed class FairScheduler
     private readonly TimeProvider _time;
     private readonly Histogram<double>? _waitMs;
     private int _inFlight;
+    private int _capacity;
     private int _queued;
     private long _sequence;
     private double _lastDispatchedCounter;
@@ -25,6 +26,7 @@ public sealed class FairScheduler
     {
         _options = options;
         _time = time;
+        _capacity = options.MaxInFlight;
         if (meter is not null)
         {
             var tag = new KeyValuePair<string, object?>("endpoint", endpoint);
@@ -35,6 +37,56 @@ public sealed class FairScheduler
     }
 
     public int InFlight { get { lock (_gate) { return _inFlight; } } }
+
+    /// <summary>Calls this scheduler may have in flight now: <c>MaxInFlight</c> alone, this replica's share of it when
+    /// replicas share the endpoint (<see cref="ReplicaCapacitySync"/>).</summary>
+    public int Capacity { get { lock (_gate) { return _capacity; } } }
+
+    /// <summary>Sets this replica's share of the endpoint. A smaller share admits nothing new until in-flight calls
+    /// drop below it (calls are not preempted); a larger one dispatches waiting calls at once.</summary>
+    public void SetCapacity(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        lock (_gate)
+        {
+            _capacity = Math.Min(capacity, _options.MaxInFlight);
+            DispatchWaiting();
+        }
+    }
+
+    /// <summary>What this replica tells the others: calls in flight and waiting, and per tenant its weight, whether it
+    /// is active here (in flight or waiting), and the weighted tokens served here so far.</summary>
+    public SchedulerSnapshot Snapshot()
+    {
+        lock (_gate)
+        {
+            var tenants = new Dictionary<string, TenantSnapshot>(_tenants.Count, StringComparer.Ordinal);
+            foreach (var (id, t) in _tenants)
+            {
+                tenants[id] = new TenantSnapshot(t.Weight, t.InFlight + t.Queued > 0, t.Served);
+            }
+            return new SchedulerSnapshot(_inFlight, _queued, _capacity, tenants);
+        }
+    }
+
+    /// <summary>
+    /// Adds what other replicas served each tenant (weighted tokens, cumulative) to its virtual token counter, so a
+    /// tenant busy on another replica does not look idle here. Only the growth since the last call is added.
+    /// </summary>
+    public void ApplyRemoteService(IReadOnlyDictionary<string, double> servedElsewhere)
+    {
+        lock (_gate)
+        {
+            foreach (var (id, served) in servedElsewhere)
+            {
+                if (_tenants.TryGetValue(id, out var t) && served > t.ServedElsewhere)
+                {
+                    t.Counter += (served - t.ServedElsewhere) / t.Weight;
+                    t.ServedElsewhere = served;
+                }
+            }
+        }
+    }
 
     /// <summary>Waits for a slot. Throws <see cref="SchedulerRejectedException"/> when the queue is full or the wait expires.</summary>
     public async ValueTask<SchedulerLease> AcquireAsync(SchedulingRequest request, CancellationToken cancellationToken = default)
@@ -118,7 +170,7 @@ public sealed class FairScheduler
 
     private void DispatchWaiting()
     {
-        while (_inFlight < _options.MaxInFlight && _queued > 0)
+        while (_inFlight < _capacity && _queued > 0)
         {
             var next = _options.Policy == SchedulingPolicy.Fair ? NextFair() : NextFifo();
             if (next is null)
@@ -184,12 +236,12 @@ public sealed class FairScheduler
     /// flight, only an unreserved one for the rest (under the fair policy; FIFO, the naive baseline, reserves none).</summary>
     private bool MayStart(TenantState tenant)
     {
-        if (_inFlight >= _options.MaxInFlight)
+        if (_inFlight >= _capacity)
         {
             return false;
         }
-        var reserved = _options.Policy == SchedulingPolicy.Fair ? Math.Min(_options.ReservedSlots, _options.MaxInFlight - 1) : 0;
-        return tenant.InFlight == 0 || _inFlight < _options.MaxInFlight - reserved;
+        var reserved = _options.Policy == SchedulingPolicy.Fair ? Math.Clamp(_options.ReservedSlots, 0, _capacity - 1) : 0;
+        return tenant.InFlight == 0 || _inFlight < _capacity - reserved;
     }
 
     /// <summary>VTC's rule for a tenant with nothing queued: lift its counter to the backlogged minimum (or, with
@@ -226,6 +278,7 @@ public sealed class FairScheduler
         public double Weight { get; set; } = 1;
         public double Counter { get; set; }
         public double Served { get; set; }
+        public double ServedElsewhere { get; set; }
         public int InFlight { get; set; }
         public int Queued => _interactive.Count + _batch.Count;
 

@@ -1,0 +1,32 @@
+namespace AgentCloud.InferenceRouter.Scheduling;
+
+/// <summary>Runs every shared endpoint's heartbeat in the background, so no call ever waits on Redis for its slot.</summary>
+public sealed class ReplicaCapacitySync(EndpointSchedulers schedulers, ILogger<ReplicaCapacitySync> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            foreach (var share in schedulers.Shares)
+            {
+                try
+                {
+                    await share.SyncOnceAsync(stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // A bug here must not stop every endpoint's heartbeat; the share's own lease rules keep the cap.
+                    logger.LogError(e, "Heartbeat for endpoint {Endpoint} failed", share.Endpoint);
+                }
+            }
+            try
+            {
+                await schedulers.NextHeartbeatAsync(stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+}
