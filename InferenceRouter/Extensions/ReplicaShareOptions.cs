@@ -14,9 +14,10 @@ public sealed class ReplicaShareOptions
     /// <summary>Names this replica in Redis; empty picks host name, process id and a random suffix.</summary>
     public string ReplicaId { get; set; } = "";
 
-    /// <summary>How often a replica reports its demand, takes its share of slots and merges the tenants' counters.</summary>
+    /// <summary>How often a replica reports its demand, takes its share of slots and merges the tenants' counters: one
+    /// Redis script per endpoint per replica each time. A share moves between replicas within about two intervals.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
-    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>A share lasts this long past the heartbeat that granted it: a replica silent for longer is dropped and
     /// its slots go to the others; a replica that cannot reach Redis for longer falls back to a local share.</summary>
