@@ -58,6 +58,8 @@ public sealed class ReplicaShare(string endpoint, string replica, FairScheduler 
             }
             catch (Exception e) when (e is RedisException or TimeoutException)
             {
+                // A heartbeat that timed out may still run when a frozen Redis resumes; its served tokens are then sent
+                // again with the next one. That only overstates counters after an outage, never the slots held.
                 Unanswered(e);
                 return;
             }

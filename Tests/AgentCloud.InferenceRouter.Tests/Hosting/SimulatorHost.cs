@@ -19,11 +19,15 @@ public sealed class SimulatorHost : WebApplicationFactory<SimulatorOptions>
 
     private readonly Dictionary<string, string?> _settings;
     private readonly TimeProvider? _time;
+    private readonly Action<IServiceCollection>? _services;
 
-    public SimulatorHost(string instance, IEnumerable<string> models, Dictionary<string, string?>? settings = null, TimeProvider? time = null)
+    // services: extra services, e.g. an IStartupFilter that observes the calls the simulator receives.
+    public SimulatorHost(string instance, IEnumerable<string> models, Dictionary<string, string?>? settings = null, TimeProvider? time = null,
+        Action<IServiceCollection>? services = null)
     {
         Instance = instance;
         _time = time;
+        _services = services;
         _settings = new Dictionary<string, string?>
         {
             ["ModelSimulator:ApiKey"] = ApiKey,
@@ -62,6 +66,10 @@ public sealed class SimulatorHost : WebApplicationFactory<SimulatorOptions>
         if (_time is not null)
         {
             builder.ConfigureTestServices(s => s.AddSingleton(_time));
+        }
+        if (_services is not null)
+        {
+            builder.ConfigureTestServices(_services);
         }
     }
 }
