@@ -36,22 +36,32 @@ public sealed class EndpointSchedulers
 
     public IEnumerable<ReplicaShare> Shares => _shares.Values;
 
-    public FairScheduler For(string endpoint) => _schedulers.GetOrAdd(endpoint, Create);
+    public FairScheduler For(string endpoint) => _schedulers.TryGetValue(endpoint, out var scheduler) ? scheduler : Create(endpoint);
 
     /// <summary>Waits for the next heartbeat: the interval, or sooner when an endpoint is used for the first time (its
     /// scheduler has no slots until its first heartbeat).</summary>
     public async Task NextHeartbeatAsync(CancellationToken cancellationToken) =>
         await _newEndpoint.WaitAsync(_replicas.HeartbeatInterval, cancellationToken);
 
+    /// <summary>Under a lock, not a GetOrAdd factory: two first calls racing would each make a scheduler, and the one the
+    /// calls use could be left without the heartbeat that gives it slots.</summary>
     private FairScheduler Create(string endpoint)
     {
-        var scheduler = new FairScheduler(_options, _time, _meter, endpoint);
-        if (_replicas.Shared)
+        lock (_schedulers)
         {
-            scheduler.SetCapacity(0);
-            _shares[endpoint] = new ReplicaShare(endpoint, ReplicaId, scheduler, _store, _options, _replicas, _time, _logger);
-            _newEndpoint.Release();
+            if (_schedulers.TryGetValue(endpoint, out var existing))
+            {
+                return existing;
+            }
+            var scheduler = new FairScheduler(_options, _time, _meter, endpoint);
+            if (_replicas.Shared)
+            {
+                scheduler.SetCapacity(0);
+                _shares[endpoint] = new ReplicaShare(endpoint, ReplicaId, scheduler, _store, _options, _replicas, _time, _logger);
+                _newEndpoint.Release();
+            }
+            _schedulers[endpoint] = scheduler;
+            return scheduler;
         }
-        return scheduler;
     }
 }

@@ -240,7 +240,7 @@ public sealed class FairScheduler
         {
             return false;
         }
-        var reserved = _options.Policy == SchedulingPolicy.Fair ? Math.Clamp(_options.ReservedSlots, 0, _capacity - 1) : 0;
+        var reserved = _options.Policy == SchedulingPolicy.Fair ? Math.Max(0, Math.Min(_options.ReservedSlots, _capacity - 1)) : 0;
         return tenant.InFlight == 0 || _inFlight < _capacity - reserved;
     }
 
