@@ -13,7 +13,7 @@ public sealed class ReplicaCapacitySync(EndpointSchedulers schedulers, ILogger<R
                 {
                     await share.SyncOnceAsync(stoppingToken);
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
                     // A bug here must not stop every endpoint's heartbeat; the share's own lease rules keep the cap.
                     logger.LogError(e, "Heartbeat for endpoint {Endpoint} failed", share.Endpoint);

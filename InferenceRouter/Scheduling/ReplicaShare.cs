@@ -1,5 +1,4 @@
 using AgentCloud.InferenceRouter.Extensions;
-using StackExchange.Redis;
 
 namespace AgentCloud.InferenceRouter.Scheduling;
 
@@ -56,8 +55,9 @@ public sealed class ReplicaShare(string endpoint, string replica, FairScheduler 
                 grant = await store.HeartbeatAsync(Endpoint, replica, sentAt, options.LeaseTtl, limits,
                     Math.Max(snapshot.Capacity, snapshot.InFlight), snapshot, servedHere).WaitAsync(options.HeartbeatTimeout, cancellationToken);
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
+                // Mostly RedisException or TimeoutException; anything else must not leave a joining replica with no slots either.
                 // A heartbeat that timed out may still run when a frozen Redis resumes; its served tokens are then sent
                 // again with the next one. That only overstates counters after an outage, never the slots held.
                 Unanswered(e);
