@@ -18,4 +18,14 @@ public sealed record PausedSandbox(
     TimeSpan RemainingLifetime,
     long SavedBytes,
     int Segment,
-    bool RunKeyIssued);
+    bool RunKeyIssued,
+    ProcessCheckpoint? Checkpoint = null);
+
+/// <summary>
+/// A gVisor checkpoint kept with a paused sandbox: the uid its processes run as (held for the resume, across restarts
+/// too), the background processes the broker lists, and the image's size (counted in <see cref="PausedSandbox.SavedBytes"/>).
+/// </summary>
+public sealed record ProcessCheckpoint(int Uid, int LastPid, IReadOnlyList<CheckpointedProcess> Processes, long Bytes);
+
+/// <summary>A checkpointed background process: its number, command and start as listed, its output files' name and its first process's pid inside.</summary>
+public sealed record CheckpointedProcess(int Pid, IReadOnlyList<string> Command, DateTimeOffset StartedAt, string OutputName, int ContainerPid);

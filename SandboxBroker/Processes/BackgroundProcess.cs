@@ -1,4 +1,5 @@
 using AgentCloud.SandboxBroker.Exec;
+using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Native;
 
 namespace AgentCloud.SandboxBroker.Processes;
@@ -32,6 +33,9 @@ public sealed class BackgroundProcess(int pid, IReadOnlyList<string> command, Da
 
     /// <summary>The launch's own way to signal the command (gVisor's); null: the launch's host process group gets signals.</summary>
     internal Func<int, Task<bool>>? Deliver { get; set; }
+
+    /// <summary>Where its output goes when not through the launch's pipes (gVisor), so a pause can checkpoint it; null: pipes.</summary>
+    public ProcessOutputFiles? OutputFiles { get; internal set; }
 
     internal void Exit(ExecResult result, DateTimeOffset at)
     {
