@@ -296,7 +296,7 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         var execId = Guid.NewGuid().ToString("N");
         var processFile = Path.Combine(bundle, $"exec-{execId}.json");
         var pidFile = Path.Combine(bundle, $"exec-{execId}.pid");
-        var output = spec.Background ? CreateOutputFiles(slot, execId) : null;
+        var output = spec is { Background: true, OutputInSandbox: true } ? CreateOutputFiles(slot, execId) : null;
         WritePrivate(processFile, GvisorSpec.Process(spec, options.Value.LimitsOf(slot.Template), AppUid(slot), output?.Name).ToJsonString());
         var runsc = RunscFor(slot);
         List<string> args = ["/usr/bin/sh", "-c", OpenThenUnlink, "agentcloud-gvisor", processFile,

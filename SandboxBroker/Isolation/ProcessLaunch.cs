@@ -31,6 +31,9 @@ public sealed record ExecSpec(IReadOnlyList<string> Command, IReadOnlyDictionary
 {
     /// <summary>A background process: it must take signals itself, so gVisor puts a shell between its PID namespace and the command.</summary>
     public bool Background { get; init; }
+
+    /// <summary>A tenant's background process, whose output nobody reads through the launch's pipes: gVisor keeps it in files inside the sandbox, so a checkpoint carries it.</summary>
+    public bool OutputInSandbox { get; init; }
 }
 
 /// <summary>

@@ -53,7 +53,7 @@ public sealed class ProcessCheckpointer(
         var processes = new List<CheckpointedProcess>();
         foreach (var process in sandbox.Processes.List().Where(p => p.Result is null))
         {
-            if (process.OutputFiles is not { } files || ReadPid(files.PidFile) is not { } inside)
+            if (process.OutputFiles is not { } files || await WaitForPidAsync(files.PidFile) is not { } inside)
             {
                 return new(null, $"gvisor: processes are not checkpointed, only the workspace is kept: process {process.Pid} had not started yet at the pause");
             }
@@ -185,6 +185,26 @@ public sealed class ProcessCheckpointer(
         var now = time.GetUtcNow();
         process.Exit(new ExecResult(status, "", "", (long)(now - process.StartedAt).TotalMilliseconds, false, tail.Truncated), now);
         logger.LogInformation("Restored background process {Pid} of sandbox {SandboxId} exited with {ExitCode}", process.Pid, sandbox.Id, status);
+    }
+
+    private static readonly TimeSpan PidSettle = TimeSpan.FromSeconds(5);
+
+    /// <summary>runsc writes a process's pid inside a moment after its launch is answered: a process started just before the pause is waited for (bounded).</summary>
+    private async Task<int?> WaitForPidAsync(string path)
+    {
+        var deadline = time.GetUtcNow() + PidSettle;
+        while (true)
+        {
+            if (ReadPid(path) is { } pid)
+            {
+                return pid;
+            }
+            if (time.GetUtcNow() >= deadline)
+            {
+                return null;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(20), time);
+        }
     }
 
     private static int? ReadPid(string path) =>

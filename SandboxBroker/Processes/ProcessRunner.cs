@@ -45,7 +45,7 @@ public sealed class ProcessRunner(
         {
             sandbox.LastUsedAt = time.GetUtcNow();
             slotSandboxes.EnsureRunning(sandbox);
-            var spec = new ExecSpec(command, manager.WithPlatformAccess(env, sandbox), sandbox.EgressSocket) { Background = true };
+            var spec = new ExecSpec(command, manager.WithPlatformAccess(env, sandbox), sandbox.EgressSocket) { Background = true, OutputInSandbox = true };
             launch = await launches.ForProcessAsync(sandbox, spec, request.Cwd);
         }
         catch (Exception e)

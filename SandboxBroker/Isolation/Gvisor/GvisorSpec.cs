@@ -14,8 +14,17 @@ public static class GvisorSpec
     /// <summary>Background processes' output files: a folder the broker owns (the tenant can write its files, never replace them), restored with a checkpoint.</summary>
     public const string OutputFolderInside = "/run/agentcloud-output";
 
-    /// <summary>PID 1 of the slot's container: idles, and reaps what execs leave behind (dash's wait reaps any child).</summary>
-    public static readonly string[] InitCommand = ["/usr/bin/sh", "-c", "while :; do sleep 86400 & wait $!; done"];
+    /// <summary>
+    /// PID 1 of the slot's container: idles, and reaps what execs leave behind (dash's wait reaps any child). Its stdio
+    /// becomes the sandbox's own /dev/null first: a host descriptor held inside cannot be restored from a checkpoint.
+    /// </summary>
+    public static readonly string[] InitCommand = ["/usr/bin/sh", "-c", "exec </dev/null >/dev/null 2>&1; while :; do sleep 86400 & wait $!; done"];
+
+    /// <summary>
+    /// Before everything else in a background process kept in files: its stdio leaves the exec's host pipes for the
+    /// sandbox's own /dev/null, since no process may hold a host descriptor when the sandbox is checkpointed.
+    /// </summary>
+    public static readonly string[] DetachFromHost = ["/usr/bin/sh", "-c", "exec </dev/null >/dev/null 2>&1; exec \"$@\"", "agentcloud-detach"];
 
     /// <summary>
     /// Each exec runs in its own PID namespace inside the sandbox, so when its command ends (or the broker kills the
@@ -95,7 +104,8 @@ public static class GvisorSpec
     {
         var env = spec.Environment.Select(kv => $"{kv.Key}={kv.Value}").ToList();
         StatxCompat.Apply(env);
-        var command = new List<string>([.. PerExecNamespace, .. NestedUserNamespaceFilter.Prefix, .. !spec.Background ? [] : outputName is null ? BackgroundInit : BackgroundInitToFiles(outputName)]);
+        var command = new List<string>([.. outputName is null ? [] : DetachFromHost, .. PerExecNamespace, .. NestedUserNamespaceFilter.Prefix,
+            .. !spec.Background ? [] : outputName is null ? BackgroundInit : BackgroundInitToFiles(outputName)]);
         if (spec.EgressSocket is not null)
         {
             var proxy = $"http://127.0.0.1:{BubblewrapBackend.ProxyPort}";
