@@ -194,16 +194,23 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         return Runsc.Run(RunscFor(slot).Command("checkpoint", "--image-path", imageFolder, slot.SlotId), CheckpointTimeout);
     }
 
-    /// <summary>Whether the container still runs the process with that pid (its own numbering); null when <c>runsc ps</c> gave no answer.</summary>
-    public async Task<bool?> RunsAsync(SandboxSlot slot, int containerPid)
+    /// <summary>A background process's command: the grandchild of its exec's first process (see <see cref="SignalProcessAsync"/>); null when not found.</summary>
+    public async Task<int?> CommandPidAsync(SandboxSlot slot, int firstPid)
     {
         var parents = await RunscParentsAsync(RunscFor(slot), slot.SlotId);
-        return parents.Count == 0 ? null : parents.ContainsKey(containerPid);
+        var init = parents.Where(p => p.Value == firstPid).Select(p => p.Key).DefaultIfEmpty(0).Min();
+        var command = parents.Where(p => p.Value == init && init > 0).Select(p => p.Key).DefaultIfEmpty(0).Min();
+        return command > 0 ? command : null;
     }
 
-    /// <summary>KILLs the PID namespace a background process runs in (its first process), everything it started with it.</summary>
-    public Task<string?> KillNamespaceAsync(SandboxSlot slot, int containerPid) =>
-        Runsc.RunAsync(RunscFor(slot).Command("kill", "--pid", containerPid.ToString(CultureInfo.InvariantCulture), slot.SlotId, "KILL"), TimeSpan.FromSeconds(10));
+    /// <summary>
+    /// Signals a process of a restored sandbox, whose processes <c>runsc ps</c> and <c>runsc kill --pid</c> no longer
+    /// find: a <c>kill</c> run inside as the slot's uid, with no capability, so it reaches only the tenant's own processes.
+    /// </summary>
+    public async Task<bool> SignalInsideAsync(SandboxSlot slot, int pid, int signal) =>
+        await Runsc.RunAsync(RunscFor(slot).Command("exec", "--user", $"{AppUid(slot)}:{AppUid(slot)}", slot.SlotId, "/usr/bin/kill",
+            "-s", signal.ToString(CultureInfo.InvariantCulture), pid.ToString(CultureInfo.InvariantCulture)), TimeSpan.FromSeconds(10)) is null;
+
 
     /// <summary>Mid-lease: ends what is left of the slot's sandbox and boots a fresh one around the same folders and egress socket.</summary>
     public void Restart(SandboxSlot slot)

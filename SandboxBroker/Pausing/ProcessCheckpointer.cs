@@ -53,11 +53,17 @@ public sealed class ProcessCheckpointer(
         var processes = new List<CheckpointedProcess>();
         foreach (var process in sandbox.Processes.List().Where(p => p.Result is null))
         {
-            if (process.OutputFiles is not { } files || await WaitForPidAsync(files.PidFile) is not { } inside)
+            if (process is { OutputFiles: { } restoredFiles, PidsInside: var (first, commandInside) })
+            {
+                processes.Add(new CheckpointedProcess(process.Pid, process.Command, process.StartedAt, restoredFiles.Name, first, commandInside));
+                continue;
+            }
+            if (process.OutputFiles is not { } files || await WaitForAsync(() => Task.FromResult(ReadPid(files.PidFile))) is not { } inside
+                || await WaitForAsync(() => gvisor.CommandPidAsync(sandbox.Slot, inside)) is not { } command)
             {
                 return new(null, $"gvisor: processes are not checkpointed, only the workspace is kept: process {process.Pid} had not started yet at the pause");
             }
-            processes.Add(new CheckpointedProcess(process.Pid, process.Command, process.StartedAt, files.Name, inside));
+            processes.Add(new CheckpointedProcess(process.Pid, process.Command, process.StartedAt, files.Name, inside, command));
         }
         var folder = store.CreateCheckpointFolder(sandbox.TenantId, sandbox.Id);
         try
@@ -83,7 +89,7 @@ public sealed class ProcessCheckpointer(
                 await PausedWorkspace.PlanSave(slot.Tmp, limits, slot.Uid)(tmp, CancellationToken.None);
                 tmp.Flush(flushToDisk: true);
             }
-            return new(new ProcessCheckpoint(slot.Uid, sandbox.Processes.LastPid, processes, FolderBytes(folder)), null);
+            return new(new ProcessCheckpoint(slot.Uid, slot.SlotId, sandbox.Processes.LastPid, processes, FolderBytes(folder)), null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or WorkspaceFileTooLargeException or WorkspacePathException)
         {
@@ -100,7 +106,7 @@ public sealed class ProcessCheckpointer(
     /// </summary>
     public async Task<RestoredSlot> RestoreSlotAsync(PausedSandbox paused, ProcessCheckpoint checkpoint, PoolKey key, ArchiveLimits limits)
     {
-        var slot = layout.CreateSlot(key, checkpoint.Uid);
+        var slot = layout.CreateSlot(key, checkpoint.Uid, checkpoint.SlotId);
         try
         {
             recycler.ResetEnvironment(slot);
@@ -156,28 +162,31 @@ public sealed class ProcessCheckpointer(
         {
             var process = sandbox.Processes.Restore(saved.Pid, saved.Command, saved.StartedAt, checkpoint.LastPid);
             var files = gvisor.OutputFilesOf(sandbox.Slot, saved.OutputName);
-            File.WriteAllText(files.PidFile, saved.ContainerPid.ToString(CultureInfo.InvariantCulture));
-            File.SetUnixFileMode(files.PidFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             process.OutputFiles = files;
-            var runsc = gvisor.RunscFor(sandbox.Slot);
-            process.Deliver = signal => GvisorBackend.SignalProcessAsync(runsc, sandbox.Slot.SlotId, files.PidFile, signal);
+            process.PidsInside = (saved.ContainerPid, saved.CommandPid);
+            process.Deliver = signal => gvisor.SignalInsideAsync(sandbox.Slot, saved.CommandPid, signal);
             _ = Task.Run(() => WatchAsync(sandbox, gvisor, process, saved.ContainerPid, files));
         }
     }
 
-    /// <summary>Reads the process's files into its log until it is no longer in the container; its status is what its shell wrote.</summary>
+    /// <summary>
+    /// Reads the process's files into its log until it ends: its shell writes its status when the command ends (however
+    /// it ends); a KILL ends the shell with it, and a sandbox that ended ends them all. runsc lists no restored process,
+    /// so the status file, not <c>runsc ps</c>, says when.
+    /// </summary>
     private async Task WatchAsync(Sandbox sandbox, GvisorBackend gvisor, BackgroundProcess process, int containerPid, ProcessOutputFiles files)
     {
         var tail = OutputTail.Start(files, process.Log, options.Value.MaxOutputBytes);
-        using var kill = process.KillToken.Register(() => _ = gvisor.KillNamespaceAsync(sandbox.Slot, containerPid));
-        while (true)
+        var killed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var kill = process.KillToken.Register(() => killed.TrySetResult());
+        while (!killed.Task.IsCompleted && !sandbox.Released && gvisor.Running(sandbox.Slot) && new FileInfo(files.ExitStatus) is { Exists: true, Length: 0 })
         {
-            await Task.Delay(WatchInterval, time);
-            var runs = await gvisor.RunsAsync(sandbox.Slot, containerPid);
-            if (runs == false || (runs is null && !gvisor.Running(sandbox.Slot)))
-            {
-                break;
-            }
+            await Task.WhenAny(killed.Task, Task.Delay(WatchInterval, time));
+        }
+        if (killed.Task.IsCompleted && gvisor.Running(sandbox.Slot))
+        {
+            // The parent of the process's PID namespace: everything it started ends with it.
+            await gvisor.SignalInsideAsync(sandbox.Slot, containerPid, Libc.SIGKILL);
         }
         await tail.StopAsync();
         var status = File.Exists(files.ExitStatus) && int.TryParse(File.ReadAllText(files.ExitStatus).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var code)
@@ -189,13 +198,13 @@ public sealed class ProcessCheckpointer(
 
     private static readonly TimeSpan PidSettle = TimeSpan.FromSeconds(5);
 
-    /// <summary>runsc writes a process's pid inside a moment after its launch is answered: a process started just before the pause is waited for (bounded).</summary>
-    private async Task<int?> WaitForPidAsync(string path)
+    /// <summary>runsc writes a process's pid (and it starts its command) a moment after its launch is answered: a process started just before the pause is waited for (bounded).</summary>
+    private async Task<int?> WaitForAsync(Func<Task<int?>> read)
     {
         var deadline = time.GetUtcNow() + PidSettle;
         while (true)
         {
-            if (ReadPid(path) is { } pid)
+            if (await read() is { } pid)
             {
                 return pid;
             }
@@ -203,7 +212,7 @@ public sealed class ProcessCheckpointer(
             {
                 return null;
             }
-            await Task.Delay(TimeSpan.FromMilliseconds(20), time);
+            await Task.Delay(TimeSpan.FromMilliseconds(50), time);
         }
     }
 

@@ -37,6 +37,9 @@ public sealed class BackgroundProcess(int pid, IReadOnlyList<string> command, Da
     /// <summary>Where its output goes when not through the launch's pipes (gVisor), so a pause can checkpoint it; null: pipes.</summary>
     public ProcessOutputFiles? OutputFiles { get; internal set; }
 
+    /// <summary>Inside a restored gVisor sandbox, its exec's first process and its command (runsc no longer lists them), for the next checkpoint.</summary>
+    public (int First, int Command)? PidsInside { get; internal set; }
+
     internal void Exit(ExecResult result, DateTimeOffset at)
     {
         Result = result;

@@ -50,10 +50,17 @@ public sealed class SlotLayout
 
     public string EgressSocketPath(string sandboxId) => Path.Combine(Sockets, sandboxId + ".sock");
 
-    /// <summary>A new slot with a free uid, or with <paramref name="pausedUid"/> (held by <see cref="HoldForPause"/>) for a checkpointed sandbox's resume.</summary>
-    public SandboxSlot CreateSlot(PoolKey pool, int? pausedUid = null)
+    /// <summary>
+    /// A new slot with a free uid, or for a checkpointed sandbox's resume with its <paramref name="pausedUid"/> (held by
+    /// <see cref="HoldForPause"/>) and its old <paramref name="pausedSlotId"/>, which its restored processes are filed under.
+    /// </summary>
+    public SandboxSlot CreateSlot(PoolKey pool, int? pausedUid = null, string? pausedSlotId = null)
     {
-        var slotId = "s" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        if (pausedSlotId is not null && !System.Text.RegularExpressions.Regex.IsMatch(pausedSlotId, "^s[0-9a-f]{16}$"))
+        {
+            throw new IOException($"'{pausedSlotId}' is not a slot id this broker makes");
+        }
+        var slotId = pausedSlotId ?? "s" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var uid = pausedUid is { } kept ? TakePausedUid(kept) : AllocateUid();
         var slot = new SandboxSlot(slotId, uid, pool.Level, pool.Template, Path.Combine(Warm, slotId), pool);
         try
