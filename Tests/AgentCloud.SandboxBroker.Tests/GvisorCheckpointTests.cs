@@ -135,6 +135,44 @@ public sealed class GvisorCheckpointTests : IAsyncLifetime
         Assert.False(layout.IsHeldForPause(uidHeld));
     }
 
+    [Fact]
+    public async Task A_checkpointed_sandbox_survives_a_broker_restart_with_its_uid_held_and_its_processes_restored()
+    {
+        // Outside the broker's root, which each test broker removes when disposed.
+        var pausedRoot = BrokerFactory.NewRoot() + "-paused";
+        var settings = new Dictionary<string, string?> { ["SandboxBroker:PausedRoot"] = pausedRoot };
+        string id;
+        int pid;
+        int uid;
+        await using (var first = NewBroker(settings))
+        {
+            if (!Checkpoints(first))
+            {
+                return;
+            }
+            var client = first.ClientFor("ckpt-restart");
+            id = (await client.CreateSandboxAsync(new { isolation = IsolationLevels.Gvisor })).Id;
+            pid = (await client.StartProcessAsync(id, ["/bin/sh", "-c", "i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done"])).Pid;
+            await WaitForAsync(async () => (await client.LogsAsync(id, pid)).Stdout, o => o.Length > 0);
+            var paused = await JsonAsync(await client.PostAsync($"/v1/sandboxes/{id}/pause", null), HttpStatusCode.OK);
+            Assert.Equal("checkpointed", paused.GetProperty("processes").GetString());
+            uid = first.Services.GetRequiredService<PausedStore>().Find("ckpt-restart", id)!.Checkpoint!.Uid;
+        }
+        await using var second = NewBroker(settings);
+        var again = second.ClientFor("ckpt-restart");
+        var heldAfterRestart = second.Services.GetRequiredService<SlotLayout>().IsHeldForPause(uid);
+
+        var resumed = await JsonAsync(await again.PostAsync($"/v1/sandboxes/{id}/resume", null), HttpStatusCode.OK);
+        var counted = await WaitForAsync(async () => Numbers((await again.LogsAsync(id, pid)).Stdout), n => n.Length > 5);
+        var later = await WaitForAsync(async () => Numbers((await again.LogsAsync(id, pid)).Stdout), n => n.Length > counted.Length);
+
+        Assert.True(heldAfterRestart, "the restarted broker holds the paused sandbox's uid");
+        Assert.Equal("restored", resumed.GetProperty("processes").GetString());
+        Assert.Equal(Enumerable.Range(1, later.Length), later);
+        Assert.True(later.Length > counted.Length);
+        Directory.Delete(pausedRoot, recursive: true);
+    }
+
     private static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> done)
     {
         var value = await read();
