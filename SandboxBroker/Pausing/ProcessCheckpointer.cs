@@ -66,6 +66,10 @@ public sealed class ProcessCheckpointer(
             processes.Add(new CheckpointedProcess(process.Pid, process.Command, process.StartedAt, files.Name, inside, command));
         }
         var folder = store.CreateCheckpointFolder(sandbox.TenantId, sandbox.Id);
+        foreach (var process in sandbox.Processes.List())
+        {
+            process.Checkpointed = true; // their files go into the image's folder: not removed when their exec ends with the sandbox
+        }
         try
         {
             var slot = sandbox.Slot;
@@ -188,9 +192,13 @@ public sealed class ProcessCheckpointer(
             // The parent of the process's PID namespace: everything it started ends with it.
             await gvisor.SignalInsideAsync(sandbox.Slot, containerPid, Libc.SIGKILL);
         }
-        await tail.StopAsync();
+        await tail.StopAsync(remove: false);
         var status = File.Exists(files.ExitStatus) && int.TryParse(File.ReadAllText(files.ExitStatus).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var code)
             ? code : process.KillToken.IsCancellationRequested ? 137 : 255;
+        if (!process.Checkpointed)
+        {
+            OutputTail.Remove(files);
+        }
         var now = time.GetUtcNow();
         process.Exit(new ExecResult(status, "", "", (long)(now - process.StartedAt).TotalMilliseconds, false, tail.Truncated), now);
         logger.LogInformation("Restored background process {Pid} of sandbox {SandboxId} exited with {ExitCode}", process.Pid, sandbox.Id, status);

@@ -40,6 +40,9 @@ public sealed class BackgroundProcess(int pid, IReadOnlyList<string> command, Da
     /// <summary>Inside a restored gVisor sandbox, its exec's first process and its command (runsc no longer lists them), for the next checkpoint.</summary>
     public (int First, int Command)? PidsInside { get; internal set; }
 
+    /// <summary>Being checkpointed: its output files are kept for the image when its exec ends with the sandbox.</summary>
+    internal volatile bool Checkpointed;
+
     internal void Exit(ExecResult result, DateTimeOffset at)
     {
         Result = result;

@@ -34,13 +34,34 @@ public sealed class OutputTail
         return tail;
     }
 
-    /// <summary>Stops polling after one last read, so nothing the process wrote before it ended is lost.</summary>
-    public async Task StopAsync()
+    /// <summary>
+    /// Stops polling after one last read, so nothing the process wrote before it ended is lost, then (unless a checkpoint
+    /// carries them) removes the files: the log has it all, and only running processes' files take room on the host.
+    /// </summary>
+    public async Task StopAsync(bool remove)
     {
         await _stop.CancelAsync();
         await _loop;
         await DrainAsync();
         _stop.Dispose();
+        if (remove)
+        {
+            Remove(_files);
+        }
+    }
+
+    public static void Remove(ProcessOutputFiles files)
+    {
+        foreach (var path in new[] { files.Stdout, files.Stderr, files.ExitStatus })
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
     }
 
     private async Task LoopAsync()

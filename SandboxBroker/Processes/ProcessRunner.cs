@@ -88,7 +88,7 @@ public sealed class ProcessRunner(
         }
         if (tail is not null)
         {
-            await tail.StopAsync();
+            await tail.StopAsync(remove: !process.Checkpointed);
             result = result with { Truncated = result.Truncated || tail.Truncated };
         }
         process.Exit(result, time.GetUtcNow());
