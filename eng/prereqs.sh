@@ -32,6 +32,8 @@ command -v nginx >/dev/null || missing+=(nginx-light)
 # Sandboxes see only the host's read-only /usr: the demo agent needs /usr/bin/python3, the egress tests curl.
 [ -x /usr/bin/python3 ] || missing+=(python3)
 [ -x /usr/bin/curl ] || missing+=(curl)
+# A resumed gVisor sandbox's processes are signalled with /usr/bin/kill run inside it.
+[ -x /usr/bin/kill ] || missing+=(procps)
 [ -x "$PG_BIN/postgres" ] || missing+=(postgresql-15)
 [ -x "$PG_BIN/pg_config" ] || [ -x /usr/bin/pg_config ] || missing+=(postgresql-server-dev-15)
 vector_ok() { [ -f "$(/usr/lib/postgresql/15/bin/pg_config --sharedir 2>/dev/null || echo /nonexistent)/extension/vector.control" ]; }

@@ -5,7 +5,7 @@ using AgentCloud.Cli.Infrastructure;
 namespace AgentCloud.Cli.Commands;
 
 /// <summary>
-/// <c>agentcloud sandbox pause|resume &lt;id&gt;</c>: a paused sandbox keeps its workspace (not its processes), holds
+/// <c>agentcloud sandbox pause|resume &lt;id&gt;</c>: a paused sandbox keeps its workspace (and at gVisor its processes), holds
 /// no slot and costs no sandbox-seconds; resume brings it back under the same id.
 /// </summary>
 internal static class SandboxPauseCommands
@@ -24,7 +24,7 @@ internal static class SandboxPauseCommands
                 return ExitCodes.Ok;
             }
             c.Output.WriteObject(paused, ("id", "id"), ("state", "state"), ("saved bytes", "savedBytes"), ("kept until", "pausedUntil"), ("processes", "processes"));
-            if (paused?["checkpoint"]?["reason"] is { } reason)
+            if (paused?["checkpoint"]?["supported"]?.GetValue<bool>() != true && paused?["checkpoint"]?["reason"] is { } reason)
             {
                 c.Error.WriteLine($"Processes were not kept: {CliOutput.Text(reason)}");
             }
@@ -42,7 +42,7 @@ internal static class SandboxPauseCommands
             var sandboxId = c.Parse.GetValue(id)!;
             var resumed = await c.Output.WithProgressAsync("Resuming…", () => c.Gateway.PostAsync($"/v1/sandboxes/{JsonList.Escape(sandboxId)}/resume", new JsonObject(), ct));
             if (c.Output.Json) c.Output.WriteJson(resumed);
-            else c.Output.WriteObject(resumed, ("id", "id"), ("state", "state"), ("isolation", "isolation"), ("expires", "expiresAt"));
+            else c.Output.WriteObject(resumed, ("id", "id"), ("state", "state"), ("isolation", "isolation"), ("expires", "expiresAt"), ("processes", "processes"));
             return ExitCodes.Ok;
         });
         return resume;

@@ -53,6 +53,21 @@ public static class SandboxPauseApi
 
     public sealed record CheckpointView(bool Supported, string Reason);
 
+    /// <summary>The resumed sandbox, with <c>processes</c> "restored" (a checkpoint came back) or "not-restored", and <c>checkpoint</c> saying why not.</summary>
+    public sealed record ResumeView(
+        string Id, string Isolation, string Pool, string Template, bool Warm, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string? RunId,
+        SandboxesApi.RunKeyView? RunKey, string State, string Processes, CheckpointView Checkpoint)
+    {
+        public static ResumeView Of(ResumeOutcome outcome)
+        {
+            var s = SandboxesApi.SandboxView.Of(outcome.Sandbox);
+            return new(s.Id, s.Isolation, s.Pool, s.Template, s.Warm, s.CreatedAt, s.ExpiresAt, s.RunId, s.RunKey, s.State,
+                outcome.Restored ? "restored" : NotRestored, new CheckpointView(outcome.Restored, outcome.Checkpoint.Reason));
+        }
+    }
+
+    public const string NotRestored = "not-restored";
+
     public static async Task<Results<Ok<PauseView>, ProblemHttpResult>> Pause(
         TenantContext ctx, string id, SandboxPauser pauser, HttpContext http, CancellationToken cancellationToken)
     {
@@ -77,7 +92,7 @@ public static class SandboxPauseApi
         }
     }
 
-    public static async Task<Results<Ok<SandboxesApi.SandboxView>, ProblemHttpResult>> Resume(
+    public static async Task<Results<Ok<ResumeView>, ProblemHttpResult>> Resume(
         TenantContext ctx, string id, ITenantPolicySource policies, SandboxPauser pauser, HttpContext http, CancellationToken cancellationToken)
     {
         var policy = await policies.GetAsync(ctx, cancellationToken);
@@ -88,7 +103,7 @@ public static class SandboxPauseApi
         try
         {
             return await pauser.ResumeAsync(ctx, policy, id, cancellationToken) is { } resumed
-                ? TypedResults.Ok(SandboxesApi.SandboxView.Of(resumed.Sandbox))
+                ? TypedResults.Ok(ResumeView.Of(resumed))
                 : SandboxesApi.NotFound(id);
         }
         catch (Refusal refusal)

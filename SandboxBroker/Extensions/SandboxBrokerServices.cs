@@ -46,6 +46,7 @@ public static class SandboxBrokerServices
         services.AddSingleton<SandboxJanitor>();
         services.AddSingleton<SandboxManager>();
         services.AddSingleton<PausedStore>();
+        services.AddSingleton<ProcessCheckpointer>();
         services.AddSingleton<SandboxPauser>();
         services.AddSingleton<Processes.SandboxLaunches>();
         services.AddSingleton<Processes.ProcessRunner>();

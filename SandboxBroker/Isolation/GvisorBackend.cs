@@ -57,6 +57,13 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
 
     public string EgressFolder(SandboxSlot slot) => Path.Combine(EgressHome, slot.SlotId);
 
+    /// <summary>The slot's background-process output files (see <see cref="GvisorSpec.OutputFolderInside"/>): root's folder, the slot's files.</summary>
+    public string OutputFolder(SandboxSlot slot) => Path.Combine(Home, "output", slot.SlotId);
+
+    public ProcessOutputFiles OutputFilesOf(SandboxSlot slot, string name) => new(name,
+        Path.Combine(OutputFolder(slot), name + ".out"), Path.Combine(OutputFolder(slot), name + ".err"),
+        Path.Combine(OutputFolder(slot), name + ".status"), Path.Combine(Bundle(slot), $"exec-{name}.pid"));
+
     public string EgressSocketPath(SandboxSlot slot) => Path.Combine(EgressFolder(slot), "egress.sock");
 
     /// <summary>The uid tenant code runs as inside: the slot's own where runsc runs as root, else the broker's (rootless maps only that).</summary>
@@ -125,7 +132,7 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         }
     }
 
-    private void Boot(SandboxSlot slot)
+    private void Boot(SandboxSlot slot, string? checkpointImage = null)
     {
         EnsureRootfs();
         var bundle = Bundle(slot);
@@ -137,16 +144,73 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         }
         // Inside, the slot's uid must pass through the folder to reach the socket (itself 0600, the slot's).
         File.SetUnixFileMode(EgressFolder(slot), Private | UnixFileMode.OtherExecute);
-        var spec = GvisorSpec.Container(slot, Rootfs, EgressFolder(slot), options.Value.LimitsOf(slot.Template), AppUid(slot), options.Value.LayerOf(slot.Template));
+        PrepareOutputFolder(slot);
+        var spec = GvisorSpec.Container(slot, Rootfs, EgressFolder(slot), options.Value.LimitsOf(slot.Template), AppUid(slot), options.Value.LayerOf(slot.Template),
+            OutputFolder(slot));
         WritePrivate(Path.Combine(bundle, "config.json"), spec.ToJsonString());
-        var failure = Runsc.RunDetached(runsc.Command("run", "--detach", "--bundle", bundle, slot.SlotId), Path.Combine(bundle, "run.log"), StartTimeout);
+        var start = checkpointImage is null
+            ? runsc.Command("run", "--detach", "--bundle", bundle, slot.SlotId)
+            : runsc.Command("restore", "--detach", "--bundle", bundle, "--image-path", checkpointImage, slot.SlotId);
+        var failure = Runsc.RunDetached(start, Path.Combine(bundle, "run.log"), StartTimeout);
         var sentry = failure is null ? RunscProcesses.SandboxPid(runsc.StateRoot) : null;
         if (failure is not null || sentry is null)
         {
-            throw new IOException($"the gVisor sandbox of slot {slot.SlotId} did not start: {failure ?? "no sandbox process after runsc run"}");
+            throw new IOException($"the gVisor sandbox of slot {slot.SlotId} did not {(checkpointImage is null ? "start" : "restore")}: {failure ?? "no sandbox process after runsc"}");
         }
         _sentries[slot.SlotId] = sentry.Value;
     }
+
+    /// <summary>Root's folder, readable and passable inside: the tenant writes its processes' files there but can neither add nor replace one.</summary>
+    public void PrepareOutputFolder(SandboxSlot slot)
+    {
+        Directory.CreateDirectory(OutputFolder(slot));
+        File.SetUnixFileMode(OutputFolder(slot), Private | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+    }
+
+    /// <summary>
+    /// Boots the slot's sandbox from a checkpoint image instead of afresh: its workspace, /tmp and output files must be
+    /// back in the slot's folders already, and the slot must run under the uid the image's processes run as.
+    /// </summary>
+    public void Restore(SandboxSlot slot, string checkpointImage)
+    {
+        try
+        {
+            Boot(slot, checkpointImage);
+        }
+        catch (IOException)
+        {
+            EndSandbox(slot);
+            TryDelete(RunscFor(slot).StateRoot);
+            throw;
+        }
+    }
+
+    private static readonly TimeSpan CheckpointTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>Saves the slot's running sandbox (every process, its memory) into <paramref name="imageFolder"/>; the sandbox ends. Null on success, else why not.</summary>
+    public string? Checkpoint(SandboxSlot slot, string imageFolder)
+    {
+        Directory.CreateDirectory(imageFolder);
+        return Runsc.Run(RunscFor(slot).Command("checkpoint", "--image-path", imageFolder, slot.SlotId), CheckpointTimeout);
+    }
+
+    /// <summary>A background process's command: the grandchild of its exec's first process (see <see cref="SignalProcessAsync"/>); null when not found.</summary>
+    public async Task<int?> CommandPidAsync(SandboxSlot slot, int firstPid)
+    {
+        var parents = await RunscParentsAsync(RunscFor(slot), slot.SlotId);
+        var init = parents.Where(p => p.Value == firstPid).Select(p => p.Key).DefaultIfEmpty(0).Min();
+        var command = parents.Where(p => p.Value == init && init > 0).Select(p => p.Key).DefaultIfEmpty(0).Min();
+        return command > 0 ? command : null;
+    }
+
+    /// <summary>
+    /// Signals a process of a restored sandbox, whose processes <c>runsc ps</c> and <c>runsc kill --pid</c> no longer
+    /// find: a <c>kill</c> run inside as the slot's uid, with no capability, so it reaches only the tenant's own processes.
+    /// </summary>
+    public async Task<bool> SignalInsideAsync(SandboxSlot slot, int pid, int signal) =>
+        await Runsc.RunAsync(RunscFor(slot).Command("exec", "--user", $"{AppUid(slot)}:{AppUid(slot)}", slot.SlotId, "/usr/bin/kill",
+            "-s", signal.ToString(CultureInfo.InvariantCulture), pid.ToString(CultureInfo.InvariantCulture)), TimeSpan.FromSeconds(10)) is null;
+
 
     /// <summary>Mid-lease: ends what is left of the slot's sandbox and boots a fresh one around the same folders and egress socket.</summary>
     public void Restart(SandboxSlot slot)
@@ -205,6 +269,7 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         TryDelete(runsc.StateRoot);
         TryDelete(Bundle(slot));
         TryDelete(EgressFolder(slot));
+        TryDelete(OutputFolder(slot));
         return gone ? null : $"gVisor sandbox processes of slot {slot.SlotId} survived SIGKILL";
     }
 
@@ -222,6 +287,7 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         }
         TryDelete(stateHome);
         TryDelete(Path.Combine(Home, "bundles"));
+        TryDelete(Path.Combine(Home, "output"));
         TryDelete(EgressHome);
         return reclaimed;
     }
@@ -237,7 +303,8 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         var execId = Guid.NewGuid().ToString("N");
         var processFile = Path.Combine(bundle, $"exec-{execId}.json");
         var pidFile = Path.Combine(bundle, $"exec-{execId}.pid");
-        WritePrivate(processFile, GvisorSpec.Process(spec, options.Value.LimitsOf(slot.Template), AppUid(slot)).ToJsonString());
+        var output = spec is { Background: true, OutputInSandbox: true } ? CreateOutputFiles(slot, execId) : null;
+        WritePrivate(processFile, GvisorSpec.Process(spec, options.Value.LimitsOf(slot.Template), AppUid(slot), output?.Name).ToJsonString());
         var runsc = RunscFor(slot);
         List<string> args = ["/usr/bin/sh", "-c", OpenThenUnlink, "agentcloud-gvisor", processFile,
             .. runsc.Command("exec", "--internal-pid-file", pidFile, "--process", "/dev/fd/3", slot.SlotId)];
@@ -245,7 +312,24 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         {
             Completed = killed => EndExec(runsc, slot.SlotId, processFile, pidFile, killed),
             Signal = spec.Background ? signal => SignalProcessAsync(runsc, slot.SlotId, pidFile, signal) : null,
+            OutputFiles = output,
         };
+    }
+
+    /// <summary>The background process's empty output and status files, the slot uid's, in root's folder (so never a link the tenant put there).</summary>
+    private ProcessOutputFiles CreateOutputFiles(SandboxSlot slot, string name)
+    {
+        PrepareOutputFolder(slot);
+        var files = OutputFilesOf(slot, name);
+        foreach (var path in new[] { files.Stdout, files.Stderr, files.ExitStatus })
+        {
+            WritePrivate(path, "");
+            if (LaunchPrefix.BrokerIsRoot && Native.Libc.LChown(path, AppUid(slot), AppUid(slot)) != 0)
+            {
+                throw new IOException($"chown {path} failed with errno {Native.Libc.LastError}");
+            }
+        }
+        return files;
     }
 
     private static readonly TimeSpan SignalSettle = TimeSpan.FromSeconds(5);
@@ -282,7 +366,7 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
     }
 
     /// <summary>Each process of the container and its parent, by the container's own pids (columns: UID PID PPID …).</summary>
-    private static async Task<Dictionary<int, int>> RunscParentsAsync(Runsc runsc, string containerId)
+    internal static async Task<Dictionary<int, int>> RunscParentsAsync(Runsc runsc, string containerId)
     {
         var parents = new Dictionary<int, int>();
         foreach (var line in (await Runsc.OutputAsync(runsc.Command("ps", containerId), TimeSpan.FromSeconds(10))).Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1))

@@ -20,6 +20,9 @@ public sealed record ProcessLaunch(string FileName, IReadOnlyList<string> Argume
     /// </summary>
     public Func<int, Task<bool>>? Signal { get; init; }
 
+    /// <summary>Where a background process's output goes instead of the launch's pipes (gVisor: files that survive a checkpoint); null: the pipes.</summary>
+    public ProcessOutputFiles? OutputFiles { get; init; }
+
     public string CommandLine => string.Join(' ', new[] { FileName }.Concat(Arguments));
 }
 
@@ -28,7 +31,16 @@ public sealed record ExecSpec(IReadOnlyList<string> Command, IReadOnlyDictionary
 {
     /// <summary>A background process: it must take signals itself, so gVisor puts a shell between its PID namespace and the command.</summary>
     public bool Background { get; init; }
+
+    /// <summary>A tenant's background process, whose output nobody reads through the launch's pipes: gVisor keeps it in files inside the sandbox, so a checkpoint carries it.</summary>
+    public bool OutputInSandbox { get; init; }
 }
+
+/// <summary>
+/// Host paths of a background process's output files, its exit-status file and the file holding its first process's
+/// pid inside the sandbox; <see cref="Name"/> names them inside (the same after a restore into another slot).
+/// </summary>
+public sealed record ProcessOutputFiles(string Name, string Stdout, string Stderr, string ExitStatus, string PidFile);
 
 /// <summary>Whether a backend can run on this host, and why not.</summary>
 public sealed record BackendAvailability(string Level, bool Available, string Reason);

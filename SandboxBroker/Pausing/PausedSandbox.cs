@@ -18,4 +18,17 @@ public sealed record PausedSandbox(
     TimeSpan RemainingLifetime,
     long SavedBytes,
     int Segment,
-    bool RunKeyIssued);
+    bool RunKeyIssued,
+    ProcessCheckpoint? Checkpoint = null);
+
+/// <summary>
+/// A gVisor checkpoint kept with a paused sandbox: the uid its processes run as (held for the resume, across restarts
+/// too), the slot id its sandbox ran under (runsc's container id, which the restored processes keep), the background processes the broker lists, and the image's size (counted in <see cref="PausedSandbox.SavedBytes"/>).
+/// </summary>
+public sealed record ProcessCheckpoint(int Uid, string SlotId, int LastPid, IReadOnlyList<CheckpointedProcess> Processes, long Bytes);
+
+/// <summary>
+/// A checkpointed background process: its number, command and start as listed, its output files' name, and inside the
+/// sandbox the pid of its exec's first process (the parent of its PID namespace) and of its command.
+/// </summary>
+public sealed record CheckpointedProcess(int Pid, IReadOnlyList<string> Command, DateTimeOffset StartedAt, string OutputName, int ContainerPid, int CommandPid);

@@ -22,9 +22,12 @@ public sealed class PausedStore
     private readonly Lock _gate = new();
     private readonly ILogger<PausedStore> _logger;
 
-    public PausedStore(IOptions<SandboxBrokerOptions> options, ILogger<PausedStore> logger)
+    private readonly SlotLayout _layout;
+
+    public PausedStore(IOptions<SandboxBrokerOptions> options, SlotLayout layout, ILogger<PausedStore> logger)
     {
         _logger = logger;
+        _layout = layout;
         Root = options.Value.EffectivePausedRoot();
         MakePrivateFolder(Root);
         Load();
@@ -35,6 +38,21 @@ public sealed class PausedStore
     public string TenantFolder(string tenantId) => Path.Combine(Root, SlotLayout.TenantKey(tenantId));
 
     public string ArchivePath(string tenantId, string sandboxId) => Path.Combine(TenantFolder(tenantId), sandboxId + ".tar");
+
+    /// <summary>A gVisor checkpoint's folder: <c>image/</c> (runsc's), <c>tmp.tar</c> (the sandbox's /tmp) and <c>output/</c> (its processes' output files).</summary>
+    public string CheckpointPath(string tenantId, string sandboxId) => Path.Combine(TenantFolder(tenantId), sandboxId + ".checkpoint");
+
+    /// <summary>An empty root-only folder the checkpoint is written into before <see cref="Commit"/> names it.</summary>
+    public string CreateCheckpointFolder(string tenantId, string sandboxId)
+    {
+        MakePrivateFolder(TenantFolder(tenantId));
+        var folder = CheckpointPath(tenantId, sandboxId) + ".tmp";
+        TryDeleteFolder(folder);
+        MakePrivateFolder(folder);
+        return folder;
+    }
+
+    public void DropCheckpoint(string tenantId, string sandboxId) => TryDeleteFolder(CheckpointPath(tenantId, sandboxId) + ".tmp");
 
     private string RecordPath(string tenantId, string sandboxId) => Path.Combine(TenantFolder(tenantId), sandboxId + ".json");
 
@@ -103,6 +121,13 @@ public sealed class PausedStore
     {
         var archive = ArchivePath(paused.TenantId, paused.Id);
         File.Move(archive + ".tmp", archive, overwrite: true);
+        if (paused.Checkpoint is { } checkpoint)
+        {
+            var folder = CheckpointPath(paused.TenantId, paused.Id);
+            TryDeleteFolder(folder);
+            Directory.Move(folder + ".tmp", folder);
+            _layout.HoldForPause(checkpoint.Uid);
+        }
         WriteRecord(paused);
         lock (_gate)
         {
@@ -115,6 +140,7 @@ public sealed class PausedStore
     public void Abandon(string tenantId, string sandboxId)
     {
         TryDelete(ArchivePath(tenantId, sandboxId) + ".tmp");
+        DropCheckpoint(tenantId, sandboxId);
         CancelReservation(sandboxId);
     }
 
@@ -152,6 +178,11 @@ public sealed class PausedStore
         }
         TryDelete(RecordPath(paused.TenantId, paused.Id));
         TryDelete(ArchivePath(paused.TenantId, paused.Id));
+        TryDeleteFolder(CheckpointPath(paused.TenantId, paused.Id));
+        if (paused.Checkpoint is { } checkpoint)
+        {
+            _layout.ReleasePaused(checkpoint.Uid);
+        }
     }
 
     /// <summary>Deletes every paused sandbox kept past its time; returns how many.</summary>
@@ -235,6 +266,15 @@ public sealed class PausedStore
                     continue;
                 }
                 _paused[paused.Id] = paused;
+                if (paused.Checkpoint is { } checkpoint)
+                {
+                    _layout.HoldForPause(checkpoint.Uid); // before any slot is made: no warm slot may take the uid its processes run as
+                }
+            }
+            foreach (var left in Directory.EnumerateDirectories(folder, "*.checkpoint*")
+                         .Where(d => d.EndsWith(".tmp", StringComparison.Ordinal) || !_paused.ContainsKey(Path.GetFileNameWithoutExtension(d))))
+            {
+                TryDeleteFolder(left); // a checkpoint cut short, or one whose record was never written
             }
             foreach (var tar in Directory.EnumerateFiles(folder, "*.tar").Where(t => !_paused.ContainsKey(Path.GetFileNameWithoutExtension(t))))
             {
@@ -270,6 +310,20 @@ public sealed class PausedStore
         finally
         {
             Libc.Close(fd);
+        }
+    }
+
+    private static void TryDeleteFolder(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
         }
     }
 

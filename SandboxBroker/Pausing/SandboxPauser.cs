@@ -10,10 +10,13 @@ using Microsoft.Extensions.Options;
 namespace AgentCloud.SandboxBroker.Pausing;
 
 /// <summary>
-/// What a pause kept: the paused sandbox and whether its processes were kept (never, so far: see <see cref="CheckpointSupport"/>);
+/// What a pause kept: the paused sandbox and whether its processes were kept (checkpointed at gVisor, see <see cref="CheckpointSupport"/>);
 /// <see cref="RevokedKeyId"/> is the run key revoked before the answer, for the Gateway to drop at once.
 /// </summary>
 public sealed record PauseOutcome(PausedSandbox Paused, CheckpointSupport Checkpoint, string? RevokedKeyId);
+
+/// <summary>What a resume brought back: the sandbox, and whether its processes were restored (and why not).</summary>
+public sealed record ResumeOutcome(Sandbox Sandbox, CheckpointSupport Checkpoint, bool Restored);
 
 /// <summary>
 /// Pause: hold the sandbox (no new exec or file operation), end what runs in it, save its workspace to the tenant's
@@ -27,6 +30,7 @@ public sealed class SandboxPauser(
     IsolationCatalog catalog,
     CgroupLimiter cgroups,
     SlotSandboxes slotSandboxes,
+    ProcessCheckpointer checkpointer,
     TimeProvider time,
     IOptions<SandboxBrokerOptions> options,
     ILogger<SandboxPauser> logger,
@@ -60,6 +64,8 @@ public sealed class SandboxPauser(
         try
         {
             PausedWorkspace.PlanSave(sandbox.Slot.Workspace, Limits, sandbox.Slot.Uid); // over the cap: refused before anything is ended
+            // Where the level can, the processes are saved first (the sandbox ends with it); what is left is then ended as everywhere.
+            var attempt = await checkpointer.CheckpointAsync(sandbox, Limits);
             await EndRunningWorkAsync(sandbox);
             var save = PausedWorkspace.PlanSave(sandbox.Slot.Workspace, Limits, sandbox.Slot.Uid);
             long saved;
@@ -69,10 +75,16 @@ public sealed class SandboxPauser(
                 archive.Flush(flushToDisk: true);
                 saved = archive.Length;
             }
+            if (attempt.Checkpoint is { } image && saved + image.Bytes > Options.MaxPausedBytes)
+            {
+                store.DropCheckpoint(sandbox.TenantId, sandbox.Id);
+                attempt = new(null, $"gvisor: processes are not checkpointed, only the workspace is kept: the checkpoint ({image.Bytes} bytes) and the workspace together " +
+                                    $"exceed the {Options.MaxPausedBytes} bytes a pause may keep");
+            }
             var now = time.GetUtcNow();
             var paused = new PausedSandbox(sandbox.Id, sandbox.TenantId, sandbox.Principal, sandbox.RunId, sandbox.ProjectId, sandbox.Isolation, sandbox.Template,
-                sandbox.CreatedAt, now, now + Options.MaxPausedTime, sandbox.ExpiresAt > now ? sandbox.ExpiresAt - now : TimeSpan.Zero, saved,
-                sandbox.Segment + 1, sandbox.RunKeyIssued);
+                sandbox.CreatedAt, now, now + Options.MaxPausedTime, sandbox.ExpiresAt > now ? sandbox.ExpiresAt - now : TimeSpan.Zero, saved + (attempt.Checkpoint?.Bytes ?? 0),
+                sandbox.Segment + 1, sandbox.RunKeyIssued, attempt.Checkpoint);
             store.Commit(paused);
             committed = true;
             var revoked = await RevokeRunKeyAsync(sandbox);
@@ -85,8 +97,11 @@ public sealed class SandboxPauser(
                 }
                 return null;
             }
-            logger.LogInformation("Sandbox {SandboxId} of tenant {TenantId} paused: {Bytes} bytes saved, processes not checkpointed", sandbox.Id, sandbox.TenantId, saved);
-            return new PauseOutcome(paused, CheckpointSupport.At(sandbox.Isolation), revoked);
+            logger.LogInformation("Sandbox {SandboxId} of tenant {TenantId} paused: {Bytes} bytes saved, processes {Processes}", sandbox.Id, sandbox.TenantId,
+                paused.SavedBytes, attempt.Checkpoint is null ? "not checkpointed" : "checkpointed");
+            var support = attempt.Checkpoint is not null ? CheckpointSupport.At(sandbox.Isolation)
+                : attempt.Reason is { } why ? new CheckpointSupport(false, why) : CheckpointSupport.At(sandbox.Isolation);
+            return new PauseOutcome(paused, support, revoked);
         }
         catch (Exception e) when (e is WorkspaceFileTooLargeException or WorkspacePathException)
         {
@@ -165,7 +180,7 @@ public sealed class SandboxPauser(
     }
 
     /// <summary>Null when the tenant has no such sandbox; refused when it is running (not paused).</summary>
-    public async Task<(Sandbox Sandbox, WorkspaceRestored Restored)?> ResumeAsync(TenantContext caller, TenantPolicy policy, string id, CancellationToken cancellationToken)
+    public async Task<ResumeOutcome?> ResumeAsync(TenantContext caller, TenantPolicy policy, string id, CancellationToken cancellationToken)
     {
         if (store.TryTake(caller.TenantId, id) is not { } paused)
         {
@@ -178,6 +193,10 @@ public sealed class SandboxPauser(
                     ? $"Sandbox '{id}' is being paused or resumed right now; wait for that to finish."
                     : $"Sandbox '{id}' is running, not paused; only a paused sandbox can be resumed.")
                 : null;
+        }
+        if (paused.Checkpoint is { } checkpoint)
+        {
+            return await ResumeCheckpointedAsync(caller, policy, paused, checkpoint, cancellationToken);
         }
         Sandbox sandbox;
         try
@@ -203,7 +222,8 @@ public sealed class SandboxPauser(
                 logger.LogWarning("Resuming {SandboxId} refused {Count} saved entries that would not stay inside the workspace", sandbox.Id, restored.Refused);
             }
             logger.LogInformation("Sandbox {SandboxId} of tenant {TenantId} resumed: {Entries} entries restored", sandbox.Id, sandbox.TenantId, restored.Entries);
-            return (sandbox, restored);
+            return new ResumeOutcome(sandbox, paused.Isolation == IsolationLevels.Gvisor
+                ? new CheckpointSupport(false, "gvisor: the pause kept the workspace only, so no process was restored") : CheckpointSupport.At(paused.Isolation), Restored: false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or WorkspaceFullException or WorkspaceFileTooLargeException
                                   or WorkspaceFileNotFoundException or InvalidDataException or FormatException)
@@ -213,6 +233,56 @@ public sealed class SandboxPauser(
             store.PutBack(paused);
             throw new SandboxRefusal(RefusalKind.Busy, $"The saved workspace could not be written back just now ({e.Message}); the sandbox stays paused, retry the resume shortly.");
         }
+    }
+
+    /// <summary>
+    /// A checkpointed sandbox comes back in a slot under its old uid, its files written back and its sandbox restored from
+    /// the image, its processes listed again; when the image does not restore, with its files only, and the answer says why.
+    /// </summary>
+    private async Task<ResumeOutcome> ResumeCheckpointedAsync(TenantContext caller, TenantPolicy policy, PausedSandbox paused, ProcessCheckpoint checkpoint,
+        CancellationToken cancellationToken)
+    {
+        RestoredSlot restored;
+        Sandbox sandbox;
+        try
+        {
+            restored = await checkpointer.RestoreSlotAsync(paused, checkpoint, new PoolKey(paused.Isolation, paused.Template, policy.DedicatedSandboxPool ? caller.TenantId : null), Limits);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or WorkspaceFullException or WorkspaceFileTooLargeException
+                                  or WorkspaceFileNotFoundException or InvalidDataException or FormatException)
+        {
+            logger.LogError(e, "Resuming {SandboxId} failed while writing its workspace back; it stays paused", paused.Id);
+            store.PutBack(paused);
+            throw new SandboxRefusal(RefusalKind.Busy, $"The saved workspace could not be written back just now ({e.Message}); the sandbox stays paused, retry the resume shortly.");
+        }
+        catch
+        {
+            store.PutBack(paused);
+            throw;
+        }
+        try
+        {
+            sandbox = await manager.CreateAsync(caller, policy, new CreateSandboxRequest(paused.Template, null, paused.Isolation), cancellationToken, resuming: paused,
+                restoredSlot: restored.Slot);
+        }
+        catch
+        {
+            checkpointer.Discard(restored.Slot);
+            store.PutBack(paused);
+            throw;
+        }
+        if (restored.Failure is null)
+        {
+            checkpointer.Adopt(sandbox, checkpoint);
+        }
+        store.Forget(paused);
+        sandbox.Unhold();
+        logger.LogInformation("Sandbox {SandboxId} of tenant {TenantId} resumed from its checkpoint: {Outcome}", sandbox.Id, sandbox.TenantId,
+            restored.Failure is null ? $"{checkpoint.Processes.Count} processes restored" : "files only, " + restored.Failure);
+        return restored.Failure is null
+            ? new ResumeOutcome(sandbox, CheckpointSupport.At(paused.Isolation), Restored: true)
+            : new ResumeOutcome(sandbox, new CheckpointSupport(false,
+                $"gvisor: the checkpoint could not be restored ({restored.Failure}); the sandbox resumed with its workspace and /tmp only, its processes are gone"), Restored: false);
     }
 
     /// <summary>Deletes a paused sandbox's saved state; false when the tenant has no such paused sandbox.</summary>

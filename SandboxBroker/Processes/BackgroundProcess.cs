@@ -1,4 +1,5 @@
 using AgentCloud.SandboxBroker.Exec;
+using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Native;
 
 namespace AgentCloud.SandboxBroker.Processes;
@@ -32,6 +33,15 @@ public sealed class BackgroundProcess(int pid, IReadOnlyList<string> command, Da
 
     /// <summary>The launch's own way to signal the command (gVisor's); null: the launch's host process group gets signals.</summary>
     internal Func<int, Task<bool>>? Deliver { get; set; }
+
+    /// <summary>Where its output goes when not through the launch's pipes (gVisor), so a pause can checkpoint it; null: pipes.</summary>
+    public ProcessOutputFiles? OutputFiles { get; internal set; }
+
+    /// <summary>Inside a restored gVisor sandbox, its exec's first process and its command (runsc no longer lists them), for the next checkpoint.</summary>
+    public (int First, int Command)? PidsInside { get; internal set; }
+
+    /// <summary>Being checkpointed: its output files are kept for the image when its exec ends with the sandbox.</summary>
+    internal volatile bool Checkpointed;
 
     internal void Exit(ExecResult result, DateTimeOffset at)
     {

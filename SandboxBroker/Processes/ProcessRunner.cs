@@ -45,7 +45,7 @@ public sealed class ProcessRunner(
         {
             sandbox.LastUsedAt = time.GetUtcNow();
             slotSandboxes.EnsureRunning(sandbox);
-            var spec = new ExecSpec(command, manager.WithPlatformAccess(env, sandbox), sandbox.EgressSocket) { Background = true };
+            var spec = new ExecSpec(command, manager.WithPlatformAccess(env, sandbox), sandbox.EgressSocket) { Background = true, OutputInSandbox = true };
             launch = await launches.ForProcessAsync(sandbox, spec, request.Cwd);
         }
         catch (Exception e)
@@ -59,6 +59,7 @@ public sealed class ProcessRunner(
             throw new SandboxRefusal(RefusalKind.Busy, "The broker could not launch the process just now; try again shortly.");
         }
         process.Deliver = launch.Signal;
+        process.OutputFiles = launch.OutputFiles;
         _ = Task.Run(() => RunAsync(sandbox, process, launch));
         // Answered once the launch runs, so a signal right after the answer reaches it.
         try
@@ -75,6 +76,7 @@ public sealed class ProcessRunner(
     private async Task RunAsync(Sandbox sandbox, BackgroundProcess process, ProcessLaunch launch)
     {
         ExecResult result;
+        var tail = launch.OutputFiles is { } files ? OutputTail.Start(files, process.Log, options.Value.MaxOutputBytes) : null;
         try
         {
             result = await executor.RunAsync(launch, null, Timeout.InfiniteTimeSpan, process.Log, process.KillToken);
@@ -83,6 +85,11 @@ public sealed class ProcessRunner(
         {
             logger.LogError(e, "Background process {Pid} of sandbox {SandboxId} failed to run", process.Pid, sandbox.Id);
             result = new ExecResult(126, "", "", 0, false, false);
+        }
+        if (tail is not null)
+        {
+            await tail.StopAsync(remove: !process.Checkpointed);
+            result = result with { Truncated = result.Truncated || tail.Truncated };
         }
         process.Exit(result, time.GetUtcNow());
         sandbox.LastUsedAt = time.GetUtcNow();

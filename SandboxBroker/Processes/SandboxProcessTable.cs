@@ -84,6 +84,30 @@ public sealed class SandboxProcessTable
         }
     }
 
+    /// <summary>A process restored from a checkpoint, under its own number; later ones are numbered after <paramref name="lastPid"/>.</summary>
+    public BackgroundProcess Restore(int pid, IReadOnlyList<string> command, DateTimeOffset startedAt, int lastPid)
+    {
+        lock (_lock)
+        {
+            var process = new BackgroundProcess(pid, command, startedAt);
+            _processes.Add(process);
+            _lastPid = Math.Max(_lastPid, Math.Max(lastPid, pid));
+            return process;
+        }
+    }
+
+    /// <summary>The highest number given so far, kept by a checkpoint so a restored sandbox never gives one twice.</summary>
+    public int LastPid
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _lastPid;
+            }
+        }
+    }
+
     /// <summary>Kills every process and the boundary, waits (bounded) until they are gone, and refuses new ones from now on.</summary>
     public async Task StopAllAsync()
     {

@@ -45,13 +45,13 @@ public sealed class SandboxManager(
     /// With <paramref name="resuming"/>, the new lease is that paused sandbox's (see <see cref="SandboxPauser"/>), held until its workspace is back.
     /// </summary>
     public async Task<Sandbox> CreateAsync(TenantContext caller, TenantPolicy policy, CreateSandboxRequest request, CancellationToken cancellationToken,
-        PausedSandbox? resuming = null)
+        PausedSandbox? resuming = null, SandboxSlot? restoredSlot = null)
     {
         if (request.Capabilities is { } asked && (asked.Count > 32 || asked.Any(string.IsNullOrEmpty)))
         {
             throw new SandboxRefusal(RefusalKind.Invalid, "capabilities must be a list of at most 32 capability names, e.g. [\"inference\", \"memory:read\"].");
         }
-        var sandbox = Create(caller, policy, request, resuming);
+        var sandbox = Create(caller, policy, request, resuming, restoredSlot);
         if (!Options.IssueRunKeys || runCredentials is null)
         {
             return sandbox;
@@ -69,7 +69,8 @@ public sealed class SandboxManager(
         }
     }
 
-    public Sandbox Create(TenantContext caller, TenantPolicy policy, CreateSandboxRequest request, PausedSandbox? resuming = null)
+    /// <summary>With <paramref name="restoredSlot"/> (a checkpointed sandbox's, see <see cref="ProcessCheckpointer"/>), the lease takes that slot, never a pooled one.</summary>
+    public Sandbox Create(TenantContext caller, TenantPolicy policy, CreateSandboxRequest request, PausedSandbox? resuming = null, SandboxSlot? restoredSlot = null)
     {
         var template = request.Template ?? SandboxTemplate.DefaultName;
         if (!Options.EffectiveTemplates().TryGetValue(template, out var templateOptions))
@@ -134,9 +135,10 @@ public sealed class SandboxManager(
                 throw new SandboxRefusal(RefusalKind.TooManySandboxes,
                     $"Tenant already holds {live} sandboxes, the most tier '{policy.Tier}' allows at once; delete one or wait for one to expire.");
             }
-            var warm = pools.TryTake(key, out var slot);
+            SandboxSlot? slot = restoredSlot;
+            var warm = slot is null && pools.TryTake(key, out slot);
             string? journaled = null;
-            if (!warm)
+            if (slot is null)
             {
                 slot = layout.CreateSlot(key);
                 recycler.Prepare(slot);

@@ -17,6 +17,9 @@ public sealed class SlotLayout
     private readonly SandboxBrokerOptions _options;
     private readonly HashSet<int> _uidsInUse = [];
 
+    /// <summary>Uids of paused sandboxes whose processes were checkpointed: they run as that uid again at resume, so no other slot gets it meanwhile.</summary>
+    private readonly HashSet<int> _pausedUids = [];
+
     public SlotLayout(IOptions<SandboxBrokerOptions> options)
     {
         _options = options.Value;
@@ -47,10 +50,18 @@ public sealed class SlotLayout
 
     public string EgressSocketPath(string sandboxId) => Path.Combine(Sockets, sandboxId + ".sock");
 
-    public SandboxSlot CreateSlot(PoolKey pool)
+    /// <summary>
+    /// A new slot with a free uid, or for a checkpointed sandbox's resume with its <paramref name="pausedUid"/> (held by
+    /// <see cref="HoldForPause"/>) and its old <paramref name="pausedSlotId"/>, which its restored processes are filed under.
+    /// </summary>
+    public SandboxSlot CreateSlot(PoolKey pool, int? pausedUid = null, string? pausedSlotId = null)
     {
-        var slotId = "s" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        var uid = AllocateUid();
+        if (pausedSlotId is not null && !System.Text.RegularExpressions.Regex.IsMatch(pausedSlotId, "^s[0-9a-f]{16}$"))
+        {
+            throw new IOException($"'{pausedSlotId}' is not a slot id this broker makes");
+        }
+        var slotId = pausedSlotId ?? "s" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var uid = pausedUid is { } kept ? TakePausedUid(kept) : AllocateUid();
         var slot = new SandboxSlot(slotId, uid, pool.Level, pool.Template, Path.Combine(Warm, slotId), pool);
         try
         {
@@ -152,12 +163,49 @@ public sealed class SlotLayout
             for (var i = 0; i < _options.UidCount; i++)
             {
                 var uid = _options.UidBase + (start + i) % _options.UidCount;
-                if (_uidsInUse.Add(uid))
+                if (!_pausedUids.Contains(uid) && _uidsInUse.Add(uid))
                 {
                     return uid;
                 }
             }
             throw new SandboxRefusal(RefusalKind.Busy, "The broker has no free sandbox uid left; try again shortly.");
+        }
+    }
+
+    /// <summary>Keeps the uid from every new slot until <see cref="ReleasePaused"/>; its own slot is destroyed, not recycled (see <see cref="IsHeldForPause"/>).</summary>
+    public void HoldForPause(int uid)
+    {
+        lock (_uidsInUse)
+        {
+            _pausedUids.Add(uid);
+        }
+    }
+
+    public void ReleasePaused(int uid)
+    {
+        lock (_uidsInUse)
+        {
+            _pausedUids.Remove(uid);
+        }
+    }
+
+    public bool IsHeldForPause(int uid)
+    {
+        lock (_uidsInUse)
+        {
+            return _pausedUids.Contains(uid);
+        }
+    }
+
+    private int TakePausedUid(int uid)
+    {
+        lock (_uidsInUse)
+        {
+            if (!_pausedUids.Contains(uid) || !_uidsInUse.Add(uid))
+            {
+                throw new SandboxRefusal(RefusalKind.Busy, "The paused sandbox's uid is still held by the slot it ran in; retry the resume shortly.");
+            }
+            return uid;
         }
     }
 

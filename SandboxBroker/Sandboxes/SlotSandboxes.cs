@@ -18,13 +18,19 @@ public sealed class SlotSandboxes(IsolationCatalog catalog, CgroupLimiter cgroup
         catalog.IsAvailable(slot.Level) ? catalog.Backend(slot.Level) as ISlotSandboxBackend : null;
 
     /// <summary>Boots the slot's sandbox and moves it into the slot's own group; throws (nothing left running) when either fails.</summary>
-    public void Start(SandboxSlot slot)
+    public void Start(SandboxSlot slot) => Boot(slot, backend => backend.Start(slot));
+
+    /// <summary>As <see cref="Start"/>, the sandbox restored from a gVisor checkpoint image (see <see cref="GvisorBackend.Restore"/>).</summary>
+    public void Restore(SandboxSlot slot, string checkpointImage) => Boot(slot, backend =>
+        (backend as GvisorBackend ?? throw new IOException($"level {slot.Level} does not restore checkpoints")).Restore(slot, checkpointImage));
+
+    private void Boot(SandboxSlot slot, Action<ISlotSandboxBackend> boot)
     {
         if (For(slot) is not { } backend)
         {
             return;
         }
-        backend.Start(slot);
+        boot(backend);
         string? group = null;
         try
         {

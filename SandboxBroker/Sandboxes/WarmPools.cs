@@ -48,7 +48,8 @@ public sealed class WarmPools(SlotLayout layout, Recycler recycler, IsolationCat
     /// <summary>Recycles a slot into its own pool (never another), or destroys it when the pool is full or the scan fails.</summary>
     public bool Return(SandboxSlot slot)
     {
-        if (Count(slot.Pool) >= 2 * Target(slot.Pool))
+        // A checkpointed sandbox's uid waits for its resume: its old slot never serves another lease.
+        if (Count(slot.Pool) >= 2 * Target(slot.Pool) || layout.IsHeldForPause(slot.Uid))
         {
             recycler.Destroy(slot);
             return false;

@@ -11,8 +11,20 @@ public static class GvisorSpec
 {
     public const string EgressFolderInside = "/run/agentcloud";
 
-    /// <summary>PID 1 of the slot's container: idles, and reaps what execs leave behind (dash's wait reaps any child).</summary>
-    public static readonly string[] InitCommand = ["/usr/bin/sh", "-c", "while :; do sleep 86400 & wait $!; done"];
+    /// <summary>Background processes' output files: a folder the broker owns (the tenant can write its files, never replace them), restored with a checkpoint.</summary>
+    public const string OutputFolderInside = "/run/agentcloud-output";
+
+    /// <summary>
+    /// PID 1 of the slot's container: idles, and reaps what execs leave behind (dash's wait reaps any child). Its stdio
+    /// becomes the sandbox's own /dev/null first: a host descriptor held inside cannot be restored from a checkpoint.
+    /// </summary>
+    public static readonly string[] InitCommand = ["/usr/bin/sh", "-c", "exec </dev/null >/dev/null 2>&1; while :; do sleep 86400 & wait $!; done"];
+
+    /// <summary>
+    /// Before everything else in a background process kept in files: its stdio leaves the exec's host pipes for the
+    /// sandbox's own /dev/null, since no process may hold a host descriptor when the sandbox is checkpointed.
+    /// </summary>
+    public static readonly string[] DetachFromHost = ["/usr/bin/sh", "-c", "exec </dev/null >/dev/null 2>&1; exec \"$@\"", "agentcloud-detach"];
 
     /// <summary>
     /// Each exec runs in its own PID namespace inside the sandbox, so when its command ends (or the broker kills the
@@ -29,10 +41,20 @@ public static class GvisorSpec
     /// </summary>
     public static readonly string[] BackgroundInit = ["/usr/bin/sh", "-c", "\"$@\"; exit $?", "agentcloud-process"];
 
+    /// <summary>
+    /// As <see cref="BackgroundInit"/>, with the output in files inside the sandbox instead of the exec's host pipes, which a
+    /// checkpoint cannot carry: a restored process keeps writing to its files, and the broker reads them. The status is kept too.
+    /// </summary>
+    public static string[] BackgroundInitToFiles(string name) =>
+    [
+        "/usr/bin/sh", "-c", "exec </dev/null >>\"$1\" 2>>\"$2\"; f=$3; shift 3; \"$@\"; s=$?; echo $s >\"$f\"; exit $s", "agentcloud-process",
+        $"{OutputFolderInside}/{name}.out", $"{OutputFolderInside}/{name}.err", $"{OutputFolderInside}/{name}.status",
+    ];
+
     /// <summary>Host files bound read-only when the host has them (certificates, time zone, alternatives' links).</summary>
     public static readonly string[] OptionalEtc = ["/etc/alternatives", "/etc/ssl", "/etc/ca-certificates", "/etc/localtime"];
 
-    public static JsonObject Container(SandboxSlot slot, string rootfs, string egressFolder, SandboxLimits limits, int appUid, string? layer = null)
+    public static JsonObject Container(SandboxSlot slot, string rootfs, string egressFolder, SandboxLimits limits, int appUid, string? layer = null, string? outputFolder = null)
     {
         var mounts = new JsonArray(Mount("/usr", "bind", "/usr", "rbind", "ro"), Mount("/proc", "proc", "proc"));
         foreach (var etc in OptionalEtc.Where(p => Path.Exists(p)))
@@ -43,6 +65,10 @@ public static class GvisorSpec
         mounts.Add(Mount("/tmp", "bind", slot.Tmp, "rbind", "rw"));
         mounts.Add(Mount("/workspace", "bind", slot.Workspace, "rbind", "rw"));
         mounts.Add(Mount(EgressFolderInside, "bind", egressFolder, "rbind", "ro"));
+        if (outputFolder is not null)
+        {
+            mounts.Add(Mount(OutputFolderInside, "bind", outputFolder, "rbind", "rw"));
+        }
         if (layer is not null)
         {
             mounts.Add(Mount(SandboxTemplate.LayerMountPoint, "bind", layer, "rbind", "ro"));
@@ -74,11 +100,12 @@ public static class GvisorSpec
     }
 
     /// <summary>One exec: the command (behind the forwarder when egress is wired) in its own PID namespace, as the slot's uid, with no capability.</summary>
-    public static JsonObject Process(ExecSpec spec, SandboxLimits limits, int appUid)
+    public static JsonObject Process(ExecSpec spec, SandboxLimits limits, int appUid, string? outputName = null)
     {
         var env = spec.Environment.Select(kv => $"{kv.Key}={kv.Value}").ToList();
         StatxCompat.Apply(env);
-        var command = new List<string>([.. PerExecNamespace, .. NestedUserNamespaceFilter.Prefix, .. spec.Background ? BackgroundInit : []]);
+        var command = new List<string>([.. outputName is null ? [] : DetachFromHost, .. PerExecNamespace, .. NestedUserNamespaceFilter.Prefix,
+            .. !spec.Background ? [] : outputName is null ? BackgroundInit : BackgroundInitToFiles(outputName)]);
         if (spec.EgressSocket is not null)
         {
             var proxy = $"http://127.0.0.1:{BubblewrapBackend.ProxyPort}";
