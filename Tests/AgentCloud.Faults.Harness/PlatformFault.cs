@@ -36,13 +36,16 @@ public sealed record PlatformFault(string Name, TimeSpan Hold, Func<PlatformReso
         return () => r.StartReplicaAsync(service, 0);
     }, GatewayDown: service == "gateway");
 
-    /// <summary>Every fault of the suite, in the order it runs them: the stores first, then each service.</summary>
+    /// <summary>
+    /// Every fault of the suite, in the order it runs them: the stores first, then each service, a replicated one by
+    /// one copy killed (every copy down at once leaves DCP's local proxy holding connections with nothing behind it, a
+    /// property of the local proxy rather than of the platform).
+    /// </summary>
     public static IReadOnlyList<PlatformFault> All(TimeSpan hold) =>
     [
         RedisFrozen(hold),
         Killed("redis-server", hold),
         Killed("postgres", hold),
-        .. FaultPlatform.Services.Select(ServiceKilled),
-        .. FaultPlatform.Replicated.Select(ReplicaKilled),
+        .. FaultPlatform.Services.Select(s => FaultPlatform.Replicated.Contains(s) ? ReplicaKilled(s) : ServiceKilled(s)),
     ];
 }
