@@ -25,7 +25,8 @@ var inferenceRouter = builder.AddAgentCloudService<Projects.AgentCloud_Inference
     .WithStore(stores.Redis)
     .WithReference(controlPlane)
     .WithModelEndpoints(models, secrets)
-    .WithModelPrices(models, "InferenceRouter__Prices");
+    .WithModelPrices(models, "InferenceRouter__Prices")
+    .WithPlatformReplicas(builder.Configuration);
 if (builder.ExecutionContext.IsRunMode)
 {
     // Deployed, the router spools under its own container user's home (the service's default), not a path of the publishing machine.
@@ -72,7 +73,8 @@ var gateway = builder.AddGateway(secrets)
     .WaitFor(usageAggregator)
     .WaitFor(memory)
     .WaitFor(tools)
-    .WaitFor(sampleTools);
+    .WaitFor(sampleTools)
+    .WithPlatformReplicas(builder.Configuration);
 
 // Sandboxes reach the platform only through the Gateway, like any other client.
 sandboxBroker.WithEnvironment("SandboxBroker__PlatformGatewayUrl", gateway.GetEndpoint("http"))

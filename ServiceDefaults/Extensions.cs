@@ -138,6 +138,7 @@ public static class Extensions
     /// </summary>
     public static WebApplication UseServiceDefaults(this WebApplication app)
     {
+        AgentCloud.ServiceDefaults.ServedByHeader.UseServedByHeader(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         if (app.Services.GetService<TenantContextValidator>() is not null)

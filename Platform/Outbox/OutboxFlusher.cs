@@ -4,7 +4,10 @@ using Microsoft.Extensions.Options;
 
 namespace AgentCloud.Platform.Outbox;
 
-/// <summary>Replays the spool at start (entries a previous run could not add), then retries it while anything is left.</summary>
+/// <summary>
+/// Replays the spool at start (entries a previous run could not add), then retries it while anything is left, taking
+/// over the spool of any replica that has died meanwhile.
+/// </summary>
 public sealed class OutboxFlusher(StreamOutbox outbox, IOptions<StreamOutboxOptions> options, ILogger<OutboxFlusher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -14,6 +17,7 @@ public sealed class OutboxFlusher(StreamOutbox outbox, IOptions<StreamOutboxOpti
         {
             try
             {
+                await outbox.TakeOverOrphansAsync(stoppingToken); // a sibling replica that died since
                 if (outbox.HasSpooled)
                 {
                     await outbox.FlushAsync(stoppingToken);

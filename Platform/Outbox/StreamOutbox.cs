@@ -13,10 +13,14 @@ namespace AgentCloud.Platform.Outbox;
 /// within its deadline, keeps it in a spool file (one JSON line per entry, fsync'd before the caller goes on) until
 /// <see cref="FlushAsync"/> gets it added, also after a restart. Entries carry their own event id, which the
 /// consumers deduplicate on, so an entry added twice (late add and replay) is still counted once.
+/// Each process spools in a folder of its own under the configured directory (<see cref="SpoolSlot"/>), so replicas
+/// sharing it never write or replay the same file, and takes over the spool of any folder no running process holds.
 /// </summary>
-public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<StreamOutboxOptions> options, ILogger<StreamOutbox> logger, IHostEnvironment? environment = null)
+public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<StreamOutboxOptions> options, ILogger<StreamOutbox> logger, IHostEnvironment? environment = null) : IDisposable
 {
     private readonly SemaphoreSlim _spoolLock = new(1, 1);
+    private readonly Lock _claimLock = new();
+    private SpoolSlot? _slot;
 
     // Spool lines whose add timed out but may still reach Redis (the client keeps a command queued while disconnected and
     // sends it on reconnect; a paused Redis runs its queue when it resumes). A flush waits while such an add is
@@ -26,8 +30,64 @@ public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<StreamOu
     // The last add a flush gave up on; while Redis has not answered it, no other is queued behind it.
     private Task _lastFlushAdd = Task.CompletedTask;
 
-    public string SpoolPath { get; } = Path.Combine(
-        Path.GetFullPath(options.Value.SpoolDirectory ?? StreamOutboxOptions.DefaultSpoolDirectory(environment?.ApplicationName ?? "agentcloud")), "spool.jsonl");
+    /// <summary>The configured spool directory, shared by the replicas of one host.</summary>
+    public string SpoolRoot { get; } =
+        Path.GetFullPath(options.Value.SpoolDirectory ?? StreamOutboxOptions.DefaultSpoolDirectory(environment?.ApplicationName ?? "agentcloud"));
+
+    /// <summary>This process's own spool file; its folder is claimed (and orphans taken over) on first use.</summary>
+    public string SpoolPath => Slot.SpoolPath;
+
+    private SpoolSlot Slot
+    {
+        get
+        {
+            lock (_claimLock)
+            {
+                if (_slot is null)
+                {
+                    var slot = SpoolSlot.Claim(SpoolRoot);
+                    TakeOverOrphans(slot); // before anything of this run is spooled, so the orphans' older entries go first
+                    _slot = slot;
+                }
+                return _slot;
+            }
+        }
+    }
+
+    /// <summary>Takes over the spool of every folder under the root that no running process holds (a replica that died).</summary>
+    public async Task<int> TakeOverOrphansAsync(CancellationToken cancellationToken)
+    {
+        await _spoolLock.WaitAsync(cancellationToken);
+        try
+        {
+            return TakeOverOrphans(Slot);
+        }
+        finally
+        {
+            _spoolLock.Release();
+        }
+    }
+
+    private int TakeOverOrphans(SpoolSlot own)
+    {
+        var taken = 0;
+        foreach (var folder in own.OthersUnder(SpoolRoot))
+        {
+            taken += SpoolSlot.TakeOver(folder, lines => Append(own.SpoolPath, lines));
+        }
+        if (taken > 0)
+        {
+            logger.LogInformation("Took over {Count} spooled stream entries left by a process that is gone", taken);
+        }
+        return taken;
+    }
+
+    private static void Append(string spoolPath, IReadOnlyList<string> lines)
+    {
+        using var file = new FileStream(spoolPath, FileMode.Append, FileAccess.Write, FileShare.None);
+        file.Write(Encoding.UTF8.GetBytes(string.Concat(lines.Select(l => l + "\n"))));
+        file.Flush(flushToDisk: true);
+    }
 
     /// <summary>One spooled entry: the stream and its fields in order.</summary>
     public sealed record Spooled(string Stream, List<string[]> Fields);
@@ -197,6 +257,14 @@ public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<StreamOu
             {
                 File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_claimLock)
+        {
+            _slot?.Dispose();
         }
     }
 }

@@ -8,7 +8,8 @@ public sealed class StreamOutboxOptions
     public const string SectionName = "Outbox";
 
     /// <summary>
-    /// Folder of the spool file; it must survive a restart of the service (the spool is replayed at start). Unset:
+    /// Folder of the spool files; it must survive a restart of the service (the spool is replayed at start). Replicas may
+    /// share it: each spools in a <c>replica-N</c> folder of its own under it (see <see cref="SpoolSlot"/>). Unset:
     /// <c>/var/lib/agentcloud/outbox/&lt;service&gt;</c> as root, else <c>~/.local/state/agentcloud/outbox/&lt;service&gt;</c>.
     /// </summary>
     public string? SpoolDirectory { get; set; }

@@ -92,8 +92,8 @@ public sealed class ApiReferenceEndToEndTests(PlatformFixture platform)
     [Fact]
     public async Task The_dashboard_links_the_gateway_to_its_api_reference_and_document()
     {
-        Assert.True(platform.App.ResourceNotifications.TryGetCurrentState("gateway", out var gateway));
-        var urls = gateway!.Snapshot.Urls.ToDictionary(u => u.DisplayProperties.DisplayName, u => u.Url);
+        var gateway = PlatformReplicas.Snapshot(platform.App, (await PlatformReplicas.OfAsync(platform.App, "gateway"))[0]);
+        var urls = gateway.Urls.ToDictionary(u => u.DisplayProperties.DisplayName, u => u.Url);
         using var client = platform.Gateway();
 
         Assert.EndsWith("/docs/", urls["API reference"], StringComparison.Ordinal);

@@ -28,6 +28,8 @@ public sealed record AppHostArgs(string Mode, string StateDirectory, int Gateway
         $"--Parameters:model-api-key={ModelApiKey}",
         $"--Parameters:vault-master-key={VaultMasterKey}",
         $"--Parameters:inference-cache-salt-key={CacheSaltKey}",
+        // The testing builder moves proxied ports to random ones; the Gateway's proxy (replicas) must keep the fixed port.
+        "--DcpPublisher:RandomizePorts=false",
         .. extra,
     ];
 }

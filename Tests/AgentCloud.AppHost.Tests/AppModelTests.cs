@@ -137,19 +137,49 @@ public sealed class AppModelTests
     }
 
     [Fact]
-    public async Task Gateway_listens_on_the_configured_fixed_port_without_a_proxy()
+    public async Task Two_gateways_and_two_routers_run_behind_a_proxy_on_the_configured_fixed_port_and_one_broker()
     {
         var args = AppHostArgs.Local();
         await using var builder = await BuildModelAsync(args);
         var gateway = builder.Resources.Single(r => r.Name == "gateway");
 
+        Assert.Equal(2, gateway.GetReplicaCount());
+        Assert.Equal(2, builder.Resources.Single(r => r.Name == "inference-router").GetReplicaCount());
+        Assert.Equal(1, builder.Resources.Single(r => r.Name == "sandbox-broker").GetReplicaCount());
         var endpoint = Assert.Single(gateway.Annotations.OfType<EndpointAnnotation>());
         Assert.Equal(args.GatewayPort, endpoint.Port);
-        Assert.False(endpoint.IsProxied);
+        Assert.True(endpoint.IsProxied); // each copy on a port of its own behind it
+        Assert.Null(endpoint.TargetPort);
         var env = await ModelEnvironment.Of(gateway);
         // Secrets are references to parameters, never literal values in the model.
         Assert.Equal("{admin-key.value}", env["Gateway__AdminKey"]);
         Assert.Equal("{gateway-signing-key.value}", env["Gateway__SigningKeySeed"]);
+    }
+
+    [Fact]
+    public async Task A_single_gateway_listens_on_the_configured_fixed_port_itself_without_a_proxy()
+    {
+        var args = AppHostArgs.Local();
+        await using var builder = await BuildModelAsync(args, "--AgentCloud:Replicas:gateway=1");
+        var gateway = builder.Resources.Single(r => r.Name == "gateway");
+
+        Assert.Equal(1, gateway.GetReplicaCount());
+        Assert.Equal(2, builder.Resources.Single(r => r.Name == "inference-router").GetReplicaCount());
+        var endpoint = Assert.Single(gateway.Annotations.OfType<EndpointAnnotation>());
+        Assert.Equal(args.GatewayPort, endpoint.Port);
+        Assert.False(endpoint.IsProxied);
+    }
+
+    [Theory]
+    [InlineData("--AgentCloud:Replicas=0", "AgentCloud:Replicas is '0'")]
+    [InlineData("--AgentCloud:Replicas:inference-router=two", "AgentCloud:Replicas:inference-router is 'two'")]
+    public async Task A_replica_count_that_is_not_a_whole_number_of_one_or_more_is_refused_naming_the_setting(string setting, string message)
+    {
+        var e = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var builder = await BuildModelAsync(AppHostArgs.Local(), setting);
+        });
+        Assert.Contains(message, e.ToString());
     }
 
     [Fact]

@@ -28,7 +28,7 @@ public sealed class PlatformFixture : IAsyncLifetime
         await App.StartAsync(startup.Token);
         foreach (var name in Stores.Concat(Services))
         {
-            await App.ResourceNotifications.WaitForResourceHealthyAsync(name, startup.Token);
+            await PlatformReplicas.WaitUntilEveryOneHealthyAsync(App, name, startup.Token);
         }
     }
 

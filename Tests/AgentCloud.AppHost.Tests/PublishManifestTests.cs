@@ -75,13 +75,32 @@ public sealed class PublishManifestTests
         Assert.Equal("/home/app/sandboxes", env.GetProperty("SandboxBroker__Root").GetString());
     }
 
-    private static async Task<JsonDocument> PublishAsync()
+    [Fact]
+    public async Task Manifest_runs_two_copies_of_the_gateway_and_the_router_and_the_configured_count_when_told()
+    {
+        using var byDefault = await PublishAsync();
+        using var configured = await PublishAsync("--AgentCloud:Replicas=3", "--AgentCloud:Replicas:gateway=1");
+
+        var defaults = byDefault.RootElement.GetProperty("resources");
+        var told = configured.RootElement.GetProperty("resources");
+        Assert.Equal(2, defaults.GetProperty("gateway").GetProperty("replicas").GetInt32());
+        Assert.Equal(2, defaults.GetProperty("inference-router").GetProperty("replicas").GetInt32());
+        Assert.Equal(3, told.GetProperty("inference-router").GetProperty("replicas").GetInt32());
+        Assert.False(told.GetProperty("gateway").TryGetProperty("replicas", out _));
+        // The entry written with the count is Aspire's own entry plus the count, nothing lost or changed.
+        var withCount = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(defaults.GetProperty("gateway").GetRawText())!;
+        var asAspireWritesIt = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(told.GetProperty("gateway").GetRawText())!;
+        Assert.Equal(asAspireWritesIt.Keys.Append("replicas"), withCount.Keys);
+        Assert.All(asAspireWritesIt, entry => Assert.Equal(entry.Value.GetRawText(), withCount[entry.Key].GetRawText()));
+    }
+
+    private static async Task<JsonDocument> PublishAsync(params string[] settings)
     {
         var output = Path.Combine(Path.GetTempPath(), $"agentcloud-manifest-{Guid.NewGuid():N}.json");
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
         await LocalProcess.RunAsync("dotnet",
             ["run", "--project", Projects.AgentCloud_AppHost.ProjectPath, "--no-build", "-c", configuration, "--no-launch-profile", "--",
-             "--publisher", "manifest", "--output-path", output, "--AgentCloud:Infrastructure=containers"],
+             "--publisher", "manifest", "--output-path", output, "--AgentCloud:Infrastructure=containers", .. settings],
             timeout: TimeSpan.FromMinutes(3));
         try
         {

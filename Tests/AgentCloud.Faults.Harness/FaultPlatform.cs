@@ -16,6 +16,9 @@ public sealed class FaultPlatform : IAsyncDisposable
     public static readonly string[] Stores = ["redis-server", "postgres"];
     public static readonly string[] Services = ["gateway", "controlplane", "inference-router", "sandbox-broker", "usage-aggregator", "memory", "tools"];
 
+    /// <summary>The services the AppHost runs several copies of by default (AgentCloud:Replicas).</summary>
+    public static readonly string[] Replicated = ["gateway", "inference-router"];
+
     private FaultPlatform(AppHostArgs args, DistributedApplication app)
     {
         Args = args;
@@ -43,7 +46,12 @@ public sealed class FaultPlatform : IAsyncDisposable
         {
             await app.ResourceNotifications.WaitForResourceHealthyAsync(name, cancellationToken);
         }
-        return new FaultPlatform(args, app);
+        var platform = new FaultPlatform(args, app);
+        foreach (var name in Replicated)
+        {
+            await platform.Resources.WaitForEveryReplicaHealthyAsync(name, cancellationToken);
+        }
+        return platform;
     }
 
     public HttpClient Gateway(string? key = null, TimeSpan? timeout = null)

@@ -26,12 +26,26 @@ public sealed record PlatformFault(string Name, TimeSpan Hold, Func<PlatformReso
         return () => r.StartAsync(service);
     }, GatewayDown: service == "gateway", BrokerRestarted: service == "sandbox-broker");
 
-    /// <summary>Every fault of the suite, in the order it runs them: the stores first, then each service.</summary>
+    /// <summary>
+    /// One copy of a replicated service killed and started again: the other copy carries the traffic meanwhile. Calls
+    /// in flight on the killed Gateway copy lose their connection, as they would on any host that dies.
+    /// </summary>
+    public static PlatformFault ReplicaKilled(string service) => new($"{service} replica killed, restarted", TimeSpan.Zero, async r =>
+    {
+        await r.KillReplicaAsync(service, 0);
+        return () => r.StartReplicaAsync(service, 0);
+    }, GatewayDown: service == "gateway");
+
+    /// <summary>
+    /// Every fault of the suite, in the order it runs them: the stores first, then each service, a replicated one by
+    /// one copy killed (every copy down at once leaves DCP's local proxy holding connections with nothing behind it, a
+    /// property of the local proxy rather than of the platform).
+    /// </summary>
     public static IReadOnlyList<PlatformFault> All(TimeSpan hold) =>
     [
         RedisFrozen(hold),
         Killed("redis-server", hold),
         Killed("postgres", hold),
-        .. FaultPlatform.Services.Select(ServiceKilled),
+        .. FaultPlatform.Services.Select(s => FaultPlatform.Replicated.Contains(s) ? ReplicaKilled(s) : ServiceKilled(s)),
     ];
 }
