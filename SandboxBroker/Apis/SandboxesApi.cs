@@ -1,5 +1,6 @@
 using AgentCloud.SandboxBroker.Exec;
 using AgentCloud.SandboxBroker.Files;
+using AgentCloud.SandboxBroker.Fleet;
 using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Limits;
 using AgentCloud.SandboxBroker.Pausing;
@@ -10,6 +11,7 @@ using AgentCloud.Platform.Tenancy;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+
 
 namespace AgentCloud.SandboxBroker.Apis;
 
@@ -27,6 +29,7 @@ public static class SandboxesApi
                 ? await next(context)
                 : Problems.Forbidden($"This key lacks the '{SandboxCapability}' capability."));
         api.AddEndpointFilterFactory(IdempotencyFilter.OnPosts); // create and exec honour Idempotency-Key
+        api.MapFleetListing(); // the list spans every live broker replica: Fleet/FleetListing.cs
         api.MapClusterSandboxes(); // the kubernetes level's sandboxes on these same routes: Apis/ClusterSandboxRouting.cs
         api.MapGet("/capabilities", GetCapabilities);
         api.MapSandboxTemplates(); // GET /templates: Apis/SandboxTemplatesApi.cs

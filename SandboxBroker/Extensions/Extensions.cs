@@ -18,8 +18,13 @@ internal static class Extensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSandboxBrokerCore();
+        builder.Services.AddOptions<FleetOptions>().BindConfiguration(FleetOptions.SectionName).ValidateOnStart();
+        builder.Services.AddHttpForwarder();
+        builder.Services.AddSingleton<Fleet.FleetForwarder>();
         builder.Services.AddKubernetesConfiguration();
         builder.Services.AddSingleton<IRunCredentials, ControlPlaneRunCredentials>();
+        // Before maintenance, so it stops after it: the fleet is left only once every lease has ended.
+        builder.Services.AddHostedService<Fleet.FleetHeartbeat>();
         builder.Services.AddHostedService<SandboxMaintenance>();
         builder.Services.AddHostedService<TenantSuspensionListener>();
         builder.Services.AddHealthChecks().AddCheck<IsolationHealthCheck>("sandbox-isolation");
