@@ -2,10 +2,12 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
+using System.Text.Json;
 using AgentCloud.Platform.Contracts;
 using AgentCloud.Platform.Tenancy;
 using AgentCloud.SandboxBroker.Fleet;
 using AgentCloud.SandboxBroker.Isolation;
+using AgentCloud.SandboxBroker.Leases;
 using AgentCloud.SandboxBroker.Sandboxes;
 using AgentCloud.SandboxBroker.Usage;
 using AgentCloud.Tests.Shared;
@@ -269,5 +271,30 @@ public sealed class FleetTests : IAsyncLifetime
         using var afterwards = await onB.GetAsync($"/v1/sandboxes/{lost.Id}");
         await BrokerCalls.AssertProblemAsync(afterwards, 410);
         Assert.NotEqual(lost.Id, replacement.Id);
+    }
+
+    [Fact]
+    public async Task A_restarted_broker_bills_its_crashed_leases_only_where_no_sibling_billed_them_as_lost()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var options = Options.Create(new SandboxBrokerOptions { Root = _root });
+        var crashed = new LeaseJournal(options);
+        var unsettled = new LeaseRecord("sbx_fleetcrash01", "fleet-crash", "key:a", "sbx_fleetcrash01", "bubblewrap", "shared", now.AddMinutes(-2), now.AddHours(1), false,
+            HostId: "host-that-crashed");
+        var settled = unsettled with { SandboxId = "sbx_fleetcrash02", RunId = "sbx_fleetcrash02" };
+        crashed.Record(unsettled);
+        crashed.Record(settled);
+        // The fleet still holds the first lease's record; a survivor already took (and billed) the second's.
+        await _redis.Connection.GetDatabase().HashSetAsync(FleetKeys.Leases("host-that-crashed"), unsettled.SandboxId,
+            JsonSerializer.Serialize(unsettled, JsonSerializerOptions.Web));
+
+        await using var restarted = FleetHosts.Start(_redis.ConnectionString, _root, _credentials);
+        await LocalProcess.WaitUntilAsync(() => Task.FromResult(restarted.Services.GetRequiredService<LeaseJournal>().Read().Count == 0),
+            TimeSpan.FromSeconds(60), "the journal to be settled");
+
+        var bill = Assert.Single(await UsageOfAsync(unsettled.SandboxId));
+        Assert.Equal("aborted", bill.Status);
+        Assert.Empty(await UsageOfAsync(settled.SandboxId));
+        Assert.False(await _redis.Connection.GetDatabase().HashExistsAsync(FleetKeys.Leases("host-that-crashed"), unsettled.SandboxId));
     }
 }
