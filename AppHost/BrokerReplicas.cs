@@ -21,4 +21,18 @@ public static class BrokerReplicas
         }
         return Default;
     }
+
+    /// <summary>
+    /// Runs the service's configured number of replicas. More than one needs Aspire's proxy in front (it spreads calls
+    /// over them, each replica on a port of its own): a local run otherwise gives services their own ports unproxied.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithConfiguredReplicas(this IResourceBuilder<ProjectResource> service, IConfiguration configuration)
+    {
+        var replicas = Of(configuration, service.Resource.Name);
+        if (replicas == 1)
+        {
+            return service;
+        }
+        return service.WithEndpoint("http", endpoint => endpoint.IsProxied = true).WithReplicas(replicas);
+    }
 }

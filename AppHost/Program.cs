@@ -36,7 +36,7 @@ var sandboxBroker = builder.AddAgentCloudService<Projects.AgentCloud_SandboxBrok
     .WithStore(stores.Redis)
     .WithReference(controlPlane)
     .WithSandboxBackend(builder)
-    .WithReplicas(BrokerReplicas.Of(builder.Configuration, "sandbox-broker")); // any replica serves any sandbox: SandboxBroker/Fleet
+    .WithConfiguredReplicas(builder.Configuration); // any replica serves any sandbox: SandboxBroker/Fleet
 
 var usageAggregator = builder.AddAgentCloudService<Projects.AgentCloud_UsageAggregator>("usage-aggregator")
     .WithStore(stores.UsageDb)

@@ -5,7 +5,7 @@ namespace AgentCloud.SandboxBroker.Fleet;
 
 /// <summary>
 /// Which of the brokers sharing this machine this one is. Each claims an instance number by holding an exclusive
-/// lock on <c>&lt;Root&gt;.instances/&lt;n&gt;.lock</c> for its whole life (the kernel drops it when the process dies,
+/// lock on <c>&lt;Root&gt;/instances/&lt;n&gt;.lock</c> for its whole life (the kernel drops it when the process dies,
 /// however it dies), and owns what is named after it: its root, uid share, cgroup and sockets. Whoever takes a number
 /// next knows its previous holder is dead, so its start-up cleanup only ever touches a dead broker's leftovers.
 /// </summary>
@@ -38,7 +38,7 @@ public sealed class HostInstance : IDisposable
             {
                 return Number;
             }
-            var claims = Path.GetFullPath(configuredRoot).TrimEnd('/') + ".instances";
+            var claims = Path.Combine(Path.GetFullPath(configuredRoot), "instances"); // start-up cleanup never touches it
             Directory.CreateDirectory(claims);
             for (var n = 0; n < _options.MaxInstancesPerHost; n++)
             {
