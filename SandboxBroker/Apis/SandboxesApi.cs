@@ -113,14 +113,20 @@ public static class SandboxesApi
         : paused.Find(ctx.TenantId, id) is { } p ? TypedResults.Ok(SandboxView.Of(p)) : NotFound(id);
 
     /// <summary>Ends a running sandbox, or drops a paused one's saved state.</summary>
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteSandbox(TenantContext ctx, string id, SandboxManager manager, SandboxPauser pauser, HttpContext http)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteSandbox(
+        TenantContext ctx, string id, SandboxManager manager, SandboxPauser pauser, FleetLeases fleet, HttpContext http)
     {
         var runKeyId = manager.Find(ctx.TenantId, id)?.RunKey?.Id;
         if (!await manager.DeleteAsync(ctx.TenantId, id))
         {
             try
             {
-                return pauser.DeletePaused(ctx.TenantId, id) ? TypedResults.NoContent() : NotFound(id);
+                if (!pauser.DeletePaused(ctx.TenantId, id))
+                {
+                    return NotFound(id);
+                }
+                await fleet.ForgetOwnerAsync(id); // a paused sandbox kept its owner record, for its resume to be forwarded here
+                return TypedResults.NoContent();
             }
             catch (SandboxRefusal refusal)
             {

@@ -207,6 +207,37 @@ public sealed class FleetTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_sandbox_paused_resumed_and_deleted_through_the_other_broker_stays_with_its_owner()
+    {
+        await using var a = FleetHosts.Start(_redis.ConnectionString, _root, _credentials);
+        await using var b = FleetHosts.Start(_redis.ConnectionString, _root, _credentials);
+        var sandbox = await a.Over("fleet-pause").CreateSandboxAsync();
+        var onB = b.Over("fleet-pause");
+        await onB.ShAsync(sandbox.Id, "echo saved > kept.txt");
+
+        using (var paused = await onB.PostAsync($"/v1/sandboxes/{sandbox.Id}/pause", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, paused.StatusCode);
+        }
+        Assert.Equal("paused", (await onB.GetFromJsonAsync<JsonElement>($"/v1/sandboxes/{sandbox.Id}")).GetProperty("state").GetString());
+        using (var resumed = await onB.PostAsync($"/v1/sandboxes/{sandbox.Id}/resume", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
+        }
+        Assert.NotNull(a.Manager.Find("fleet-pause", sandbox.Id)); // resumed where its workspace was saved
+        Assert.Equal("saved", (await onB.ShAsync(sandbox.Id, "cat kept.txt")).Stdout.Trim());
+        await onB.PostAsync($"/v1/sandboxes/{sandbox.Id}/pause", null);
+        using (var deleted = await onB.DeleteAsync($"/v1/sandboxes/{sandbox.Id}"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        using var gone = await onB.GetAsync($"/v1/sandboxes/{sandbox.Id}");
+        await BrokerCalls.AssertProblemAsync(gone, 404);
+        Assert.False(await _redis.Connection.GetDatabase().KeyExistsAsync(FleetKeys.Owner(sandbox.Id)));
+    }
+
+    [Fact]
     public async Task When_a_broker_dies_mid_traffic_the_other_serves_its_own_answers_410_for_the_lost_bills_them_once_and_frees_the_limit()
     {
         var a = FleetHosts.Start(_redis.ConnectionString, _root, _credentials);
