@@ -238,6 +238,34 @@ public sealed class FleetTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_operators_sandbox_list_pages_through_every_brokers_sandboxes_once()
+    {
+        await using var a = FleetHosts.Start(_redis.ConnectionString, _root, _credentials);
+        await using var b = FleetHosts.Start(_redis.ConnectionString, _root, _credentials);
+        var made = new List<string>();
+        foreach (var broker in new[] { a, b, a, b })
+        {
+            made.Add((await broker.Over("fleet-admin").CreateSandboxAsync()).Id);
+        }
+        var operatorOnB = new HttpClient { BaseAddress = b.Address() }.As(TestTenantContexts.Operator);
+
+        var seen = new List<string>();
+        string? cursor = null;
+        for (var pages = 0; pages < 10; pages++)
+        {
+            var page = await operatorOnB.GetFromJsonAsync<JsonElement>("/admin/v1/sandboxes?tenantId=fleet-admin&limit=3" + (cursor is null ? "" : "&cursor=" + cursor));
+            seen.AddRange(page.GetProperty("sandboxes").EnumerateArray().Select(s => s.GetProperty("id").GetString()!));
+            cursor = page.GetProperty("nextCursor").GetString();
+            if (cursor is null)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(made.Order(StringComparer.Ordinal), seen);
+    }
+
+    [Fact]
     public async Task When_a_broker_dies_mid_traffic_the_other_serves_its_own_answers_410_for_the_lost_bills_them_once_and_frees_the_limit()
     {
         var a = FleetHosts.Start(_redis.ConnectionString, _root, _credentials);
