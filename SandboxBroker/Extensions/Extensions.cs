@@ -25,6 +25,7 @@ internal static class Extensions
         builder.Services.AddSingleton<IRunCredentials, ControlPlaneRunCredentials>();
         // Before maintenance, so it stops after it: the fleet is left only once every lease has ended.
         builder.Services.AddHostedService<Fleet.FleetHeartbeat>();
+        builder.Services.AddHostedService<Fleet.FleetReaper>();
         builder.Services.AddHostedService<SandboxMaintenance>();
         builder.Services.AddHostedService<TenantSuspensionListener>();
         builder.Services.AddHealthChecks().AddCheck<IsolationHealthCheck>("sandbox-isolation");

@@ -14,9 +14,12 @@ public sealed class FleetOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>A broker silent this long is dead: its sandboxes are lost, billed to its last heartbeat and their run keys revoked.</summary>
+    /// <summary>
+    /// A broker silent this long (in Redis's time) is dead: its sandboxes are lost, billed to its last heartbeat and their run
+    /// keys revoked. Generous, since a loaded machine stalls a process for seconds.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.200", "00:10:00")]
-    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(6);
+    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How many brokers may share one machine (and one sandbox root); each claims one instance and its share of the uid range.</summary>
     [Range(1, 64)]

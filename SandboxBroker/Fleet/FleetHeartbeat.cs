@@ -6,12 +6,12 @@ using StackExchange.Redis;
 namespace AgentCloud.SandboxBroker.Fleet;
 
 /// <summary>
-/// Keeps this broker in the fleet: a heartbeat every interval, and on each beat a look for siblings that fell silent
-/// (whose sandboxes it settles as lost). A broker that finds it was itself declared dead (it stalled past the
-/// timeout) ends the sandboxes it still holds: they were billed and their run keys revoked already.
+/// Keeps this broker in the fleet: a heartbeat every interval, on its own loop so that settling a dead sibling (see
+/// <see cref="FleetReaper"/>) never delays it. A broker that finds it was itself declared dead (it stalled or was cut
+/// off past the timeout) ends the sandboxes it still holds, unbilled where a survivor billed them, then joins again.
 /// </summary>
 public sealed class FleetHeartbeat(
-    FleetMembership membership, LostSandboxes lost, SandboxLeases local, LeaseEnd leaseEnd, IOptions<FleetOptions> options, ILogger<FleetHeartbeat> logger) : BackgroundService
+    FleetMembership membership, SandboxLeases local, LeaseEnd leaseEnd, IOptions<FleetOptions> options, ILogger<FleetHeartbeat> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -26,8 +26,9 @@ public sealed class FleetHeartbeat(
                     {
                         await leaseEnd.EndAsync(sandbox, "lost");
                     }
+                    await membership.RejoinAsync();
+                    continue;
                 }
-                await lost.ReapSilentAsync();
             }
             catch (Exception e) when (e is RedisException or TimeoutException)
             {

@@ -20,6 +20,9 @@ public static class FleetKeys
     /// <summary>Set: the tenant's live host-level sandboxes across the fleet (its concurrency count).</summary>
     public static RedisKey Tenant(string tenantId) => $"sbxfleet:tenant:{{{tenantId}}}";
 
+    /// <summary>Hash: hosts declared dead whose leases are not all settled yet, to their last heartbeat (unix ms, Redis time).</summary>
+    public static readonly RedisKey Dead = "sbxfleet:dead";
+
     /// <summary>Set while a host declared dead could still come back: it then ends what it held without billing it again.</summary>
     public static RedisKey Declared(string hostId) => $"sbxfleet:declared-dead:{hostId}";
 }

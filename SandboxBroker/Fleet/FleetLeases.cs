@@ -27,21 +27,31 @@ public sealed class FleetLeases(IConnectionMultiplexer redis, HostInstance insta
         """;
 
     // KEYS: host leases, tenant set, owner hash. ARGV: id, keep owner (1 while paused), owner lifetime (ms).
+    // 1: the record was here (bill it); 0: a survivor billed it as lost (its owner hash says so); 2: no record, no proof (bill it).
     private const string EndScript = """
         local had = redis.call('HDEL', KEYS[1], ARGV[1])
         redis.call('SREM', KEYS[2], ARGV[1])
+        if had == 0 and redis.call('HEXISTS', KEYS[3], 'lost') == 1 then return 0 end
         if ARGV[2] == '1' then redis.call('PEXPIRE', KEYS[3], ARGV[3]) elseif had == 1 then redis.call('DEL', KEYS[3]) end
-        return had
+        if had == 1 then return 1 end
+        return 2
         """;
 
-    // KEYS: host leases, tenant set, owner hash. ARGV: id, lost at (unix ms), owner lifetime (ms).
+    // KEYS: host leases, tenant set, owner hash, declared(host). ARGV: id, lost at (unix ms), owner lifetime (ms), require declared.
+    // The 'lost' field is the proof that this lease was billed: whoever finds it bills nothing more.
     private const string LoseScript = """
-        if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+        if ARGV[4] == '1' and redis.call('EXISTS', KEYS[4]) == 0 then return -1 end
+        if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then
+          if redis.call('HEXISTS', KEYS[3], 'lost') == 1 then return 0 end
+          return 2
+        end
         redis.call('SREM', KEYS[2], ARGV[1])
         redis.call('HSET', KEYS[3], 'lost', ARGV[2])
         redis.call('PEXPIRE', KEYS[3], ARGV[3])
         return 1
         """;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Tenant, bool Paused, TimeSpan PausedFor)> _unfinished = new(StringComparer.Ordinal);
 
     private IDatabase Db => redis.GetDatabase();
 
@@ -69,8 +79,9 @@ public sealed class FleetLeases(IConnectionMultiplexer redis, HostInstance insta
 
     /// <summary>
     /// The lease ended here: frees its place and forgets its owner (kept while it is paused, so its resume is forwarded
-    /// here). True when this end should be billed: the record was still there, or Redis could not say (the event id
-    /// then keeps a second bill from counting); false when a survivor already billed it as lost.
+    /// here). True when this end should be billed: unless the fleet holds proof that a survivor billed it as lost
+    /// (a missing record is no proof: Redis may have lost its data), and when Redis cannot say (the event id then keeps a
+    /// second bill from counting); a failed end is queued so its place is freed later.
     /// </summary>
     public async Task<bool> EndAsync(Sandbox sandbox, bool paused, TimeSpan pausedFor)
     {
@@ -79,10 +90,11 @@ public sealed class FleetLeases(IConnectionMultiplexer redis, HostInstance insta
             var had = (int)await Db.ScriptEvaluateAsync(EndScript,
                 [FleetKeys.Leases(instance.HostId), FleetKeys.Tenant(sandbox.TenantId), FleetKeys.Owner(sandbox.Id)],
                 [sandbox.Id, paused ? "1" : "0", (long)pausedFor.TotalMilliseconds]);
-            return had == 1;
+            return had != 0;
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
+            _unfinished[sandbox.Id] = (sandbox.TenantId, paused, pausedFor);
             return true;
         }
     }
@@ -96,8 +108,28 @@ public sealed class FleetLeases(IConnectionMultiplexer redis, HostInstance insta
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            // Its place stays taken until this broker's record is reaped; the create fails either way.
+            // Retried by maintenance, so the tenant's place is not held forever; the create fails either way.
+            _unfinished[sandbox.Id] = (sandbox.TenantId, false, TimeSpan.Zero);
         }
+    }
+
+    /// <summary>Ends that Redis refused, retried (from maintenance) until they go through; how many are still left.</summary>
+    public async Task<int> RetryUnfinishedAsync()
+    {
+        foreach (var (id, (tenant, paused, pausedFor)) in _unfinished.ToArray())
+        {
+            try
+            {
+                await Db.ScriptEvaluateAsync(EndScript, [FleetKeys.Leases(instance.HostId), FleetKeys.Tenant(tenant), FleetKeys.Owner(id)],
+                    [id, paused ? "1" : "0", (long)pausedFor.TotalMilliseconds]);
+                _unfinished.TryRemove(id, out _);
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+            {
+                break; // still away: the next round tries again
+            }
+        }
+        return _unfinished.Count;
     }
 
     /// <summary>A paused sandbox was deleted or expired: nothing is left to forward to.</summary>
@@ -113,11 +145,20 @@ public sealed class FleetLeases(IConnectionMultiplexer redis, HostInstance insta
         }
     }
 
-    /// <summary>Claims a dead host's lease as lost at <paramref name="lostAt"/>; true for exactly one claimant, who bills it.</summary>
-    public async Task<bool> LoseAsync(string hostId, LeaseRecord lease, DateTimeOffset lostAt) =>
+    /// <summary>
+    /// Claims a dead host's lease as lost at <paramref name="lostAt"/>, leaving proof that it was billed. With
+    /// <paramref name="requireDeclared"/> only while the host is declared dead (a survivor reaping it).
+    /// </summary>
+    public async Task<LossClaim> LoseAsync(string hostId, LeaseRecord lease, DateTimeOffset lostAt, bool requireDeclared) =>
         (int)await Db.ScriptEvaluateAsync(LoseScript,
-            [FleetKeys.Leases(hostId), FleetKeys.Tenant(lease.TenantId), FleetKeys.Owner(lease.SandboxId)],
-            [lease.SandboxId, lostAt.ToUnixTimeMilliseconds(), (long)options.Value.LostRecordTime.TotalMilliseconds]) == 1;
+            [FleetKeys.Leases(hostId), FleetKeys.Tenant(lease.TenantId), FleetKeys.Owner(lease.SandboxId), FleetKeys.Declared(hostId)],
+            [lease.SandboxId, lostAt.ToUnixTimeMilliseconds(), (long)options.Value.LostRecordTime.TotalMilliseconds, requireDeclared ? "1" : "0"]) switch
+        {
+            1 => LossClaim.Claimed,
+            0 => LossClaim.BilledElsewhere,
+            2 => LossClaim.NoRecord,
+            _ => LossClaim.NotDeclared,
+        };
 
     /// <summary>The lease records a host left, as written at their start.</summary>
     public async Task<IReadOnlyList<LeaseRecord>> LeasesOfAsync(string hostId)

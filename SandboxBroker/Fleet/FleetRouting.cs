@@ -9,7 +9,7 @@ namespace AgentCloud.SandboxBroker.Fleet;
 
 /// <summary>
 /// Any replica answers any sandbox call: a call naming a sandbox this broker does not hold is looked up in the fleet's
-/// record and forwarded to its owner, or answered 410 <c>sandbox-lost</c> when that owner died. Runs after routing
+/// record and forwarded to its owner, or answered 410 <c>sandbox-lost</c> once that owner was declared dead and the sandbox settled (503 with Retry-After while its owner is merely silent). Runs after routing
 /// and the tenant context, before any body is read. Another tenant's sandbox, an unknown one, or a call already
 /// forwarded once goes on to the local handlers, which answer 404 as for any id the caller does not hold.
 /// </summary>
@@ -36,12 +36,16 @@ public static class FleetRouting
     {
         if (!http.Request.Path.StartsWithSegments(Prefix)
             || http.Features.Get<TenantContext>() is not { } caller
-            || http.Request.RouteValues.GetValueOrDefault("id") is not string id
-            || HeldHere(http.RequestServices, caller.TenantId, id))
+            || http.Request.RouteValues.GetValueOrDefault("id") is not string id)
         {
             return null;
         }
         var membership = http.RequestServices.GetRequiredService<FleetMembership>();
+        if (HeldHere(http.RequestServices, caller.TenantId, id))
+        {
+            // Cut off from the fleet past the timeout, this broker may have been declared dead and its sandbox billed as lost.
+            return membership.CutOff ? SandboxLost.FleetStateUnreachable(http) : null;
+        }
         SandboxOwner? owner;
         FleetMember? member = null;
         try
@@ -67,9 +71,8 @@ public static class FleetRouting
         }
         if (member is null)
         {
-            // Its broker fell silent: lost, even before a survivor has settled it (which bills it to the last heartbeat).
-            var last = await LastHeartbeatAsync(membership, owner.HostId);
-            return SandboxLost.Gone(id, last);
+            // Its broker is silent, but lost only once a survivor declared it dead and settled the sandbox (410 then).
+            return SandboxLost.OwnerUnreachable(id, http);
         }
         var error = await http.RequestServices.GetRequiredService<FleetForwarder>().ForwardAsync(http, member.Address);
         if (error != ForwarderError.None && !http.Response.HasStarted)
@@ -78,18 +81,6 @@ public static class FleetRouting
             return SandboxLost.OwnerUnreachable(id, http);
         }
         return Results.Empty; // the owner's answer went through as it came
-    }
-
-    private static async Task<DateTimeOffset> LastHeartbeatAsync(FleetMembership membership, string hostId)
-    {
-        try
-        {
-            return await membership.LastHeartbeatAsync(hostId) ?? DateTimeOffset.UtcNow;
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException)
-        {
-            return DateTimeOffset.UtcNow;
-        }
     }
 
     private static bool HeldHere(IServiceProvider services, string tenantId, string id) =>

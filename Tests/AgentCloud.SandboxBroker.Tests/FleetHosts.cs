@@ -46,6 +46,7 @@ public static class FleetHosts
     public static async Task SilenceAsync(this BrokerFactory broker)
     {
         await broker.Services.GetServices<IHostedService>().OfType<FleetHeartbeat>().Single().StopAsync(CancellationToken.None);
+        await broker.Services.GetServices<IHostedService>().OfType<FleetReaper>().Single().StopAsync(CancellationToken.None);
         await broker.Services.GetRequiredService<IServer>().StopAsync(new CancellationToken(canceled: true));
     }
 
