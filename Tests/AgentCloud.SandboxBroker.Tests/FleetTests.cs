@@ -333,7 +333,7 @@ public sealed class FleetTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_restarted_broker_bills_its_crashed_leases_only_where_no_sibling_billed_them_as_lost()
+    public async Task A_restarted_broker_bills_its_crashed_leases_unless_the_fleet_proves_a_sibling_billed_them_as_lost()
     {
         var now = DateTimeOffset.UtcNow;
         var options = Options.Create(new SandboxBrokerOptions { Root = _root });
@@ -341,11 +341,15 @@ public sealed class FleetTests : IAsyncLifetime
         var unsettled = new LeaseRecord("sbx_fleetcrash01", "fleet-crash", "key:a", "sbx_fleetcrash01", "bubblewrap", "shared", now.AddMinutes(-2), now.AddHours(1), false,
             HostId: "host-that-crashed");
         var settled = unsettled with { SandboxId = "sbx_fleetcrash02", RunId = "sbx_fleetcrash02" };
+        var forgotten = unsettled with { SandboxId = "sbx_fleetcrash03", RunId = "sbx_fleetcrash03" };
         crashed.Record(unsettled);
         crashed.Record(settled);
-        // The fleet still holds the first lease's record; a survivor already took (and billed) the second's.
-        await _redis.Connection.GetDatabase().HashSetAsync(FleetKeys.Leases("host-that-crashed"), unsettled.SandboxId,
-            JsonSerializer.Serialize(unsettled, JsonSerializerOptions.Web));
+        crashed.Record(forgotten);
+        // The fleet still holds the first lease's record; a survivor already took (and billed) the second's, leaving its
+        // proof on the owner record; of the third Redis knows nothing (its data was lost), which proves nothing.
+        var db = _redis.Connection.GetDatabase();
+        await db.HashSetAsync(FleetKeys.Leases("host-that-crashed"), unsettled.SandboxId, JsonSerializer.Serialize(unsettled, JsonSerializerOptions.Web));
+        await db.HashSetAsync(FleetKeys.Owner(settled.SandboxId), [new("tenant", "fleet-crash"), new("host", "host-that-crashed"), new("lost", now.AddMinutes(-1).ToUnixTimeMilliseconds())]);
 
         await using var restarted = FleetHosts.Start(_redis.ConnectionString, _root, _credentials);
         await LocalProcess.WaitUntilAsync(() => Task.FromResult(restarted.Services.GetRequiredService<LeaseJournal>().Read().Count == 0),
@@ -354,6 +358,26 @@ public sealed class FleetTests : IAsyncLifetime
         var bill = Assert.Single(await UsageOfAsync(unsettled.SandboxId));
         Assert.Equal("aborted", bill.Status);
         Assert.Empty(await UsageOfAsync(settled.SandboxId));
+        Assert.Equal("aborted", Assert.Single(await UsageOfAsync(forgotten.SandboxId)).Status);
         Assert.False(await _redis.Connection.GetDatabase().HashExistsAsync(FleetKeys.Leases("host-that-crashed"), unsettled.SandboxId));
+    }
+
+    [Fact]
+    public async Task A_sandbox_whose_owner_is_silent_but_not_yet_declared_dead_answers_503_with_retry_after_and_410_only_once_settled()
+    {
+        await using var b = FleetHosts.Start(_redis.ConnectionString, _root, _credentials);
+        var db = _redis.Connection.GetDatabase();
+        const string id = "sbx_fleetsilent01";
+        await db.HashSetAsync(FleetKeys.Owner(id), [new("tenant", "fleet-silent"), new("host", "host-gone-quiet")]);
+
+        using (var uncertain = await b.Over("fleet-silent").GetAsync($"/v1/sandboxes/{id}"))
+        {
+            await BrokerCalls.AssertProblemAsync(uncertain, 503);
+            Assert.NotNull(uncertain.Headers.RetryAfter);
+        }
+
+        await db.HashSetAsync(FleetKeys.Owner(id), "lost", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        using var gone = await b.Over("fleet-silent").GetAsync($"/v1/sandboxes/{id}");
+        await BrokerCalls.AssertProblemAsync(gone, 410);
     }
 }
