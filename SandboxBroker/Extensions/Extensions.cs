@@ -20,6 +20,8 @@ internal static class Extensions
         builder.Services.AddSandboxBrokerCore();
         builder.Services.AddOptions<FleetOptions>().BindConfiguration(FleetOptions.SectionName).ValidateOnStart();
         builder.Services.AddHttpForwarder();
+        // YARP logs every forwarded URL at Information, query string included (a port-forward's ?code=...).
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
         builder.Services.AddSingleton<Fleet.FleetForwarder>();
         builder.Services.AddKubernetesConfiguration();
         builder.Services.AddSingleton<IRunCredentials, ControlPlaneRunCredentials>();

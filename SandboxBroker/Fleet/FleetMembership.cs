@@ -49,7 +49,7 @@ public sealed class FleetMembership(IConnectionMultiplexer redis, HostInstance i
 
     private TimeSpan Timeout => options.Value.HeartbeatTimeout;
 
-    /// <summary>Where siblings reach this broker: configured, else the first address Kestrel bound (a wildcard taken as loopback).</summary>
+    /// <summary>Where siblings reach this broker: configured, else the first address Kestrel bound (a wildcard: see <see cref="AdvertisedAddress"/>).</summary>
     public string? Address => _address ??= options.Value.Address?.TrimEnd('/') ?? BoundAddress();
 
     private string? BoundAddress()
@@ -60,7 +60,7 @@ public sealed class FleetMembership(IConnectionMultiplexer redis, HostInstance i
         {
             return null;
         }
-        var address = AdvertisedAddress.For(first, Environment.GetEnvironmentVariable("POD_IP"), out var warning);
+        var address = AdvertisedAddress.For(first, Environment.GetEnvironmentVariable("POD_IP"), AdvertisedAddress.OfThisHost(), out var warning);
         if (warning is not null)
         {
             logger.LogWarning("{Warning}", warning);
