@@ -74,6 +74,23 @@ public sealed class FleetLeases(IConnectionMultiplexer redis, HostInstance insta
         }
     }
 
+    /// <summary>
+    /// Before any slot is taken, asynchronously: the tenant's fleet-wide count when it is already at the limit, else
+    /// null. A tenant at its limit thus never takes (and loses) a warm slot; the admission script still decides races.
+    /// </summary>
+    public async Task<long?> AtLimitAsync(string tenantId, int max, int others)
+    {
+        try
+        {
+            var held = await Db.SetLengthAsync(FleetKeys.Tenant(tenantId)) + others;
+            return held >= max ? held : null;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            throw new SandboxRefusal(RefusalKind.Busy, "The sandbox fleet's shared state (Redis) cannot be reached, so the tenant's sandbox limit cannot be checked; retry shortly.");
+        }
+    }
+
     /// <summary>The lease record as journaled and shared: it names this broker, so a later reader knows whose lease it was.</summary>
     public LeaseRecord Record(Sandbox sandbox) => sandbox.ToLeaseRecord() with { HostId = instance.HostId };
 

@@ -52,6 +52,12 @@ public sealed class SandboxManager(
         {
             throw new SandboxRefusal(RefusalKind.Invalid, "capabilities must be a list of at most 32 capability names, e.g. [\"inference\", \"memory:read\"].");
         }
+        // Refused before a warm slot is taken, and off the tenant's lock, while Redis is slow or away.
+        if (policy.MaxConcurrentSandboxes > 0
+            && await fleet.AtLimitAsync(caller.TenantId, policy.MaxConcurrentSandboxes, clusterLeases.CountOf(caller.TenantId)) is { } held)
+        {
+            throw TooMany(held, policy);
+        }
         var sandbox = Create(caller, policy, request, resuming);
         if (!Options.IssueRunKeys || runCredentials is null)
         {

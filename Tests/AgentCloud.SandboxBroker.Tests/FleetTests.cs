@@ -380,4 +380,27 @@ public sealed class FleetTests : IAsyncLifetime
         using var gone = await b.Over("fleet-silent").GetAsync($"/v1/sandboxes/{id}");
         await BrokerCalls.AssertProblemAsync(gone, 410);
     }
+
+    [Fact]
+    public async Task A_tenant_at_its_fleet_wide_limit_is_refused_on_another_broker_without_taking_a_warm_slot_there()
+    {
+        await using var a = FleetHosts.Start(_redis.ConnectionString, _root, _credentials);
+        await using var b = FleetHosts.Start(_redis.ConnectionString, _root, _credentials);
+        foreach (var broker in new[] { a, b })
+        {
+            broker.Policies.Set(FakePolicies.Default("fleet-full") with { MaxConcurrentSandboxes = 1 });
+        }
+        await a.Over("fleet-full").CreateSandboxAsync();
+        var pools = b.Services.GetRequiredService<WarmPools>();
+        bool Full() => pools.Counts.Count > 0 && pools.Counts.All(p => p.Value >= pools.Target(p.Key));
+        await LocalProcess.WaitUntilAsync(() => Task.FromResult(Full()), TimeSpan.FromSeconds(60), "the other broker's warm pools to fill");
+        var before = pools.Counts;
+
+        using (var refused = await b.Over("fleet-full").PostAsJsonAsync("/v1/sandboxes", new { }))
+        {
+            await BrokerCalls.AssertProblemAsync(refused, 429);
+        }
+
+        Assert.Equal(before, pools.Counts);
+    }
 }
