@@ -81,4 +81,12 @@ public sealed class FleetLivenessTests : IAsyncLifetime
         Assert.False(await stalled.BeatAsync());
         Assert.NotNull(await _redis.Connection.GetDatabase().SortedSetScoreAsync(FleetKeys.Hosts, stalled.HostId));
     }
+
+    [Fact]
+    public void Every_fleet_key_lies_in_one_hash_slot_so_its_scripts_run_on_a_redis_cluster()
+    {
+        var slot = _redis.Connection.HashSlot(FleetKeys.Hosts);
+        Assert.All(new[] { FleetKeys.Addresses, FleetKeys.Dead, FleetKeys.Leases("host-a"), FleetKeys.Owner("sbx_1"), FleetKeys.Tenant("acme"), FleetKeys.Declared("host-b") },
+            key => Assert.Equal(slot, _redis.Connection.HashSlot(key)));
+    }
 }
