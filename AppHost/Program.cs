@@ -36,7 +36,8 @@ if (builder.ExecutionContext.IsRunMode)
 var sandboxBroker = builder.AddAgentCloudService<Projects.AgentCloud_SandboxBroker>("sandbox-broker")
     .WithStore(stores.Redis)
     .WithReference(controlPlane)
-    .WithSandboxBackend(builder);
+    .WithSandboxBackend(builder)
+    .WithPlatformReplicas(builder.Configuration); // any replica serves any sandbox: SandboxBroker/Fleet
 
 var usageAggregator = builder.AddAgentCloudService<Projects.AgentCloud_UsageAggregator>("usage-aggregator")
     .WithStore(stores.UsageDb)

@@ -7,7 +7,8 @@ using Yarp.ReverseProxy.Transforms.Builder;
 namespace AgentCloud.Gateway.Proxy;
 
 /// <summary>
-/// On every proxied call: removes whatever tenant context or <c>x-tenant-*</c> headers the client sent,
+/// On every proxied call: removes every <c>x-agentcloud-*</c> header the client sent (tenant contexts, the broker fleet's
+/// hop mark, anything services set between themselves) but its lane choice, and every <c>x-tenant-*</c> header,
 /// and the caller's own key (<c>Authorization</c>: services never need it, so it never travels past the Gateway),
 /// then attaches a freshly minted, signed context for the caller the Gateway authenticated, and the key's default
 /// lane when the call names none. The context names the destination service as its only audience, so no other service
@@ -62,7 +63,10 @@ public static class TenantContextTransform
         }
     }
 
+    private const string PlatformPrefix = "x-agentcloud-";
+
+    // Platform headers are the platform's to set; the lane is the one a tenant picks itself.
     public static bool IsClientContextHeader(string name) =>
-        name.StartsWith(TenantContextHeaders.Context, StringComparison.OrdinalIgnoreCase)
+        (name.StartsWith(PlatformPrefix, StringComparison.OrdinalIgnoreCase) && !name.Equals(Lanes.Header, StringComparison.OrdinalIgnoreCase))
         || name.StartsWith(TenantContextHeaders.TenantHeaderPrefix, StringComparison.OrdinalIgnoreCase);
 }

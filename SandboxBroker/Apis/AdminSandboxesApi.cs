@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using AgentCloud.Platform;
 using AgentCloud.Platform.Tenancy;
+using AgentCloud.SandboxBroker.Fleet;
 using AgentCloud.SandboxBroker.Leases;
 using AgentCloud.SandboxBroker.Pausing;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -29,6 +30,7 @@ public static class AdminSandboxesApi
             context.HttpContext.Features.Get<TenantContext>() is { IsOperator: true }
                 ? await next(context)
                 : Problems.Forbidden("The admin API is for the platform operator only: call it through the Gateway with the operator key."));
+        api.MapFleetAdminListing(); // every broker replica's sandboxes: Fleet/FleetAdminListing.cs
         api.MapGet("", ListAllSandboxes);
         return api;
     }
@@ -67,7 +69,7 @@ public static class AdminSandboxesApi
     }
 
     // Tenant ids and sandbox ids never hold a newline, so it separates them; base64url keeps the cursor URL-safe.
-    private static string EncodeCursor(AdminSandboxView last) =>
+    internal static string EncodeCursor(AdminSandboxView last) =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes($"{last.TenantId}\n{last.Id}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private static (string, string)? DecodeCursor(string cursor)

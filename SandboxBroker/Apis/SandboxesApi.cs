@@ -1,5 +1,6 @@
 using AgentCloud.SandboxBroker.Exec;
 using AgentCloud.SandboxBroker.Files;
+using AgentCloud.SandboxBroker.Fleet;
 using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Limits;
 using AgentCloud.SandboxBroker.Pausing;
@@ -10,6 +11,7 @@ using AgentCloud.Platform.Tenancy;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+
 
 namespace AgentCloud.SandboxBroker.Apis;
 
@@ -27,6 +29,7 @@ public static class SandboxesApi
                 ? await next(context)
                 : Problems.Forbidden($"This key lacks the '{SandboxCapability}' capability."));
         api.AddEndpointFilterFactory(IdempotencyFilter.OnPosts); // create and exec honour Idempotency-Key
+        api.MapFleetListing(); // the list spans every live broker replica: Fleet/FleetListing.cs
         api.MapClusterSandboxes(); // the kubernetes level's sandboxes on these same routes: Apis/ClusterSandboxRouting.cs
         api.MapGet("/capabilities", GetCapabilities);
         api.MapSandboxTemplates(); // GET /templates: Apis/SandboxTemplatesApi.cs
@@ -110,14 +113,20 @@ public static class SandboxesApi
         : paused.Find(ctx.TenantId, id) is { } p ? TypedResults.Ok(SandboxView.Of(p)) : NotFound(id);
 
     /// <summary>Ends a running sandbox, or drops a paused one's saved state.</summary>
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteSandbox(TenantContext ctx, string id, SandboxManager manager, SandboxPauser pauser, HttpContext http)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteSandbox(
+        TenantContext ctx, string id, SandboxManager manager, SandboxPauser pauser, FleetLeases fleet, HttpContext http)
     {
         var runKeyId = manager.Find(ctx.TenantId, id)?.RunKey?.Id;
         if (!await manager.DeleteAsync(ctx.TenantId, id))
         {
             try
             {
-                return pauser.DeletePaused(ctx.TenantId, id) ? TypedResults.NoContent() : NotFound(id);
+                if (!pauser.DeletePaused(ctx.TenantId, id))
+                {
+                    return NotFound(id);
+                }
+                await fleet.ForgetOwnerAsync(id); // a paused sandbox kept its owner record, for its resume to be forwarded here
+                return TypedResults.NoContent();
             }
             catch (SandboxRefusal refusal)
             {

@@ -18,8 +18,16 @@ internal static class Extensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSandboxBrokerCore();
+        builder.Services.AddOptions<FleetOptions>().BindConfiguration(FleetOptions.SectionName).ValidateOnStart();
+        builder.Services.AddHttpForwarder();
+        // YARP logs every forwarded URL at Information, query string included (a port-forward's ?code=...).
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        builder.Services.AddSingleton<Fleet.FleetForwarder>();
         builder.Services.AddKubernetesConfiguration();
         builder.Services.AddSingleton<IRunCredentials, ControlPlaneRunCredentials>();
+        // Before maintenance, so it stops after it: the fleet is left only once every lease has ended.
+        builder.Services.AddHostedService<Fleet.FleetHeartbeat>();
+        builder.Services.AddHostedService<Fleet.FleetReaper>();
         builder.Services.AddHostedService<SandboxMaintenance>();
         builder.Services.AddHostedService<TenantSuspensionListener>();
         builder.Services.AddHealthChecks().AddCheck<IsolationHealthCheck>("sandbox-isolation");

@@ -15,11 +15,18 @@ namespace AgentCloud.SandboxBroker.Extensions;
 public static class SandboxBrokerServices
 {
     /// <summary>
-    /// Adds the isolation ladder, cgroup limiter, slot layout, pools, recycler, executor, outbox, egress proxy and audit, usage emitter, lease table, journal, recovery, janitor and manager.
+    /// Adds the fleet's instance claim and shared lease record, the isolation ladder, cgroup limiter, slot layout, pools, recycler, executor, outbox, egress proxy and audit, usage emitter, lease table, journal, recovery, janitor and manager.
     /// Needs <see cref="Microsoft.Extensions.Options.IOptions{SandboxBrokerOptions}"/>, an <c>IConnectionMultiplexer</c>, logging and metrics.
     /// </summary>
     public static IServiceCollection AddSandboxBrokerCore(this IServiceCollection services)
     {
+        // First: the instance claim rewrites the broker's root and uid range before anything reads them.
+        services.AddOptions<FleetOptions>().ValidateDataAnnotations();
+        services.AddSingleton<Fleet.HostInstance>();
+        services.AddSingleton<Microsoft.Extensions.Options.IPostConfigureOptions<SandboxBrokerOptions>, Fleet.InstanceRootOptions>();
+        services.AddSingleton<Fleet.FleetLeases>();
+        services.AddSingleton<Fleet.FleetMembership>();
+        services.AddSingleton<Fleet.LostSandboxes>();
         services.AddSingleton<HostProbe>();
         services.AddSingleton<ISandboxBackend, FirecrackerBackend>();
         services.AddSingleton<ISandboxBackend, GvisorBackend>();

@@ -7,7 +7,8 @@ namespace AgentCloud.SandboxBroker.Leases;
 
 /// <summary>
 /// Ends a lease, once: stops its egress, bills its seconds, announces its run's end, kills its processes and recycles
-/// or destroys its slot (always, even on failure), and drops it from the journal once its usage is durable.
+/// or destroys its slot (always, even on failure), and drops it from the journal once its usage is durable. Its place in
+/// the fleet (the tenant's count, its lease record) is freed first, which also says whether it is still this broker's to bill.
 /// </summary>
 public sealed class LeaseEnd(
     SandboxLeases leases,
@@ -16,6 +17,8 @@ public sealed class LeaseEnd(
     CgroupLimiter cgroups,
     WarmPools pools,
     Recycler recycler,
+    Fleet.FleetLeases fleet,
+    Microsoft.Extensions.Options.IOptions<SandboxBrokerOptions> options,
     TimeProvider time,
     ILogger<LeaseEnd> logger,
     IRunCredentials? runCredentials = null)
@@ -35,7 +38,8 @@ public sealed class LeaseEnd(
             {
                 await listener.DisposeAsync();
             }
-            billed = await usage.EmitAsync(sandbox, ended, status);
+            // Billed only by whoever takes its record from the fleet: a survivor may have billed it as lost already.
+            billed = !await fleet.EndAsync(sandbox, status == "paused", options.Value.MaxPausedTime) || await usage.EmitAsync(sandbox, ended, status);
         }
         finally
         {

@@ -33,6 +33,7 @@ public sealed class SandboxManager(
     SlotSandboxes slotSandboxes,
     Processes.SandboxLaunches launches,
     Kubernetes.ClusterLeases clusterLeases,
+    Fleet.FleetLeases fleet,
     TimeProvider time,
     IOptions<SandboxBrokerOptions> options,
     ILogger<SandboxManager> logger,
@@ -50,6 +51,12 @@ public sealed class SandboxManager(
         if (request.Capabilities is { } asked && (asked.Count > 32 || asked.Any(string.IsNullOrEmpty)))
         {
             throw new SandboxRefusal(RefusalKind.Invalid, "capabilities must be a list of at most 32 capability names, e.g. [\"inference\", \"memory:read\"].");
+        }
+        // Refused before a warm slot is taken, and off the tenant's lock, while Redis is slow or away.
+        if (policy.MaxConcurrentSandboxes > 0
+            && await fleet.AtLimitAsync(caller.TenantId, policy.MaxConcurrentSandboxes, clusterLeases.CountOf(caller.TenantId)) is { } held)
+        {
+            throw TooMany(held, policy);
         }
         var sandbox = Create(caller, policy, request, resuming, restoredSlot);
         if (!Options.IssueRunKeys || runCredentials is null)
@@ -129,11 +136,11 @@ public sealed class SandboxManager(
         Sandbox sandbox;
         lock (leases.LockFor(caller.TenantId))
         {
-            var live = leases.CountOf(caller.TenantId) + clusterLeases.CountOf(caller.TenantId); // the same limit over both
+            var clusterCount = clusterLeases.CountOf(caller.TenantId); // the same limit over both
+            var live = leases.CountOf(caller.TenantId) + clusterCount;
             if (live >= policy.MaxConcurrentSandboxes)
             {
-                throw new SandboxRefusal(RefusalKind.TooManySandboxes,
-                    $"Tenant already holds {live} sandboxes, the most tier '{policy.Tier}' allows at once; delete one or wait for one to expire.");
+                throw TooMany(live, policy);
             }
             SandboxSlot? slot = restoredSlot;
             var warm = slot is null && pools.TryTake(key, out slot);
@@ -144,6 +151,7 @@ public sealed class SandboxManager(
                 recycler.Prepare(slot);
             }
             string? group = null;
+            Sandbox? admitted = null;
             try
             {
                 layout.MoveTo(slot, caller.TenantId);
@@ -160,8 +168,14 @@ public sealed class SandboxManager(
                 {
                     sandbox.TryHold(); // nothing runs in it before its workspace is back
                 }
+                // The limit holds across the fleet: the tenant's place is taken in Redis, with the sandbox's owner and lease record.
+                if (fleet.TryAdmit(sandbox, policy.MaxConcurrentSandboxes, clusterCount) is { } fleetWide)
+                {
+                    throw TooMany(fleetWide, policy);
+                }
+                admitted = sandbox;
                 // On disk before anything can run in it: a crash from here on is billed and reclaimed at the next start.
-                journal.Record(sandbox.ToLeaseRecord());
+                journal.Record(fleet.Record(sandbox));
                 journaled = sandbox.Id;
                 sandbox.Cgroup = group = slotSandboxes.CreateGroup(sandbox);
                 var reachable = Options.PlatformGatewayUrl is null ? policy.Egress : [.. policy.Egress, SandboxBrokerOptions.PlatformGatewayHost];
@@ -181,6 +195,10 @@ public sealed class SandboxManager(
                 {
                     journal.Forget(journaled); // never handed out, so never billed
                 }
+                if (admitted is not null)
+                {
+                    fleet.Abandon(admitted);
+                }
                 throw;
             }
         }
@@ -192,6 +210,9 @@ public sealed class SandboxManager(
             sandbox.Id, sandbox.TenantId, level, template, key.Kind, sandbox.Warm ? "warm" : "cold");
         return sandbox;
     }
+
+    private static SandboxRefusal TooMany(long live, TenantPolicy policy) => new(RefusalKind.TooManySandboxes,
+        $"Tenant already holds {live} sandboxes, the most tier '{policy.Tier}' allows at once; delete one or wait for one to expire.");
 
     /// <summary>The tenant's own sandbox with that id, or null (also when it belongs to another tenant).</summary>
     public Sandbox? Find(string tenantId, string id) => leases.Find(tenantId, id);

@@ -72,6 +72,27 @@ public sealed class TenantKeyTests(GatewayEnvironment env) : IClassFixture<Gatew
     }
 
     [Fact]
+    public async Task Platform_headers_a_client_sends_such_as_the_broker_fleets_hop_mark_never_reach_a_service_but_its_lane_does()
+    {
+        var (_, key) = env.ControlPlane.AddKey("acme");
+        using var client = _gateway.Client(key);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/memory/platform-header-probe");
+        request.Headers.TryAddWithoutValidation("x-agentcloud-fleet-hop", "some-broker");
+        request.Headers.TryAddWithoutValidation("X-AgentCloud-Injector", "forged");
+        request.Headers.TryAddWithoutValidation("x-agentcloud-revoked-keys", "none");
+        request.Headers.TryAddWithoutValidation("x-agentcloud-lane", "interactive");
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var seen = env.Upstream.LastFor("/v1/memory/platform-header-probe")!;
+        Assert.DoesNotContain(seen.Headers.Keys, h => h.Equals("x-agentcloud-fleet-hop", StringComparison.OrdinalIgnoreCase)
+            || h.Equals("x-agentcloud-injector", StringComparison.OrdinalIgnoreCase) || h.Equals("x-agentcloud-revoked-keys", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal("interactive", seen.Headers["x-agentcloud-lane"]);
+        Assert.NotNull(seen.Headers[TenantContextHeaders.Context]); // the Gateway's own still goes
+    }
+
+    [Fact]
     public async Task An_unknown_key_is_refused_with_401_problem()
     {
         using var client = _gateway.Client(StandInControlPlane.RandomKey());

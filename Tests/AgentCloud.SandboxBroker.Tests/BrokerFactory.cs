@@ -60,16 +60,18 @@ public sealed class BrokerFactory(string redisConnectionString, IDictionary<stri
     public override async ValueTask DisposeAsync()
     {
         string? sockets = null;
+        var root = Root;
         try
         {
             sockets = Services.GetRequiredService<SlotLayout>().Sockets;
+            root = Services.GetRequiredService<SlotLayout>().Root; // a second broker on the same root has its own beside it
         }
         catch (ObjectDisposedException)
         {
             // The host already stopped itself (a test that stops Redis under it); its folders are still ours to remove.
         }
         await base.DisposeAsync();
-        foreach (var dir in new[] { Root, sockets }.OfType<string>().Where(Directory.Exists))
+        foreach (var dir in new[] { root, sockets }.OfType<string>().Where(Directory.Exists))
         {
             try
             {

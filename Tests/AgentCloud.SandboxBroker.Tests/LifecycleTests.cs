@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using AgentCloud.SandboxBroker.Sandboxes;
 using AgentCloud.Tests.Shared;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentCloud.SandboxBroker.Tests;
 
@@ -69,6 +70,8 @@ public sealed class LifecycleTests : IAsyncLifetime
         File.WriteAllText(Path.Combine(root, "slots", "sorphan.json"), JsonSerializer.Serialize(new SlotRecord("sorphan", orphanUid)));
         using var leftover = Process.Start("setpriv", [$"--reuid={orphanUid}", $"--regid={orphanUid}", "--clear-groups", "sleep", "600"]);
         await IsolationTests.WaitUntil(() => SlotProcesses.Find(orphanUid).Count > 0);
+        // What the kernel does when a crashed broker's process ends: its claim on the machine's first instance is free.
+        first.Services.GetRequiredService<AgentCloud.SandboxBroker.Fleet.HostInstance>().Dispose();
 
         await using var restarted = new BrokerFactory(_redis.ConnectionString, root: root);
         _ = restarted.Server;
