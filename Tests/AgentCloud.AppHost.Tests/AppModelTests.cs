@@ -137,7 +137,7 @@ public sealed class AppModelTests
     }
 
     [Fact]
-    public async Task Two_gateways_and_two_routers_run_behind_a_proxy_on_the_configured_fixed_port_and_one_broker()
+    public async Task Two_gateways_two_routers_and_two_brokers_run_behind_a_proxy_the_gateway_on_the_configured_fixed_port()
     {
         var args = AppHostArgs.Local();
         await using var builder = await BuildModelAsync(args);
@@ -145,7 +145,7 @@ public sealed class AppModelTests
 
         Assert.Equal(2, gateway.GetReplicaCount());
         Assert.Equal(2, builder.Resources.Single(r => r.Name == "inference-router").GetReplicaCount());
-        Assert.Equal(1, builder.Resources.Single(r => r.Name == "sandbox-broker").GetReplicaCount());
+        Assert.Equal(2, builder.Resources.Single(r => r.Name == "sandbox-broker").GetReplicaCount()); // a fleet: SandboxBroker/Fleet
         var endpoint = Assert.Single(gateway.Annotations.OfType<EndpointAnnotation>());
         Assert.Equal(args.GatewayPort, endpoint.Port);
         Assert.True(endpoint.IsProxied); // each copy on a port of its own behind it

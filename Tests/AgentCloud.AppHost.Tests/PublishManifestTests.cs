@@ -76,7 +76,7 @@ public sealed class PublishManifestTests
     }
 
     [Fact]
-    public async Task Manifest_runs_two_copies_of_the_gateway_and_the_router_and_the_configured_count_when_told()
+    public async Task Manifest_runs_two_copies_of_the_gateway_the_router_and_the_broker_and_the_configured_count_when_told()
     {
         using var byDefault = await PublishAsync();
         using var configured = await PublishAsync("--AgentCloud:Replicas=3", "--AgentCloud:Replicas:gateway=1");
@@ -85,6 +85,7 @@ public sealed class PublishManifestTests
         var told = configured.RootElement.GetProperty("resources");
         Assert.Equal(2, defaults.GetProperty("gateway").GetProperty("replicas").GetInt32());
         Assert.Equal(2, defaults.GetProperty("inference-router").GetProperty("replicas").GetInt32());
+        Assert.Equal(2, defaults.GetProperty("sandbox-broker").GetProperty("replicas").GetInt32());
         Assert.Equal(3, told.GetProperty("inference-router").GetProperty("replicas").GetInt32());
         Assert.False(told.GetProperty("gateway").TryGetProperty("replicas", out _));
         // The entry written with the count is Aspire's own entry plus the count, nothing lost or changed.
