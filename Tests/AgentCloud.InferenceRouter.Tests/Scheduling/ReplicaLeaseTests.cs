@@ -1,0 +1,71 @@
+using System.ComponentModel.DataAnnotations;
+using AgentCloud.InferenceRouter.Extensions;
+using AgentCloud.InferenceRouter.Scheduling;
+using AgentCloud.Tests.Shared;
+using Microsoft.Extensions.Time.Testing;
+
+namespace AgentCloud.InferenceRouter.Tests.Scheduling;
+
+/// <summary>
+/// A replica's share lasts only as long as its lease, whether or not a heartbeat failed: once the lease ends the others
+/// may take its slots, so a replica whose heartbeats are merely slow must stop admitting at its old share.
+/// </summary>
+public sealed class ReplicaLeaseTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>
+{
+    private readonly FakeTimeProvider _time = new();
+    private readonly string _endpoint = "lease-" + Guid.NewGuid().ToString("N");
+
+    [Fact]
+    public async Task A_replica_whose_next_heartbeat_has_not_answered_when_its_lease_ends_shrinks_to_the_local_share()
+    {
+        var a = new SharedReplica(redis.Connection, _endpoint, "a", _time, 8);
+        await a.SyncAsync();
+        Assert.Equal((ShareMode.Shared, 8), (a.Share.Mode, a.Scheduler.Capacity));
+
+        _time.Advance(SharedReplica.Patient.LeaseTtl - TimeSpan.FromMilliseconds(1));
+        Assert.Equal((ShareMode.Shared, 8), (a.Share.Mode, a.Scheduler.Capacity));
+
+        _time.Advance(TimeSpan.FromMilliseconds(1)); // no heartbeat ran, none failed: the lease alone ends the share
+        Assert.Equal((ShareMode.LocalOnly, 4), (a.Share.Mode, a.Scheduler.Capacity));
+
+        await a.SyncAsync();
+        Assert.Equal((ShareMode.Shared, 8), (a.Share.Mode, a.Scheduler.Capacity));
+    }
+
+    [Fact]
+    public async Task Once_its_lease_ends_a_replica_never_admits_its_old_share_beside_one_that_took_the_slots()
+    {
+        var a = new SharedReplica(redis.Connection, _endpoint, "a", _time, 8);
+        var b = new SharedReplica(redis.Connection, _endpoint, "b", _time, 8);
+        await a.SubmitAsync("heavy", 20);
+        await a.SyncAsync();
+        await a.CompleteRunningAsync();
+        Assert.Equal(8, a.Scheduler.Capacity);
+
+        _time.Advance(SharedReplica.Patient.LeaseTtl + TimeSpan.FromMilliseconds(1)); // a's heartbeat is slow; b takes the endpoint
+        await b.SubmitAsync("heavy", 20);
+        await b.SyncAsync();
+
+        Assert.Equal(8, b.Scheduler.Capacity);
+        Assert.True(a.Scheduler.Capacity < 8, $"a still admits {a.Scheduler.Capacity} of 8 beside b's 8");
+    }
+
+    [Theory]
+    [InlineData(100, 500, 3000, true)]
+    [InlineData(100, 1400, 3000, true)]
+    [InlineData(100, 1500, 3000, false)]
+    [InlineData(1000, 500, 1500, false)]
+    public void A_heartbeat_timeout_too_close_to_the_lease_is_refused_at_start(int intervalMs, int timeoutMs, int leaseMs, bool valid)
+    {
+        var options = new ReplicaShareOptions
+        {
+            HeartbeatInterval = TimeSpan.FromMilliseconds(intervalMs),
+            HeartbeatTimeout = TimeSpan.FromMilliseconds(timeoutMs),
+            LeaseTtl = TimeSpan.FromMilliseconds(leaseMs),
+        };
+        var errors = new List<ValidationResult>();
+
+        Assert.Equal(valid, Validator.TryValidateObject(options, new ValidationContext(options), errors, validateAllProperties: true));
+        Assert.Equal(valid, errors.Count == 0);
+    }
+}
