@@ -70,7 +70,7 @@ public sealed class ReplicaShare
             SharedCapacityGrant grant;
             try
             {
-                grant = await _store.HeartbeatAsync(Endpoint, _replica, sentAt, _options.LeaseTtl, _limits,
+                grant = await _store.HeartbeatAsync(Endpoint, _replica, _options.LeaseTtl, _limits,
                     Math.Max(snapshot.Capacity, snapshot.InFlight), snapshot, servedHere).WaitAsync(_options.HeartbeatTimeout, cancellationToken);
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)

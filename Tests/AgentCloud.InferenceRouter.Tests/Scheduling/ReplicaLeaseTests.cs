@@ -42,7 +42,8 @@ public sealed class ReplicaLeaseTests(RedisServerFixture redis) : IClassFixture<
         await a.CompleteRunningAsync();
         Assert.Equal(8, a.Scheduler.Capacity);
 
-        _time.Advance(SharedReplica.Patient.LeaseTtl + TimeSpan.FromMilliseconds(1)); // a's heartbeat is slow; b takes the endpoint
+        _time.Advance(SharedReplica.Patient.LeaseTtl); // a's heartbeat is slow; b takes the endpoint
+        await a.EndLeaseInRedisAsync();
         await b.SubmitAsync("heavy", 20);
         await b.SyncAsync();
 
@@ -67,5 +68,46 @@ public sealed class ReplicaLeaseTests(RedisServerFixture redis) : IClassFixture<
 
         Assert.Equal(valid, Validator.TryValidateObject(options, new ValidationContext(options), errors, validateAllProperties: true));
         Assert.Equal(valid, errors.Count == 0);
+    }
+
+    [Fact]
+    public async Task Leases_run_on_redis_clock_so_a_replica_whose_wall_clock_lags_years_behind_keeps_its_share()
+    {
+        var behind = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var a = new SharedReplica(redis.Connection, _endpoint, "a", behind, 8);
+        var b = new SharedReplica(redis.Connection, _endpoint, "b", new FakeTimeProvider(DateTimeOffset.UtcNow), 8);
+        await a.SubmitAsync("heavy", 20);
+        await b.SubmitAsync("heavy", 20);
+
+        await a.SyncAsync();
+        await b.SyncAsync(); // stamped with its own clock, a's lease would look decades over and b would take all 8
+
+        var live = await redis.Connection.GetDatabase().SortedSetRangeByRankAsync($"router:sched:{{{_endpoint}}}:live");
+        Assert.Equal(["a", "b"], live.Select(r => (string)r!).Order());
+        Assert.True(a.Scheduler.Capacity + b.Scheduler.Capacity <= 8, $"{a.Scheduler.Capacity} + {b.Scheduler.Capacity} slots of 8");
+    }
+
+    [Fact]
+    public async Task With_fewer_slots_than_replicas_the_slot_changes_hands_between_lease_periods()
+    {
+        // A short lease so turns change within a bounded number of rounds; local leases run on the fake clock and never end.
+        var quickTurns = new ReplicaShareOptions { HeartbeatTimeout = TimeSpan.FromSeconds(30), LeaseTtl = TimeSpan.FromMilliseconds(500) };
+        var a = new SharedReplica(redis.Connection, _endpoint, "a", _time, 1, quickTurns);
+        var b = new SharedReplica(redis.Connection, _endpoint, "b", _time, 1, quickTurns);
+        await a.SubmitAsync("heavy", 10_000);
+        await b.SubmitAsync("heavy", 10_000);
+
+        for (var round = 0; round < 400 && (a.Dispatched.Count == 0 || b.Dispatched.Count == 0); round++)
+        {
+            await a.SyncAsync();
+            await b.SyncAsync();
+            Assert.True(a.Scheduler.InFlight + b.Scheduler.InFlight <= 1, "both replicas ran a call on a one-slot endpoint");
+            await a.CompleteRunningAsync();
+            await b.CompleteRunningAsync();
+            await Task.Delay(10); // lets Redis's clock move on to the next lease period
+        }
+
+        Assert.NotEmpty(a.Dispatched);
+        Assert.NotEmpty(b.Dispatched); // the lowest id won every tie before, so b never got the slot
     }
 }
