@@ -54,6 +54,21 @@ public sealed class FairScheduler
         }
     }
 
+    /// <summary>Admits nothing more if no call is in flight or waiting, in one step so none slips in between; a stopping
+    /// replica then gives its slots back. False (and unchanged) when calls remain.</summary>
+    public bool TryCloseIfIdle()
+    {
+        lock (_gate)
+        {
+            if (_inFlight > 0 || _queued > 0)
+            {
+                return false;
+            }
+            _capacity = 0;
+            return true;
+        }
+    }
+
     /// <summary>What this replica tells the others: calls in flight and waiting, and per tenant its weight, whether it
     /// is active here (in flight or waiting), and the weighted tokens served here so far.</summary>
     public SchedulerSnapshot Snapshot()

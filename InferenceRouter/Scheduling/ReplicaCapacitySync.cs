@@ -20,6 +20,12 @@ public sealed class ReplicaCapacitySync(EndpointSchedulers schedulers, ILogger<R
         }
     }
 
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken); // the heartbeat loop ends first, so no heartbeat re-registers a replica that left
+        await Task.WhenAll(schedulers.Shares.Select(share => share.LeaveAsync(cancellationToken)));
+    }
+
     private async Task SyncAsync(ReplicaShare share, CancellationToken stoppingToken)
     {
         try

@@ -96,6 +96,33 @@ public sealed class ReplicaShare
         }
     }
 
+    /// <summary>On a clean stop: with nothing in flight, admit no more and give the slots back to the others now; with
+    /// calls still running, keep the slots recorded as held until the lease ends, as a crash would.</summary>
+    public async Task LeaveAsync(CancellationToken cancellationToken)
+    {
+        await _oneAtATime.WaitAsync(cancellationToken);
+        try
+        {
+            lock (_leaseGate)
+            {
+                _leaseTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            }
+            if (Mode == ShareMode.Joining || !Scheduler.TryCloseIfIdle())
+            {
+                return;
+            }
+            await _store.LeaveAsync(Endpoint, _replica).WaitAsync(_options.HeartbeatTimeout, cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogWarning(e, "Endpoint {Endpoint}: could not give this replica's slots back on stopping; the others take them when its lease ends", Endpoint);
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+    }
+
     private void Granted(SharedCapacityGrant grant, DateTimeOffset sentAt)
     {
         lock (_leaseGate)

@@ -115,6 +115,17 @@ public sealed class SharedCapacityStore(IConnectionMultiplexer redis)
         return new SharedCapacityGrant((int)result[0], (int)result[1], served);
     }
 
+    /// <summary>A stopping replica with nothing in flight gives its slots back at once rather than at its lease's end.</summary>
+    public async Task LeaveAsync(string endpoint, string replica)
+    {
+        var prefix = $"router:sched:{{{endpoint}}}:";
+        var leave = redis.GetDatabase().CreateTransaction();
+        _ = leave.SortedSetRemoveAsync(prefix + "live", replica);
+        _ = leave.HashDeleteAsync(prefix + "held", replica);
+        _ = leave.HashDeleteAsync(prefix + "demand", replica);
+        await leave.ExecuteAsync();
+    }
+
     private static string Demand(SchedulerSnapshot snapshot)
     {
         using var buffer = new MemoryStream();

@@ -110,4 +110,43 @@ public sealed class ReplicaLeaseTests(RedisServerFixture redis) : IClassFixture<
         Assert.NotEmpty(a.Dispatched);
         Assert.NotEmpty(b.Dispatched); // the lowest id won every tie before, so b never got the slot
     }
+
+    [Fact]
+    public async Task A_replica_stopping_with_nothing_in_flight_gives_its_slots_back_at_once()
+    {
+        var a = new SharedReplica(redis.Connection, _endpoint, "a", _time, 8);
+        var b = new SharedReplica(redis.Connection, _endpoint, "b", _time, 8);
+        await a.SubmitAsync("heavy", 2);
+        await b.SubmitAsync("heavy", 20);
+        await a.SyncAsync();
+        await b.SyncAsync();
+        await a.CompleteRunningAsync();
+
+        await a.Share.LeaveAsync(CancellationToken.None);
+        await a.SubmitAsync("late");
+        await b.SyncAsync();
+
+        Assert.Equal((0, 0), (a.Scheduler.Capacity, a.Scheduler.InFlight)); // a admits nothing after leaving
+        Assert.Equal(8, b.Scheduler.Capacity);
+    }
+
+    [Fact]
+    public async Task A_replica_stopping_with_calls_in_flight_keeps_its_slots_held_until_its_lease_ends()
+    {
+        var a = new SharedReplica(redis.Connection, _endpoint, "a", _time, 8);
+        var b = new SharedReplica(redis.Connection, _endpoint, "b", _time, 8);
+        await a.SubmitAsync("heavy", 20);
+        await b.SubmitAsync("heavy", 20);
+        await a.SyncAsync();
+        await b.SyncAsync();
+        await a.SyncAsync();
+        Assert.True(a.Scheduler.InFlight > 0);
+
+        await a.Share.LeaveAsync(CancellationToken.None);
+        await b.SyncAsync();
+
+        var held = await redis.Connection.GetDatabase().HashGetAllAsync($"router:sched:{{{_endpoint}}}:held");
+        Assert.Contains("a", held.Select(e => (string)e.Name!));
+        Assert.True(b.Scheduler.Capacity + a.Scheduler.InFlight <= 8, $"b may admit {b.Scheduler.Capacity} beside a's {a.Scheduler.InFlight} still running");
+    }
 }
