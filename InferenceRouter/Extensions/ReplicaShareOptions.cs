@@ -4,7 +4,7 @@ namespace AgentCloud.InferenceRouter.Extensions;
 
 /// <summary>How router replicas share each shared endpoint's slots through Redis (section
 /// <c>InferenceRouter:Scheduler:Replicas</c>). Nothing here is on a call's path: replicas exchange state in the background.</summary>
-public sealed class ReplicaShareOptions
+public sealed class ReplicaShareOptions : IValidatableObject
 {
     public const string SectionName = "InferenceRouter:Scheduler:Replicas";
 
@@ -32,4 +32,16 @@ public sealed class ReplicaShareOptions
     /// were running: each admits <c>MaxInFlight / n</c>, at least one. The default fits the two-replica topology.</summary>
     [Range(1, 1000)]
     public int ReplicasWhenRedisIsAway { get; set; } = 2;
+
+    /// <summary>A replica's heartbeat comes at most an interval plus a timeout after the last; a lease shorter than
+    /// that (with room for one more slow heartbeat) lets the others take its slots while it still admits calls.</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (HeartbeatInterval + 2 * HeartbeatTimeout > LeaseTtl)
+        {
+            yield return new ValidationResult(
+                $"LeaseTtl ({LeaseTtl.TotalMilliseconds:0} ms) must be at least HeartbeatInterval + 2 × HeartbeatTimeout ({(HeartbeatInterval + 2 * HeartbeatTimeout).TotalMilliseconds:0} ms): raise LeaseTtl or lower HeartbeatTimeout.",
+                [nameof(LeaseTtl), nameof(HeartbeatTimeout)]);
+        }
+    }
 }

@@ -54,6 +54,21 @@ public sealed class FairScheduler
         }
     }
 
+    /// <summary>Admits nothing more if no call is in flight or waiting, in one step so none slips in between; a stopping
+    /// replica then gives its slots back. False (and unchanged) when calls remain.</summary>
+    public bool TryCloseIfIdle()
+    {
+        lock (_gate)
+        {
+            if (_inFlight > 0 || _queued > 0)
+            {
+                return false;
+            }
+            _capacity = 0;
+            return true;
+        }
+    }
+
     /// <summary>What this replica tells the others: calls in flight and waiting, and per tenant its weight, whether it
     /// is active here (in flight or waiting), and the weighted tokens served here so far.</summary>
     public SchedulerSnapshot Snapshot()
@@ -71,7 +86,9 @@ public sealed class FairScheduler
 
     /// <summary>
     /// Adds what other replicas served each tenant (weighted tokens, cumulative) to its virtual token counter, so a
-    /// tenant busy on another replica does not look idle here. Only the growth since the last call is added.
+    /// tenant busy on another replica does not look idle here. Only the growth since the last call is added. The first
+    /// value seen for a tenant new here, or back here from idle, is only a baseline: its history elsewhere is not
+    /// charged (the lift on return already places it). A total that went down (Redis lost it) becomes the new baseline.
     /// </summary>
     public void ApplyRemoteService(IReadOnlyDictionary<string, double> servedElsewhere)
     {
@@ -79,11 +96,19 @@ public sealed class FairScheduler
         {
             foreach (var (id, served) in servedElsewhere)
             {
-                if (_tenants.TryGetValue(id, out var t) && served > t.ServedElsewhere)
+                if (!_tenants.TryGetValue(id, out var t))
+                {
+                    continue;
+                }
+                if (!t.RemoteBaselined || served < t.ServedElsewhere)
+                {
+                    t.RemoteBaselined = true;
+                }
+                else
                 {
                     t.Counter += (served - t.ServedElsewhere) / t.Weight;
-                    t.ServedElsewhere = served;
                 }
+                t.ServedElsewhere = served;
             }
         }
     }
@@ -99,6 +124,10 @@ public sealed class FairScheduler
             tenant.Weight = request.Weight;
             if (tenant.Queued == 0)
             {
+                if (tenant.InFlight == 0)
+                {
+                    tenant.RemoteBaselined = false; // back from idle: what it was served elsewhere meanwhile is not charged
+                }
                 LiftReturningTenant(tenant);
             }
             if (_queued == 0 && MayStart(tenant))
@@ -279,6 +308,9 @@ public sealed class FairScheduler
         public double Counter { get; set; }
         public double Served { get; set; }
         public double ServedElsewhere { get; set; }
+
+        /// <summary>Whether <see cref="ServedElsewhere"/> holds a value seen while this tenant was active here.</summary>
+        public bool RemoteBaselined { get; set; }
         public int InFlight { get; set; }
         public int Queued => _interactive.Count + _batch.Count;
 

@@ -7,18 +7,8 @@ public sealed class ReplicaCapacitySync(EndpointSchedulers schedulers, ILogger<R
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            foreach (var share in schedulers.Shares)
-            {
-                try
-                {
-                    await share.SyncOnceAsync(stoppingToken);
-                }
-                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-                {
-                    // A bug here must not stop every endpoint's heartbeat; the share's own lease rules keep the cap.
-                    logger.LogError(e, "Heartbeat for endpoint {Endpoint} failed", share.Endpoint);
-                }
-            }
+            // All at once: one after another, a few slow endpoints would stretch every other endpoint's period past its lease.
+            await Task.WhenAll(schedulers.Shares.Select(share => SyncAsync(share, stoppingToken)));
             try
             {
                 await schedulers.NextHeartbeatAsync(stoppingToken);
@@ -27,6 +17,29 @@ public sealed class ReplicaCapacitySync(EndpointSchedulers schedulers, ILogger<R
             {
                 return;
             }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken); // the heartbeat loop ends first, so no heartbeat re-registers a replica that left
+        await Task.WhenAll(schedulers.Shares.Select(share => share.LeaveAsync(cancellationToken)));
+    }
+
+    private async Task SyncAsync(ReplicaShare share, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await share.SyncOnceAsync(stoppingToken);
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            // A bug here must not stop every endpoint's heartbeat; the share's own lease rules keep the cap.
+            logger.LogError(e, "Heartbeat for endpoint {Endpoint} failed", share.Endpoint);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
         }
     }
 }

@@ -20,9 +20,13 @@ public sealed class SharedCapacityStore(IConnectionMultiplexer redis)
     // Target shares: each live replica gets 1 + ReservedSlots (when there are enough), so a tenant new to the endpoint
     // starts at once whichever replica its call reaches; the rest go to replicas with more
     // calls than slots, in proportion to the tenants they serve (a tenant active on k replicas counts 1/k of its
-    // weight on each), one slot at a time to whoever has least per unit of that weight; leftovers go round.
+    // weight on each), one slot at a time to whoever has least per unit of that weight; leftovers go round. Ties and
+    // leftovers start from a replica that changes every lease period, so with fewer slots than replicas none starves.
+    // Leases run on Redis's clock (TIME), so replicas' wall clocks need not agree.
     private const string Script = """
-        local me, now, lease, cap, bound = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+        local clock = redis.call('TIME')
+        local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+        local me, lease, cap, bound = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
         for _, r in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)) do
           if r ~= me then
             redis.call('ZREM', KEYS[1], r)
@@ -31,7 +35,7 @@ public sealed class SharedCapacityStore(IConnectionMultiplexer redis)
           end
         end
         redis.call('ZADD', KEYS[1], now + lease, me)
-        redis.call('HSET', KEYS[3], me, ARGV[6])
+        redis.call('HSET', KEYS[3], me, ARGV[5])
         local live = redis.call('ZRANGE', KEYS[1], 0, -1)
         table.sort(live)
         local n = #live
@@ -46,21 +50,23 @@ public sealed class SharedCapacityStore(IConnectionMultiplexer redis)
           for t, tw in pairs(tenants[i]) do w = w + tw / spread[t] end
           weight[i] = w
         end
-        local target, left, base = {}, cap, math.min(1 + tonumber(ARGV[7]), math.floor(cap / n))
+        local target, left, base = {}, cap, math.min(1 + tonumber(ARGV[6]), math.floor(cap / n))
         for i = 1, n do
           target[i] = base
           left = left - base
         end
+        local turn = math.floor(now / lease) % n
         while left > 0 do
           local best = nil
-          for i = 1, n do
+          for s = 0, n - 1 do
+            local i = ((s + turn) % n) + 1
             if target[i] < calls[i] and weight[i] > 0 and (best == nil or target[i] / weight[i] < target[best] / weight[best]) then best = i end
           end
           if best == nil then break end
           target[best] = target[best] + 1
           left = left - 1
         end
-        local k = 0
+        local k = turn
         while left > 0 do
           target[(k % n) + 1] = target[(k % n) + 1] + 1
           left, k = left - 1, k + 1
@@ -74,7 +80,7 @@ public sealed class SharedCapacityStore(IConnectionMultiplexer redis)
         local grant = math.max(0, math.min(mine, cap - others))
         redis.call('HSET', KEYS[2], me, math.max(grant, bound))
         local out = { grant, n }
-        for j = 8, #ARGV, 2 do
+        for j = 7, #ARGV, 2 do
           out[#out + 1] = redis.call('HINCRBYFLOAT', KEYS[4], ARGV[j], ARGV[j + 1])
         end
         for j = 1, 3 do redis.call('PEXPIRE', KEYS[j], lease * 20) end
@@ -84,13 +90,13 @@ public sealed class SharedCapacityStore(IConnectionMultiplexer redis)
 
     /// <summary>One heartbeat for one endpoint. <paramref name="usageBound"/> is the most this replica may be using
     /// until it applies the answer: its current share, or its calls in flight if a shrink left more running.</summary>
-    public async Task<SharedCapacityGrant> HeartbeatAsync(string endpoint, string replica, DateTimeOffset now, TimeSpan lease,
+    public async Task<SharedCapacityGrant> HeartbeatAsync(string endpoint, string replica, TimeSpan lease,
         FairSchedulerOptions limits, int usageBound, SchedulerSnapshot snapshot, IReadOnlyList<KeyValuePair<string, double>> servedHere)
     {
         var reserved = limits.Policy == SchedulingPolicy.Fair ? limits.ReservedSlots : 0;
-        var args = new List<RedisValue>(7 + 2 * servedHere.Count)
+        var args = new List<RedisValue>(6 + 2 * servedHere.Count)
         {
-            replica, now.ToUnixTimeMilliseconds(), (long)lease.TotalMilliseconds, limits.MaxInFlight, usageBound, Demand(snapshot), reserved,
+            replica, (long)lease.TotalMilliseconds, limits.MaxInFlight, usageBound, Demand(snapshot), reserved,
         };
         foreach (var (tenant, delta) in servedHere)
         {
@@ -107,6 +113,17 @@ public sealed class SharedCapacityStore(IConnectionMultiplexer redis)
             served[servedHere[i].Key] = double.Parse((string)result[2 + i]!, CultureInfo.InvariantCulture);
         }
         return new SharedCapacityGrant((int)result[0], (int)result[1], served);
+    }
+
+    /// <summary>A stopping replica with nothing in flight gives its slots back at once rather than at its lease's end.</summary>
+    public async Task LeaveAsync(string endpoint, string replica)
+    {
+        var prefix = $"router:sched:{{{endpoint}}}:";
+        var leave = redis.GetDatabase().CreateTransaction();
+        _ = leave.SortedSetRemoveAsync(prefix + "live", replica);
+        _ = leave.HashDeleteAsync(prefix + "held", replica);
+        _ = leave.HashDeleteAsync(prefix + "demand", replica);
+        await leave.ExecuteAsync();
     }
 
     private static string Demand(SchedulerSnapshot snapshot)

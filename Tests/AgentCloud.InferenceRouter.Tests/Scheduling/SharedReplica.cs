@@ -15,10 +15,14 @@ namespace AgentCloud.InferenceRouter.Tests.Scheduling;
 internal sealed class SharedReplica
 {
     private readonly List<(string Tenant, Task<SchedulerLease> Lease)> _calls = [];
+    private readonly IConnectionMultiplexer _redis;
+    private readonly string _endpoint;
+    private readonly string _id;
 
     public SharedReplica(IConnectionMultiplexer redis, string endpoint, string id, FakeTimeProvider time, int maxInFlight,
         ReplicaShareOptions? options = null, ILogger? logger = null)
     {
+        (_redis, _endpoint, _id) = (redis, endpoint, id);
         var limits = new FairSchedulerOptions
         {
             MaxInFlight = maxInFlight, ReservedSlots = 1, MaxQueuedPerTenant = 10_000, MaxQueuedTotal = 100_000, MaxWait = TimeSpan.FromHours(1),
@@ -39,6 +43,11 @@ internal sealed class SharedReplica
 
     /// <summary>Tenants in the order their calls were dispatched on this replica.</summary>
     public List<string> Dispatched { get; } = [];
+
+    /// <summary>Leases run on Redis's clock, not the test's fake one: this makes this replica's lease over as Redis sees
+    /// it, as if its lease time had passed without a heartbeat.</summary>
+    public async Task EndLeaseInRedisAsync() =>
+        await _redis.GetDatabase().SortedSetAddAsync($"router:sched:{{{_endpoint}}}:live", _id, 0);
 
     public async Task SyncAsync()
     {
