@@ -30,8 +30,9 @@ public static class Extensions
 
     /// <summary>
     /// A platform service: an HTTP endpoint, and ready only when its own /health (dependencies included) passes. In a
-    /// local run the endpoint is the process's own port, not a proxy's: a proxy in front of a crashed process accepts
-    /// connections and holds them until it is back, where a caller should be refused at once (and answered 503).
+    /// local run the endpoint is the process's own port, not a proxy's, so a crashed single copy is refused at once (and
+    /// the caller answered 503). A replicated service is proxied (<see cref="Replicas"/>): with every copy down, DCP's
+    /// proxy holds connections and a caller waits for its own timeout (the Gateway's idle timeout, then 504).
     /// </summary>
     public static IResourceBuilder<ProjectResource> AddAgentCloudService<TProject>(this IDistributedApplicationBuilder builder, string name)
         where TProject : IProjectMetadata, new() =>

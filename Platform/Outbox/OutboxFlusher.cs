@@ -18,6 +18,18 @@ public sealed class OutboxFlusher(StreamOutbox outbox, IOptions<StreamOutboxOpti
             try
             {
                 await outbox.TakeOverOrphansAsync(stoppingToken); // a sibling replica that died since
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+            {
+                // Kept apart from the flush: a folder that cannot be taken over must not hold back this replica's own spool.
+                logger.LogError(e, "Taking over a dead replica's spool failed; flushing our own and retrying");
+            }
+            try
+            {
                 if (outbox.HasSpooled)
                 {
                     await outbox.FlushAsync(stoppingToken);

@@ -82,9 +82,9 @@ public sealed class SpoolSlot : IDisposable
             // FileShare.None is an exclusive, non-blocking flock on Unix: refused while another open holds it.
             return new FileStream(Path.Combine(folder, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return null;
+            return null; // held by a running process, or a lock file this process may not open: not ours to claim
         }
     }
 

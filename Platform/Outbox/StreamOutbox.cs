@@ -45,9 +45,9 @@ public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<StreamOu
             {
                 if (_slot is null)
                 {
-                    var slot = SpoolSlot.Claim(SpoolRoot);
-                    TakeOverOrphans(slot); // before anything of this run is spooled, so the orphans' older entries go first
-                    _slot = slot;
+                    // Kept before the takeover, so a takeover that fails neither leaks the folder's lock nor claims again.
+                    _slot = SpoolSlot.Claim(SpoolRoot);
+                    TakeOverOrphans(_slot); // before anything of this run is spooled, so the orphans' older entries go first
                 }
                 return _slot;
             }
@@ -73,7 +73,15 @@ public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<StreamOu
         var taken = 0;
         foreach (var folder in own.OthersUnder(SpoolRoot))
         {
-            taken += SpoolSlot.TakeOver(folder, lines => Append(own.SpoolPath, lines));
+            try
+            {
+                taken += SpoolSlot.TakeOver(folder, lines => Append(own.SpoolPath, lines));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // One bad folder (full disk, a lock file we may not open) must not stop this replica spooling or the rest.
+                logger.LogWarning(e, "Could not take over the spool folder {Folder}; it is retried on the next flush", folder);
+            }
         }
         if (taken > 0)
         {
@@ -82,10 +90,26 @@ public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<StreamOu
         return taken;
     }
 
-    private static void Append(string spoolPath, IReadOnlyList<string> lines)
+    private static void Append(string spoolPath, IReadOnlyList<string> lines) =>
+        AppendDurably(spoolPath, Encoding.UTF8.GetBytes(string.Concat(lines.Select(l => l + "\n"))));
+
+    /// <summary>
+    /// Appends whole lines and fsyncs. A spool left by a crash may end mid-line; a newline goes first then, or the
+    /// torn line would swallow the first appended one and both would be dropped as unreadable.
+    /// </summary>
+    private static void AppendDurably(string spoolPath, byte[] lines)
     {
-        using var file = new FileStream(spoolPath, FileMode.Append, FileAccess.Write, FileShare.None);
-        file.Write(Encoding.UTF8.GetBytes(string.Concat(lines.Select(l => l + "\n"))));
+        using var file = new FileStream(spoolPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        if (file.Length > 0)
+        {
+            file.Seek(-1, SeekOrigin.End);
+            if (file.ReadByte() != '\n')
+            {
+                file.WriteByte((byte)'\n');
+            }
+        }
+        file.Seek(0, SeekOrigin.End);
+        file.Write(lines);
         file.Flush(flushToDisk: true);
     }
 
@@ -104,7 +128,8 @@ public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<StreamOu
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
-            logger.LogWarning(e, "Redis did not take an entry for {Stream}; spooled to {Spool} for retry", stream, SpoolPath);
+            // No SpoolPath here: claiming the folder can itself fail, and a log call must not throw the entry away.
+            logger.LogWarning(e, "Redis did not take an entry for {Stream}; spooling it for retry", stream);
             var line = JsonSerializer.Serialize(new Spooled(stream, fields.Select(f => new[] { f.Key, f.Value }).ToList()));
             await SpoolAsync(line);
             WatchLateAdd(add, line);
@@ -129,9 +154,7 @@ public sealed class StreamOutbox(IConnectionMultiplexer redis, IOptions<StreamOu
         try
         {
             EnsureFolder();
-            await using var file = new FileStream(SpoolPath, FileMode.Append, FileAccess.Write, FileShare.None);
-            await file.WriteAsync(line);
-            file.Flush(flushToDisk: true);
+            AppendDurably(SpoolPath, line);
         }
         finally
         {

@@ -107,6 +107,52 @@ public sealed class ReplicaSpoolTests : IAsyncLifetime
         Assert.Equal(["before-the-crash"], await StreamIdsAsync());
     }
 
+    [Fact]
+    public async Task A_reclaimed_spool_that_ends_mid_line_keeps_the_next_entry_on_a_line_of_its_own()
+    {
+        // A crash mid-append leaves replica-0's spool ending in half a line; the next process to claim replica-0 appends to it.
+        var folder = Path.Combine(_root, SpoolSlot.FolderPrefix + "0");
+        Directory.CreateDirectory(folder);
+        var whole = JsonSerializer.Serialize(new StreamOutbox.Spooled(Stream, [["event", EventJson("before-the-tear")]]));
+        File.WriteAllText(Path.Combine(folder, SpoolSlot.SpoolFileName), whole + "\n" + whole[..(whole.Length / 2)]);
+
+        var reclaimer = NewOutbox();
+        Assert.Equal(folder, Path.GetDirectoryName(reclaimer.SpoolPath));
+        await _redis.StopAsync();
+        Assert.False(await reclaimer.AddAsync(Stream, Event("after-the-tear")));
+        Assert.Equal("after-the-tear", SpooledIds(reclaimer.SpoolPath).Last()); // readable on its own, not glued to the torn half
+
+        await _redis.StartAsync();
+        await FlushUntilEmptyAsync(reclaimer);
+        Assert.Equal(["after-the-tear", "before-the-tear"], (await StreamIdsAsync()).Order()); // a queued add may land before the replay
+    }
+
+    [Fact]
+    public async Task A_sibling_folder_whose_lock_cannot_be_opened_neither_loses_an_entry_nor_blocks_other_takeovers()
+    {
+        // A hostile or broken sibling: its owner.lock is a directory, which no process (root included) can open as a file.
+        var blocked = Path.Combine(_root, SpoolSlot.FolderPrefix + "1");
+        Directory.CreateDirectory(Path.Combine(blocked, SpoolSlot.LockFileName));
+        Assert.Throws<UnauthorizedAccessException>(() =>
+            new FileStream(Path.Combine(blocked, SpoolSlot.LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None).Dispose());
+        File.WriteAllText(Path.Combine(blocked, SpoolSlot.SpoolFileName),
+            JsonSerializer.Serialize(new StreamOutbox.Spooled(Stream, [["event", EventJson("behind-a-bad-lock")]])) + "\n");
+        var orphan = Path.Combine(_root, SpoolSlot.FolderPrefix + "2");
+        Directory.CreateDirectory(orphan);
+        File.WriteAllText(Path.Combine(orphan, SpoolSlot.SpoolFileName),
+            JsonSerializer.Serialize(new StreamOutbox.Spooled(Stream, [["event", EventJson("orphaned")]])) + "\n");
+
+        var replica = NewOutbox();
+        Assert.Equal(0, await replica.TakeOverOrphansAsync(CancellationToken.None)); // the orphan went at claim; the blocked one stays
+        await _redis.StopAsync();
+        Assert.False(await replica.AddAsync(Stream, Event("own")));
+
+        await _redis.StartAsync();
+        await FlushUntilEmptyAsync(replica);
+        Assert.Equal(["orphaned", "own"], (await StreamIdsAsync()).Order()); // a queued add may land before the replay
+        Assert.True(File.Exists(Path.Combine(blocked, SpoolSlot.SpoolFileName))); // left for an operator, not thrown away
+    }
+
     private StreamOutbox NewOutbox(IConnectionMultiplexer? connection = null)
     {
         var outbox = new StreamOutbox(connection ?? _redis.Connection, Options.Create(new StreamOutboxOptions
@@ -123,7 +169,7 @@ public sealed class ReplicaSpoolTests : IAsyncLifetime
     private static string EventJson(string id) => JsonSerializer.Serialize(new { eventId = id });
 
     private static string[] SpooledIds(string spoolPath) =>
-        File.ReadAllLines(spoolPath).Where(l => l.Length > 0)
+        File.ReadAllLines(spoolPath).Where(l => l.Length > 0 && l.EndsWith('}'))
             .Select(l => IdOf(JsonSerializer.Deserialize<StreamOutbox.Spooled>(l)!.Fields.Single()[1])).ToArray();
 
     private static string IdOf(string eventJson) => JsonDocument.Parse(eventJson).RootElement.GetProperty("eventId").GetString()!;
