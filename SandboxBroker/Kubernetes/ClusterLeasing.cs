@@ -300,11 +300,12 @@ public sealed class ClusterLeasing(
         }
     }
 
-    public async Task EndAllAsync()
+    /// <summary>Ends every lease of this broker (at shutdown; "lost" once it learns it was declared dead).</summary>
+    public async Task EndAllAsync(string status = "aborted")
     {
         foreach (var lease in table.All())
         {
-            await EndAsync(lease, "aborted");
+            await EndAsync(lease, status);
         }
     }
 
