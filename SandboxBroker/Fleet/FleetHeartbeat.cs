@@ -1,4 +1,5 @@
 using AgentCloud.SandboxBroker.Extensions;
+using AgentCloud.SandboxBroker.Kubernetes;
 using AgentCloud.SandboxBroker.Leases;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -11,7 +12,8 @@ namespace AgentCloud.SandboxBroker.Fleet;
 /// off past the timeout) ends the sandboxes it still holds, unbilled where a survivor billed them, then joins again.
 /// </summary>
 public sealed class FleetHeartbeat(
-    FleetMembership membership, SandboxLeases local, LeaseEnd leaseEnd, IOptions<FleetOptions> options, ILogger<FleetHeartbeat> logger) : BackgroundService
+    FleetMembership membership, SandboxLeases local, LeaseEnd leaseEnd, IOptions<FleetOptions> options, ILogger<FleetHeartbeat> logger,
+    ClusterLeasing? cluster = null) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -25,6 +27,10 @@ public sealed class FleetHeartbeat(
                     foreach (var sandbox in local.All())
                     {
                         await leaseEnd.EndAsync(sandbox, "lost");
+                    }
+                    if (cluster is not null)
+                    {
+                        await cluster.EndAllAsync("lost"); // their claims deleted too, if the survivor has not yet
                     }
                     await membership.RejoinAsync();
                     continue;

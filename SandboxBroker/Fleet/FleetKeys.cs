@@ -20,7 +20,7 @@ public static class FleetKeys
     /// <summary>Hash: a sandbox's tenant, owner host and, once its owner died, when it was lost.</summary>
     public static RedisKey Owner(string sandboxId) => $"{{sbxfleet}}:owner:{sandboxId}";
 
-    /// <summary>Set: the tenant's live host-level sandboxes across the fleet (its concurrency count).</summary>
+    /// <summary>Set: the tenant's live sandboxes (host and cluster levels) across the fleet (its concurrency count).</summary>
     public static RedisKey Tenant(string tenantId) => $"{{sbxfleet}}:tenant:{tenantId}";
 
     /// <summary>Hash: hosts declared dead whose leases are not all settled yet, to their last heartbeat (unix ms, Redis time).</summary>

@@ -9,20 +9,20 @@ using StackExchange.Redis;
 namespace AgentCloud.SandboxBroker.Fleet;
 
 /// <summary>
-/// The fleet's record of host-level leases in Redis, each change one script: admitting a lease under the tenant's
+/// The fleet's record of leases in Redis, host-level and kubernetes-level alike, each change one script: admitting a lease under the tenant's
 /// fleet-wide limit (and recording its owner and lease record), ending it, and claiming a lease for billing. A lease
 /// record leaves Redis exactly once, and only whoever removed it bills it, so a lease is billed once however many
 /// brokers race (its owner ending it, survivors reaping a dead owner, a restarted broker reading its journal).
 /// </summary>
 public sealed class FleetLeases(IConnectionMultiplexer redis, HostInstance instance, IOptions<FleetOptions> options)
 {
-    // KEYS: tenant set, owner hash, host leases. ARGV: id, max, others (cluster leases), tenant, host, record.
+    // KEYS: tenant set, owner hash, host leases. ARGV: id, max, tenant, host, record.
     private const string AdmitScript = """
-        if redis.call('SCARD', KEYS[1]) + tonumber(ARGV[3]) >= tonumber(ARGV[2]) then return redis.call('SCARD', KEYS[1]) end
+        if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return redis.call('SCARD', KEYS[1]) end
         redis.call('SADD', KEYS[1], ARGV[1])
         redis.call('DEL', KEYS[2])
-        redis.call('HSET', KEYS[2], 'tenant', ARGV[4], 'host', ARGV[5])
-        redis.call('HSET', KEYS[3], ARGV[1], ARGV[6])
+        redis.call('HSET', KEYS[2], 'tenant', ARGV[3], 'host', ARGV[4])
+        redis.call('HSET', KEYS[3], ARGV[1], ARGV[5])
         return -1
         """;
 
@@ -59,14 +59,18 @@ public sealed class FleetLeases(IConnectionMultiplexer redis, HostInstance insta
     /// Takes a place for the lease under the tenant's fleet-wide limit and records its owner and lease record; the
     /// number of sandboxes the tenant holds across the fleet when the limit is reached (nothing recorded), else null.
     /// </summary>
-    public int? TryAdmit(Sandbox sandbox, int max, int others)
+    public int? TryAdmit(Sandbox sandbox, int max) => TryAdmit(Record(sandbox), max);
+
+    /// <summary>As <see cref="TryAdmit(Sandbox, int)"/> for any lease record (a cluster sandbox's), recorded as this broker's.</summary>
+    public int? TryAdmit(LeaseRecord lease, int max)
     {
+        var record = Record(lease);
         try
         {
             var held = (int)Db.ScriptEvaluate(AdmitScript,
-                [FleetKeys.Tenant(sandbox.TenantId), FleetKeys.Owner(sandbox.Id), FleetKeys.Leases(instance.HostId)],
-                [sandbox.Id, max, others, sandbox.TenantId, instance.HostId, JsonSerializer.Serialize(Record(sandbox), JsonSerializerOptions.Web)]);
-            return held < 0 ? null : held + others;
+                [FleetKeys.Tenant(record.TenantId), FleetKeys.Owner(record.SandboxId), FleetKeys.Leases(instance.HostId)],
+                [record.SandboxId, max, record.TenantId, instance.HostId, JsonSerializer.Serialize(record, JsonSerializerOptions.Web)]);
+            return held < 0 ? null : held;
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -78,11 +82,11 @@ public sealed class FleetLeases(IConnectionMultiplexer redis, HostInstance insta
     /// Before any slot is taken, asynchronously: the tenant's fleet-wide count when it is already at the limit, else
     /// null. A tenant at its limit thus never takes (and loses) a warm slot; the admission script still decides races.
     /// </summary>
-    public async Task<long?> AtLimitAsync(string tenantId, int max, int others)
+    public async Task<long?> AtLimitAsync(string tenantId, int max)
     {
         try
         {
-            var held = await Db.SetLengthAsync(FleetKeys.Tenant(tenantId)) + others;
+            var held = await Db.SetLengthAsync(FleetKeys.Tenant(tenantId));
             return held >= max ? held : null;
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
@@ -92,7 +96,10 @@ public sealed class FleetLeases(IConnectionMultiplexer redis, HostInstance insta
     }
 
     /// <summary>The lease record as journaled and shared: it names this broker, so a later reader knows whose lease it was.</summary>
-    public LeaseRecord Record(Sandbox sandbox) => sandbox.ToLeaseRecord() with { HostId = instance.HostId };
+    public LeaseRecord Record(Sandbox sandbox) => Record(sandbox.ToLeaseRecord());
+
+    /// <summary>Any lease record (a cluster sandbox's too) as this broker's.</summary>
+    public LeaseRecord Record(LeaseRecord lease) => lease with { HostId = instance.HostId };
 
     /// <summary>
     /// The lease ended here: frees its place and forgets its owner (kept while it is paused, so its resume is forwarded
@@ -100,33 +107,39 @@ public sealed class FleetLeases(IConnectionMultiplexer redis, HostInstance insta
     /// (a missing record is no proof: Redis may have lost its data), and when Redis cannot say (the event id then keeps a
     /// second bill from counting); a failed end is queued so its place is freed later.
     /// </summary>
-    public async Task<bool> EndAsync(Sandbox sandbox, bool paused, TimeSpan pausedFor)
+    public Task<bool> EndAsync(Sandbox sandbox, bool paused, TimeSpan pausedFor) => EndAsync(sandbox.TenantId, sandbox.Id, paused, pausedFor);
+
+    /// <summary>As <see cref="EndAsync(Sandbox, bool, TimeSpan)"/> by tenant and id (a cluster sandbox's end).</summary>
+    public async Task<bool> EndAsync(string tenantId, string sandboxId, bool paused, TimeSpan pausedFor)
     {
         try
         {
             var had = (int)await Db.ScriptEvaluateAsync(EndScript,
-                [FleetKeys.Leases(instance.HostId), FleetKeys.Tenant(sandbox.TenantId), FleetKeys.Owner(sandbox.Id)],
-                [sandbox.Id, paused ? "1" : "0", (long)pausedFor.TotalMilliseconds]);
+                [FleetKeys.Leases(instance.HostId), FleetKeys.Tenant(tenantId), FleetKeys.Owner(sandboxId)],
+                [sandboxId, paused ? "1" : "0", (long)pausedFor.TotalMilliseconds]);
             return had != 0;
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
-            _unfinished[sandbox.Id] = (sandbox.TenantId, paused, pausedFor);
+            _unfinished[sandboxId] = (tenantId, paused, pausedFor);
             return true;
         }
     }
 
     /// <summary>A lease that was admitted but never handed out (its start failed): its place and owner go, unbilled.</summary>
-    public void Abandon(Sandbox sandbox)
+    public void Abandon(Sandbox sandbox) => Abandon(sandbox.TenantId, sandbox.Id);
+
+    /// <summary>As <see cref="Abandon(Sandbox)"/> by tenant and id (a cluster sandbox whose claim failed).</summary>
+    public void Abandon(string tenantId, string sandboxId)
     {
         try
         {
-            Db.ScriptEvaluate(EndScript, [FleetKeys.Leases(instance.HostId), FleetKeys.Tenant(sandbox.TenantId), FleetKeys.Owner(sandbox.Id)], [sandbox.Id, "0", 0]);
+            Db.ScriptEvaluate(EndScript, [FleetKeys.Leases(instance.HostId), FleetKeys.Tenant(tenantId), FleetKeys.Owner(sandboxId)], [sandboxId, "0", 0]);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
             // Retried by maintenance, so the tenant's place is not held forever; the create fails either way.
-            _unfinished[sandbox.Id] = (sandbox.TenantId, false, TimeSpan.Zero);
+            _unfinished[sandboxId] = (tenantId, false, TimeSpan.Zero);
         }
     }
 
@@ -197,6 +210,6 @@ public sealed class FleetLeases(IConnectionMultiplexer redis, HostInstance insta
         return new SandboxOwner(tenant, host, lost);
     }
 
-    /// <summary>How many host-level sandboxes the tenant holds across the fleet.</summary>
+    /// <summary>How many sandboxes (host and cluster) the tenant holds across the fleet.</summary>
     public async Task<long> CountAsync(string tenantId) => await Db.SetLengthAsync(FleetKeys.Tenant(tenantId));
 }

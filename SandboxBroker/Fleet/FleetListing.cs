@@ -24,7 +24,7 @@ public static class FleetListing
                 return result;
             }
             var siblings = await SiblingCalls.GetFromEachAsync<SandboxesApi.SandboxView[]>(http);
-            // Cluster sandboxes live in the cluster, so every broker lists them: each id once.
+            // Each broker lists only what it holds, cluster sandboxes too; an id is kept once should a sandbox's end race the listing.
             return TypedResults.Ok(local.Concat(siblings.SelectMany(s => s)).DistinctBy(v => v.Id).OrderBy(v => v.CreatedAt).ToArray());
         });
         return api;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using AgentCloud.SandboxBroker.Credentials;
+using AgentCloud.SandboxBroker.Kubernetes;
 using AgentCloud.SandboxBroker.Leases;
 using AgentCloud.SandboxBroker.Usage;
 using StackExchange.Redis;
@@ -10,14 +11,19 @@ namespace AgentCloud.SandboxBroker.Fleet;
 /// Settles dead brokers' sandboxes: a silent host is declared dead (atomically with re-checking its silence), then
 /// each lease it left is claimed (by one survivor only, leaving proof of it), billed up to the dead broker's last
 /// heartbeat (never past its own expiry) and its run's end announced so the ControlPlane revokes its keys. What this
-/// broker claimed is remembered here before billing, so a failed bill or announce is retried rather than forgotten.
+/// broker claimed is remembered here before billing, so a failed bill or announce is retried rather than forgotten. A
+/// lost cluster sandbox's claim is deleted by the survivor that claimed it (the cluster outlives the dead broker).
 /// </summary>
-public sealed class LostSandboxes(FleetLeases leases, FleetMembership membership, SandboxUsage usage, ILogger<LostSandboxes> logger, IRunCredentials? runCredentials = null)
+public sealed class LostSandboxes(FleetLeases leases, FleetMembership membership, SandboxUsage usage, ILogger<LostSandboxes> logger,
+    IRunCredentials? runCredentials = null, ClusterLeasing? cluster = null)
 {
     private static readonly TimeSpan AnnounceDeadline = TimeSpan.FromSeconds(5);
 
     // Claimed here, not yet billed and announced: sandbox id to (lease, when it ended, billed yet).
     private readonly ConcurrentDictionary<string, (LeaseRecord Lease, DateTimeOffset Ended, bool Billed)> _claimed = new(StringComparer.Ordinal);
+
+    // Lost cluster sandboxes claimed here whose claims are not deleted yet.
+    private readonly ConcurrentDictionary<string, bool> _claimsLeft = new(StringComparer.Ordinal);
 
     /// <summary>Leases this broker claimed as lost whose bill or run end did not go through yet.</summary>
     public int Unsettled => _claimed.Count;
@@ -39,6 +45,7 @@ public sealed class LostSandboxes(FleetLeases leases, FleetMembership membership
             }
         }
         var billed = await SettleClaimedAsync();
+        await DeleteClaimsLeftAsync();
         foreach (var (host, lastHeartbeat) in (await membership.DeadAsync()).Where(d => d.HostId != membership.HostId))
         {
             foreach (var lease in await leases.LeasesOfAsync(host))
@@ -49,16 +56,40 @@ public sealed class LostSandboxes(FleetLeases leases, FleetMembership membership
                 }
                 var ended = lastHeartbeat < lease.ExpiresAt ? lastHeartbeat : lease.ExpiresAt;
                 _claimed[lease.SandboxId] = (lease, ended, false);
+                if (lease.Isolation == KubernetesLevel.Name)
+                {
+                    _claimsLeft[lease.SandboxId] = true;
+                }
                 logger.LogWarning("Sandbox {SandboxId} of tenant {TenantId} was lost with broker {HostId}; billing it to its last heartbeat {LastHeartbeat:o}",
                     lease.SandboxId, lease.TenantId, host, lastHeartbeat);
             }
             billed += await SettleClaimedAsync();
+            await DeleteClaimsLeftAsync();
             if ((await leases.LeasesOfAsync(host)).Count == 0)
             {
                 await membership.BuryAsync(host);
             }
         }
         return billed;
+    }
+
+    private async Task DeleteClaimsLeftAsync()
+    {
+        foreach (var id in _claimsLeft.Keys)
+        {
+            try
+            {
+                if (cluster is not null)
+                {
+                    await cluster.DeleteLostClaimAsync(id, CancellationToken.None);
+                }
+                _claimsLeft.TryRemove(id, out _);
+            }
+            catch (Exception e) when (ClusterFaults.IsClusterFault(e, CancellationToken.None))
+            {
+                logger.LogError(e, "Could not delete the claim of lost sandbox {SandboxId} yet; retrying", id);
+            }
+        }
     }
 
     private async Task<int> SettleClaimedAsync()

@@ -4,6 +4,7 @@ using AgentCloud.Platform.Contracts;
 using AgentCloud.Platform.Tenancy;
 using AgentCloud.SandboxBroker.Credentials;
 using AgentCloud.SandboxBroker.Exec;
+using AgentCloud.SandboxBroker.Fleet;
 using AgentCloud.SandboxBroker.Leases;
 using AgentCloud.SandboxBroker.Sandboxes;
 using AgentCloud.SandboxBroker.Usage;
@@ -13,8 +14,9 @@ namespace AgentCloud.SandboxBroker.Kubernetes;
 
 /// <summary>
 /// Leases sandboxes on the kubernetes level as <see cref="SandboxManager"/> does on the host: the tenant's limit counted
-/// over both, a claim per lease, a run key, execs in its pod, and an end that deletes the claim, bills the lease once
-/// (<c>sandbox:kubernetes</c>) and ends the run.
+/// over both and across the fleet, a claim per lease, a run key, execs in its pod, and an end that deletes the claim,
+/// bills the lease once (<c>sandbox:kubernetes</c>) and ends the run. Each lease is in the fleet's record as this broker's
+/// (<see cref="FleetLeases"/>), so siblings forward its calls here, and a survivor bills it and deletes its claim if this broker dies.
 /// </summary>
 public sealed class ClusterLeasing(
     ClusterSandboxes sandboxes,
@@ -22,6 +24,8 @@ public sealed class ClusterLeasing(
     ClusterLeases table,
     LeaseJournal journal,
     SandboxLeases hostLeases,
+    FleetLeases fleet,
+    KubernetesLevel level,
     PodExec pods,
     ExecRequestValidator validator,
     SandboxUsage usage,
@@ -55,27 +59,31 @@ public sealed class ClusterLeasing(
             Tier = policy.Tier, Dedicated = policy.DedicatedSandboxPool, CreatedAt = now, LastUsedAt = now, RunKeyIntended = Options.IssueRunKeys && runCredentials is not null,
             ExpiresAt = now + (request.TimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : Options.MaxLifetime),
         };
-        // The same lock as the host's creates: the limit holds over host and cluster sandboxes together.
+        // The same lock as the host's creates; the fleet's count holds the limit over host and cluster sandboxes of every broker.
         lock (hostLeases.LockFor(caller.TenantId))
         {
             var live = hostLeases.CountOf(caller.TenantId) + table.CountOf(caller.TenantId);
             if (live >= policy.MaxConcurrentSandboxes)
             {
-                throw new SandboxRefusal(RefusalKind.TooManySandboxes,
-                    $"Tenant already holds {live} sandboxes, the most tier '{policy.Tier}' allows at once; delete one or wait for one to expire.");
+                throw TooMany(live, policy);
+            }
+            if (fleet.TryAdmit(lease.ToLeaseRecord(), policy.MaxConcurrentSandboxes) is { } fleetWide)
+            {
+                throw TooMany(fleetWide, policy);
             }
             table.Add(lease); // counted while its pod is claimed
         }
         try
         {
             // Journaled before its pod is claimed: after a crash LeaseRecovery bills it and ClusterJanitor deletes its claim.
-            journal.Record(lease.ToLeaseRecord());
+            journal.Record(fleet.Record(lease.ToLeaseRecord()));
             lease.Sandbox = await sandboxes.CreateAsync(id, policy, lease.RunId, lease.ExpiresAt, cancellationToken);
         }
         catch (Exception e)
         {
             lease.MarkEnded();
             table.Remove(id); // never handed out, so never billed
+            fleet.Abandon(caller.TenantId, id);
             if (e is not ClaimLeftException)
             {
                 Forget(id); // its claim is gone; one left behind stays journaled, so the next start deletes and bills it
@@ -123,6 +131,7 @@ public sealed class ClusterLeasing(
             logger.LogError(e, "Deleting the claim of sandbox {SandboxId}, ended while it was created, failed", lease.Id);
         }
         table.Remove(lease.Id);
+        fleet.Abandon(lease.TenantId, lease.Id);
         if (deleted)
         {
             Forget(lease.Id);
@@ -173,7 +182,8 @@ public sealed class ClusterLeasing(
         }
         finally
         {
-            var billed = await usage.EmitAsync(lease.ToLeaseRecord(), ended, status);
+            // Not billed here when the fleet holds proof that a survivor billed it as lost (this broker was declared dead).
+            var billed = !await fleet.EndAsync(lease.TenantId, lease.Id, paused: false, TimeSpan.Zero) || await usage.EmitAsync(lease.ToLeaseRecord(), ended, status);
             if (lease.RunKey is not null && runCredentials is not null)
             {
                 await runCredentials.AnnounceEndedAsync(lease.TenantId, lease.RunId);
@@ -206,6 +216,21 @@ public sealed class ClusterLeasing(
             logger.LogWarning("Deleted {Count} sandbox claims left by a previous run of this broker", deleted);
         }
         return deleted;
+    }
+
+    /// <summary>
+    /// A dead sibling's cluster sandbox, claimed and billed by this survivor: its claim is deleted (it lives in the
+    /// cluster, which this broker reaches too); false when it was already gone. Throws while the cluster is away (retried);
+    /// a broker with no cluster configured cannot reach it, and leaves it to the claim's shutdownTime.
+    /// </summary>
+    public async Task<bool> DeleteLostClaimAsync(string sandboxId, CancellationToken cancellationToken)
+    {
+        if (!level.Configured)
+        {
+            logger.LogError("Sandbox {SandboxId} of a dead broker ran in a cluster this broker is not configured for; its claim ends at its expiry", sandboxId);
+            return false;
+        }
+        return await claims.DeleteAsync(SandboxManifests.ClaimName(sandboxId), cancellationToken);
     }
 
     /// <summary>Runs an exec in the lease's pod; with <paramref name="output"/>, streams it there too.</summary>
@@ -275,11 +300,12 @@ public sealed class ClusterLeasing(
         }
     }
 
-    public async Task EndAllAsync()
+    /// <summary>Ends every lease of this broker (at shutdown; "lost" once it learns it was declared dead).</summary>
+    public async Task EndAllAsync(string status = "aborted")
     {
         foreach (var lease in table.All())
         {
-            await EndAsync(lease, "aborted");
+            await EndAsync(lease, status);
         }
     }
 
@@ -295,6 +321,9 @@ public sealed class ClusterLeasing(
             logger.LogError(e, "Could not drop ended lease {SandboxId} from the journal", sandboxId);
         }
     }
+
+    private static SandboxRefusal TooMany(int held, TenantPolicy policy) => new(RefusalKind.TooManySandboxes,
+        $"Tenant already holds {held} sandboxes, the most tier '{policy.Tier}' allows at once; delete one or wait for one to expire.");
 
     private static string Ready(ClusterLease lease) => lease.Sandbox?.Claim.PodName
         ?? throw new SandboxRefusal(RefusalKind.Busy, $"Sandbox '{lease.Id}' is still being claimed in the cluster; retry shortly.");

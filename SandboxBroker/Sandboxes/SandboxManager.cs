@@ -54,7 +54,7 @@ public sealed class SandboxManager(
         }
         // Refused before a warm slot is taken, and off the tenant's lock, while Redis is slow or away.
         if (policy.MaxConcurrentSandboxes > 0
-            && await fleet.AtLimitAsync(caller.TenantId, policy.MaxConcurrentSandboxes, clusterLeases.CountOf(caller.TenantId)) is { } held)
+            && await fleet.AtLimitAsync(caller.TenantId, policy.MaxConcurrentSandboxes) is { } held)
         {
             throw TooMany(held, policy);
         }
@@ -168,8 +168,8 @@ public sealed class SandboxManager(
                 {
                     sandbox.TryHold(); // nothing runs in it before its workspace is back
                 }
-                // The limit holds across the fleet: the tenant's place is taken in Redis, with the sandbox's owner and lease record.
-                if (fleet.TryAdmit(sandbox, policy.MaxConcurrentSandboxes, clusterCount) is { } fleetWide)
+                // The limit holds across the fleet (cluster sandboxes too): the tenant's place is taken in Redis, with the sandbox's owner and lease record.
+                if (fleet.TryAdmit(sandbox, policy.MaxConcurrentSandboxes) is { } fleetWide)
                 {
                     throw TooMany(fleetWide, policy);
                 }

@@ -37,8 +37,8 @@ public sealed class FleetEndRetryTests : IAsyncLifetime
         var fleet = new FleetLeases(_redis.Connection, new HostInstance(_options), _options);
         var abandoned = SandboxOf("fleet-retry");
         var ended = SandboxOf("fleet-retry");
-        Assert.Null(fleet.TryAdmit(abandoned, 5, 0));
-        Assert.Null(fleet.TryAdmit(ended, 5, 0));
+        Assert.Null(fleet.TryAdmit(abandoned, 5));
+        Assert.Null(fleet.TryAdmit(ended, 5));
 
         await _redis.StopAsync();
         fleet.Abandon(abandoned);

@@ -13,14 +13,20 @@ namespace AgentCloud.SandboxBroker.Tests;
 /// <summary>Broker replicas for the fleet tests: real Kestrel on loopback (siblings forward over real sockets), one Redis, one sandbox root.</summary>
 public static class FleetHosts
 {
-    public static BrokerFactory Start(string redis, string root, IRunCredentials credentials)
+    /// <summary>A replica; <paramref name="extra"/> adds settings (the kubernetes level's, say).</summary>
+    public static BrokerFactory Start(string redis, string root, IRunCredentials credentials, IReadOnlyDictionary<string, string?>? extra = null)
     {
-        var broker = new BrokerFactory(redis, new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["SandboxBroker:IssueRunKeys"] = "true",
             ["SandboxBroker:Fleet:HeartbeatInterval"] = "00:00:00.250",
             ["SandboxBroker:Fleet:HeartbeatTimeout"] = "00:00:03",
-        }, root)
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+        var broker = new BrokerFactory(redis, settings, root)
         {
             TestServices = services =>
             {
