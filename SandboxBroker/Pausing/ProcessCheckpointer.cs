@@ -193,8 +193,7 @@ public sealed class ProcessCheckpointer(
             await gvisor.SignalInsideAsync(sandbox.Slot, containerPid, Libc.SIGKILL);
         }
         await tail.StopAsync(remove: false);
-        var status = File.Exists(files.ExitStatus) && int.TryParse(File.ReadAllText(files.ExitStatus).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var code)
-            ? code : process.KillToken.IsCancellationRequested ? 137 : 255;
+        var status = ExitStatusFile.Read(files.ExitStatus) ?? (process.KillToken.IsCancellationRequested ? 137 : ExitStatusFile.Unreadable);
         if (!process.Checkpointed)
         {
             OutputTail.Remove(files);
