@@ -60,6 +60,9 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
     /// <summary>The slot's background-process output files (see <see cref="GvisorSpec.OutputFolderInside"/>): root's folder, the slot's files.</summary>
     public string OutputFolder(SandboxSlot slot) => Path.Combine(Home, "output", slot.SlotId);
 
+    /// <summary>Room for every background process's stdout, stderr and status at the log cap each, with a MiB of slack.</summary>
+    public static long OutputFolderBytes(SandboxBrokerOptions options) => (long)options.MaxBackgroundProcesses * 3 * options.MaxOutputBytes + 1024 * 1024;
+
     public ProcessOutputFiles OutputFilesOf(SandboxSlot slot, string name) => new(name,
         Path.Combine(OutputFolder(slot), name + ".out"), Path.Combine(OutputFolder(slot), name + ".err"),
         Path.Combine(OutputFolder(slot), name + ".status"), Path.Combine(Bundle(slot), $"exec-{name}.pid"));
@@ -160,10 +163,18 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         _sentries[slot.SlotId] = sentry.Value;
     }
 
-    /// <summary>Root's folder, readable and passable inside: the tenant writes its processes' files there but can neither add nor replace one.</summary>
+    /// <summary>
+    /// Root's folder, readable and passable inside: the tenant writes its processes' files there but can neither add nor
+    /// replace one. Its own fixed-size tmpfs, so output (even of an unlinked file still held open) fills that and gets
+    /// ENOSPC, never the host disk the paused store and the journal share.
+    /// </summary>
     public void PrepareOutputFolder(SandboxSlot slot)
     {
         Directory.CreateDirectory(OutputFolder(slot));
+        if (SlotDisk.Mounts && !SlotDisk.IsMountPoint(OutputFolder(slot)))
+        {
+            SlotDisk.Mount(OutputFolder(slot), OutputFolderBytes(options.Value), uid: 0, mode: "0755");
+        }
         File.SetUnixFileMode(OutputFolder(slot), Private | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
     }
 
@@ -269,6 +280,7 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         TryDelete(runsc.StateRoot);
         TryDelete(Bundle(slot));
         TryDelete(EgressFolder(slot));
+        SlotDisk.UnmountBeneath(OutputFolder(slot));
         TryDelete(OutputFolder(slot));
         return gone ? null : $"gVisor sandbox processes of slot {slot.SlotId} survived SIGKILL";
     }
@@ -287,6 +299,7 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         }
         TryDelete(stateHome);
         TryDelete(Path.Combine(Home, "bundles"));
+        SlotDisk.UnmountBeneath(Path.Combine(Home, "output"));
         TryDelete(Path.Combine(Home, "output"));
         TryDelete(EgressHome);
         return reclaimed;

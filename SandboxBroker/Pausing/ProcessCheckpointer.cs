@@ -50,6 +50,12 @@ public sealed class ProcessCheckpointer(
         {
             return new(null, "gvisor: processes are not checkpointed, only the workspace is kept: an exec was still running at the pause, and its output goes to the caller, which a checkpoint cannot carry; pause when no exec runs");
         }
+        if (layout.HeldForPauseCount >= options.Value.EffectiveMaxCheckpointedPauses())
+        {
+            // Each checkpoint holds its uid while paused: unbounded, paused sandboxes would leave none for new ones.
+            return new(null, $"gvisor: processes are not checkpointed, only the workspace is kept: this broker already keeps " +
+                             $"{options.Value.EffectiveMaxCheckpointedPauses()} checkpointed paused sandboxes, the most it may; resume or delete one to checkpoint again");
+        }
         var processes = new List<CheckpointedProcess>();
         foreach (var process in sandbox.Processes.List().Where(p => p.Result is null))
         {
@@ -158,10 +164,16 @@ public sealed class ProcessCheckpointer(
     /// <summary>A restored slot no lease took (the tenant's limit was reached meanwhile): destroyed; its uid stays held for the paused sandbox.</summary>
     public void Discard(SandboxSlot slot) => recycler.Destroy(slot);
 
-    /// <summary>Lists the restored sandbox's processes again, as they were numbered, each read from its files and watched until it ends.</summary>
-    public void Adopt(Sandbox sandbox, ProcessCheckpoint checkpoint)
+    /// <summary>
+    /// Lists the restored sandbox's processes again, as they were numbered, each read from its files and watched until it
+    /// ends; null when done, else why not (gVisor went away meanwhile: nothing could signal or watch them).
+    /// </summary>
+    public string? Adopt(Sandbox sandbox, ProcessCheckpoint checkpoint)
     {
-        var gvisor = Gvisor(sandbox.Isolation)!;
+        if (Gvisor(sandbox.Isolation) is not { } gvisor)
+        {
+            return "gvisor is not available on this broker now";
+        }
         foreach (var saved in checkpoint.Processes)
         {
             var process = sandbox.Processes.Restore(saved.Pid, saved.Command, saved.StartedAt, checkpoint.LastPid);
@@ -171,6 +183,7 @@ public sealed class ProcessCheckpointer(
             process.Deliver = signal => gvisor.SignalInsideAsync(sandbox.Slot, saved.CommandPid, signal);
             _ = Task.Run(() => WatchAsync(sandbox, gvisor, process, saved.ContainerPid, files));
         }
+        return null;
     }
 
     /// <summary>
