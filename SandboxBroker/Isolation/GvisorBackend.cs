@@ -223,6 +223,12 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
             "-s", signal.ToString(CultureInfo.InvariantCulture), pid.ToString(CultureInfo.InvariantCulture)), TimeSpan.FromSeconds(10)) is null;
 
 
+    /// <summary>Whether a pid inside the slot's sandbox is a live process (not a zombie nothing reaps): false too when it cannot be told.</summary>
+    public async Task<bool> AliveInsideAsync(SandboxSlot slot, int pid) =>
+        await Runsc.RunAsync(RunscFor(slot).Command("exec", "--user", $"{AppUid(slot)}:{AppUid(slot)}", slot.SlotId, "/usr/bin/sh", "-c",
+            "! grep -qs '^State:[[:space:]]*[ZX]' /proc/$1/status && kill -s 0 $1", "agentcloud-alive", pid.ToString(CultureInfo.InvariantCulture)),
+            TimeSpan.FromSeconds(10)) is null;
+
     /// <summary>Mid-lease: ends what is left of the slot's sandbox and boots a fresh one around the same folders and egress socket.</summary>
     public void Restart(SandboxSlot slot)
     {

@@ -189,25 +189,36 @@ public sealed class ProcessCheckpointer(
     /// <summary>
     /// Reads the process's files into its log until it ends: its shell writes its status when the command ends (however
     /// it ends); a KILL ends the shell with it, and a sandbox that ended ends them all. runsc lists no restored process,
-    /// so the status file, not <c>runsc ps</c>, says when.
+    /// so the status file, not <c>runsc ps</c>, says when; the tenant can write that file too, so its end counts only once
+    /// the shell is gone from inside (else its place and its files would be freed while it runs).
     /// </summary>
     private async Task WatchAsync(Sandbox sandbox, GvisorBackend gvisor, BackgroundProcess process, int containerPid, ProcessOutputFiles files)
     {
         var tail = OutputTail.Start(files, process.Log, options.Value.MaxOutputBytes);
         var killed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var kill = process.KillToken.Register(() => killed.TrySetResult());
-        while (!killed.Task.IsCompleted && !sandbox.Released && gvisor.Running(sandbox.Slot) && new FileInfo(files.ExitStatus) is { Exists: true, Length: 0 })
+        var killSent = false;
+        var ended = false;
+        while (!sandbox.Released && gvisor.Running(sandbox.Slot))
         {
-            await Task.WhenAny(killed.Task, Task.Delay(WatchInterval, time));
-        }
-        if (killed.Task.IsCompleted && gvisor.Running(sandbox.Slot))
-        {
-            // The parent of the process's PID namespace: everything it started ends with it.
-            await gvisor.SignalInsideAsync(sandbox.Slot, containerPid, Libc.SIGKILL);
+            if (killed.Task.IsCompleted && !killSent)
+            {
+                // The parent of the process's PID namespace: everything it started ends with it.
+                await gvisor.SignalInsideAsync(sandbox.Slot, containerPid, Libc.SIGKILL);
+                killSent = true;
+            }
+            var claimsEnd = killSent || ExitStatusFile.Read(files.ExitStatus) is not null;
+            if (claimsEnd && !await gvisor.AliveInsideAsync(sandbox.Slot, containerPid))
+            {
+                ended = true;
+                break;
+            }
+            // A status written while the shell still runs (its last moment, or the tenant's): asked again less often.
+            await Task.WhenAny(killSent ? Task.CompletedTask : killed.Task, Task.Delay(claimsEnd ? WatchInterval * 4 : WatchInterval, time));
         }
         await tail.StopAsync(remove: false);
         var status = ExitStatusFile.Read(files.ExitStatus) ?? (process.KillToken.IsCancellationRequested ? 137 : ExitStatusFile.Unreadable);
-        if (!process.Checkpointed)
+        if (!process.Checkpointed && (ended || !gvisor.Running(sandbox.Slot)))
         {
             OutputTail.Remove(files);
         }

@@ -105,6 +105,11 @@ public sealed class GvisorCheckpointTests : IAsyncLifetime
         var countedAfter = Numbers((await client.LogsAsync(id, counter.Pid)).Stdout);
         var countedLater = await WaitForAsync(async () => Numbers((await client.LogsAsync(id, counter.Pid)).Stdout), n => n.Length > countedAfter.Length);
         var serverLog = (await client.LogsAsync(id, server.Pid)).Stderr;
+        // A hostile tenant writes an exit status for its running processes: they stay listed, running, their files kept.
+        Assert.Equal(0, (await client.ShAsync(id, "for f in /run/agentcloud-output/*.status; do echo 0 > \"$f\"; done")).ExitCode);
+        await Task.Delay(TimeSpan.FromSeconds(2)); // several of the watchers' rounds
+        var listedAfterForgery = await JsonAsync(await client.GetAsync($"/v1/sandboxes/{id}/processes"), HttpStatusCode.OK);
+        var countedAfterForgery = await WaitForAsync(async () => Numbers((await client.LogsAsync(id, counter.Pid)).Stdout), n => n.Length > countedLater.Length + 5);
         var note = await client.ShAsync(id, "cat /tmp/note");
         var keyAfter = (await client.ShAsync(id, "echo \"$AGENTCLOUD_KEY\"")).Stdout.Trim();
         using var term = await client.SignalAsync(id, counter.Pid, "TERM");
@@ -137,6 +142,8 @@ public sealed class GvisorCheckpointTests : IAsyncLifetime
         Assert.Equal(credentials.Minted.Last().Key.Key, keyAfter);
         Assert.Contains(SandboxPauser.RestoredKeyNote, resumed.GetProperty("checkpoint").GetProperty("reason").GetString());
         Assert.Equal(HttpStatusCode.OK, term.StatusCode);
+        Assert.All(listedAfterForgery.EnumerateArray(), p => Assert.Equal("running", p.GetProperty("state").GetString()));
+        Assert.True(countedAfterForgery.Length > countedLater.Length + 5, "the counter's log keeps growing after its status was forged");
         Assert.Equal(143, ended.ExitCode);
         Assert.False(Directory.Exists(image), "a resumed sandbox keeps no image");
         Assert.False(layout.IsHeldForPause(uidHeld));
