@@ -71,6 +71,10 @@ public sealed class ProcessCheckpointer(
             }
             processes.Add(new CheckpointedProcess(process.Pid, process.Command, process.StartedAt, files.Name, inside, command));
         }
+        if (OverCapBeforeCheckpoint(gvisor, sandbox.Slot, limits) is { } tooLarge)
+        {
+            return new(null, tooLarge);
+        }
         var folder = store.CreateCheckpointFolder(sandbox.TenantId, sandbox.Id);
         foreach (var process in sandbox.Processes.List())
         {
@@ -225,6 +229,29 @@ public sealed class ProcessCheckpointer(
         var now = time.GetUtcNow();
         process.Exit(new ExecResult(status, "", "", (long)(now - process.StartedAt).TotalMilliseconds, false, tail.Truncated), now);
         logger.LogInformation("Restored background process {Pid} of sandbox {SandboxId} exited with {ExitCode}", process.Pid, sandbox.Id, status);
+    }
+
+    /// <summary>
+    /// The output files and /tmp a checkpoint copies, measured before runsc writes anything: over what a pause may keep,
+    /// the checkpoint is not taken at all (the image itself is only known once written, and checked then).
+    /// </summary>
+    private static string? OverCapBeforeCheckpoint(GvisorBackend gvisor, SandboxSlot slot, ArchiveLimits limits)
+    {
+        var outputBytes = Directory.Exists(gvisor.OutputFolder(slot)) ? FolderBytes(gvisor.OutputFolder(slot)) : 0;
+        var tooLarge = $"gvisor: processes are not checkpointed, only the workspace is kept: the processes' output files and /tmp exceed the {limits.MaxBytes} bytes a pause may keep";
+        if (outputBytes >= limits.MaxBytes)
+        {
+            return tooLarge;
+        }
+        try
+        {
+            PausedWorkspace.PlanSave(slot.Tmp, limits with { MaxBytes = limits.MaxBytes - outputBytes }, slot.Uid);
+            return null;
+        }
+        catch (Exception e) when (e is WorkspaceFileTooLargeException or WorkspacePathException)
+        {
+            return tooLarge;
+        }
     }
 
     private static readonly TimeSpan PidSettle = TimeSpan.FromSeconds(5);

@@ -278,6 +278,14 @@ public sealed class GvisorCheckpointTests : IAsyncLifetime
         Assert.False(kept);
         Assert.Equal("not-restored", resumed.GetProperty("processes").GetString());
         Assert.Equal("kept\n", (await client.ShAsync(sandbox.Id, "cat note")).Stdout);
+
+        // /tmp alone over the cap: refused before runsc writes any image.
+        var second = await client.CreateSandboxAsync(new { isolation = IsolationLevels.Gvisor });
+        Assert.Equal(0, (await client.ShAsync(second.Id, "head -c 30000 /dev/urandom > /tmp/big")).ExitCode);
+        await client.StartProcessAsync(second.Id, ["/bin/sleep", "600"]);
+        var pausedSecond = await JsonAsync(await client.PostAsync($"/v1/sandboxes/{second.Id}/pause", null), HttpStatusCode.OK);
+        Assert.Equal("not-checkpointed", pausedSecond.GetProperty("processes").GetString());
+        Assert.Contains("output files and /tmp exceed the 20000 bytes", pausedSecond.GetProperty("checkpoint").GetProperty("reason").GetString());
     }
 
     [Fact]
