@@ -106,6 +106,15 @@ public sealed class SandboxBrokerOptions
     [Range(1, long.MaxValue)]
     public long MaxPausedBytes { get; set; } = 256L * 1024 * 1024;
 
+    /// <summary>
+    /// Paused sandboxes whose processes are checkpointed (each holds its uid until resumed or deleted) across all tenants;
+    /// never more than half of <see cref="UidCount"/>. Past it a pause keeps the files only and says why.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int MaxCheckpointedPauses { get; set; } = 1024;
+
+    public int EffectiveMaxCheckpointedPauses() => Math.Min(MaxCheckpointedPauses, UidCount / 2);
+
     /// <summary>How long a paused sandbox is kept; after that the janitor deletes its saved state.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "90.00:00:00")]
     public TimeSpan MaxPausedTime { get; set; } = TimeSpan.FromDays(7);

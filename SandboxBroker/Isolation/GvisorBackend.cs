@@ -60,6 +60,9 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
     /// <summary>The slot's background-process output files (see <see cref="GvisorSpec.OutputFolderInside"/>): root's folder, the slot's files.</summary>
     public string OutputFolder(SandboxSlot slot) => Path.Combine(Home, "output", slot.SlotId);
 
+    /// <summary>Room for every background process's stdout, stderr and status at the log cap each, with a MiB of slack.</summary>
+    public static long OutputFolderBytes(SandboxBrokerOptions options) => (long)options.MaxBackgroundProcesses * 3 * options.MaxOutputBytes + 1024 * 1024;
+
     public ProcessOutputFiles OutputFilesOf(SandboxSlot slot, string name) => new(name,
         Path.Combine(OutputFolder(slot), name + ".out"), Path.Combine(OutputFolder(slot), name + ".err"),
         Path.Combine(OutputFolder(slot), name + ".status"), Path.Combine(Bundle(slot), $"exec-{name}.pid"));
@@ -160,10 +163,18 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         _sentries[slot.SlotId] = sentry.Value;
     }
 
-    /// <summary>Root's folder, readable and passable inside: the tenant writes its processes' files there but can neither add nor replace one.</summary>
+    /// <summary>
+    /// Root's folder, readable and passable inside: the tenant writes its processes' files there but can neither add nor
+    /// replace one. Its own fixed-size tmpfs, so output (even of an unlinked file still held open) fills that and gets
+    /// ENOSPC, never the host disk the paused store and the journal share.
+    /// </summary>
     public void PrepareOutputFolder(SandboxSlot slot)
     {
         Directory.CreateDirectory(OutputFolder(slot));
+        if (SlotDisk.Mounts && !SlotDisk.IsMountPoint(OutputFolder(slot)))
+        {
+            SlotDisk.Mount(OutputFolder(slot), OutputFolderBytes(options.Value), uid: 0, mode: "0755");
+        }
         File.SetUnixFileMode(OutputFolder(slot), Private | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
     }
 
@@ -211,6 +222,12 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         await Runsc.RunAsync(RunscFor(slot).Command("exec", "--user", $"{AppUid(slot)}:{AppUid(slot)}", slot.SlotId, "/usr/bin/kill",
             "-s", signal.ToString(CultureInfo.InvariantCulture), pid.ToString(CultureInfo.InvariantCulture)), TimeSpan.FromSeconds(10)) is null;
 
+
+    /// <summary>Whether a pid inside the slot's sandbox is a live process (not a zombie nothing reaps): false too when it cannot be told.</summary>
+    public async Task<bool> AliveInsideAsync(SandboxSlot slot, int pid) =>
+        await Runsc.RunAsync(RunscFor(slot).Command("exec", "--user", $"{AppUid(slot)}:{AppUid(slot)}", slot.SlotId, "/usr/bin/sh", "-c",
+            "! grep -qs '^State:[[:space:]]*[ZX]' /proc/$1/status && kill -s 0 $1", "agentcloud-alive", pid.ToString(CultureInfo.InvariantCulture)),
+            TimeSpan.FromSeconds(10)) is null;
 
     /// <summary>Mid-lease: ends what is left of the slot's sandbox and boots a fresh one around the same folders and egress socket.</summary>
     public void Restart(SandboxSlot slot)
@@ -269,6 +286,7 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         TryDelete(runsc.StateRoot);
         TryDelete(Bundle(slot));
         TryDelete(EgressFolder(slot));
+        SlotDisk.UnmountBeneath(OutputFolder(slot));
         TryDelete(OutputFolder(slot));
         return gone ? null : $"gVisor sandbox processes of slot {slot.SlotId} survived SIGKILL";
     }
@@ -287,6 +305,7 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
         }
         TryDelete(stateHome);
         TryDelete(Path.Combine(Home, "bundles"));
+        SlotDisk.UnmountBeneath(Path.Combine(Home, "output"));
         TryDelete(Path.Combine(Home, "output"));
         TryDelete(EgressHome);
         return reclaimed;

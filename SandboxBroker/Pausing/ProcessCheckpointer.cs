@@ -50,6 +50,12 @@ public sealed class ProcessCheckpointer(
         {
             return new(null, "gvisor: processes are not checkpointed, only the workspace is kept: an exec was still running at the pause, and its output goes to the caller, which a checkpoint cannot carry; pause when no exec runs");
         }
+        if (layout.HeldForPauseCount >= options.Value.EffectiveMaxCheckpointedPauses())
+        {
+            // Each checkpoint holds its uid while paused: unbounded, paused sandboxes would leave none for new ones.
+            return new(null, $"gvisor: processes are not checkpointed, only the workspace is kept: this broker already keeps " +
+                             $"{options.Value.EffectiveMaxCheckpointedPauses()} checkpointed paused sandboxes, the most it may; resume or delete one to checkpoint again");
+        }
         var processes = new List<CheckpointedProcess>();
         foreach (var process in sandbox.Processes.List().Where(p => p.Result is null))
         {
@@ -64,6 +70,10 @@ public sealed class ProcessCheckpointer(
                 return new(null, $"gvisor: processes are not checkpointed, only the workspace is kept: process {process.Pid} had not started yet at the pause");
             }
             processes.Add(new CheckpointedProcess(process.Pid, process.Command, process.StartedAt, files.Name, inside, command));
+        }
+        if (OverCapBeforeCheckpoint(gvisor, sandbox.Slot, limits) is { } tooLarge)
+        {
+            return new(null, tooLarge);
         }
         var folder = store.CreateCheckpointFolder(sandbox.TenantId, sandbox.Id);
         foreach (var process in sandbox.Processes.List())
@@ -158,10 +168,16 @@ public sealed class ProcessCheckpointer(
     /// <summary>A restored slot no lease took (the tenant's limit was reached meanwhile): destroyed; its uid stays held for the paused sandbox.</summary>
     public void Discard(SandboxSlot slot) => recycler.Destroy(slot);
 
-    /// <summary>Lists the restored sandbox's processes again, as they were numbered, each read from its files and watched until it ends.</summary>
-    public void Adopt(Sandbox sandbox, ProcessCheckpoint checkpoint)
+    /// <summary>
+    /// Lists the restored sandbox's processes again, as they were numbered, each read from its files and watched until it
+    /// ends; null when done, else why not (gVisor went away meanwhile: nothing could signal or watch them).
+    /// </summary>
+    public string? Adopt(Sandbox sandbox, ProcessCheckpoint checkpoint)
     {
-        var gvisor = Gvisor(sandbox.Isolation)!;
+        if (Gvisor(sandbox.Isolation) is not { } gvisor)
+        {
+            return "gvisor is not available on this broker now";
+        }
         foreach (var saved in checkpoint.Processes)
         {
             var process = sandbox.Processes.Restore(saved.Pid, saved.Command, saved.StartedAt, checkpoint.LastPid);
@@ -171,37 +187,71 @@ public sealed class ProcessCheckpointer(
             process.Deliver = signal => gvisor.SignalInsideAsync(sandbox.Slot, saved.CommandPid, signal);
             _ = Task.Run(() => WatchAsync(sandbox, gvisor, process, saved.ContainerPid, files));
         }
+        return null;
     }
 
     /// <summary>
     /// Reads the process's files into its log until it ends: its shell writes its status when the command ends (however
     /// it ends); a KILL ends the shell with it, and a sandbox that ended ends them all. runsc lists no restored process,
-    /// so the status file, not <c>runsc ps</c>, says when.
+    /// so the status file, not <c>runsc ps</c>, says when; the tenant can write that file too, so its end counts only once
+    /// the shell is gone from inside (else its place and its files would be freed while it runs).
     /// </summary>
     private async Task WatchAsync(Sandbox sandbox, GvisorBackend gvisor, BackgroundProcess process, int containerPid, ProcessOutputFiles files)
     {
         var tail = OutputTail.Start(files, process.Log, options.Value.MaxOutputBytes);
         var killed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var kill = process.KillToken.Register(() => killed.TrySetResult());
-        while (!killed.Task.IsCompleted && !sandbox.Released && gvisor.Running(sandbox.Slot) && new FileInfo(files.ExitStatus) is { Exists: true, Length: 0 })
+        var killSent = false;
+        var ended = false;
+        while (!sandbox.Released && gvisor.Running(sandbox.Slot))
         {
-            await Task.WhenAny(killed.Task, Task.Delay(WatchInterval, time));
-        }
-        if (killed.Task.IsCompleted && gvisor.Running(sandbox.Slot))
-        {
-            // The parent of the process's PID namespace: everything it started ends with it.
-            await gvisor.SignalInsideAsync(sandbox.Slot, containerPid, Libc.SIGKILL);
+            if (killed.Task.IsCompleted && !killSent)
+            {
+                // The parent of the process's PID namespace: everything it started ends with it.
+                await gvisor.SignalInsideAsync(sandbox.Slot, containerPid, Libc.SIGKILL);
+                killSent = true;
+            }
+            var claimsEnd = killSent || ExitStatusFile.Read(files.ExitStatus) is not null;
+            if (claimsEnd && !await gvisor.AliveInsideAsync(sandbox.Slot, containerPid))
+            {
+                ended = true;
+                break;
+            }
+            // A status written while the shell still runs (its last moment, or the tenant's): asked again less often.
+            await Task.WhenAny(killSent ? Task.CompletedTask : killed.Task, Task.Delay(claimsEnd ? WatchInterval * 4 : WatchInterval, time));
         }
         await tail.StopAsync(remove: false);
-        var status = File.Exists(files.ExitStatus) && int.TryParse(File.ReadAllText(files.ExitStatus).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var code)
-            ? code : process.KillToken.IsCancellationRequested ? 137 : 255;
-        if (!process.Checkpointed)
+        var status = ExitStatusFile.Read(files.ExitStatus) ?? (process.KillToken.IsCancellationRequested ? 137 : ExitStatusFile.Unreadable);
+        if (!process.Checkpointed && (ended || !gvisor.Running(sandbox.Slot)))
         {
             OutputTail.Remove(files);
         }
         var now = time.GetUtcNow();
         process.Exit(new ExecResult(status, "", "", (long)(now - process.StartedAt).TotalMilliseconds, false, tail.Truncated), now);
         logger.LogInformation("Restored background process {Pid} of sandbox {SandboxId} exited with {ExitCode}", process.Pid, sandbox.Id, status);
+    }
+
+    /// <summary>
+    /// The output files and /tmp a checkpoint copies, measured before runsc writes anything: over what a pause may keep,
+    /// the checkpoint is not taken at all (the image itself is only known once written, and checked then).
+    /// </summary>
+    private static string? OverCapBeforeCheckpoint(GvisorBackend gvisor, SandboxSlot slot, ArchiveLimits limits)
+    {
+        var outputBytes = Directory.Exists(gvisor.OutputFolder(slot)) ? FolderBytes(gvisor.OutputFolder(slot)) : 0;
+        var tooLarge = $"gvisor: processes are not checkpointed, only the workspace is kept: the processes' output files and /tmp exceed the {limits.MaxBytes} bytes a pause may keep";
+        if (outputBytes >= limits.MaxBytes)
+        {
+            return tooLarge;
+        }
+        try
+        {
+            PausedWorkspace.PlanSave(slot.Tmp, limits with { MaxBytes = limits.MaxBytes - outputBytes }, slot.Uid);
+            return null;
+        }
+        catch (Exception e) when (e is WorkspaceFileTooLargeException or WorkspacePathException)
+        {
+            return tooLarge;
+        }
     }
 
     private static readonly TimeSpan PidSettle = TimeSpan.FromSeconds(5);

@@ -267,23 +267,42 @@ public sealed class SandboxPauser(
         }
         catch
         {
-            checkpointer.Discard(restored.Slot);
-            store.PutBack(paused);
+            try
+            {
+                // Create destroys a slot it took; one refused before that (the tenant's limit) is destroyed here.
+                if (Directory.Exists(restored.Slot.Directory))
+                {
+                    checkpointer.Discard(restored.Slot);
+                }
+            }
+            finally
+            {
+                store.PutBack(paused);
+            }
             throw;
         }
-        if (restored.Failure is null)
-        {
-            checkpointer.Adopt(sandbox, checkpoint);
-        }
+        var failure = restored.Failure ?? checkpointer.Adopt(sandbox, checkpoint);
         store.Forget(paused);
         sandbox.Unhold();
         logger.LogInformation("Sandbox {SandboxId} of tenant {TenantId} resumed from its checkpoint: {Outcome}", sandbox.Id, sandbox.TenantId,
-            restored.Failure is null ? $"{checkpoint.Processes.Count} processes restored" : "files only, " + restored.Failure);
-        return restored.Failure is null
-            ? new ResumeOutcome(sandbox, CheckpointSupport.At(paused.Isolation), Restored: true)
+            failure is null ? $"{checkpoint.Processes.Count} processes restored" : "files only, " + failure);
+        return failure is null
+            ? new ResumeOutcome(sandbox, RestoredSupport(paused), Restored: true)
             : new ResumeOutcome(sandbox, new CheckpointSupport(false,
-                $"gvisor: the checkpoint could not be restored ({restored.Failure}); the sandbox resumed with its workspace and /tmp only, its processes are gone"), Restored: false);
+                $"gvisor: the checkpoint could not be restored ({failure}); the sandbox resumed with its workspace and /tmp only, its processes are gone"), Restored: false);
     }
+
+    /// <summary>
+    /// A restored process's environment is its memory, so it keeps the run key revoked at the pause (a key stays live only
+    /// while its lease is billed); the answer says so and where the new one is.
+    /// </summary>
+    private static CheckpointSupport RestoredSupport(PausedSandbox paused) => paused.RunKeyIssued
+        ? new(true, CheckpointSupport.At(paused.Isolation).Reason + "; " + RestoredKeyNote)
+        : CheckpointSupport.At(paused.Isolation);
+
+    public const string RestoredKeyNote =
+        "restored processes still hold the run key (AGENTCLOUD_KEY) revoked at the pause, which the platform now refuses (401); " +
+        "execs and processes started after the resume get the run's new key, so restart a restored process that calls the platform";
 
     /// <summary>Deletes a paused sandbox's saved state; false when the tenant has no such paused sandbox.</summary>
     public bool DeletePaused(string tenantId, string id)

@@ -15,6 +15,7 @@ public sealed class OutputTail
     private readonly ProcessLog _log;
     private readonly long _cap;
     private readonly long[] _offsets = new long[2];
+    private readonly long[] _logged = new long[2];
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
 
@@ -91,6 +92,13 @@ public sealed class OutputTail
         try
         {
             await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, useAsync: false);
+            if (file.Length < _offsets[index])
+            {
+                // The tenant cut the file (": > out"): follow it from its start again, the log marked cut, as what
+                // was written between the last read and the cut is lost.
+                _offsets[index] = 0;
+                MarkCut(stream);
+            }
             if (file.Length <= _offsets[index])
             {
                 return;
@@ -100,22 +108,31 @@ public sealed class OutputTail
             int read;
             while ((read = await file.ReadAsync(buffer)) > 0)
             {
-                var kept = (int)Math.Clamp(_cap - _offsets[index], 0, read);
+                var kept = (int)Math.Clamp(_cap - _logged[index], 0, read);
                 if (kept > 0)
                 {
                     await _log.WriteAsync(stream, buffer.AsMemory(0, kept).ToArray());
                 }
-                if (kept < read && !Truncated)
+                if (kept < read)
                 {
-                    Truncated = true;
-                    _log.Cut(stream);
+                    MarkCut(stream);
                 }
                 _offsets[index] += read;
+                _logged[index] += kept;
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The slot's folder went with its sandbox: nothing more to read.
+        }
+    }
+
+    private void MarkCut(ExecOutputStream stream)
+    {
+        if (!Truncated)
+        {
+            Truncated = true;
+            _log.Cut(stream);
         }
     }
 }

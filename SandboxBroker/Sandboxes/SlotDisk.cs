@@ -13,14 +13,14 @@ public static class SlotDisk
 {
     public static bool Mounts => LaunchPrefix.BrokerIsRoot;
 
-    /// <summary>Mounts a fresh, empty tmpfs of that size on the folder, owned by the slot's uid, 0700, no setuid, no devices.</summary>
-    public static void Mount(string dir, long bytes, int uid)
+    /// <summary>Mounts a fresh, empty tmpfs of that size on the folder, owned by the uid (the slot's), 0700 unless told, no setuid, no devices.</summary>
+    public static void Mount(string dir, long bytes, int uid, string mode = "0700")
     {
         if (!Mounts)
         {
             return;
         }
-        var data = string.Create(CultureInfo.InvariantCulture, $"size={bytes},mode=0700,uid={uid},gid={uid}");
+        var data = string.Create(CultureInfo.InvariantCulture, $"size={bytes},mode={mode},uid={uid},gid={uid}");
         if (Libc.Mount("agentcloud-slot", dir, "tmpfs", Libc.MS_NOSUID | Libc.MS_NODEV, data) != 0)
         {
             throw new IOException($"mounting a {bytes}-byte tmpfs on {dir} failed with errno {Libc.LastError}");

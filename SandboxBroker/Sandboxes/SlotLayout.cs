@@ -189,6 +189,18 @@ public sealed class SlotLayout
         }
     }
 
+    /// <summary>How many uids checkpointed paused sandboxes hold now.</summary>
+    public int HeldForPauseCount
+    {
+        get
+        {
+            lock (_uidsInUse)
+            {
+                return _pausedUids.Count;
+            }
+        }
+    }
+
     public bool IsHeldForPause(int uid)
     {
         lock (_uidsInUse)

@@ -1,9 +1,11 @@
 using System.Net;
+using AgentCloud.SandboxBroker.Credentials;
 using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Pausing;
 using AgentCloud.SandboxBroker.Sandboxes;
 using AgentCloud.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using static AgentCloud.SandboxBroker.Tests.PauseAtEachLevel;
 
 namespace AgentCloud.SandboxBroker.Tests;
@@ -57,7 +59,15 @@ public sealed class GvisorCheckpointTests : IAsyncLifetime
     [Fact]
     public async Task A_server_and_a_counter_keep_running_across_pause_and_resume_with_their_port_logs_memory_and_signals()
     {
-        await using var broker = NewBroker();
+        var credentials = new RunKeyTests.RecordingRunCredentials();
+        await using var broker = new BrokerFactory(_redis.ConnectionString, new Dictionary<string, string?> { ["SandboxBroker:IssueRunKeys"] = "true" })
+        {
+            TestServices = services =>
+            {
+                services.RemoveAll<IRunCredentials>();
+                services.AddSingleton<IRunCredentials>(credentials);
+            },
+        };
         if (!Checkpoints(broker))
         {
             return;
@@ -95,7 +105,13 @@ public sealed class GvisorCheckpointTests : IAsyncLifetime
         var countedAfter = Numbers((await client.LogsAsync(id, counter.Pid)).Stdout);
         var countedLater = await WaitForAsync(async () => Numbers((await client.LogsAsync(id, counter.Pid)).Stdout), n => n.Length > countedAfter.Length);
         var serverLog = (await client.LogsAsync(id, server.Pid)).Stderr;
+        // A hostile tenant writes an exit status for its running processes: they stay listed, running, their files kept.
+        Assert.Equal(0, (await client.ShAsync(id, "for f in /run/agentcloud-output/*.status; do echo 0 > \"$f\"; done")).ExitCode);
+        await Task.Delay(TimeSpan.FromSeconds(2)); // several of the watchers' rounds
+        var listedAfterForgery = await JsonAsync(await client.GetAsync($"/v1/sandboxes/{id}/processes"), HttpStatusCode.OK);
+        var countedAfterForgery = await WaitForAsync(async () => Numbers((await client.LogsAsync(id, counter.Pid)).Stdout), n => n.Length > countedLater.Length + 5);
         var note = await client.ShAsync(id, "cat /tmp/note");
+        var keyAfter = (await client.ShAsync(id, "echo \"$AGENTCLOUD_KEY\"")).Stdout.Trim();
         using var term = await client.SignalAsync(id, counter.Pid, "TERM");
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var ended = await client.ExitedAsync(id, counter.Pid, deadline.Token);
@@ -120,7 +136,14 @@ public sealed class GvisorCheckpointTests : IAsyncLifetime
         // The server logs each request to its stderr file: the one before the pause and the one after.
         Assert.Equal(2, serverLog.Split('\n').Count(l => l.Contains("GET /index.html", StringComparison.Ordinal)));
         Assert.Equal("kept\n", note.Stdout);
+        // The restored processes' key was revoked at the pause; the answer says so, and new execs get the run's new key.
+        Assert.Contains(id, credentials.Revoked);
+        Assert.Equal(2, credentials.Minted.Count);
+        Assert.Equal(credentials.Minted.Last().Key.Key, keyAfter);
+        Assert.Contains(SandboxPauser.RestoredKeyNote, resumed.GetProperty("checkpoint").GetProperty("reason").GetString());
         Assert.Equal(HttpStatusCode.OK, term.StatusCode);
+        Assert.All(listedAfterForgery.EnumerateArray(), p => Assert.Equal("running", p.GetProperty("state").GetString()));
+        Assert.True(countedAfterForgery.Length > countedLater.Length + 5, "the counter's log keeps growing after its status was forged");
         Assert.Equal(143, ended.ExitCode);
         Assert.False(Directory.Exists(image), "a resumed sandbox keeps no image");
         Assert.False(layout.IsHeldForPause(uidHeld));
@@ -216,16 +239,31 @@ public sealed class GvisorCheckpointTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_checkpoint_over_MaxPausedBytes_is_not_kept_and_the_pause_says_why()
+    public async Task A_checkpoint_over_MaxPausedBytes_is_not_kept_and_the_pause_says_why_and_output_files_cannot_fill_the_host_disk()
     {
-        // Room for the workspace, not for a runsc image (megabytes).
-        await using var broker = NewBroker(new Dictionary<string, string?> { ["SandboxBroker:MaxPausedBytes"] = "20000" });
+        // Room for the workspace, not for a runsc image (megabytes); output files of 4 x 3 x 1 KiB plus a MiB of slack.
+        await using var broker = NewBroker(new Dictionary<string, string?>
+        {
+            ["SandboxBroker:MaxPausedBytes"] = "20000", ["SandboxBroker:MaxOutputBytes"] = "1024", ["SandboxBroker:MaxBackgroundProcesses"] = "4",
+        });
         if (!Checkpoints(broker))
         {
             return;
         }
         var client = broker.ClientFor("ckpt-cap");
         var sandbox = await client.CreateSandboxAsync(new { isolation = IsolationLevels.Gvisor });
+        var gvisor = (GvisorBackend)broker.Services.GetRequiredService<IsolationCatalog>().Backend(IsolationLevels.Gvisor);
+        var outputFolder = new DriveInfo(gvisor.OutputFolder(broker.SlotOf("ckpt-cap", sandbox.Id)));
+        var budget = 4L * 3 * 1024 + 1024 * 1024;
+        // A tenant writing 8 MB of output gets ENOSPC from its folder's own tmpfs, not the host disk's room.
+        var filler = await client.StartProcessAsync(sandbox.Id, ["/usr/bin/head", "-c", "8000000", "/dev/zero"]);
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            var filled = await client.ExitedAsync(sandbox.Id, filler.Pid, deadline.Token);
+            Assert.NotEqual(0, filled.ExitCode);
+        }
+        Assert.Equal("tmpfs", outputFolder.DriveFormat);
+        Assert.InRange(outputFolder.TotalSize, budget, budget + 4096);
         await client.ShAsync(sandbox.Id, "echo kept > note");
         await client.StartProcessAsync(sandbox.Id, ["/bin/sleep", "600"]);
 
@@ -240,5 +278,33 @@ public sealed class GvisorCheckpointTests : IAsyncLifetime
         Assert.False(kept);
         Assert.Equal("not-restored", resumed.GetProperty("processes").GetString());
         Assert.Equal("kept\n", (await client.ShAsync(sandbox.Id, "cat note")).Stdout);
+
+        // /tmp alone over the cap: refused before runsc writes any image.
+        var second = await client.CreateSandboxAsync(new { isolation = IsolationLevels.Gvisor });
+        Assert.Equal(0, (await client.ShAsync(second.Id, "head -c 30000 /dev/urandom > /tmp/big")).ExitCode);
+        await client.StartProcessAsync(second.Id, ["/bin/sleep", "600"]);
+        var pausedSecond = await JsonAsync(await client.PostAsync($"/v1/sandboxes/{second.Id}/pause", null), HttpStatusCode.OK);
+        Assert.Equal("not-checkpointed", pausedSecond.GetProperty("processes").GetString());
+        Assert.Contains("output files and /tmp exceed the 20000 bytes", pausedSecond.GetProperty("checkpoint").GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task A_pause_past_the_brokers_checkpointed_pauses_keeps_the_files_only_and_holds_no_uid()
+    {
+        // Each checkpoint holds its uid while paused; the cap keeps paused sandboxes from taking every uid.
+        await using var broker = NewBroker(new Dictionary<string, string?> { ["SandboxBroker:MaxCheckpointedPauses"] = "0" });
+        if (!Checkpoints(broker))
+        {
+            return;
+        }
+        var client = broker.ClientFor("ckpt-uidcap");
+        var sandbox = await client.CreateSandboxAsync(new { isolation = IsolationLevels.Gvisor });
+        await client.StartProcessAsync(sandbox.Id, ["/bin/sleep", "600"]);
+
+        var paused = await JsonAsync(await client.PostAsync($"/v1/sandboxes/{sandbox.Id}/pause", null), HttpStatusCode.OK);
+
+        Assert.Equal("not-checkpointed", paused.GetProperty("processes").GetString());
+        Assert.Contains("checkpointed paused sandboxes, the most it may", paused.GetProperty("checkpoint").GetProperty("reason").GetString());
+        Assert.Equal(0, broker.Services.GetRequiredService<SlotLayout>().HeldForPauseCount);
     }
 }
