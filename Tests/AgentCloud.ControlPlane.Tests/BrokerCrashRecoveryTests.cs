@@ -132,8 +132,11 @@ public sealed class BrokerCrashRecoveryTests : IAsyncLifetime
             Assert.Empty(MountsUnderState());
             Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_stateDirectory, "tenants")));
             using var tenant = second.Client(token);
+            // The crash lost it: the tenant is told so (410 sandbox-lost), not that it never existed.
             using var gone = await tenant.GetAsync($"/v1/sandboxes/{sandboxId}");
-            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+            Assert.Equal(HttpStatusCode.Gone, gone.StatusCode);
+            Assert.Equal("application/problem+json", gone.Content.Headers.ContentType?.MediaType);
+            Assert.EndsWith("sandbox-lost", JsonDocument.Parse(await gone.Content.ReadAsStringAsync()).RootElement.GetProperty("type").GetString());
             await second.StopAsync();
         }
 
