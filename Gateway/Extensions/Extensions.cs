@@ -6,6 +6,7 @@ using AgentCloud.Gateway.Proxy;
 using AgentCloud.Gateway.RateLimiting;
 using AgentCloud.Gateway.Signing;
 using AgentCloud.Gateway.Telemetry;
+using AgentCloud.Platform.Startup;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
@@ -24,6 +25,7 @@ internal static class Extensions
         // Redis answers are completed on the .NET thread pool rather than the client's own ten threads: one thread hop fewer per round trip.
         builder.AddRedisClient("redis", s => s.DisableTracing = builder.Configuration.GetValue("Aspire:StackExchange:Redis:DisableTracing", true),
             o => o.SocketManager = StackExchange.Redis.SocketManager.ThreadPool);
+        builder.Services.AddRedisConnectedBeforeListening(); // a restarted copy joins the rotation connected
         builder.Services.AddSingleton<GatewaySigningKeys>();
         builder.Services.AddSingleton<AdminKeyVerifier>();
         builder.Services.AddSingleton<GatewayMetrics>();

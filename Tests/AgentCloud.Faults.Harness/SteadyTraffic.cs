@@ -70,7 +70,8 @@ public sealed class SteadyTraffic : IAsyncDisposable
         foreach (var (tenant, id) in _sandboxes)
         {
             var response = await Patiently(() => _clients[tenant.TenantId].DeleteAsync($"/v1/sandboxes/{id}", cancellationToken), cancellationToken);
-            if (response.StatusCode is not (HttpStatusCode.NoContent or HttpStatusCode.NotFound))
+            // 410 is a sandbox the fault lost (its broker died): already ended and billed by a surviving broker.
+            if (response.StatusCode is not (HttpStatusCode.NoContent or HttpStatusCode.NotFound or HttpStatusCode.Gone))
             {
                 throw new InvalidOperationException($"Deleting sandbox {id} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
             }
@@ -152,7 +153,7 @@ public sealed class SteadyTraffic : IAsyncDisposable
         _ when elapsed > AnswerDeadline => Verdict.Failed,
         >= 200 and < 300 => Verdict.Served,
         503 or 429 when retryAfter => Verdict.Refused,
-        404 when operation == Operation.SandboxExec => Verdict.Gone,
+        404 or 410 when operation == Operation.SandboxExec => Verdict.Gone, // 410: its broker died (sandbox-lost)
         _ => Verdict.Failed,
     };
 
