@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Faults;
 using AgentCloud.Platform.Tenancy;
 using AgentCloud.SandboxBroker.Kubernetes;
 using AgentCloud.SandboxBroker.Pausing;
@@ -16,6 +17,9 @@ namespace AgentCloud.SandboxBroker.Fleet;
 public static class FleetRouting
 {
     private const string Prefix = "/v1/sandboxes";
+
+    /// <summary>How long finding a sandbox's owner in Redis may take before the call is answered 503 with Retry-After.</summary>
+    private static readonly TimeSpan LookupDeadline = TimeSpan.FromSeconds(1);
 
     public static WebApplication UseSandboxFleet(this WebApplication app)
     {
@@ -50,7 +54,8 @@ public static class FleetRouting
         FleetMember? member = null;
         try
         {
-            owner = await http.RequestServices.GetRequiredService<FleetLeases>().OwnerOfAsync(id);
+            // Under a deadline: a Redis that is away must give a prompt 503, not hold the call for the client's timeout.
+            owner = await StoreDeadline.RunAsync("redis", LookupDeadline, _ => http.RequestServices.GetRequiredService<FleetLeases>().OwnerOfAsync(id), http.RequestAborted);
             if (owner is null || owner.TenantId != caller.TenantId)
             {
                 return null;
@@ -63,9 +68,9 @@ public static class FleetRouting
             {
                 return null; // it ended here meanwhile, or the owner it was forwarded to no longer holds it: never loops
             }
-            member = await membership.LiveAsync(owner.HostId);
+            member = await StoreDeadline.RunAsync("redis", LookupDeadline, _ => membership.LiveAsync(owner.HostId), http.RequestAborted);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (e is RedisException or TimeoutException or StoreUnavailableException)
         {
             return SandboxLost.FleetStateUnreachable(http);
         }

@@ -17,7 +17,7 @@ public sealed class FaultPlatform : IAsyncDisposable
     public static readonly string[] Services = ["gateway", "controlplane", "inference-router", "sandbox-broker", "usage-aggregator", "memory", "tools"];
 
     /// <summary>The services the AppHost runs several copies of by default (AgentCloud:Replicas).</summary>
-    public static readonly string[] Replicated = ["gateway", "inference-router"];
+    public static readonly string[] Replicated = ["gateway", "inference-router", "sandbox-broker"];
 
     private FaultPlatform(AppHostArgs args, DistributedApplication app)
     {

@@ -28,13 +28,14 @@ public sealed record PlatformFault(string Name, TimeSpan Hold, Func<PlatformReso
 
     /// <summary>
     /// One copy of a replicated service killed and started again: the other copy carries the traffic meanwhile. Calls
-    /// in flight on the killed Gateway copy lose their connection, as they would on any host that dies.
+    /// in flight on the killed Gateway copy lose their connection, as they would on any host that dies; a killed broker
+    /// copy's sandboxes are lost (410), the survivor serves its own, and the restarted copy bills the lost leases once.
     /// </summary>
     public static PlatformFault ReplicaKilled(string service) => new($"{service} replica killed, restarted", TimeSpan.Zero, async r =>
     {
         await r.KillReplicaAsync(service, 0);
         return () => r.StartReplicaAsync(service, 0);
-    }, GatewayDown: service == "gateway");
+    }, GatewayDown: service == "gateway", BrokerRestarted: service == "sandbox-broker");
 
     /// <summary>
     /// Every fault of the suite, in the order it runs them: the stores first, then each service, a replicated one by

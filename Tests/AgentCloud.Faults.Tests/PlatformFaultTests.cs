@@ -11,7 +11,7 @@ namespace AgentCloud.Faults.Tests;
 public sealed class PlatformFaultTests(FaultPlatformFixture fixture, ITestOutputHelper output) : IClassFixture<FaultPlatformFixture>
 {
     private static readonly TimeSpan Hold = TimeSpan.FromSeconds(3);
-    private const string BrokerKilled = "sandbox-broker killed, restarted";
+    private const string BrokerKilled = "sandbox-broker replica killed, restarted";
 
     public static TheoryData<string> Faults => new(PlatformFault.All(Hold).Select(f => f.Name).Where(n => n != BrokerKilled));
 
@@ -26,9 +26,9 @@ public sealed class PlatformFaultTests(FaultPlatformFixture fixture, ITestOutput
     }
 
     /// <summary>
-    /// The broker killed mid-traffic: calls are still answered cleanly (a sandbox it lost is a 404, and a new one is
-    /// made), inference is billed exactly once, and the leases live at the crash are billed once from the broker's lease
-    /// journal when it starts again.
+    /// A broker copy killed mid-traffic: calls are still answered cleanly (the other copy serves its own sandboxes; one the
+    /// dead copy held is 503 while its owner is silent, then 410 sandbox-lost, and a new one is made), inference is billed
+    /// exactly once, and the leases live at the crash are billed once (the restarted copy's lease journal, or a survivor).
     /// </summary>
     [Fact]
     public async Task Killing_the_broker_under_traffic_answers_every_call_cleanly_and_bills_every_lease_and_call_once()
