@@ -403,4 +403,34 @@ public sealed class FleetTests : IAsyncLifetime
 
         Assert.Equal(before, pools.Counts);
     }
+
+    [Fact]
+    public async Task A_call_reaching_a_broker_that_does_not_hold_the_sandbox_while_redis_is_frozen_is_a_503_problem_with_retry_after()
+    {
+        await using var a = FleetHosts.Start(_redis.ConnectionString, _root, _credentials);
+        await using var b = FleetHosts.Start(_redis.ConnectionString, _root, _credentials);
+        var sandbox = await a.Over("fleet-frozen").CreateSandboxAsync();
+        var exec = new { command = new[] { "/bin/sh", "-c", "echo through B" } };
+
+        // B cannot tell who owns the sandbox without Redis: a clean refusal to retry, never a 500 or a wrong 404.
+        await _redis.PauseAsync();
+        HttpResponseMessage refused;
+        try
+        {
+            refused = await b.Over("fleet-frozen").PostAsJsonAsync($"/v1/sandboxes/{sandbox.Id}/exec", exec);
+        }
+        finally
+        {
+            await _redis.ResumeAsync();
+        }
+        using (refused)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            Assert.NotNull(refused.Headers.RetryAfter);
+        }
+
+        // Redis back: the same call through B reaches the owner again.
+        Assert.Equal("through B", (await b.Over("fleet-frozen").ShAsync(sandbox.Id, "echo through B")).Stdout.Trim());
+    }
 }
