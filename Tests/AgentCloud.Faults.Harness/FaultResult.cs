@@ -20,8 +20,14 @@ public sealed record FaultResult(
         || (o.Verdict is Verdict.Unreachable or Verdict.Cut && !Fault.GatewayDown)
         || (o.Verdict == Verdict.Gone && !Fault.BrokerRestarted));
 
-    /// <summary>Every call not served, with when it ended relative to the fault: for a failure message or a verbose run.</summary>
-    public IEnumerable<string> Timeline => Outcomes.Where(o => o.Verdict != Verdict.Served)
+    /// <summary>A served call at least this slow is listed in the timeline too: it used half its answer deadline.</summary>
+    public static readonly TimeSpan SlowCall = SteadyTraffic.AnswerDeadline / 2;
+
+    /// <summary>
+    /// Every call not served, and every slow one, with when it ended relative to the fault: for a failure message or a
+    /// verbose run (the slow ones show how close the suite came to its deadline, and where).
+    /// </summary>
+    public IEnumerable<string> Timeline => Outcomes.Where(o => o.Verdict != Verdict.Served || o.Milliseconds >= SlowCall.TotalMilliseconds)
         .Select(o => $"{(o.EndedAt - InjectedAt).TotalMilliseconds,7:F0} ms after the fault ({(o.EndedAt - UndoneAt).TotalMilliseconds:F0} after its undo): {o}");
 
     public static string TableHeader =>
