@@ -79,6 +79,21 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
             .Select(e => UsageEvent.FromStreamFields(e.Values.ToDictionary(v => v.Name.ToString(), v => v.Value.ToString()), out _))
             .Where(e => e?.EventId == $"sandbox:{sandboxId}").Select(e => e!).ToList();
 
+    /// <summary>
+    /// The usage of a sandbox ended in the background (suspension, expiry): its claim goes first and the bill right after
+    /// (the fleet's record of the lease ends in between), so this waits, bounded, for the first event to arrive.
+    /// </summary>
+    private async Task<List<UsageEvent>> BilledUsageOfAsync(string sandboxId)
+    {
+        var usage = await UsageOfAsync(sandboxId);
+        for (var i = 0; i < 100 && usage.Count == 0; i++)
+        {
+            await Task.Delay(50);
+            usage = await UsageOfAsync(sandboxId);
+        }
+        return usage;
+    }
+
     [Fact]
     public async Task Capabilities_list_the_kubernetes_level_available_and_what_it_does_not_offer()
     {
@@ -136,7 +151,7 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
         await BrokerCalls.AssertProblemAsync(again, 404);
         using var gone = await client.GetAsync($"/v1/sandboxes/{sandbox.Id}");
         await BrokerCalls.AssertProblemAsync(gone, 404);
-        var usage = Assert.Single(await UsageOfAsync(sandbox.Id));
+        var usage = Assert.Single(await BilledUsageOfAsync(sandbox.Id));
         Assert.Equal("sandbox:kubernetes", usage.Resource);
         Assert.Equal("kube-life", usage.TenantId);
         Assert.Equal("ok", usage.Status);
@@ -489,7 +504,7 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
 
         await IsolationTests.WaitUntil(() => !fixture.Api.LiveClaims.ContainsKey(SandboxManifests.ClaimName(sandbox.Id)));
         Assert.True(fixture.Api.LiveClaims.ContainsKey(SandboxManifests.ClaimName(other.Id)));
-        Assert.Equal("aborted", Assert.Single(await UsageOfAsync(sandbox.Id)).Status);
+        Assert.Equal("aborted", Assert.Single(await BilledUsageOfAsync(sandbox.Id)).Status);
         (await stays.DeleteAsync($"/v1/sandboxes/{other.Id}")).Dispose();
     }
 
@@ -576,7 +591,7 @@ public sealed class ClusterSandboxApiTests(ClusterBrokerFixture fixture) : IClas
         Assert.False(fixture.Api.LiveClaims.ContainsKey(claim));
         using var gone = await client.GetAsync($"/v1/sandboxes/{sandbox.Id}");
         await BrokerCalls.AssertProblemAsync(gone, 404);
-        var usage = Assert.Single(await UsageOfAsync(sandbox.Id));
+        var usage = Assert.Single(await BilledUsageOfAsync(sandbox.Id));
         Assert.Equal("aborted", usage.Status);
     }
 }
