@@ -29,8 +29,8 @@ foreach (var fault in faults)
     }
 }
 Console.WriteLine();
-Console.WriteLine("served: 2xx within 2 s; refused: 503/429 with Retry-After within 2 s; unreachable: connection refused (the Gateway itself down);");
-Console.WriteLine("cut: a call in flight when the Gateway died; failed: anything else (another 5xx or 4xx, no answer within 2 s);");
+Console.WriteLine($"served: 2xx within {SteadyTraffic.AnswerDeadline.TotalSeconds:0} s; refused: 503/429 with Retry-After within {SteadyTraffic.AnswerDeadline.TotalSeconds:0} s; unreachable: connection refused (the Gateway itself down);");
+Console.WriteLine($"cut: a call in flight when the Gateway died; failed: anything else (another 5xx or 4xx, no answer within {SteadyTraffic.AnswerDeadline.TotalSeconds:0} s);");
 Console.WriteLine("lost/doubled: served calls (chat completions, sandbox leases) billed less / more than once, after the pipeline settled;");
 Console.WriteLine("in doubt: calls whose caller saw no clean answer, which may be billed once; recovery: from the fault's undo until every");
 Console.WriteLine("tenant's every operation was served again; drift: reconciliation rows; revoked in: a revoked key's first 401.");
