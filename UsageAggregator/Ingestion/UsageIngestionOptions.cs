@@ -39,6 +39,14 @@ public sealed class UsageIngestionOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>
+    /// The longest pause while the stream stays empty: each empty read doubles the pause from <see cref="PollInterval"/>
+    /// up to this, and an event brings it back. An idle aggregator then reads a few times a second instead of fifty
+    /// (two consumers at 20 ms took a tenth of a core doing nothing); an event waits at most this long to be counted.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
+    public TimeSpan IdlePollLimit { get; set; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Longest pause after a failure (Redis or Postgres down) before the consumer tries again.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:05:00")]
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(5);

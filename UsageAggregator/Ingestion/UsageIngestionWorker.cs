@@ -50,6 +50,13 @@ public sealed class UsageIngestionWorker(IServiceProvider services, IOptions<Usa
 
     private static readonly TimeSpan BacklogSampleInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>The pause after another empty read: doubled, between the poll interval and the idle limit.</summary>
+    public static TimeSpan NextIdlePause(TimeSpan pause, UsageIngestionOptions options)
+    {
+        var limit = options.IdlePollLimit > options.PollInterval ? options.IdlePollLimit : options.PollInterval;
+        return pause * 2 < limit ? pause * 2 : limit;
+    }
+
     /// <summary>Builds a consumer with the given name from the container (tests use it to run consumers by hand).</summary>
     public static UsageConsumer Create(IServiceProvider services, string name) => new(
         name,
@@ -64,6 +71,7 @@ public sealed class UsageIngestionWorker(IServiceProvider services, IOptions<Usa
     private async Task RunAsync(UsageConsumer consumer, CancellationToken stoppingToken)
     {
         var backoff = TimeSpan.Zero;
+        var idlePause = options.Value.PollInterval;
         var groupReady = false;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -78,7 +86,12 @@ public sealed class UsageIngestionWorker(IServiceProvider services, IOptions<Usa
                 backoff = TimeSpan.Zero;
                 if (handled == 0)
                 {
-                    await Task.Delay(options.Value.PollInterval, stoppingToken);
+                    await Task.Delay(idlePause, stoppingToken);
+                    idlePause = NextIdlePause(idlePause, options.Value);
+                }
+                else
+                {
+                    idlePause = options.Value.PollInterval;
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
