@@ -24,18 +24,29 @@ stats = {"requests": 0, "rateLimited": 0, "errors": 0, "chats": 0, "modelCalls":
 TOOL = sys.argv[3] if len(sys.argv) > 3 else ""
 
 
-def call(method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
+def send(method, path, data):
     request = urllib.request.Request(URL + path, data=data, method=method,
                                      headers={"Authorization": "Bearer " + KEY, "Content-Type": "application/json"})
-    started = time.monotonic()
     stats["requests"] += 1
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            text = response.read().decode()
-            status = response.status
+            return response.status, response.read().decode(), None
     except urllib.error.HTTPError as e:
-        text, status = e.read().decode(), e.code
+        return e.code, e.read().decode(), e.headers.get("Retry-After")
+
+
+def call(method, path, body=None, attempts=3):
+    """One API call. A 503 with Retry-After that is not the rate limiter's (a store or service briefly away) is waited
+    out and asked again, as a well-behaved client does; a chat completion is never repeated (each one is billed)."""
+    data = None if body is None else json.dumps(body).encode()
+    started = time.monotonic()
+    for attempt in range(attempts):
+        status, text, retry_after = send(method, path, data)
+        transient = status == 503 and retry_after is not None and "rate-limit" not in text
+        if not transient or path == "/v1/chat/completions" or attempt == attempts - 1:
+            break
+        stats["retried"] = stats.get("retried", 0) + 1
+        time.sleep(min(float(retry_after) if retry_after.isdigit() else 1.0, 5))
     elapsed = (time.monotonic() - started) * 1000
     if status == 429 or (status == 503 and "rate-limit" in text):
         # 503 from the limiter: it could not decide in time and this tier fails closed; refused all the same.
