@@ -40,7 +40,20 @@ public static class ConsoleHeadersTransform
 
     private static void Strip(System.Net.Http.Headers.HttpHeaders headers)
     {
-        foreach (var name in headers.Select(h => h.Key).Where(IsStripped).ToList())
+        // Names only (NonValidated: no value is parsed, one that does not parse is listed too); a list only when one is there.
+        List<string>? doomed = null;
+        foreach (var header in headers.NonValidated)
+        {
+            if (IsStripped(header.Key))
+            {
+                (doomed ??= []).Add(header.Key);
+            }
+        }
+        if (doomed is null)
+        {
+            return;
+        }
+        foreach (var name in doomed)
         {
             headers.Remove(name);
         }
