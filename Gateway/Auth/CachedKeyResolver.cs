@@ -163,7 +163,17 @@ public sealed class CachedKeyResolver(ITenantKeyResolver inner, IOptions<Gateway
         _entries[id] = entry;
     }
 
-    private static string Hash(string apiKey) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)));
+    // Hashed on every authenticated call: on the stack, so the hex id is the one allocation (keys reaching here are at most 512 characters).
+    private static string Hash(string apiKey)
+    {
+        const int MaxOnStack = 1024;
+        var length = Encoding.UTF8.GetMaxByteCount(apiKey.Length);
+        var utf8 = length <= MaxOnStack ? stackalloc byte[MaxOnStack] : new byte[length];
+        var written = Encoding.UTF8.GetBytes(apiKey, utf8);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(utf8[..written], hash);
+        return Convert.ToHexString(hash);
+    }
 
     private sealed record Entry(ResolvedKey? Key, DateTimeOffset Expires);
 
