@@ -11,22 +11,22 @@ namespace AgentCloud.Gateway.Limits;
 /// </summary>
 public sealed class RequestLimitsMiddleware(RequestDelegate next, IOptions<RequestLimitsOptions> options)
 {
-    public async Task InvokeAsync(HttpContext http)
+    // Not async: the usual call only sets the limit and goes on, so it needs no state machine of its own.
+    public Task InvokeAsync(HttpContext http)
     {
         var limit = BodyLimits.For(http.Request.Method, http.Request.Path, options.Value);
         if (http.Request.ContentLength > limit)
         {
-            await Problems.Create(StatusCodes.Status413PayloadTooLarge, "body-too-large", "Request body too large",
+            return Problems.Create(StatusCodes.Status413PayloadTooLarge, "body-too-large", "Request body too large",
                     $"This call accepts a body of at most {limit.ToString(CultureInfo.InvariantCulture)} bytes; " +
                     $"yours declares {http.Request.ContentLength.Value.ToString(CultureInfo.InvariantCulture)}.")
                 .ExecuteAsync(http);
-            return;
         }
         var sizeFeature = http.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (sizeFeature is { IsReadOnly: false })
         {
             sizeFeature.MaxRequestBodySize = limit;
         }
-        await next(http);
+        return next(http);
     }
 }

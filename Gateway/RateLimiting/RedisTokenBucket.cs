@@ -84,42 +84,52 @@ public sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvider 
     /// <paramref name="capacity"/>). Never throws for Redis trouble and never waits past <paramref name="deadline"/>:
     /// both give <see cref="RateLimitDecision.Undecided"/>.
     /// </summary>
-    public async Task<RateLimitDecision> TryTakeAsync(string tenantId, int perMinute, int capacity, TimeSpan deadline, CancellationToken cancellationToken)
+    /// <remarks>A call this replica's lease can serve is decided here, without awaiting or allocating anything.</remarks>
+    public ValueTask<RateLimitDecision> TryTakeAsync(string tenantId, int perMinute, int capacity, TimeSpan deadline, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(perMinute);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         var wanted = LeaseSize(capacity);
         if (wanted == 1)
         {
-            Draw single;
-            try
-            {
-                single = await DrawAsync(tenantId, perMinute, capacity, 1).WaitAsync(deadline, time, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                return RateLimitDecision.Undecided;
-            }
-            return single.Taken == 0 ? Refused(single) : new RateLimitDecision(RateLimitOutcome.Allowed, single.Remaining, TimeSpan.Zero);
+            return new(TakeOneAsync(tenantId, perMinute, capacity, deadline, cancellationToken));
         }
 
         var lease = _leases.GetOrAdd(tenantId, static _ => new Lease());
         wanted = lease.Size(wanted, MaxLeaseSize(capacity));
-        if (TryTakeLeased(lease, tenantId, perMinute, capacity, wanted, out var decision))
+        return TryTakeLeased(lease, tenantId, perMinute, capacity, wanted, out var decision)
+            ? new(decision)
+            : new(TakeAfterRefillAsync(lease, tenantId, perMinute, capacity, wanted, deadline, cancellationToken));
+    }
+
+    /// <summary>A small bucket: one script call per request.</summary>
+    private async Task<RateLimitDecision> TakeOneAsync(string tenantId, int perMinute, int capacity, TimeSpan deadline, CancellationToken cancellationToken)
+    {
+        Draw single;
+        try
         {
-            return decision;
+            single = await DrawAsync(tenantId, perMinute, capacity, 1).WaitAsync(deadline, time, cancellationToken).ConfigureAwait(false);
         }
+        catch (TimeoutException)
+        {
+            return RateLimitDecision.Undecided;
+        }
+        return single.Taken == 0 ? Refused(single) : new RateLimitDecision(RateLimitOutcome.Allowed, single.Remaining, TimeSpan.Zero);
+    }
+
+    /// <summary>The lease is empty: wait for the one refill (running, or started now) rather than each asking Redis.</summary>
+    private async Task<RateLimitDecision> TakeAfterRefillAsync(
+        Lease lease, string tenantId, int perMinute, int capacity, int wanted, TimeSpan deadline, CancellationToken cancellationToken)
+    {
         var started = time.GetTimestamp();
         try
         {
-            // The lease is empty: wait for the one refill (running, or started now) rather than each asking Redis.
-            var refill = lease.Refill(() => DrawIntoAsync(lease, tenantId, perMinute, capacity, wanted));
-            var refilled = await refill.WaitAsync(deadline, time, cancellationToken).ConfigureAwait(false);
+            var refilled = await StartRefill(lease, tenantId, perMinute, capacity, wanted).WaitAsync(deadline, time, cancellationToken).ConfigureAwait(false);
             if (refilled.Taken == 0 && !refilled.Undecided)
             {
                 return Refused(refilled);
             }
-            if (TryTakeLeased(lease, tenantId, perMinute, capacity, wanted, out decision))
+            if (TryTakeLeased(lease, tenantId, perMinute, capacity, wanted, out var decision))
             {
                 return decision;
             }
@@ -154,11 +164,15 @@ public sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvider 
         }
         if (low)
         {
-            _ = lease.Refill(() => DrawIntoAsync(lease, tenantId, perMinute, capacity, wanted));
+            _ = StartRefill(lease, tenantId, perMinute, capacity, wanted);
         }
         decision = new RateLimitDecision(RateLimitOutcome.Allowed, left, TimeSpan.Zero);
         return true;
     }
+
+    // Its own method so that the closure is made only when a refill is asked for, not on every call that takes a token.
+    private Task<Draw> StartRefill(Lease lease, string tenantId, int perMinute, int capacity, int wanted) =>
+        lease.Refill(() => DrawIntoAsync(lease, tenantId, perMinute, capacity, wanted));
 
     private static RateLimitDecision Refused(Draw drawn) => drawn.Undecided
         ? RateLimitDecision.Undecided

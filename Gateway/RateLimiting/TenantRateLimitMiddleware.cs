@@ -20,44 +20,66 @@ public sealed class TenantRateLimitMiddleware(
     public const string LimitHeader = "x-ratelimit-limit-requests";
     public const string RemainingHeader = "x-ratelimit-remaining-requests";
 
-    public async Task InvokeAsync(HttpContext http)
+    public Task InvokeAsync(HttpContext http)
     {
         var key = http.Features.Get<ResolvedKey>();
-        if (key is not null && key.KeyRequestsPerMinute > 0 && !await AdmitByKeyAsync(http, key))
+        if (key is null || (key.KeyRequestsPerMinute <= 0 && key.Policy.RequestsPerMinute <= 0))
+        {
+            return next(http);
+        }
+        if (key.KeyRequestsPerMinute > 0)
+        {
+            return LimitByKeyThenTenantAsync(http, key);
+        }
+        // Most calls are decided by this replica's lease at once: then nothing here awaits (no state machine per call).
+        var pending = TakeTenantTokenAsync(http, key);
+        return pending.IsCompletedSuccessfully ? ApplyTenantDecision(http, key, pending.Result) : ApplyTenantDecisionAsync(http, key, pending);
+    }
+
+    private async Task LimitByKeyThenTenantAsync(HttpContext http, ResolvedKey key)
+    {
+        if (!await AdmitByKeyAsync(http, key))
         {
             return;
         }
-        if (key is null || key.Policy.RequestsPerMinute <= 0)
+        if (key.Policy.RequestsPerMinute <= 0)
         {
             await next(http);
             return;
         }
+        await ApplyTenantDecision(http, key, await TakeTenantTokenAsync(http, key));
+    }
 
+    private ValueTask<RateLimitDecision> TakeTenantTokenAsync(HttpContext http, ResolvedKey key) =>
+        buckets.TryTakeAsync(key.TenantId, key.Policy.RequestsPerMinute, Capacity(key.Policy), options.Value.RateLimitDeadline, http.RequestAborted);
+
+    private static int Capacity(TenantPolicy policy) => policy.RequestBurst > 0 ? policy.RequestBurst : policy.RequestsPerMinute;
+
+    private async Task ApplyTenantDecisionAsync(HttpContext http, ResolvedKey key, ValueTask<RateLimitDecision> pending) =>
+        await ApplyTenantDecision(http, key, await pending);
+
+    /// <summary>The tenant bucket's answer: the call goes on, or is answered here (429, or the tier's fail mode).</summary>
+    private Task ApplyTenantDecision(HttpContext http, ResolvedKey key, RateLimitDecision decision)
+    {
         var policy = key.Policy;
-        var capacity = policy.RequestBurst > 0 ? policy.RequestBurst : policy.RequestsPerMinute;
-        var decision = await buckets.TryTakeAsync(key.TenantId, policy.RequestsPerMinute, capacity, options.Value.RateLimitDeadline, http.RequestAborted);
         http.Response.Headers[LimitHeader] = policy.RequestsPerMinute.ToString(CultureInfo.InvariantCulture);
-
         switch (decision.Outcome)
         {
             case RateLimitOutcome.Allowed:
                 http.Response.Headers[RemainingHeader] = decision.Remaining.ToString(CultureInfo.InvariantCulture);
-                await next(http);
-                return;
+                return next(http);
 
             case RateLimitOutcome.Limited:
                 metrics.Rejected(key.Tier);
                 var seconds = Math.Max(1, (int)Math.Ceiling(decision.RetryAfter.TotalSeconds));
                 http.Response.Headers[RemainingHeader] = "0";
                 http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-                await Problems.Create(StatusCodes.Status429TooManyRequests, "rate-limited", "Request rate limit reached",
-                        $"The requests-per-minute limit of your tier '{key.Tier}' ({policy.RequestsPerMinute}/min, bursts up to {capacity}) is used up; retry after {seconds} s.")
+                return Problems.Create(StatusCodes.Status429TooManyRequests, "rate-limited", "Request rate limit reached",
+                        $"The requests-per-minute limit of your tier '{key.Tier}' ({policy.RequestsPerMinute}/min, bursts up to {Capacity(policy)}) is used up; retry after {seconds} s.")
                     .ExecuteAsync(http);
-                return;
 
             default:
-                await FailAsync(http, key, mayPass: true);
-                return;
+                return FailAsync(http, key, mayPass: true);
         }
     }
 
