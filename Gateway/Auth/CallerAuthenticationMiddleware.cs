@@ -21,13 +21,14 @@ public sealed class CallerAuthenticationMiddleware(
     public static readonly TenantContext Operator =
         new(TenantContext.PlatformTenantId, "platform", "operator", [TenantContext.AdminCapability]);
 
-    public async Task InvokeAsync(HttpContext http)
+    // Not async: a call with a key already known here (the usual one) is decided without awaiting anything, so only a
+    // lookup or a refusal pays for a state machine.
+    public Task InvokeAsync(HttpContext http)
     {
         var path = http.Request.Path;
         if (IsAnonymous(path))
         {
-            await next(http);
-            return;
+            return next(http);
         }
 
         var token = BearerToken.From(http.Request);
@@ -35,68 +36,70 @@ public sealed class CallerAuthenticationMiddleware(
         {
             if (token is null || !adminKeys.IsAdminKey(token))
             {
-                await RefuseAsync(http, token is null ? "admin call without a bearer key" : "admin call with a wrong key",
+                return RefuseAsync(http, token is null ? "admin call without a bearer key" : "admin call with a wrong key",
                     "The admin API needs the operator key: Authorization: Bearer <admin key>.");
-                return;
             }
             http.Features.Set(Operator);
-            await next(http);
-            return;
+            return next(http);
         }
 
         if (token is null)
         {
-            await RefuseAsync(http, "missing key", "Missing API key: send Authorization: Bearer <tenant API key>.");
-            return;
+            return RefuseAsync(http, "missing key", "Missing API key: send Authorization: Bearer <tenant API key>.");
         }
         if (!ApiKeyShape.IsWellFormed(token))
         {
-            await RefuseAsync(http, "malformed key", $"Malformed API key: a key is {ApiKeyShape.Description}, sent as Authorization: Bearer <tenant API key>.");
+            return RefuseAsync(http, "malformed key", $"Malformed API key: a key is {ApiKeyShape.Description}, sent as Authorization: Bearer <tenant API key>.");
+        }
+        return tenantKeys.TryGetCached(token, out var resolved) ? Admit(http, resolved) : ResolveThenAdmitAsync(http, token);
+    }
+
+    private async Task ResolveThenAdmitAsync(HttpContext http, string token)
+    {
+        // Only a lookup costs the platform anything; an address that keeps failing does not get one until its window ends,
+        // except for a key that was good here before (a tenant sharing the address with an attacker, its entry expired)
+        // or one whose lookup is already running (a burst of a new key's first calls is one lookup).
+        IDisposable? lease = null;
+        if (!tenantKeys.WasKnownGood(token) && !tenantKeys.IsResolving(token)
+            && (lease = limiter.TryBeginLookup(ClientAddress.Of(http), out var wait)) is null)
+        {
+            audit.Refused(http, "over the failed-call limit");
+            await TooManyFailuresAsync(http, wait);
             return;
         }
-
         ResolvedKey? resolved;
-        if (!tenantKeys.TryGetCached(token, out resolved))
+        try
         {
-            // Only a lookup costs the platform anything; an address that keeps failing does not get one until its window ends,
-            // except for a key that was good here before (a tenant sharing the address with an attacker, its entry expired)
-            // or one whose lookup is already running (a burst of a new key's first calls is one lookup).
-            IDisposable? lease = null;
-            if (!tenantKeys.WasKnownGood(token) && !tenantKeys.IsResolving(token)
-                && (lease = limiter.TryBeginLookup(ClientAddress.Of(http), out var wait)) is null)
-            {
-                audit.Refused(http, "over the failed-call limit");
-                await TooManyFailuresAsync(http, wait);
-                return;
-            }
-            try
-            {
-                resolved = await tenantKeys.ResolveAsync(token, http.RequestAborted);
-            }
-            catch (KeyResolutionUnavailableException e)
-            {
-                logger.LogError(e, "Could not resolve an API key");
-                http.Response.Headers.RetryAfter = "1";
-                await Problems.Create(StatusCodes.Status503ServiceUnavailable, "key-resolution-unavailable", "Cannot check API keys right now",
-                    "The platform could not check your API key just now; retry in a second.").ExecuteAsync(http);
-                return;
-            }
-            finally
-            {
-                lease?.Dispose();
-            }
+            resolved = await tenantKeys.ResolveAsync(token, http.RequestAborted);
         }
+        catch (KeyResolutionUnavailableException e)
+        {
+            logger.LogError(e, "Could not resolve an API key");
+            http.Response.Headers.RetryAfter = "1";
+            await Problems.Create(StatusCodes.Status503ServiceUnavailable, "key-resolution-unavailable", "Cannot check API keys right now",
+                "The platform could not check your API key just now; retry in a second.").ExecuteAsync(http);
+            return;
+        }
+        finally
+        {
+            lease?.Dispose();
+        }
+        await Admit(http, resolved);
+    }
+
+    /// <summary>The key's resolution: the caller goes on as its tenant, or is refused (unknown, revoked, or claiming platform powers).</summary>
+    private Task Admit(HttpContext http, ResolvedKey? resolved)
+    {
         if (resolved is null || ClaimsPlatformPowers(resolved))
         {
-            await RefuseAsync(http, "unknown or revoked key", "Unknown or revoked API key.");
-            return;
+            return RefuseAsync(http, "unknown or revoked key", "Unknown or revoked API key.");
         }
 
         http.Features.Set(resolved);
         http.Features.Set(new TenantContext(resolved.TenantId, resolved.Tier, resolved.Principal, resolved.Capabilities, resolved.RunId,
             KeyTokensPerMinute: resolved.KeyTokensPerMinute, ProjectId: resolved.ProjectId, ProjectTokensPerMinute: resolved.ProjectTokensPerMinute,
             Budgets: resolved.Budgets));
-        await next(http);
+        return next(http);
     }
 
     /// <summary>401, counted against the address; an address already over its limit gets 429 instead.</summary>
@@ -126,7 +129,7 @@ public sealed class CallerAuthenticationMiddleware(
     // A tenant key can never carry the operator's or the Gateway's identity, whatever the ControlPlane answered.
     private static bool ClaimsPlatformPowers(ResolvedKey key) =>
         key.TenantId == TenantContext.PlatformTenantId
-        || key.Capabilities.Any(c => c is TenantContext.AdminCapability or TenantContext.GatewayCapability);
+        || key.Capabilities.Contains(TenantContext.AdminCapability) || key.Capabilities.Contains(TenantContext.GatewayCapability);
 
     private static bool IsAnonymous(PathString path) =>
         path.StartsWithSegments("/health") || path.StartsWithSegments("/alive") || path.StartsWithSegments(JwksApi.Path)
