@@ -5,6 +5,7 @@ using AgentCloud.InferenceRouter.Quota;
 using AgentCloud.InferenceRouter.Scheduling;
 using AgentCloud.InferenceRouter.Usage;
 using AgentCloud.Platform.Outbox;
+using AgentCloud.Platform.Startup;
 using Microsoft.Extensions.Options;
 
 namespace AgentCloud.InferenceRouter.Extensions;
@@ -21,6 +22,7 @@ internal static class Extensions
         // per round trip (the usage event's wait at concurrency 1 went from about 0.3 to 0.2 ms in Bench.Router).
         builder.AddRedisClient("redis", s => s.DisableTracing = builder.Configuration.GetValue(RedisTracingOffSetting, true),
             o => o.SocketManager = StackExchange.Redis.SocketManager.ThreadPool);
+        builder.Services.AddRedisConnectedBeforeListening(); // a restarted copy joins the rotation able to reserve and bill
         builder.AddTenantPolicyClient();
         builder.Services.AddOptions<InferenceRouterOptions>()
             .BindConfiguration(InferenceRouterOptions.SectionName)

@@ -1,3 +1,4 @@
+using AgentCloud.Platform.Startup;
 using AgentCloud.SandboxBroker.Credentials;
 using AgentCloud.SandboxBroker.Isolation;
 using AgentCloud.SandboxBroker.Kubernetes;
@@ -11,6 +12,7 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient("redis");
+        builder.Services.AddRedisConnectedBeforeListening(); // a restarted copy joins the rotation with its fleet record reachable
         builder.AddTenantPolicyClient();
 
         builder.Services.AddOptions<SandboxBrokerOptions>()
