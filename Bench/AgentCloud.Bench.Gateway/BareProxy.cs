@@ -1,10 +1,5 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace AgentCloud.Bench.Gateway;
 
@@ -17,13 +12,10 @@ internal static class BareProxy
 {
     public static async Task<(WebApplication App, string Url)> StartAsync(string upstreamUrl)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var builder = TrivialUpstream.SlimBuilder();
         builder.Services.AddHttpForwarder();
         var app = builder.Build();
         app.MapForwarder("/{**rest}", upstreamUrl);
-        await app.StartAsync();
-        return (app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        return (app, await TrivialUpstream.StartAsync(app));
     }
 }

@@ -36,15 +36,19 @@ internal static class TrivialUpstream
         return (app, await StartAsync(app));
     }
 
-    private static WebApplication Slim()
+    private static WebApplication Slim() => SlimBuilder().Build();
+
+    /// <summary>A slim host on a random loopback port that logs nothing (the bare proxy adds its forwarder to it).</summary>
+    public static WebApplicationBuilder SlimBuilder()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        return builder.Build();
+        return builder;
     }
 
-    private static async Task<string> StartAsync(WebApplication app)
+    /// <summary>Starts the host; its address.</summary>
+    public static async Task<string> StartAsync(WebApplication app)
     {
         await app.StartAsync();
         return app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

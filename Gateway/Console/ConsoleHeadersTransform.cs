@@ -38,24 +38,5 @@ public static class ConsoleHeadersTransform
         name.StartsWith(PlatformPrefix, StringComparison.OrdinalIgnoreCase)
         || name.StartsWith(TenantContextHeaders.TenantHeaderPrefix, StringComparison.OrdinalIgnoreCase);
 
-    private static void Strip(System.Net.Http.Headers.HttpHeaders headers)
-    {
-        // Names only (NonValidated: no value is parsed, one that does not parse is listed too); a list only when one is there.
-        List<string>? doomed = null;
-        foreach (var header in headers.NonValidated)
-        {
-            if (IsStripped(header.Key))
-            {
-                (doomed ??= []).Add(header.Key);
-            }
-        }
-        if (doomed is null)
-        {
-            return;
-        }
-        foreach (var name in doomed)
-        {
-            headers.Remove(name);
-        }
-    }
+    private static void Strip(System.Net.Http.Headers.HttpHeaders headers) => Proxy.HeaderStripping.Remove(headers, IsStripped);
 }

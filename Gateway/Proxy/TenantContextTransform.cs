@@ -51,27 +51,8 @@ public static class TenantContextTransform
         });
     }
 
-    // On every proxied call: the names are read without parsing the values (NonValidated, which also lists a value that
-    // does not parse), and a list is made only in the rare call that sent such a header.
-    private static void RemoveClientContextHeaders(System.Net.Http.Headers.HttpHeaders headers)
-    {
-        List<string>? doomed = null;
-        foreach (var header in headers.NonValidated)
-        {
-            if (IsClientContextHeader(header.Key))
-            {
-                (doomed ??= []).Add(header.Key);
-            }
-        }
-        if (doomed is null)
-        {
-            return;
-        }
-        foreach (var name in doomed)
-        {
-            headers.Remove(name);
-        }
-    }
+    private static void RemoveClientContextHeaders(System.Net.Http.Headers.HttpHeaders headers) =>
+        HeaderStripping.Remove(headers, IsClientContextHeader);
 
     private const string PlatformPrefix = "x-agentcloud-";
 
