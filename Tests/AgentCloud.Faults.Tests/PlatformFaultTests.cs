@@ -5,7 +5,7 @@ namespace AgentCloud.Faults.Tests;
 
 /// <summary>
 /// Each fault under steady traffic of a fail-open (pro) and a fail-closed (free) tenant. Every call is answered within
-/// 3 s (<see cref="SteadyTraffic.AnswerDeadline"/>), served or refused with 503/429 and Retry-After (never another 5xx); once the pipeline settles every served
+/// 4 s (<see cref="SteadyTraffic.AnswerDeadline"/>), served or refused with 503/429 and Retry-After (never another 5xx); once the pipeline settles every served
 /// call is billed exactly once and reconciliation finds no drift; a revoked key is refused within 1 s.
 /// </summary>
 public sealed class PlatformFaultTests(FaultPlatformFixture fixture, ITestOutputHelper output) : IClassFixture<FaultPlatformFixture>
