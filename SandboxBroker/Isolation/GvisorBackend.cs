@@ -25,12 +25,21 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
 
     /// <summary>
     /// Host tasks per tenant process under the ptrace platform: each address space is a stub process with a thread per
-    /// sentry thread that enters it (about ten measured), so a lease's pids.max scales the process limit by this.
+    /// sentry thread that has entered it, so the cost grows with the sentry's threads (measured on 2 cores: about 12 per
+    /// process for a few processes, 30 to 33 with 18 processes at their limit). The tenant's own process limit is
+    /// RLIMIT_NPROC, which gVisor enforces (a fork past it is EAGAIN and the sandbox lives on); the host group only has
+    /// to sit above what that many processes cost, since a host refusal is fatal to the sentry (it cannot make a thread).
     /// </summary>
-    public const int HostTasksPerProcess = 12;
+    public const int HostTasksPerProcess = 40;
 
-    /// <summary>The sentry's and gofer's own threads, on top of the tenant's processes.</summary>
-    public const int RuntimeTasks = 64;
+    /// <summary>The sentry's and gofer's own threads, on top of the tenant's processes (about 70 measured at rest).</summary>
+    public const int RuntimeTasks = 128;
+
+    /// <summary>
+    /// The most host tasks one gVisor sandbox may hold whatever its process limit, so a few sandboxes cannot use up the
+    /// host's pids (32768 by default): a sandbox whose process limit would cost more meets this first, and its sentry ends.
+    /// </summary>
+    public const long MaxHostTasks = 4096;
 
     public string Level => IsolationLevels.Gvisor;
 
@@ -277,7 +286,7 @@ public sealed class GvisorBackend(IOptions<SandboxBrokerOptions> options, HostPr
     public bool Running(SandboxSlot slot) =>
         _sentries.TryGetValue(slot.SlotId, out var pid) && RunscProcesses.IsSandbox(pid, RunscFor(slot).StateRoot);
 
-    public long HostTaskBudget(SandboxLimits limits) => (long)limits.MaxProcesses * HostTasksPerProcess + RuntimeTasks;
+    public long HostTaskBudget(SandboxLimits limits) => Math.Min((long)limits.MaxProcesses * HostTasksPerProcess + RuntimeTasks, MaxHostTasks);
 
     public string? Stop(SandboxSlot slot)
     {

@@ -124,7 +124,7 @@ public sealed class GvisorTests(BrokerFixture fixture)
         var sandbox = await client.CreateSandboxAsync(new { isolation = "gvisor" });
         var slot = Broker.SlotOf("gv-timeout", sandbox.Id);
 
-        var result = await client.ShAsync(sandbox.Id, "setsid sleep 300 & sleep 300 & echo started; sleep 300", timeoutSeconds: 1);
+        var result = await client.ShUntilTimedOutAfterAsync(sandbox.Id, "setsid sleep 300 & sleep 300 & echo started; sleep 300", "started");
 
         Assert.True(result.TimedOut);
         Assert.Contains("started", result.Stdout);

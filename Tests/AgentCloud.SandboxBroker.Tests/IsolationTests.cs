@@ -129,7 +129,7 @@ print(open("/proc/net/dev").read())
         var sandbox = await client.CreateSandboxAsync();
         var slot = Broker.SlotOf("iso-timeout", sandbox.Id);
 
-        var result = await client.ShAsync(sandbox.Id, "sleep 120 & sleep 120 & echo started; sleep 120", timeoutSeconds: 1);
+        var result = await client.ShUntilTimedOutAfterAsync(sandbox.Id, "sleep 120 & sleep 120 & echo started; sleep 120", "started");
 
         Assert.True(result.TimedOut);
         Assert.Contains("started", result.Stdout);

@@ -18,6 +18,25 @@ public static class SandboxProcesses
         ? RunscProcesses.Find(broker.Gvisor().RunscFor(slot).StateRoot)
         : SlotProcesses.Find(slot.Uid);
 
+    /// <summary>
+    /// A gVisor slot's own host processes (sentry, gofer, ptrace stubs), without the broker's <c>runsc exec</c> clients
+    /// that wait on its execs and background processes from the broker's side (one each, none of them tenant code).
+    /// </summary>
+    public static IReadOnlyList<int> SandboxRuntimeOnHost(BrokerFactory broker, SandboxSlot slot) =>
+        OnHost(broker, slot).Where(pid => !IsRunscExecClient(pid)).ToList();
+
+    private static bool IsRunscExecClient(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Split('\0').Skip(1).Contains("exec");
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The commands of tenant code now running (not the sandbox's own idle init).</summary>
     public static IReadOnlyList<string> TenantCommands(BrokerFactory broker, SandboxSlot slot)
     {
