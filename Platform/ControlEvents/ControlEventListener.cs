@@ -69,9 +69,10 @@ public abstract class ControlEventListener(IConnectionMultiplexer redis, ILogger
             {
                 await redis.GetSubscriber().UnsubscribeAsync(channel);
             }
-            catch (Exception e) when (e is ObjectDisposedException or RedisException)
+            catch (Exception e) when (e is ObjectDisposedException or RedisException or OperationCanceledException)
             {
-                // The connection went first (shutdown order) or is away: there is nothing left to unsubscribe from.
+                // The connection went first (shutdown order), is away, or is closing and cancelled the command: there
+                // is nothing left to unsubscribe from, and a stop must not fail over it.
             }
         }
     }
