@@ -255,22 +255,42 @@ public partial class CgroupLimiter : IDisposable
     public IReadOnlyList<int> Pids(string group)
     {
         var pids = new List<int>();
-        foreach (var dir in Dirs(group).Where(Directory.Exists).SelectMany(d => new[] { d }.Concat(Directory.EnumerateDirectories(d, "*", SearchOption.AllDirectories))))
+        foreach (var dir in Dirs(group))
         {
-            var procs = Path.Combine(dir, "cgroup.procs");
-            if (!File.Exists(procs))
-            {
-                continue;
-            }
-            foreach (var line in File.ReadAllLines(procs))
-            {
-                if (int.TryParse(line.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 0)
-                {
-                    pids.Add(pid);
-                }
-            }
+            CollectPids(dir, pids);
         }
         return pids;
+    }
+
+    /// <summary>
+    /// The pids of a group and of its children. An exec's leaf group is removed when the exec ends, which may happen
+    /// while it is being read (a pause or delete kills a sandbox whose execs are ending): a group gone meanwhile has no
+    /// pids left, and is not an error.
+    /// </summary>
+    private static void CollectPids(string dir, List<int> pids)
+    {
+        string[] lines, children;
+        try
+        {
+            var procs = Path.Combine(dir, "cgroup.procs");
+            lines = File.Exists(procs) ? File.ReadAllLines(procs) : [];
+            children = Directory.GetDirectories(dir);
+        }
+        catch (IOException) when (!Directory.Exists(dir))
+        {
+            return;
+        }
+        foreach (var line in lines)
+        {
+            if (int.TryParse(line.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 0)
+            {
+                pids.Add(pid);
+            }
+        }
+        foreach (var child in children)
+        {
+            CollectPids(child, pids);
+        }
     }
 
     /// <summary>An exec ended: remove its leaf group unless something it started still runs there (then the sandbox's removal takes it).</summary>
