@@ -38,7 +38,9 @@ public sealed class BrokerFactory(string redisConnectionString, IDictionary<stri
         builder.UseSetting("SandboxBroker:Root", Root);
         builder.UseSetting("SandboxBroker:UidBase", UidBase.ToString(CultureInfo.InvariantCulture));
         builder.UseSetting("SandboxBroker:UidCount", "1000");
-        builder.UseSetting("SandboxBroker:SharedPoolSize", "1");
+        // No shared warm slots unless a test asks (WarmPool): each would boot a gVisor and a bubblewrap sandbox with every
+        // broker a test starts, and refill after each take, which on 2 cores slows the whole suite. Sandboxes come cold.
+        builder.UseSetting("SandboxBroker:SharedPoolSize", "0");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);
@@ -84,6 +86,15 @@ public sealed class BrokerFactory(string redisConnectionString, IDictionary<stri
             }
         }
     }
+}
+
+/// <summary>Settings for a broker whose shared pools keep one warm slot per level and template (BrokerFactory keeps none).</summary>
+public static class WarmPool
+{
+    public const string SizeSetting = "SandboxBroker:SharedPoolSize";
+
+    public static Dictionary<string, string?> OfOne(IDictionary<string, string?>? settings = null) =>
+        new(settings ?? new Dictionary<string, string?>()) { [SizeSetting] = "1" };
 }
 
 public sealed record SandboxDto(string Id, string Isolation, string Pool, string Template, bool Warm, DateTimeOffset CreatedAt);
@@ -151,7 +162,7 @@ public sealed class BrokerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Redis.InitializeAsync();
-        Broker = new BrokerFactory(Redis.ConnectionString);
+        Broker = new BrokerFactory(Redis.ConnectionString, WarmPool.OfOne()); // GvisorTests take and return warm slots
         _ = Broker.Server;
     }
 

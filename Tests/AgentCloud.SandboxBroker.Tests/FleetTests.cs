@@ -385,7 +385,7 @@ public sealed class FleetTests : IAsyncLifetime
     public async Task A_tenant_at_its_fleet_wide_limit_is_refused_on_another_broker_without_taking_a_warm_slot_there()
     {
         await using var a = FleetHosts.Start(_redis.ConnectionString, _root, _credentials);
-        await using var b = FleetHosts.Start(_redis.ConnectionString, _root, _credentials);
+        await using var b = FleetHosts.Start(_redis.ConnectionString, _root, _credentials, WarmPool.OfOne());
         foreach (var broker in new[] { a, b })
         {
             broker.Policies.Set(FakePolicies.Default("fleet-full") with { MaxConcurrentSandboxes = 1 });

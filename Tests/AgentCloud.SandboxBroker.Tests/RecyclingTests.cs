@@ -21,6 +21,7 @@ public sealed class RecyclingTests : IAsyncLifetime
         await _redis.InitializeAsync();
         _broker = new BrokerFactory(_redis.ConnectionString, new Dictionary<string, string?>
         {
+            [WarmPool.SizeSetting] = "1",
             ["SandboxBroker:PooledLevels:0"] = "bubblewrap",
             ["SandboxBroker:PooledLevels:1"] = "none",
             ["SandboxBroker:PooledLevels:2"] = "namespace",

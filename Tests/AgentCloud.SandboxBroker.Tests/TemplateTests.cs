@@ -24,6 +24,7 @@ public sealed class TemplateBrokerFixture : IAsyncLifetime
         await Redis.InitializeAsync();
         Broker = new BrokerFactory(Redis.ConnectionString, new Dictionary<string, string?>
         {
+            [WarmPool.SizeSetting] = "1", // a template's pool is warmed
             ["SandboxBroker:Templates:tools:RootLayer"] = ToolsLayer,
             ["SandboxBroker:Templates:tools:Environment:PATH"] = "/opt/template/usr/bin:/usr/local/bin:/usr/bin:/bin",
             ["SandboxBroker:Templates:tools:Environment:HOME"] = "/workspace",
