@@ -43,6 +43,9 @@ public sealed class RelayedCall(InferenceCall call) : IResult
         {
             httpContext.Response.Headers[RateLimitHeaders.RemainingTokens] = remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
+        // A whole answer is sent only once it is billed (below): a router ended between the two then leaves the
+        // Gateway a call not yet answered, which it answers 503 with Retry-After, rather than a client a cut answer.
+        byte[]? wholeAnswer = null;
         try
         {
             using var response = await attempts.SendAsync(upstreamToken);
@@ -57,7 +60,8 @@ public sealed class RelayedCall(InferenceCall call) : IResult
             }
             else
             {
-                await RelayWholeAsync(httpContext, response, tally, upstreamToken, aborted);
+                wholeAnswer = await ReadWholeAsync(response, tally, upstreamToken);
+                aborted.ThrowIfCancellationRequested(); // a client gone meanwhile: billed as aborted, sent nothing
             }
             tally.Status = "ok";
         }
@@ -89,11 +93,14 @@ public sealed class RelayedCall(InferenceCall call) : IResult
             }
             await settled;
         }
+        if (wholeAnswer is not null && !aborted.IsCancellationRequested)
+        {
+            await WriteWholeAsync(httpContext, wholeAnswer, aborted);
+        }
     }
 
-    /// <summary>Reads the whole answer (and its usage) even when the client has gone, then relays it to a client still there.</summary>
-    private static async Task RelayWholeAsync(HttpContext http, HttpResponseMessage response, UsageTally tally, CancellationToken upstreamToken,
-        CancellationToken cancellationToken)
+    /// <summary>Reads the whole answer (and its usage) even when the client has gone: what the upstream produced is billed.</summary>
+    private static async Task<byte[]> ReadWholeAsync(HttpResponseMessage response, UsageTally tally, CancellationToken upstreamToken)
     {
         var bytes = await response.Content.ReadAsByteArrayAsync(upstreamToken);
         UsageJson.TryReport(bytes, tally);
@@ -106,10 +113,23 @@ public sealed class RelayedCall(InferenceCall call) : IResult
                 bytes = JsonSerializer.SerializeToUtf8Bytes(answer);
             }
         }
-        cancellationToken.ThrowIfCancellationRequested();
+        return bytes;
+    }
+
+    /// <summary>The billed answer, in one write with its length, to a client still there (one that left gets nothing more).</summary>
+    private static async Task WriteWholeAsync(HttpContext http, byte[] bytes, CancellationToken cancellationToken)
+    {
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = "application/json";
-        await http.Response.Body.WriteAsync(bytes, cancellationToken);
+        http.Response.ContentLength = bytes.Length;
+        try
+        {
+            await http.Response.Body.WriteAsync(bytes, cancellationToken);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException && cancellationToken.IsCancellationRequested)
+        {
+            // The client went after the call was billed; nothing is left to do for it.
+        }
     }
 
     /// <summary>The upstream's 4xx is the client's to see (it describes their request); a 5xx becomes our 502.</summary>

@@ -177,6 +177,47 @@ public sealed class RouterRedisFaultTests(RouterFaultPlatform platform) : IClass
         await LocalProcess.WaitUntilAsync(() => Task.FromResult(!outbox.HasSpooled), TimeSpan.FromSeconds(10), "the replayed spool to be emptied");
     }
 
+    /// <summary>
+    /// A whole answer leaves the router only once its event is recorded or spooled, in one write with its length: a
+    /// router ended before then leaves the Gateway a call not yet answered (503 with Retry-After), never a client an
+    /// answer that is cut after it was billed, or one served and never billed. Redis frozen makes the event wait for
+    /// its deadline and the spool, so an answer sent first would arrive while the spool is still empty.
+    /// </summary>
+    [Fact]
+    public async Task A_whole_answer_reaches_its_client_only_once_its_usage_event_is_written()
+    {
+        var tenant = Tenant("pro", "open");
+        var spool = Path.Combine(Path.GetTempPath(), "agentcloud-router-order-" + Guid.NewGuid().ToString("N"));
+        using var router = platform.NewRouter(new Dictionary<string, string?> { ["Outbox:SpoolDirectory"] = spool, ["Outbox:RetryInterval"] = "01:00:00" });
+        using var client = router.ClientFor(tenant);
+        await Chat.CompleteAsync(client, Chat.Body("warm up", extra: b => b["max_tokens"] = 5));
+        var outbox = router.Services.GetRequiredService<StreamOutbox>();
+
+        bool spooledWhenAnswered;
+        HttpStatusCode status;
+        long? length;
+        await platform.Redis.PauseAsync();
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+            {
+                Content = new StringContent(Chat.Body("billed before it is sent", extra: b => b["max_tokens"] = 5).ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+            };
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            spooledWhenAnswered = outbox.HasSpooled;
+            (status, length) = (response.StatusCode, response.Content.Headers.ContentLength);
+        }
+        finally
+        {
+            await platform.Redis.ResumeAsync();
+        }
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(spooledWhenAnswered, "the answer's headers arrived before its usage event was written or spooled");
+        Assert.True(length > 0, "a whole answer is sent with its length");
+        Directory.Delete(spool, recursive: true);
+    }
+
     [Fact]
     public async Task A_stream_longer_than_its_hold_renews_the_hold_until_it_ends()
     {
