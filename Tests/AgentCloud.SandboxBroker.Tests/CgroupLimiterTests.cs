@@ -31,6 +31,22 @@ public sealed class CgroupLimiterTests : IDisposable
     private static string Read(string path) => File.ReadAllText(path).Trim();
 
     [Fact]
+    public void Pids_are_read_from_a_group_and_its_exec_groups_and_a_group_removed_meanwhile_has_none()
+    {
+        var limiter = Limiter();
+        var group = limiter.CreateSandboxGroup("sbx_pidsread")!;
+        File.WriteAllText(Path.Combine(group, "cgroup.procs"), "101\n");
+        var exec = Directory.CreateDirectory(Path.Combine(group, "exec_1")).FullName;
+        File.WriteAllText(Path.Combine(exec, "cgroup.procs"), "202\n303\n");
+
+        Assert.Equal([101, 202, 303], limiter.Pids(group).Order());
+
+        // An exec's group ends with its exec, possibly while a pause reads it: nothing to read, and no error.
+        Directory.Delete(group, recursive: true);
+        Assert.Empty(limiter.Pids(group));
+    }
+
+    [Fact]
     public void Sandbox_group_gets_memory_pids_and_cpu_limits_from_the_broker_limits()
     {
         var limiter = Limiter(limits: new SandboxLimits { MemoryBytes = 512L * 1024 * 1024, MaxProcesses = 64, CpuCores = 1.5 });
