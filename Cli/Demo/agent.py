@@ -75,10 +75,12 @@ for i in range(CHATS):
 notes = [("n1", "the quarterly revenue report is due on friday"),
          ("n2", "the sandbox runs python code with no network"),
          ("n3", "remember to rotate the api keys every month")]
-call("PUT", "/v1/memory/notes/points", {"points": [{"id": i, "text": t, "payload": {"source": "demo"}} for i, t in notes]})
-status, found, _ = call("POST", "/v1/memory/notes/search", {"text": "when is the revenue report due", "limit": 3})
-if status == 200 and found["results"]:
-    stats["memoryTopHit"] = found["results"][0]["id"]
+status, _, _ = call("PUT", "/v1/memory/notes/points", {"points": [{"id": i, "text": t, "payload": {"source": "demo"}} for i, t in notes]})
+# A write the tenant's own rate limit refused (the free tier's noisy neighbour shares it) stored nothing to search.
+if status == 200:
+    status, found, _ = call("POST", "/v1/memory/notes/search", {"text": "when is the revenue report due", "limit": 3})
+    if status == 200 and found["results"]:
+        stats["memoryTopHit"] = found["results"][0]["id"]
 
 next_id = [0]
 
